@@ -1,0 +1,49 @@
+//! The library's one error type. Every variant carries enough context to act on, and maps to the
+//! command-line exit code contract: 2 input error, 3 solve failure, 1 anything else.
+
+use std::path::PathBuf;
+
+/// Errors produced anywhere in znfield.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Malformed or out-of-range input: scene file, `--set` override, mesh, command-line argument.
+    #[error("{0}")]
+    Input(String),
+    /// A solver did not converge or produced non-finite values.
+    #[error("solve failed: {0}")]
+    Solve(String),
+    /// GPU device problems: no adapter, device lost, buffer over limits.
+    #[error("GPU device: {0}")]
+    Device(String),
+    /// File-system failure with the path involved.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// Process exit code for this error (0 success, 1 other, 2 input, 3 solve).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Input(_) => 2,
+            Error::Solve(_) => 3,
+            Error::Device(_) | Error::Io { .. } => 1,
+        }
+    }
+
+    /// Shorthand for an input error.
+    pub fn input(msg: impl Into<String>) -> Self {
+        Error::Input(msg.into())
+    }
+
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+}
+
+/// Result alias used throughout the library.
+pub type Result<T> = std::result::Result<T, Error>;

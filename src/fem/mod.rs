@@ -1,0 +1,9 @@
+//! P1 finite elements on tetrahedra: element geometry, CSR sparsity and assembly, boundary
+//! quadrature and the variationally consistent boundary flux.
+
+pub mod assembly;
+pub mod boundary_flux;
+pub mod csr;
+pub mod element;
+
+pub use csr::CsrMatrix;

@@ -1,0 +1,111 @@
+//! Physical metrics of a solved potential problem, in SI units.
+//!
+//! Current densities are normal to the electrode and reported as magnitudes in the direction of
+//! the net current (`direction`: "cathodic" means zinc plating). Definitions:
+//! - `mean`: total current / true electrode area (area-weighted mean);
+//! - `max`, `min`, `std`: of the smoothed nodal current density (see [`super::recovery`]), `std`
+//!   area-weighted;
+//! - `tip_enhancement`: max / (total current / projected electrode area);
+//! - `nonuniformity`: std / mean.
+
+use glam::DVec3;
+use serde::Serialize;
+
+use super::recovery::smooth_surface_field;
+use crate::fem::element::P1Tet;
+use crate::mesh::{BoundaryTag, TetMesh};
+use crate::physics::scaling::Scaling;
+use crate::solve::system::PotentialSystem;
+use crate::solve::PotentialSolution;
+
+/// Statistics of a nodal field.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Stats {
+    pub mean: f64,
+    pub max: f64,
+    pub min: f64,
+    pub std: f64,
+}
+
+/// Electrode metrics.
+#[derive(Debug, Clone, Serialize)]
+pub struct ElectrodeMetrics {
+    /// Normal current density in the direction of the net current, A/m^2.
+    #[serde(rename = "current_density_A_m2")]
+    pub current_density: Stats,
+    pub tip_enhancement: f64,
+    pub nonuniformity: f64,
+    /// Net current through the electrode, A (anodic positive).
+    #[serde(rename = "total_current_A")]
+    pub total_current: f64,
+    /// "cathodic" (plating) or "anodic" (stripping).
+    pub direction: &'static str,
+    /// Electrode potential vs a reference at the bulk boundary, V.
+    #[serde(rename = "potential_V")]
+    pub potential: f64,
+    /// True electrode area, m^2.
+    #[serde(rename = "area_m2")]
+    pub area: f64,
+    /// Projected electrode area, m^2.
+    #[serde(rename = "projected_area_m2")]
+    pub projected_area: f64,
+}
+
+/// Per-node and per-tet fields for export, SI units.
+pub struct Fields {
+    /// Electrolyte potential at nodes, V.
+    pub potential: Vec<f64>,
+    /// Electric field -grad phi per tet, V/m.
+    pub field: Vec<DVec3>,
+    /// Current density kappa E per tet, A/m^2.
+    pub current_density: Vec<DVec3>,
+    /// Raw nodal normal current density at electrode nodes (anodic positive), A/m^2.
+    pub electrode_raw: Vec<f64>,
+    /// Smoothed nodal normal current density at electrode nodes (anodic positive), A/m^2.
+    pub electrode_smoothed: Vec<f64>,
+}
+
+/// Computes fields and metrics.
+pub fn evaluate(mesh: &TetMesh, sys: &PotentialSystem, sol: &PotentialSolution, scaling: &Scaling, projected_area: f64) -> (Fields, ElectrodeMetrics, f64) {
+    let vt = scaling.thermal_voltage_v;
+    let potential: Vec<f64> = sol.phi.iter().map(|p| p * vt).collect();
+    let field: Vec<DVec3> = mesh
+        .tets
+        .iter()
+        .map(|t| {
+            let el = P1Tet::new(t.map(|n| mesh.nodes[n as usize]));
+            -el.gradient(t.map(|n| potential[n as usize]))
+        })
+        .collect();
+    let current_density: Vec<DVec3> = field.iter().map(|e| *e * scaling.conductivity_s_m).collect();
+    let max_field = field.iter().map(|e| e.length()).fold(0.0, f64::max);
+
+    let l2 = scaling.length_m * scaling.length_m;
+    let areas_m2: Vec<f64> = sys.electrode_area.iter().map(|a| a * l2).collect();
+    let electrode_raw: Vec<f64> = sol.electrode_flux.iter().zip(&sys.electrode_area).map(|(q, a)| scaling.current_density_a_m2(q / a)).collect();
+    let electrode_smoothed = smooth_surface_field(mesh, BoundaryTag::Electrode, &sys.electrode, &electrode_raw, &areas_m2);
+    let total_current = scaling.current_a(sol.electrode_flux.iter().sum());
+    let area: f64 = areas_m2.iter().sum();
+    let sign = if total_current < 0.0 { -1.0 } else { 1.0 };
+    let mean = sign * total_current / area;
+    let (mut max, mut min) = (f64::NEG_INFINITY, f64::INFINITY);
+    let mut var = 0.0;
+    for (v, a) in electrode_smoothed.iter().zip(&areas_m2) {
+        let v = sign * v;
+        max = max.max(v);
+        min = min.min(v);
+        var += a * (v - mean) * (v - mean);
+    }
+    let std = (var / area).sqrt();
+    let metrics = ElectrodeMetrics {
+        current_density: Stats { mean, max, min, std },
+        tip_enhancement: max / (sign * total_current / projected_area),
+        nonuniformity: std / mean,
+        total_current,
+        direction: if sign < 0.0 { "cathodic" } else { "anodic" },
+        potential: sol.electrode_potential * vt,
+        area,
+        projected_area,
+    };
+    (Fields { potential, field, current_density, electrode_raw, electrode_smoothed }, metrics, max_field)
+}

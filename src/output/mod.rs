@@ -1,0 +1,7 @@
+//! Outputs: metrics and summary.json, smoothed surface flux recovery, VTU export, atomic writes.
+
+pub mod atomic;
+pub mod metrics;
+pub mod recovery;
+pub mod summary;
+pub mod vtu;

@@ -1,0 +1,59 @@
+//! summary.json: the machine-readable record of a run (SI units). Written last, and only when
+//! the run succeeded, so its presence means the run completed.
+
+use serde::Serialize;
+
+use super::metrics::ElectrodeMetrics;
+use crate::backend::BackendInfo;
+use crate::scene::Scene;
+
+/// Top-level summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// The scene as run, with defaults and `--set` overrides applied.
+    pub scene: Scene,
+    pub backend: BackendInfo,
+    pub mesh: MeshSummary,
+    pub solver: SolverSummary,
+    pub electrode: ElectrodeMetrics,
+    pub electrolyte: ElectrolyteSummary,
+}
+
+/// Mesh size and quality.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeshSummary {
+    pub nodes: usize,
+    pub tets: usize,
+    pub electrode_faces: usize,
+    pub min_dihedral_deg: f64,
+    pub max_dihedral_deg: f64,
+    pub max_aspect_ratio: f64,
+    /// Target element sizes used, m.
+    pub size_near_m: f64,
+    pub size_far_m: f64,
+    /// Meshed electrolyte volume and the exact value, m^3.
+    pub volume_m3: f64,
+    pub exact_volume_m3: f64,
+}
+
+/// Solver record.
+#[derive(Debug, Clone, Serialize)]
+pub struct SolverSummary {
+    pub converged: bool,
+    pub linear_iterations: u32,
+    pub nonlinear_iterations: u32,
+    /// Newton residual norms (scaled units), one per iteration; empty for linear models.
+    pub residual_history: Vec<f64>,
+    pub wall_time_s: f64,
+}
+
+/// Electrolyte fields.
+#[derive(Debug, Clone, Serialize)]
+pub struct ElectrolyteSummary {
+    /// Largest electric field magnitude over all elements, V/m.
+    #[serde(rename = "max_field_V_m")]
+    pub max_field: f64,
+    /// Conductivity used, S/m.
+    #[serde(rename = "conductivity_S_m")]
+    pub conductivity: f64,
+}

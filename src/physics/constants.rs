@@ -1,0 +1,11 @@
+//! Physical constants (CODATA 2018 exact values where defined).
+
+/// Faraday constant, C/mol.
+pub const FARADAY: f64 = 96_485.332_123_310_01;
+/// Molar gas constant, J/(mol K).
+pub const GAS_CONSTANT: f64 = 8.314_462_618_153_24;
+
+/// Thermal voltage RT/F in volts at temperature `t_kelvin`.
+pub fn thermal_voltage(t_kelvin: f64) -> f64 {
+    GAS_CONSTANT * t_kelvin / FARADAY
+}

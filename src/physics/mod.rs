@@ -1,0 +1,5 @@
+//! Physics: constants, electrode kinetics and the scaling that keeps the discrete problem O(1).
+
+pub mod constants;
+pub mod kinetics;
+pub mod scaling;

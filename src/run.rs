@@ -1,0 +1,155 @@
+//! The main job as numbered steps: scene -> geometry -> mesh -> discrete system -> backend solve
+//! -> metrics -> exports. Nothing downstream reaches back upstream.
+
+use std::path::Path;
+use std::time::Instant;
+
+use crate::backend::{self, BackendChoice};
+use crate::error::{Error, Result};
+use crate::geometry::ElectrodeGeometry;
+use crate::mesh::cut_lattice::SizeField;
+use crate::mesh::{self, BoundaryTag, Quality, TetMesh};
+use crate::output::metrics::{self, Fields};
+use crate::output::summary::{ElectrolyteSummary, MeshSummary, SolverSummary, Summary};
+use crate::output::{atomic, vtu};
+use crate::physics::kinetics::ButlerVolmer;
+use crate::physics::scaling::Scaling;
+use crate::scene::{Model, OperationMode, Scene};
+use crate::solve::linear::LinearParams;
+use crate::solve::primary::{self, Drive};
+use crate::solve::secondary::{self, KineticBoundary, NewtonParams};
+use crate::solve::system::PotentialSystem;
+
+/// Everything a finished run produced, before it is written out.
+pub struct RunResult {
+    pub summary: Summary,
+    pub mesh: TetMesh,
+    pub fields: Fields,
+    pub electrode_nodes: Vec<u32>,
+}
+
+/// Target element sizes for a scene (defaults documented on [`crate::scene::MeshControls`]).
+pub fn size_field(scene: &Scene) -> SizeField {
+    let g = &scene.geometry;
+    let m = &scene.mesh;
+    let feature = g.protrusions.iter().map(|p| p.feature_size()).fold(f64::INFINITY, f64::min);
+    let near = m.size_near_m.unwrap_or(if feature.is_finite() { feature / 10.0 } else { g.height_m / 20.0 }) / m.refine;
+    let far = (m.size_far_m.unwrap_or(g.height_m / 8.0) / m.refine).max(near);
+    SizeField { near, far, growth: m.grading }
+}
+
+/// Length scale of the scaled problem: the smallest protrusion feature, or the cell height.
+pub fn length_scale(scene: &Scene) -> f64 {
+    let g = &scene.geometry;
+    g.protrusions.iter().map(|p| p.feature_size()).fold(g.height_m, f64::min)
+}
+
+/// Runs a scene to completion in memory.
+pub fn run(scene: &Scene, choice: BackendChoice) -> Result<RunResult> {
+    let start = Instant::now();
+    // 1. Geometry.
+    let geom = ElectrodeGeometry::from_scene(&scene.geometry);
+    // 2. Mesh and its quality.
+    let sizes = size_field(scene);
+    let mesh = mesh::generate(&geom, sizes)?;
+    let quality = Quality::of(&mesh);
+    // 3. Discrete system in scaled units.
+    let scaling = Scaling::new(length_scale(scene), scene.physics.temperature_k, scene.physics.conductivity_s_m);
+    let sys = PotentialSystem::new(&mesh, scaling.length_m);
+    // 4. Backend.
+    let mut backend = backend::open(choice)?;
+    // 5. Solve.
+    let projected_area = geom.projected_area();
+    let drive = match scene.operation.mode {
+        OperationMode::Potential => Drive::Potential(scene.operation.electrode_potential_v.unwrap_or(0.0) / scaling.thermal_voltage_v),
+        OperationMode::Current => {
+            Drive::Current(scaling.scaled_current(scene.operation.mean_current_density_a_m2.unwrap_or(0.0) * projected_area))
+        }
+    };
+    let linear = LinearParams { rtol: scene.solver.linear_rtol, max_iterations: scene.solver.linear_max_iterations };
+    let solution = match scene.physics.model {
+        Model::Primary => primary::solve(&sys, drive, backend.solver.as_mut(), &linear).map_err(|e| Error::Solve(format!("primary: {e}")))?,
+        Model::Secondary => {
+            let k = &scene.physics.kinetics;
+            let kin = KineticBoundary { gamma: scaling.kinetic_number(k.exchange_current_density_a_m2), law: ButlerVolmer::from_scene(k) };
+            let newton = NewtonParams { tol: scene.solver.newton_tol_thermal_voltages, max_iterations: scene.solver.newton_max_iterations };
+            secondary::solve(&sys, kin, drive, backend.solver.as_mut(), &linear, &newton)?
+        }
+    };
+    if solution.phi.iter().any(|v| !v.is_finite()) {
+        return Err(Error::Solve("non-finite potential in the solution".into()));
+    }
+    // 6. Metrics.
+    let (fields, electrode, max_field) = metrics::evaluate(&mesh, &sys, &solution, &scaling, projected_area);
+    let summary = Summary {
+        scene: scene.clone(),
+        backend: backend.info.clone(),
+        mesh: MeshSummary {
+            nodes: mesh.nodes.len(),
+            tets: mesh.tets.len(),
+            electrode_faces: mesh.faces_with(BoundaryTag::Electrode).count(),
+            min_dihedral_deg: quality.min_dihedral_deg,
+            max_dihedral_deg: quality.max_dihedral_deg,
+            max_aspect_ratio: quality.max_aspect_ratio,
+            size_near_m: sizes.near,
+            size_far_m: sizes.far,
+            volume_m3: mesh.volume(),
+            exact_volume_m3: geom.exact_volume(),
+        },
+        solver: SolverSummary {
+            converged: true,
+            linear_iterations: solution.linear_iterations,
+            nonlinear_iterations: solution.nonlinear_iterations,
+            residual_history: solution.residual_history.clone(),
+            wall_time_s: start.elapsed().as_secs_f64(),
+        },
+        electrode,
+        electrolyte: ElectrolyteSummary { max_field, conductivity: scaling.conductivity_s_m },
+    };
+    Ok(RunResult { summary, mesh, fields, electrode_nodes: sys.electrode })
+}
+
+/// Writes fields.vtu, electrode.vtu and, last, summary.json into `dir` (created if missing).
+pub fn write_outputs(result: &RunResult, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mesh = &result.mesh;
+    let f = &result.fields;
+    let magnitude: Vec<f64> = f.field.iter().map(|e| e.length()).collect();
+    let regions: Vec<i32> = mesh.regions.iter().map(|&r| r as i32).collect();
+    let cells: Vec<Vec<u32>> = mesh.tets.iter().map(|t| t.to_vec()).collect();
+    let fields = vtu::encode(
+        &mesh.nodes,
+        &cells,
+        vtu::CellKind::Tetra,
+        &[vtu::Array::Scalar("potential_V", &f.potential)],
+        &[
+            vtu::Array::Vector("field_V_m", &f.field),
+            vtu::Array::Scalar("field_magnitude_V_m", &magnitude),
+            vtu::Array::Vector("current_density_A_m2", &f.current_density),
+            vtu::Array::Int("region_id", &regions),
+        ],
+    );
+    atomic::write(&dir.join("fields.vtu"), &fields)?;
+
+    let mut local = vec![u32::MAX; mesh.nodes.len()];
+    for (i, &n) in result.electrode_nodes.iter().enumerate() {
+        local[n as usize] = i as u32;
+    }
+    let points: Vec<_> = result.electrode_nodes.iter().map(|&n| mesh.nodes[n as usize]).collect();
+    let tris: Vec<Vec<u32>> = mesh.faces_with(BoundaryTag::Electrode).map(|fi| mesh.faces[fi].iter().map(|&n| local[n as usize]).collect()).collect();
+    let potential: Vec<f64> = result.electrode_nodes.iter().map(|&n| f.potential[n as usize]).collect();
+    let surface = vtu::encode(
+        &points,
+        &tris,
+        vtu::CellKind::Triangle,
+        &[
+            vtu::Array::Scalar("normal_current_density_A_m2", &f.electrode_smoothed),
+            vtu::Array::Scalar("normal_current_density_raw_A_m2", &f.electrode_raw),
+            vtu::Array::Scalar("potential_V", &potential),
+        ],
+        &[],
+    );
+    atomic::write(&dir.join("electrode.vtu"), &surface)?;
+    let json = serde_json::to_string_pretty(&result.summary).map_err(|e| Error::Solve(format!("summary.json: {e}")))?;
+    atomic::write(&dir.join("summary.json"), json.as_bytes())
+}

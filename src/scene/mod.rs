@@ -1,0 +1,285 @@
+//! Scene description: what to simulate, in SI units, read from JSON.
+//!
+//! A scene is parsed strictly: unknown keys are rejected with the key, its dotted path and the
+//! keys valid there; every quantity carries its unit in its key name (`radius_m`,
+//! `conductivity_S_m`, ...). Defaults are physically sensible for 2 M ZnSO4 at 298.15 K.
+//! `--set KEY=VALUE` overrides any key by its dotted path (see [`overrides`]); validation with
+//! precise messages lives in [`validate`].
+
+pub mod overrides;
+pub mod validate;
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// The built-in default scene (also shipped as `scenes/default.json`).
+pub const DEFAULT_SCENE_JSON: &str = include_str!("../../scenes/default.json");
+
+/// A complete simulation scene.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scene {
+    /// Short identifier used for the default output directory `znfield-out/<name>/`.
+    pub name: String,
+    /// Free text: what the scene shows and the numbers to expect.
+    #[serde(default)]
+    pub description: String,
+    pub geometry: Geometry,
+    #[serde(default)]
+    pub physics: Physics,
+    #[serde(default)]
+    pub operation: Operation,
+    #[serde(default)]
+    pub mesh: MeshControls,
+    #[serde(default)]
+    pub solver: SolverControls,
+}
+
+/// Electrolyte box `[-half_width_m, half_width_m]^2 x [0, height_m]` over a flat electrode at z = 0,
+/// with protrusions standing on the electrode. The bulk boundary is the top face z = height_m;
+/// the four sides are insulating (symmetry planes).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Geometry {
+    /// Half-width of the square box in x and y, m.
+    pub half_width_m: f64,
+    /// Distance from the flat electrode to the bulk boundary, m.
+    pub height_m: f64,
+    /// Protrusions on the electrode (any number; they must not touch each other's footprints or the
+    /// box sides).
+    #[serde(default)]
+    pub protrusions: Vec<Protrusion>,
+}
+
+/// One protrusion on the flat electrode, centred at `center_m` = [x, y] on the plane z = 0.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "shape", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Protrusion {
+    /// Half of a sphere of radius `radius_m` (m).
+    Hemisphere { center_m: [f64; 2], radius_m: f64 },
+    /// Half of a spheroid with vertical semi-axis `height_m` and horizontal `base_radius_m` (m):
+    /// prolate when height > base radius (needle-like), oblate when smaller.
+    Hemispheroid {
+        center_m: [f64; 2],
+        height_m: f64,
+        base_radius_m: f64,
+    },
+}
+
+impl Protrusion {
+    /// Centre of the footprint on the electrode plane, m.
+    pub fn center(&self) -> [f64; 2] {
+        match self {
+            Protrusion::Hemisphere { center_m, .. } | Protrusion::Hemispheroid { center_m, .. } => *center_m,
+        }
+    }
+    /// Footprint radius, m.
+    pub fn base_radius(&self) -> f64 {
+        match self {
+            Protrusion::Hemisphere { radius_m, .. } => *radius_m,
+            Protrusion::Hemispheroid { base_radius_m, .. } => *base_radius_m,
+        }
+    }
+    /// Height above the electrode plane, m.
+    pub fn height(&self) -> f64 {
+        match self {
+            Protrusion::Hemisphere { radius_m, .. } => *radius_m,
+            Protrusion::Hemispheroid { height_m, .. } => *height_m,
+        }
+    }
+    /// Smallest geometric length of the shape (sets the automatic mesh size), m.
+    pub fn feature_size(&self) -> f64 {
+        self.base_radius().min(self.height())
+    }
+}
+
+/// Which equations to solve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Model {
+    /// Laplace for the electrolyte potential with an equipotential electrode (no kinetics).
+    Primary,
+    /// Laplace with Butler–Volmer kinetics at the electrode.
+    Secondary,
+}
+
+/// Electrolyte and kinetic parameters.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Physics {
+    pub model: Model,
+    /// Ionic conductivity of the electrolyte, S/m. Default 5 S/m: measured for 2 M ZnSO4 at 25 C
+    /// (Nernst–Einstein overestimates it about tenfold because of ion pairing).
+    #[serde(rename = "conductivity_S_m")]
+    pub conductivity_s_m: f64,
+    /// Temperature, K.
+    #[serde(rename = "temperature_K")]
+    pub temperature_k: f64,
+    pub kinetics: Kinetics,
+}
+
+impl Default for Physics {
+    fn default() -> Self {
+        Physics {
+            model: Model::Secondary,
+            conductivity_s_m: 5.0,
+            temperature_k: 298.15,
+            kinetics: Kinetics::default(),
+        }
+    }
+}
+
+/// Butler–Volmer kinetics of Zn2+ + 2e- <-> Zn:
+/// `i = i0 [exp(alpha_a n F eta / RT) - exp(-alpha_c n F eta / RT)]`, anodic positive,
+/// `eta = phi_s - phi - E_eq`. With `linearized` the exponentials are replaced by their slope at
+/// eta = 0: `i = i0 (alpha_a + alpha_c) n F eta / RT`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Kinetics {
+    /// Exchange current density i0, A/m^2 (10 A/m^2 = 1 mA/cm^2).
+    #[serde(rename = "exchange_current_density_A_m2")]
+    pub exchange_current_density_a_m2: f64,
+    /// Anodic transfer coefficient (dimensionless, 0..1).
+    pub alpha_a: f64,
+    /// Cathodic transfer coefficient (dimensionless, 0..1).
+    pub alpha_c: f64,
+    /// Electrons transferred, n (2 for zinc).
+    pub electrons: u32,
+    /// Use the linear (small-overpotential) form of Butler–Volmer.
+    pub linearized: bool,
+}
+
+impl Default for Kinetics {
+    fn default() -> Self {
+        Kinetics {
+            exchange_current_density_a_m2: 10.0,
+            alpha_a: 0.5,
+            alpha_c: 0.5,
+            electrons: 2,
+            linearized: false,
+        }
+    }
+}
+
+/// How the cell is driven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OperationMode {
+    /// Fixed electrode potential vs a zinc reference in the bulk electrolyte.
+    Potential,
+    /// Fixed mean current density over the projected electrode area; the electrode potential is
+    /// the global unknown fixed by the total current.
+    Current,
+}
+
+/// Operating point. Sign convention throughout: anodic positive, so zinc plating is a negative
+/// current density and a negative electrode potential.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Operation {
+    pub mode: OperationMode,
+    /// Electrode potential vs a Zn/Zn2+ reference at the bulk boundary, V (mode `potential`).
+    #[serde(rename = "electrode_potential_V")]
+    pub electrode_potential_v: Option<f64>,
+    /// Total current / projected electrode area, A/m^2 (mode `current`); -100 A/m^2 = 10 mA/cm^2
+    /// plating.
+    #[serde(rename = "mean_current_density_A_m2")]
+    pub mean_current_density_a_m2: Option<f64>,
+}
+
+impl Default for Operation {
+    fn default() -> Self {
+        Operation {
+            mode: OperationMode::Current,
+            electrode_potential_v: None,
+            mean_current_density_a_m2: Some(-100.0),
+        }
+    }
+}
+
+/// Mesh size controls. Sizes are target tetrahedron edge lengths.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MeshControls {
+    /// Element size at the protrusions, m. Default: smallest protrusion feature / 10 (or
+    /// height / 20 without protrusions).
+    pub size_near_m: Option<f64>,
+    /// Element size far from the protrusions, m. Default: height / 8.
+    pub size_far_m: Option<f64>,
+    /// Growth ratio of neighbouring element sizes away from the protrusions (> 1).
+    pub grading: f64,
+    /// Global refinement factor: 2 halves every target size, 0.5 doubles them.
+    pub refine: f64,
+}
+
+impl Default for MeshControls {
+    fn default() -> Self {
+        MeshControls {
+            size_near_m: None,
+            size_far_m: None,
+            grading: 1.25,
+            refine: 1.0,
+        }
+    }
+}
+
+/// Solver tolerances.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SolverControls {
+    /// Relative residual reduction for each linear solve (f64 residual).
+    pub linear_rtol: f64,
+    /// Iteration cap for each linear solve.
+    pub linear_max_iterations: u32,
+    /// Newton stops when the update of the potential is below this many thermal voltages.
+    pub newton_tol_thermal_voltages: f64,
+    /// Newton iteration cap.
+    pub newton_max_iterations: u32,
+}
+
+impl Default for SolverControls {
+    fn default() -> Self {
+        SolverControls {
+            linear_rtol: 1e-9,
+            linear_max_iterations: 20_000,
+            newton_tol_thermal_voltages: 1e-8,
+            newton_max_iterations: 60,
+        }
+    }
+}
+
+impl Scene {
+    /// Reads, parses, applies `--set` overrides and validates a scene file.
+    pub fn load(path: &Path, sets: &[String]) -> Result<Scene> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::input(format!("{}: cannot read scene: {e}", path.display())))?;
+        Scene::parse(&text, &path.display().to_string(), sets)
+    }
+
+    /// The built-in default scene with `--set` overrides applied.
+    pub fn builtin_default(sets: &[String]) -> Result<Scene> {
+        Scene::parse(DEFAULT_SCENE_JSON, "<built-in default scene>", sets)
+    }
+
+    /// Parses scene JSON text; `origin` names the source in messages.
+    pub fn parse(text: &str, origin: &str, sets: &[String]) -> Result<Scene> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let scene: Scene = serde_path_to_error::deserialize(&mut de).map_err(|e| describe_error(origin, &e))?;
+        let scene = if sets.is_empty() { scene } else { overrides::apply(scene, origin, sets)? };
+        validate::validate(&scene).map_err(|msg| Error::input(format!("{origin}: {msg}")))?;
+        Ok(scene)
+    }
+}
+
+/// Formats a deserialisation error as `origin: path: message (line L, column C)`.
+pub(crate) fn describe_error(origin: &str, e: &serde_path_to_error::Error<serde_json::Error>) -> Error {
+    let path = e.path().to_string();
+    let inner = e.inner();
+    let location = if inner.line() > 0 { format!(" (line {}, column {})", inner.line(), inner.column()) } else { String::new() };
+    // serde_json appends " at line L column C" to its own message; we report location separately.
+    let msg = inner.to_string();
+    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+    let at = if path == "." || path.is_empty() { String::new() } else { format!("key `{path}`: ") };
+    Error::input(format!("{origin}: {at}{msg}{location}"))
+}

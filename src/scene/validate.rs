@@ -1,0 +1,130 @@
+//! Physical and geometric validation of a parsed scene. Each message names the dotted key, the
+//! offending value and the accepted range.
+
+use super::{Model, OperationMode, Scene};
+
+/// Checks a scene; returns the first problem as a message.
+pub fn validate(s: &Scene) -> Result<(), String> {
+    if s.name.is_empty() || s.name.contains(['/', '\\']) || s.name.starts_with('.') {
+        return Err(format!("key `name`: {:?} must be a non-empty plain name (no slashes, not starting with '.')", s.name));
+    }
+    let g = &s.geometry;
+    positive("geometry.half_width_m", g.half_width_m)?;
+    positive("geometry.height_m", g.height_m)?;
+    for (i, p) in g.protrusions.iter().enumerate() {
+        let key = format!("geometry.protrusions.{i}");
+        match p {
+            super::Protrusion::Hemisphere { radius_m, .. } => positive(&format!("{key}.radius_m"), *radius_m)?,
+            super::Protrusion::Hemispheroid { height_m, base_radius_m, .. } => {
+                positive(&format!("{key}.height_m"), *height_m)?;
+                positive(&format!("{key}.base_radius_m"), *base_radius_m)?;
+            }
+        }
+        let [cx, cy] = p.center();
+        finite(&format!("{key}.center_m"), cx)?;
+        finite(&format!("{key}.center_m"), cy)?;
+        let r = p.base_radius();
+        let reach = cx.abs().max(cy.abs()) + r;
+        if reach >= g.half_width_m {
+            return Err(format!(
+                "key `{key}`: protrusion at center_m [{cx}, {cy}] with base radius {r} m reaches {reach} m from the axis, \
+                 outside the box (geometry.half_width_m = {} m); it must lie strictly inside",
+                g.half_width_m
+            ));
+        }
+        if p.height() >= 0.8 * g.height_m {
+            return Err(format!(
+                "key `{key}`: protrusion height {} m must stay below 80% of geometry.height_m = {} m so the bulk boundary is away from it",
+                p.height(),
+                g.height_m
+            ));
+        }
+        for (j, q) in g.protrusions.iter().enumerate().take(i) {
+            let [qx, qy] = q.center();
+            let dist = ((cx - qx).powi(2) + (cy - qy).powi(2)).sqrt();
+            if dist < r + q.base_radius() {
+                return Err(format!(
+                    "key `{key}`: footprint overlaps geometry.protrusions.{j} (centres {dist} m apart, radii {r} m and {} m); \
+                     overlapping protrusions are not supported yet",
+                    q.base_radius()
+                ));
+            }
+        }
+    }
+    let ph = &s.physics;
+    positive("physics.conductivity_S_m", ph.conductivity_s_m)?;
+    in_range("physics.temperature_K", ph.temperature_k, 200.0, 500.0)?;
+    let k = &ph.kinetics;
+    if ph.model == Model::Secondary {
+        positive("physics.kinetics.exchange_current_density_A_m2", k.exchange_current_density_a_m2)?;
+        in_range("physics.kinetics.alpha_a", k.alpha_a, 1e-3, 1.0)?;
+        in_range("physics.kinetics.alpha_c", k.alpha_c, 1e-3, 1.0)?;
+        if k.electrons == 0 || k.electrons > 8 {
+            return Err(format!("key `physics.kinetics.electrons`: {} is outside the accepted range 1..=8", k.electrons));
+        }
+    }
+    let op = &s.operation;
+    match op.mode {
+        OperationMode::Potential => {
+            let v = op.electrode_potential_v.ok_or_else(|| {
+                "key `operation.electrode_potential_V`: required when operation.mode = \"potential\"".to_string()
+            })?;
+            in_range("operation.electrode_potential_V", v, -5.0, 5.0)?;
+            if v == 0.0 {
+                return Err("key `operation.electrode_potential_V`: 0 V drives no current; give a non-zero potential".into());
+            }
+        }
+        OperationMode::Current => {
+            let i = op.mean_current_density_a_m2.ok_or_else(|| {
+                "key `operation.mean_current_density_A_m2`: required when operation.mode = \"current\"".to_string()
+            })?;
+            in_range("operation.mean_current_density_A_m2", i, -1e5, 1e5)?;
+            if i == 0.0 {
+                return Err("key `operation.mean_current_density_A_m2`: 0 A/m^2 drives no current; give a non-zero value".into());
+            }
+        }
+    }
+    let m = &s.mesh;
+    if let Some(h) = m.size_near_m {
+        positive("mesh.size_near_m", h)?;
+    }
+    if let Some(h) = m.size_far_m {
+        positive("mesh.size_far_m", h)?;
+    }
+    in_range("mesh.grading", m.grading, 1.01, 3.0)?;
+    in_range("mesh.refine", m.refine, 0.1, 16.0)?;
+    let sv = &s.solver;
+    in_range("solver.linear_rtol", sv.linear_rtol, 1e-14, 1e-2)?;
+    if sv.linear_max_iterations == 0 {
+        return Err("key `solver.linear_max_iterations`: must be at least 1".into());
+    }
+    in_range("solver.newton_tol_thermal_voltages", sv.newton_tol_thermal_voltages, 1e-14, 1e-1)?;
+    if sv.newton_max_iterations == 0 {
+        return Err("key `solver.newton_max_iterations`: must be at least 1".into());
+    }
+    Ok(())
+}
+
+fn finite(key: &str, v: f64) -> Result<(), String> {
+    if v.is_finite() {
+        Ok(())
+    } else {
+        Err(format!("key `{key}`: {v} is not a finite number"))
+    }
+}
+
+fn positive(key: &str, v: f64) -> Result<(), String> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(format!("key `{key}`: {v} must be a positive number"))
+    }
+}
+
+fn in_range(key: &str, v: f64, lo: f64, hi: f64) -> Result<(), String> {
+    if v.is_finite() && v >= lo && v <= hi {
+        Ok(())
+    } else {
+        Err(format!("key `{key}`: {v} is outside the accepted range [{lo}, {hi}]"))
+    }
+}

@@ -1,0 +1,67 @@
+//! Linear solver API shared by the backends: parameters, information, errors.
+//!
+//! Both backends run Jacobi-preconditioned conjugate gradients on the SPD systems of the potential
+//! problem. Convergence is always judged on the f64 residual `||b - A x|| <= rtol ||b||`.
+
+use crate::fem::CsrMatrix;
+
+/// Parameters of one linear solve.
+#[derive(Debug, Clone, Copy)]
+pub struct LinearParams {
+    /// Relative residual target.
+    pub rtol: f64,
+    /// Iteration cap.
+    pub max_iterations: u32,
+}
+
+impl Default for LinearParams {
+    fn default() -> Self {
+        LinearParams { rtol: 1e-9, max_iterations: 20_000 }
+    }
+}
+
+/// What a successful solve did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LinearInfo {
+    /// Krylov iterations (summed over defect-correction sweeps on the GPU).
+    pub iterations: u32,
+    /// Final relative residual ||b - A x|| / ||b|| in f64.
+    pub relative_residual: f64,
+}
+
+/// Why a linear solve failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LinearError {
+    #[error("conjugate gradients did not reach rtol {rtol:e} in {iterations} iterations (relative residual {relative_residual:e})")]
+    NoConvergence { iterations: u32, relative_residual: f64, rtol: f64 },
+    #[error("non-finite value in conjugate gradients at iteration {iteration} ({where_})")]
+    NonFinite { iteration: u32, where_: String },
+    #[error("GPU device error: {0}")]
+    Device(String),
+}
+
+/// A backend's solver for SPD systems `A x = b`; `x` holds the initial guess on entry.
+pub trait LinearSolver {
+    /// Solves in place.
+    fn solve(&mut self, a: &CsrMatrix, b: &[f64], x: &mut [f64], params: &LinearParams) -> Result<LinearInfo, LinearError>;
+}
+
+/// a . b in f64.
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// ||v||_2.
+pub fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+/// f64 residual r = b - A x and its norm.
+#[track_caller]
+pub fn residual(a: &CsrMatrix, b: &[f64], x: &[f64], r: &mut [f64]) -> f64 {
+    a.spmv(x, r);
+    for (ri, bi) in r.iter_mut().zip(b) {
+        *ri = bi - *ri;
+    }
+    norm(r)
+}

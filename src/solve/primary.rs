@@ -1,0 +1,55 @@
+//! Primary current distribution: Laplace for the electrolyte potential with an equipotential
+//! electrode (no kinetic resistance).
+//!
+//! Strong form: `-div(kappa grad phi) = 0` in the electrolyte; `phi = E` on the electrode (the
+//! electrode potential vs a reference at the bulk, with eta = 0); `phi = 0` on the bulk boundary;
+//! `grad phi . n = 0` on the insulating sides. Weak form on the free nodes (scaled):
+//! `K_ff phi_f = -K_fd phi_d`. The electrode current comes from the residual flux
+//! `Q_j = (K phi)_j` at electrode nodes. In galvanostatic operation the problem is linear in E,
+//! so it is solved once for E = 1 and scaled to the applied total current.
+
+use super::linear::{LinearError, LinearParams, LinearSolver};
+use super::system::PotentialSystem;
+use super::PotentialSolution;
+use crate::fem::boundary_flux::residual_flux;
+
+/// How the electrode is driven, in scaled units.
+#[derive(Debug, Clone, Copy)]
+pub enum Drive {
+    /// Electrode potential E / V_T.
+    Potential(f64),
+    /// Total scaled anodic current through the electrode.
+    Current(f64),
+}
+
+/// Solves the primary problem.
+pub fn solve(sys: &PotentialSystem, drive: Drive, solver: &mut dyn LinearSolver, params: &LinearParams) -> Result<PotentialSolution, LinearError> {
+    let free = sys.free_nodes(&[&sys.electrode, &sys.bulk]);
+    let (a, coupling) = sys.k.split(&free);
+    let mut phi = vec![0.0; sys.n()];
+    for &n in &sys.electrode {
+        phi[n as usize] = 1.0;
+    }
+    let b: Vec<f64> = (0..free.len()).map(|r| -coupling.row_dot(r, &phi)).collect();
+    let mut x = vec![0.0; free.len()];
+    let info = solver.solve(&a, &b, &mut x, params)?;
+    for (&n, &v) in free.iter().zip(&x) {
+        phi[n as usize] = v;
+    }
+    let zero = vec![0.0; sys.n()];
+    let unit_flux = residual_flux(&sys.k, &phi, &zero, &sys.electrode);
+    let unit_total: f64 = unit_flux.iter().sum();
+    let scale = match drive {
+        Drive::Potential(e) => e,
+        Drive::Current(total) => total / unit_total,
+    };
+    phi.iter_mut().for_each(|v| *v *= scale);
+    Ok(PotentialSolution {
+        phi,
+        electrode_potential: scale,
+        electrode_flux: unit_flux.iter().map(|q| q * scale).collect(),
+        linear_iterations: info.iterations,
+        nonlinear_iterations: 0,
+        residual_history: Vec::new(),
+    })
+}
