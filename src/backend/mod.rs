@@ -49,7 +49,9 @@ pub fn open(choice: BackendChoice) -> Result<Backend> {
         }
         BackendChoice::Auto => match gpu::GpuContext::new(true) {
             Ok(ctx) => Ok(gpu_backend(ctx)),
-            Err(reason) => Ok(cpu_backend(Some(format!("auto: no hardware GPU used ({reason}); CPU backend")))),
+            Err(reason) => Ok(cpu_backend(Some(format!(
+                "auto: no hardware GPU used ({reason}); CPU backend"
+            )))),
         },
     }
 }

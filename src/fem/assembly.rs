@@ -10,6 +10,7 @@
 //! assembled as `K_ij = sum_T |T| grad lambda_i . grad lambda_j`. The conductivity is constant and
 //! factored out by the caller; the Neumann data (kinetics) are added by the nonlinear driver.
 
+use glam::DVec3;
 use rayon::prelude::*;
 
 use super::csr::CsrMatrix;
@@ -34,6 +35,61 @@ pub fn laplacian(mesh: &TetMesh, length_scale: f64) -> CsrMatrix {
     k
 }
 
+/// Barycentric points and weight (per unit volume) of the 4-point Gauss rule on a tetrahedron,
+/// exact for quadratics.
+pub const GAUSS4: ([[f64; 4]; 4], f64) = {
+    const A: f64 = 0.585_410_196_624_968_5;
+    const B: f64 = 0.138_196_601_125_010_5;
+    (
+        [[A, B, B, B], [B, A, B, B], [B, B, A, B], [B, B, B, A]],
+        0.25,
+    )
+};
+
+/// Load vector `b_j = integral f lambda_j dx` over the mesh with coordinates divided by
+/// `length_scale` (f is evaluated at scaled points), by the 4-point Gauss rule.
+pub fn load_vector(mesh: &TetMesh, length_scale: f64, f: impl Fn(DVec3) -> f64 + Sync) -> Vec<f64> {
+    let mut b = vec![0.0; mesh.nodes.len()];
+    let (points, weight) = GAUSS4;
+    for t in &mesh.tets {
+        let p = t.map(|n| mesh.nodes[n as usize] / length_scale);
+        let vol = P1Tet::new(p).volume;
+        for bary in points {
+            let x: DVec3 = (0..4).map(|i| p[i] * bary[i]).sum();
+            let fx = f(x) * weight * vol;
+            for i in 0..4 {
+                b[t[i] as usize] += fx * bary[i];
+            }
+        }
+    }
+    b
+}
+
+/// L2 norm of `u_h - u` and H1 seminorm of the error, by the 4-point Gauss rule, for a P1 field
+/// `u_h` on `mesh` (unscaled coordinates).
+pub fn error_norms(
+    mesh: &TetMesh,
+    u_h: &[f64],
+    u: impl Fn(DVec3) -> f64,
+    grad_u: impl Fn(DVec3) -> DVec3,
+) -> (f64, f64) {
+    let (points, weight) = GAUSS4;
+    let (mut l2, mut h1) = (0.0, 0.0);
+    for t in &mesh.tets {
+        let p = t.map(|n| mesh.nodes[n as usize]);
+        let el = P1Tet::new(p);
+        let values = t.map(|n| u_h[n as usize]);
+        let grad_h = el.gradient(values);
+        for bary in points {
+            let x: DVec3 = (0..4).map(|i| p[i] * bary[i]).sum();
+            let uh: f64 = (0..4).map(|i| values[i] * bary[i]).sum();
+            l2 += weight * el.volume * (uh - u(x)).powi(2);
+            h1 += weight * el.volume * (grad_h - grad_u(x)).length_squared();
+        }
+    }
+    (l2.sqrt(), h1.sqrt())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,8 +98,20 @@ mod tests {
 
     #[test]
     fn laplacian_annihilates_constants_and_is_symmetric() {
-        let geom = ElectrodeGeometry { half_width: 1.0, height: 1.0, shapes: vec![] };
-        let mesh = generate(&geom, SizeField { near: 0.25, far: 0.5, growth: 1.5 }).expect("mesh");
+        let geom = ElectrodeGeometry {
+            half_width: 1.0,
+            height: 1.0,
+            shapes: vec![],
+        };
+        let mesh = generate(
+            &geom,
+            SizeField {
+                near: 0.25,
+                far: 0.5,
+                growth: 1.5,
+            },
+        )
+        .expect("mesh");
         let k = laplacian(&mesh, 1.0);
         let ones = vec![1.0; k.n];
         let mut y = vec![0.0; k.n];
@@ -52,7 +120,10 @@ mod tests {
         for i in 0..k.n {
             for p in k.row_ptr[i] as usize..k.row_ptr[i + 1] as usize {
                 let j = k.col_idx[p] as usize;
-                let kt = k.find(j, i as u32).map(|q| k.values[q]).expect("symmetric pattern");
+                let kt = k
+                    .find(j, i as u32)
+                    .map(|q| k.values[q])
+                    .expect("symmetric pattern");
                 assert!((k.values[p] - kt).abs() < 1e-14);
             }
         }

@@ -31,7 +31,11 @@ impl BoundaryTag {
 const OUTWARD_FACES: [[usize; 3]; 4] = [[1, 2, 3], [0, 3, 2], [0, 1, 3], [0, 2, 1]];
 
 /// Finds the faces used by exactly one tetrahedron and tags them by where they lie.
-pub fn extract_and_tag(geom: &ElectrodeGeometry, nodes: &[DVec3], tets: &[[u32; 4]]) -> Result<(Vec<[u32; 3]>, Vec<BoundaryTag>)> {
+pub fn extract_and_tag(
+    geom: &ElectrodeGeometry,
+    nodes: &[DVec3],
+    tets: &[[u32; 4]],
+) -> Result<(Vec<[u32; 3]>, Vec<BoundaryTag>)> {
     let mut all: Vec<([u32; 3], [u32; 3])> = Vec::with_capacity(4 * tets.len());
     for t in tets {
         for f in OUTWARD_FACES {
@@ -52,7 +56,12 @@ pub fn extract_and_tag(geom: &ElectrodeGeometry, nodes: &[DVec3], tets: &[[u32; 
         match j - i {
             1 => faces.push(all[i].1),
             2 => {}
-            n => return Err(Error::Solve(format!("mesher: face {:?} is shared by {n} tetrahedra (non-manifold mesh)", all[i].0))),
+            n => {
+                return Err(Error::Solve(format!(
+                    "mesher: face {:?} is shared by {n} tetrahedra (non-manifold mesh)",
+                    all[i].0
+                )))
+            }
         }
         i = j;
     }

@@ -85,12 +85,20 @@ pub fn generate(geom: &ElectrodeGeometry, size: SizeField) -> Result<TetMesh> {
     let (mut nodes, tets, lattice_signs) = cut(geom, &lattice, nodes, &level);
     let (tets, inverted) = orient(&nodes, tets, &lattice_signs);
     if inverted > 0 {
-        return Err(Error::Solve(format!("mesher: warping inverted {inverted} tetrahedra; refine the mesh near the protrusions")));
+        return Err(Error::Solve(format!(
+            "mesher: warping inverted {inverted} tetrahedra; refine the mesh near the protrusions"
+        )));
     }
     let tets = compact(&mut nodes, tets);
     let regions = vec![0u8; tets.len()];
     let (faces, face_tags) = boundary::extract_and_tag(geom, &nodes, &tets)?;
-    Ok(TetMesh { nodes, tets, regions, faces, face_tags })
+    Ok(TetMesh {
+        nodes,
+        tets,
+        regions,
+        faces,
+        face_tags,
+    })
 }
 
 /// Tensor-product lattice of graded axes.
@@ -122,7 +130,8 @@ impl Lattice {
         for k in 0..self.zs.len() - 1 {
             for j in 0..self.ys.len() - 1 {
                 for i in 0..self.xs.len() - 1 {
-                    let corner = |m: usize| self.index(i + (m & 1), j + ((m >> 1) & 1), k + ((m >> 2) & 1));
+                    let corner =
+                        |m: usize| self.index(i + (m & 1), j + ((m >> 1) & 1), k + ((m >> 2) & 1));
                     for kuhn in KUHN {
                         f(kuhn.map(corner));
                     }
@@ -149,7 +158,10 @@ fn warp(geom: &ElectrodeGeometry, lattice: &Lattice, nodes: &mut [DVec3], level:
             for (node, frac) in [(a, t), (b, 1.0 - t)] {
                 // Nodes of the flat electrode move only within the plane (onto a protrusion's rim).
                 let stays_planar = nodes[node as usize].z != 0.0 || hit.z == 0.0;
-                if stays_planar && frac < WARP_FRACTION && best.get(&node).is_none_or(|&(f, _)| frac < f) {
+                if stays_planar
+                    && frac < WARP_FRACTION
+                    && best.get(&node).is_none_or(|&(f, _)| frac < f)
+                {
                     best.insert(node, (frac, hit));
                 }
             }
@@ -164,7 +176,12 @@ fn warp(geom: &ElectrodeGeometry, lattice: &Lattice, nodes: &mut [DVec3], level:
 /// Keeps the electrolyte part (level >= 0) of every Kuhn tetrahedron, cutting crossed ones.
 /// Returns all nodes (lattice then cut nodes), the tets, and for each tet the orientation sign it
 /// had in the unwarped lattice (0 for pieces of cut tets, which have no lattice counterpart).
-fn cut(geom: &ElectrodeGeometry, lattice: &Lattice, mut nodes: Vec<DVec3>, level: &[f64]) -> (Vec<DVec3>, Vec<[u32; 4]>, Vec<i8>) {
+fn cut(
+    geom: &ElectrodeGeometry,
+    lattice: &Lattice,
+    mut nodes: Vec<DVec3>,
+    level: &[f64],
+) -> (Vec<DVec3>, Vec<[u32; 4]>, Vec<i8>) {
     let rest = lattice.positions();
     let mut cut_nodes: HashMap<(u32, u32), u32> = HashMap::new();
     let mut tets = Vec::new();
@@ -183,7 +200,11 @@ fn cut(geom: &ElectrodeGeometry, lattice: &Lattice, mut nodes: Vec<DVec3>, level
             }
             let [a, b, c, d] = tet.map(|n| rest[n as usize]);
             tets.push(tet);
-            signs.push(if (b - a).cross(c - a).dot(d - a) > 0.0 { 1 } else { -1 });
+            signs.push(if (b - a).cross(c - a).dot(d - a) > 0.0 {
+                1
+            } else {
+                -1
+            });
             return;
         }
         if inside.is_empty() {
@@ -231,7 +252,11 @@ fn cut(geom: &ElectrodeGeometry, lattice: &Lattice, mut nodes: Vec<DVec3>, level
                 let b = [cut_id(pos[0], n), cut_id(pos[1], n), cut_id(pos[2], n)];
                 split_prism([pos[0], pos[1], pos[2]], b, &mut push);
             }
-            _ => unreachable!("sign pattern with {} inside and {} outside nodes", pos.len(), neg.len()),
+            _ => unreachable!(
+                "sign pattern with {} inside and {} outside nodes",
+                pos.len(),
+                neg.len()
+            ),
         }
     });
     (nodes, tets, signs)
@@ -269,7 +294,11 @@ fn split_prism(a: [u32; 3], b: [u32; 3], push: &mut impl FnMut([u32; 4])) {
 }
 
 /// Orients every tet positively; counts whole lattice tets whose orientation warping reversed.
-fn orient(nodes: &[DVec3], mut tets: Vec<[u32; 4]>, lattice_signs: &[i8]) -> (Vec<[u32; 4]>, usize) {
+fn orient(
+    nodes: &[DVec3],
+    mut tets: Vec<[u32; 4]>,
+    lattice_signs: &[i8],
+) -> (Vec<[u32; 4]>, usize) {
     let mut inverted = 0;
     let mut keep = Vec::with_capacity(tets.len());
     for (t, &sign) in tets.iter_mut().zip(lattice_signs) {

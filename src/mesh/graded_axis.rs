@@ -6,12 +6,27 @@
 //! ends are hit exactly.
 
 /// Nodes on [lo, hi] graded toward the `fine` intervals (clipped to [lo, hi]).
-pub fn graded_axis(lo: f64, hi: f64, fine: &[(f64, f64)], h_near: f64, h_far: f64, growth: f64) -> Vec<f64> {
+pub fn graded_axis(
+    lo: f64,
+    hi: f64,
+    fine: &[(f64, f64)],
+    h_near: f64,
+    h_far: f64,
+    growth: f64,
+) -> Vec<f64> {
     debug_assert!(hi > lo && h_near > 0.0 && h_far >= h_near && growth > 1.0);
     let spacing = |x: f64| -> f64 {
         let d = fine
             .iter()
-            .map(|&(a, b)| if x < a { a - x } else if x > b { x - b } else { 0.0 })
+            .map(|&(a, b)| {
+                if x < a {
+                    a - x
+                } else if x > b {
+                    x - b
+                } else {
+                    0.0
+                }
+            })
             .fold(f64::INFINITY, f64::min);
         if d.is_infinite() {
             h_far

@@ -55,7 +55,12 @@ pub fn aspect_ratio(p: [DVec3; 4]) -> f64 {
 impl Quality {
     /// Computes the statistics of `mesh`.
     pub fn of(mesh: &TetMesh) -> Quality {
-        let mut q = Quality { min_dihedral_deg: 180.0, max_dihedral_deg: 0.0, max_aspect_ratio: 0.0, inverted: 0 };
+        let mut q = Quality {
+            min_dihedral_deg: 180.0,
+            max_dihedral_deg: 0.0,
+            max_aspect_ratio: 0.0,
+            inverted: 0,
+        };
         for t in 0..mesh.tets.len() {
             let p = mesh.tets[t].map(|n| mesh.nodes[n as usize]);
             if mesh.tet_volume(t) <= 0.0 {

@@ -66,7 +66,13 @@ pub struct Fields {
 }
 
 /// Computes fields and metrics.
-pub fn evaluate(mesh: &TetMesh, sys: &PotentialSystem, sol: &PotentialSolution, scaling: &Scaling, projected_area: f64) -> (Fields, ElectrodeMetrics, f64) {
+pub fn evaluate(
+    mesh: &TetMesh,
+    sys: &PotentialSystem,
+    sol: &PotentialSolution,
+    scaling: &Scaling,
+    projected_area: f64,
+) -> (Fields, ElectrodeMetrics, f64) {
     let vt = scaling.thermal_voltage_v;
     let potential: Vec<f64> = sol.phi.iter().map(|p| p * vt).collect();
     let field: Vec<DVec3> = mesh
@@ -77,13 +83,27 @@ pub fn evaluate(mesh: &TetMesh, sys: &PotentialSystem, sol: &PotentialSolution, 
             -el.gradient(t.map(|n| potential[n as usize]))
         })
         .collect();
-    let current_density: Vec<DVec3> = field.iter().map(|e| *e * scaling.conductivity_s_m).collect();
+    let current_density: Vec<DVec3> = field
+        .iter()
+        .map(|e| *e * scaling.conductivity_s_m)
+        .collect();
     let max_field = field.iter().map(|e| e.length()).fold(0.0, f64::max);
 
     let l2 = scaling.length_m * scaling.length_m;
     let areas_m2: Vec<f64> = sys.electrode_area.iter().map(|a| a * l2).collect();
-    let electrode_raw: Vec<f64> = sol.electrode_flux.iter().zip(&sys.electrode_area).map(|(q, a)| scaling.current_density_a_m2(q / a)).collect();
-    let electrode_smoothed = smooth_surface_field(mesh, BoundaryTag::Electrode, &sys.electrode, &electrode_raw, &areas_m2);
+    let electrode_raw: Vec<f64> = sol
+        .electrode_flux
+        .iter()
+        .zip(&sys.electrode_area)
+        .map(|(q, a)| scaling.current_density_a_m2(q / a))
+        .collect();
+    let electrode_smoothed = smooth_surface_field(
+        mesh,
+        BoundaryTag::Electrode,
+        &sys.electrode,
+        &electrode_raw,
+        &areas_m2,
+    );
     let total_current = scaling.current_a(sol.electrode_flux.iter().sum());
     let area: f64 = areas_m2.iter().sum();
     let sign = if total_current < 0.0 { -1.0 } else { 1.0 };
@@ -98,7 +118,12 @@ pub fn evaluate(mesh: &TetMesh, sys: &PotentialSystem, sol: &PotentialSolution, 
     }
     let std = (var / area).sqrt();
     let metrics = ElectrodeMetrics {
-        current_density: Stats { mean, max, min, std },
+        current_density: Stats {
+            mean,
+            max,
+            min,
+            std,
+        },
         tip_enhancement: max / (sign * total_current / projected_area),
         nonuniformity: std / mean,
         total_current,
@@ -107,5 +132,15 @@ pub fn evaluate(mesh: &TetMesh, sys: &PotentialSystem, sol: &PotentialSolution, 
         area,
         projected_area,
     };
-    (Fields { potential, field, current_density, electrode_raw, electrode_smoothed }, metrics, max_field)
+    (
+        Fields {
+            potential,
+            field,
+            current_density,
+            electrode_raw,
+            electrode_smoothed,
+        },
+        metrics,
+        max_field,
+    )
 }

@@ -72,7 +72,9 @@ impl Protrusion {
     /// Centre of the footprint on the electrode plane, m.
     pub fn center(&self) -> [f64; 2] {
         match self {
-            Protrusion::Hemisphere { center_m, .. } | Protrusion::Hemispheroid { center_m, .. } => *center_m,
+            Protrusion::Hemisphere { center_m, .. } | Protrusion::Hemispheroid { center_m, .. } => {
+                *center_m
+            }
         }
     }
     /// Footprint radius, m.
@@ -253,7 +255,8 @@ impl Default for SolverControls {
 impl Scene {
     /// Reads, parses, applies `--set` overrides and validates a scene file.
     pub fn load(path: &Path, sets: &[String]) -> Result<Scene> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::input(format!("{}: cannot read scene: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::input(format!("{}: cannot read scene: {e}", path.display())))?;
         Scene::parse(&text, &path.display().to_string(), sets)
     }
 
@@ -265,21 +268,37 @@ impl Scene {
     /// Parses scene JSON text; `origin` names the source in messages.
     pub fn parse(text: &str, origin: &str, sets: &[String]) -> Result<Scene> {
         let mut de = serde_json::Deserializer::from_str(text);
-        let scene: Scene = serde_path_to_error::deserialize(&mut de).map_err(|e| describe_error(origin, &e))?;
-        let scene = if sets.is_empty() { scene } else { overrides::apply(scene, origin, sets)? };
+        let scene: Scene =
+            serde_path_to_error::deserialize(&mut de).map_err(|e| describe_error(origin, &e))?;
+        let scene = if sets.is_empty() {
+            scene
+        } else {
+            overrides::apply(scene, origin, sets)?
+        };
         validate::validate(&scene).map_err(|msg| Error::input(format!("{origin}: {msg}")))?;
         Ok(scene)
     }
 }
 
 /// Formats a deserialisation error as `origin: path: message (line L, column C)`.
-pub(crate) fn describe_error(origin: &str, e: &serde_path_to_error::Error<serde_json::Error>) -> Error {
+pub(crate) fn describe_error(
+    origin: &str,
+    e: &serde_path_to_error::Error<serde_json::Error>,
+) -> Error {
     let path = e.path().to_string();
     let inner = e.inner();
-    let location = if inner.line() > 0 { format!(" (line {}, column {})", inner.line(), inner.column()) } else { String::new() };
+    let location = if inner.line() > 0 {
+        format!(" (line {}, column {})", inner.line(), inner.column())
+    } else {
+        String::new()
+    };
     // serde_json appends " at line L column C" to its own message; we report location separately.
     let msg = inner.to_string();
     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-    let at = if path == "." || path.is_empty() { String::new() } else { format!("key `{path}`: ") };
+    let at = if path == "." || path.is_empty() {
+        String::new()
+    } else {
+        format!("key `{path}`: ")
+    };
     Error::input(format!("{origin}: {at}{msg}{location}"))
 }

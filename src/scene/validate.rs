@@ -6,7 +6,10 @@ use super::{Model, OperationMode, Scene};
 /// Checks a scene; returns the first problem as a message.
 pub fn validate(s: &Scene) -> Result<(), String> {
     if s.name.is_empty() || s.name.contains(['/', '\\']) || s.name.starts_with('.') {
-        return Err(format!("key `name`: {:?} must be a non-empty plain name (no slashes, not starting with '.')", s.name));
+        return Err(format!(
+            "key `name`: {:?} must be a non-empty plain name (no slashes, not starting with '.')",
+            s.name
+        ));
     }
     let g = &s.geometry;
     positive("geometry.half_width_m", g.half_width_m)?;
@@ -14,8 +17,14 @@ pub fn validate(s: &Scene) -> Result<(), String> {
     for (i, p) in g.protrusions.iter().enumerate() {
         let key = format!("geometry.protrusions.{i}");
         match p {
-            super::Protrusion::Hemisphere { radius_m, .. } => positive(&format!("{key}.radius_m"), *radius_m)?,
-            super::Protrusion::Hemispheroid { height_m, base_radius_m, .. } => {
+            super::Protrusion::Hemisphere { radius_m, .. } => {
+                positive(&format!("{key}.radius_m"), *radius_m)?
+            }
+            super::Protrusion::Hemispheroid {
+                height_m,
+                base_radius_m,
+                ..
+            } => {
                 positive(&format!("{key}.height_m"), *height_m)?;
                 positive(&format!("{key}.base_radius_m"), *base_radius_m)?;
             }
@@ -56,11 +65,17 @@ pub fn validate(s: &Scene) -> Result<(), String> {
     in_range("physics.temperature_K", ph.temperature_k, 200.0, 500.0)?;
     let k = &ph.kinetics;
     if ph.model == Model::Secondary {
-        positive("physics.kinetics.exchange_current_density_A_m2", k.exchange_current_density_a_m2)?;
+        positive(
+            "physics.kinetics.exchange_current_density_A_m2",
+            k.exchange_current_density_a_m2,
+        )?;
         in_range("physics.kinetics.alpha_a", k.alpha_a, 1e-3, 1.0)?;
         in_range("physics.kinetics.alpha_c", k.alpha_c, 1e-3, 1.0)?;
         if k.electrons == 0 || k.electrons > 8 {
-            return Err(format!("key `physics.kinetics.electrons`: {} is outside the accepted range 1..=8", k.electrons));
+            return Err(format!(
+                "key `physics.kinetics.electrons`: {} is outside the accepted range 1..=8",
+                k.electrons
+            ));
         }
     }
     let op = &s.operation;
@@ -98,7 +113,12 @@ pub fn validate(s: &Scene) -> Result<(), String> {
     if sv.linear_max_iterations == 0 {
         return Err("key `solver.linear_max_iterations`: must be at least 1".into());
     }
-    in_range("solver.newton_tol_thermal_voltages", sv.newton_tol_thermal_voltages, 1e-14, 1e-1)?;
+    in_range(
+        "solver.newton_tol_thermal_voltages",
+        sv.newton_tol_thermal_voltages,
+        1e-14,
+        1e-1,
+    )?;
     if sv.newton_max_iterations == 0 {
         return Err("key `solver.newton_max_iterations`: must be at least 1".into());
     }
@@ -125,6 +145,8 @@ fn in_range(key: &str, v: f64, lo: f64, hi: f64) -> Result<(), String> {
     if v.is_finite() && v >= lo && v <= hi {
         Ok(())
     } else {
-        Err(format!("key `{key}`: {v} is outside the accepted range [{lo}, {hi}]"))
+        Err(format!(
+            "key `{key}`: {v} is outside the accepted range [{lo}, {hi}]"
+        ))
     }
 }

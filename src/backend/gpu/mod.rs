@@ -1,14 +1,11 @@
-//! GPU backend (stub while the kernels land).
-use crate::fem::CsrMatrix;
-use crate::solve::linear::{LinearError, LinearInfo, LinearParams, LinearSolver};
-pub struct GpuContext;
-impl GpuContext {
-    pub fn new(_hardware_only: bool) -> Result<Self, String> { Err("not yet".into()) }
-    pub fn adapter_summary(&self) -> String { String::new() }
-}
-pub fn describe_adapters() -> String { String::new() }
-pub struct GpuPcg;
-impl GpuPcg { pub fn new(_c: GpuContext) -> Self { GpuPcg } }
-impl LinearSolver for GpuPcg {
-    fn solve(&mut self, _a: &CsrMatrix, _b: &[f64], _x: &mut [f64], _p: &LinearParams) -> Result<LinearInfo, LinearError> { Err(LinearError::Device("stub".into())) }
-}
+//! GPU backend: wgpu context, one Rust module per WGSL kernel, and the resident
+//! Jacobi-preconditioned CG loop with f64 defect correction.
+
+pub mod context;
+pub mod kernel;
+pub mod kernels;
+pub mod layout;
+pub mod pcg;
+
+pub use context::{describe_adapters, GpuContext};
+pub use pcg::GpuPcg;

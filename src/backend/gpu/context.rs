@@ -1,0 +1,282 @@
+//! The long-lived GPU context: instance, adapter choice, device with the adapter's real limits,
+//! every compiled kernel, buffer helpers and error capture.
+//!
+//! wgpu's default handler panics on validation errors and device loss; the context installs
+//! handlers that record the message instead, so a solve reports a device failure as data.
+
+use std::sync::{Arc, Mutex};
+
+use wgpu::util::DeviceExt;
+
+use super::kernels::Kernels;
+
+/// Device, queue and kernels for one adapter.
+pub struct GpuContext {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub info: wgpu::AdapterInfo,
+    pub limits: wgpu::Limits,
+    pub kernels: Kernels,
+    errors: Arc<Mutex<Vec<String>>>,
+}
+
+fn instance() -> wgpu::Instance {
+    // Honours WGPU_BACKEND and friends (Instance::default() would ignore them).
+    wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
+}
+
+fn all_adapters() -> Vec<wgpu::Adapter> {
+    pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()))
+}
+
+/// Preference order of adapters: hardware first, software (lavapipe, llvmpipe) last.
+fn rank(info: &wgpu::AdapterInfo) -> u8 {
+    match info.device_type {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Other => 3,
+        wgpu::DeviceType::Cpu => 4,
+    }
+}
+
+fn is_hardware(info: &wgpu::AdapterInfo) -> bool {
+    rank(info) <= 2
+}
+
+/// Compute-capable adapters (GL adapters without compute are skipped), best first.
+fn compute_adapters() -> Vec<wgpu::Adapter> {
+    let mut adapters: Vec<_> = all_adapters()
+        .into_iter()
+        .filter(|a| {
+            a.get_downlevel_capabilities()
+                .flags
+                .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS)
+        })
+        .collect();
+    adapters.sort_by_key(|a| rank(&a.get_info()));
+    adapters
+}
+
+/// One line per adapter wgpu finds, and which one `--backend auto` would use.
+pub fn describe_adapters() -> String {
+    let adapters = all_adapters();
+    let mut out = String::new();
+    if adapters.is_empty() {
+        out.push_str("no GPU adapters found (install a Vulkan driver; on Debian: apt-get install mesa-vulkan-drivers libvulkan1)\n");
+    }
+    for (i, a) in adapters.iter().enumerate() {
+        let info = a.get_info();
+        let l = a.limits();
+        let f64_support = a.features().contains(wgpu::Features::SHADER_F64);
+        let compute = a
+            .get_downlevel_capabilities()
+            .flags
+            .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS);
+        out.push_str(&format!(
+            "[{i}] {} | backend {:?} | type {:?} | driver {} {} | compute {} | f64 {} | max storage binding {} MiB | max buffer {} MiB | storage buffers/stage {}\n",
+            info.name,
+            info.backend,
+            info.device_type,
+            info.driver,
+            info.driver_info,
+            if compute { "yes" } else { "no" },
+            if f64_support { "yes" } else { "no" },
+            l.max_storage_buffer_binding_size / (1 << 20),
+            l.max_buffer_size / (1 << 20),
+            l.max_storage_buffers_per_shader_stage,
+        ));
+    }
+    let auto = compute_adapters()
+        .into_iter()
+        .find(|a| is_hardware(&a.get_info()));
+    match auto {
+        Some(a) => out.push_str(&format!("auto: GPU backend on {}\n", a.get_info().name)),
+        None => out.push_str("auto: CPU backend (no hardware GPU adapter; `--backend gpu` uses a software adapter if one is listed)\n"),
+    }
+    out
+}
+
+impl GpuContext {
+    /// Opens the best adapter; with `hardware_only`, software adapters are refused.
+    pub fn new(hardware_only: bool) -> Result<Self, String> {
+        let adapters = compute_adapters();
+        let adapter = adapters
+            .into_iter()
+            .find(|a| !hardware_only || is_hardware(&a.get_info()))
+            .ok_or_else(|| {
+                if hardware_only {
+                    "no hardware GPU adapter found".to_string()
+                } else {
+                    "no GPU adapter with compute shaders found (install a Vulkan driver, e.g. Debian's mesa-vulkan-drivers + libvulkan1 for the software adapter)".to_string()
+                }
+            })?;
+        let info = adapter.get_info();
+        let limits = adapter.limits();
+        if limits.max_storage_buffers_per_shader_stage < 8 {
+            return Err(format!(
+                "adapter {} allows {} storage buffers per stage; the kernels need 8",
+                info.name, limits.max_storage_buffers_per_shader_stage
+            ));
+        }
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("znfield"),
+            required_features: wgpu::Features::empty(),
+            required_limits: limits.clone(),
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        }))
+        .map_err(|e| format!("cannot open device on {}: {e}", info.name))?;
+        let errors = Arc::new(Mutex::new(Vec::new()));
+        let sink = errors.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            if let Ok(mut v) = sink.lock() {
+                v.push(e.to_string());
+            }
+        }));
+        let lost = errors.clone();
+        device.set_device_lost_callback(move |reason, msg| {
+            if let Ok(mut v) = lost.lock() {
+                v.push(format!("device lost ({reason:?}): {msg}"));
+            }
+        });
+        let kernels = Kernels::build(&device);
+        let ctx = GpuContext {
+            device,
+            queue,
+            info,
+            limits,
+            kernels,
+            errors,
+        };
+        ctx.check()
+            .map_err(|e| format!("kernel compilation on {}: {e}", ctx.info.name))?;
+        Ok(ctx)
+    }
+
+    /// "name (backend, device type)".
+    pub fn adapter_summary(&self) -> String {
+        format!(
+            "{} ({:?}, {:?})",
+            self.info.name, self.info.backend, self.info.device_type
+        )
+    }
+
+    /// Errors recorded since the last check, as one message.
+    pub fn check(&self) -> Result<(), String> {
+        let mut errs = self
+            .errors
+            .lock()
+            .map_err(|_| "GPU error log poisoned".to_string())?;
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            let msg = errs.join("; ");
+            errs.clear();
+            Err(msg)
+        }
+    }
+
+    /// Checks that a buffer of `bytes` fits the adapter's binding limit.
+    pub fn fits(&self, what: &str, bytes: u64) -> Result<(), String> {
+        let limit = self
+            .limits
+            .max_storage_buffer_binding_size
+            .min(self.limits.max_buffer_size);
+        if bytes > limit {
+            Err(format!("{what} needs {bytes} bytes, over the adapter's storage binding limit of {limit} bytes"))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A storage buffer holding `data` as f32.
+    pub fn storage_f32(&self, label: &str, data: &[f64]) -> wgpu::Buffer {
+        let v: Vec<f32> = data.iter().map(|&x| x as f32).collect();
+        self.init(label, bytemuck::cast_slice(&v), wgpu::BufferUsages::STORAGE)
+    }
+
+    /// A storage buffer holding `data`.
+    pub fn storage_u32(&self, label: &str, data: &[u32]) -> wgpu::Buffer {
+        self.init(
+            label,
+            bytemuck::cast_slice(data),
+            wgpu::BufferUsages::STORAGE,
+        )
+    }
+
+    /// A zeroed storage buffer of `len` 4-byte elements.
+    pub fn storage_zeroed(&self, label: &str, len: usize) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: (4 * len.max(1)) as u64,
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// A uniform buffer holding a Pod value.
+    pub fn uniform<T: bytemuck::Pod>(&self, label: &str, value: &T) -> wgpu::Buffer {
+        self.init(
+            label,
+            bytemuck::bytes_of(value),
+            wgpu::BufferUsages::UNIFORM,
+        )
+    }
+
+    fn init(&self, label: &str, bytes: &[u8], usage: wgpu::BufferUsages) -> wgpu::Buffer {
+        self.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: bytes,
+                usage: usage | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+            })
+    }
+
+    /// Reads `bytes` bytes from the start of `buffer` (waits for the queue).
+    pub fn read_bytes(&self, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>, String> {
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut enc = self.device.create_command_encoder(&Default::default());
+        enc.copy_buffer_to_buffer(buffer, 0, &staging, 0, bytes);
+        self.queue.submit([enc.finish()]);
+        self.map_read(&staging)
+    }
+
+    /// Maps a MAP_READ buffer, copies its contents out and unmaps it.
+    pub fn map_read(&self, staging: &wgpu::Buffer) -> Result<Vec<u8>, String> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        staging.map_async(wgpu::MapMode::Read, .., move |r| {
+            let _ = tx.send(r);
+        });
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| format!("device poll: {e}"))?;
+        rx.recv()
+            .map_err(|e| format!("map callback: {e}"))?
+            .map_err(|e| format!("buffer map: {e}"))?;
+        let out = staging
+            .get_mapped_range(..)
+            .map_err(|e| format!("mapped range: {e}"))?
+            .to_vec();
+        staging.unmap();
+        self.check()?;
+        Ok(out)
+    }
+
+    /// Reads `len` f32 values as f64.
+    pub fn read_f32(&self, buffer: &wgpu::Buffer, len: usize) -> Result<Vec<f64>, String> {
+        let bytes = self.read_bytes(buffer, (4 * len) as u64)?;
+        Ok(bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
+            .collect())
+    }
+}

@@ -1,0 +1,275 @@
+//! Jacobi-preconditioned conjugate gradients resident on the GPU, with f64 defect correction.
+//!
+//! Outer loop (host, f64): r = b - A x; stop when ||r|| <= rtol ||b||; otherwise solve
+//! A d = r / ||r|| on the device in f32 to a modest relative tolerance, and x += ||r|| d.
+//! Each sweep gains about five digits, so an f64-accurate answer needs two or three sweeps.
+//!
+//! Inner loop (device, f32): the matrix and all vectors stay in device buffers; the scalars of
+//! CG live in a `PcgState` buffer written and read only by kernels. One iteration is six
+//! dispatches (spmv, dot_partial, pcg_alpha, pcg_update_xr, pcg_beta, pcg_update_p); batches of
+//! iterations go into one command buffer, and the host reads the 48-byte state once per batch.
+//! Kernels do nothing once the state leaves RUNNING, so a batch may safely overrun convergence.
+
+use super::context::GpuContext;
+use super::kernels::{
+    dot_partial, pcg_alpha, pcg_begin, pcg_beta, pcg_start, pcg_update_p, pcg_update_xr, spmv,
+};
+use super::layout::{status, Dims, PcgState};
+use crate::fem::CsrMatrix;
+use crate::solve::linear::{norm, residual, LinearError, LinearInfo, LinearParams, LinearSolver};
+
+/// Relative residual each f32 sweep aims for.
+const SWEEP_RTOL: f64 = 1e-5;
+/// Sweeps before giving up.
+const MAX_SWEEPS: u32 = 12;
+/// Largest number of iterations recorded between two host reads of the state.
+const MAX_BATCH: u32 = 64;
+
+/// The GPU linear solver.
+pub struct GpuPcg {
+    ctx: GpuContext,
+}
+
+impl GpuPcg {
+    /// Wraps an open context.
+    pub fn new(ctx: GpuContext) -> Self {
+        GpuPcg { ctx }
+    }
+
+    /// The context (for parity tests and diagnostics).
+    pub fn context(&self) -> &GpuContext {
+        &self.ctx
+    }
+}
+
+/// Device buffers and bind groups of one system.
+struct Resident {
+    dims: Dims,
+    state: wgpu::Buffer,
+    rhs: wgpu::Buffer,
+    x: wgpu::Buffer,
+    start: wgpu::BindGroup,
+    begin: wgpu::BindGroup,
+    spmv: wgpu::BindGroup,
+    dot: wgpu::BindGroup,
+    alpha: wgpu::BindGroup,
+    update_xr: wgpu::BindGroup,
+    beta: wgpu::BindGroup,
+    update_p: wgpu::BindGroup,
+    staging: wgpu::Buffer,
+}
+
+impl Resident {
+    fn upload(ctx: &GpuContext, a: &CsrMatrix) -> Result<Self, String> {
+        let n = a.n;
+        ctx.fits("matrix values", 4 * a.nnz() as u64)?;
+        ctx.fits("vector", 4 * n as u64)?;
+        let d = &ctx.device;
+        let k = &ctx.kernels;
+        let dims = Dims::for_len(n);
+        let dims_buf = ctx.uniform("dims", &dims);
+        let row_ptr = ctx.storage_u32("row_ptr", &a.row_ptr);
+        let col_idx = ctx.storage_u32("col_idx", &a.col_idx);
+        let vals = ctx.storage_f32("vals", &a.values);
+        let dinv: Vec<f64> = a.diagonal().iter().map(|v| 1.0 / v).collect();
+        let dinv = ctx.storage_f32("dinv", &dinv);
+        let rhs = ctx.storage_zeroed("b", n);
+        let [x, r, z, p, q] = ["x", "r", "z", "p", "q"].map(|l| ctx.storage_zeroed(l, n));
+        let partials = ctx.storage_zeroed("partials", 2 * dims.reduce_groups as usize);
+        let state = ctx.storage_zeroed("state", std::mem::size_of::<PcgState>() / 4);
+        let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("state readback"),
+            size: std::mem::size_of::<PcgState>() as u64,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        Ok(Resident {
+            dims,
+            start: pcg_start::bind(
+                &k.pcg_start,
+                d,
+                &dims_buf,
+                &rhs,
+                &dinv,
+                &x,
+                &r,
+                &z,
+                &p,
+                &partials,
+            ),
+            begin: pcg_begin::bind(&k.pcg_begin, d, &dims_buf, &partials, &state),
+            spmv: spmv::bind(&k.spmv, d, &dims_buf, &row_ptr, &col_idx, &vals, &p, &q),
+            dot: dot_partial::bind(&k.dot_partial, d, &dims_buf, &p, &q, &partials),
+            alpha: pcg_alpha::bind(&k.pcg_alpha, d, &dims_buf, &partials, &state),
+            update_xr: pcg_update_xr::bind(
+                &k.pcg_update_xr,
+                d,
+                &dims_buf,
+                &state,
+                &p,
+                &q,
+                &dinv,
+                &x,
+                &r,
+                &z,
+                &partials,
+            ),
+            beta: pcg_beta::bind(&k.pcg_beta, d, &dims_buf, &partials, &state),
+            update_p: pcg_update_p::bind(&k.pcg_update_p, d, &dims_buf, &state, &z, &p),
+            state,
+            rhs,
+            x,
+            staging,
+        })
+    }
+
+    /// Runs f32 PCG on A d = rhs from d = 0 until `rtol` (relative to ||rhs||) or `max_iterations`.
+    fn sweep(
+        &self,
+        ctx: &GpuContext,
+        rhs: &[f64],
+        rtol: f64,
+        max_iterations: u32,
+    ) -> Result<(Vec<f64>, PcgState), String> {
+        let rhs32: Vec<f32> = rhs.iter().map(|&v| v as f32).collect();
+        ctx.queue
+            .write_buffer(&self.rhs, 0, bytemuck::cast_slice(&rhs32));
+        let rhs_norm2: f64 = rhs.iter().map(|v| v * v).sum();
+        let init = PcgState {
+            tol2: (rtol * rtol * rhs_norm2) as f32,
+            max_iterations,
+            ..Default::default()
+        };
+        ctx.queue
+            .write_buffer(&self.state, 0, bytemuck::bytes_of(&init));
+        let k = &ctx.kernels;
+        let mut enc = ctx.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            k.pcg_start.dispatch(&mut pass, &self.start, &self.dims);
+            k.pcg_begin.dispatch(&mut pass, &self.begin, &self.dims);
+        }
+        ctx.queue.submit([enc.finish()]);
+        let mut batch = 8;
+        let state = loop {
+            let mut enc = ctx.device.create_command_encoder(&Default::default());
+            {
+                let mut pass = enc.begin_compute_pass(&Default::default());
+                for _ in 0..batch {
+                    k.spmv.dispatch(&mut pass, &self.spmv, &self.dims);
+                    k.dot_partial.dispatch(&mut pass, &self.dot, &self.dims);
+                    k.pcg_alpha.dispatch(&mut pass, &self.alpha, &self.dims);
+                    k.pcg_update_xr
+                        .dispatch(&mut pass, &self.update_xr, &self.dims);
+                    k.pcg_beta.dispatch(&mut pass, &self.beta, &self.dims);
+                    k.pcg_update_p
+                        .dispatch(&mut pass, &self.update_p, &self.dims);
+                }
+            }
+            enc.copy_buffer_to_buffer(
+                &self.state,
+                0,
+                &self.staging,
+                0,
+                std::mem::size_of::<PcgState>() as u64,
+            );
+            ctx.queue.submit([enc.finish()]);
+            let bytes = ctx.map_read(&self.staging)?;
+            let state: PcgState = bytemuck::pod_read_unaligned(&bytes);
+            if state.status != status::RUNNING {
+                break state;
+            }
+            batch = (batch * 2).min(MAX_BATCH);
+        };
+        let d = ctx.read_f32(&self.x, self.dims.n as usize)?;
+        Ok((d, state))
+    }
+}
+
+impl LinearSolver for GpuPcg {
+    fn solve(
+        &mut self,
+        a: &CsrMatrix,
+        b: &[f64],
+        x: &mut [f64],
+        params: &LinearParams,
+    ) -> Result<LinearInfo, LinearError> {
+        assert_eq!(b.len(), a.n);
+        assert_eq!(x.len(), a.n);
+        let bnorm = norm(b);
+        if bnorm == 0.0 {
+            x.fill(0.0);
+            return Ok(LinearInfo {
+                iterations: 0,
+                relative_residual: 0.0,
+            });
+        }
+        let ctx = &self.ctx;
+        let resident = Resident::upload(ctx, a).map_err(LinearError::Device)?;
+        let mut r = vec![0.0; a.n];
+        let mut rnorm = residual(a, b, x, &mut r);
+        let mut iterations = 0u32;
+        for _ in 0..MAX_SWEEPS {
+            let rel = rnorm / bnorm;
+            if rel <= params.rtol {
+                return Ok(LinearInfo {
+                    iterations,
+                    relative_residual: rel,
+                });
+            }
+            if iterations >= params.max_iterations {
+                break;
+            }
+            let scaled: Vec<f64> = r.iter().map(|v| v / rnorm).collect();
+            let target = (params.rtol / rel).max(SWEEP_RTOL);
+            let (d, state) = resident
+                .sweep(ctx, &scaled, target, params.max_iterations - iterations)
+                .map_err(LinearError::Device)?;
+            iterations += state.iterations;
+            if state.status == status::BREAKDOWN {
+                return Err(LinearError::NonFinite {
+                    iteration: iterations,
+                    where_: format!(
+                        "GPU PCG breakdown (p.Ap = {}, r.r = {})",
+                        state.pq, state.rr
+                    ),
+                });
+            }
+            if d.iter().any(|v| !v.is_finite()) {
+                return Err(LinearError::NonFinite {
+                    iteration: iterations,
+                    where_: "GPU correction vector".into(),
+                });
+            }
+            for (xi, di) in x.iter_mut().zip(&d) {
+                *xi += rnorm * di;
+            }
+            let new_norm = residual(a, b, x, &mut r);
+            if !new_norm.is_finite() {
+                return Err(LinearError::NonFinite {
+                    iteration: iterations,
+                    where_: "f64 residual after a GPU sweep".into(),
+                });
+            }
+            if new_norm > 0.5 * rnorm && state.status != status::CONVERGED {
+                // f32 arithmetic has stalled: report what was reached.
+                rnorm = new_norm;
+                break;
+            }
+            rnorm = new_norm;
+        }
+        let rel = rnorm / bnorm;
+        if rel <= params.rtol {
+            Ok(LinearInfo {
+                iterations,
+                relative_residual: rel,
+            })
+        } else {
+            Err(LinearError::NoConvergence {
+                iterations,
+                relative_residual: rel,
+                rtol: params.rtol,
+            })
+        }
+    }
+}

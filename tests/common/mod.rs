@@ -1,0 +1,24 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use znfield::backend::gpu::GpuContext;
+
+/// A GPU context on any adapter (software included). Without one the test is skipped with a
+/// printed notice, unless ZNFIELD_REQUIRE_GPU=1, in which case it fails.
+pub fn gpu_or_skip(test: &str) -> Option<GpuContext> {
+    match GpuContext::new(false) {
+        Ok(ctx) => Some(ctx),
+        Err(reason) => {
+            if std::env::var("ZNFIELD_REQUIRE_GPU").is_ok_and(|v| v == "1") {
+                panic!("{test}: ZNFIELD_REQUIRE_GPU=1 but no GPU adapter: {reason}");
+            }
+            eprintln!("SKIPPED {test}: no GPU adapter ({reason}); set ZNFIELD_REQUIRE_GPU=1 to make this a failure");
+            None
+        }
+    }
+}
+
+/// Relative difference |a - b| / max(|a|, |b|, tiny).
+pub fn rel(a: f64, b: f64) -> f64 {
+    (a - b).abs() / a.abs().max(b.abs()).max(1e-300)
+}

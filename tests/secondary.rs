@@ -1,0 +1,117 @@
+//! Secondary current distribution (Laplace + Butler–Volmer) against analytic results.
+
+mod common;
+
+use znfield::backend::BackendChoice;
+use znfield::physics::constants::thermal_voltage;
+use znfield::run::run;
+use znfield::scene::Scene;
+
+const FLAT: &str = r#"{
+  "name": "flat_linear",
+  "geometry": { "half_width_m": 5e-6, "height_m": 20e-6, "protrusions": [] },
+  "physics": { "model": "secondary", "conductivity_S_m": 5.0, "temperature_K": 298.15,
+               "kinetics": { "exchange_current_density_A_m2": 10.0, "alpha_a": 0.5, "alpha_c": 0.5,
+                             "electrons": 2, "linearized": true } },
+  "mesh": { "size_near_m": 2e-6, "size_far_m": 4e-6 }
+}"#;
+
+/// Ohmic + charge-transfer resistance of the flat cell, Ohm m^2.
+fn flat_resistance() -> f64 {
+    let r_ohm = 20e-6 / 5.0;
+    let r_ct = thermal_voltage(298.15) / (2.0 * 10.0 * (0.5 + 0.5));
+    r_ohm + r_ct
+}
+
+fn backends() -> Vec<BackendChoice> {
+    let mut b = vec![BackendChoice::Cpu];
+    if common::gpu_or_skip("secondary flat (GPU part)").is_some() {
+        b.push(BackendChoice::Gpu);
+    }
+    b
+}
+
+#[test]
+fn flat_linear_kinetics_potentiostatic_matches_ohmic_plus_charge_transfer() {
+    for backend in backends() {
+        let scene = Scene::parse(
+            FLAT,
+            "flat",
+            &[
+                "operation.mode=potential".into(),
+                "operation.electrode_potential_V=-0.02".into(),
+            ],
+        )
+        .expect("scene");
+        let r = run(&scene, backend).expect("run");
+        let expected = 0.02 / flat_resistance();
+        let got = r.summary.electrode.current_density.mean;
+        assert!(
+            common::rel(got, expected) < 0.005,
+            "{backend:?}: mean {got} A/m2, analytic {expected}"
+        );
+        assert_eq!(r.summary.electrode.direction, "cathodic");
+    }
+}
+
+#[test]
+fn flat_linear_kinetics_galvanostatic_matches_ohmic_plus_charge_transfer() {
+    for backend in backends() {
+        let scene = Scene::parse(
+            FLAT,
+            "flat",
+            &["operation.mean_current_density_A_m2=-50".into()],
+        )
+        .expect("scene");
+        let r = run(&scene, backend).expect("run");
+        let expected = -50.0 * flat_resistance();
+        let got = r.summary.electrode.potential;
+        assert!(
+            common::rel(got, expected) < 0.005,
+            "{backend:?}: E {got} V, analytic {expected} V"
+        );
+    }
+}
+
+/// Tip enhancement of the hemisphere falls from the primary value 3 toward 1 as the Wagner
+/// number Wa = kappa R_ct / R grows (here by lowering the exchange current density).
+#[test]
+fn tip_enhancement_falls_toward_one_as_wagner_number_grows() {
+    let mut last = f64::INFINITY;
+    let mut seen = Vec::new();
+    for i0 in ["1e4", "1e3", "1e2", "1"] {
+        let sets: Vec<String> = [
+            "physics.model=secondary",
+            "physics.conductivity_S_m=0.05",
+            &format!("physics.kinetics.exchange_current_density_A_m2={i0}"),
+            "mesh.refine=0.7",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let scene = Scene::load(
+            std::path::Path::new("scenes/hemisphere_primary.json"),
+            &sets,
+        )
+        .expect("scene");
+        let te = run(&scene, BackendChoice::Cpu)
+            .expect("run")
+            .summary
+            .electrode
+            .tip_enhancement;
+        let wagner =
+            0.05 * thermal_voltage(298.15) / (2.0 * i0.parse::<f64>().unwrap_or(1.0)) / 1e-6;
+        eprintln!("i0 {i0} A/m2, Wa {wagner:.3}: tip enhancement {te:.4}");
+        seen.push(te);
+        assert!(te < last, "tip enhancement must fall as Wa grows: {seen:?}");
+        last = te;
+    }
+    assert!(
+        seen[0] > 2.5,
+        "small Wa approaches the primary value 3: {seen:?}"
+    );
+    assert!(
+        seen[3] < 1.1,
+        "large Wa approaches uniform current: {seen:?}"
+    );
+}
