@@ -41,9 +41,15 @@ impl Error {
 
     /// Wraps an I/O error with the path it concerns.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.into(),
-            source,
+        Error::Io { path: path.into(), source }
+    }
+}
+
+impl From<crate::solve::linear::LinearError> for Error {
+    fn from(e: crate::solve::linear::LinearError) -> Self {
+        match e {
+            crate::solve::linear::LinearError::Device(msg) => Error::Device(msg),
+            other => Error::Solve(other.to_string()),
         }
     }
 }

@@ -8,11 +8,7 @@ use znfield::backend::{gpu, BackendChoice};
 use znfield::scene::Scene;
 
 #[derive(Parser)]
-#[command(
-    name = "znfield",
-    version,
-    about = "3D finite-element fields at zinc-metal anodes (GPU and CPU)"
-)]
+#[command(name = "znfield", version, about = "3D finite-element fields at zinc-metal anodes (GPU and CPU)")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -48,12 +44,7 @@ fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
-        Command::Run {
-            scene,
-            out,
-            backend,
-            sets,
-        } => run(scene, out, backend, &sets),
+        Command::Run { scene, out, backend, sets } => run(scene, out, backend, &sets),
         Command::Devices => {
             print!("{}", gpu::describe_adapters());
             Ok(())
@@ -68,12 +59,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(
-    scene_path: Option<PathBuf>,
-    out: Option<PathBuf>,
-    backend: BackendChoice,
-    sets: &[String],
-) -> znfield::Result<()> {
+fn run(scene_path: Option<PathBuf>, out: Option<PathBuf>, backend: BackendChoice, sets: &[String]) -> znfield::Result<()> {
     let scene = match &scene_path {
         Some(p) => Scene::load(p, sets)?,
         None => Scene::builtin_default(sets)?,
@@ -85,12 +71,7 @@ fn run(
     let s = &result.summary;
     eprintln!(
         "znfield: {} nodes, {} tets, backend {} ({}); {} linear / {} Newton iterations",
-        s.mesh.nodes,
-        s.mesh.tets,
-        s.backend.kind,
-        s.backend.adapter,
-        s.solver.linear_iterations,
-        s.solver.nonlinear_iterations
+        s.mesh.nodes, s.mesh.tets, s.backend.kind, s.backend.adapter, s.solver.linear_iterations, s.solver.nonlinear_iterations
     );
     eprintln!(
         "znfield: tip_enhancement {:.4}, nonuniformity {:.4}, mean |i| {:.4} A/m^2 ({}), E = {:.5} V, max field {:.4e} V/m",

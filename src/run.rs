@@ -32,31 +32,16 @@ pub struct RunResult {
 pub fn size_field(scene: &Scene) -> SizeField {
     let g = &scene.geometry;
     let m = &scene.mesh;
-    let feature = g
-        .protrusions
-        .iter()
-        .map(|p| p.feature_size())
-        .fold(f64::INFINITY, f64::min);
-    let near = m.size_near_m.unwrap_or(if feature.is_finite() {
-        feature / 10.0
-    } else {
-        g.height_m / 20.0
-    }) / m.refine;
+    let feature = g.protrusions.iter().map(|p| p.feature_size()).fold(f64::INFINITY, f64::min);
+    let near = m.size_near_m.unwrap_or(if feature.is_finite() { feature / 10.0 } else { g.height_m / 20.0 }) / m.refine;
     let far = (m.size_far_m.unwrap_or(g.height_m / 8.0) / m.refine).max(near);
-    SizeField {
-        near,
-        far,
-        growth: m.grading,
-    }
+    SizeField { near, far, growth: m.grading }
 }
 
 /// Length scale of the scaled problem: the smallest protrusion feature, or the cell height.
 pub fn length_scale(scene: &Scene) -> f64 {
     let g = &scene.geometry;
-    g.protrusions
-        .iter()
-        .map(|p| p.feature_size())
-        .fold(g.height_m, f64::min)
+    g.protrusions.iter().map(|p| p.feature_size()).fold(g.height_m, f64::min)
 }
 
 /// Runs a scene to completion in memory.
@@ -69,31 +54,25 @@ pub fn run(scene: &Scene, choice: BackendChoice) -> Result<RunResult> {
     let mesh = mesh::generate(&geom, sizes)?;
     let quality = Quality::of(&mesh);
     // 3. Discrete system in scaled units.
-    let scaling = Scaling::new(
-        length_scale(scene),
-        scene.physics.temperature_k,
-        scene.physics.conductivity_s_m,
-    );
+    let scaling = Scaling::new(length_scale(scene), scene.physics.temperature_k, scene.physics.conductivity_s_m);
     let sys = PotentialSystem::new(&mesh, scaling.length_m);
     // 4. Backend.
     let mut backend = backend::open(choice)?;
     // 5. Solve.
     let projected_area = geom.projected_area();
     let drive = match scene.operation.mode {
-        OperationMode::Potential => Drive::Potential(
-            scene.operation.electrode_potential_v.unwrap_or(0.0) / scaling.thermal_voltage_v,
-        ),
-        OperationMode::Current => Drive::Current(scaling.scaled_current(
-            scene.operation.mean_current_density_a_m2.unwrap_or(0.0) * projected_area,
-        )),
+        OperationMode::Potential => {
+            Drive::Potential(scene.operation.electrode_potential_v.unwrap_or(0.0) / scaling.thermal_voltage_v)
+        }
+        OperationMode::Current => {
+            Drive::Current(scaling.scaled_current(scene.operation.mean_current_density_a_m2.unwrap_or(0.0) * projected_area))
+        }
     };
-    let linear = LinearParams {
-        rtol: scene.solver.linear_rtol,
-        max_iterations: scene.solver.linear_max_iterations,
-    };
+    let linear = LinearParams { rtol: scene.solver.linear_rtol, max_iterations: scene.solver.linear_max_iterations };
     let solution = match scene.physics.model {
-        Model::Primary => primary::solve(&sys, drive, backend.solver.as_mut(), &linear)
-            .map_err(|e| Error::Solve(format!("primary: {e}")))?,
+        Model::Primary => {
+            primary::solve(&sys, drive, backend.solver.as_mut(), &linear).map_err(|e| Error::Solve(format!("primary: {e}")))?
+        }
         Model::Secondary => {
             let k = &scene.physics.kinetics;
             let kin = KineticBoundary {
@@ -111,8 +90,7 @@ pub fn run(scene: &Scene, choice: BackendChoice) -> Result<RunResult> {
         return Err(Error::Solve("non-finite potential in the solution".into()));
     }
     // 6. Metrics.
-    let (fields, electrode, max_field) =
-        metrics::evaluate(&mesh, &sys, &solution, &scaling, projected_area);
+    let (fields, electrode, max_field) = metrics::evaluate(&mesh, &sys, &solution, &scaling, projected_area);
     let summary = Summary {
         scene: scene.clone(),
         backend: backend.info.clone(),
@@ -136,17 +114,9 @@ pub fn run(scene: &Scene, choice: BackendChoice) -> Result<RunResult> {
             wall_time_s: start.elapsed().as_secs_f64(),
         },
         electrode,
-        electrolyte: ElectrolyteSummary {
-            max_field,
-            conductivity: scaling.conductivity_s_m,
-        },
+        electrolyte: ElectrolyteSummary { max_field, conductivity: scaling.conductivity_s_m },
     };
-    Ok(RunResult {
-        summary,
-        mesh,
-        fields,
-        electrode_nodes: sys.electrode,
-    })
+    Ok(RunResult { summary, mesh, fields, electrode_nodes: sys.electrode })
 }
 
 /// Writes fields.vtu, electrode.vtu and, last, summary.json into `dir` (created if missing).
@@ -175,20 +145,10 @@ pub fn write_outputs(result: &RunResult, dir: &Path) -> Result<()> {
     for (i, &n) in result.electrode_nodes.iter().enumerate() {
         local[n as usize] = i as u32;
     }
-    let points: Vec<_> = result
-        .electrode_nodes
-        .iter()
-        .map(|&n| mesh.nodes[n as usize])
-        .collect();
-    let tris: Vec<Vec<u32>> = mesh
-        .faces_with(BoundaryTag::Electrode)
-        .map(|fi| mesh.faces[fi].iter().map(|&n| local[n as usize]).collect())
-        .collect();
-    let potential: Vec<f64> = result
-        .electrode_nodes
-        .iter()
-        .map(|&n| f.potential[n as usize])
-        .collect();
+    let points: Vec<_> = result.electrode_nodes.iter().map(|&n| mesh.nodes[n as usize]).collect();
+    let tris: Vec<Vec<u32>> =
+        mesh.faces_with(BoundaryTag::Electrode).map(|fi| mesh.faces[fi].iter().map(|&n| local[n as usize]).collect()).collect();
+    let potential: Vec<f64> = result.electrode_nodes.iter().map(|&n| f.potential[n as usize]).collect();
     let surface = vtu::encode(
         &points,
         &tris,
@@ -201,7 +161,6 @@ pub fn write_outputs(result: &RunResult, dir: &Path) -> Result<()> {
         &[],
     );
     atomic::write(&dir.join("electrode.vtu"), &surface)?;
-    let json = serde_json::to_string_pretty(&result.summary)
-        .map_err(|e| Error::Solve(format!("summary.json: {e}")))?;
+    let json = serde_json::to_string_pretty(&result.summary).map_err(|e| Error::Solve(format!("summary.json: {e}")))?;
     atomic::write(&dir.join("summary.json"), json.as_bytes())
 }

@@ -9,11 +9,7 @@ use znfield::scene::Scene;
 
 fn hemisphere(sets: &[&str], backend: BackendChoice) -> RunResult {
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    let scene = Scene::load(
-        std::path::Path::new("scenes/hemisphere_primary.json"),
-        &sets,
-    )
-    .expect("scene");
+    let scene = Scene::load(std::path::Path::new("scenes/hemisphere_primary.json"), &sets).expect("scene");
     run(&scene, backend).expect("run")
 }
 
@@ -34,18 +30,12 @@ fn tip_enhancement_error_falls_under_refinement() {
     let errors: Vec<f64> = ["0.5", "1", "2"]
         .iter()
         .map(|r| {
-            let te = hemisphere(&[&format!("mesh.refine={r}")], BackendChoice::Cpu)
-                .summary
-                .electrode
-                .tip_enhancement;
+            let te = hemisphere(&[&format!("mesh.refine={r}")], BackendChoice::Cpu).summary.electrode.tip_enhancement;
             eprintln!("refine {r}: tip enhancement {te:.5}");
             (te - 3.0).abs()
         })
         .collect();
-    assert!(
-        errors[1] < 0.5 * errors[0] && errors[2] < errors[1],
-        "errors {errors:?}"
-    );
+    assert!(errors[1] < 0.5 * errors[0] && errors[2] < errors[1], "errors {errors:?}");
     assert!(errors[2] < 0.01, "errors {errors:?}");
 }
 
@@ -58,11 +48,7 @@ fn gpu_matches_cpu_and_analytic_value() {
     let cpu = hemisphere(&[], BackendChoice::Cpu);
     assert_eq!(gpu.summary.backend.kind, "gpu");
     let (g, c) = (&gpu.summary.electrode, &cpu.summary.electrode);
-    assert!(
-        (g.tip_enhancement - 3.0).abs() < 0.03,
-        "GPU tip enhancement {}",
-        g.tip_enhancement
-    );
+    assert!((g.tip_enhancement - 3.0).abs() < 0.03, "GPU tip enhancement {}", g.tip_enhancement);
     for (name, a, b) in [
         ("tip_enhancement", g.tip_enhancement, c.tip_enhancement),
         ("nonuniformity", g.nonuniformity, c.nonuniformity),
@@ -70,29 +56,11 @@ fn gpu_matches_cpu_and_analytic_value() {
         ("max", g.current_density.max, c.current_density.max),
         ("std", g.current_density.std, c.current_density.std),
         ("potential", g.potential, c.potential),
-        (
-            "max_field",
-            gpu.summary.electrolyte.max_field,
-            cpu.summary.electrolyte.max_field,
-        ),
+        ("max_field", gpu.summary.electrolyte.max_field, cpu.summary.electrolyte.max_field),
     ] {
         assert!(common::rel(a, b) < 1e-4, "{name}: GPU {a} vs CPU {b}");
     }
-    let worst = gpu
-        .fields
-        .potential
-        .iter()
-        .zip(&cpu.fields.potential)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
-    let scale = cpu
-        .fields
-        .potential
-        .iter()
-        .map(|v| v.abs())
-        .fold(0.0, f64::max);
-    assert!(
-        worst / scale < 1e-5,
-        "potential differs by {worst} V of {scale} V"
-    );
+    let worst = gpu.fields.potential.iter().zip(&cpu.fields.potential).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    let scale = cpu.fields.potential.iter().map(|v| v.abs()).fold(0.0, f64::max);
+    assert!(worst / scale < 1e-5, "potential differs by {worst} V of {scale} V");
 }

@@ -34,22 +34,13 @@ fn backends() -> Vec<BackendChoice> {
 #[test]
 fn flat_linear_kinetics_potentiostatic_matches_ohmic_plus_charge_transfer() {
     for backend in backends() {
-        let scene = Scene::parse(
-            FLAT,
-            "flat",
-            &[
-                "operation.mode=potential".into(),
-                "operation.electrode_potential_V=-0.02".into(),
-            ],
-        )
-        .expect("scene");
+        let scene =
+            Scene::parse(FLAT, "flat", &["operation.mode=potential".into(), "operation.electrode_potential_V=-0.02".into()])
+                .expect("scene");
         let r = run(&scene, backend).expect("run");
         let expected = 0.02 / flat_resistance();
         let got = r.summary.electrode.current_density.mean;
-        assert!(
-            common::rel(got, expected) < 0.005,
-            "{backend:?}: mean {got} A/m2, analytic {expected}"
-        );
+        assert!(common::rel(got, expected) < 0.005, "{backend:?}: mean {got} A/m2, analytic {expected}");
         assert_eq!(r.summary.electrode.direction, "cathodic");
     }
 }
@@ -57,19 +48,11 @@ fn flat_linear_kinetics_potentiostatic_matches_ohmic_plus_charge_transfer() {
 #[test]
 fn flat_linear_kinetics_galvanostatic_matches_ohmic_plus_charge_transfer() {
     for backend in backends() {
-        let scene = Scene::parse(
-            FLAT,
-            "flat",
-            &["operation.mean_current_density_A_m2=-50".into()],
-        )
-        .expect("scene");
+        let scene = Scene::parse(FLAT, "flat", &["operation.mean_current_density_A_m2=-50".into()]).expect("scene");
         let r = run(&scene, backend).expect("run");
         let expected = -50.0 * flat_resistance();
         let got = r.summary.electrode.potential;
-        assert!(
-            common::rel(got, expected) < 0.005,
-            "{backend:?}: E {got} V, analytic {expected} V"
-        );
+        assert!(common::rel(got, expected) < 0.005, "{backend:?}: E {got} V, analytic {expected} V");
     }
 }
 
@@ -89,29 +72,14 @@ fn tip_enhancement_falls_toward_one_as_wagner_number_grows() {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let scene = Scene::load(
-            std::path::Path::new("scenes/hemisphere_primary.json"),
-            &sets,
-        )
-        .expect("scene");
-        let te = run(&scene, BackendChoice::Cpu)
-            .expect("run")
-            .summary
-            .electrode
-            .tip_enhancement;
-        let wagner =
-            0.05 * thermal_voltage(298.15) / (2.0 * i0.parse::<f64>().unwrap_or(1.0)) / 1e-6;
+        let scene = Scene::load(std::path::Path::new("scenes/hemisphere_primary.json"), &sets).expect("scene");
+        let te = run(&scene, BackendChoice::Cpu).expect("run").summary.electrode.tip_enhancement;
+        let wagner = 0.05 * thermal_voltage(298.15) / (2.0 * i0.parse::<f64>().unwrap_or(1.0)) / 1e-6;
         eprintln!("i0 {i0} A/m2, Wa {wagner:.3}: tip enhancement {te:.4}");
         seen.push(te);
         assert!(te < last, "tip enhancement must fall as Wa grows: {seen:?}");
         last = te;
     }
-    assert!(
-        seen[0] > 2.5,
-        "small Wa approaches the primary value 3: {seen:?}"
-    );
-    assert!(
-        seen[3] < 1.1,
-        "large Wa approaches uniform current: {seen:?}"
-    );
+    assert!(seen[0] > 2.5, "small Wa approaches the primary value 3: {seen:?}");
+    assert!(seen[3] < 1.1, "large Wa approaches uniform current: {seen:?}");
 }

@@ -49,9 +49,7 @@ pub fn open(choice: BackendChoice) -> Result<Backend> {
         }
         BackendChoice::Auto => match gpu::GpuContext::new(true) {
             Ok(ctx) => Ok(gpu_backend(ctx)),
-            Err(reason) => Ok(cpu_backend(Some(format!(
-                "auto: no hardware GPU used ({reason}); CPU backend"
-            )))),
+            Err(reason) => Ok(cpu_backend(Some(format!("auto: no hardware GPU used ({reason}); CPU backend")))),
         },
     }
 }
@@ -72,11 +70,6 @@ fn gpu_backend(ctx: gpu::GpuContext) -> Backend {
     let adapter = ctx.adapter_summary();
     Backend {
         solver: Box::new(gpu::GpuPcg::new(ctx)),
-        info: BackendInfo {
-            kind: "gpu".into(),
-            adapter,
-            precision: "f32 kernels with f64 defect correction".into(),
-            note: None,
-        },
+        info: BackendInfo { kind: "gpu".into(), adapter, precision: "f32 kernels with f64 defect correction".into(), note: None },
     }
 }

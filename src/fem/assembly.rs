@@ -20,11 +20,8 @@ use crate::mesh::TetMesh;
 /// Assembles the stiffness matrix of `mesh` with coordinates divided by `length_scale`.
 pub fn laplacian(mesh: &TetMesh, length_scale: f64) -> CsrMatrix {
     let mut k = CsrMatrix::pattern(mesh.nodes.len(), &mesh.tets);
-    let locals: Vec<[[f64; 4]; 4]> = mesh
-        .tets
-        .par_iter()
-        .map(|t| P1Tet::new(t.map(|n| mesh.nodes[n as usize] / length_scale)).stiffness())
-        .collect();
+    let locals: Vec<[[f64; 4]; 4]> =
+        mesh.tets.par_iter().map(|t| P1Tet::new(t.map(|n| mesh.nodes[n as usize] / length_scale)).stiffness()).collect();
     for (t, local) in mesh.tets.iter().zip(&locals) {
         for i in 0..4 {
             for j in 0..4 {
@@ -40,10 +37,7 @@ pub fn laplacian(mesh: &TetMesh, length_scale: f64) -> CsrMatrix {
 pub const GAUSS4: ([[f64; 4]; 4], f64) = {
     const A: f64 = 0.585_410_196_624_968_5;
     const B: f64 = 0.138_196_601_125_010_5;
-    (
-        [[A, B, B, B], [B, A, B, B], [B, B, A, B], [B, B, B, A]],
-        0.25,
-    )
+    ([[A, B, B, B], [B, A, B, B], [B, B, A, B], [B, B, B, A]], 0.25)
 };
 
 /// Load vector `b_j = integral f lambda_j dx` over the mesh with coordinates divided by
@@ -67,12 +61,7 @@ pub fn load_vector(mesh: &TetMesh, length_scale: f64, f: impl Fn(DVec3) -> f64 +
 
 /// L2 norm of `u_h - u` and H1 seminorm of the error, by the 4-point Gauss rule, for a P1 field
 /// `u_h` on `mesh` (unscaled coordinates).
-pub fn error_norms(
-    mesh: &TetMesh,
-    u_h: &[f64],
-    u: impl Fn(DVec3) -> f64,
-    grad_u: impl Fn(DVec3) -> DVec3,
-) -> (f64, f64) {
+pub fn error_norms(mesh: &TetMesh, u_h: &[f64], u: impl Fn(DVec3) -> f64, grad_u: impl Fn(DVec3) -> DVec3) -> (f64, f64) {
     let (points, weight) = GAUSS4;
     let (mut l2, mut h1) = (0.0, 0.0);
     for t in &mesh.tets {
@@ -98,20 +87,8 @@ mod tests {
 
     #[test]
     fn laplacian_annihilates_constants_and_is_symmetric() {
-        let geom = ElectrodeGeometry {
-            half_width: 1.0,
-            height: 1.0,
-            shapes: vec![],
-        };
-        let mesh = generate(
-            &geom,
-            SizeField {
-                near: 0.25,
-                far: 0.5,
-                growth: 1.5,
-            },
-        )
-        .expect("mesh");
+        let geom = ElectrodeGeometry { half_width: 1.0, height: 1.0, shapes: vec![] };
+        let mesh = generate(&geom, SizeField { near: 0.25, far: 0.5, growth: 1.5 }).expect("mesh");
         let k = laplacian(&mesh, 1.0);
         let ones = vec![1.0; k.n];
         let mut y = vec![0.0; k.n];
@@ -120,10 +97,7 @@ mod tests {
         for i in 0..k.n {
             for p in k.row_ptr[i] as usize..k.row_ptr[i + 1] as usize {
                 let j = k.col_idx[p] as usize;
-                let kt = k
-                    .find(j, i as u32)
-                    .map(|q| k.values[q])
-                    .expect("symmetric pattern");
+                let kt = k.find(j, i as u32).map(|q| k.values[q]).expect("symmetric pattern");
                 assert!((k.values[p] - kt).abs() < 1e-14);
             }
         }

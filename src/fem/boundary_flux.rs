@@ -31,16 +31,11 @@ pub fn tagged_nodes(mesh: &TetMesh, tag: BoundaryTag) -> Vec<u32> {
             on[n as usize] = true;
         }
     }
-    (0..mesh.nodes.len() as u32)
-        .filter(|&n| on[n as usize])
-        .collect()
+    (0..mesh.nodes.len() as u32).filter(|&n| on[n as usize]).collect()
 }
 
 /// Residual flux `Q = K phi - load` at the given nodes (the flux out of the domain through the
 /// boundary at each node, in the units of the weak form).
 pub fn residual_flux(k: &CsrMatrix, phi: &[f64], load: &[f64], nodes: &[u32]) -> Vec<f64> {
-    nodes
-        .iter()
-        .map(|&n| k.row_dot(n as usize, phi) - load[n as usize])
-        .collect()
+    nodes.iter().map(|&n| k.row_dot(n as usize, phi) - load[n as usize]).collect()
 }

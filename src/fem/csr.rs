@@ -30,12 +30,7 @@ impl CsrMatrix {
             row_ptr.push(col_idx.len() as u32);
         }
         let values = vec![0.0; col_idx.len()];
-        CsrMatrix {
-            n,
-            row_ptr,
-            col_idx,
-            values,
-        }
+        CsrMatrix { n, row_ptr, col_idx, values }
     }
 
     /// Number of stored entries.
@@ -58,9 +53,7 @@ impl CsrMatrix {
 
     /// Diagonal entries.
     pub fn diagonal(&self) -> Vec<f64> {
-        (0..self.n)
-            .map(|i| self.find(i, i as u32).map_or(0.0, |k| self.values[k]))
-            .collect()
+        (0..self.n).map(|i| self.find(i, i as u32).map_or(0.0, |k| self.values[k])).collect()
     }
 
     /// y = A x (rayon over rows).
@@ -68,15 +61,10 @@ impl CsrMatrix {
     pub fn spmv(&self, x: &[f64], y: &mut [f64]) {
         assert_eq!(x.len(), self.n);
         assert_eq!(y.len(), self.n);
-        y.par_iter_mut()
-            .enumerate()
-            .with_min_len(4096)
-            .for_each(|(i, yi)| {
-                let (lo, hi) = (self.row_ptr[i] as usize, self.row_ptr[i + 1] as usize);
-                *yi = (lo..hi)
-                    .map(|k| self.values[k] * x[self.col_idx[k] as usize])
-                    .sum();
-            });
+        y.par_iter_mut().enumerate().with_min_len(4096).for_each(|(i, yi)| {
+            let (lo, hi) = (self.row_ptr[i] as usize, self.row_ptr[i + 1] as usize);
+            *yi = (lo..hi).map(|k| self.values[k] * x[self.col_idx[k] as usize]).sum();
+        });
     }
 
     /// The submatrix A[free, free] with rows/columns renumbered by position in `free`, and the
@@ -86,18 +74,8 @@ impl CsrMatrix {
         for (k, &f) in free.iter().enumerate() {
             new_id[f as usize] = k as u32;
         }
-        let mut inner = CsrMatrix {
-            n: free.len(),
-            row_ptr: vec![0],
-            col_idx: Vec::new(),
-            values: Vec::new(),
-        };
-        let mut coupling = CsrMatrix {
-            n: free.len(),
-            row_ptr: vec![0],
-            col_idx: Vec::new(),
-            values: Vec::new(),
-        };
+        let mut inner = CsrMatrix { n: free.len(), row_ptr: vec![0], col_idx: Vec::new(), values: Vec::new() };
+        let mut coupling = CsrMatrix { n: free.len(), row_ptr: vec![0], col_idx: Vec::new(), values: Vec::new() };
         for &f in free {
             let i = f as usize;
             for k in self.row_ptr[i] as usize..self.row_ptr[i + 1] as usize {
@@ -119,8 +97,6 @@ impl CsrMatrix {
 
     /// Row `r` of a rectangular matrix times x (used with the coupling block of [`split`]).
     pub fn row_dot(&self, r: usize, x: &[f64]) -> f64 {
-        (self.row_ptr[r] as usize..self.row_ptr[r + 1] as usize)
-            .map(|k| self.values[k] * x[self.col_idx[k] as usize])
-            .sum()
+        (self.row_ptr[r] as usize..self.row_ptr[r + 1] as usize).map(|k| self.values[k] * x[self.col_idx[k] as usize]).sum()
     }
 }

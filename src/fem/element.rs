@@ -22,10 +22,7 @@ impl P1Tet {
         let g2 = e3.cross(e1) / det;
         let g3 = e1.cross(e2) / det;
         let g0 = -(g1 + g2 + g3);
-        P1Tet {
-            volume: det / 6.0,
-            grads: [g0, g1, g2, g3],
-        }
+        P1Tet { volume: det / 6.0, grads: [g0, g1, g2, g3] }
     }
 
     /// Element stiffness matrix `K_ij = volume * grad lambda_i . grad lambda_j`.
@@ -51,21 +48,12 @@ mod tests {
 
     #[test]
     fn gradients_reproduce_linear_functions() {
-        let p = [
-            DVec3::new(0.1, 0.0, 0.0),
-            DVec3::new(1.0, 0.2, 0.0),
-            DVec3::new(0.0, 1.0, 0.3),
-            DVec3::new(0.2, 0.1, 1.0),
-        ];
+        let p = [DVec3::new(0.1, 0.0, 0.0), DVec3::new(1.0, 0.2, 0.0), DVec3::new(0.0, 1.0, 0.3), DVec3::new(0.2, 0.1, 1.0)];
         let t = P1Tet::new(p);
         let f = |q: DVec3| 2.0 * q.x - 3.0 * q.y + 0.5 * q.z + 1.0;
         let g = t.gradient(p.map(f));
         assert!((g - DVec3::new(2.0, -3.0, 0.5)).length() < 1e-12);
-        let rows: f64 = t
-            .stiffness()
-            .iter()
-            .map(|r| r.iter().sum::<f64>().abs())
-            .sum();
+        let rows: f64 = t.stiffness().iter().map(|r| r.iter().sum::<f64>().abs()).sum();
         assert!(rows < 1e-12, "stiffness rows must sum to zero");
     }
 }

@@ -35,35 +35,23 @@ impl ElectrodeGeometry {
             .protrusions
             .iter()
             .map(|p| match *p {
-                Protrusion::Hemisphere { center_m, radius_m } => Shape::Spheroid {
-                    center: DVec3::new(center_m[0], center_m[1], 0.0),
-                    base_radius: radius_m,
-                    height: radius_m,
-                },
-                Protrusion::Hemispheroid {
-                    center_m,
-                    height_m,
-                    base_radius_m,
-                } => Shape::Spheroid {
+                Protrusion::Hemisphere { center_m, radius_m } => {
+                    Shape::Spheroid { center: DVec3::new(center_m[0], center_m[1], 0.0), base_radius: radius_m, height: radius_m }
+                }
+                Protrusion::Hemispheroid { center_m, height_m, base_radius_m } => Shape::Spheroid {
                     center: DVec3::new(center_m[0], center_m[1], 0.0),
                     base_radius: base_radius_m,
                     height: height_m,
                 },
             })
             .collect();
-        ElectrodeGeometry {
-            half_width: g.half_width_m,
-            height: g.height_m,
-            shapes,
-        }
+        ElectrodeGeometry { half_width: g.half_width_m, height: g.height_m, shapes }
     }
 
     /// Protrusion level function: > 0 in the electrolyte, 0 on a protrusion surface, < 0 inside
     /// a protrusion (m); +infinity without protrusions.
     pub fn level(&self, p: DVec3) -> f64 {
-        self.shapes
-            .iter()
-            .fold(f64::INFINITY, |acc, s| acc.min(s.distance(p)))
+        self.shapes.iter().fold(f64::INFINITY, |acc, s| acc.min(s.distance(p)))
     }
 
     /// Whether `p` lies on the electrode (the plane z = 0 or a protrusion surface) within `tol` m.
@@ -109,17 +97,11 @@ impl ElectrodeGeometry {
 
     /// Exact electrode surface area where every shape's area is known in closed form, m^2.
     pub fn exact_surface_area(&self) -> f64 {
-        self.shapes.iter().fold(self.projected_area(), |acc, s| {
-            acc + s.lateral_area() - s.footprint_area()
-        })
+        self.shapes.iter().fold(self.projected_area(), |acc, s| acc + s.lateral_area() - s.footprint_area())
     }
 
     /// Exact electrolyte volume, m^3.
     pub fn exact_volume(&self) -> f64 {
-        self.shapes
-            .iter()
-            .fold(self.projected_area() * self.height, |acc, s| {
-                acc - s.volume()
-            })
+        self.shapes.iter().fold(self.projected_area() * self.height, |acc, s| acc - s.volume())
     }
 }

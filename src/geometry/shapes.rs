@@ -8,11 +8,7 @@ use std::f64::consts::PI;
 pub enum Shape {
     /// Spheroid centred on the plane with vertical semi-axis `height` and horizontal semi-axes
     /// `base_radius`: a hemisphere when the two are equal.
-    Spheroid {
-        center: DVec3,
-        base_radius: f64,
-        height: f64,
-    },
+    Spheroid { center: DVec3, base_radius: f64, height: f64 },
 }
 
 impl Shape {
@@ -21,11 +17,7 @@ impl Shape {
     /// direction on the surface, distance correct to first order near it).
     pub fn distance(&self, p: DVec3) -> f64 {
         match *self {
-            Shape::Spheroid {
-                center,
-                base_radius,
-                height,
-            } => {
+            Shape::Spheroid { center, base_radius, height } => {
                 let q = p - center;
                 if base_radius == height {
                     return q.length() - base_radius;
@@ -45,17 +37,9 @@ impl Shape {
     /// Gradient of the distance function (outward normal direction on the surface).
     pub fn gradient(&self, p: DVec3) -> DVec3 {
         match *self {
-            Shape::Spheroid {
-                center,
-                base_radius,
-                height,
-            } => {
+            Shape::Spheroid { center, base_radius, height } => {
                 let q = p - center;
-                let r2 = DVec3::new(
-                    base_radius * base_radius,
-                    base_radius * base_radius,
-                    height * height,
-                );
+                let r2 = DVec3::new(base_radius * base_radius, base_radius * base_radius, height * height);
                 (q / r2).normalize_or(DVec3::Z)
             }
         }
@@ -64,11 +48,7 @@ impl Shape {
     /// Axis-aligned bounds of the part above z = 0: (min, max).
     pub fn bounds(&self) -> (DVec3, DVec3) {
         match *self {
-            Shape::Spheroid {
-                center,
-                base_radius,
-                height,
-            } => (
+            Shape::Spheroid { center, base_radius, height } => (
                 DVec3::new(center.x - base_radius, center.y - base_radius, 0.0),
                 DVec3::new(center.x + base_radius, center.y + base_radius, height),
             ),
@@ -78,11 +58,7 @@ impl Shape {
     /// Area of the exposed curved surface, m^2.
     pub fn lateral_area(&self) -> f64 {
         match *self {
-            Shape::Spheroid {
-                base_radius: a,
-                height: c,
-                ..
-            } => {
+            Shape::Spheroid { base_radius: a, height: c, .. } => {
                 // Half the surface area of a spheroid with equatorial radius a, polar semi-axis c.
                 let full = if (a - c).abs() < 1e-12 * a {
                     4.0 * PI * a * a
@@ -108,11 +84,7 @@ impl Shape {
     /// Volume above the plane, m^3.
     pub fn volume(&self) -> f64 {
         match *self {
-            Shape::Spheroid {
-                base_radius,
-                height,
-                ..
-            } => 2.0 / 3.0 * PI * base_radius * base_radius * height,
+            Shape::Spheroid { base_radius, height, .. } => 2.0 / 3.0 * PI * base_radius * base_radius * height,
         }
     }
 }

@@ -57,10 +57,7 @@ pub fn extract_and_tag(
             1 => faces.push(all[i].1),
             2 => {}
             n => {
-                return Err(Error::Solve(format!(
-                    "mesher: face {:?} is shared by {n} tetrahedra (non-manifold mesh)",
-                    all[i].0
-                )))
+                return Err(Error::Solve(format!("mesher: face {:?} is shared by {n} tetrahedra (non-manifold mesh)", all[i].0)))
             }
         }
         i = j;

@@ -92,13 +92,7 @@ pub fn generate(geom: &ElectrodeGeometry, size: SizeField) -> Result<TetMesh> {
     let tets = compact(&mut nodes, tets);
     let regions = vec![0u8; tets.len()];
     let (faces, face_tags) = boundary::extract_and_tag(geom, &nodes, &tets)?;
-    Ok(TetMesh {
-        nodes,
-        tets,
-        regions,
-        faces,
-        face_tags,
-    })
+    Ok(TetMesh { nodes, tets, regions, faces, face_tags })
 }
 
 /// Tensor-product lattice of graded axes.
@@ -130,8 +124,7 @@ impl Lattice {
         for k in 0..self.zs.len() - 1 {
             for j in 0..self.ys.len() - 1 {
                 for i in 0..self.xs.len() - 1 {
-                    let corner =
-                        |m: usize| self.index(i + (m & 1), j + ((m >> 1) & 1), k + ((m >> 2) & 1));
+                    let corner = |m: usize| self.index(i + (m & 1), j + ((m >> 1) & 1), k + ((m >> 2) & 1));
                     for kuhn in KUHN {
                         f(kuhn.map(corner));
                     }
@@ -158,10 +151,7 @@ fn warp(geom: &ElectrodeGeometry, lattice: &Lattice, nodes: &mut [DVec3], level:
             for (node, frac) in [(a, t), (b, 1.0 - t)] {
                 // Nodes of the flat electrode move only within the plane (onto a protrusion's rim).
                 let stays_planar = nodes[node as usize].z != 0.0 || hit.z == 0.0;
-                if stays_planar
-                    && frac < WARP_FRACTION
-                    && best.get(&node).is_none_or(|&(f, _)| frac < f)
-                {
+                if stays_planar && frac < WARP_FRACTION && best.get(&node).is_none_or(|&(f, _)| frac < f) {
                     best.insert(node, (frac, hit));
                 }
             }
@@ -200,11 +190,7 @@ fn cut(
             }
             let [a, b, c, d] = tet.map(|n| rest[n as usize]);
             tets.push(tet);
-            signs.push(if (b - a).cross(c - a).dot(d - a) > 0.0 {
-                1
-            } else {
-                -1
-            });
+            signs.push(if (b - a).cross(c - a).dot(d - a) > 0.0 { 1 } else { -1 });
             return;
         }
         if inside.is_empty() {
@@ -252,11 +238,7 @@ fn cut(
                 let b = [cut_id(pos[0], n), cut_id(pos[1], n), cut_id(pos[2], n)];
                 split_prism([pos[0], pos[1], pos[2]], b, &mut push);
             }
-            _ => unreachable!(
-                "sign pattern with {} inside and {} outside nodes",
-                pos.len(),
-                neg.len()
-            ),
+            _ => unreachable!("sign pattern with {} inside and {} outside nodes", pos.len(), neg.len()),
         }
     });
     (nodes, tets, signs)
@@ -294,11 +276,7 @@ fn split_prism(a: [u32; 3], b: [u32; 3], push: &mut impl FnMut([u32; 4])) {
 }
 
 /// Orients every tet positively; counts whole lattice tets whose orientation warping reversed.
-fn orient(
-    nodes: &[DVec3],
-    mut tets: Vec<[u32; 4]>,
-    lattice_signs: &[i8],
-) -> (Vec<[u32; 4]>, usize) {
+fn orient(nodes: &[DVec3], mut tets: Vec<[u32; 4]>, lattice_signs: &[i8]) -> (Vec<[u32; 4]>, usize) {
     let mut inverted = 0;
     let mut keep = Vec::with_capacity(tets.len());
     for (t, &sign) in tets.iter_mut().zip(lattice_signs) {

@@ -6,14 +6,7 @@
 //! ends are hit exactly.
 
 /// Nodes on [lo, hi] graded toward the `fine` intervals (clipped to [lo, hi]).
-pub fn graded_axis(
-    lo: f64,
-    hi: f64,
-    fine: &[(f64, f64)],
-    h_near: f64,
-    h_far: f64,
-    growth: f64,
-) -> Vec<f64> {
+pub fn graded_axis(lo: f64, hi: f64, fine: &[(f64, f64)], h_near: f64, h_far: f64, growth: f64) -> Vec<f64> {
     debug_assert!(hi > lo && h_near > 0.0 && h_far >= h_near && growth > 1.0);
     let spacing = |x: f64| -> f64 {
         let d = fine

@@ -47,9 +47,7 @@ impl TetMesh {
 
     /// Total area of the faces carrying `tag`, m^2.
     pub fn tagged_area(&self, tag: BoundaryTag) -> f64 {
-        self.faces_with(tag)
-            .map(|f| self.face_area_vector(f).length())
-            .sum()
+        self.faces_with(tag).map(|f| self.face_area_vector(f).length()).sum()
     }
 
     /// Indices of the boundary faces carrying `tag`.

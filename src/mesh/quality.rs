@@ -44,10 +44,7 @@ pub fn aspect_ratio(p: [DVec3; 4]) -> f64 {
             + (p[3] - p[0]).cross(p[2] - p[0]).length()
             + (p[1] - p[0]).cross(p[3] - p[0]).length()
             + (p[2] - p[0]).cross(p[1] - p[0]).length());
-    let longest = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
-        .iter()
-        .map(|&(i, j)| p[i].distance(p[j]))
-        .fold(0.0, f64::max);
+    let longest = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)].iter().map(|&(i, j)| p[i].distance(p[j])).fold(0.0, f64::max);
     let inradius = 3.0 * vol / area;
     longest / (2.0 * 6f64.sqrt() * inradius)
 }
@@ -55,12 +52,7 @@ pub fn aspect_ratio(p: [DVec3; 4]) -> f64 {
 impl Quality {
     /// Computes the statistics of `mesh`.
     pub fn of(mesh: &TetMesh) -> Quality {
-        let mut q = Quality {
-            min_dihedral_deg: 180.0,
-            max_dihedral_deg: 0.0,
-            max_aspect_ratio: 0.0,
-            inverted: 0,
-        };
+        let mut q = Quality { min_dihedral_deg: 180.0, max_dihedral_deg: 0.0, max_aspect_ratio: 0.0, inverted: 0 };
         for t in 0..mesh.tets.len() {
             let p = mesh.tets[t].map(|n| mesh.nodes[n as usize]);
             if mesh.tet_volume(t) <= 0.0 {
@@ -83,12 +75,8 @@ mod tests {
 
     #[test]
     fn regular_tet_has_70_degree_dihedrals_and_unit_aspect() {
-        let p = [
-            DVec3::new(1.0, 1.0, 1.0),
-            DVec3::new(1.0, -1.0, -1.0),
-            DVec3::new(-1.0, 1.0, -1.0),
-            DVec3::new(-1.0, -1.0, 1.0),
-        ];
+        let p =
+            [DVec3::new(1.0, 1.0, 1.0), DVec3::new(1.0, -1.0, -1.0), DVec3::new(-1.0, 1.0, -1.0), DVec3::new(-1.0, -1.0, 1.0)];
         for a in dihedral_angles(p) {
             assert!((a - 70.528_779_365_509_3).abs() < 1e-9, "{a}");
         }

@@ -83,27 +83,14 @@ pub fn evaluate(
             -el.gradient(t.map(|n| potential[n as usize]))
         })
         .collect();
-    let current_density: Vec<DVec3> = field
-        .iter()
-        .map(|e| *e * scaling.conductivity_s_m)
-        .collect();
+    let current_density: Vec<DVec3> = field.iter().map(|e| *e * scaling.conductivity_s_m).collect();
     let max_field = field.iter().map(|e| e.length()).fold(0.0, f64::max);
 
     let l2 = scaling.length_m * scaling.length_m;
     let areas_m2: Vec<f64> = sys.electrode_area.iter().map(|a| a * l2).collect();
-    let electrode_raw: Vec<f64> = sol
-        .electrode_flux
-        .iter()
-        .zip(&sys.electrode_area)
-        .map(|(q, a)| scaling.current_density_a_m2(q / a))
-        .collect();
-    let electrode_smoothed = smooth_surface_field(
-        mesh,
-        BoundaryTag::Electrode,
-        &sys.electrode,
-        &electrode_raw,
-        &areas_m2,
-    );
+    let electrode_raw: Vec<f64> =
+        sol.electrode_flux.iter().zip(&sys.electrode_area).map(|(q, a)| scaling.current_density_a_m2(q / a)).collect();
+    let electrode_smoothed = smooth_surface_field(mesh, BoundaryTag::Electrode, &sys.electrode, &electrode_raw, &areas_m2);
     let total_current = scaling.current_a(sol.electrode_flux.iter().sum());
     let area: f64 = areas_m2.iter().sum();
     let sign = if total_current < 0.0 { -1.0 } else { 1.0 };
@@ -118,12 +105,7 @@ pub fn evaluate(
     }
     let std = (var / area).sqrt();
     let metrics = ElectrodeMetrics {
-        current_density: Stats {
-            mean,
-            max,
-            min,
-            std,
-        },
+        current_density: Stats { mean, max, min, std },
         tip_enhancement: max / (sign * total_current / projected_area),
         nonuniformity: std / mean,
         total_current,
@@ -132,15 +114,5 @@ pub fn evaluate(
         area,
         projected_area,
     };
-    (
-        Fields {
-            potential,
-            field,
-            current_density,
-            electrode_raw,
-            electrode_smoothed,
-        },
-        metrics,
-        max_field,
-    )
+    (Fields { potential, field, current_density, electrode_raw, electrode_smoothed }, metrics, max_field)
 }

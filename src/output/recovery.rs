@@ -14,13 +14,7 @@ use crate::mesh::{BoundaryTag, TetMesh};
 /// Recovers a smoothed nodal field on the faces tagged `tag`.
 ///
 /// `nodes` lists the surface nodes (increasing), `values` and `areas` are aligned with it.
-pub fn smooth_surface_field(
-    mesh: &TetMesh,
-    tag: BoundaryTag,
-    nodes: &[u32],
-    values: &[f64],
-    areas: &[f64],
-) -> Vec<f64> {
+pub fn smooth_surface_field(mesh: &TetMesh, tag: BoundaryTag, nodes: &[u32], values: &[f64], areas: &[f64]) -> Vec<f64> {
     let mut local = vec![u32::MAX; mesh.nodes.len()];
     for (i, &n) in nodes.iter().enumerate() {
         local[n as usize] = i as u32;
@@ -39,18 +33,12 @@ pub fn smooth_surface_field(
         r.sort_unstable();
         r.dedup();
     }
-    let normal: Vec<DVec3> = normal
-        .into_iter()
-        .map(|n| n.normalize_or(DVec3::Z))
-        .collect();
+    let normal: Vec<DVec3> = normal.into_iter().map(|n| n.normalize_or(DVec3::Z)).collect();
     let cos_limit = 40f64.to_radians().cos();
     (0..nodes.len())
         .map(|i| {
             let centre = mesh.nodes[nodes[i] as usize];
-            let h = ring[i]
-                .iter()
-                .map(|&j| mesh.nodes[nodes[j as usize] as usize].distance(centre))
-                .sum::<f64>()
+            let h = ring[i].iter().map(|&j| mesh.nodes[nodes[j as usize] as usize].distance(centre)).sum::<f64>()
                 / ring[i].len().max(1) as f64;
             let patch = patch_within(
                 &ring,
@@ -70,23 +58,14 @@ const PATCH_RADIUS_EDGES: f64 = 3.0;
 
 /// Surface nodes reachable from `i` through nodes that satisfy `inside` and whose normals are
 /// within the angle limit of node i's normal (breadth-first over the surface rings).
-fn patch_within(
-    ring: &[Vec<u32>],
-    normal: &[DVec3],
-    i: usize,
-    inside: impl Fn(usize) -> bool,
-    cos_limit: f64,
-) -> Vec<u32> {
+fn patch_within(ring: &[Vec<u32>], normal: &[DVec3], i: usize, inside: impl Fn(usize) -> bool, cos_limit: f64) -> Vec<u32> {
     let mut patch = vec![i as u32];
     let mut seen = std::collections::HashSet::from([i as u32]);
     let mut k = 0;
     while k < patch.len() {
         let here = patch[k] as usize;
         for &j in &ring[here] {
-            if normal[j as usize].dot(normal[i]) >= cos_limit
-                && inside(j as usize)
-                && seen.insert(j)
-            {
+            if normal[j as usize].dot(normal[i]) >= cos_limit && inside(j as usize) && seen.insert(j) {
                 patch.push(j);
             }
         }
@@ -97,15 +76,7 @@ fn patch_within(
 
 /// Weighted least-squares quadratic (or linear, for small patches) in the tangent plane of node
 /// `i`, evaluated at the node. Falls back to the raw value when the fit is ill-posed.
-fn fit_at_centre(
-    mesh: &TetMesh,
-    nodes: &[u32],
-    i: usize,
-    patch: &[u32],
-    n: DVec3,
-    values: &[f64],
-    areas: &[f64],
-) -> f64 {
+fn fit_at_centre(mesh: &TetMesh, nodes: &[u32], i: usize, patch: &[u32], n: DVec3, values: &[f64], areas: &[f64]) -> f64 {
     let origin = mesh.nodes[nodes[i] as usize];
     let t1 = n.any_orthonormal_vector();
     let t2 = n.cross(t1);
@@ -118,10 +89,7 @@ fn fit_at_centre(
     };
     let mut ata = [[0.0; 6]; 6];
     let mut atb = [0.0; 6];
-    let scale = patch
-        .iter()
-        .map(|&j| mesh.nodes[nodes[j as usize] as usize].distance(origin))
-        .fold(0.0, f64::max);
+    let scale = patch.iter().map(|&j| mesh.nodes[nodes[j as usize] as usize].distance(origin)).fold(0.0, f64::max);
     if scale == 0.0 {
         return values[i];
     }

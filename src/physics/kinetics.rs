@@ -20,11 +20,7 @@ impl ButlerVolmer {
     /// From the scene's kinetic parameters.
     pub fn from_scene(k: &Kinetics) -> Self {
         let n = k.electrons as f64;
-        ButlerVolmer {
-            anodic: k.alpha_a * n,
-            cathodic: k.alpha_c * n,
-            linear: k.linearized,
-        }
+        ButlerVolmer { anodic: k.alpha_a * n, cathodic: k.alpha_c * n, linear: k.linearized }
     }
 
     /// i / i0 at scaled overpotential `eta`.
@@ -53,11 +49,7 @@ impl ButlerVolmer {
         }
         // Start from the Tafel branch when the linear guess is far out.
         if target.abs() > 2.0 {
-            eta = if target > 0.0 {
-                target.ln() / self.anodic
-            } else {
-                -(-target).ln() / self.cathodic
-            };
+            eta = if target > 0.0 { target.ln() / self.anodic } else { -(-target).ln() / self.cathodic };
         }
         for _ in 0..100 {
             let step = (self.current(eta) - target) / self.slope(eta);
@@ -76,11 +68,7 @@ mod tests {
 
     #[test]
     fn inverse_and_slope_are_consistent() {
-        let bv = ButlerVolmer {
-            anodic: 1.0,
-            cathodic: 1.0,
-            linear: false,
-        };
+        let bv = ButlerVolmer { anodic: 1.0, cathodic: 1.0, linear: false };
         for target in [-300.0, -3.0, -0.1, 0.2, 5.0, 1e3] {
             let eta = bv.overpotential_for(target);
             assert!((bv.current(eta) - target).abs() < 1e-9 * target.abs());

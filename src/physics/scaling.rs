@@ -21,11 +21,7 @@ pub struct Scaling {
 impl Scaling {
     /// Scales for temperature `t_kelvin`.
     pub fn new(length_m: f64, t_kelvin: f64, conductivity_s_m: f64) -> Self {
-        Scaling {
-            length_m,
-            thermal_voltage_v: thermal_voltage(t_kelvin),
-            conductivity_s_m,
-        }
+        Scaling { length_m, thermal_voltage_v: thermal_voltage(t_kelvin), conductivity_s_m }
     }
 
     /// Physical current (A) of a scaled flux.

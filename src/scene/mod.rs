@@ -61,20 +61,14 @@ pub enum Protrusion {
     Hemisphere { center_m: [f64; 2], radius_m: f64 },
     /// Half of a spheroid with vertical semi-axis `height_m` and horizontal `base_radius_m` (m):
     /// prolate when height > base radius (needle-like), oblate when smaller.
-    Hemispheroid {
-        center_m: [f64; 2],
-        height_m: f64,
-        base_radius_m: f64,
-    },
+    Hemispheroid { center_m: [f64; 2], height_m: f64, base_radius_m: f64 },
 }
 
 impl Protrusion {
     /// Centre of the footprint on the electrode plane, m.
     pub fn center(&self) -> [f64; 2] {
         match self {
-            Protrusion::Hemisphere { center_m, .. } | Protrusion::Hemispheroid { center_m, .. } => {
-                *center_m
-            }
+            Protrusion::Hemisphere { center_m, .. } | Protrusion::Hemispheroid { center_m, .. } => *center_m,
         }
     }
     /// Footprint radius, m.
@@ -124,12 +118,7 @@ pub struct Physics {
 
 impl Default for Physics {
     fn default() -> Self {
-        Physics {
-            model: Model::Secondary,
-            conductivity_s_m: 5.0,
-            temperature_k: 298.15,
-            kinetics: Kinetics::default(),
-        }
+        Physics { model: Model::Secondary, conductivity_s_m: 5.0, temperature_k: 298.15, kinetics: Kinetics::default() }
     }
 }
 
@@ -155,13 +144,7 @@ pub struct Kinetics {
 
 impl Default for Kinetics {
     fn default() -> Self {
-        Kinetics {
-            exchange_current_density_a_m2: 10.0,
-            alpha_a: 0.5,
-            alpha_c: 0.5,
-            electrons: 2,
-            linearized: false,
-        }
+        Kinetics { exchange_current_density_a_m2: 10.0, alpha_a: 0.5, alpha_c: 0.5, electrons: 2, linearized: false }
     }
 }
 
@@ -193,11 +176,7 @@ pub struct Operation {
 
 impl Default for Operation {
     fn default() -> Self {
-        Operation {
-            mode: OperationMode::Current,
-            electrode_potential_v: None,
-            mean_current_density_a_m2: Some(-100.0),
-        }
+        Operation { mode: OperationMode::Current, electrode_potential_v: None, mean_current_density_a_m2: Some(-100.0) }
     }
 }
 
@@ -218,12 +197,7 @@ pub struct MeshControls {
 
 impl Default for MeshControls {
     fn default() -> Self {
-        MeshControls {
-            size_near_m: None,
-            size_far_m: None,
-            grading: 1.25,
-            refine: 1.0,
-        }
+        MeshControls { size_near_m: None, size_far_m: None, grading: 1.25, refine: 1.0 }
     }
 }
 
@@ -255,8 +229,8 @@ impl Default for SolverControls {
 impl Scene {
     /// Reads, parses, applies `--set` overrides and validates a scene file.
     pub fn load(path: &Path, sets: &[String]) -> Result<Scene> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::input(format!("{}: cannot read scene: {e}", path.display())))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::input(format!("{}: cannot read scene: {e}", path.display())))?;
         Scene::parse(&text, &path.display().to_string(), sets)
     }
 
@@ -268,26 +242,20 @@ impl Scene {
     /// Parses scene JSON text; `origin` names the source in messages.
     pub fn parse(text: &str, origin: &str, sets: &[String]) -> Result<Scene> {
         let mut de = serde_json::Deserializer::from_str(text);
-        let scene: Scene =
-            serde_path_to_error::deserialize(&mut de).map_err(|e| describe_error(origin, &e))?;
-        let scene = if sets.is_empty() {
-            scene
-        } else {
-            overrides::apply(scene, origin, sets)?
-        };
+        let scene: Scene = serde_path_to_error::deserialize(&mut de).map_err(|e| describe_error(origin, &e, true))?;
+        let scene = if sets.is_empty() { scene } else { overrides::apply(scene, origin, sets)? };
         validate::validate(&scene).map_err(|msg| Error::input(format!("{origin}: {msg}")))?;
         Ok(scene)
     }
 }
 
-/// Formats a deserialisation error as `origin: path: message (line L, column C)`.
-pub(crate) fn describe_error(
-    origin: &str,
-    e: &serde_path_to_error::Error<serde_json::Error>,
-) -> Error {
-    let path = e.path().to_string();
+/// Formats a deserialisation error as `origin: key `path`: message (line L, column C)`, with the
+/// path in the dotted form `--set` accepts (`geometry.protrusions.0.radius_m`). The location is
+/// given only for text the user wrote (`with_location`).
+pub(crate) fn describe_error(origin: &str, e: &serde_path_to_error::Error<serde_json::Error>, with_location: bool) -> Error {
+    let path = e.path().to_string().replace('[', ".").replace(']', "");
     let inner = e.inner();
-    let location = if inner.line() > 0 {
+    let location = if with_location && inner.line() > 0 {
         format!(" (line {}, column {})", inner.line(), inner.column())
     } else {
         String::new()
@@ -295,10 +263,6 @@ pub(crate) fn describe_error(
     // serde_json appends " at line L column C" to its own message; we report location separately.
     let msg = inner.to_string();
     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-    let at = if path == "." || path.is_empty() {
-        String::new()
-    } else {
-        format!("key `{path}`: ")
-    };
+    let at = if path == "." || path.is_empty() { String::new() } else { format!("key `{path}`: ") };
     Error::input(format!("{origin}: {at}{msg}{location}"))
 }

@@ -12,24 +12,19 @@ use crate::error::{Error, Result};
 
 /// Applies every `KEY=VALUE` in order and re-reads the scene.
 pub fn apply(scene: Scene, origin: &str, sets: &[String]) -> Result<Scene> {
-    let mut root =
-        serde_json::to_value(&scene).map_err(|e| Error::input(format!("{origin}: {e}")))?;
+    let mut root = serde_json::to_value(&scene).map_err(|e| Error::input(format!("{origin}: {e}")))?;
     for set in sets {
-        let (key, raw) = set.split_once('=').ok_or_else(|| {
-            Error::input(format!(
-                "--set `{set}`: expected KEY=VALUE, e.g. --set mesh.refine=2"
-            ))
-        })?;
-        let value =
-            serde_json::from_str::<Value>(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
-        let slot =
-            locate(&mut root, key).map_err(|msg| Error::input(format!("--set `{set}`: {msg}")))?;
+        let (key, raw) = set
+            .split_once('=')
+            .ok_or_else(|| Error::input(format!("--set `{set}`: expected KEY=VALUE, e.g. --set mesh.refine=2")))?;
+        let value = serde_json::from_str::<Value>(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
+        let slot = locate(&mut root, key).map_err(|msg| Error::input(format!("--set `{set}`: {msg}")))?;
         *slot = value;
     }
     let text = root.to_string();
     let mut de = serde_json::Deserializer::from_str(&text);
     serde_path_to_error::deserialize(&mut de)
-        .map_err(|e| describe_error(&format!("{origin} (after --set)"), &e))
+        .map_err(|e| describe_error(&format!("{origin} (after --set {})", sets.join(" ")), &e, false))
 }
 
 /// Finds the JSON slot at a dotted path (`geometry.protrusions.0.radius_m`).
@@ -37,35 +32,22 @@ fn locate<'a>(root: &'a mut Value, key: &str) -> std::result::Result<&'a mut Val
     let mut here = root;
     let mut walked = String::new();
     for part in key.split('.') {
-        let at = if walked.is_empty() {
-            "the scene root".to_string()
-        } else {
-            format!("`{walked}`")
-        };
+        let at = if walked.is_empty() { "the scene root".to_string() } else { format!("`{walked}`") };
         here = match here {
             Value::Object(map) => {
                 let valid: Vec<String> = map.keys().cloned().collect();
-                map.get_mut(part).ok_or_else(|| {
-                    format!(
-                        "unknown key `{part}` in {at}; valid keys there: {}",
-                        valid.join(", ")
-                    )
-                })?
+                map.get_mut(part)
+                    .ok_or_else(|| format!("unknown key `{part}` in {at}; valid keys there: {}", valid.join(", ")))?
             }
             Value::Array(items) => {
                 let len = items.len();
-                let index: usize = part.parse().map_err(|_| {
-                    format!("`{part}` is not an index into the list {at} (it has {len} entries)")
-                })?;
-                items.get_mut(index).ok_or_else(|| {
-                    format!("index {index} out of range for the list {at} (it has {len} entries)")
-                })?
+                let index: usize =
+                    part.parse().map_err(|_| format!("`{part}` is not an index into the list {at} (it has {len} entries)"))?;
+                items
+                    .get_mut(index)
+                    .ok_or_else(|| format!("index {index} out of range for the list {at} (it has {len} entries)"))?
             }
-            _ => {
-                return Err(format!(
-                    "{at} is a value, not a group of keys; `{part}` cannot be set inside it"
-                ))
-            }
+            _ => return Err(format!("{at} is a value, not a group of keys; `{part}` cannot be set inside it")),
         };
         if !walked.is_empty() {
             walked.push('.');

@@ -6,10 +6,7 @@ use super::{Model, OperationMode, Scene};
 /// Checks a scene; returns the first problem as a message.
 pub fn validate(s: &Scene) -> Result<(), String> {
     if s.name.is_empty() || s.name.contains(['/', '\\']) || s.name.starts_with('.') {
-        return Err(format!(
-            "key `name`: {:?} must be a non-empty plain name (no slashes, not starting with '.')",
-            s.name
-        ));
+        return Err(format!("key `name`: {:?} must be a non-empty plain name (no slashes, not starting with '.')", s.name));
     }
     let g = &s.geometry;
     positive("geometry.half_width_m", g.half_width_m)?;
@@ -17,14 +14,8 @@ pub fn validate(s: &Scene) -> Result<(), String> {
     for (i, p) in g.protrusions.iter().enumerate() {
         let key = format!("geometry.protrusions.{i}");
         match p {
-            super::Protrusion::Hemisphere { radius_m, .. } => {
-                positive(&format!("{key}.radius_m"), *radius_m)?
-            }
-            super::Protrusion::Hemispheroid {
-                height_m,
-                base_radius_m,
-                ..
-            } => {
+            super::Protrusion::Hemisphere { radius_m, .. } => positive(&format!("{key}.radius_m"), *radius_m)?,
+            super::Protrusion::Hemispheroid { height_m, base_radius_m, .. } => {
                 positive(&format!("{key}.height_m"), *height_m)?;
                 positive(&format!("{key}.base_radius_m"), *base_radius_m)?;
             }
@@ -65,17 +56,11 @@ pub fn validate(s: &Scene) -> Result<(), String> {
     in_range("physics.temperature_K", ph.temperature_k, 200.0, 500.0)?;
     let k = &ph.kinetics;
     if ph.model == Model::Secondary {
-        positive(
-            "physics.kinetics.exchange_current_density_A_m2",
-            k.exchange_current_density_a_m2,
-        )?;
+        positive("physics.kinetics.exchange_current_density_A_m2", k.exchange_current_density_a_m2)?;
         in_range("physics.kinetics.alpha_a", k.alpha_a, 1e-3, 1.0)?;
         in_range("physics.kinetics.alpha_c", k.alpha_c, 1e-3, 1.0)?;
         if k.electrons == 0 || k.electrons > 8 {
-            return Err(format!(
-                "key `physics.kinetics.electrons`: {} is outside the accepted range 1..=8",
-                k.electrons
-            ));
+            return Err(format!("key `physics.kinetics.electrons`: {} is outside the accepted range 1..=8", k.electrons));
         }
     }
     let op = &s.operation;
@@ -113,23 +98,27 @@ pub fn validate(s: &Scene) -> Result<(), String> {
     if sv.linear_max_iterations == 0 {
         return Err("key `solver.linear_max_iterations`: must be at least 1".into());
     }
-    in_range(
-        "solver.newton_tol_thermal_voltages",
-        sv.newton_tol_thermal_voltages,
-        1e-14,
-        1e-1,
-    )?;
+    in_range("solver.newton_tol_thermal_voltages", sv.newton_tol_thermal_voltages, 1e-14, 1e-1)?;
     if sv.newton_max_iterations == 0 {
         return Err("key `solver.newton_max_iterations`: must be at least 1".into());
     }
     Ok(())
 }
 
+/// A number as users write it: plain in [1e-3, 1e4), scientific otherwise (1e-6, not 0.000001).
+fn num(v: f64) -> String {
+    if v == 0.0 || (1e-3..1e4).contains(&v.abs()) || !v.is_finite() {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
+    }
+}
+
 fn finite(key: &str, v: f64) -> Result<(), String> {
     if v.is_finite() {
         Ok(())
     } else {
-        Err(format!("key `{key}`: {v} is not a finite number"))
+        Err(format!("key `{key}`: {} is not a finite number", num(v)))
     }
 }
 
@@ -137,7 +126,7 @@ fn positive(key: &str, v: f64) -> Result<(), String> {
     if v.is_finite() && v > 0.0 {
         Ok(())
     } else {
-        Err(format!("key `{key}`: {v} must be a positive number"))
+        Err(format!("key `{key}`: {} must be a positive number", num(v)))
     }
 }
 
@@ -145,8 +134,6 @@ fn in_range(key: &str, v: f64, lo: f64, hi: f64) -> Result<(), String> {
     if v.is_finite() && v >= lo && v <= hi {
         Ok(())
     } else {
-        Err(format!(
-            "key `{key}`: {v} is outside the accepted range [{lo}, {hi}]"
-        ))
+        Err(format!("key `{key}`: {v} is outside the accepted range [{lo}, {hi}]"))
     }
 }

@@ -16,10 +16,7 @@ pub struct LinearParams {
 
 impl Default for LinearParams {
     fn default() -> Self {
-        LinearParams {
-            rtol: 1e-9,
-            max_iterations: 20_000,
-        }
+        LinearParams { rtol: 1e-9, max_iterations: 20_000 }
     }
 }
 
@@ -35,12 +32,10 @@ pub struct LinearInfo {
 /// Why a linear solve failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LinearError {
-    #[error("conjugate gradients did not reach rtol {rtol:e} in {iterations} iterations (relative residual {relative_residual:e})")]
-    NoConvergence {
-        iterations: u32,
-        relative_residual: f64,
-        rtol: f64,
-    },
+    #[error(
+        "conjugate gradients did not reach rtol {rtol:e} in {iterations} iterations (relative residual {relative_residual:e})"
+    )]
+    NoConvergence { iterations: u32, relative_residual: f64, rtol: f64 },
     #[error("non-finite value in conjugate gradients at iteration {iteration} ({where_})")]
     NonFinite { iteration: u32, where_: String },
     #[error("GPU device error: {0}")]
@@ -50,13 +45,7 @@ pub enum LinearError {
 /// A backend's solver for SPD systems `A x = b`; `x` holds the initial guess on entry.
 pub trait LinearSolver {
     /// Solves in place.
-    fn solve(
-        &mut self,
-        a: &CsrMatrix,
-        b: &[f64],
-        x: &mut [f64],
-        params: &LinearParams,
-    ) -> Result<LinearInfo, LinearError>;
+    fn solve(&mut self, a: &CsrMatrix, b: &[f64], x: &mut [f64], params: &LinearParams) -> Result<LinearInfo, LinearError>;
 }
 
 /// a . b in f64.

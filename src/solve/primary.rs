@@ -35,9 +35,7 @@ pub fn solve(
     for &n in &sys.electrode {
         phi[n as usize] = 1.0;
     }
-    let b: Vec<f64> = (0..free.len())
-        .map(|r| -coupling.row_dot(r, &phi))
-        .collect();
+    let b: Vec<f64> = (0..free.len()).map(|r| -coupling.row_dot(r, &phi)).collect();
     let mut x = vec![0.0; free.len()];
     let info = solver.solve(&a, &b, &mut x, params)?;
     for (&n, &v) in free.iter().zip(&x) {

@@ -61,16 +61,9 @@ pub fn solve(
     for (i, &n) in free.iter().enumerate() {
         position[n as usize] = i as u32;
     }
-    let electrode: Vec<usize> = sys
-        .electrode
-        .iter()
-        .map(|&n| position[n as usize] as usize)
-        .collect();
+    let electrode: Vec<usize> = sys.electrode.iter().map(|&n| position[n as usize] as usize).collect();
     let weights: Vec<f64> = sys.electrode_area.iter().map(|a| kin.gamma * a).collect();
-    let diag_at: Vec<usize> = electrode
-        .iter()
-        .map(|&i| k_ff.find(i, i as u32).expect("diagonal in pattern"))
-        .collect();
+    let diag_at: Vec<usize> = electrode.iter().map(|&i| k_ff.find(i, i as u32).expect("diagonal in pattern")).collect();
 
     let residual = |s: &State| -> (Vec<f64>, f64) {
         let mut r = vec![0.0; free.len()];
@@ -91,14 +84,9 @@ pub fn solve(
 
     let e0 = match drive {
         Drive::Potential(e) => e,
-        Drive::Current(target) => kin
-            .law
-            .overpotential_for(target / weights.iter().sum::<f64>()),
+        Drive::Current(target) => kin.law.overpotential_for(target / weights.iter().sum::<f64>()),
     };
-    let mut s = State {
-        phi: vec![0.0; free.len()],
-        e: e0,
-    };
+    let mut s = State { phi: vec![0.0; free.len()], e: e0 };
     let (mut r, mut total) = residual(&s);
     let mut history = vec![merit(&r, constraint(total))];
     let mut linear_iterations = 0;
@@ -136,15 +124,7 @@ pub fn solve(
         let mut lambda = 1.0;
         let mut accepted = None;
         for _ in 0..30 {
-            let trial = State {
-                phi: s
-                    .phi
-                    .iter()
-                    .zip(&u)
-                    .map(|(p, du)| p + lambda * du)
-                    .collect(),
-                e: s.e + lambda * de,
-            };
+            let trial = State { phi: s.phi.iter().zip(&u).map(|(p, du)| p + lambda * du).collect(), e: s.e + lambda * de };
             let (rt, tt) = residual(&trial);
             let mt = merit(&rt, constraint(tt));
             if mt.is_finite() && (mt <= (1.0 - 1e-4 * lambda) * m0 || m0 == 0.0) {
@@ -175,9 +155,7 @@ pub fn solve(
             }
         }
         if !s.e.is_finite() || s.phi.iter().any(|v| !v.is_finite()) {
-            return Err(Error::Solve(format!(
-                "secondary Newton: non-finite potential at iteration {it}"
-            )));
+            return Err(Error::Solve(format!("secondary Newton: non-finite potential at iteration {it}")));
         }
         if step < newton.tol {
             converged = true;
@@ -208,22 +186,13 @@ pub fn solve(
     })
 }
 
-fn lin(
-    solver: &mut dyn LinearSolver,
-    a: &CsrMatrix,
-    b: &[f64],
-    x: &mut [f64],
-    p: &LinearParams,
-) -> Result<u32, Error> {
-    solver
-        .solve(a, b, x, p)
-        .map(|info| info.iterations)
-        .map_err(|e: LinearError| Error::Solve(format!("secondary Newton linear solve: {e}")))
+fn lin(solver: &mut dyn LinearSolver, a: &CsrMatrix, b: &[f64], x: &mut [f64], p: &LinearParams) -> Result<u32, Error> {
+    solver.solve(a, b, x, p).map(|info| info.iterations).map_err(|e: LinearError| match Error::from(e) {
+        Error::Solve(msg) => Error::Solve(format!("secondary Newton linear solve: {msg}")),
+        other => other,
+    })
 }
 
 fn format_history(h: &[f64]) -> String {
-    h.iter()
-        .map(|v| format!("{v:.3e}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    h.iter().map(|v| format!("{v:.3e}")).collect::<Vec<_>>().join(", ")
 }

@@ -25,12 +25,7 @@ impl PotentialSystem {
         let areas = lumped_areas(mesh, BoundaryTag::Electrode, length_scale);
         let electrode_area = electrode.iter().map(|&n| areas[n as usize]).collect();
         let bulk = tagged_nodes(mesh, BoundaryTag::Bulk);
-        PotentialSystem {
-            k,
-            electrode,
-            electrode_area,
-            bulk,
-        }
+        PotentialSystem { k, electrode, electrode_area, bulk }
     }
 
     /// Number of nodes.
@@ -46,9 +41,7 @@ impl PotentialSystem {
                 is_fixed[n as usize] = true;
             }
         }
-        (0..self.n() as u32)
-            .filter(|&n| !is_fixed[n as usize])
-            .collect()
+        (0..self.n() as u32).filter(|&n| !is_fixed[n as usize]).collect()
     }
 
     /// Total scaled electrode area.

@@ -10,47 +10,21 @@ pub use crate::fem::CsrMatrix;
 
 /// `dot_partial.wgsl` + reduction: a . b.
 pub fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.par_iter()
-        .with_min_len(MIN_LEN)
-        .zip(b)
-        .map(|(x, y)| x * y)
-        .sum()
+    a.par_iter().with_min_len(MIN_LEN).zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// `pcg_start.wgsl`: r = b, z = Dinv b, p = z, x = 0; returns (r.z, r.r).
-pub fn pcg_start(
-    b: &[f64],
-    dinv: &[f64],
-    x: &mut [f64],
-    r: &mut [f64],
-    z: &mut [f64],
-    p: &mut [f64],
-) -> (f64, f64) {
+pub fn pcg_start(b: &[f64], dinv: &[f64], x: &mut [f64], r: &mut [f64], z: &mut [f64], p: &mut [f64]) -> (f64, f64) {
     x.fill(0.0);
     r.copy_from_slice(b);
-    z.par_iter_mut()
-        .with_min_len(MIN_LEN)
-        .zip(b)
-        .zip(dinv)
-        .for_each(|((zi, bi), di)| *zi = di * bi);
+    z.par_iter_mut().with_min_len(MIN_LEN).zip(b).zip(dinv).for_each(|((zi, bi), di)| *zi = di * bi);
     p.copy_from_slice(z);
     (dot(r, z), dot(r, r))
 }
 
 /// `pcg_update_xr.wgsl`: x += alpha p, r -= alpha q, z = Dinv r; returns (r.z, r.r).
-pub fn pcg_update_xr(
-    alpha: f64,
-    p: &[f64],
-    q: &[f64],
-    dinv: &[f64],
-    x: &mut [f64],
-    r: &mut [f64],
-    z: &mut [f64],
-) -> (f64, f64) {
-    x.par_iter_mut()
-        .with_min_len(MIN_LEN)
-        .zip(p)
-        .for_each(|(xi, pi)| *xi += alpha * pi);
+pub fn pcg_update_xr(alpha: f64, p: &[f64], q: &[f64], dinv: &[f64], x: &mut [f64], r: &mut [f64], z: &mut [f64]) -> (f64, f64) {
+    x.par_iter_mut().with_min_len(MIN_LEN).zip(p).for_each(|(xi, pi)| *xi += alpha * pi);
     r.par_iter_mut()
         .with_min_len(MIN_LEN)
         .zip(z.par_iter_mut())
@@ -66,10 +40,7 @@ pub fn pcg_update_xr(
 
 /// `pcg_update_p.wgsl`: p = z + beta p.
 pub fn pcg_update_p(beta: f64, z: &[f64], p: &mut [f64]) {
-    p.par_iter_mut()
-        .with_min_len(MIN_LEN)
-        .zip(z)
-        .for_each(|(pi, zi)| *pi = zi + beta * *pi);
+    p.par_iter_mut().with_min_len(MIN_LEN).zip(z).for_each(|(pi, zi)| *pi = zi + beta * *pi);
 }
 
 /// Inverse of the diagonal (Jacobi preconditioner); zero diagonals are a programmer error.

@@ -48,11 +48,7 @@ fn is_hardware(info: &wgpu::AdapterInfo) -> bool {
 fn compute_adapters() -> Vec<wgpu::Adapter> {
     let mut adapters: Vec<_> = all_adapters()
         .into_iter()
-        .filter(|a| {
-            a.get_downlevel_capabilities()
-                .flags
-                .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS)
-        })
+        .filter(|a| a.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::COMPUTE_SHADERS))
         .collect();
     adapters.sort_by_key(|a| rank(&a.get_info()));
     adapters
@@ -63,16 +59,15 @@ pub fn describe_adapters() -> String {
     let adapters = all_adapters();
     let mut out = String::new();
     if adapters.is_empty() {
-        out.push_str("no GPU adapters found (install a Vulkan driver; on Debian: apt-get install mesa-vulkan-drivers libvulkan1)\n");
+        out.push_str(
+            "no GPU adapters found (install a Vulkan driver; on Debian: apt-get install mesa-vulkan-drivers libvulkan1)\n",
+        );
     }
     for (i, a) in adapters.iter().enumerate() {
         let info = a.get_info();
         let l = a.limits();
         let f64_support = a.features().contains(wgpu::Features::SHADER_F64);
-        let compute = a
-            .get_downlevel_capabilities()
-            .flags
-            .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS);
+        let compute = a.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::COMPUTE_SHADERS);
         out.push_str(&format!(
             "[{i}] {} | backend {:?} | type {:?} | driver {} {} | compute {} | f64 {} | max storage binding {} MiB | max buffer {} MiB | storage buffers/stage {}\n",
             info.name,
@@ -87,12 +82,11 @@ pub fn describe_adapters() -> String {
             l.max_storage_buffers_per_shader_stage,
         ));
     }
-    let auto = compute_adapters()
-        .into_iter()
-        .find(|a| is_hardware(&a.get_info()));
+    let auto = compute_adapters().into_iter().find(|a| is_hardware(&a.get_info()));
     match auto {
         Some(a) => out.push_str(&format!("auto: GPU backend on {}\n", a.get_info().name)),
-        None => out.push_str("auto: CPU backend (no hardware GPU adapter; `--backend gpu` uses a software adapter if one is listed)\n"),
+        None => out
+            .push_str("auto: CPU backend (no hardware GPU adapter; `--backend gpu` uses a software adapter if one is listed)\n"),
     }
     out
 }
@@ -142,33 +136,19 @@ impl GpuContext {
             }
         });
         let kernels = Kernels::build(&device);
-        let ctx = GpuContext {
-            device,
-            queue,
-            info,
-            limits,
-            kernels,
-            errors,
-        };
-        ctx.check()
-            .map_err(|e| format!("kernel compilation on {}: {e}", ctx.info.name))?;
+        let ctx = GpuContext { device, queue, info, limits, kernels, errors };
+        ctx.check().map_err(|e| format!("kernel compilation on {}: {e}", ctx.info.name))?;
         Ok(ctx)
     }
 
     /// "name (backend, device type)".
     pub fn adapter_summary(&self) -> String {
-        format!(
-            "{} ({:?}, {:?})",
-            self.info.name, self.info.backend, self.info.device_type
-        )
+        format!("{} ({:?}, {:?})", self.info.name, self.info.backend, self.info.device_type)
     }
 
     /// Errors recorded since the last check, as one message.
     pub fn check(&self) -> Result<(), String> {
-        let mut errs = self
-            .errors
-            .lock()
-            .map_err(|_| "GPU error log poisoned".to_string())?;
+        let mut errs = self.errors.lock().map_err(|_| "GPU error log poisoned".to_string())?;
         if errs.is_empty() {
             Ok(())
         } else {
@@ -180,10 +160,7 @@ impl GpuContext {
 
     /// Checks that a buffer of `bytes` fits the adapter's binding limit.
     pub fn fits(&self, what: &str, bytes: u64) -> Result<(), String> {
-        let limit = self
-            .limits
-            .max_storage_buffer_binding_size
-            .min(self.limits.max_buffer_size);
+        let limit = self.limits.max_storage_buffer_binding_size.min(self.limits.max_buffer_size);
         if bytes > limit {
             Err(format!("{what} needs {bytes} bytes, over the adapter's storage binding limit of {limit} bytes"))
         } else {
@@ -199,11 +176,7 @@ impl GpuContext {
 
     /// A storage buffer holding `data`.
     pub fn storage_u32(&self, label: &str, data: &[u32]) -> wgpu::Buffer {
-        self.init(
-            label,
-            bytemuck::cast_slice(data),
-            wgpu::BufferUsages::STORAGE,
-        )
+        self.init(label, bytemuck::cast_slice(data), wgpu::BufferUsages::STORAGE)
     }
 
     /// A zeroed storage buffer of `len` 4-byte elements.
@@ -211,29 +184,22 @@ impl GpuContext {
         self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),
             size: (4 * len.max(1)) as u64,
-            usage: wgpu::BufferUsages::STORAGE
-                | wgpu::BufferUsages::COPY_SRC
-                | wgpu::BufferUsages::COPY_DST,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         })
     }
 
     /// A uniform buffer holding a Pod value.
     pub fn uniform<T: bytemuck::Pod>(&self, label: &str, value: &T) -> wgpu::Buffer {
-        self.init(
-            label,
-            bytemuck::bytes_of(value),
-            wgpu::BufferUsages::UNIFORM,
-        )
+        self.init(label, bytemuck::bytes_of(value), wgpu::BufferUsages::UNIFORM)
     }
 
     fn init(&self, label: &str, bytes: &[u8], usage: wgpu::BufferUsages) -> wgpu::Buffer {
-        self.device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some(label),
-                contents: bytes,
-                usage: usage | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
-            })
+        self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(label),
+            contents: bytes,
+            usage: usage | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+        })
     }
 
     /// Reads `bytes` bytes from the start of `buffer` (waits for the queue).
@@ -256,16 +222,9 @@ impl GpuContext {
         staging.map_async(wgpu::MapMode::Read, .., move |r| {
             let _ = tx.send(r);
         });
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| format!("device poll: {e}"))?;
-        rx.recv()
-            .map_err(|e| format!("map callback: {e}"))?
-            .map_err(|e| format!("buffer map: {e}"))?;
-        let out = staging
-            .get_mapped_range(..)
-            .map_err(|e| format!("mapped range: {e}"))?
-            .to_vec();
+        self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| format!("device poll: {e}"))?;
+        rx.recv().map_err(|e| format!("map callback: {e}"))?.map_err(|e| format!("buffer map: {e}"))?;
+        let out = staging.get_mapped_range(..).map_err(|e| format!("mapped range: {e}"))?.to_vec();
         staging.unmap();
         self.check()?;
         Ok(out)
@@ -274,9 +233,6 @@ impl GpuContext {
     /// Reads `len` f32 values as f64.
     pub fn read_f32(&self, buffer: &wgpu::Buffer, len: usize) -> Result<Vec<f64>, String> {
         let bytes = self.read_bytes(buffer, (4 * len) as u64)?;
-        Ok(bytes
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
-            .collect())
+        Ok(bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64).collect())
     }
 }

@@ -41,11 +41,7 @@ impl Kernel {
             compilation_options: Default::default(),
             cache: None,
         });
-        Kernel {
-            label,
-            pipeline,
-            shape,
-        }
+        Kernel { label, pipeline, shape }
     }
 
     /// Bind group with `buffers` at bindings 0, 1, 2, ... in order.
@@ -53,10 +49,7 @@ impl Kernel {
         let entries: Vec<wgpu::BindGroupEntry> = buffers
             .iter()
             .enumerate()
-            .map(|(i, b)| wgpu::BindGroupEntry {
-                binding: i as u32,
-                resource: b.as_entire_binding(),
-            })
+            .map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() })
             .collect();
         device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(self.label),

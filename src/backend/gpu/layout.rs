@@ -49,11 +49,6 @@ impl Dims {
     /// Dimensions for vectors of length `n`: reductions use up to 256 workgroups.
     pub fn for_len(n: usize) -> Self {
         let groups = (n as u32).div_ceil(WORKGROUP).clamp(1, WORKGROUP);
-        Dims {
-            n: n as u32,
-            reduce_groups: groups,
-            _pad0: 0,
-            _pad1: 0,
-        }
+        Dims { n: n as u32, reduce_groups: groups, _pad0: 0, _pad1: 0 }
     }
 }

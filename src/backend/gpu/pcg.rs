@@ -11,9 +11,7 @@
 //! Kernels do nothing once the state leaves RUNNING, so a batch may safely overrun convergence.
 
 use super::context::GpuContext;
-use super::kernels::{
-    dot_partial, pcg_alpha, pcg_begin, pcg_beta, pcg_start, pcg_update_p, pcg_update_xr, spmv,
-};
+use super::kernels::{dot_partial, pcg_alpha, pcg_begin, pcg_beta, pcg_start, pcg_update_p, pcg_update_xr, spmv};
 use super::layout::{status, Dims, PcgState};
 use crate::fem::CsrMatrix;
 use crate::solve::linear::{norm, residual, LinearError, LinearInfo, LinearParams, LinearSolver};
@@ -85,35 +83,12 @@ impl Resident {
         });
         Ok(Resident {
             dims,
-            start: pcg_start::bind(
-                &k.pcg_start,
-                d,
-                &dims_buf,
-                &rhs,
-                &dinv,
-                &x,
-                &r,
-                &z,
-                &p,
-                &partials,
-            ),
+            start: pcg_start::bind(&k.pcg_start, d, &dims_buf, &rhs, &dinv, &x, &r, &z, &p, &partials),
             begin: pcg_begin::bind(&k.pcg_begin, d, &dims_buf, &partials, &state),
             spmv: spmv::bind(&k.spmv, d, &dims_buf, &row_ptr, &col_idx, &vals, &p, &q),
             dot: dot_partial::bind(&k.dot_partial, d, &dims_buf, &p, &q, &partials),
             alpha: pcg_alpha::bind(&k.pcg_alpha, d, &dims_buf, &partials, &state),
-            update_xr: pcg_update_xr::bind(
-                &k.pcg_update_xr,
-                d,
-                &dims_buf,
-                &state,
-                &p,
-                &q,
-                &dinv,
-                &x,
-                &r,
-                &z,
-                &partials,
-            ),
+            update_xr: pcg_update_xr::bind(&k.pcg_update_xr, d, &dims_buf, &state, &p, &q, &dinv, &x, &r, &z, &partials),
             beta: pcg_beta::bind(&k.pcg_beta, d, &dims_buf, &partials, &state),
             update_p: pcg_update_p::bind(&k.pcg_update_p, d, &dims_buf, &state, &z, &p),
             state,
@@ -124,24 +99,12 @@ impl Resident {
     }
 
     /// Runs f32 PCG on A d = rhs from d = 0 until `rtol` (relative to ||rhs||) or `max_iterations`.
-    fn sweep(
-        &self,
-        ctx: &GpuContext,
-        rhs: &[f64],
-        rtol: f64,
-        max_iterations: u32,
-    ) -> Result<(Vec<f64>, PcgState), String> {
+    fn sweep(&self, ctx: &GpuContext, rhs: &[f64], rtol: f64, max_iterations: u32) -> Result<(Vec<f64>, PcgState), String> {
         let rhs32: Vec<f32> = rhs.iter().map(|&v| v as f32).collect();
-        ctx.queue
-            .write_buffer(&self.rhs, 0, bytemuck::cast_slice(&rhs32));
+        ctx.queue.write_buffer(&self.rhs, 0, bytemuck::cast_slice(&rhs32));
         let rhs_norm2: f64 = rhs.iter().map(|v| v * v).sum();
-        let init = PcgState {
-            tol2: (rtol * rtol * rhs_norm2) as f32,
-            max_iterations,
-            ..Default::default()
-        };
-        ctx.queue
-            .write_buffer(&self.state, 0, bytemuck::bytes_of(&init));
+        let init = PcgState { tol2: (rtol * rtol * rhs_norm2) as f32, max_iterations, ..Default::default() };
+        ctx.queue.write_buffer(&self.state, 0, bytemuck::bytes_of(&init));
         let k = &ctx.kernels;
         let mut enc = ctx.device.create_command_encoder(&Default::default());
         {
@@ -159,20 +122,12 @@ impl Resident {
                     k.spmv.dispatch(&mut pass, &self.spmv, &self.dims);
                     k.dot_partial.dispatch(&mut pass, &self.dot, &self.dims);
                     k.pcg_alpha.dispatch(&mut pass, &self.alpha, &self.dims);
-                    k.pcg_update_xr
-                        .dispatch(&mut pass, &self.update_xr, &self.dims);
+                    k.pcg_update_xr.dispatch(&mut pass, &self.update_xr, &self.dims);
                     k.pcg_beta.dispatch(&mut pass, &self.beta, &self.dims);
-                    k.pcg_update_p
-                        .dispatch(&mut pass, &self.update_p, &self.dims);
+                    k.pcg_update_p.dispatch(&mut pass, &self.update_p, &self.dims);
                 }
             }
-            enc.copy_buffer_to_buffer(
-                &self.state,
-                0,
-                &self.staging,
-                0,
-                std::mem::size_of::<PcgState>() as u64,
-            );
+            enc.copy_buffer_to_buffer(&self.state, 0, &self.staging, 0, std::mem::size_of::<PcgState>() as u64);
             ctx.queue.submit([enc.finish()]);
             let bytes = ctx.map_read(&self.staging)?;
             let state: PcgState = bytemuck::pod_read_unaligned(&bytes);
@@ -187,22 +142,13 @@ impl Resident {
 }
 
 impl LinearSolver for GpuPcg {
-    fn solve(
-        &mut self,
-        a: &CsrMatrix,
-        b: &[f64],
-        x: &mut [f64],
-        params: &LinearParams,
-    ) -> Result<LinearInfo, LinearError> {
+    fn solve(&mut self, a: &CsrMatrix, b: &[f64], x: &mut [f64], params: &LinearParams) -> Result<LinearInfo, LinearError> {
         assert_eq!(b.len(), a.n);
         assert_eq!(x.len(), a.n);
         let bnorm = norm(b);
         if bnorm == 0.0 {
             x.fill(0.0);
-            return Ok(LinearInfo {
-                iterations: 0,
-                relative_residual: 0.0,
-            });
+            return Ok(LinearInfo { iterations: 0, relative_residual: 0.0 });
         }
         let ctx = &self.ctx;
         let resident = Resident::upload(ctx, a).map_err(LinearError::Device)?;
@@ -212,44 +158,31 @@ impl LinearSolver for GpuPcg {
         for _ in 0..MAX_SWEEPS {
             let rel = rnorm / bnorm;
             if rel <= params.rtol {
-                return Ok(LinearInfo {
-                    iterations,
-                    relative_residual: rel,
-                });
+                return Ok(LinearInfo { iterations, relative_residual: rel });
             }
             if iterations >= params.max_iterations {
                 break;
             }
             let scaled: Vec<f64> = r.iter().map(|v| v / rnorm).collect();
             let target = (params.rtol / rel).max(SWEEP_RTOL);
-            let (d, state) = resident
-                .sweep(ctx, &scaled, target, params.max_iterations - iterations)
-                .map_err(LinearError::Device)?;
+            let (d, state) =
+                resident.sweep(ctx, &scaled, target, params.max_iterations - iterations).map_err(LinearError::Device)?;
             iterations += state.iterations;
             if state.status == status::BREAKDOWN {
                 return Err(LinearError::NonFinite {
                     iteration: iterations,
-                    where_: format!(
-                        "GPU PCG breakdown (p.Ap = {}, r.r = {})",
-                        state.pq, state.rr
-                    ),
+                    where_: format!("GPU PCG breakdown (p.Ap = {}, r.r = {})", state.pq, state.rr),
                 });
             }
             if d.iter().any(|v| !v.is_finite()) {
-                return Err(LinearError::NonFinite {
-                    iteration: iterations,
-                    where_: "GPU correction vector".into(),
-                });
+                return Err(LinearError::NonFinite { iteration: iterations, where_: "GPU correction vector".into() });
             }
             for (xi, di) in x.iter_mut().zip(&d) {
                 *xi += rnorm * di;
             }
             let new_norm = residual(a, b, x, &mut r);
             if !new_norm.is_finite() {
-                return Err(LinearError::NonFinite {
-                    iteration: iterations,
-                    where_: "f64 residual after a GPU sweep".into(),
-                });
+                return Err(LinearError::NonFinite { iteration: iterations, where_: "f64 residual after a GPU sweep".into() });
             }
             if new_norm > 0.5 * rnorm && state.status != status::CONVERGED {
                 // f32 arithmetic has stalled: report what was reached.
@@ -260,16 +193,9 @@ impl LinearSolver for GpuPcg {
         }
         let rel = rnorm / bnorm;
         if rel <= params.rtol {
-            Ok(LinearInfo {
-                iterations,
-                relative_residual: rel,
-            })
+            Ok(LinearInfo { iterations, relative_residual: rel })
         } else {
-            Err(LinearError::NoConvergence {
-                iterations,
-                relative_residual: rel,
-                rtol: params.rtol,
-            })
+            Err(LinearError::NoConvergence { iterations, relative_residual: rel, rtol: params.rtol })
         }
     }
 }

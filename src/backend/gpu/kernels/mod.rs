@@ -28,28 +28,13 @@ impl Kernels {
     pub fn build(device: &wgpu::Device) -> Self {
         Kernels {
             spmv: Kernel::new(device, "spmv", spmv::SOURCE, spmv::SHAPE),
-            dot_partial: Kernel::new(
-                device,
-                "dot_partial",
-                dot_partial::SOURCE,
-                dot_partial::SHAPE,
-            ),
+            dot_partial: Kernel::new(device, "dot_partial", dot_partial::SOURCE, dot_partial::SHAPE),
             pcg_start: Kernel::new(device, "pcg_start", pcg_start::SOURCE, pcg_start::SHAPE),
             pcg_begin: Kernel::new(device, "pcg_begin", pcg_begin::SOURCE, pcg_begin::SHAPE),
             pcg_alpha: Kernel::new(device, "pcg_alpha", pcg_alpha::SOURCE, pcg_alpha::SHAPE),
-            pcg_update_xr: Kernel::new(
-                device,
-                "pcg_update_xr",
-                pcg_update_xr::SOURCE,
-                pcg_update_xr::SHAPE,
-            ),
+            pcg_update_xr: Kernel::new(device, "pcg_update_xr", pcg_update_xr::SOURCE, pcg_update_xr::SHAPE),
             pcg_beta: Kernel::new(device, "pcg_beta", pcg_beta::SOURCE, pcg_beta::SHAPE),
-            pcg_update_p: Kernel::new(
-                device,
-                "pcg_update_p",
-                pcg_update_p::SOURCE,
-                pcg_update_p::SHAPE,
-            ),
+            pcg_update_p: Kernel::new(device, "pcg_update_p", pcg_update_p::SOURCE, pcg_update_p::SHAPE),
         }
     }
 }

@@ -1,0 +1,179 @@
+//! The command-line contract: exit codes, messages that name the file/key/value, and no output
+//! directory for bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn znfield(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_znfield")).args(args).output().expect("run znfield")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("znfield-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+const GOOD: &str = r#"{
+  "name": "tiny",
+  "geometry": { "half_width_m": 4e-6, "height_m": 4e-6,
+                "protrusions": [ { "shape": "hemisphere", "center_m": [0.0, 0.0], "radius_m": 1e-6 } ] },
+  "physics": { "model": "primary" },
+  "mesh": { "size_near_m": 2.5e-7, "size_far_m": 1e-6 }
+}"#;
+
+/// Runs a bad input and checks exit code 2, the message words, and that no output appeared.
+fn rejects(case: &str, scene_text: Option<&str>, extra: &[&str], words: &[&str]) {
+    let dir = scratch(case);
+    let scene = dir.join("scene.json");
+    let out = dir.join("out");
+    let mut args: Vec<String> = vec!["run".into()];
+    if let Some(text) = scene_text {
+        std::fs::write(&scene, text).expect("write scene");
+        args.push(scene.display().to_string());
+    }
+    args.extend(["--out".into(), out.display().to_string(), "--backend".into(), "cpu".into()]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let argv: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+    let o = znfield(&argv);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{case}: exit code {:?}, stderr: {stderr}", o.status.code());
+    for w in words {
+        assert!(stderr.contains(w), "{case}: message lacks `{w}`: {stderr}");
+    }
+    assert_eq!(stderr.lines().filter(|l| l.starts_with("error")).count(), 1, "{case}: one message expected: {stderr}");
+    assert!(!out.exists(), "{case}: output directory was created");
+}
+
+#[test]
+fn malformed_json_names_file_and_line() {
+    rejects("malformed", Some("{ \"name\": \"x\", \n \"geometry\": { ] }"), &[], &["scene.json", "line 2"]);
+}
+
+#[test]
+fn unknown_key_names_key_path_and_valid_keys() {
+    let text = GOOD.replace("\"radius_m\"", "\"radus_m\"");
+    rejects("unknown-key", Some(&text), &[], &["radus_m", "geometry.protrusions.0", "radius_m", "scene.json", "line 4"]);
+}
+
+#[test]
+fn negative_radius_names_key_and_value() {
+    let text = GOOD.replace("\"radius_m\": 1e-6", "\"radius_m\": -1e-6");
+    rejects("negative-radius", Some(&text), &[], &["geometry.protrusions.0.radius_m", "-1e-6", "positive"]);
+}
+
+#[test]
+fn protrusion_outside_the_box_is_rejected() {
+    let text = GOOD.replace("[0.0, 0.0]", "[3.5e-6, 0.0]");
+    rejects("outside", Some(&text), &[], &["geometry.protrusions.0", "outside the box", "half_width_m"]);
+}
+
+#[test]
+fn unknown_set_path_lists_valid_keys() {
+    rejects("unknown-set", Some(GOOD), &["--set", "mesh.refin=2"], &["mesh.refin", "refine", "valid keys"]);
+    rejects("set-index", Some(GOOD), &["--set", "geometry.protrusions.3.radius_m=1e-6"], &["index 3", "1 entries"]);
+    rejects("set-bad-value", Some(GOOD), &["--set", "mesh.refine=lots"], &["mesh.refine", "lots"]);
+    rejects("set-no-equals", Some(GOOD), &["--set", "mesh.refine"], &["KEY=VALUE"]);
+}
+
+#[test]
+fn missing_scene_file_is_an_input_error() {
+    let dir = scratch("missing");
+    let o = znfield(&["run", &dir.join("nope.json").display().to_string(), "--out", &dir.join("out").display().to_string()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nope.json"));
+    assert!(!dir.join("out").exists());
+}
+
+#[test]
+fn unknown_backend_is_an_argument_error() {
+    let o = znfield(&["run", "--backend", "tpu"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// Reads a VTU written with raw appended data and checks every block's size against the header.
+fn check_vtu(path: &Path, arrays: &[&str]) {
+    let bytes = std::fs::read(path).expect("vtu");
+    let text = String::from_utf8_lossy(&bytes);
+    for a in arrays {
+        assert!(text.contains(&format!("Name=\"{a}\"")), "{} lacks array {a}", path.display());
+    }
+    let start = bytes.windows(4).position(|w| w == b"   _").expect("appended marker") + 4;
+    let mut offsets: Vec<usize> = text
+        .match_indices("offset=\"")
+        .map(|(i, m)| text[i + m.len()..].split('"').next().unwrap_or("").parse().expect("offset"))
+        .collect();
+    offsets.sort_unstable();
+    let mut pos = 0;
+    for off in offsets {
+        assert_eq!(off, pos, "blocks must be contiguous");
+        let len = u64::from_le_bytes(bytes[start + pos..start + pos + 8].try_into().expect("header")) as usize;
+        pos += 8 + len;
+    }
+    assert!(bytes[start + pos..].starts_with(b"\n  </AppendedData>"));
+}
+
+#[test]
+fn run_writes_complete_outputs() {
+    let dir = scratch("good");
+    let scene = dir.join("scene.json");
+    std::fs::write(&scene, GOOD).expect("write");
+    let out = dir.join("out");
+    let o = znfield(&["run", &scene.display().to_string(), "--out", &out.display().to_string(), "--backend", "cpu"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).expect("summary")).expect("json");
+    for key in [
+        "/scene/name",
+        "/backend/kind",
+        "/backend/adapter",
+        "/backend/precision",
+        "/mesh/nodes",
+        "/mesh/tets",
+        "/mesh/min_dihedral_deg",
+        "/solver/converged",
+        "/solver/linear_iterations",
+        "/solver/nonlinear_iterations",
+        "/solver/wall_time_s",
+        "/electrode/current_density_A_m2/mean",
+        "/electrode/current_density_A_m2/max",
+        "/electrode/current_density_A_m2/min",
+        "/electrode/current_density_A_m2/std",
+        "/electrode/tip_enhancement",
+        "/electrode/nonuniformity",
+        "/electrolyte/max_field_V_m",
+    ] {
+        assert!(summary.pointer(key).is_some(), "summary.json lacks {key}");
+    }
+    assert_eq!(summary.pointer("/backend/kind").and_then(|v| v.as_str()), Some("cpu"));
+    check_vtu(&out.join("fields.vtu"), &["potential_V", "field_V_m", "field_magnitude_V_m", "current_density_A_m2", "region_id"]);
+    check_vtu(&out.join("electrode.vtu"), &["normal_current_density_A_m2", "potential_V"]);
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .expect("out")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left behind");
+}
+
+#[test]
+fn builtin_default_scene_runs_and_matches_the_shipped_file() {
+    let shipped = std::fs::read_to_string("scenes/default.json").expect("scenes/default.json");
+    assert_eq!(shipped, znfield::scene::DEFAULT_SCENE_JSON);
+    let dir = scratch("default");
+    let out = dir.join("out");
+    let o = znfield(&["run", "--out", &out.display().to_string(), "--backend", "cpu", "--set", "mesh.refine=0.5"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).expect("summary")).expect("json");
+    assert_eq!(summary.pointer("/scene/name").and_then(|v| v.as_str()), Some("default"));
+    assert_eq!(summary.pointer("/solver/converged").and_then(|v| v.as_bool()), Some(true));
+}
+
+#[test]
+fn devices_lists_adapters_and_the_auto_choice() {
+    let o = znfield(&["devices"]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("auto:"));
+}
