@@ -1,1 +1,96 @@
-fn main() {}
+//! Criterion benchmarks: assembly, SpMV and a Jacobi-PCG solve on the hemisphere scene's
+//! primary system, on the CPU backend and (when an adapter exists) the GPU backend.
+//!
+//! `cargo bench --bench kernels` (add `-- --quick` for a fast pass). `--set`-style mesh scaling:
+//! ZNFIELD_BENCH_REFINE=2 makes the mesh about 4.5x larger. Results on a software adapter
+//! (lavapipe) measure correctness plumbing, not GPU performance.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use znfield::backend::cpu::CpuPcg;
+use znfield::backend::gpu::kernels::spmv;
+use znfield::backend::gpu::layout::Dims;
+use znfield::backend::gpu::{GpuContext, GpuPcg};
+use znfield::fem::{assembly, CsrMatrix};
+use znfield::geometry::ElectrodeGeometry;
+use znfield::mesh::{self, TetMesh};
+use znfield::run::{length_scale, size_field};
+use znfield::scene::Scene;
+use znfield::solve::linear::{LinearParams, LinearSolver};
+use znfield::solve::system::PotentialSystem;
+
+fn hemisphere() -> (TetMesh, f64) {
+    let refine = std::env::var("ZNFIELD_BENCH_REFINE").unwrap_or_else(|_| "1".into());
+    let scene = Scene::load(Path::new("scenes/hemisphere_primary.json"), &[format!("mesh.refine={refine}")]).expect("scene");
+    let geom = ElectrodeGeometry::from_scene(&scene.geometry);
+    (mesh::generate(&geom, size_field(&scene)).expect("mesh"), length_scale(&scene))
+}
+
+/// The reduced primary system (free nodes) and a right-hand side.
+fn primary_system(mesh: &TetMesh, l: f64) -> (CsrMatrix, Vec<f64>) {
+    let sys = PotentialSystem::new(mesh, l);
+    let free = sys.free_nodes(&[&sys.electrode, &sys.bulk]);
+    let (a, coupling) = sys.k.split(&free);
+    let mut phi = vec![0.0; sys.n()];
+    sys.electrode.iter().for_each(|&n| phi[n as usize] = 1.0);
+    let b = (0..free.len()).map(|r| -coupling.row_dot(r, &phi)).collect();
+    (a, b)
+}
+
+fn benches(c: &mut Criterion) {
+    let (mesh, l) = hemisphere();
+    let (a, b) = primary_system(&mesh, l);
+    eprintln!("hemisphere mesh: {} nodes, {} tets; system {} rows, {} nonzeros", mesh.nodes.len(), mesh.tets.len(), a.n, a.nnz());
+    let mut g = c.benchmark_group("hemisphere_primary");
+    g.sample_size(10);
+    g.bench_function("cpu_assembly", |bch| bch.iter(|| black_box(assembly::laplacian(&mesh, l))));
+    let x: Vec<f64> = (0..a.n).map(|i| (i % 7) as f64).collect();
+    let mut y = vec![0.0; a.n];
+    g.bench_function("cpu_spmv", |bch| bch.iter(|| a.spmv(black_box(&x), &mut y)));
+    let params = LinearParams { rtol: 1e-8, max_iterations: 20_000 };
+    g.bench_function("cpu_pcg_solve", |bch| {
+        bch.iter(|| {
+            let mut x = vec![0.0; a.n];
+            CpuPcg.solve(&a, &b, &mut x, &params).expect("solve")
+        })
+    });
+    match GpuContext::new(false) {
+        Err(reason) => eprintln!("GPU benches skipped: {reason}"),
+        Ok(ctx) => {
+            eprintln!("GPU adapter: {}", ctx.adapter_summary());
+            const PER_SUBMIT: usize = 20;
+            let dims = Dims::for_len(a.n);
+            let dims_buf = ctx.uniform("dims", &dims);
+            let (rp, ci, vals) =
+                (ctx.storage_u32("rp", &a.row_ptr), ctx.storage_u32("ci", &a.col_idx), ctx.storage_f32("v", &a.values));
+            let (xb, yb) = (ctx.storage_f32("x", &x), ctx.storage_zeroed("y", a.n));
+            let group = spmv::bind(&ctx.kernels.spmv, &ctx.device, &dims_buf, &rp, &ci, &vals, &xb, &yb);
+            g.bench_function("gpu_spmv_x20_per_submit", |bch| {
+                bch.iter(|| {
+                    let mut enc = ctx.device.create_command_encoder(&Default::default());
+                    {
+                        let mut pass = enc.begin_compute_pass(&Default::default());
+                        for _ in 0..PER_SUBMIT {
+                            ctx.kernels.spmv.dispatch(&mut pass, &group, &dims);
+                        }
+                    }
+                    ctx.queue.submit([enc.finish()]);
+                    ctx.device.poll(wgpu::PollType::wait_indefinitely()).expect("poll");
+                })
+            });
+            let mut solver = GpuPcg::new(ctx);
+            g.bench_function("gpu_pcg_solve", |bch| {
+                bch.iter(|| {
+                    let mut x = vec![0.0; a.n];
+                    solver.solve(&a, &b, &mut x, &params).expect("solve")
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(kernels, benches);
+criterion_main!(kernels);

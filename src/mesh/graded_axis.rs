@@ -37,7 +37,8 @@ pub fn graded_axis(lo: f64, hi: f64, fine: &[(f64, f64)], h_near: f64, h_far: f6
         cumulative.push(cumulative[k] + step);
     }
     let total = cumulative[SAMPLES];
-    let cells = total.ceil().max(1.0) as usize;
+    // A hair below the integer so an exact fit (10.000000001 cells of 0.1 on [0, 1]) is not rounded up.
+    let cells = (total - 1e-6).ceil().max(1.0) as usize;
     let mut nodes = Vec::with_capacity(cells + 1);
     nodes.push(lo);
     let mut k = 0;
