@@ -10,7 +10,7 @@ use crate::geometry::ElectrodeGeometry;
 use crate::mesh::cut_lattice::SizeField;
 use crate::mesh::{self, BoundaryTag, Quality, TetMesh};
 use crate::output::metrics::{self, Fields};
-use crate::output::summary::{ElectrolyteSummary, MeshSummary, SolverSummary, Summary};
+use crate::output::summary::{Dimensionless, ElectrolyteSummary, MeshSummary, SolverSummary, Summary};
 use crate::output::{atomic, vtu};
 use crate::physics::kinetics::ButlerVolmer;
 use crate::physics::scaling::Scaling;
@@ -90,7 +90,9 @@ pub fn run(scene: &Scene, choice: BackendChoice) -> Result<RunResult> {
         return Err(Error::Solve("non-finite potential in the solution".into()));
     }
     // 6. Metrics.
-    let (fields, electrode, max_field) = metrics::evaluate(&mesh, &sys, &solution, &scaling, projected_area);
+    let kinetic = scene.physics.model == Model::Secondary;
+    let (fields, electrode, max_field) = metrics::evaluate(&mesh, &sys, &solution, &scaling, projected_area, kinetic);
+    let dimensionless = electrode.overpotential.map(|eta| wagner_numbers(scene, &scaling, eta.mean));
     let summary = Summary {
         scene: scene.clone(),
         backend: backend.info.clone(),
@@ -115,8 +117,20 @@ pub fn run(scene: &Scene, choice: BackendChoice) -> Result<RunResult> {
         },
         electrode,
         electrolyte: ElectrolyteSummary { max_field, conductivity: scaling.conductivity_s_m },
+        dimensionless,
     };
     Ok(RunResult { summary, mesh, fields, electrode_nodes: sys.electrode })
+}
+
+/// Wagner numbers at zero and at the mean overpotential `eta_mean` (V).
+fn wagner_numbers(scene: &Scene, scaling: &Scaling, eta_mean: f64) -> Dimensionless {
+    let k = &scene.physics.kinetics;
+    let law = ButlerVolmer::from_scene(k);
+    let vt = scaling.thermal_voltage_v;
+    // Charge-transfer resistance d(eta)/di = V_T / (i0 f'(eta / V_T)), Ohm m^2.
+    let r_ct = |eta: f64| vt / (k.exchange_current_density_a_m2 * law.slope(eta / vt));
+    let wa = |r: f64| scaling.conductivity_s_m * r / scaling.length_m;
+    Dimensionless { wagner: wa(r_ct(0.0)), wagner_operating_point: wa(r_ct(eta_mean)), length_scale: scaling.length_m }
 }
 
 /// Writes fields.vtu, electrode.vtu and, last, summary.json into `dir` (created if missing).

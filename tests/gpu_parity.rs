@@ -56,7 +56,6 @@ fn max_rel(a: &[f64], b: &[f64]) -> f64 {
 }
 
 struct Vectors {
-    n: usize,
     dims: Dims,
     dims_buf: wgpu::Buffer,
     partials: wgpu::Buffer,

@@ -73,8 +73,12 @@ fn tip_enhancement_falls_toward_one_as_wagner_number_grows() {
         .map(|s| s.to_string())
         .collect();
         let scene = Scene::load(std::path::Path::new("scenes/hemisphere_primary.json"), &sets).expect("scene");
-        let te = run(&scene, BackendChoice::Cpu).expect("run").summary.electrode.tip_enhancement;
+        let summary = run(&scene, BackendChoice::Cpu).expect("run").summary;
+        let te = summary.electrode.tip_enhancement;
+        // Wa = kappa R_ct / R with R_ct = RT / (n F i0 (alpha_a + alpha_c)), R = 1 um.
         let wagner = 0.05 * thermal_voltage(298.15) / (2.0 * i0.parse::<f64>().unwrap_or(1.0)) / 1e-6;
+        let reported = summary.dimensionless.expect("secondary runs report dimensionless groups").wagner;
+        assert!(common::rel(reported, wagner) < 1e-12, "reported Wa {reported} vs {wagner}");
         eprintln!("i0 {i0} A/m2, Wa {wagner:.3}: tip enhancement {te:.4}");
         seen.push(te);
         assert!(te < last, "tip enhancement must fall as Wa grows: {seen:?}");
@@ -82,4 +86,33 @@ fn tip_enhancement_falls_toward_one_as_wagner_number_grows() {
     }
     assert!(seen[0] > 2.5, "small Wa approaches the primary value 3: {seen:?}");
     assert!(seen[3] < 1.1, "large Wa approaches uniform current: {seen:?}");
+}
+
+/// Newton on Butler–Volmer (galvanostatic, bordered system) gives the same metrics on both
+/// backends.
+#[test]
+fn butler_volmer_hemisphere_gpu_matches_cpu() {
+    if common::gpu_or_skip("butler_volmer_hemisphere_gpu_matches_cpu").is_none() {
+        return;
+    }
+    let sets: Vec<String> =
+        ["physics.model=secondary", "physics.conductivity_S_m=0.05", "mesh.refine=0.6"].iter().map(|s| s.to_string()).collect();
+    let scene = Scene::load(std::path::Path::new("scenes/hemisphere_primary.json"), &sets).expect("scene");
+    let cpu = run(&scene, BackendChoice::Cpu).expect("cpu run").summary;
+    let gpu = run(&scene, BackendChoice::Gpu).expect("gpu run").summary;
+    assert_eq!(cpu.solver.nonlinear_iterations, gpu.solver.nonlinear_iterations);
+    let (c, g) = (&cpu.electrode, &gpu.electrode);
+    let (ce, ge) = (c.overpotential.expect("eta"), g.overpotential.expect("eta"));
+    for (name, a, b) in [
+        ("tip_enhancement", g.tip_enhancement, c.tip_enhancement),
+        ("nonuniformity", g.nonuniformity, c.nonuniformity),
+        ("max", g.current_density.max, c.current_density.max),
+        ("min", g.current_density.min, c.current_density.min),
+        ("potential", g.potential, c.potential),
+        ("overpotential mean", ge.mean, ce.mean),
+        ("overpotential min", ge.min, ce.min),
+        ("max_field", gpu.electrolyte.max_field, cpu.electrolyte.max_field),
+    ] {
+        assert!(common::rel(a, b) < 1e-4, "{name}: GPU {a} vs CPU {b}");
+    }
 }

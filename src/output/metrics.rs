@@ -43,6 +43,10 @@ pub struct ElectrodeMetrics {
     /// Electrode potential vs a reference at the bulk boundary, V.
     #[serde(rename = "potential_V")]
     pub potential: f64,
+    /// Overpotential eta = E - phi at the electrode, V (secondary model only): area-weighted mean
+    /// and std, extreme nodal values.
+    #[serde(rename = "overpotential_V", skip_serializing_if = "Option::is_none")]
+    pub overpotential: Option<Stats>,
     /// True electrode area, m^2.
     #[serde(rename = "area_m2")]
     pub area: f64,
@@ -72,6 +76,7 @@ pub fn evaluate(
     sol: &PotentialSolution,
     scaling: &Scaling,
     projected_area: f64,
+    kinetic: bool,
 ) -> (Fields, ElectrodeMetrics, f64) {
     let vt = scaling.thermal_voltage_v;
     let potential: Vec<f64> = sol.phi.iter().map(|p| p * vt).collect();
@@ -104,6 +109,10 @@ pub fn evaluate(
         var += a * (v - mean) * (v - mean);
     }
     let std = (var / area).sqrt();
+    let overpotential = kinetic.then(|| {
+        let eta: Vec<f64> = sys.electrode.iter().map(|&n| (sol.electrode_potential - sol.phi[n as usize]) * vt).collect();
+        area_stats(&eta, &areas_m2)
+    });
     let metrics = ElectrodeMetrics {
         current_density: Stats { mean, max, min, std },
         tip_enhancement: max / (sign * total_current / projected_area),
@@ -111,8 +120,19 @@ pub fn evaluate(
         total_current,
         direction: if sign < 0.0 { "cathodic" } else { "anodic" },
         potential: sol.electrode_potential * vt,
+        overpotential,
         area,
         projected_area,
     };
     (Fields { potential, field, current_density, electrode_raw, electrode_smoothed }, metrics, max_field)
+}
+
+/// Area-weighted mean and std with the extreme values of a nodal field.
+pub fn area_stats(values: &[f64], areas: &[f64]) -> Stats {
+    let total: f64 = areas.iter().sum();
+    let mean = values.iter().zip(areas).map(|(v, a)| v * a).sum::<f64>() / total;
+    let var = values.iter().zip(areas).map(|(v, a)| a * (v - mean) * (v - mean)).sum::<f64>() / total;
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    Stats { mean, max, min, std: var.sqrt() }
 }

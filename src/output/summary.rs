@@ -17,6 +17,24 @@ pub struct Summary {
     pub solver: SolverSummary,
     pub electrode: ElectrodeMetrics,
     pub electrolyte: ElectrolyteSummary,
+    /// Dimensionless groups (secondary model).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dimensionless: Option<Dimensionless>,
+}
+
+/// Dimensionless groups of the kinetic problem.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dimensionless {
+    /// Wagner number kappa R_ct / L with R_ct = RT / (n F i0 (alpha_a + alpha_c)) (linear
+    /// kinetics): >> 1 means kinetics dominate and the current is uniform, << 1 means the
+    /// primary (geometric) distribution.
+    pub wagner: f64,
+    /// The same with the charge-transfer resistance d(eta)/di at the mean electrode
+    /// overpotential (Tafel regime: smaller than `wagner`).
+    pub wagner_operating_point: f64,
+    /// L: the smallest protrusion feature (or the cell height without protrusions), m.
+    #[serde(rename = "length_scale_m")]
+    pub length_scale: f64,
 }
 
 /// Mesh size and quality.
