@@ -65,7 +65,6 @@ impl Vectors {
     fn new(ctx: &GpuContext, n: usize) -> Self {
         let dims = Dims::for_len(n);
         Vectors {
-            n,
             dims,
             dims_buf: ctx.uniform("dims", &dims),
             partials: ctx.storage_zeroed("partials", 2 * dims.reduce_groups as usize),
