@@ -25,7 +25,7 @@ fn hemisphere() -> (TetMesh, f64) {
     let refine = std::env::var("ZNFIELD_BENCH_REFINE").unwrap_or_else(|_| "1".into());
     let scene = Scene::load(Path::new("scenes/hemisphere_primary.json"), &[format!("mesh.refine={refine}")]).expect("scene");
     let geom = ElectrodeGeometry::from_scene(&scene.geometry);
-    (mesh::generate(&geom, size_field(&scene)).expect("mesh"), length_scale(&scene))
+    (mesh::generate(&geom, &size_field(&scene)).expect("mesh"), length_scale(&scene))
 }
 
 /// The reduced primary system (free nodes) and a right-hand side.

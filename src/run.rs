@@ -4,6 +4,8 @@
 use std::path::Path;
 use std::time::Instant;
 
+use glam::DVec3;
+
 use crate::backend::{self, BackendChoice};
 use crate::error::{Error, Result};
 use crate::geometry::ElectrodeGeometry;
@@ -32,16 +34,17 @@ pub struct RunResult {
 pub fn size_field(scene: &Scene) -> SizeField {
     let g = &scene.geometry;
     let m = &scene.mesh;
-    let feature = g.protrusions.iter().map(|p| p.feature_size()).fold(f64::INFINITY, f64::min);
+    let feature = g.all_protrusions().iter().map(|(_, p)| p.feature_size()).fold(f64::INFINITY, f64::min);
     let near = m.size_near_m.unwrap_or(if feature.is_finite() { feature / 10.0 } else { g.height_m / 20.0 }) / m.refine;
     let far = (m.size_far_m.unwrap_or(g.height_m / 8.0) / m.refine).max(near);
-    SizeField { near, far, growth: m.grading }
+    let boxes = m.refine_boxes.iter().map(|b| (DVec3::from(b.min_m), DVec3::from(b.max_m), b.size_m / m.refine)).collect();
+    SizeField { near, far, growth: m.grading, boxes }
 }
 
 /// Length scale of the scaled problem: the smallest protrusion feature, or the cell height.
 pub fn length_scale(scene: &Scene) -> f64 {
     let g = &scene.geometry;
-    g.protrusions.iter().map(|p| p.feature_size()).fold(g.height_m, f64::min)
+    g.all_protrusions().iter().map(|(_, p)| p.feature_size()).fold(g.height_m, f64::min)
 }
 
 /// Runs a scene to completion in memory.
@@ -51,7 +54,7 @@ pub fn run(scene: &Scene, choice: BackendChoice) -> Result<RunResult> {
     let geom = ElectrodeGeometry::from_scene(&scene.geometry);
     // 2. Mesh and its quality.
     let sizes = size_field(scene);
-    let mesh = mesh::generate(&geom, sizes)?;
+    let mesh = mesh::generate(&geom, &sizes)?;
     let quality = Quality::of(&mesh);
     // 3. Discrete system in scaled units.
     let scaling = Scaling::new(length_scale(scene), scene.physics.temperature_k, scene.physics.conductivity_s_m);

@@ -39,7 +39,7 @@ fn test_matrix() -> CsrMatrix {
         height: 1.0,
         shapes: vec![Shape::Spheroid { center: DVec3::ZERO, base_radius: 0.4, height: 0.6 }],
     };
-    let mesh = generate(&geom, SizeField { near: 0.1, far: 0.3, growth: 1.3 }).expect("mesh");
+    let mesh = generate(&geom, &SizeField::graded(0.1, 0.3, 1.3)).expect("mesh");
     let mut k = laplacian(&mesh, 1.0);
     // Shift to make it SPD without boundary conditions and to round to f32 exactly.
     for i in 0..k.n {

@@ -28,7 +28,7 @@ fn solve_at(h: f64) -> (f64, f64) {
         height: 1.0,
         shapes: vec![Shape::Spheroid { center: DVec3::ZERO, base_radius: 0.45, height: 0.45 }],
     };
-    let mesh = generate(&geom, SizeField { near: h, far: h, growth: 1.2 }).expect("mesh");
+    let mesh = generate(&geom, &SizeField::graded(h, h, 1.2)).expect("mesh");
     let k = laplacian(&mesh, 1.0);
     let load = load_vector(&mesh, 1.0, |p| 1.93 * exact(p));
     let mut fixed = Vec::new();

@@ -15,7 +15,7 @@ use glam::DVec3;
 
 pub use shapes::Shape;
 
-use crate::scene::{Geometry, Protrusion};
+use crate::scene::Geometry;
 
 /// Electrolyte box over a flat electrode with protrusions, in metres.
 #[derive(Debug, Clone)]
@@ -29,22 +29,10 @@ pub struct ElectrodeGeometry {
 }
 
 impl ElectrodeGeometry {
-    /// Builds the implicit geometry from the scene's geometry block.
+    /// Builds the implicit geometry from the scene's geometry block (arrays and rough surfaces
+    /// expanded).
     pub fn from_scene(g: &Geometry) -> Self {
-        let shapes = g
-            .protrusions
-            .iter()
-            .map(|p| match *p {
-                Protrusion::Hemisphere { center_m, radius_m } => {
-                    Shape::Spheroid { center: DVec3::new(center_m[0], center_m[1], 0.0), base_radius: radius_m, height: radius_m }
-                }
-                Protrusion::Hemispheroid { center_m, height_m, base_radius_m } => Shape::Spheroid {
-                    center: DVec3::new(center_m[0], center_m[1], 0.0),
-                    base_radius: base_radius_m,
-                    height: height_m,
-                },
-            })
-            .collect();
+        let shapes = g.all_protrusions().iter().map(|(_, p)| Shape::from_protrusion(p)).collect();
         ElectrodeGeometry { half_width: g.half_width_m, height: g.height_m, shapes }
     }
 
@@ -77,31 +65,33 @@ impl ElectrodeGeometry {
         0.5 * (lo + hi)
     }
 
-    /// Outward unit normal of the electrode surface (pointing into the electrolyte) at a surface
-    /// point, from the gradient of the active piece of the level function.
-    pub fn normal(&self, p: DVec3) -> DVec3 {
-        let mut best = (p.z.abs(), DVec3::Z);
-        for s in &self.shapes {
-            let d = s.distance(p);
-            if d < best.0 {
-                best = (d, s.gradient(p));
-            }
-        }
-        best.1.normalize_or(DVec3::Z)
-    }
-
     /// Area of the electrode projected on the plane z = 0, m^2.
     pub fn projected_area(&self) -> f64 {
         4.0 * self.half_width * self.half_width
     }
 
-    /// Exact electrode surface area where every shape's area is known in closed form, m^2.
-    pub fn exact_surface_area(&self) -> f64 {
-        self.shapes.iter().fold(self.projected_area(), |acc, s| acc + s.lateral_area() - s.footprint_area())
+    /// Exact electrode surface area, m^2, when every shape's area is known in closed form and no
+    /// two footprints overlap.
+    pub fn exact_surface_area(&self) -> Option<f64> {
+        if self.footprints_overlap() {
+            return None;
+        }
+        self.shapes.iter().try_fold(self.projected_area(), |acc, s| s.exact_areas().map(|(lateral, foot)| acc + lateral - foot))
     }
 
-    /// Exact electrolyte volume, m^3.
-    pub fn exact_volume(&self) -> f64 {
-        self.shapes.iter().fold(self.projected_area() * self.height, |acc, s| acc - s.volume())
+    /// Exact electrolyte volume, m^3, when every shape's volume is known and none overlap.
+    pub fn exact_volume(&self) -> Option<f64> {
+        if self.footprints_overlap() {
+            return None;
+        }
+        self.shapes.iter().try_fold(self.projected_area() * self.height, |acc, s| s.exact_volume().map(|v| acc - v))
+    }
+
+    fn footprints_overlap(&self) -> bool {
+        let boxes: Vec<_> = self.shapes.iter().map(|s| s.bounds()).collect();
+        boxes
+            .iter()
+            .enumerate()
+            .any(|(i, a)| boxes[..i].iter().any(|b| a.0.x < b.1.x && b.0.x < a.1.x && a.0.y < b.1.y && b.0.y < a.1.y))
     }
 }

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use glam::DVec3;
 
-use super::graded_axis::graded_axis;
+use super::graded_axis::{graded_axis, FineInterval};
 use super::{boundary, TetMesh};
 use crate::error::{Error, Result};
 use crate::geometry::ElectrodeGeometry;
@@ -29,7 +29,7 @@ use crate::geometry::ElectrodeGeometry;
 const WARP_FRACTION: f64 = 0.3;
 
 /// Target element sizes for [`generate`], m.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SizeField {
     /// Edge length at the protrusions (and near the electrode plane), m.
     pub near: f64,
@@ -37,6 +37,15 @@ pub struct SizeField {
     pub far: f64,
     /// Growth ratio of neighbouring cells.
     pub growth: f64,
+    /// Boxes (min, max) with their own maximum size, m.
+    pub boxes: Vec<(DVec3, DVec3, f64)>,
+}
+
+impl SizeField {
+    /// A size field without refinement boxes.
+    pub fn graded(near: f64, far: f64, growth: f64) -> Self {
+        SizeField { near, far, growth, boxes: Vec::new() }
+    }
 }
 
 /// The six Kuhn tetrahedra of a unit cell, as corner bit masks (bit 0: +x, bit 1: +y, bit 2: +z):
@@ -53,22 +62,27 @@ const KUHN: [[usize; 4]; 6] = [
 const TET_EDGES: [(usize, usize); 6] = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)];
 
 /// Meshes the electrolyte of `geom` with the given size field.
-pub fn generate(geom: &ElectrodeGeometry, size: SizeField) -> Result<TetMesh> {
+pub fn generate(geom: &ElectrodeGeometry, size: &SizeField) -> Result<TetMesh> {
     let margin = 2.0 * size.near;
-    let mut fine_x = Vec::new();
-    let mut fine_y = Vec::new();
+    let mut fine: [Vec<FineInterval>; 3] = Default::default();
     let mut top = 0.0_f64;
     for s in &geom.shapes {
         let (lo, hi) = s.bounds();
-        fine_x.push((lo.x - margin, hi.x + margin));
-        fine_y.push((lo.y - margin, hi.y + margin));
+        for d in 0..2 {
+            fine[d].push(FineInterval { lo: lo[d] - margin, hi: hi[d] + margin, size: size.near });
+        }
         top = top.max(hi.z);
     }
-    let fine_z = [(0.0, top + margin)];
+    fine[2].push(FineInterval { lo: 0.0, hi: top + margin, size: size.near });
+    for &(lo, hi, h) in &size.boxes {
+        for d in 0..3 {
+            fine[d].push(FineInterval { lo: lo[d], hi: hi[d], size: h });
+        }
+    }
     let w = geom.half_width;
-    let xs = graded_axis(-w, w, &fine_x, size.near, size.far, size.growth);
-    let ys = graded_axis(-w, w, &fine_y, size.near, size.far, size.growth);
-    let zs = graded_axis(0.0, geom.height, &fine_z, size.near, size.far, size.growth);
+    let xs = graded_axis(-w, w, &fine[0], size.far, size.growth);
+    let ys = graded_axis(-w, w, &fine[1], size.far, size.growth);
+    let zs = graded_axis(0.0, geom.height, &fine[2], size.far, size.growth);
     let lattice = Lattice { xs, ys, zs };
     let cells = (lattice.xs.len() - 1) * (lattice.ys.len() - 1) * (lattice.zs.len() - 1);
     if cells > 40_000_000 {

@@ -1,31 +1,35 @@
 //! One-dimensional graded node distributions, the building block of the tensor lattice.
 //!
-//! The target spacing at x is `h(x) = min(h_far, h_near + (growth - 1) dist(x, fine))`, i.e. cell
-//! sizes grow geometrically by `growth` per cell away from the fine intervals. Nodes are placed at
+//! The target spacing at x is `h(x) = min(h_far, min_k [h_k + (growth - 1) dist(x, I_k)])` over
+//! fine intervals I_k with their own sizes h_k, i.e. cell sizes grow geometrically by `growth` per
+//! cell away from each fine interval. Nodes are placed at
 //! equal increments of `N(x) = integral dx / h(x)`, so neighbouring cells differ smoothly and both
 //! ends are hit exactly.
 
-/// Nodes on [lo, hi] graded toward the `fine` intervals (clipped to [lo, hi]).
-pub fn graded_axis(lo: f64, hi: f64, fine: &[(f64, f64)], h_near: f64, h_far: f64, growth: f64) -> Vec<f64> {
-    debug_assert!(hi > lo && h_near > 0.0 && h_far >= h_near && growth > 1.0);
+/// A fine interval [lo, hi] of an axis with its target spacing.
+#[derive(Debug, Clone, Copy)]
+pub struct FineInterval {
+    pub lo: f64,
+    pub hi: f64,
+    pub size: f64,
+}
+
+/// Nodes on [lo, hi] graded toward the `fine` intervals (which may reach outside [lo, hi]).
+pub fn graded_axis(lo: f64, hi: f64, fine: &[FineInterval], h_far: f64, growth: f64) -> Vec<f64> {
+    debug_assert!(hi > lo && h_far > 0.0 && growth > 1.0);
     let spacing = |x: f64| -> f64 {
-        let d = fine
-            .iter()
-            .map(|&(a, b)| {
-                if x < a {
-                    a - x
-                } else if x > b {
-                    x - b
+        fine.iter()
+            .map(|f| {
+                let d = if x < f.lo {
+                    f.lo - x
+                } else if x > f.hi {
+                    x - f.hi
                 } else {
                     0.0
-                }
+                };
+                f.size + (growth - 1.0) * d
             })
-            .fold(f64::INFINITY, f64::min);
-        if d.is_infinite() {
-            h_far
-        } else {
-            (h_near + (growth - 1.0) * d).min(h_far)
-        }
+            .fold(h_far, f64::min)
     };
     const SAMPLES: usize = 20_000;
     let dx = (hi - lo) / SAMPLES as f64;
@@ -60,7 +64,7 @@ mod tests {
 
     #[test]
     fn uniform_without_fine_intervals() {
-        let x = graded_axis(0.0, 1.0, &[], 0.1, 0.1, 1.2);
+        let x = graded_axis(0.0, 1.0, &[], 0.1, 1.2);
         assert_eq!(x.len(), 11);
         for w in x.windows(2) {
             assert!((w[1] - w[0] - 0.1).abs() < 1e-9);
@@ -69,7 +73,7 @@ mod tests {
 
     #[test]
     fn grading_ratio_is_bounded() {
-        let x = graded_axis(-10.0, 10.0, &[(-1.0, 1.0)], 0.1, 2.0, 1.25);
+        let x = graded_axis(-10.0, 10.0, &[FineInterval { lo: -1.0, hi: 1.0, size: 0.1 }], 2.0, 1.25);
         let h: Vec<f64> = x.windows(2).map(|w| w[1] - w[0]).collect();
         let hmin = h.iter().cloned().fold(f64::INFINITY, f64::min);
         assert!(hmin > 0.09 && hmin <= 0.101, "finest cell {hmin}");

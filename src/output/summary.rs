@@ -49,9 +49,9 @@ pub struct MeshSummary {
     /// Target element sizes used, m.
     pub size_near_m: f64,
     pub size_far_m: f64,
-    /// Meshed electrolyte volume and the exact value, m^3.
+    /// Meshed electrolyte volume and the exact value (null when not known in closed form), m^3.
     pub volume_m3: f64,
-    pub exact_volume_m3: f64,
+    pub exact_volume_m3: Option<f64>,
 }
 
 /// Solver record.

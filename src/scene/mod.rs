@@ -7,12 +7,14 @@
 //! precise messages lives in [`validate`].
 
 pub mod overrides;
+pub mod protrusions;
 pub mod validate;
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 use crate::error::{Error, Result};
+pub use protrusions::{Protrusion, ProtrusionArray, RoughSurface};
 
 /// The built-in default scene (also shipped as `scenes/default.json`).
 pub const DEFAULT_SCENE_JSON: &str = include_str!("../../scenes/default.json");
@@ -47,47 +49,35 @@ pub struct Geometry {
     pub half_width_m: f64,
     /// Distance from the flat electrode to the bulk boundary, m.
     pub height_m: f64,
-    /// Protrusions on the electrode (any number; they must not touch each other's footprints or the
-    /// box sides).
+    /// Protrusions on the electrode, each placed and sized (any number; overlapping shapes merge).
     #[serde(default)]
     pub protrusions: Vec<Protrusion>,
+    /// Regular arrays of one protrusion shape.
+    #[serde(default)]
+    pub arrays: Vec<ProtrusionArray>,
+    /// A random rough surface, reproducible from its seed.
+    #[serde(default)]
+    pub rough_surface: Option<RoughSurface>,
 }
 
-/// One protrusion on the flat electrode, centred at `center_m` = [x, y] on the plane z = 0.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "shape", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Protrusion {
-    /// Half of a sphere of radius `radius_m` (m).
-    Hemisphere { center_m: [f64; 2], radius_m: f64 },
-    /// Half of a spheroid with vertical semi-axis `height_m` and horizontal `base_radius_m` (m):
-    /// prolate when height > base radius (needle-like), oblate when smaller.
-    Hemispheroid { center_m: [f64; 2], height_m: f64, base_radius_m: f64 },
-}
-
-impl Protrusion {
-    /// Centre of the footprint on the electrode plane, m.
-    pub fn center(&self) -> [f64; 2] {
-        match self {
-            Protrusion::Hemisphere { center_m, .. } | Protrusion::Hemispheroid { center_m, .. } => *center_m,
+impl Geometry {
+    /// Every protrusion: the listed ones, then the arrays, then the rough surface, each with the
+    /// scene key it comes from (for messages).
+    pub fn all_protrusions(&self) -> Vec<(String, Protrusion)> {
+        let mut out: Vec<(String, Protrusion)> =
+            self.protrusions.iter().enumerate().map(|(i, p)| (format!("geometry.protrusions.{i}"), p.clone())).collect();
+        for (k, a) in self.arrays.iter().enumerate() {
+            out.extend(a.expand().into_iter().map(|(ij, p)| (format!("geometry.arrays.{k} (element {ij})"), p)));
         }
-    }
-    /// Footprint radius, m.
-    pub fn base_radius(&self) -> f64 {
-        match self {
-            Protrusion::Hemisphere { radius_m, .. } => *radius_m,
-            Protrusion::Hemispheroid { base_radius_m, .. } => *base_radius_m,
+        if let Some(r) = &self.rough_surface {
+            out.extend(
+                r.expand(self.half_width_m)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(n, p)| (format!("geometry.rough_surface (protrusion {n})"), p)),
+            );
         }
-    }
-    /// Height above the electrode plane, m.
-    pub fn height(&self) -> f64 {
-        match self {
-            Protrusion::Hemisphere { radius_m, .. } => *radius_m,
-            Protrusion::Hemispheroid { height_m, .. } => *height_m,
-        }
-    }
-    /// Smallest geometric length of the shape (sets the automatic mesh size), m.
-    pub fn feature_size(&self) -> f64 {
-        self.base_radius().min(self.height())
+        out
     }
 }
 
@@ -193,11 +183,22 @@ pub struct MeshControls {
     pub grading: f64,
     /// Global refinement factor: 2 halves every target size, 0.5 doubles them.
     pub refine: f64,
+    /// Boxes where the element size may not exceed their `size_m`.
+    pub refine_boxes: Vec<RefineBox>,
+}
+
+/// A user refinement box: element size at most `size_m` (m) inside `[min_m, max_m]` (m).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefineBox {
+    pub min_m: [f64; 3],
+    pub max_m: [f64; 3],
+    pub size_m: f64,
 }
 
 impl Default for MeshControls {
     fn default() -> Self {
-        MeshControls { size_near_m: None, size_far_m: None, grading: 1.25, refine: 1.0 }
+        MeshControls { size_near_m: None, size_far_m: None, grading: 1.25, refine: 1.0, refine_boxes: Vec::new() }
     }
 }
 

@@ -11,44 +11,67 @@ pub fn validate(s: &Scene) -> Result<(), String> {
     let g = &s.geometry;
     positive("geometry.half_width_m", g.half_width_m)?;
     positive("geometry.height_m", g.height_m)?;
-    for (i, p) in g.protrusions.iter().enumerate() {
-        let key = format!("geometry.protrusions.{i}");
-        match p {
-            super::Protrusion::Hemisphere { radius_m, .. } => positive(&format!("{key}.radius_m"), *radius_m)?,
-            super::Protrusion::Hemispheroid { height_m, base_radius_m, .. } => {
-                positive(&format!("{key}.height_m"), *height_m)?;
-                positive(&format!("{key}.base_radius_m"), *base_radius_m)?;
+    for (k, a) in g.arrays.iter().enumerate() {
+        let key = format!("geometry.arrays.{k}");
+        positive(&format!("{key}.pitch_m"), a.pitch_m[0])?;
+        positive(&format!("{key}.pitch_m"), a.pitch_m[1])?;
+        if a.count[0] == 0 || a.count[1] == 0 || a.count[0] as u64 * a.count[1] as u64 > 10_000 {
+            return Err(format!(
+                "key `{key}.count`: {:?} must be two counts of at least 1 with at most 10000 members in all",
+                a.count
+            ));
+        }
+    }
+    if let Some(r) = &g.rough_surface {
+        let key = "geometry.rough_surface";
+        if r.count > 10_000 {
+            return Err(format!("key `{key}.count`: {} is over the limit of 10000 protrusions", r.count));
+        }
+        if r.shapes.is_empty() {
+            return Err(format!("key `{key}.shapes`: give at least one shape to draw from"));
+        }
+        for (name, [lo, hi]) in [("base_radius_m", r.base_radius_m), ("height_m", r.height_m)] {
+            positive(&format!("{key}.{name}"), lo)?;
+            if hi < lo || !hi.is_finite() {
+                return Err(format!(
+                    "key `{key}.{name}`: [{}, {}] must be an interval [min, max] with min <= max",
+                    num(lo),
+                    num(hi)
+                ));
             }
         }
+    }
+    for (key, p) in g.all_protrusions() {
+        p.check(&key)?;
         let [cx, cy] = p.center();
         finite(&format!("{key}.center_m"), cx)?;
         finite(&format!("{key}.center_m"), cy)?;
-        let r = p.base_radius();
+        let r = p.reach();
         let reach = cx.abs().max(cy.abs()) + r;
         if reach >= g.half_width_m {
             return Err(format!(
-                "key `{key}`: protrusion at center_m [{cx}, {cy}] with base radius {r} m reaches {reach} m from the axis, \
+                "key `{key}`: protrusion at center_m [{}, {}] reaching {} m from its axis extends to {} m, \
                  outside the box (geometry.half_width_m = {} m); it must lie strictly inside",
-                g.half_width_m
+                num(cx),
+                num(cy),
+                num(r),
+                num(reach),
+                num(g.half_width_m)
             ));
         }
         if p.height() >= 0.8 * g.height_m {
             return Err(format!(
                 "key `{key}`: protrusion height {} m must stay below 80% of geometry.height_m = {} m so the bulk boundary is away from it",
-                p.height(),
-                g.height_m
+                num(p.height()),
+                num(g.height_m)
             ));
         }
-        for (j, q) in g.protrusions.iter().enumerate().take(i) {
-            let [qx, qy] = q.center();
-            let dist = ((cx - qx).powi(2) + (cy - qy).powi(2)).sqrt();
-            if dist < r + q.base_radius() {
-                return Err(format!(
-                    "key `{key}`: footprint overlaps geometry.protrusions.{j} (centres {dist} m apart, radii {r} m and {} m); \
-                     overlapping protrusions are not supported yet",
-                    q.base_radius()
-                ));
-            }
+    }
+    for (k, b) in s.mesh.refine_boxes.iter().enumerate() {
+        let key = format!("mesh.refine_boxes.{k}");
+        positive(&format!("{key}.size_m"), b.size_m)?;
+        if (0..3).any(|d| b.min_m[d].partial_cmp(&b.max_m[d]) != Some(std::cmp::Ordering::Less)) {
+            return Err(format!("key `{key}`: min_m {:?} must be below max_m {:?} in every coordinate", b.min_m, b.max_m));
         }
     }
     let ph = &s.physics;
@@ -106,7 +129,7 @@ pub fn validate(s: &Scene) -> Result<(), String> {
 }
 
 /// A number as users write it: plain in [1e-3, 1e4), scientific otherwise (1e-6, not 0.000001).
-fn num(v: f64) -> String {
+pub(crate) fn num(v: f64) -> String {
     if v == 0.0 || (1e-3..1e4).contains(&v.abs()) || !v.is_finite() {
         format!("{v}")
     } else {
