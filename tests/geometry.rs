@@ -1,0 +1,157 @@
+//! Geometry and meshing: exact measures, the protrusion catalogue, overhangs, reproducible rough
+//! surfaces, and mesh validity on every shipped scene.
+
+use std::f64::consts::PI;
+use std::path::Path;
+
+use znfield::backend::BackendChoice;
+use znfield::geometry::ElectrodeGeometry;
+use znfield::mesh::{self, BoundaryTag, Quality, TetMesh};
+use znfield::run::{run, size_field};
+use znfield::scene::Scene;
+
+fn scene(path: &str, sets: &[&str]) -> Scene {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    Scene::load(Path::new(path), &sets).expect("scene")
+}
+
+fn mesh_of(s: &Scene) -> (ElectrodeGeometry, TetMesh) {
+    let geom = ElectrodeGeometry::from_scene(&s.geometry);
+    let mesh = mesh::generate(&geom, &size_field(s)).expect("mesh");
+    (geom, mesh)
+}
+
+/// Area of the electrode faces on the protrusions (off the plane z = 0).
+fn protrusion_area(m: &TetMesh) -> f64 {
+    m.faces_with(BoundaryTag::Electrode)
+        .filter(|&f| m.faces[f].iter().any(|&n| m.nodes[n as usize].z > 0.0))
+        .map(|f| m.face_area_vector(f).length())
+        .sum()
+}
+
+#[test]
+fn hemisphere_area_and_volume_are_exact_to_half_a_percent_and_improve_with_refinement() {
+    let r = 1e-6;
+    let mut errors = Vec::new();
+    for refine in ["0.5", "1", "2"] {
+        let s = scene("scenes/hemisphere_primary.json", &[&format!("mesh.refine={refine}")]);
+        let (geom, m) = mesh_of(&s);
+        let area_err = (protrusion_area(&m) / (2.0 * PI * r * r) - 1.0).abs();
+        let vol_err = (m.volume() / geom.exact_volume().expect("exact volume") - 1.0).abs();
+        let total_err = (m.tagged_area(BoundaryTag::Electrode) / geom.exact_surface_area().expect("exact area") - 1.0).abs();
+        eprintln!("refine {refine}: hemisphere area error {area_err:.2e}, electrode area {total_err:.2e}, volume {vol_err:.2e}");
+        if refine == "1" {
+            assert!(area_err < 5e-3 && vol_err < 5e-3 && total_err < 5e-3);
+        }
+        errors.push((area_err, vol_err));
+    }
+    assert!(errors[2].0 < errors[1].0 && errors[1].0 < errors[0].0, "area errors {errors:?}");
+    assert!(errors[2].1 < errors[1].1 && errors[1].1 < errors[0].1, "volume errors {errors:?}");
+}
+
+#[test]
+fn prolate_hemispheroid_tip_enhancement_matches_depolarization_factor() {
+    // Height 2 x base radius: e = sqrt(1 - b^2/h^2), N = ((1 - e^2)/e^3)(artanh e - e), 1/N = 5.7616.
+    let e: f64 = (1.0f64 - 0.25).sqrt();
+    let n = (1.0 - e * e) / e.powi(3) * (e.atanh() - e);
+    let s = scene(
+        "scenes/hemisphere_primary.json",
+        &[
+            r#"geometry.protrusions.0={"shape":"hemispheroid","center_m":[0,0],"height_m":2e-6,"base_radius_m":1e-6}"#,
+            "geometry.height_m=20e-6",
+            "geometry.half_width_m=20e-6",
+            "mesh.refine=0.7",
+        ],
+    );
+    let te = run(&s, BackendChoice::Cpu).expect("run").summary.electrode.tip_enhancement;
+    eprintln!("prolate tip enhancement {te:.4}, analytic {:.4}", 1.0 / n);
+    assert!((te * n - 1.0).abs() < 0.02, "tip enhancement {te} vs analytic {}", 1.0 / n);
+}
+
+#[test]
+fn every_shipped_scene_meshes_validly() {
+    for entry in std::fs::read_dir("scenes").expect("scenes/") {
+        let path = entry.expect("entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let s = scene(path.to_str().expect("utf-8 path"), &["mesh.refine=0.5"]);
+        let (geom, m) = mesh_of(&s);
+        let q = Quality::of(&m);
+        assert_eq!(q.inverted, 0, "{}: inverted tets", path.display());
+        assert!(q.min_dihedral_deg > 0.5, "{}: min dihedral {}", path.display(), q.min_dihedral_deg);
+        for tag in [BoundaryTag::Electrode, BoundaryTag::Bulk, BoundaryTag::Insulating] {
+            assert!(m.tagged_area(tag) > 0.0, "{}: no {tag:?} faces", path.display());
+        }
+        // Bulk and sides are exact planes of the box.
+        let w = geom.half_width;
+        assert!((m.tagged_area(BoundaryTag::Bulk) / (4.0 * w * w) - 1.0).abs() < 1e-9, "{}", path.display());
+        assert!((m.tagged_area(BoundaryTag::Insulating) / (8.0 * w * geom.height) - 1.0).abs() < 1e-9, "{}", path.display());
+        // Every electrode node lies on the true surface.
+        let tol = 1e-6 * w.max(geom.height);
+        for f in m.faces_with(BoundaryTag::Electrode) {
+            for &n in &m.faces[f] {
+                assert!(geom.on_electrode(m.nodes[n as usize], tol), "{}: electrode node off the surface", path.display());
+            }
+        }
+        // The mesh closes: the outward area vectors of all boundary faces sum to zero.
+        let closure: glam::DVec3 = (0..m.faces.len()).map(|f| m.face_area_vector(f)).sum();
+        assert!(closure.length() < 1e-9 * 4.0 * w * w, "{}: boundary not closed ({closure:?})", path.display());
+    }
+}
+
+#[test]
+fn mushroom_cap_overhangs_the_stalk() {
+    let s = scene("scenes/mushroom.json", &["mesh.refine=0.5"]);
+    let (_, m) = mesh_of(&s);
+    // Electrode faces looking down (outward normal into the electrolyte has n_z > 0 for a face
+    // under the cap; the stored normal points out of the domain, i.e. into the metal).
+    let under_cap: f64 = m
+        .faces_with(BoundaryTag::Electrode)
+        .map(|f| m.face_area_vector(f))
+        .filter(|a| a.z > 0.0)
+        .map(|a| a.length())
+        .sum();
+    assert!(under_cap > 0.5 * PI * 1.2e-6 * 1.2e-6, "downward-facing electrode area {under_cap}");
+}
+
+#[test]
+fn rough_surface_is_reproducible_from_its_seed() {
+    let a = scene("scenes/rough_surface.json", &[]).geometry.all_protrusions();
+    let b = scene("scenes/rough_surface.json", &[]).geometry.all_protrusions();
+    let c = scene("scenes/rough_surface.json", &["geometry.rough_surface.seed=8"]).geometry.all_protrusions();
+    let centers = |v: &Vec<(String, znfield::scene::Protrusion)>| v.iter().map(|(_, p)| p.center()).collect::<Vec<_>>();
+    assert_eq!(a.len(), 12);
+    assert_eq!(centers(&a), centers(&b));
+    assert_ne!(centers(&a), centers(&c));
+}
+
+#[test]
+fn arrays_expand_to_their_lattice() {
+    let s = scene("scenes/cone_array.json", &[]);
+    let all = s.geometry.all_protrusions();
+    assert_eq!(all.len(), 9);
+    let xs: Vec<f64> = all.iter().map(|(_, p)| p.center()[0]).collect();
+    assert!((xs[0] + 4e-6).abs() < 1e-15 && xs[1].abs() < 1e-15 && (xs[2] - 4e-6).abs() < 1e-15);
+    assert!(all[4].0.contains("geometry.arrays.0"));
+}
+
+#[test]
+fn refinement_boxes_refine_locally() {
+    let base = scene("scenes/hemisphere_primary.json", &["mesh.refine=0.5"]);
+    let boxed = scene(
+        "scenes/hemisphere_primary.json",
+        &["mesh.refine=0.5", r#"mesh.refine_boxes=[{"min_m":[5e-6,5e-6,0],"max_m":[8e-6,8e-6,2e-6],"size_m":1e-7}]"#],
+    );
+    let (_, m0) = mesh_of(&base);
+    let (_, m1) = mesh_of(&boxed);
+    let smallest_in_box = |m: &TetMesh| {
+        m.tets
+            .iter()
+            .filter(|t| t.iter().all(|&n| { let p = m.nodes[n as usize]; p.x > 5.5e-6 && p.x < 7.5e-6 && p.y > 5.5e-6 && p.y < 7.5e-6 && p.z < 1.5e-6 }))
+            .map(|t| m.nodes[t[0] as usize].distance(m.nodes[t[1] as usize]))
+            .fold(f64::INFINITY, f64::min)
+    };
+    assert!(smallest_in_box(&m1) < 0.5 * smallest_in_box(&m0));
+    assert!(m1.nodes.len() > m0.nodes.len());
+}
