@@ -47,22 +47,67 @@ pub fn length_scale(scene: &Scene) -> f64 {
     g.all_protrusions().iter().map(|(_, p)| p.feature_size()).fold(g.height_m, f64::min)
 }
 
+/// The meshed domain of a scene and what is known about it exactly.
+pub struct Domain {
+    pub mesh: TetMesh,
+    /// Implicit geometry (built-in form only).
+    pub geometry: Option<ElectrodeGeometry>,
+    /// Target element sizes (built-in form only).
+    pub sizes: Option<SizeField>,
+    /// Length scale L of the scaled problem, m.
+    pub length_scale: f64,
+}
+
+/// Builds the mesh of a scene: the built-in mesher, or a Gmsh file with its groups mapped.
+pub fn build_domain(scene: &Scene) -> Result<Domain> {
+    let g = &scene.geometry;
+    match g.mesh_path(scene.source_dir.as_deref()) {
+        Some(path) => {
+            let msh = mesh::gmsh::read(&path)?;
+            let origin = path.display().to_string();
+            let boundaries = g.boundaries.clone().unwrap_or_default();
+            let regions = g.regions.clone().unwrap_or_default();
+            let mesh = mesh::import::to_tet_mesh(&msh, &boundaries, &regions, g.length_unit_m, &origin)?;
+            let length_scale = imported_length_scale(&mesh);
+            Ok(Domain { mesh, geometry: None, sizes: None, length_scale })
+        }
+        None => {
+            let geom = ElectrodeGeometry::from_scene(g);
+            let sizes = size_field(scene);
+            let mesh = mesh::generate(&geom, &sizes)?;
+            Ok(Domain { mesh, geometry: Some(geom), sizes: Some(sizes), length_scale: length_scale(scene) })
+        }
+    }
+}
+
+/// For an imported mesh: the height of the electrode's relief, or a tenth of the domain height
+/// for a flat electrode.
+fn imported_length_scale(mesh: &TetMesh) -> f64 {
+    let (lo, hi) = mesh.nodes.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p.z), hi.max(p.z)));
+    let electrode: Vec<f64> =
+        mesh.faces_with(BoundaryTag::Electrode).flat_map(|f| mesh.faces[f].map(|n| mesh.nodes[n as usize].z)).collect();
+    let relief =
+        electrode.iter().cloned().fold(f64::NEG_INFINITY, f64::max) - electrode.iter().cloned().fold(f64::INFINITY, f64::min);
+    if relief > 1e-3 * (hi - lo) {
+        relief
+    } else {
+        0.1 * (hi - lo)
+    }
+}
+
 /// Runs a scene to completion in memory.
 pub fn run(scene: &Scene, choice: BackendChoice) -> Result<RunResult> {
     let start = Instant::now();
-    // 1. Geometry.
-    let geom = ElectrodeGeometry::from_scene(&scene.geometry);
-    // 2. Mesh and its quality.
-    let sizes = size_field(scene);
-    let mesh = mesh::generate(&geom, &sizes)?;
+    // 1-2. Geometry and mesh (built-in or imported), and its quality.
+    let Domain { mesh, geometry, sizes, length_scale } = build_domain(scene)?;
     let quality = Quality::of(&mesh);
     // 3. Discrete system in scaled units.
-    let scaling = Scaling::new(length_scale(scene), scene.physics.temperature_k, scene.physics.conductivity_s_m);
+    let scaling = Scaling::new(length_scale, scene.physics.temperature_k, scene.physics.conductivity_s_m);
     let sys = PotentialSystem::new(&mesh, scaling.length_m);
     // 4. Backend.
     let mut backend = backend::open(choice)?;
     // 5. Solve.
-    let projected_area = geom.projected_area();
+    let projected_area = mesh.projected_area(BoundaryTag::Electrode);
     let drive = match scene.operation.mode {
         OperationMode::Potential => {
             Drive::Potential(scene.operation.electrode_potential_v.unwrap_or(0.0) / scaling.thermal_voltage_v)
@@ -106,10 +151,10 @@ pub fn run(scene: &Scene, choice: BackendChoice) -> Result<RunResult> {
             min_dihedral_deg: quality.min_dihedral_deg,
             max_dihedral_deg: quality.max_dihedral_deg,
             max_aspect_ratio: quality.max_aspect_ratio,
-            size_near_m: sizes.near,
-            size_far_m: sizes.far,
+            size_near_m: sizes.as_ref().map(|s| s.near),
+            size_far_m: sizes.as_ref().map(|s| s.far),
             volume_m3: mesh.volume(),
-            exact_volume_m3: geom.exact_volume(),
+            exact_volume_m3: geometry.as_ref().and_then(|g| g.exact_volume()),
         },
         solver: SolverSummary {
             converged: true,
@@ -147,7 +192,6 @@ pub fn write_outputs(result: &RunResult, dir: &Path) -> Result<()> {
     let fields = vtu::encode(
         &mesh.nodes,
         &cells,
-        vtu::CellKind::Tetra,
         &[vtu::Array::Scalar("potential_V", &f.potential)],
         &[
             vtu::Array::Vector("field_V_m", &f.field),
@@ -169,7 +213,6 @@ pub fn write_outputs(result: &RunResult, dir: &Path) -> Result<()> {
     let surface = vtu::encode(
         &points,
         &tris,
-        vtu::CellKind::Triangle,
         &[
             vtu::Array::Scalar("normal_current_density_A_m2", &f.electrode_smoothed),
             vtu::Array::Scalar("normal_current_density_raw_A_m2", &f.electrode_raw),

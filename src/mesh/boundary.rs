@@ -30,12 +30,9 @@ impl BoundaryTag {
 /// Outward-oriented faces of a positively oriented tetrahedron, by local node index.
 const OUTWARD_FACES: [[usize; 3]; 4] = [[1, 2, 3], [0, 3, 2], [0, 1, 3], [0, 2, 1]];
 
-/// Finds the faces used by exactly one tetrahedron and tags them by where they lie.
-pub fn extract_and_tag(
-    geom: &ElectrodeGeometry,
-    nodes: &[DVec3],
-    tets: &[[u32; 4]],
-) -> Result<(Vec<[u32; 3]>, Vec<BoundaryTag>)> {
+/// The faces used by exactly one tetrahedron, oriented outward; a face shared by more than two
+/// tetrahedra is an error (non-manifold mesh).
+pub fn boundary_faces(tets: &[[u32; 4]]) -> Result<Vec<[u32; 3]>> {
     let mut all: Vec<([u32; 3], [u32; 3])> = Vec::with_capacity(4 * tets.len());
     for t in tets {
         for f in OUTWARD_FACES {
@@ -62,6 +59,16 @@ pub fn extract_and_tag(
         }
         i = j;
     }
+    Ok(faces)
+}
+
+/// Finds the boundary faces of a built-in mesh and tags them by where they lie.
+pub fn extract_and_tag(
+    geom: &ElectrodeGeometry,
+    nodes: &[DVec3],
+    tets: &[[u32; 4]],
+) -> Result<(Vec<[u32; 3]>, Vec<BoundaryTag>)> {
+    let faces = boundary_faces(tets)?;
     let scale = geom.half_width.max(geom.height);
     let tol = 1e-9 * scale;
     let mut tags = Vec::with_capacity(faces.len());

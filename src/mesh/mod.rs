@@ -3,7 +3,9 @@
 
 pub mod boundary;
 pub mod cut_lattice;
+pub mod gmsh;
 pub mod graded_axis;
+pub mod import;
 pub mod quality;
 
 use glam::DVec3;
@@ -48,6 +50,12 @@ impl TetMesh {
     /// Total area of the faces carrying `tag`, m^2.
     pub fn tagged_area(&self, tag: BoundaryTag) -> f64 {
         self.faces_with(tag).map(|f| self.face_area_vector(f).length()).sum()
+    }
+
+    /// Area of the faces carrying `tag` projected on the plane z = const, m^2 (overhangs counted
+    /// once: the z-components of the area vectors are summed).
+    pub fn projected_area(&self, tag: BoundaryTag) -> f64 {
+        self.faces_with(tag).map(|f| self.face_area_vector(f).z).sum::<f64>().abs()
     }
 
     /// Indices of the boundary faces carrying `tag`.

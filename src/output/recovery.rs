@@ -40,13 +40,16 @@ pub fn smooth_surface_field(mesh: &TetMesh, tag: BoundaryTag, nodes: &[u32], val
             let centre = mesh.nodes[nodes[i] as usize];
             let h = ring[i].iter().map(|&j| mesh.nodes[nodes[j as usize] as usize].distance(centre)).sum::<f64>()
                 / ring[i].len().max(1) as f64;
-            let patch = patch_within(
-                &ring,
-                &normal,
-                i,
-                |j| mesh.nodes[nodes[j] as usize].distance(centre) <= PATCH_RADIUS_EDGES * h,
-                cos_limit,
-            );
+            // Patches cut short by an edge or a symmetry plane grow until they hold enough nodes.
+            let mut radius = PATCH_RADIUS_EDGES * h;
+            let mut patch = Vec::new();
+            for _ in 0..3 {
+                patch = patch_within(&ring, &normal, i, |j| mesh.nodes[nodes[j] as usize].distance(centre) <= radius, cos_limit);
+                if patch.len() >= MIN_PATCH_NODES {
+                    break;
+                }
+                radius *= 1.4;
+            }
             fit_at_centre(mesh, nodes, i, &patch, normal[i], values, areas)
         })
         .collect()
@@ -55,6 +58,9 @@ pub fn smooth_surface_field(mesh: &TetMesh, tag: BoundaryTag, nodes: &[u32], val
 /// Patch radius in local mean edge lengths: large enough to average out the node-to-node
 /// scatter (about 50 nodes), small enough that a quadratic resolves the true variation.
 const PATCH_RADIUS_EDGES: f64 = 3.0;
+
+/// Fewest nodes a patch should hold for the six-term fit to average out the scatter.
+const MIN_PATCH_NODES: usize = 30;
 
 /// Surface nodes reachable from `i` through nodes that satisfy `inside` and whose normals are
 /// within the angle limit of node i's normal (breadth-first over the surface rings).

@@ -46,9 +46,9 @@ pub struct MeshSummary {
     pub min_dihedral_deg: f64,
     pub max_dihedral_deg: f64,
     pub max_aspect_ratio: f64,
-    /// Target element sizes used, m.
-    pub size_near_m: f64,
-    pub size_far_m: f64,
+    /// Target element sizes used by the built-in mesher (null for imported meshes), m.
+    pub size_near_m: Option<f64>,
+    pub size_far_m: Option<f64>,
     /// Meshed electrolyte volume and the exact value (null when not known in closed form), m^3.
     pub volume_m3: f64,
     pub exact_volume_m3: Option<f64>,

@@ -15,15 +15,18 @@ pub enum Array<'a> {
     Int(&'a str, &'a [i32]),
 }
 
-/// VTK cell types used here.
-#[derive(Clone, Copy)]
-pub enum CellKind {
-    Triangle = 5,
-    Tetra = 10,
+/// VTK cell type of a linear cell with `nodes` nodes: 5 triangle, 10 tetrahedron.
+fn vtk_type(nodes: usize) -> u8 {
+    match nodes {
+        3 => 5,
+        4 => 10,
+        n => unreachable!("no linear VTK cell with {n} nodes is written"),
+    }
 }
 
-/// Serialises an unstructured grid of one cell kind.
-pub fn encode(points: &[DVec3], cells: &[Vec<u32>], kind: CellKind, point_data: &[Array], cell_data: &[Array]) -> Vec<u8> {
+/// Serialises an unstructured grid of triangles and/or tetrahedra (the cell type follows from
+/// the number of nodes of each cell).
+pub fn encode(points: &[DVec3], cells: &[Vec<u32>], point_data: &[Array], cell_data: &[Array]) -> Vec<u8> {
     let mut xml = String::new();
     let mut blob: Vec<u8> = Vec::new();
     let mut append = |bytes: Vec<u8>| -> usize {
@@ -50,7 +53,7 @@ pub fn encode(points: &[DVec3], cells: &[Vec<u32>], kind: CellKind, point_data: 
             acc.to_le_bytes()
         })
         .collect();
-    let types: Vec<u8> = vec![kind as u8; cells.len()];
+    let types: Vec<u8> = cells.iter().map(|c| vtk_type(c.len())).collect();
     let (o1, o2, o3) = (append(conn), append(offsets), append(types));
     let _ = writeln!(xml, "      <Cells>");
     let _ = writeln!(xml, "        <DataArray type=\"Int64\" Name=\"connectivity\" format=\"appended\" offset=\"{o1}\"/>");

@@ -11,7 +11,7 @@ pub mod protrusions;
 pub mod validate;
 
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 pub use protrusions::{Protrusion, ProtrusionArray, RoughSurface};
@@ -37,17 +37,29 @@ pub struct Scene {
     pub mesh: MeshControls,
     #[serde(default)]
     pub solver: SolverControls,
+    /// Directory of the scene file, against which `geometry.mesh_file` is resolved (not part of
+    /// the scene's JSON).
+    #[serde(skip)]
+    pub source_dir: Option<PathBuf>,
 }
 
-/// Electrolyte box `[-half_width_m, half_width_m]^2 x [0, height_m]` over a flat electrode at z = 0,
-/// with protrusions standing on the electrode. The bulk boundary is the top face z = height_m;
-/// the four sides are insulating (symmetry planes).
+/// The electrolyte domain, in one of two forms.
+///
+/// Built-in: a box `[-half_width_m, half_width_m]^2 x [0, height_m]` over a flat electrode at
+/// z = 0, with protrusions standing on the electrode; the bulk boundary is the top face, the four
+/// sides are insulating (symmetry planes).
+///
+/// Imported: `mesh_file` (Gmsh MSH 4.1 ASCII/binary or 2.2 ASCII, resolved relative to the scene
+/// file) with its physical groups mapped to roles by name in `boundaries` and `regions`, and
+/// coordinates in units of `length_unit_m` metres.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Geometry {
-    /// Half-width of the square box in x and y, m.
+    /// Half-width of the square box in x and y, m (built-in form).
+    #[serde(default)]
     pub half_width_m: f64,
-    /// Distance from the flat electrode to the bulk boundary, m.
+    /// Distance from the flat electrode to the bulk boundary, m (built-in form).
+    #[serde(default)]
     pub height_m: f64,
     /// Protrusions on the electrode, each placed and sized (any number; overlapping shapes merge).
     #[serde(default)]
@@ -58,9 +70,46 @@ pub struct Geometry {
     /// A random rough surface, reproducible from its seed.
     #[serde(default)]
     pub rough_surface: Option<RoughSurface>,
+    /// Gmsh mesh file (imported form).
+    #[serde(default)]
+    pub mesh_file: Option<String>,
+    /// Physical surface groups of the mesh file by role (imported form).
+    #[serde(default)]
+    pub boundaries: Option<BoundaryGroups>,
+    /// Physical volume groups of the mesh file by role (imported form).
+    #[serde(default)]
+    pub regions: Option<RegionGroups>,
+    /// Length of one mesh-file unit in metres (imported form; 1e-6 for a mesh drawn in um).
+    #[serde(default = "one")]
+    pub length_unit_m: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// Names of the mesh file's physical surfaces for each boundary role.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BoundaryGroups {
+    pub electrode: Vec<String>,
+    pub bulk: Vec<String>,
+    pub insulating: Vec<String>,
+}
+
+/// Names of the mesh file's physical volumes for each region role.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegionGroups {
+    pub electrolyte: Vec<String>,
 }
 
 impl Geometry {
+    /// The mesh file resolved against the scene file's directory, for the imported form.
+    pub fn mesh_path(&self, source_dir: Option<&Path>) -> Option<PathBuf> {
+        self.mesh_file.as_ref().map(|f| source_dir.map_or_else(|| PathBuf::from(f), |d| d.join(f)))
+    }
+
     /// Every protrusion: the listed ones, then the arrays, then the rough surface, each with the
     /// scene key it comes from (for messages).
     pub fn all_protrusions(&self) -> Vec<(String, Protrusion)> {
@@ -232,7 +281,9 @@ impl Scene {
     pub fn load(path: &Path, sets: &[String]) -> Result<Scene> {
         let text =
             std::fs::read_to_string(path).map_err(|e| Error::input(format!("{}: cannot read scene: {e}", path.display())))?;
-        Scene::parse(&text, &path.display().to_string(), sets)
+        let mut scene = Scene::parse(&text, &path.display().to_string(), sets)?;
+        scene.source_dir = Some(path.parent().map(Path::to_path_buf).unwrap_or_default());
+        Ok(scene)
     }
 
     /// The built-in default scene with `--set` overrides applied.

@@ -9,6 +9,50 @@ pub fn validate(s: &Scene) -> Result<(), String> {
         return Err(format!("key `name`: {:?} must be a non-empty plain name (no slashes, not starting with '.')", s.name));
     }
     let g = &s.geometry;
+    if g.mesh_file.is_some() {
+        validate_imported(g)?;
+    } else {
+        validate_builtin(s)?;
+    }
+    validate_physics_and_controls(s)
+}
+
+/// The imported form: a mesh file with groups mapped to roles, and nothing of the built-in form.
+fn validate_imported(g: &super::Geometry) -> Result<(), String> {
+    if g.half_width_m != 0.0
+        || g.height_m != 0.0
+        || !g.protrusions.is_empty()
+        || !g.arrays.is_empty()
+        || g.rough_surface.is_some()
+    {
+        return Err("key `geometry.mesh_file`: an imported mesh cannot be combined with the built-in box keys \
+                    (half_width_m, height_m, protrusions, arrays, rough_surface); use one form"
+            .into());
+    }
+    positive("geometry.length_unit_m", g.length_unit_m)?;
+    let b = g.boundaries.as_ref().ok_or(
+        "key `geometry.boundaries`: required with geometry.mesh_file, e.g. \
+        {\"electrode\": [\"electrode\"], \"bulk\": [\"top\"], \"insulating\": [\"sides\"]}",
+    )?;
+    if b.electrode.is_empty() || b.bulk.is_empty() {
+        return Err("key `geometry.boundaries`: name at least one physical surface for `electrode` and one for `bulk`".into());
+    }
+    let r = g
+        .regions
+        .as_ref()
+        .ok_or("key `geometry.regions`: required with geometry.mesh_file, e.g. {\"electrolyte\": [\"electrolyte\"]}")?;
+    if r.electrolyte.is_empty() {
+        return Err("key `geometry.regions.electrolyte`: name at least one physical volume".into());
+    }
+    Ok(())
+}
+
+/// The built-in form: a box with protrusions inside it.
+fn validate_builtin(s: &Scene) -> Result<(), String> {
+    let g = &s.geometry;
+    if g.boundaries.is_some() || g.regions.is_some() {
+        return Err("key `geometry.boundaries`/`geometry.regions`: only used with geometry.mesh_file".into());
+    }
     positive("geometry.half_width_m", g.half_width_m)?;
     positive("geometry.height_m", g.height_m)?;
     for (k, a) in g.arrays.iter().enumerate() {
@@ -74,6 +118,10 @@ pub fn validate(s: &Scene) -> Result<(), String> {
             return Err(format!("key `{key}`: min_m {:?} must be below max_m {:?} in every coordinate", b.min_m, b.max_m));
         }
     }
+    Ok(())
+}
+
+fn validate_physics_and_controls(s: &Scene) -> Result<(), String> {
     let ph = &s.physics;
     positive("physics.conductivity_S_m", ph.conductivity_s_m)?;
     in_range("physics.temperature_K", ph.temperature_k, 200.0, 500.0)?;

@@ -1,0 +1,388 @@
+//! Gmsh mesh import: MSH 4.1 (ASCII and binary) and MSH 2.2 (ASCII).
+//!
+//! Only what a P1 solve needs is read: nodes, linear tetrahedra (type 4) and triangles (type 2),
+//! and the physical groups they belong to (by name, from `$PhysicalNames`). Points and lines
+//! (types 15 and 1) are skipped; any other element type is an error naming the element. In MSH 4.1
+//! an element belongs to the physical groups of its entity (from `$Entities`); in MSH 2.2 its first
+//! tag is its physical group.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use glam::DVec3;
+
+use crate::error::{Error, Result};
+
+/// Raw contents of a MSH file, with node ids resolved to indices into `nodes`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MshFile {
+    /// Node coordinates in file units.
+    pub nodes: Vec<DVec3>,
+    /// Linear tetrahedra with the physical group tags of each (possibly empty), and the element id.
+    pub tets: Vec<([u32; 4], Vec<i32>, u64)>,
+    /// Triangles with their physical group tags and element id.
+    pub triangles: Vec<([u32; 3], Vec<i32>, u64)>,
+    /// Physical group (dimension, tag) -> name.
+    pub physical_names: HashMap<(i32, i32), String>,
+}
+
+/// Reads a MSH file (format detected from `$MeshFormat`).
+pub fn read(path: &Path) -> Result<MshFile> {
+    let bytes = std::fs::read(path).map_err(|e| Error::input(format!("{}: cannot read mesh file: {e}", path.display())))?;
+    parse(&bytes).map_err(|msg| Error::input(format!("{}: {msg}", path.display())))
+}
+
+/// Parses MSH bytes; errors are messages without the file name.
+pub fn parse(bytes: &[u8]) -> std::result::Result<MshFile, String> {
+    let mut r = Reader { bytes, pos: 0 };
+    r.expect_line("$MeshFormat")?;
+    let header = r.line()?;
+    let fields: Vec<&str> = header.split_whitespace().collect();
+    let (version, binary) = match fields.as_slice() {
+        [v, ft, ds] => {
+            if *ds != "8" {
+                return Err(format!("$MeshFormat: data size {ds} is not supported (only 8-byte size_t)"));
+            }
+            (v.to_string(), *ft == "1")
+        }
+        _ => return Err(format!("$MeshFormat: malformed header line `{header}`")),
+    };
+    if binary {
+        let one = r.i32_bin()?;
+        if one != 1 {
+            return Err("binary MSH written with the other byte order is not supported".into());
+        }
+        r.skip_newline();
+    }
+    r.expect_line("$EndMeshFormat")?;
+    let v4 = match version.as_str() {
+        "4.1" => true,
+        "2.2" if !binary => false,
+        "2.2" => return Err("binary MSH 2.2 is not supported; save as MSH 4.1 (binary or ASCII) or 2.2 ASCII".into()),
+        v => return Err(format!("MSH version {v} is not supported; save as MSH 4.1 or 2.2")),
+    };
+    let mut mesh = MshFile { nodes: Vec::new(), tets: Vec::new(), triangles: Vec::new(), physical_names: HashMap::new() };
+    let mut entities: HashMap<(i32, i32), Vec<i32>> = HashMap::new();
+    let mut node_index: HashMap<u64, u32> = HashMap::new();
+    let mut raw_elements: Vec<(u64, i32, Vec<u64>, Vec<i32>)> = Vec::new();
+    while let Some(section) = r.next_section()? {
+        match section.as_str() {
+            "$PhysicalNames" => {
+                let count_line = r.line()?;
+                let n: usize =
+                    count_line.parse().map_err(|_| format!("malformed $PhysicalNames count `{}`", truncate(&count_line)))?;
+                for _ in 0..n {
+                    let line = r.line()?;
+                    let mut it = line.splitn(3, char::is_whitespace);
+                    let dim: i32 = parse_field(it.next(), "physical group dimension", &line)?;
+                    let tag: i32 = parse_field(it.next(), "physical group tag", &line)?;
+                    let name = it.next().unwrap_or("").trim().trim_matches('"').to_string();
+                    mesh.physical_names.insert((dim, tag), name);
+                }
+                r.expect_line("$EndPhysicalNames")?;
+            }
+            "$Entities" if v4 => {
+                read_entities(&mut r, binary, &mut entities)?;
+                r.expect_line("$EndEntities")?;
+            }
+            "$Nodes" => {
+                if v4 {
+                    read_nodes_v4(&mut r, binary, &mut mesh.nodes, &mut node_index)?;
+                } else {
+                    let n: usize = r.ascii_number("$Nodes count")?;
+                    for _ in 0..n {
+                        let id: u64 = r.ascii_number("node id")?;
+                        let p = DVec3::new(r.ascii_number("node x")?, r.ascii_number("node y")?, r.ascii_number("node z")?);
+                        node_index.insert(id, mesh.nodes.len() as u32);
+                        mesh.nodes.push(p);
+                    }
+                }
+                r.expect_line("$EndNodes")?;
+            }
+            "$Elements" => {
+                if v4 {
+                    read_elements_v4(&mut r, binary, &entities, &mut raw_elements)?;
+                } else {
+                    let n: usize = r.ascii_number("$Elements count")?;
+                    for _ in 0..n {
+                        let id: u64 = r.ascii_number("element id")?;
+                        let ty: i32 = r.ascii_number("element type")?;
+                        let ntags: usize = r.ascii_number("element tag count")?;
+                        let tags: Vec<i32> =
+                            (0..ntags).map(|_| r.ascii_number("element tag")).collect::<std::result::Result<_, _>>()?;
+                        let count = nodes_per_element(ty, id)?;
+                        let nodes: Vec<u64> =
+                            (0..count).map(|_| r.ascii_number("element node")).collect::<std::result::Result<_, _>>()?;
+                        let physical = tags.first().copied().filter(|&t| t != 0).into_iter().collect();
+                        raw_elements.push((id, ty, nodes, physical));
+                    }
+                }
+                r.expect_line("$EndElements")?;
+            }
+            other => r.skip_section(other)?,
+        }
+    }
+    if mesh.nodes.is_empty() {
+        return Err("no $Nodes section (truncated file?)".into());
+    }
+    for (id, ty, nodes, physical) in raw_elements {
+        let ids: Vec<u32> = nodes
+            .iter()
+            .map(|n| node_index.get(n).copied().ok_or_else(|| format!("element {id} refers to node {n}, which is not in $Nodes")))
+            .collect::<std::result::Result<_, _>>()?;
+        match ty {
+            4 => mesh.tets.push(([ids[0], ids[1], ids[2], ids[3]], physical, id)),
+            2 => mesh.triangles.push(([ids[0], ids[1], ids[2]], physical, id)),
+            _ => {}
+        }
+    }
+    if mesh.tets.is_empty() {
+        return Err("no linear tetrahedra (element type 4) in $Elements (truncated file, or a surface mesh?)".into());
+    }
+    Ok(mesh)
+}
+
+/// Nodes of supported element types; points and lines are read and dropped.
+fn nodes_per_element(ty: i32, id: u64) -> std::result::Result<usize, String> {
+    match ty {
+        15 => Ok(1),
+        1 => Ok(2),
+        2 => Ok(3),
+        4 => Ok(4),
+        11 => Err(format!("element {id}: type 11 (10-node second-order tetrahedron) is not supported; export linear elements (Mesh.ElementOrder = 1)")),
+        9 => Err(format!("element {id}: type 9 (6-node second-order triangle) is not supported; export linear elements (Mesh.ElementOrder = 1)")),
+        t => Err(format!("element {id}: element type {t} is not supported (only points 15, lines 1, triangles 2 and tetrahedra 4)")),
+    }
+}
+
+fn parse_field<T: std::str::FromStr>(field: Option<&str>, what: &str, line: &str) -> std::result::Result<T, String> {
+    field.and_then(|f| f.parse().ok()).ok_or_else(|| format!("malformed {what} in `{line}`"))
+}
+
+fn read_entities(r: &mut Reader, binary: bool, out: &mut HashMap<(i32, i32), Vec<i32>>) -> std::result::Result<(), String> {
+    let counts: Vec<usize> = (0..4).map(|_| r.size(binary, "$Entities count")).collect::<std::result::Result<_, _>>()?;
+    for (dim, &count) in counts.iter().enumerate() {
+        for _ in 0..count {
+            let tag = r.int(binary, "entity tag")?;
+            let coords = if dim == 0 { 3 } else { 6 };
+            for _ in 0..coords {
+                r.float(binary, "entity bounding box")?;
+            }
+            let nphys = r.size(binary, "entity physical tag count")?;
+            let phys: Vec<i32> =
+                (0..nphys).map(|_| r.int(binary, "entity physical tag")).collect::<std::result::Result<_, _>>()?;
+            if dim > 0 {
+                let nb = r.size(binary, "entity bounding count")?;
+                for _ in 0..nb {
+                    r.int(binary, "entity bounding tag")?;
+                }
+            }
+            out.insert((dim as i32, tag), phys);
+        }
+    }
+    if binary {
+        r.skip_newline();
+    }
+    Ok(())
+}
+
+fn read_nodes_v4(
+    r: &mut Reader,
+    binary: bool,
+    nodes: &mut Vec<DVec3>,
+    index: &mut HashMap<u64, u32>,
+) -> std::result::Result<(), String> {
+    let blocks = r.size(binary, "$Nodes block count")?;
+    let total = r.size(binary, "$Nodes node count")?;
+    r.size(binary, "$Nodes min tag")?;
+    r.size(binary, "$Nodes max tag")?;
+    nodes.reserve(total);
+    for _ in 0..blocks {
+        r.int(binary, "node block dimension")?;
+        r.int(binary, "node block entity")?;
+        let parametric = r.int(binary, "node block parametric flag")?;
+        if parametric != 0 {
+            return Err("parametric node coordinates are not supported (save without Mesh.SaveParametric)".into());
+        }
+        let n = r.size(binary, "node block size")?;
+        let tags: Vec<u64> =
+            (0..n).map(|_| r.size(binary, "node tag").map(|t| t as u64)).collect::<std::result::Result<_, _>>()?;
+        for t in tags {
+            let p = DVec3::new(r.float(binary, "node x")?, r.float(binary, "node y")?, r.float(binary, "node z")?);
+            index.insert(t, nodes.len() as u32);
+            nodes.push(p);
+        }
+    }
+    if binary {
+        r.skip_newline();
+    }
+    Ok(())
+}
+
+type RawElement = (u64, i32, Vec<u64>, Vec<i32>);
+
+fn read_elements_v4(
+    r: &mut Reader,
+    binary: bool,
+    entities: &HashMap<(i32, i32), Vec<i32>>,
+    out: &mut Vec<RawElement>,
+) -> std::result::Result<(), String> {
+    let blocks = r.size(binary, "$Elements block count")?;
+    let total = r.size(binary, "$Elements element count")?;
+    r.size(binary, "$Elements min tag")?;
+    r.size(binary, "$Elements max tag")?;
+    out.reserve(total);
+    for _ in 0..blocks {
+        let dim = r.int(binary, "element block dimension")?;
+        let entity = r.int(binary, "element block entity")?;
+        let ty = r.int(binary, "element block type")?;
+        let n = r.size(binary, "element block size")?;
+        let physical = entities.get(&(dim, entity)).cloned().unwrap_or_default();
+        for _ in 0..n {
+            let id = r.size(binary, "element tag")? as u64;
+            let count = nodes_per_element(ty, id)?;
+            let nodes: Vec<u64> =
+                (0..count).map(|_| r.size(binary, "element node").map(|t| t as u64)).collect::<std::result::Result<_, _>>()?;
+            out.push((id, ty, nodes, physical.clone()));
+        }
+    }
+    if binary {
+        r.skip_newline();
+    }
+    Ok(())
+}
+
+/// Cursor over MSH bytes: line-oriented for section markers and ASCII data, little-endian
+/// fixed-size reads for binary data.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn line(&mut self) -> std::result::Result<String, String> {
+        if self.pos >= self.bytes.len() {
+            return Err("unexpected end of file (truncated?)".into());
+        }
+        let end = self.bytes[self.pos..].iter().position(|&b| b == b'\n').map_or(self.bytes.len(), |e| self.pos + e);
+        let text = String::from_utf8_lossy(&self.bytes[self.pos..end]).trim().to_string();
+        self.pos = (end + 1).min(self.bytes.len().max(end));
+        Ok(text)
+    }
+
+    fn expect_line(&mut self, want: &str) -> std::result::Result<(), String> {
+        loop {
+            let l = self.line().map_err(|_| format!("unexpected end of file before `{want}` (truncated?)"))?;
+            if l.is_empty() {
+                continue;
+            }
+            return if l == want { Ok(()) } else { Err(format!("expected `{want}`, found `{}`", truncate(&l))) };
+        }
+    }
+
+    fn next_section(&mut self) -> std::result::Result<Option<String>, String> {
+        loop {
+            if self.pos >= self.bytes.len() {
+                return Ok(None);
+            }
+            let l = self.line()?;
+            if l.is_empty() {
+                continue;
+            }
+            if l.starts_with('$') {
+                return Ok(Some(l));
+            }
+            return Err(format!("expected a section marker ($Name), found `{}`", truncate(&l)));
+        }
+    }
+
+    fn skip_section(&mut self, name: &str) -> std::result::Result<(), String> {
+        let end = format!("$End{}", &name[1..]);
+        let marker = end.as_bytes();
+        match self.bytes[self.pos..].windows(marker.len()).position(|w| w == marker) {
+            Some(at) => {
+                self.pos += at;
+                self.expect_line(&end)
+            }
+            None => Err(format!("section {name} has no {end} (truncated file?)")),
+        }
+    }
+
+    fn token(&mut self, what: &str) -> std::result::Result<&str, String> {
+        while self.pos < self.bytes.len() && self.bytes[self.pos].is_ascii_whitespace() {
+            self.pos += 1;
+        }
+        let start = self.pos;
+        while self.pos < self.bytes.len() && !self.bytes[self.pos].is_ascii_whitespace() {
+            self.pos += 1;
+        }
+        if start == self.pos {
+            return Err(format!("unexpected end of file while reading {what} (truncated?)"));
+        }
+        std::str::from_utf8(&self.bytes[start..self.pos]).map_err(|_| format!("non-text bytes while reading {what}"))
+    }
+
+    fn ascii_number<T: std::str::FromStr>(&mut self, what: &str) -> std::result::Result<T, String> {
+        let t = self.token(what)?.to_string();
+        if t.starts_with('$') {
+            return Err(format!("section ended early: found `{t}` while reading {what} (truncated?)"));
+        }
+        t.parse().map_err(|_| format!("malformed {what}: `{}`", truncate(&t)))
+    }
+
+    fn take(&mut self, n: usize, what: &str) -> std::result::Result<&[u8], String> {
+        if self.pos + n > self.bytes.len() {
+            return Err(format!("unexpected end of file while reading {what} (truncated?)"));
+        }
+        let s = &self.bytes[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    fn i32_bin(&mut self) -> std::result::Result<i32, String> {
+        let b = self.take(4, "binary int")?;
+        Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn skip_newline(&mut self) {
+        if self.bytes.get(self.pos) == Some(&b'\n') {
+            self.pos += 1;
+        }
+    }
+
+    fn int(&mut self, binary: bool, what: &str) -> std::result::Result<i32, String> {
+        if binary {
+            let b = self.take(4, what)?;
+            Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        } else {
+            self.ascii_number(what)
+        }
+    }
+
+    fn size(&mut self, binary: bool, what: &str) -> std::result::Result<usize, String> {
+        if binary {
+            let b = self.take(8, what)?;
+            let v = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+            usize::try_from(v).map_err(|_| format!("{what} {v} is too large"))
+        } else {
+            self.ascii_number(what)
+        }
+    }
+
+    fn float(&mut self, binary: bool, what: &str) -> std::result::Result<f64, String> {
+        if binary {
+            let b = self.take(8, what)?;
+            Ok(f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+        } else {
+            self.ascii_number(what)
+        }
+    }
+}
+
+fn truncate(s: &str) -> String {
+    if s.len() > 60 {
+        format!("{}...", &s[..s.char_indices().nth(60).map_or(s.len(), |(i, _)| i)])
+    } else {
+        s.to_string()
+    }
+}

@@ -1,0 +1,120 @@
+//! Turning an imported Gmsh file into a [`TetMesh`]: physical groups mapped to roles by name,
+//! units applied, tetrahedra re-oriented, degenerate ones rejected, every boundary face tagged.
+
+use std::collections::HashMap;
+
+use super::boundary::{boundary_faces, BoundaryTag};
+use super::gmsh::MshFile;
+use super::TetMesh;
+use crate::error::{Error, Result};
+use crate::scene::{BoundaryGroups, RegionGroups};
+
+/// Builds the mesh; `origin` names the file in messages, `unit` converts file units to metres.
+pub fn to_tet_mesh(
+    msh: &MshFile,
+    boundaries: &BoundaryGroups,
+    regions: &RegionGroups,
+    unit: f64,
+    origin: &str,
+) -> Result<TetMesh> {
+    let find = |names: &[String], dim: i32, key: &str| -> Result<Vec<i32>> {
+        names
+            .iter()
+            .map(|name| {
+                msh.physical_names.iter().find(|((d, _), n)| *d == dim && *n == name).map(|((_, t), _)| *t).ok_or_else(|| {
+                    let mut known: Vec<String> =
+                        msh.physical_names.iter().filter(|((d, _), _)| *d == dim).map(|(_, n)| format!("`{n}`")).collect();
+                    known.sort();
+                    Error::input(format!(
+                        "{origin}: physical group `{name}` named in {key} is not a {dim}D physical group of the mesh file; it has: {}",
+                        if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                    ))
+                })
+            })
+            .collect()
+    };
+    let electrolyte = find(&regions.electrolyte, 3, "geometry.regions.electrolyte")?;
+    let mut role_of_group: HashMap<i32, BoundaryTag> = HashMap::new();
+    for (names, tag, key) in [
+        (&boundaries.electrode, BoundaryTag::Electrode, "geometry.boundaries.electrode"),
+        (&boundaries.bulk, BoundaryTag::Bulk, "geometry.boundaries.bulk"),
+        (&boundaries.insulating, BoundaryTag::Insulating, "geometry.boundaries.insulating"),
+    ] {
+        for g in find(names, 2, key)? {
+            role_of_group.insert(g, tag);
+        }
+    }
+
+    let mut used = vec![u32::MAX; msh.nodes.len()];
+    let mut nodes = Vec::new();
+    let mut tets = Vec::new();
+    for (t, groups, id) in &msh.tets {
+        if !groups.iter().any(|g| electrolyte.contains(g)) {
+            continue;
+        }
+        let p = t.map(|n| msh.nodes[n as usize]);
+        let vol = (p[1] - p[0]).cross(p[2] - p[0]).dot(p[3] - p[0]);
+        let edge = (p[1] - p[0]).length().max((p[2] - p[0]).length()).max((p[3] - p[0]).length());
+        if !(vol.abs() > 1e-12 * edge.powi(3)) {
+            return Err(Error::input(format!(
+                "{origin}: element {id} is a degenerate (zero-volume) tetrahedron at ({:.6e}, {:.6e}, {:.6e})",
+                p[0].x, p[0].y, p[0].z
+            )));
+        }
+        let mut t = *t;
+        if vol < 0.0 {
+            t.swap(2, 3);
+        }
+        tets.push(t.map(|n| {
+            if used[n as usize] == u32::MAX {
+                used[n as usize] = nodes.len() as u32;
+                nodes.push(msh.nodes[n as usize] * unit);
+            }
+            used[n as usize]
+        }));
+    }
+    if tets.is_empty() {
+        return Err(Error::input(format!(
+            "{origin}: no tetrahedra in the physical volumes named in geometry.regions.electrolyte"
+        )));
+    }
+    let mut tri_role: HashMap<[u32; 3], BoundaryTag> = HashMap::new();
+    for (tri, groups, _) in &msh.triangles {
+        if let Some(role) = groups.iter().find_map(|g| role_of_group.get(g)) {
+            if tri.iter().all(|&n| used[n as usize] != u32::MAX) {
+                let mut key = tri.map(|n| used[n as usize]);
+                key.sort_unstable();
+                tri_role.insert(key, *role);
+            }
+        }
+    }
+    let faces = boundary_faces(&tets)?;
+    let mut face_tags = Vec::with_capacity(faces.len());
+    let mut untagged = Vec::new();
+    for f in &faces {
+        let mut key = *f;
+        key.sort_unstable();
+        match tri_role.get(&key) {
+            Some(&tag) => face_tags.push(tag),
+            None => untagged.push(*f),
+        }
+    }
+    if let Some(f) = untagged.first() {
+        let c = (nodes[f[0] as usize] + nodes[f[1] as usize] + nodes[f[2] as usize]) / 3.0;
+        return Err(Error::input(format!(
+            "{origin}: {} boundary face(s) belong to no physical surface named in geometry.boundaries, e.g. the face centred at \
+             ({:.6e}, {:.6e}, {:.6e}) m; give every boundary surface a physical group and map it to electrode, bulk or insulating",
+            untagged.len(),
+            c.x,
+            c.y,
+            c.z
+        )));
+    }
+    for (tag, name) in [(BoundaryTag::Electrode, "electrode"), (BoundaryTag::Bulk, "bulk")] {
+        if !face_tags.contains(&tag) {
+            return Err(Error::input(format!("{origin}: no boundary faces are tagged {name} (geometry.boundaries.{name})")));
+        }
+    }
+    let regions = vec![0u8; tets.len()];
+    Ok(TetMesh { nodes, tets, regions, faces, face_tags })
+}
