@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::geometry::ElectrodeGeometry;
 use crate::mesh::cut_lattice::SizeField;
 use crate::mesh::{self, BoundaryTag, Quality, TetMesh};
+use crate::output::mesh_report::{self, MeshReport};
 use crate::output::metrics::{self, Fields};
 use crate::output::summary::{Dimensionless, ElectrolyteSummary, MeshSummary, SolverSummary, Summary};
 use crate::output::{atomic, vtu};
@@ -223,4 +224,15 @@ pub fn write_outputs(result: &RunResult, dir: &Path) -> Result<()> {
     atomic::write(&dir.join("electrode.vtu"), &surface)?;
     let json = serde_json::to_string_pretty(&result.summary).map_err(|e| Error::Solve(format!("summary.json: {e}")))?;
     atomic::write(&dir.join("summary.json"), json.as_bytes())
+}
+
+/// Meshes a scene and writes `mesh.vtu` and, last, `mesh_report.json` into `dir`.
+pub fn write_mesh(scene: &Scene, dir: &Path) -> Result<MeshReport> {
+    let domain = build_domain(scene)?;
+    let report = MeshReport::of(&domain);
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    atomic::write(&dir.join("mesh.vtu"), &mesh_report::mesh_vtu(&domain.mesh))?;
+    let json = serde_json::to_string_pretty(&report).map_err(|e| Error::Solve(format!("mesh_report.json: {e}")))?;
+    atomic::write(&dir.join("mesh_report.json"), json.as_bytes())?;
+    Ok(report)
 }

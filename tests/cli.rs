@@ -177,3 +177,28 @@ fn devices_lists_adapters_and_the_auto_choice() {
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).contains("auto:"));
 }
+
+#[test]
+fn mesh_command_writes_vtu_and_report() {
+    let dir = scratch("mesh");
+    let scene = dir.join("scene.json");
+    std::fs::write(&scene, GOOD).expect("write");
+    let out = dir.join("out");
+    let o = znfield(&["mesh", &scene.display().to_string(), "--out", &out.display().to_string()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("mesh_report.json")).expect("report")).expect("json");
+    let tets = report["tets"].as_u64().expect("tets");
+    let faces: u64 = ["electrode", "bulk", "insulating"].iter().map(|k| report["faces"][k].as_u64().expect("faces")).sum();
+    let histogram: u64 =
+        report["dihedral_histogram"].as_array().expect("histogram").iter().map(|v| v.as_u64().expect("count")).sum();
+    assert_eq!(histogram, 6 * tets, "six dihedral angles per tet");
+    let exact = report["exact_volume_m3"].as_f64().expect("exact volume of a hemisphere in a box");
+    let meshed = report["region_volume_m3"][0].as_f64().expect("volume");
+    assert!((meshed / exact - 1.0).abs() < 5e-3, "volume {meshed} vs exact {exact}");
+    check_vtu(&out.join("mesh.vtu"), &["region_id", "boundary_tag"]);
+    let vtu = std::fs::read_to_string(out.join("mesh.vtu"))
+        .unwrap_or_else(|_| String::from_utf8_lossy(&std::fs::read(out.join("mesh.vtu")).expect("vtu")).into_owned());
+    assert!(vtu.contains(&format!("NumberOfCells=\"{}\"", tets + faces)));
+    assert!(!out.join("summary.json").exists(), "mesh must not solve");
+}

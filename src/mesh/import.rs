@@ -55,7 +55,7 @@ pub fn to_tet_mesh(
         let p = t.map(|n| msh.nodes[n as usize]);
         let vol = (p[1] - p[0]).cross(p[2] - p[0]).dot(p[3] - p[0]);
         let edge = (p[1] - p[0]).length().max((p[2] - p[0]).length()).max((p[3] - p[0]).length());
-        if !(vol.abs() > 1e-12 * edge.powi(3)) {
+        if !vol.is_finite() || vol.abs() <= 1e-12 * edge.powi(3) {
             return Err(Error::input(format!(
                 "{origin}: element {id} is a degenerate (zero-volume) tetrahedron at ({:.6e}, {:.6e}, {:.6e})",
                 p[0].x, p[0].y, p[0].z
