@@ -15,6 +15,9 @@ pub enum Error {
     /// GPU device problems: no adapter, device lost, buffer over limits.
     #[error("GPU device: {0}")]
     Device(String),
+    /// A validation check did not pass.
+    #[error("validation: {0}")]
+    Validation(String),
     /// File-system failure with the path involved.
     #[error("{path}: {source}")]
     Io {
@@ -30,7 +33,7 @@ impl Error {
         match self {
             Error::Input(_) => 2,
             Error::Solve(_) => 3,
-            Error::Device(_) | Error::Io { .. } => 1,
+            Error::Device(_) | Error::Io { .. } | Error::Validation(_) => 1,
         }
     }
 

@@ -15,5 +15,6 @@ pub mod physics;
 pub mod run;
 pub mod scene;
 pub mod solve;
+pub mod validate;
 
 pub use error::{Error, Result};

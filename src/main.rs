@@ -41,6 +41,18 @@ enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
     },
+    /// Run the analytic validation suite; exit 0 only if every check passes.
+    Validate {
+        /// Compute backend.
+        #[arg(long, value_enum, default_value = "auto")]
+        backend: BackendChoice,
+        /// Print the checks as a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Run only these cases (repeatable).
+        #[arg(long = "case")]
+        cases: Vec<String>,
+    },
     /// List the GPU adapters wgpu finds and the one `--backend auto` would use.
     Devices,
 }
@@ -57,6 +69,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Run { scene, out, backend, sets } => run(scene, out, backend, &sets),
         Command::Mesh { scene, out, sets } => mesh(scene, out, &sets),
+        Command::Validate { backend, json, cases } => validate(backend, json, &cases),
         Command::Devices => {
             print!("{}", gpu::describe_adapters());
             Ok(())
@@ -78,6 +91,26 @@ fn load(scene_path: Option<PathBuf>, out: Option<PathBuf>, sets: &[String]) -> z
     };
     let dir = out.unwrap_or_else(|| PathBuf::from("znfield-out").join(&scene.name));
     Ok((scene, dir))
+}
+
+fn validate(backend: BackendChoice, json: bool, cases: &[String]) -> znfield::Result<()> {
+    let mut checks = Vec::new();
+    let all: Vec<String> = znfield::validate::CASES.iter().map(|c| c.to_string()).collect();
+    for case in if cases.is_empty() { &all } else { cases } {
+        checks.extend(znfield::validate::run_case(case, backend)?);
+    }
+    if json {
+        let text = serde_json::to_string_pretty(&checks).map_err(|e| znfield::Error::Solve(e.to_string()))?;
+        println!("{text}");
+    } else {
+        print!("{}", znfield::validate::table(&checks));
+    }
+    let failed = checks.iter().filter(|c| !c.passed).count();
+    if failed > 0 {
+        return Err(znfield::Error::Validation(format!("{failed} of {} checks failed", checks.len())));
+    }
+    eprintln!("znfield: all {} checks passed", checks.len());
+    Ok(())
 }
 
 fn mesh(scene_path: Option<PathBuf>, out: Option<PathBuf>, sets: &[String]) -> znfield::Result<()> {

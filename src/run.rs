@@ -6,15 +6,19 @@ use std::time::Instant;
 
 use glam::DVec3;
 
+use crate::backend::cpu::CpuGmres;
 use crate::backend::{self, BackendChoice};
 use crate::error::{Error, Result};
+use crate::fem::edges::Edges;
+use crate::fem::element::P1Tet;
 use crate::geometry::ElectrodeGeometry;
 use crate::mesh::cut_lattice::SizeField;
 use crate::mesh::{self, BoundaryTag, Quality, TetMesh};
 use crate::output::mesh_report::{self, MeshReport};
 use crate::output::metrics::{self, Fields};
-use crate::output::summary::{Dimensionless, ElectrolyteSummary, MeshSummary, SolverSummary, Summary};
+use crate::output::summary::{Dimensionless, ElectrolyteSummary, MeshSummary, MinConcentration, SolverSummary, Summary};
 use crate::output::{atomic, vtu};
+use crate::physics::constants::FARADAY;
 use crate::physics::kinetics::ButlerVolmer;
 use crate::physics::scaling::Scaling;
 use crate::scene::{Model, OperationMode, Scene};
@@ -22,6 +26,9 @@ use crate::solve::linear::LinearParams;
 use crate::solve::primary::{self, Drive};
 use crate::solve::secondary::{self, KineticBoundary, NewtonParams};
 use crate::solve::system::PotentialSystem;
+use crate::solve::tertiary::{self, TransportParams};
+use crate::solve::PotentialSolution;
+use std::collections::BTreeMap;
 
 /// Everything a finished run produced, before it is written out.
 pub struct RunResult {
@@ -66,11 +73,7 @@ pub fn build_domain(scene: &Scene) -> Result<Domain> {
         Some(path) => {
             let msh = mesh::gmsh::read(&path)?;
             let origin = path.display().to_string();
-            let boundaries = g.boundaries.clone().unwrap_or_default();
-            let regions = g.regions.clone().unwrap_or_default();
-            let mesh = mesh::import::to_tet_mesh(&msh, &boundaries, &regions, g.length_unit_m, &origin)?;
-            let length_scale = imported_length_scale(&mesh);
-            Ok(Domain { mesh, geometry: None, sizes: None, length_scale })
+            imported_domain(scene, &msh, &origin)
         }
         None => {
             let geom = ElectrodeGeometry::from_scene(g);
@@ -79,6 +82,16 @@ pub fn build_domain(scene: &Scene) -> Result<Domain> {
             Ok(Domain { mesh, geometry: Some(geom), sizes: Some(sizes), length_scale: length_scale(scene) })
         }
     }
+}
+
+/// The domain of a parsed Gmsh file with the scene's group mapping; `origin` names it in messages.
+pub fn imported_domain(scene: &Scene, msh: &mesh::gmsh::MshFile, origin: &str) -> Result<Domain> {
+    let g = &scene.geometry;
+    let boundaries = g.boundaries.clone().unwrap_or_default();
+    let regions = g.regions.clone().unwrap_or_default();
+    let mesh = mesh::import::to_tet_mesh(msh, &boundaries, &regions, g.length_unit_m, origin)?;
+    let length_scale = imported_length_scale(&mesh);
+    Ok(Domain { mesh, geometry: None, sizes: None, length_scale })
 }
 
 /// For an imported mesh: the height of the electrode's relief, or a tenth of the domain height
@@ -99,11 +112,17 @@ fn imported_length_scale(mesh: &TetMesh) -> f64 {
 /// Runs a scene to completion in memory.
 pub fn run(scene: &Scene, choice: BackendChoice) -> Result<RunResult> {
     let start = Instant::now();
-    // 1-2. Geometry and mesh (built-in or imported), and its quality.
-    let Domain { mesh, geometry, sizes, length_scale } = build_domain(scene)?;
+    // 1-2. Geometry and mesh (built-in or imported).
+    let domain = build_domain(scene)?;
+    run_domain(scene, domain, choice, start)
+}
+
+/// Runs a scene on an already built domain (steps 3 onward); `start` is when the run began.
+pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: Instant) -> Result<RunResult> {
+    let Domain { mesh, geometry, sizes, length_scale } = domain;
     let quality = Quality::of(&mesh);
     // 3. Discrete system in scaled units.
-    let scaling = Scaling::new(length_scale, scene.physics.temperature_k, scene.physics.conductivity_s_m);
+    let scaling = model_scaling(scene, length_scale);
     let sys = PotentialSystem::new(&mesh, scaling.length_m);
     // 4. Backend.
     let mut backend = backend::open(choice)?;
@@ -118,29 +137,60 @@ pub fn run(scene: &Scene, choice: BackendChoice) -> Result<RunResult> {
         }
     };
     let linear = LinearParams { rtol: scene.solver.linear_rtol, max_iterations: scene.solver.linear_max_iterations };
+    let newton =
+        NewtonParams { tol: scene.solver.newton_tol_thermal_voltages, max_iterations: scene.solver.newton_max_iterations };
+    let k = &scene.physics.kinetics;
+    let mut transport = None;
     let solution = match scene.physics.model {
-        Model::Primary => {
-            primary::solve(&sys, drive, backend.solver.as_mut(), &linear).map_err(|e| Error::Solve(format!("primary: {e}")))?
-        }
+        Model::Primary => primary::solve(&sys, drive, backend.solver.as_mut(), &linear)?,
         Model::Secondary => {
-            let k = &scene.physics.kinetics;
             let kin = KineticBoundary {
                 gamma: scaling.kinetic_number(k.exchange_current_density_a_m2),
                 law: ButlerVolmer::from_scene(k),
             };
-            let newton = NewtonParams {
-                tol: scene.solver.newton_tol_thermal_voltages,
-                max_iterations: scene.solver.newton_max_iterations,
-            };
             secondary::solve(&sys, kin, drive, backend.solver.as_mut(), &linear, &newton)?
+        }
+        Model::Tertiary => {
+            if backend.info.kind == "gpu" {
+                backend.info.note = Some(
+                    "tertiary model: the nonsymmetric Newton systems are solved by the CPU GMRES; GPU kernels for them are not implemented yet"
+                        .into(),
+                );
+            }
+            let params = transport_params(scene, &scaling);
+            let edges = Edges::from_stiffness(&sys.k);
+            let sol = tertiary::solve(&sys, &edges, &params, drive, &mut CpuGmres, &linear, &newton)?;
+            let out = PotentialSolution {
+                phi: sol.phi.clone(),
+                electrode_potential: sol.electrode_potential,
+                electrode_flux: sol.electrode_reaction.clone(),
+                linear_iterations: sol.linear_iterations,
+                nonlinear_iterations: sol.nonlinear_iterations,
+                residual_history: sol.residual_history.clone(),
+            };
+            transport = Some(sol);
+            out
         }
     };
     if solution.phi.iter().any(|v| !v.is_finite()) {
         return Err(Error::Solve("non-finite potential in the solution".into()));
     }
     // 6. Metrics.
-    let kinetic = scene.physics.model == Model::Secondary;
-    let (fields, electrode, max_field) = metrics::evaluate(&mesh, &sys, &solution, &scaling, projected_area, kinetic);
+    let kinetic = scene.physics.model != Model::Primary;
+    let c_ref = reference_concentration(scene);
+    let cell_current = transport.as_ref().map(|t| transport_cell_current(&mesh, scene, &t.phi, &t.concentrations, c_ref));
+    let (mut fields, electrode, max_field) =
+        metrics::evaluate(&mesh, &sys, &solution, &scaling, projected_area, kinetic, cell_current);
+    let concentrations = transport.as_ref().map(|t| {
+        fields.concentrations = scene
+            .physics
+            .species
+            .iter()
+            .zip(&t.concentrations)
+            .map(|(sp, c)| (sp.name.clone(), c.iter().map(|v| v * c_ref).collect()))
+            .collect();
+        concentration_summary(&fields.concentrations, &sys.electrode)
+    });
     let dimensionless = electrode.overpotential.map(|eta| wagner_numbers(scene, &scaling, eta.mean));
     let summary = Summary {
         scene: scene.clone(),
@@ -165,10 +215,81 @@ pub fn run(scene: &Scene, choice: BackendChoice) -> Result<RunResult> {
             wall_time_s: start.elapsed().as_secs_f64(),
         },
         electrode,
-        electrolyte: ElectrolyteSummary { max_field, conductivity: scaling.conductivity_s_m },
+        electrolyte: ElectrolyteSummary {
+            max_field,
+            conductivity: (scene.physics.model != Model::Tertiary).then_some(scaling.conductivity_s_m),
+            min_concentration: concentrations,
+        },
         dimensionless,
     };
     Ok(RunResult { summary, mesh, fields, electrode_nodes: sys.electrode })
+}
+
+/// Scales of the model's discrete problem. For the potential models the flux-to-ampere factor
+/// is kappa V_T L; for the transport models the scaled fluxes are species fluxes in units of
+/// D_ref c_ref L, so the same conversions hold with the equivalent conductivity
+/// n F D_ref c_ref / V_T.
+fn model_scaling(scene: &Scene, length_scale: f64) -> Scaling {
+    let ph = &scene.physics;
+    let mut s = Scaling::new(length_scale, ph.temperature_k, ph.conductivity_s_m);
+    if ph.model == Model::Tertiary {
+        let d_ref = ph.species.iter().map(|x| x.diffusivity_m2_s).fold(0.0, f64::max);
+        let n = ph.kinetics.electrons as f64;
+        s.conductivity_s_m = n * FARADAY * d_ref * reference_concentration(scene) / s.thermal_voltage_v;
+    }
+    s
+}
+
+/// c_ref: the largest bulk concentration, mol/m^3.
+fn reference_concentration(scene: &Scene) -> f64 {
+    scene.physics.species.iter().map(|x| x.bulk_concentration_mol_m3).fold(0.0, f64::max)
+}
+
+/// Scaled parameters of the tertiary model.
+fn transport_params(scene: &Scene, scaling: &Scaling) -> TransportParams {
+    let ph = &scene.physics;
+    let k = &ph.kinetics;
+    let d_ref = ph.species.iter().map(|x| x.diffusivity_m2_s).fold(0.0, f64::max);
+    let c_ref = reference_concentration(scene);
+    let n = k.electrons as f64;
+    TransportParams {
+        charges: ph.species.iter().map(|x| x.charge as f64).collect(),
+        diffusivities: ph.species.iter().map(|x| x.diffusivity_m2_s / d_ref).collect(),
+        bulk: ph.species.iter().map(|x| x.bulk_concentration_mol_m3 / c_ref).collect(),
+        reacting: ph.species.iter().position(|x| x.name == k.reacting_species).unwrap_or(0),
+        law: ButlerVolmer::from_scene(k),
+        reaction_order: k.cathodic_reaction_order,
+        gamma: k.exchange_current_density_a_m2 * scaling.length_m / (n * FARADAY * d_ref * c_ref),
+    }
+}
+
+/// Current density per tet from the Nernst–Planck fluxes, A/m^2:
+/// `i = -F sum_i z_i D_i (grad c_i + z_i c_i grad phi_hat)` with element-average concentrations.
+fn transport_cell_current(mesh: &TetMesh, scene: &Scene, phi: &[f64], conc: &[Vec<f64>], c_ref: f64) -> Vec<DVec3> {
+    mesh.tets
+        .iter()
+        .map(|t| {
+            let el = P1Tet::new(t.map(|n| mesh.nodes[n as usize]));
+            let grad_phi = el.gradient(t.map(|n| phi[n as usize]));
+            scene.physics.species.iter().zip(conc).fold(DVec3::ZERO, |acc, (sp, c)| {
+                let values = t.map(|n| c[n as usize] * c_ref);
+                let mean = values.iter().sum::<f64>() / 4.0;
+                let z = sp.charge as f64;
+                acc - FARADAY * z * sp.diffusivity_m2_s * (el.gradient(values) + z * mean * grad_phi)
+            })
+        })
+        .collect()
+}
+
+/// Smallest concentration of each species on the electrode and in the domain, mol/m^3.
+fn concentration_summary(conc: &[(String, Vec<f64>)], electrode: &[u32]) -> BTreeMap<String, MinConcentration> {
+    conc.iter()
+        .map(|(name, c)| {
+            let domain = c.iter().cloned().fold(f64::INFINITY, f64::min);
+            let surface = electrode.iter().map(|&n| c[n as usize]).fold(f64::INFINITY, f64::min);
+            (name.clone(), MinConcentration { electrode: surface, domain })
+        })
+        .collect()
 }
 
 /// Wagner numbers at zero and at the mean overpotential `eta_mean` (V).
@@ -190,10 +311,14 @@ pub fn write_outputs(result: &RunResult, dir: &Path) -> Result<()> {
     let magnitude: Vec<f64> = f.field.iter().map(|e| e.length()).collect();
     let regions: Vec<i32> = mesh.regions.iter().map(|&r| r as i32).collect();
     let cells: Vec<Vec<u32>> = mesh.tets.iter().map(|t| t.to_vec()).collect();
+    let conc_names: Vec<String> =
+        f.concentrations.iter().map(|(name, _)| format!("c_{}_mol_m3", name.replace(' ', ""))).collect();
+    let mut point_data = vec![vtu::Array::Scalar("potential_V", &f.potential)];
+    point_data.extend(conc_names.iter().zip(&f.concentrations).map(|(n, (_, c))| vtu::Array::Scalar(n, c)));
     let fields = vtu::encode(
         &mesh.nodes,
         &cells,
-        &[vtu::Array::Scalar("potential_V", &f.potential)],
+        &point_data,
         &[
             vtu::Array::Vector("field_V_m", &f.field),
             vtu::Array::Scalar("field_magnitude_V_m", &magnitude),

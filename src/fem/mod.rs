@@ -4,6 +4,7 @@
 pub mod assembly;
 pub mod boundary_flux;
 pub mod csr;
+pub mod edges;
 pub mod element;
 
 pub use csr::CsrMatrix;

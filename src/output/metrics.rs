@@ -67,6 +67,8 @@ pub struct Fields {
     pub electrode_raw: Vec<f64>,
     /// Smoothed nodal normal current density at electrode nodes (anodic positive), A/m^2.
     pub electrode_smoothed: Vec<f64>,
+    /// Concentration of each species at nodes (transport models), mol/m^3.
+    pub concentrations: Vec<(String, Vec<f64>)>,
 }
 
 /// Computes fields and metrics.
@@ -77,6 +79,7 @@ pub fn evaluate(
     scaling: &Scaling,
     projected_area: f64,
     kinetic: bool,
+    cell_current: Option<Vec<DVec3>>,
 ) -> (Fields, ElectrodeMetrics, f64) {
     let vt = scaling.thermal_voltage_v;
     let potential: Vec<f64> = sol.phi.iter().map(|p| p * vt).collect();
@@ -88,7 +91,8 @@ pub fn evaluate(
             -el.gradient(t.map(|n| potential[n as usize]))
         })
         .collect();
-    let current_density: Vec<DVec3> = field.iter().map(|e| *e * scaling.conductivity_s_m).collect();
+    let current_density: Vec<DVec3> =
+        cell_current.unwrap_or_else(|| field.iter().map(|e| *e * scaling.conductivity_s_m).collect());
     let max_field = field.iter().map(|e| e.length()).fold(0.0, f64::max);
 
     let l2 = scaling.length_m * scaling.length_m;
@@ -124,7 +128,11 @@ pub fn evaluate(
         area,
         projected_area,
     };
-    (Fields { potential, field, current_density, electrode_raw, electrode_smoothed }, metrics, max_field)
+    (
+        Fields { potential, field, current_density, electrode_raw, electrode_smoothed, concentrations: Vec::new() },
+        metrics,
+        max_field,
+    )
 }
 
 /// Area-weighted mean and std with the extreme values of a nodal field.

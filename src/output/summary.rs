@@ -1,6 +1,8 @@
 //! summary.json: the machine-readable record of a run (SI units). Written last, and only when
 //! the run succeeded, so its presence means the run completed.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::metrics::ElectrodeMetrics;
@@ -71,7 +73,18 @@ pub struct ElectrolyteSummary {
     /// Largest electric field magnitude over all elements, V/m.
     #[serde(rename = "max_field_V_m")]
     pub max_field: f64,
-    /// Conductivity used, S/m.
-    #[serde(rename = "conductivity_S_m")]
-    pub conductivity: f64,
+    /// Conductivity used, S/m (potential models; the transport models compute it from the
+    /// concentrations).
+    #[serde(rename = "conductivity_S_m", skip_serializing_if = "Option::is_none")]
+    pub conductivity: Option<f64>,
+    /// Smallest concentration of each species, mol/m^3 (transport models).
+    #[serde(rename = "min_concentration_mol_m3", skip_serializing_if = "Option::is_none")]
+    pub min_concentration: Option<BTreeMap<String, MinConcentration>>,
+}
+
+/// Smallest concentration of one species on the electrode surface and over the domain, mol/m^3.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct MinConcentration {
+    pub electrode: f64,
+    pub domain: f64,
 }

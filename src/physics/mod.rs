@@ -1,5 +1,6 @@
 //! Physics: constants, electrode kinetics and the scaling that keeps the discrete problem O(1).
 
+pub mod bernoulli;
 pub mod constants;
 pub mod kinetics;
 pub mod scaling;

@@ -138,6 +138,9 @@ pub enum Model {
     Primary,
     /// Laplace with Butler–Volmer kinetics at the electrode.
     Secondary,
+    /// Nernst–Planck for every species with electroneutrality and concentration-dependent
+    /// Butler–Volmer kinetics (mass transport and migration; the default for micrometre cells).
+    Tertiary,
 }
 
 /// Electrolyte and kinetic parameters.
@@ -153,11 +156,45 @@ pub struct Physics {
     #[serde(rename = "temperature_K")]
     pub temperature_k: f64,
     pub kinetics: Kinetics,
+    /// Dissolved species (tertiary model). The reacting species is named in the kinetics; with
+    /// electroneutrality the last species is eliminated, so it must be the only one of its sign.
+    pub species: Vec<Species>,
 }
 
 impl Default for Physics {
     fn default() -> Self {
-        Physics { model: Model::Secondary, conductivity_s_m: 5.0, temperature_k: 298.15, kinetics: Kinetics::default() }
+        Physics {
+            model: Model::Secondary,
+            conductivity_s_m: 5.0,
+            temperature_k: 298.15,
+            kinetics: Kinetics::default(),
+            species: Species::zinc_sulfate(2000.0),
+        }
+    }
+}
+
+/// A dissolved species: charge number, diffusivity and bulk concentration (SI).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Species {
+    pub name: String,
+    pub charge: i32,
+    #[serde(rename = "diffusivity_m2_s")]
+    pub diffusivity_m2_s: f64,
+    #[serde(rename = "bulk_concentration_mol_m3")]
+    pub bulk_concentration_mol_m3: f64,
+}
+
+impl Species {
+    /// ZnSO4 at `c` mol/m^3 (2000 = 2 M). Diffusivities at infinite dilution, 25 C (CRC Handbook
+    /// of Chemistry and Physics, "Ionic conductivity and diffusion at infinite dilution"):
+    /// D(Zn2+) = 7.03e-10 m^2/s, D(SO4 2-) = 1.065e-9 m^2/s. At 2 M the real values are lower
+    /// (ion pairing): scenes may override them.
+    pub fn zinc_sulfate(c: f64) -> Vec<Species> {
+        vec![
+            Species { name: "Zn2+".into(), charge: 2, diffusivity_m2_s: 7.03e-10, bulk_concentration_mol_m3: c },
+            Species { name: "SO4 2-".into(), charge: -2, diffusivity_m2_s: 1.065e-9, bulk_concentration_mol_m3: c },
+        ]
     }
 }
 
@@ -179,11 +216,24 @@ pub struct Kinetics {
     pub electrons: u32,
     /// Use the linear (small-overpotential) form of Butler–Volmer.
     pub linearized: bool,
+    /// Species reduced at the electrode (tertiary model); its charge must equal `electrons`.
+    pub reacting_species: String,
+    /// Reaction order gamma of the cathodic term in the reacting species' surface concentration:
+    /// `(c_s / c_bulk)^gamma exp(-alpha_c n F eta / RT)` (tertiary model).
+    pub cathodic_reaction_order: f64,
 }
 
 impl Default for Kinetics {
     fn default() -> Self {
-        Kinetics { exchange_current_density_a_m2: 10.0, alpha_a: 0.5, alpha_c: 0.5, electrons: 2, linearized: false }
+        Kinetics {
+            exchange_current_density_a_m2: 10.0,
+            alpha_a: 0.5,
+            alpha_c: 0.5,
+            electrons: 2,
+            linearized: false,
+            reacting_species: "Zn2+".into(),
+            cathodic_reaction_order: 1.0,
+        }
     }
 }
 

@@ -126,7 +126,10 @@ fn validate_physics_and_controls(s: &Scene) -> Result<(), String> {
     positive("physics.conductivity_S_m", ph.conductivity_s_m)?;
     in_range("physics.temperature_K", ph.temperature_k, 200.0, 500.0)?;
     let k = &ph.kinetics;
-    if ph.model == Model::Secondary {
+    if ph.model == Model::Tertiary {
+        validate_species(s)?;
+    }
+    if ph.model != Model::Primary {
         positive("physics.kinetics.exchange_current_density_A_m2", k.exchange_current_density_a_m2)?;
         in_range("physics.kinetics.alpha_a", k.alpha_a, 1e-3, 1.0)?;
         in_range("physics.kinetics.alpha_c", k.alpha_c, 1e-3, 1.0)?;
@@ -207,4 +210,58 @@ fn in_range(key: &str, v: f64, lo: f64, hi: f64) -> Result<(), String> {
     } else {
         Err(format!("key `{key}`: {v} is outside the accepted range [{lo}, {hi}]"))
     }
+}
+
+/// Species of the tertiary model: positive diffusivities and concentrations, an electroneutral
+/// bulk, a reacting species whose charge is the electron count, and a last species that is the
+/// only one of its sign (it is eliminated by electroneutrality and must stay positive).
+fn validate_species(s: &Scene) -> Result<(), String> {
+    let sp = &s.physics.species;
+    if sp.len() < 2 {
+        return Err(format!("key `physics.species`: the tertiary model needs at least two species, got {}", sp.len()));
+    }
+    for (i, x) in sp.iter().enumerate() {
+        let key = format!("physics.species.{i}");
+        positive(&format!("{key}.diffusivity_m2_s"), x.diffusivity_m2_s)?;
+        positive(&format!("{key}.bulk_concentration_mol_m3"), x.bulk_concentration_mol_m3)?;
+        if x.charge == 0 || x.charge.abs() > 4 {
+            return Err(format!("key `{key}.charge`: {} must be a non-zero charge number in -4..=4", x.charge));
+        }
+        if sp[..i].iter().any(|y| y.name == x.name) {
+            return Err(format!("key `{key}.name`: species `{}` is listed twice", x.name));
+        }
+    }
+    let charge: f64 = sp.iter().map(|x| x.charge as f64 * x.bulk_concentration_mol_m3).sum();
+    let scale: f64 = sp.iter().map(|x| (x.charge as f64 * x.bulk_concentration_mol_m3).abs()).sum();
+    if charge.abs() > 1e-9 * scale {
+        return Err(format!(
+            "key `physics.species`: the bulk is not electroneutral: sum z_i c_i = {} mol/m^3 (must be 0)",
+            num(charge)
+        ));
+    }
+    let last = &sp[sp.len() - 1];
+    if sp[..sp.len() - 1].iter().any(|x| x.charge.signum() == last.charge.signum()) {
+        return Err(format!(
+            "key `physics.species.{}`: the last species (`{}`) is eliminated by electroneutrality and must be the only one of its sign; \
+             reorder the species",
+            sp.len() - 1,
+            last.name
+        ));
+    }
+    let k = &s.physics.kinetics;
+    let r = sp[..sp.len() - 1].iter().position(|x| x.name == k.reacting_species).ok_or_else(|| {
+        format!(
+            "key `physics.kinetics.reacting_species`: `{}` is not one of the species {} (the last species cannot react)",
+            k.reacting_species,
+            sp[..sp.len() - 1].iter().map(|x| format!("`{}`", x.name)).collect::<Vec<_>>().join(", ")
+        )
+    })?;
+    if sp[r].charge != k.electrons as i32 {
+        return Err(format!(
+            "key `physics.kinetics.electrons`: {} must equal the charge {} of the reacting species `{}` (it is reduced to the neutral metal)",
+            k.electrons, sp[r].charge, sp[r].name
+        ));
+    }
+    in_range("physics.kinetics.cathodic_reaction_order", k.cathodic_reaction_order, 0.0, 4.0)?;
+    Ok(())
 }

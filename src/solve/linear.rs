@@ -48,6 +48,18 @@ pub trait LinearSolver {
     fn solve(&mut self, a: &CsrMatrix, b: &[f64], x: &mut [f64], params: &LinearParams) -> Result<LinearInfo, LinearError>;
 }
 
+/// A backend's solver for general (nonsymmetric) systems; `x` holds the initial guess on entry.
+pub trait GeneralLinearSolver {
+    /// Solves in place.
+    fn solve_general(
+        &mut self,
+        a: &CsrMatrix,
+        b: &[f64],
+        x: &mut [f64],
+        params: &LinearParams,
+    ) -> Result<LinearInfo, LinearError>;
+}
+
 /// a . b in f64.
 pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()

@@ -6,6 +6,7 @@ pub mod linear;
 pub mod primary;
 pub mod secondary;
 pub mod system;
+pub mod tertiary;
 
 /// Result of a potential solve, in scaled units (see [`crate::physics::scaling`]).
 #[derive(Debug, Clone)]

@@ -1,0 +1,422 @@
+//! Tertiary current distribution: Nernst–Planck for every species with electroneutrality and
+//! concentration-dependent Butler–Volmer kinetics, steady state, solved by damped Newton on the
+//! fully coupled system.
+//!
+//! Scaled unknowns (see [`TransportParams`]): phi = F phi / RT, c_i = c_i / c_ref, lengths / L,
+//! D_i / D_ref. Flux of species i: `N_i = -D_i (grad c_i + z_i c_i grad phi)`.
+//!
+//! Equations, per node j of the control-volume (edge) form of P1, for species i < n - 1 and for
+//! charge (the last species is eliminated by electroneutrality, `c_{n-1} = -sum z_i c_i / z_{n-1}`,
+//! and its Nernst–Planck equation is replaced by the charge balance `sum_i z_i (NP_i)`):
+//!
+//! ```text
+//!     R_i,j   = sum_k F^i_jk  - delta_{i,r} Gamma A_j f_j          = 0
+//!     R_phi,j = sum_i z_i sum_k F^i_jk - z_r Gamma A_j f_j          = 0
+//!     F^i_jk  = omega_jk D_i [B(z_i (phi_k - phi_j)) c_i,j - B(-z_i (phi_k - phi_j)) c_i,k]
+//! ```
+//!
+//! with omega_jk the P1 Laplacian edge weights, B the Bernoulli function (Scharfetter–Gummel /
+//! exponential fitting on edges: exact for 1D drift-diffusion, stable at any migration strength),
+//! r the reacting species, `f_j = exp(alpha_a n eta) - (c_r,j / c_r,bulk)^gamma exp(-alpha_c n eta)`,
+//! `eta = E - phi_j`, and `Gamma = i0 L / (n F D_ref c_ref)`. Independent concentrations are
+//! carried as logarithms `u_i = ln c_i`, so no iterate can be negative; nothing is clipped. Bulk
+//! nodes hold the bulk concentrations and phi = 0; other boundaries have zero normal flux.
+//! Galvanostatic operation adds E and `sum_j Gamma A_j f_j = I`, eliminated per Newton step with
+//! two solves of the Jacobian (as in the secondary model).
+
+use super::linear::{GeneralLinearSolver, LinearParams};
+use super::primary::Drive;
+use super::secondary::NewtonParams;
+use super::system::PotentialSystem;
+use crate::error::Error;
+use crate::fem::edges::Edges;
+use crate::fem::CsrMatrix;
+use crate::physics::bernoulli::{bernoulli, bernoulli_derivative};
+use crate::physics::kinetics::ButlerVolmer;
+
+/// Scaled transport and kinetic parameters.
+#[derive(Debug, Clone)]
+pub struct TransportParams {
+    /// Charge numbers z_i.
+    pub charges: Vec<f64>,
+    /// D_i / D_ref.
+    pub diffusivities: Vec<f64>,
+    /// Bulk concentrations c_i / c_ref.
+    pub bulk: Vec<f64>,
+    /// Index of the reacting species (never the last).
+    pub reacting: usize,
+    /// Butler–Volmer law (alpha n products).
+    pub law: ButlerVolmer,
+    /// Cathodic reaction order gamma.
+    pub reaction_order: f64,
+    /// Gamma = i0 L / (n F D_ref c_ref).
+    pub gamma: f64,
+}
+
+/// Result of a tertiary solve, scaled.
+#[derive(Debug, Clone)]
+pub struct TransportSolution {
+    /// phi F / RT at every node.
+    pub phi: Vec<f64>,
+    /// c_i / c_ref per species at every node.
+    pub concentrations: Vec<Vec<f64>>,
+    /// E F / RT.
+    pub electrode_potential: f64,
+    /// Gamma A_j f_j at each electrode node (species flux units; anodic positive).
+    pub electrode_reaction: Vec<f64>,
+    pub linear_iterations: u32,
+    pub nonlinear_iterations: u32,
+    pub residual_history: Vec<f64>,
+}
+
+/// Node-block sparsity: the node pattern expanded to m x m blocks, node-interleaved unknowns.
+struct BlockPattern {
+    node: CsrMatrix,
+    m: usize,
+}
+
+impl BlockPattern {
+    fn matrix(&self) -> CsrMatrix {
+        let m = self.m;
+        let mut row_ptr = vec![0u32];
+        let mut col_idx = Vec::with_capacity(self.node.nnz() * m * m);
+        for a in 0..self.node.n {
+            let cols = &self.node.col_idx[self.node.row_ptr[a] as usize..self.node.row_ptr[a + 1] as usize];
+            for _ in 0..m {
+                for &b in cols {
+                    col_idx.extend((0..m as u32).map(|w| b * m as u32 + w));
+                }
+                row_ptr.push(col_idx.len() as u32);
+            }
+        }
+        let values = vec![0.0; col_idx.len()];
+        CsrMatrix { n: self.node.n * m, row_ptr, col_idx, values }
+    }
+
+    /// Position of entry ((a, v), (b, w)) in the block matrix values.
+    fn index(&self, a: usize, v: usize, b: usize, w: usize) -> usize {
+        let p = self.node.find(a, b as u32).expect("block entry outside the node pattern");
+        let lo = self.node.row_ptr[a] as usize;
+        let deg = self.node.row_ptr[a + 1] as usize - lo;
+        lo * self.m * self.m + v * deg * self.m + (p - lo) * self.m + w
+    }
+}
+
+/// The discrete tertiary problem on one mesh.
+struct Problem<'a> {
+    tp: &'a TransportParams,
+    edges: &'a Edges,
+    /// Free-node index of each mesh node (u32::MAX for bulk nodes).
+    free_of: Vec<u32>,
+    /// Electrode nodes as (free index, scaled area).
+    electrode: Vec<(usize, f64)>,
+    pattern: BlockPattern,
+    n_species: usize,
+}
+
+/// Values of all species at one node and the derivatives of each concentration with respect to
+/// the node's unknowns (dc_i / du_w).
+struct NodeState {
+    c: Vec<f64>,
+    dc: Vec<Vec<(usize, f64)>>,
+    phi: f64,
+}
+
+impl Problem<'_> {
+    fn m(&self) -> usize {
+        self.n_species
+    }
+
+    fn node_state(&self, x: &[f64], node: usize) -> NodeState {
+        let n = self.n_species;
+        let tp = self.tp;
+        match self.free_of[node] {
+            u32::MAX => NodeState { c: tp.bulk.clone(), dc: vec![Vec::new(); n], phi: 0.0 },
+            f => {
+                let base = f as usize * n;
+                let mut c = vec![0.0; n];
+                let mut dc = vec![Vec::new(); n];
+                let zl = tp.charges[n - 1];
+                for i in 0..n - 1 {
+                    c[i] = x[base + i].exp();
+                    dc[i].push((i, c[i]));
+                    c[n - 1] -= tp.charges[i] * c[i] / zl;
+                    dc[n - 1].push((i, -tp.charges[i] * c[i] / zl));
+                }
+                NodeState { c, dc, phi: x[base + n - 1] }
+            }
+        }
+    }
+
+    /// Residual and (optionally) Jacobian and d(residual)/dE; returns also the total reaction
+    /// sum_j Gamma A_j f_j and its derivatives (row d/dx, scalar d/dE).
+    fn evaluate(&self, x: &[f64], e: f64, jac: Option<&mut CsrMatrix>) -> Evaluation {
+        let n = self.n_species;
+        let m = self.m();
+        let tp = self.tp;
+        let mut r = vec![0.0; x.len()];
+        let mut jac = jac;
+        if let Some(j) = jac.as_deref_mut() {
+            j.values.iter_mut().for_each(|v| *v = 0.0);
+        }
+        let add = |jac: &mut Option<&mut CsrMatrix>, a: usize, v: usize, b: usize, w: usize, val: f64| {
+            if let Some(j) = jac.as_deref_mut() {
+                let idx = self.pattern.index(a, v, b, w);
+                j.values[idx] += val;
+            }
+        };
+        for (&(ja, jb), &omega) in self.edges.pairs.iter().zip(&self.edges.weights) {
+            let (fa, fb) = (self.free_of[ja as usize], self.free_of[jb as usize]);
+            if fa == u32::MAX && fb == u32::MAX {
+                continue;
+            }
+            let sa = self.node_state(x, ja as usize);
+            let sb = self.node_state(x, jb as usize);
+            let delta = sb.phi - sa.phi;
+            for i in 0..n {
+                let z = tp.charges[i];
+                let d = omega * tp.diffusivities[i];
+                let (bp, bm) = (bernoulli(z * delta), bernoulli(-z * delta));
+                let flux = d * (bp * sa.c[i] - bm * sb.c[i]);
+                let d_ca = d * bp;
+                let d_cb = -d * bm;
+                let d_phib = d * z * (bernoulli_derivative(z * delta) * sa.c[i] + bernoulli_derivative(-z * delta) * sb.c[i]);
+                // Rows at a (+flux) and b (-flux): species i (if independent) and charge.
+                let all_rows = [(i, 1.0), (n - 1, z)];
+                let rows = if i < n - 1 { &all_rows[..] } else { &all_rows[1..] };
+                for (free, sign) in [(fa, 1.0), (fb, -1.0)] {
+                    if free == u32::MAX {
+                        continue;
+                    }
+                    let row = free as usize;
+                    for &(v, wt) in rows {
+                        r[row * m + v] += sign * wt * flux;
+                        if jac.is_none() {
+                            continue;
+                        }
+                        for (other, fother, dcv, st) in [(ja, fa, d_ca, &sa), (jb, fb, d_cb, &sb)] {
+                            if fother == u32::MAX {
+                                continue;
+                            }
+                            for &(w, dcdw) in &st.dc[i] {
+                                add(&mut jac, row, v, fother as usize, w, sign * wt * dcv * dcdw);
+                            }
+                            let dphi = if other == jb { d_phib } else { -d_phib };
+                            add(&mut jac, row, v, fother as usize, n - 1, sign * wt * dphi);
+                        }
+                    }
+                }
+            }
+        }
+        // Electrode reaction.
+        let mut total = 0.0;
+        let mut total_dx = vec![(0usize, 0.0f64); 0];
+        let mut total_de = 0.0;
+        let mut d_de = vec![0.0; x.len()];
+        let rr = tp.reacting;
+        let zr = tp.charges[rr];
+        for &(a, area) in &self.electrode {
+            let base = a * m;
+            let phi = x[base + n - 1];
+            let c = x[base + rr].exp();
+            let eta = e - phi;
+            let ratio = c / tp.bulk[rr];
+            let (fa, fc) = if tp.law.linear {
+                (tp.law.current(eta), 0.0)
+            } else {
+                ((tp.law.anodic * eta).exp(), ratio.powf(tp.reaction_order) * (-tp.law.cathodic * eta).exp())
+            };
+            let f = if tp.law.linear { fa } else { fa - fc };
+            let df_deta = if tp.law.linear { tp.law.slope(eta) } else { tp.law.anodic * fa + tp.law.cathodic * fc };
+            // d f / d u_r = -gamma fc (since d ratio^gamma / du = gamma ratio^gamma).
+            let df_du = if tp.law.linear { 0.0 } else { -tp.reaction_order * fc };
+            let g = tp.gamma * area;
+            let reaction = g * f;
+            total += reaction;
+            r[base + rr] -= reaction;
+            r[base + n - 1] -= zr * reaction;
+            // d reaction / d phi = -g df_deta; / d u_r = g df_du; / dE = g df_deta.
+            add(&mut jac, a, rr, a, n - 1, g * df_deta);
+            add(&mut jac, a, rr, a, rr, -g * df_du);
+            add(&mut jac, a, n - 1, a, n - 1, zr * g * df_deta);
+            add(&mut jac, a, n - 1, a, rr, -zr * g * df_du);
+            d_de[base + rr] -= g * df_deta;
+            d_de[base + n - 1] -= zr * g * df_deta;
+            total_dx.push((base + n - 1, -g * df_deta));
+            total_dx.push((base + rr, g * df_du));
+            total_de += g * df_deta;
+        }
+        Evaluation { residual: r, d_de, total, total_dx, total_de }
+    }
+}
+
+struct Evaluation {
+    residual: Vec<f64>,
+    d_de: Vec<f64>,
+    total: f64,
+    total_dx: Vec<(usize, f64)>,
+    total_de: f64,
+}
+
+/// Solves the steady tertiary problem.
+pub fn solve(
+    sys: &PotentialSystem,
+    edges: &Edges,
+    tp: &TransportParams,
+    drive: Drive,
+    solver: &mut dyn GeneralLinearSolver,
+    linear: &LinearParams,
+    newton: &NewtonParams,
+) -> Result<TransportSolution, Error> {
+    let n = tp.charges.len();
+    let free = sys.free_nodes(&[&sys.bulk]);
+    let mut free_of = vec![u32::MAX; sys.n()];
+    for (i, &f) in free.iter().enumerate() {
+        free_of[f as usize] = i as u32;
+    }
+    let (node_pattern, _) = sys.k.split(&free);
+    let electrode: Vec<(usize, f64)> =
+        sys.electrode.iter().zip(&sys.electrode_area).map(|(&nd, &a)| (free_of[nd as usize] as usize, a)).collect();
+    let problem = Problem { tp, edges, free_of, electrode, pattern: BlockPattern { node: node_pattern, m: n }, n_species: n };
+    let m = n;
+    let mut x = vec![0.0; free.len() * m];
+    for a in 0..free.len() {
+        for i in 0..n - 1 {
+            x[a * m + i] = tp.bulk[i].ln();
+        }
+    }
+    let total_area: f64 = problem.electrode.iter().map(|&(_, a)| a).sum();
+    let mut e = match drive {
+        Drive::Potential(e) => e,
+        Drive::Current(target) => tp.law.overpotential_for(target / (tp.gamma * total_area)),
+    };
+    let constraint = |total: f64| match drive {
+        Drive::Potential(_) => 0.0,
+        Drive::Current(target) => total - target,
+    };
+    let merit = |ev: &Evaluation| (ev.residual.iter().map(|v| v * v).sum::<f64>() + constraint(ev.total).powi(2)).sqrt();
+    let mut jac = problem.pattern.matrix();
+    let mut current = problem.evaluate(&x, e, None);
+    let mut history = vec![merit(&current)];
+    let mut linear_iterations = 0;
+    let mut converged = false;
+    let mut it = 0;
+    while it < newton.max_iterations {
+        it += 1;
+        let ev = problem.evaluate(&x, e, Some(&mut jac));
+        let neg_r: Vec<f64> = ev.residual.iter().map(|v| -v).collect();
+        let mut u = vec![0.0; x.len()];
+        linear_iterations += general(solver, &jac, &neg_r, &mut u, linear)?;
+        let de = match drive {
+            Drive::Potential(_) => 0.0,
+            Drive::Current(_) => {
+                let mut w = vec![0.0; x.len()];
+                linear_iterations += general(solver, &jac, &ev.d_de, &mut w, linear)?;
+                let c_u: f64 = ev.total_dx.iter().map(|&(k, v)| v * u[k]).sum();
+                let c_w: f64 = ev.total_dx.iter().map(|&(k, v)| v * w[k]).sum();
+                let de = (-constraint(ev.total) - c_u) / (ev.total_de - c_w);
+                u.iter_mut().zip(&w).for_each(|(ui, wi)| *ui -= wi * de);
+                de
+            }
+        };
+        // Limit the step: at most a factor e^2 in any concentration and 4 V_T in potential.
+        let mut scale = 1.0f64;
+        for (k, du) in u.iter().enumerate() {
+            let cap = if k % m == m - 1 { 4.0 } else { 2.0 };
+            scale = scale.min(cap / du.abs().max(1e-300));
+        }
+        scale = scale.min(4.0 / de.abs().max(1e-300));
+        let step = u.iter().fold(de.abs(), |acc, v| acc.max(v.abs()));
+        let m0 = merit(&current);
+        let mut lambda = scale.min(1.0);
+        let mut accepted = false;
+        for _ in 0..30 {
+            let trial: Vec<f64> = x.iter().zip(&u).map(|(xi, ui)| xi + lambda * ui).collect();
+            let te = e + lambda * de;
+            let ev_t = problem.evaluate(&trial, te, None);
+            let mt = merit(&ev_t);
+            if mt.is_finite() && (mt <= (1.0 - 1e-4 * lambda) * m0 || m0 == 0.0) {
+                x = trial;
+                e = te;
+                current = ev_t;
+                history.push(mt);
+                accepted = true;
+                break;
+            }
+            lambda *= 0.5;
+        }
+        if !accepted {
+            if step * lambda < newton.tol {
+                converged = true;
+                break;
+            }
+            return Err(Error::Solve(format!(
+                "tertiary Newton: line search failed at iteration {it} (residual {m0:.3e}); residual history {}",
+                history.iter().map(|v| format!("{v:.3e}")).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        if step * lambda < newton.tol && lambda >= scale.min(1.0) {
+            converged = true;
+            break;
+        }
+    }
+    if !converged {
+        return Err(Error::Solve(format!(
+            "tertiary Newton did not converge in {} iterations; residual history {}",
+            newton.max_iterations,
+            history.iter().map(|v| format!("{v:.3e}")).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let mut phi = vec![0.0; sys.n()];
+    let mut concentrations = vec![vec![0.0; sys.n()]; n];
+    for node in 0..sys.n() {
+        let st = problem.node_state(&x, node);
+        phi[node] = st.phi;
+        for i in 0..n {
+            concentrations[i][node] = st.c[i];
+        }
+    }
+    let reaction = electrode_reaction(&problem, &x, e);
+    Ok(TransportSolution {
+        phi,
+        concentrations,
+        electrode_potential: e,
+        electrode_reaction: reaction,
+        linear_iterations,
+        nonlinear_iterations: it,
+        residual_history: history,
+    })
+}
+
+/// Gamma A_j f_j at each electrode node.
+fn electrode_reaction(p: &Problem, x: &[f64], e: f64) -> Vec<f64> {
+    let tp = p.tp;
+    let m = p.m();
+    let rr = tp.reacting;
+    p.electrode
+        .iter()
+        .map(|&(a, area)| {
+            let eta = e - x[a * m + m - 1];
+            let f = if tp.law.linear {
+                tp.law.current(eta)
+            } else {
+                let ratio = x[a * m + rr].exp() / tp.bulk[rr];
+                (tp.law.anodic * eta).exp() - ratio.powf(tp.reaction_order) * (-tp.law.cathodic * eta).exp()
+            };
+            tp.gamma * area * f
+        })
+        .collect()
+}
+
+fn general(
+    solver: &mut dyn GeneralLinearSolver,
+    a: &CsrMatrix,
+    b: &[f64],
+    x: &mut [f64],
+    p: &LinearParams,
+) -> Result<u32, Error> {
+    solver.solve_general(a, b, x, p).map(|i| i.iterations).map_err(|e| match Error::from(e) {
+        Error::Solve(msg) => Error::Solve(format!("tertiary Newton linear solve: {msg}")),
+        other => other,
+    })
+}

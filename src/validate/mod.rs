@@ -1,0 +1,152 @@
+//! `znfield validate`: an analytic suite. Each case runs a shipped scene from
+//! `scenes/validation/` (embedded in the binary with its mesh, so the suite runs from anywhere)
+//! and compares computed quantities with closed-form results (design.md section 5).
+
+use std::f64::consts::PI;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::backend::BackendChoice;
+use crate::error::{Error, Result};
+use crate::mesh::gmsh;
+use crate::physics::constants::{thermal_voltage, FARADAY};
+use crate::run::{build_domain, imported_domain, run_domain, RunResult};
+use crate::scene::{Scene, Species};
+
+/// One compared quantity.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub case: String,
+    pub quantity: String,
+    pub computed: f64,
+    pub expected: f64,
+    pub rel_error: f64,
+    pub tolerance: f64,
+    pub passed: bool,
+}
+
+impl Check {
+    fn new(case: &str, quantity: &str, computed: f64, expected: f64, tolerance: f64) -> Check {
+        let rel_error = ((computed - expected) / expected).abs();
+        Check {
+            case: case.into(),
+            quantity: quantity.into(),
+            computed,
+            expected,
+            rel_error,
+            tolerance,
+            passed: rel_error.is_finite() && rel_error <= tolerance,
+        }
+    }
+}
+
+/// Case ids, in the order the suite runs them.
+pub const CASES: [&str; 3] = ["secondary_flat", "limiting_current_binary", "hemisphere_diffusion"];
+
+const SECONDARY_FLAT: &str = include_str!("../../scenes/validation/secondary_flat.json");
+const LIMITING_CURRENT: &str = include_str!("../../scenes/validation/limiting_current_binary.json");
+const HEMISPHERE_DIFFUSION: &str = include_str!("../../scenes/validation/hemisphere_diffusion.json");
+const HEMISPHERE_SHELL_MSH: &[u8] = include_bytes!("../../meshes/hemisphere_shell.msh");
+
+/// Runs every case.
+pub fn suite(backend: BackendChoice) -> Result<Vec<Check>> {
+    let mut out = Vec::new();
+    for case in CASES {
+        out.extend(run_case(case, backend)?);
+    }
+    Ok(out)
+}
+
+/// Runs one case by id.
+pub fn run_case(case: &str, backend: BackendChoice) -> Result<Vec<Check>> {
+    match case {
+        "secondary_flat" => secondary_flat(backend),
+        "limiting_current_binary" => limiting_current_binary(backend),
+        "hemisphere_diffusion" => hemisphere_diffusion(backend),
+        other => Err(Error::input(format!("unknown validation case `{other}`; cases: {}", CASES.join(", ")))),
+    }
+}
+
+fn embedded(text: &str, name: &str) -> Result<Scene> {
+    Scene::parse(text, &format!("scenes/validation/{name}.json"), &[])
+}
+
+fn run_builtin(scene: &Scene, backend: BackendChoice) -> Result<RunResult> {
+    run_domain(scene, build_domain(scene)?, backend, Instant::now())
+}
+
+/// Flat electrode with linear kinetics: i = E / (delta / kappa + R_ct).
+fn secondary_flat(backend: BackendChoice) -> Result<Vec<Check>> {
+    let scene = embedded(SECONDARY_FLAT, "secondary_flat")?;
+    let r = run_builtin(&scene, backend)?;
+    let ph = &scene.physics;
+    let k = &ph.kinetics;
+    let r_ct =
+        thermal_voltage(ph.temperature_k) / (k.electrons as f64 * k.exchange_current_density_a_m2 * (k.alpha_a + k.alpha_c));
+    let r_ohm = scene.geometry.height_m / ph.conductivity_s_m;
+    let e = scene.operation.electrode_potential_v.unwrap_or(0.0);
+    let expected = e.abs() / (r_ohm + r_ct);
+    Ok(vec![Check::new("secondary_flat", "current_density_A_m2", r.summary.electrode.current_density.mean, expected, 0.005)])
+}
+
+/// Binary salt, cation reacts: i_lim = z+ nu+ F D_amb c / ((1 - t+) delta).
+fn limiting_current_binary(backend: BackendChoice) -> Result<Vec<Check>> {
+    let scene = embedded(LIMITING_CURRENT, "limiting_current_binary")?;
+    let r = run_builtin(&scene, backend)?;
+    let sp = &scene.physics.species;
+    let expected = binary_limiting_current(&sp[0], &sp[1], scene.geometry.height_m);
+    Ok(vec![Check::new(
+        "limiting_current_binary",
+        "limiting_current_density_A_m2",
+        r.summary.electrode.current_density.mean,
+        expected,
+        0.01,
+    )])
+}
+
+/// i_lim of a binary salt whose cation (charge z+, stoichiometric coefficient nu+ = 1 per formula
+/// unit of concentration c) reacts and whose anion is blocked, across a Nernst layer `delta`.
+pub fn binary_limiting_current(cation: &Species, anion: &Species, delta: f64) -> f64 {
+    let (zp, zm) = (cation.charge as f64, anion.charge as f64);
+    let (dp, dm) = (cation.diffusivity_m2_s, anion.diffusivity_m2_s);
+    let d_amb = dp * dm * (zp - zm) / (zp * dp - zm * dm);
+    let t_plus = zp * dp / (zp * dp - zm * dm);
+    zp * FARADAY * d_amb * cation.bulk_concentration_mol_m3 / ((1.0 - t_plus) * delta)
+}
+
+/// Diffusion-limited current to a hemisphere: I = 2 pi n F D c / (1/R - 1/Ro), a quarter of it
+/// on the quarter mesh.
+fn hemisphere_diffusion(backend: BackendChoice) -> Result<Vec<Check>> {
+    let scene = embedded(HEMISPHERE_DIFFUSION, "hemisphere_diffusion")?;
+    let msh = gmsh::parse(HEMISPHERE_SHELL_MSH).map_err(|e| Error::input(format!("meshes/hemisphere_shell.msh: {e}")))?;
+    let domain = imported_domain(&scene, &msh, "meshes/hemisphere_shell.msh")?;
+    let r = run_domain(&scene, domain, backend, Instant::now())?;
+    let zn = &scene.physics.species[0];
+    let n = scene.physics.kinetics.electrons as f64;
+    let (radius, outer) = (1e-6, 10e-6);
+    let expected =
+        0.25 * 2.0 * PI * n * FARADAY * zn.diffusivity_m2_s * zn.bulk_concentration_mol_m3 / (1.0 / radius - 1.0 / outer);
+    Ok(vec![Check::new("hemisphere_diffusion", "total_current_A", r.summary.electrode.total_current.abs(), expected, 0.02)])
+}
+
+/// The suite as a table: case, quantity, computed, expected, relative error, tolerance, pass.
+pub fn table(checks: &[Check]) -> String {
+    let mut s = format!(
+        "{:<26} {:<32} {:>14} {:>14} {:>10} {:>9}  {}\n",
+        "case", "quantity", "computed", "expected", "rel_error", "tolerance", "pass"
+    );
+    for c in checks {
+        s.push_str(&format!(
+            "{:<26} {:<32} {:>14.6e} {:>14.6e} {:>10.2e} {:>9.1e}  {}\n",
+            c.case,
+            c.quantity,
+            c.computed,
+            c.expected,
+            c.rel_error,
+            c.tolerance,
+            if c.passed { "yes" } else { "NO" }
+        ));
+    }
+    s
+}

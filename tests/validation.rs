@@ -1,0 +1,85 @@
+//! The analytic validation suite (`znfield validate`), each case as a test on both backends,
+//! and the tertiary model on the shipped hemisphere scene.
+
+mod common;
+
+use std::path::Path;
+
+use znfield::backend::BackendChoice;
+use znfield::run::run;
+use znfield::scene::Scene;
+use znfield::validate::run_case;
+
+fn check_case(case: &str) {
+    let mut backends = vec![BackendChoice::Cpu];
+    if common::gpu_or_skip(&format!("validation case {case} on the GPU")).is_some() {
+        backends.push(BackendChoice::Gpu);
+    }
+    for backend in backends {
+        for c in run_case(case, backend).expect("case runs") {
+            eprintln!(
+                "{backend:?} {}: {} computed {:.6e} expected {:.6e} rel {:.2e}",
+                c.case, c.quantity, c.computed, c.expected, c.rel_error
+            );
+            assert!(
+                c.passed,
+                "{backend:?} {}: {} = {} vs {} (rel {} > {})",
+                c.case, c.quantity, c.computed, c.expected, c.rel_error, c.tolerance
+            );
+        }
+    }
+}
+
+#[test]
+fn secondary_flat() {
+    check_case("secondary_flat");
+}
+
+#[test]
+fn limiting_current_binary() {
+    check_case("limiting_current_binary");
+}
+
+#[test]
+fn hemisphere_diffusion() {
+    check_case("hemisphere_diffusion");
+}
+
+#[test]
+fn validate_command_exits_zero_and_prints_json() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_znfield"))
+        .args(["validate", "--backend", "cpu", "--json", "--case", "secondary_flat", "--case", "limiting_current_binary"])
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON array");
+    let rows = v.as_array().expect("array");
+    assert_eq!(rows.len(), 2);
+    for key in ["case", "quantity", "computed", "expected", "rel_error", "tolerance", "passed"] {
+        assert!(rows[0].get(key).is_some(), "missing {key}");
+    }
+    let bad =
+        std::process::Command::new(env!("CARGO_BIN_EXE_znfield")).args(["validate", "--case", "nope"]).output().expect("run");
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+/// The tertiary model converges from a cold start on the shipped hemisphere scene, keeps every
+/// concentration positive, conserves charge and stays electroneutral.
+#[test]
+fn hemisphere_tertiary_converges_with_positive_concentrations() {
+    let scene = Scene::load(Path::new("scenes/hemisphere_tertiary.json"), &["mesh.refine=0.5".into()]).expect("scene");
+    let r = run(&scene, BackendChoice::Cpu).expect("run");
+    let s = &r.summary;
+    assert!(s.solver.converged && s.solver.nonlinear_iterations < 20);
+    // Galvanostatic: the electrode current is the applied one.
+    assert!(common::rel(s.electrode.total_current, -100.0 * s.electrode.projected_area) < 1e-8);
+    for (name, c) in &r.fields.concentrations {
+        assert!(c.iter().all(|&v| v > 0.0 && v.is_finite()), "{name}: non-positive concentration");
+    }
+    // Electroneutral: 2 c(Zn2+) = 2 c(SO4 2-) at every node.
+    let (zn, so4) = (&r.fields.concentrations[0].1, &r.fields.concentrations[1].1);
+    assert!(zn.iter().zip(so4).all(|(a, b)| (a - b).abs() < 1e-9 * a));
+    // Depletion at the electrode, bulk value at the top.
+    let min = s.electrolyte.min_concentration.as_ref().expect("min concentrations")["Zn2+"];
+    assert!(min.electrode < 2000.0 && min.electrode > 1990.0, "surface Zn2+ {}", min.electrode);
+}
