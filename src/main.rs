@@ -141,9 +141,9 @@ fn run(scene_path: Option<PathBuf>, out: Option<PathBuf>, backend: BackendChoice
         s.mesh.nodes, s.mesh.tets, s.backend.kind, s.backend.adapter, s.solver.linear_iterations, s.solver.nonlinear_iterations
     );
     eprintln!(
-        "znfield: tip_enhancement {:.4}, nonuniformity {:.4}, mean |i| {:.4} A/m^2 ({}), E = {:.5} V, max field {:.4e} V/m",
-        s.electrode.tip_enhancement,
-        s.electrode.nonuniformity,
+        "znfield: tip_enhancement {}, nonuniformity {}, mean |i| {:.4} A/m^2 ({}), E = {:.5} V, max field {:.4e} V/m",
+        s.electrode.tip_enhancement.map_or("n/a (no net current)".to_string(), |v| format!("{v:.4}")),
+        s.electrode.nonuniformity.map_or("n/a".to_string(), |v| format!("{v:.4}")),
         s.electrode.current_density.mean,
         s.electrode.direction,
         s.electrode.potential,

@@ -18,7 +18,7 @@ use crate::output::mesh_report::{self, MeshReport};
 use crate::output::metrics::{self, Fields};
 use crate::output::summary::{Dimensionless, ElectrolyteSummary, MeshSummary, MinConcentration, SolverSummary, Summary};
 use crate::output::{atomic, vtu};
-use crate::physics::constants::FARADAY;
+use crate::physics::constants::{thermal_voltage, FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY};
 use crate::physics::kinetics::ButlerVolmer;
 use crate::physics::scaling::Scaling;
 use crate::scene::{Model, OperationMode, Scene};
@@ -26,7 +26,7 @@ use crate::solve::linear::LinearParams;
 use crate::solve::primary::{self, Drive};
 use crate::solve::secondary::{self, KineticBoundary, NewtonParams};
 use crate::solve::system::PotentialSystem;
-use crate::solve::tertiary::{self, TransportParams};
+use crate::solve::tertiary::{self, Closure, TransportParams};
 use crate::solve::PotentialSolution;
 use std::collections::BTreeMap;
 
@@ -150,10 +150,10 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
             };
             secondary::solve(&sys, kin, drive, backend.solver.as_mut(), &linear, &newton)?
         }
-        Model::Tertiary => {
+        Model::Tertiary | Model::Pnp => {
             if backend.info.kind == "gpu" {
                 backend.info.note = Some(
-                    "tertiary model: the nonsymmetric Newton systems are solved by the CPU GMRES; GPU kernels for them are not implemented yet"
+                    "transport models: the nonsymmetric Newton systems are solved by the CPU GMRES; GPU kernels for them are not implemented yet"
                         .into(),
                 );
             }
@@ -176,7 +176,7 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
         return Err(Error::Solve("non-finite potential in the solution".into()));
     }
     // 6. Metrics.
-    let kinetic = scene.physics.model != Model::Primary;
+    let kinetic = matches!(scene.physics.model, Model::Secondary | Model::Tertiary);
     let c_ref = reference_concentration(scene);
     let cell_current = transport.as_ref().map(|t| transport_cell_current(&mesh, scene, &t.phi, &t.concentrations, c_ref));
     let (mut fields, electrode, max_field) =
@@ -191,7 +191,15 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
             .collect();
         concentration_summary(&fields.concentrations, &sys.electrode)
     });
-    let dimensionless = electrode.overpotential.map(|eta| wagner_numbers(scene, &scaling, eta.mean));
+    let dimensionless = dimensionless_groups(scene, &mesh, length_scale, electrode.overpotential.map(|eta| eta.mean));
+    if let Some(res) = dimensionless.as_ref().and_then(|d| d.debye_resolution) {
+        if scene.physics.model == Model::Pnp && res < 2.0 {
+            eprintln!(
+                "znfield: warning: the mesh does not resolve the Debye length at the electrode (lambda_D / h_min = {res:.2} < 2); \
+                 the double layer is under-resolved: refine near the electrode (mesh.size_near_m, mesh.refine_boxes)"
+            );
+        }
+    }
     let summary = Summary {
         scene: scene.clone(),
         backend: backend.info.clone(),
@@ -217,7 +225,7 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
         electrode,
         electrolyte: ElectrolyteSummary {
             max_field,
-            conductivity: (scene.physics.model != Model::Tertiary).then_some(scaling.conductivity_s_m),
+            conductivity: matches!(scene.physics.model, Model::Primary | Model::Secondary).then_some(scaling.conductivity_s_m),
             min_concentration: concentrations,
         },
         dimensionless,
@@ -232,7 +240,7 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
 fn model_scaling(scene: &Scene, length_scale: f64) -> Scaling {
     let ph = &scene.physics;
     let mut s = Scaling::new(length_scale, ph.temperature_k, ph.conductivity_s_m);
-    if ph.model == Model::Tertiary {
+    if matches!(ph.model, Model::Tertiary | Model::Pnp) {
         let d_ref = ph.species.iter().map(|x| x.diffusivity_m2_s).fold(0.0, f64::max);
         let n = ph.kinetics.electrons as f64;
         s.conductivity_s_m = n * FARADAY * d_ref * reference_concentration(scene) / s.thermal_voltage_v;
@@ -260,6 +268,13 @@ fn transport_params(scene: &Scene, scaling: &Scaling) -> TransportParams {
         law: ButlerVolmer::from_scene(k),
         reaction_order: k.cathodic_reaction_order,
         gamma: k.exchange_current_density_a_m2 * scaling.length_m / (n * FARADAY * d_ref * c_ref),
+        closure: match ph.model {
+            Model::Pnp => Closure::Poisson {
+                lambda: VACUUM_PERMITTIVITY * ph.relative_permittivity * GAS_CONSTANT * ph.temperature_k
+                    / (FARADAY * FARADAY * c_ref * scaling.length_m * scaling.length_m),
+            },
+            _ => Closure::Electroneutral,
+        },
     }
 }
 
@@ -292,15 +307,63 @@ fn concentration_summary(conc: &[(String, Vec<f64>)], electrode: &[u32]) -> BTre
         .collect()
 }
 
-/// Wagner numbers at zero and at the mean overpotential `eta_mean` (V).
-fn wagner_numbers(scene: &Scene, scaling: &Scaling, eta_mean: f64) -> Dimensionless {
-    let k = &scene.physics.kinetics;
-    let law = ButlerVolmer::from_scene(k);
-    let vt = scaling.thermal_voltage_v;
-    // Charge-transfer resistance d(eta)/di = V_T / (i0 f'(eta / V_T)), Ohm m^2.
-    let r_ct = |eta: f64| vt / (k.exchange_current_density_a_m2 * law.slope(eta / vt));
-    let wa = |r: f64| scaling.conductivity_s_m * r / scaling.length_m;
-    Dimensionless { wagner: wa(r_ct(0.0)), wagner_operating_point: wa(r_ct(eta_mean)), length_scale: scaling.length_m }
+/// Dimensionless groups: Wagner numbers (kinetic models) at zero and at the mean overpotential
+/// `eta_mean` (V), and the Debye length and its resolution (transport models).
+fn dimensionless_groups(scene: &Scene, mesh: &TetMesh, length_scale: f64, eta_mean: Option<f64>) -> Option<Dimensionless> {
+    let ph = &scene.physics;
+    let vt = thermal_voltage(ph.temperature_k);
+    let transport = matches!(ph.model, Model::Tertiary | Model::Pnp);
+    // Conductivity: the scene's for the potential models, Nernst–Einstein from the bulk for the
+    // transport models.
+    let kappa = if transport {
+        ph.species.iter().map(|x| (x.charge as f64).powi(2) * x.diffusivity_m2_s * x.bulk_concentration_mol_m3).sum::<f64>()
+            * FARADAY
+            / vt
+    } else {
+        ph.conductivity_s_m
+    };
+    let (wagner, wagner_operating_point) = match eta_mean {
+        Some(eta) => {
+            let k = &ph.kinetics;
+            let law = ButlerVolmer::from_scene(k);
+            // Charge-transfer resistance d(eta)/di = V_T / (i0 f'(eta / V_T)), Ohm m^2.
+            let r_ct = |eta: f64| vt / (k.exchange_current_density_a_m2 * law.slope(eta / vt));
+            (Some(kappa * r_ct(0.0) / length_scale), Some(kappa * r_ct(eta) / length_scale))
+        }
+        None => (None, None),
+    };
+    let (debye_length, debye_resolution) = if transport {
+        let strength: f64 = ph.species.iter().map(|x| (x.charge as f64).powi(2) * x.bulk_concentration_mol_m3).sum();
+        let lambda = (VACUUM_PERMITTIVITY * ph.relative_permittivity * GAS_CONSTANT * ph.temperature_k
+            / (FARADAY * FARADAY * strength))
+            .sqrt();
+        (Some(lambda), Some(lambda / first_layer_thickness(mesh)))
+    } else {
+        (None, None)
+    };
+    if wagner.is_none() && debye_length.is_none() {
+        return None;
+    }
+    Some(Dimensionless { wagner, wagner_operating_point, length_scale, debye_length, debye_resolution })
+}
+
+/// The mesh spacing normal to the electrode: the shortest edge from an electrode node to a node
+/// off the electrode, m.
+fn first_layer_thickness(mesh: &TetMesh) -> f64 {
+    let mut on = vec![false; mesh.nodes.len()];
+    for f in mesh.faces_with(BoundaryTag::Electrode) {
+        mesh.faces[f].iter().for_each(|&n| on[n as usize] = true);
+    }
+    let mut h = f64::INFINITY;
+    for t in &mesh.tets {
+        for (i, j) in [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)] {
+            let (a, b) = (t[i] as usize, t[j] as usize);
+            if on[a] != on[b] {
+                h = h.min(mesh.nodes[a].distance(mesh.nodes[b]));
+            }
+        }
+    }
+    h
 }
 
 /// Writes fields.vtu, electrode.vtu and, last, summary.json into `dir` (created if missing).

@@ -63,7 +63,7 @@ fn prolate_hemispheroid_tip_enhancement_matches_depolarization_factor() {
             "mesh.refine=0.7",
         ],
     );
-    let te = run(&s, BackendChoice::Cpu).expect("run").summary.electrode.tip_enhancement;
+    let te = run(&s, BackendChoice::Cpu).expect("run").summary.electrode.tip_enhancement.expect("net current");
     eprintln!("prolate tip enhancement {te:.4}, analytic {:.4}", 1.0 / n);
     assert!((te * n - 1.0).abs() < 0.02, "tip enhancement {te} vs analytic {}", 1.0 / n);
 }

@@ -16,7 +16,7 @@ fn hemisphere(sets: &[&str], backend: BackendChoice) -> RunResult {
 #[test]
 fn tip_enhancement_is_three_within_one_percent_on_cpu() {
     let r = hemisphere(&[], BackendChoice::Cpu);
-    let te = r.summary.electrode.tip_enhancement;
+    let te = r.summary.electrode.tip_enhancement.expect("net current");
     assert!((te - 3.0).abs() < 0.03, "tip enhancement {te}");
     // Conservation: the electrode current equals the applied current (galvanostatic scaling is
     // exact) and the electrode area matches 400 R^2 + pi R^2 to the surface discretization error.
@@ -30,7 +30,11 @@ fn tip_enhancement_error_falls_under_refinement() {
     let errors: Vec<f64> = ["0.5", "1", "2"]
         .iter()
         .map(|r| {
-            let te = hemisphere(&[&format!("mesh.refine={r}")], BackendChoice::Cpu).summary.electrode.tip_enhancement;
+            let te = hemisphere(&[&format!("mesh.refine={r}")], BackendChoice::Cpu)
+                .summary
+                .electrode
+                .tip_enhancement
+                .expect("net current");
             eprintln!("refine {r}: tip enhancement {te:.5}");
             (te - 3.0).abs()
         })
@@ -48,10 +52,14 @@ fn gpu_matches_cpu_and_analytic_value() {
     let cpu = hemisphere(&[], BackendChoice::Cpu);
     assert_eq!(gpu.summary.backend.kind, "gpu");
     let (g, c) = (&gpu.summary.electrode, &cpu.summary.electrode);
-    assert!((g.tip_enhancement - 3.0).abs() < 0.03, "GPU tip enhancement {}", g.tip_enhancement);
+    assert!(
+        (g.tip_enhancement.expect("net current") - 3.0).abs() < 0.03,
+        "GPU tip enhancement {}",
+        g.tip_enhancement.expect("net current")
+    );
     for (name, a, b) in [
-        ("tip_enhancement", g.tip_enhancement, c.tip_enhancement),
-        ("nonuniformity", g.nonuniformity, c.nonuniformity),
+        ("tip_enhancement", g.tip_enhancement.expect("net current"), c.tip_enhancement.expect("net current")),
+        ("nonuniformity", g.nonuniformity.expect("net current"), c.nonuniformity.expect("net current")),
         ("mean", g.current_density.mean, c.current_density.mean),
         ("max", g.current_density.max, c.current_density.max),
         ("std", g.current_density.std, c.current_density.std),

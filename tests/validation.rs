@@ -83,3 +83,32 @@ fn hemisphere_tertiary_converges_with_positive_concentrations() {
     let min = s.electrolyte.min_concentration.as_ref().expect("min concentrations")["Zn2+"];
     assert!(min.electrode < 2000.0 && min.electrode > 1990.0, "surface Zn2+ {}", min.electrode);
 }
+
+#[test]
+fn gouy_chapman() {
+    check_case("gouy_chapman");
+}
+
+/// A pnp mesh that does not resolve the Debye length is run, but the user is told so on stderr
+/// and summary.json records the resolution.
+#[test]
+fn pnp_warns_when_the_debye_length_is_not_resolved() {
+    let dir = std::env::temp_dir().join(format!("znfield-debye-{}", std::process::id()));
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_znfield"))
+        .args(["run", "scenes/validation/gouy_chapman.json", "--backend", "cpu", "--out", &dir.display().to_string()])
+        .args(["--set", "mesh.size_near_m=4e-9", "--set", "mesh.size_far_m=8e-9"])
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("does not resolve the Debye length"));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).expect("summary")).expect("json");
+    let res = summary.pointer("/dimensionless/debye_resolution").and_then(|v| v.as_f64()).expect("debye_resolution");
+    assert!(res < 2.0, "resolution {res}");
+    assert!(summary.pointer("/electrode/tip_enhancement").is_none(), "no tip enhancement without a net current");
+    let resolved = std::process::Command::new(env!("CARGO_BIN_EXE_znfield"))
+        .args(["run", "scenes/validation/gouy_chapman.json", "--backend", "cpu", "--out", &dir.display().to_string()])
+        .output()
+        .expect("run");
+    assert!(!String::from_utf8_lossy(&resolved.stderr).contains("Debye"));
+}

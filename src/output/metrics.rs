@@ -33,8 +33,11 @@ pub struct ElectrodeMetrics {
     /// Normal current density in the direction of the net current, A/m^2.
     #[serde(rename = "current_density_A_m2")]
     pub current_density: Stats,
-    pub tip_enhancement: f64,
-    pub nonuniformity: f64,
+    /// Absent when no net current flows (a blocking electrode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tip_enhancement: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonuniformity: Option<f64>,
     /// Net current through the electrode, A (anodic positive).
     #[serde(rename = "total_current_A")]
     pub total_current: f64,
@@ -119,10 +122,16 @@ pub fn evaluate(
     });
     let metrics = ElectrodeMetrics {
         current_density: Stats { mean, max, min, std },
-        tip_enhancement: max / (sign * total_current / projected_area),
-        nonuniformity: std / mean,
+        tip_enhancement: (total_current != 0.0).then(|| max / (sign * total_current / projected_area)),
+        nonuniformity: (total_current != 0.0).then(|| std / mean),
         total_current,
-        direction: if sign < 0.0 { "cathodic" } else { "anodic" },
+        direction: if total_current == 0.0 {
+            "none"
+        } else if sign < 0.0 {
+            "cathodic"
+        } else {
+            "anodic"
+        },
         potential: sol.electrode_potential * vt,
         overpotential,
         area,

@@ -27,16 +27,25 @@ pub struct Summary {
 /// Dimensionless groups of the kinetic problem.
 #[derive(Debug, Clone, Serialize)]
 pub struct Dimensionless {
-    /// Wagner number kappa R_ct / L with R_ct = RT / (n F i0 (alpha_a + alpha_c)) (linear
+    /// Wagner number kappa R_ct / L (kinetic models; kappa from Nernst–Einstein for the transport
+    /// models) with R_ct = RT / (n F i0 (alpha_a + alpha_c)) (linear
     /// kinetics): >> 1 means kinetics dominate and the current is uniform, << 1 means the
     /// primary (geometric) distribution.
-    pub wagner: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wagner: Option<f64>,
     /// The same with the charge-transfer resistance d(eta)/di at the mean electrode
     /// overpotential (Tafel regime: smaller than `wagner`).
-    pub wagner_operating_point: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wagner_operating_point: Option<f64>,
     /// L: the smallest protrusion feature (or the cell height without protrusions), m.
     #[serde(rename = "length_scale_m")]
     pub length_scale: f64,
+    /// Debye length of the bulk electrolyte, sqrt(eps RT / (F^2 sum z_i^2 c_i)), m (transport models).
+    #[serde(rename = "debye_length_m", skip_serializing_if = "Option::is_none")]
+    pub debye_length: Option<f64>,
+    /// Debye length / smallest electrode edge: below ~2 a pnp mesh does not resolve the double layer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debye_resolution: Option<f64>,
 }
 
 /// Mesh size and quality.

@@ -141,6 +141,10 @@ pub enum Model {
     /// Nernst–Planck for every species with electroneutrality and concentration-dependent
     /// Butler–Volmer kinetics (mass transport and migration; the default for micrometre cells).
     Tertiary,
+    /// Nernst–Planck for every species with Poisson for the potential (double layers; only
+    /// meaningful where the mesh resolves the Debye length). This version has a blocking
+    /// electrode held at the electrode potential (no reaction, no Stern layer).
+    Pnp,
 }
 
 /// Electrolyte and kinetic parameters.
@@ -156,9 +160,12 @@ pub struct Physics {
     #[serde(rename = "temperature_K")]
     pub temperature_k: f64,
     pub kinetics: Kinetics,
-    /// Dissolved species (tertiary model). The reacting species is named in the kinetics; with
-    /// electroneutrality the last species is eliminated, so it must be the only one of its sign.
+    /// Dissolved species (tertiary and pnp models). The reacting species is named in the
+    /// kinetics; with electroneutrality the last species is eliminated, so it must be the only
+    /// one of its sign.
     pub species: Vec<Species>,
+    /// Relative permittivity of the electrolyte (pnp model); 78.5 for water at 25 C.
+    pub relative_permittivity: f64,
 }
 
 impl Default for Physics {
@@ -169,6 +176,7 @@ impl Default for Physics {
             temperature_k: 298.15,
             kinetics: Kinetics::default(),
             species: Species::zinc_sulfate(2000.0),
+            relative_permittivity: 78.5,
         }
     }
 }

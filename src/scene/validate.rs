@@ -129,6 +129,15 @@ fn validate_physics_and_controls(s: &Scene) -> Result<(), String> {
     if ph.model == Model::Tertiary {
         validate_species(s)?;
     }
+    if ph.model == Model::Pnp {
+        validate_species_common(s)?;
+        in_range("physics.relative_permittivity", ph.relative_permittivity, 1.0, 200.0)?;
+        if s.operation.mode != OperationMode::Potential {
+            return Err("key `operation.mode`: the pnp model has a blocking electrode held at a potential in this version; \
+                        use \"potential\" with operation.electrode_potential_V"
+                .into());
+        }
+    }
     if ph.model != Model::Primary {
         positive("physics.kinetics.exchange_current_density_A_m2", k.exchange_current_density_a_m2)?;
         in_range("physics.kinetics.alpha_a", k.alpha_a, 1e-3, 1.0)?;
@@ -216,9 +225,16 @@ fn in_range(key: &str, v: f64, lo: f64, hi: f64) -> Result<(), String> {
 /// bulk, a reacting species whose charge is the electron count, and a last species that is the
 /// only one of its sign (it is eliminated by electroneutrality and must stay positive).
 fn validate_species(s: &Scene) -> Result<(), String> {
+    validate_species_common(s)?;
+    validate_tertiary_species(s)
+}
+
+/// Checks shared by the transport models: at least two species, positive diffusivities and
+/// concentrations, distinct names, an electroneutral bulk.
+fn validate_species_common(s: &Scene) -> Result<(), String> {
     let sp = &s.physics.species;
     if sp.len() < 2 {
-        return Err(format!("key `physics.species`: the tertiary model needs at least two species, got {}", sp.len()));
+        return Err(format!("key `physics.species`: the transport models need at least two species, got {}", sp.len()));
     }
     for (i, x) in sp.iter().enumerate() {
         let key = format!("physics.species.{i}");
@@ -239,6 +255,11 @@ fn validate_species(s: &Scene) -> Result<(), String> {
             num(charge)
         ));
     }
+    Ok(())
+}
+
+fn validate_tertiary_species(s: &Scene) -> Result<(), String> {
+    let sp = &s.physics.species;
     let last = &sp[sp.len() - 1];
     if sp[..sp.len() - 1].iter().any(|x| x.charge.signum() == last.charge.signum()) {
         return Err(format!(

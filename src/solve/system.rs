@@ -15,6 +15,8 @@ pub struct PotentialSystem {
     pub electrode_area: Vec<f64>,
     /// Bulk-boundary nodes (potential reference phi = 0).
     pub bulk: Vec<u32>,
+    /// Lumped control volume of each node (a quarter of each adjacent tet), scaled.
+    pub node_volume: Vec<f64>,
 }
 
 impl PotentialSystem {
@@ -25,7 +27,13 @@ impl PotentialSystem {
         let areas = lumped_areas(mesh, BoundaryTag::Electrode, length_scale);
         let electrode_area = electrode.iter().map(|&n| areas[n as usize]).collect();
         let bulk = tagged_nodes(mesh, BoundaryTag::Bulk);
-        PotentialSystem { k, electrode, electrode_area, bulk }
+        let mut node_volume = vec![0.0; mesh.nodes.len()];
+        let l3 = length_scale.powi(3);
+        for (t, nodes) in mesh.tets.iter().enumerate() {
+            let v = mesh.tet_volume(t) / l3 / 4.0;
+            nodes.iter().for_each(|&n| node_volume[n as usize] += v);
+        }
+        PotentialSystem { k, electrode, electrode_area, bulk, node_volume }
     }
 
     /// Number of nodes.

@@ -51,6 +51,20 @@ pub struct TransportParams {
     pub reaction_order: f64,
     /// Gamma = i0 L / (n F D_ref c_ref).
     pub gamma: f64,
+    /// How the potential is determined.
+    pub closure: Closure,
+}
+
+/// The equation that closes the system for the potential.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Closure {
+    /// Electroneutrality: the last species is eliminated and its Nernst–Planck equation is
+    /// replaced by the charge balance (tertiary model).
+    Electroneutral,
+    /// Poisson: `-Lambda lap phi = sum_i z_i c_i` with `Lambda = eps RT / (F^2 c_ref L^2)`; every
+    /// species is independent. The electrode is blocking (no reaction) and held at phi = E
+    /// (no Stern layer) in this version (pnp model).
+    Poisson { lambda: f64 },
 }
 
 /// Result of a tertiary solve, scaled.
@@ -112,6 +126,8 @@ struct Problem<'a> {
     electrode: Vec<(usize, f64)>,
     pattern: BlockPattern,
     n_species: usize,
+    /// Lumped (scaled) control volume of each free node (Poisson closure).
+    volume: Vec<f64>,
 }
 
 /// Values of all species at one node and the derivatives of each concentration with respect to
@@ -123,8 +139,22 @@ struct NodeState {
 }
 
 impl Problem<'_> {
+    /// Unknowns per node: the independent log-concentrations, then phi.
     fn m(&self) -> usize {
-        self.n_species
+        self.independent() + 1
+    }
+
+    /// Species carried as unknowns (all but the eliminated one under electroneutrality).
+    fn independent(&self) -> usize {
+        match self.tp.closure {
+            Closure::Electroneutral => self.n_species - 1,
+            Closure::Poisson { .. } => self.n_species,
+        }
+    }
+
+    /// Index of phi among a node's unknowns.
+    fn phi_var(&self) -> usize {
+        self.m() - 1
     }
 
     fn node_state(&self, x: &[f64], node: usize) -> NodeState {
@@ -133,17 +163,22 @@ impl Problem<'_> {
         match self.free_of[node] {
             u32::MAX => NodeState { c: tp.bulk.clone(), dc: vec![Vec::new(); n], phi: 0.0 },
             f => {
-                let base = f as usize * n;
+                let m = self.m();
+                let base = f as usize * m;
                 let mut c = vec![0.0; n];
                 let mut dc = vec![Vec::new(); n];
-                let zl = tp.charges[n - 1];
-                for i in 0..n - 1 {
+                for i in 0..self.independent() {
                     c[i] = x[base + i].exp();
                     dc[i].push((i, c[i]));
-                    c[n - 1] -= tp.charges[i] * c[i] / zl;
-                    dc[n - 1].push((i, -tp.charges[i] * c[i] / zl));
                 }
-                NodeState { c, dc, phi: x[base + n - 1] }
+                if self.tp.closure == Closure::Electroneutral {
+                    let zl = tp.charges[n - 1];
+                    for i in 0..n - 1 {
+                        c[n - 1] -= tp.charges[i] * c[i] / zl;
+                        dc[n - 1].push((i, -tp.charges[i] * c[i] / zl));
+                    }
+                }
+                NodeState { c, dc, phi: x[base + m - 1] }
             }
         }
     }
@@ -153,6 +188,8 @@ impl Problem<'_> {
     fn evaluate(&self, x: &[f64], e: f64, jac: Option<&mut CsrMatrix>) -> Evaluation {
         let n = self.n_species;
         let m = self.m();
+        let pv = self.phi_var();
+        let electroneutral = self.tp.closure == Closure::Electroneutral;
         let tp = self.tp;
         let mut r = vec![0.0; x.len()];
         let mut jac = jac;
@@ -173,6 +210,22 @@ impl Problem<'_> {
             let sa = self.node_state(x, ja as usize);
             let sb = self.node_state(x, jb as usize);
             let delta = sb.phi - sa.phi;
+            if let Closure::Poisson { lambda } = tp.closure {
+                // Poisson rows: lambda omega (phi_a - phi_b) at a, its negative at b.
+                let g = lambda * omega * (sa.phi - sb.phi);
+                for (free, sign) in [(fa, 1.0), (fb, -1.0)] {
+                    if free == u32::MAX {
+                        continue;
+                    }
+                    r[free as usize * m + pv] += sign * g;
+                    if fa != u32::MAX {
+                        add(&mut jac, free as usize, pv, fa as usize, pv, sign * lambda * omega);
+                    }
+                    if fb != u32::MAX {
+                        add(&mut jac, free as usize, pv, fb as usize, pv, -sign * lambda * omega);
+                    }
+                }
+            }
             for i in 0..n {
                 let z = tp.charges[i];
                 let d = omega * tp.diffusivities[i];
@@ -182,8 +235,13 @@ impl Problem<'_> {
                 let d_cb = -d * bm;
                 let d_phib = d * z * (bernoulli_derivative(z * delta) * sa.c[i] + bernoulli_derivative(-z * delta) * sb.c[i]);
                 // Rows at a (+flux) and b (-flux): species i (if independent) and charge.
-                let all_rows = [(i, 1.0), (n - 1, z)];
-                let rows = if i < n - 1 { &all_rows[..] } else { &all_rows[1..] };
+                // Species i's own row (if independent) and, under electroneutrality, the charge row.
+                let all_rows = [(i, 1.0), (pv, z)];
+                let rows = match (i < self.independent(), electroneutral) {
+                    (true, true) => &all_rows[..],
+                    (true, false) => &all_rows[..1],
+                    (false, _) => &all_rows[1..],
+                };
                 for (free, sign) in [(fa, 1.0), (fb, -1.0)] {
                     if free == u32::MAX {
                         continue;
@@ -202,11 +260,34 @@ impl Problem<'_> {
                                 add(&mut jac, row, v, fother as usize, w, sign * wt * dcv * dcdw);
                             }
                             let dphi = if other == jb { d_phib } else { -d_phib };
-                            add(&mut jac, row, v, fother as usize, n - 1, sign * wt * dphi);
+                            add(&mut jac, row, v, fother as usize, pv, sign * wt * dphi);
                         }
                     }
                 }
             }
+        }
+        if let Closure::Poisson { .. } = tp.closure {
+            // Space charge: -V_j sum_i z_i c_i at each free node.
+            for (a, &vol) in self.volume.iter().enumerate() {
+                for i in 0..n {
+                    let c = x[a * m + i].exp();
+                    r[a * m + pv] -= vol * tp.charges[i] * c;
+                    add(&mut jac, a, pv, a, i, -vol * tp.charges[i] * c);
+                }
+            }
+            // Blocking electrode held at phi = E: its Poisson row becomes phi - E = 0.
+            let mut d_de = vec![0.0; x.len()];
+            for &(a, _) in &self.electrode {
+                r[a * m + pv] = x[a * m + pv] - e;
+                d_de[a * m + pv] = -1.0;
+                if let Some(j) = jac.as_deref_mut() {
+                    let lo = j.row_ptr[a * m + pv] as usize;
+                    let hi = j.row_ptr[a * m + pv + 1] as usize;
+                    j.values[lo..hi].iter_mut().for_each(|v| *v = 0.0);
+                }
+                add(&mut jac, a, pv, a, pv, 1.0);
+            }
+            return Evaluation { residual: r, d_de, total: 0.0, total_dx: Vec::new(), total_de: 0.0 };
         }
         // Electrode reaction.
         let mut total = 0.0;
@@ -217,7 +298,7 @@ impl Problem<'_> {
         let zr = tp.charges[rr];
         for &(a, area) in &self.electrode {
             let base = a * m;
-            let phi = x[base + n - 1];
+            let phi = x[base + pv];
             let c = x[base + rr].exp();
             let eta = e - phi;
             let ratio = c / tp.bulk[rr];
@@ -234,15 +315,15 @@ impl Problem<'_> {
             let reaction = g * f;
             total += reaction;
             r[base + rr] -= reaction;
-            r[base + n - 1] -= zr * reaction;
+            r[base + pv] -= zr * reaction;
             // d reaction / d phi = -g df_deta; / d u_r = g df_du; / dE = g df_deta.
-            add(&mut jac, a, rr, a, n - 1, g * df_deta);
+            add(&mut jac, a, rr, a, pv, g * df_deta);
             add(&mut jac, a, rr, a, rr, -g * df_du);
-            add(&mut jac, a, n - 1, a, n - 1, zr * g * df_deta);
-            add(&mut jac, a, n - 1, a, rr, -zr * g * df_du);
+            add(&mut jac, a, pv, a, pv, zr * g * df_deta);
+            add(&mut jac, a, pv, a, rr, -zr * g * df_du);
             d_de[base + rr] -= g * df_deta;
-            d_de[base + n - 1] -= zr * g * df_deta;
-            total_dx.push((base + n - 1, -g * df_deta));
+            d_de[base + pv] -= zr * g * df_deta;
+            total_dx.push((base + pv, -g * df_deta));
             total_dx.push((base + rr, g * df_du));
             total_de += g * df_deta;
         }
@@ -277,18 +358,26 @@ pub fn solve(
     let (node_pattern, _) = sys.k.split(&free);
     let electrode: Vec<(usize, f64)> =
         sys.electrode.iter().zip(&sys.electrode_area).map(|(&nd, &a)| (free_of[nd as usize] as usize, a)).collect();
-    let problem = Problem { tp, edges, free_of, electrode, pattern: BlockPattern { node: node_pattern, m: n }, n_species: n };
-    let m = n;
+    let volume: Vec<f64> = free.iter().map(|&f| sys.node_volume[f as usize]).collect();
+    let m = match tp.closure {
+        Closure::Electroneutral => n,
+        Closure::Poisson { .. } => n + 1,
+    };
+    let problem =
+        Problem { tp, edges, free_of, electrode, pattern: BlockPattern { node: node_pattern, m }, n_species: n, volume };
     let mut x = vec![0.0; free.len() * m];
     for a in 0..free.len() {
-        for i in 0..n - 1 {
+        for i in 0..problem.independent() {
             x[a * m + i] = tp.bulk[i].ln();
         }
     }
     let total_area: f64 = problem.electrode.iter().map(|&(_, a)| a).sum();
-    let mut e = match drive {
-        Drive::Potential(e) => e,
-        Drive::Current(target) => tp.law.overpotential_for(target / (tp.gamma * total_area)),
+    let mut e = match (drive, tp.closure) {
+        (Drive::Potential(e), _) => e,
+        (Drive::Current(target), Closure::Electroneutral) => tp.law.overpotential_for(target / (tp.gamma * total_area)),
+        (Drive::Current(_), Closure::Poisson { .. }) => return Err(Error::input(
+            "operation.mode: the pnp model has a blocking electrode held at a potential in this version; use mode \"potential\"",
+        )),
     };
     let constraint = |total: f64| match drive {
         Drive::Potential(_) => 0.0,
@@ -322,7 +411,7 @@ pub fn solve(
         // Limit the step: at most a factor e^2 in any concentration and 4 V_T in potential.
         let mut scale = 1.0f64;
         for (k, du) in u.iter().enumerate() {
-            let cap = if k % m == m - 1 { 4.0 } else { 2.0 };
+            let cap = if k % m == m - 1 { 8.0 } else { 2.0 };
             scale = scale.min(cap / du.abs().max(1e-300));
         }
         scale = scale.min(4.0 / de.abs().max(1e-300));
@@ -376,7 +465,10 @@ pub fn solve(
             concentrations[i][node] = st.c[i];
         }
     }
-    let reaction = electrode_reaction(&problem, &x, e);
+    let reaction = match tp.closure {
+        Closure::Electroneutral => electrode_reaction(&problem, &x, e),
+        Closure::Poisson { .. } => vec![0.0; problem.electrode.len()],
+    };
     Ok(TransportSolution {
         phi,
         concentrations,

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::backend::BackendChoice;
 use crate::error::{Error, Result};
 use crate::mesh::gmsh;
-use crate::physics::constants::{thermal_voltage, FARADAY};
+use crate::physics::constants::{thermal_voltage, FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY};
 use crate::run::{build_domain, imported_domain, run_domain, RunResult};
 use crate::scene::{Scene, Species};
 
@@ -42,11 +42,12 @@ impl Check {
 }
 
 /// Case ids, in the order the suite runs them.
-pub const CASES: [&str; 3] = ["secondary_flat", "limiting_current_binary", "hemisphere_diffusion"];
+pub const CASES: [&str; 4] = ["secondary_flat", "limiting_current_binary", "hemisphere_diffusion", "gouy_chapman"];
 
 const SECONDARY_FLAT: &str = include_str!("../../scenes/validation/secondary_flat.json");
 const LIMITING_CURRENT: &str = include_str!("../../scenes/validation/limiting_current_binary.json");
 const HEMISPHERE_DIFFUSION: &str = include_str!("../../scenes/validation/hemisphere_diffusion.json");
+const GOUY_CHAPMAN: &str = include_str!("../../scenes/validation/gouy_chapman.json");
 const HEMISPHERE_SHELL_MSH: &[u8] = include_bytes!("../../meshes/hemisphere_shell.msh");
 
 /// Runs every case.
@@ -64,6 +65,7 @@ pub fn run_case(case: &str, backend: BackendChoice) -> Result<Vec<Check>> {
         "secondary_flat" => secondary_flat(backend),
         "limiting_current_binary" => limiting_current_binary(backend),
         "hemisphere_diffusion" => hemisphere_diffusion(backend),
+        "gouy_chapman" => gouy_chapman(backend),
         other => Err(Error::input(format!("unknown validation case `{other}`; cases: {}", CASES.join(", ")))),
     }
 }
@@ -128,6 +130,40 @@ fn hemisphere_diffusion(backend: BackendChoice) -> Result<Vec<Check>> {
     let expected =
         0.25 * 2.0 * PI * n * FARADAY * zn.diffusivity_m2_s * zn.bulk_concentration_mol_m3 / (1.0 / radius - 1.0 / outer);
     Ok(vec![Check::new("hemisphere_diffusion", "total_current_A", r.summary.electrode.total_current.abs(), expected, 0.02)])
+}
+
+/// Diffuse double layer of a z:z electrolyte at a wall held at psi0 (pnp): the potential profile
+/// tanh(z psi / 4) = tanh(z psi0 / 4) exp(-x / lambda_D) (scaled by RT/F) within 1% of psi0 at
+/// every node, and the diffuse charge against Grahame's sigma = sqrt(8 eps RT c) sinh(z psi0 / 2).
+fn gouy_chapman(backend: BackendChoice) -> Result<Vec<Check>> {
+    let scene = embedded(GOUY_CHAPMAN, "gouy_chapman")?;
+    let r = run_builtin(&scene, backend)?;
+    let ph = &scene.physics;
+    let vt = thermal_voltage(ph.temperature_k);
+    let (z, c) = (ph.species[0].charge as f64, ph.species[0].bulk_concentration_mol_m3);
+    let eps = VACUUM_PERMITTIVITY * ph.relative_permittivity;
+    let lambda = (eps * vt / (2.0 * z * z * FARADAY * c)).sqrt();
+    let psi0 = scene.operation.electrode_potential_v.unwrap_or(0.0);
+    let exact = |x: f64| 4.0 * vt / z * ((z * psi0 / (4.0 * vt)).tanh() * (-x / lambda).exp()).atanh();
+    let worst = r.mesh.nodes.iter().zip(&r.fields.potential).map(|(p, phi)| (phi - exact(p.z)).abs()).fold(0.0, f64::max);
+    // Diffuse charge per wall area from the nodal concentrations and control volumes.
+    let mut volume = vec![0.0; r.mesh.nodes.len()];
+    for (t, nodes) in r.mesh.tets.iter().enumerate() {
+        let v = r.mesh.tet_volume(t) / 4.0;
+        nodes.iter().for_each(|&n| volume[n as usize] += v);
+    }
+    let charge: f64 = (0..volume.len())
+        .map(|n| {
+            volume[n] * ph.species.iter().zip(&r.fields.concentrations).map(|(sp, (_, c))| sp.charge as f64 * c[n]).sum::<f64>()
+        })
+        .sum::<f64>()
+        * FARADAY;
+    let sigma = -charge / r.summary.electrode.area;
+    let grahame = (8.0 * eps * GAS_CONSTANT * ph.temperature_k * c).sqrt() * (z * psi0 / (2.0 * vt)).sinh();
+    Ok(vec![
+        Check::new("gouy_chapman", "max_potential_error_over_psi0", 1.0 + worst / psi0, 1.0, 0.01),
+        Check::new("gouy_chapman", "surface_charge_C_m2", sigma, grahame, 0.02),
+    ])
 }
 
 /// The suite as a table: case, quantity, computed, expected, relative error, tolerance, pass.
