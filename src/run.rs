@@ -16,7 +16,9 @@ use crate::mesh::cut_lattice::SizeField;
 use crate::mesh::{self, BoundaryTag, Quality, TetMesh};
 use crate::output::mesh_report::{self, MeshReport};
 use crate::output::metrics::{self, Fields};
-use crate::output::summary::{Dimensionless, ElectrolyteSummary, MeshSummary, MinConcentration, SolverSummary, Summary};
+use crate::output::summary::{
+    Dimensionless, ElectrolyteSummary, MeshSummary, MinConcentration, SolverSummary, Summary, TransientSummary,
+};
 use crate::output::{atomic, vtu};
 use crate::physics::constants::{thermal_voltage, FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY};
 use crate::physics::kinetics::ButlerVolmer;
@@ -26,7 +28,8 @@ use crate::solve::linear::LinearParams;
 use crate::solve::primary::{self, Drive};
 use crate::solve::secondary::{self, KineticBoundary, NewtonParams};
 use crate::solve::system::PotentialSystem;
-use crate::solve::tertiary::{self, Closure, TransportParams};
+use crate::solve::tertiary::{self, Closure, TransportParams, TransportSolution};
+use crate::solve::transient::{self, Stop, TimeParams};
 use crate::solve::PotentialSolution;
 use std::collections::BTreeMap;
 
@@ -36,6 +39,27 @@ pub struct RunResult {
     pub mesh: TetMesh,
     pub fields: Fields,
     pub electrode_nodes: Vec<u32>,
+    /// Time series and field snapshots of a transient run.
+    pub transient: Option<TransientOutput>,
+}
+
+/// What a transient run produced, in SI units.
+pub struct TransientOutput {
+    /// Species names, in the order of `TimeSeriesRow::min_surface`.
+    pub species: Vec<String>,
+    pub rows: Vec<TimeSeriesRow>,
+    /// Fields at the requested output times (s).
+    pub snapshots: Vec<(f64, Fields)>,
+}
+
+/// One accepted time step.
+pub struct TimeSeriesRow {
+    pub time_s: f64,
+    pub electrode_potential_v: f64,
+    /// Smallest concentration of each species on the electrode, mol/m^3.
+    pub min_surface: Vec<f64>,
+    /// Largest normal current density on the electrode (nodal), A/m^2.
+    pub max_current_density: f64,
 }
 
 /// Target element sizes for a scene (defaults documented on [`crate::scene::MeshControls`]).
@@ -141,6 +165,8 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
         NewtonParams { tol: scene.solver.newton_tol_thermal_voltages, max_iterations: scene.solver.newton_max_iterations };
     let k = &scene.physics.kinetics;
     let mut transport = None;
+    let mut transient_run = None;
+    let mut transient_stats = None;
     let solution = match scene.physics.model {
         Model::Primary => primary::solve(&sys, drive, backend.solver.as_mut(), &linear)?,
         Model::Secondary => {
@@ -159,15 +185,37 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
             }
             let params = transport_params(scene, &scaling);
             let edges = Edges::from_stiffness(&sys.k);
-            let sol = tertiary::solve(&sys, &edges, &params, drive, &mut CpuGmres, &linear, &newton)?;
-            let out = PotentialSolution {
-                phi: sol.phi.clone(),
-                electrode_potential: sol.electrode_potential,
-                electrode_flux: sol.electrode_reaction.clone(),
-                linear_iterations: sol.linear_iterations,
-                nonlinear_iterations: sol.nonlinear_iterations,
-                residual_history: sol.residual_history.clone(),
+            let sol = match &scene.time {
+                None => tertiary::solve(&sys, &edges, &params, drive, &mut CpuGmres, &linear, &newton)?,
+                Some(tc) => {
+                    let tscale = transport_time_scale(scene, &scaling);
+                    let time = TimeParams {
+                        end: tc.end_s / tscale,
+                        initial_step: tc.initial_step_s.unwrap_or(tc.end_s * 1e-4) / tscale,
+                        max_step: tc.max_step_s.unwrap_or(tc.end_s / 20.0) / tscale,
+                        rtol: tc.rtol,
+                        output_times: tc.output_times_s.iter().map(|t| t / tscale).collect(),
+                        depletion: tc.stop_at_depletion,
+                    };
+                    let tr = transient::run(&sys, &edges, &params, drive, &mut CpuGmres, &linear, &newton, &time)?;
+                    transient_run = Some((tr.rows, tr.snapshots, tscale));
+                    transient_stats = Some(TransientSummary {
+                        steps: tr.steps,
+                        rejected_steps: tr.rejected,
+                        end_time_s: transient_run.as_ref().and_then(|(rows, _, _)| rows.last()).map_or(0.0, |r| r.t * tscale),
+                        stopped_by: match tr.stop {
+                            Stop::EndTime => "end_time",
+                            Stop::Depletion => "depletion",
+                        },
+                    });
+                    TransportSolution {
+                        linear_iterations: tr.linear_iterations,
+                        nonlinear_iterations: tr.newton_iterations,
+                        ..tr.last
+                    }
+                }
             };
+            let out = as_potential_solution(&sol);
             transport = Some(sol);
             out
         }
@@ -182,14 +230,40 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
     let (mut fields, electrode, max_field) =
         metrics::evaluate(&mesh, &sys, &solution, &scaling, projected_area, kinetic, cell_current);
     let concentrations = transport.as_ref().map(|t| {
-        fields.concentrations = scene
-            .physics
-            .species
-            .iter()
-            .zip(&t.concentrations)
-            .map(|(sp, c)| (sp.name.clone(), c.iter().map(|v| v * c_ref).collect()))
-            .collect();
+        fields.concentrations = species_fields(scene, &t.concentrations, c_ref);
         concentration_summary(&fields.concentrations, &sys.electrode)
+    });
+    let transient = transient_run.map(|(rows, snapshots, tscale)| {
+        let to_density = |q: f64| scaling.current_density_a_m2(q);
+        TransientOutput {
+            species: scene.physics.species.iter().map(|x| x.name.clone()).collect(),
+            rows: rows
+                .iter()
+                .map(|r| TimeSeriesRow {
+                    time_s: r.t * tscale,
+                    electrode_potential_v: r.electrode_potential * scaling.thermal_voltage_v,
+                    min_surface: r.min_surface.iter().map(|c| c * c_ref).collect(),
+                    max_current_density: to_density(r.max_reaction_density),
+                })
+                .collect(),
+            snapshots: snapshots
+                .iter()
+                .map(|(t, sol)| {
+                    let current = transport_cell_current(&mesh, scene, &sol.phi, &sol.concentrations, c_ref);
+                    let (mut f, _, _) = metrics::evaluate(
+                        &mesh,
+                        &sys,
+                        &as_potential_solution(sol),
+                        &scaling,
+                        projected_area,
+                        kinetic,
+                        Some(current),
+                    );
+                    f.concentrations = species_fields(scene, &sol.concentrations, c_ref);
+                    (t * tscale, f)
+                })
+                .collect(),
+        }
     });
     let dimensionless = dimensionless_groups(scene, &mesh, length_scale, electrode.overpotential.map(|eta| eta.mean));
     if let Some(res) = dimensionless.as_ref().and_then(|d| d.debye_resolution) {
@@ -229,8 +303,9 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
             min_concentration: concentrations,
         },
         dimensionless,
+        transient: transient_stats,
     };
-    Ok(RunResult { summary, mesh, fields, electrode_nodes: sys.electrode })
+    Ok(RunResult { summary, mesh, fields, electrode_nodes: sys.electrode, transient })
 }
 
 /// Scales of the model's discrete problem. For the potential models the flux-to-ampere factor
@@ -246,6 +321,29 @@ fn model_scaling(scene: &Scene, length_scale: f64) -> Scaling {
         s.conductivity_s_m = n * FARADAY * d_ref * reference_concentration(scene) / s.thermal_voltage_v;
     }
     s
+}
+
+/// The transport solution in the form the metrics take.
+fn as_potential_solution(sol: &TransportSolution) -> PotentialSolution {
+    PotentialSolution {
+        phi: sol.phi.clone(),
+        electrode_potential: sol.electrode_potential,
+        electrode_flux: sol.electrode_reaction.clone(),
+        linear_iterations: sol.linear_iterations,
+        nonlinear_iterations: sol.nonlinear_iterations,
+        residual_history: sol.residual_history.clone(),
+    }
+}
+
+/// Named concentration fields in mol/m^3 from scaled ones.
+fn species_fields(scene: &Scene, conc: &[Vec<f64>], c_ref: f64) -> Vec<(String, Vec<f64>)> {
+    scene.physics.species.iter().zip(conc).map(|(sp, c)| (sp.name.clone(), c.iter().map(|v| v * c_ref).collect())).collect()
+}
+
+/// The time scale L^2 / D_ref of the transport models, s.
+fn transport_time_scale(scene: &Scene, scaling: &Scaling) -> f64 {
+    let d_ref = scene.physics.species.iter().map(|x| x.diffusivity_m2_s).fold(0.0, f64::max);
+    scaling.length_m * scaling.length_m / d_ref
 }
 
 /// c_ref: the largest bulk concentration, mol/m^3.
@@ -366,11 +464,9 @@ fn first_layer_thickness(mesh: &TetMesh) -> f64 {
     h
 }
 
-/// Writes fields.vtu, electrode.vtu and, last, summary.json into `dir` (created if missing).
-pub fn write_outputs(result: &RunResult, dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let mesh = &result.mesh;
-    let f = &result.fields;
+/// The volume fields as VTU: potential and concentrations at points; field, current density and
+/// region per tet. Array names carry their units.
+fn fields_vtu(mesh: &TetMesh, f: &Fields) -> Vec<u8> {
     let magnitude: Vec<f64> = f.field.iter().map(|e| e.length()).collect();
     let regions: Vec<i32> = mesh.regions.iter().map(|&r| r as i32).collect();
     let cells: Vec<Vec<u32>> = mesh.tets.iter().map(|t| t.to_vec()).collect();
@@ -378,7 +474,7 @@ pub fn write_outputs(result: &RunResult, dir: &Path) -> Result<()> {
         f.concentrations.iter().map(|(name, _)| format!("c_{}_mol_m3", name.replace(' ', ""))).collect();
     let mut point_data = vec![vtu::Array::Scalar("potential_V", &f.potential)];
     point_data.extend(conc_names.iter().zip(&f.concentrations).map(|(n, (_, c))| vtu::Array::Scalar(n, c)));
-    let fields = vtu::encode(
+    vtu::encode(
         &mesh.nodes,
         &cells,
         &point_data,
@@ -388,8 +484,45 @@ pub fn write_outputs(result: &RunResult, dir: &Path) -> Result<()> {
             vtu::Array::Vector("current_density_A_m2", &f.current_density),
             vtu::Array::Int("region_id", &regions),
         ],
-    );
-    atomic::write(&dir.join("fields.vtu"), &fields)?;
+    )
+}
+
+/// timeseries.csv: time_s, electrode_potential_V, min_surface_concentration_mol_m3 per species,
+/// max_current_density_A_m2.
+fn timeseries_csv(tr: &TransientOutput) -> String {
+    let mut csv = String::from("time_s,electrode_potential_V");
+    for name in &tr.species {
+        csv.push_str(&format!(",min_surface_concentration_mol_m3_{}", name.replace([' ', ','], "")));
+    }
+    csv.push_str(",max_current_density_A_m2\n");
+    for r in &tr.rows {
+        csv.push_str(&format!("{:.9e},{:.9e}", r.time_s, r.electrode_potential_v));
+        for c in &r.min_surface {
+            csv.push_str(&format!(",{c:.9e}"));
+        }
+        csv.push_str(&format!(",{:.9e}\n", r.max_current_density));
+    }
+    csv
+}
+
+/// Writes fields.vtu, electrode.vtu, for transient runs timeseries.csv and the fields.pvd
+/// series, and, last, summary.json into `dir` (created if missing).
+pub fn write_outputs(result: &RunResult, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mesh = &result.mesh;
+    let f = &result.fields;
+    atomic::write(&dir.join("fields.vtu"), &fields_vtu(mesh, f))?;
+    if let Some(tr) = &result.transient {
+        atomic::write(&dir.join("timeseries.csv"), timeseries_csv(tr).as_bytes())?;
+        let mut pvd = String::from("<?xml version=\"1.0\"?>\n<VTKFile type=\"Collection\" version=\"1.0\">\n  <Collection>\n");
+        for (k, (t, snap)) in tr.snapshots.iter().enumerate() {
+            let name = format!("fields_{k:04}.vtu");
+            atomic::write(&dir.join(&name), &fields_vtu(mesh, snap))?;
+            pvd.push_str(&format!("    <DataSet timestep=\"{t:.9e}\" part=\"0\" file=\"{name}\"/>\n"));
+        }
+        pvd.push_str("  </Collection>\n</VTKFile>\n");
+        atomic::write(&dir.join("fields.pvd"), pvd.as_bytes())?;
+    }
 
     let mut local = vec![u32::MAX; mesh.nodes.len()];
     for (i, &n) in result.electrode_nodes.iter().enumerate() {

@@ -112,3 +112,43 @@ fn pnp_warns_when_the_debye_length_is_not_resolved() {
         .expect("run");
     assert!(!String::from_utf8_lossy(&resolved.stderr).contains("Debye"));
 }
+
+#[test]
+fn sand_time_binary() {
+    check_case("sand_time_binary");
+}
+
+#[test]
+fn cottrell() {
+    check_case("cottrell");
+}
+
+/// A transient run writes timeseries.csv and the fields.pvd series with one VTU per output time.
+#[test]
+fn transient_run_writes_time_series_and_pvd() {
+    let dir = std::env::temp_dir().join(format!("znfield-transient-{}", std::process::id()));
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_znfield"))
+        .args(["run", "scenes/validation/cottrell.json", "--backend", "cpu", "--out", &dir.display().to_string()])
+        .args(["--set", "time.rtol=1e-3"])
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(dir.join("timeseries.csv")).expect("timeseries.csv");
+    let header = csv.lines().next().expect("header");
+    assert_eq!(
+        header,
+        "time_s,electrode_potential_V,min_surface_concentration_mol_m3_Zn2+,min_surface_concentration_mol_m3_K+,\
+         min_surface_concentration_mol_m3_SO42-,max_current_density_A_m2"
+    );
+    let times: Vec<f64> = csv.lines().skip(1).map(|l| l.split(',').next().and_then(|t| t.parse().ok()).expect("time")).collect();
+    assert!(times.windows(2).all(|w| w[1] > w[0]), "times increase");
+    assert!((times.last().copied().unwrap_or(0.0) - 0.1).abs() < 1e-12);
+    let pvd = std::fs::read_to_string(dir.join("fields.pvd")).expect("fields.pvd");
+    for k in 0..3 {
+        let name = format!("fields_{k:04}.vtu");
+        assert!(pvd.contains(&name) && dir.join(&name).exists(), "{name}");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).expect("summary")).expect("json");
+    assert_eq!(summary.pointer("/transient/stopped_by").and_then(|v| v.as_str()), Some("end_time"));
+}

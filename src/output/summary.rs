@@ -22,6 +22,20 @@ pub struct Summary {
     /// Dimensionless groups (secondary model).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dimensionless: Option<Dimensionless>,
+    /// Time stepping record (transient runs); the electrode and electrolyte blocks describe the
+    /// final state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transient: Option<TransientSummary>,
+}
+
+/// What the time stepper did.
+#[derive(Debug, Clone, Serialize)]
+pub struct TransientSummary {
+    pub steps: u32,
+    pub rejected_steps: u32,
+    pub end_time_s: f64,
+    /// "end_time", or "depletion" when the reacting species ran out at the surface (Sand time).
+    pub stopped_by: &'static str,
 }
 
 /// Dimensionless groups of the kinetic problem.

@@ -37,6 +37,9 @@ pub struct Scene {
     pub mesh: MeshControls,
     #[serde(default)]
     pub solver: SolverControls,
+    /// Transient run (transport models): absent for a steady state.
+    #[serde(default)]
+    pub time: Option<TimeControls>,
     /// Directory of the scene file, against which `geometry.mesh_file` is resolved (not part of
     /// the scene's JSON).
     #[serde(skip)]
@@ -307,6 +310,38 @@ impl Default for MeshControls {
     fn default() -> Self {
         MeshControls { size_near_m: None, size_far_m: None, grading: 1.25, refine: 1.0, refine_boxes: Vec::new() }
     }
+}
+
+/// Implicit time stepping (BDF2 with error control) from the bulk state at t = 0, s.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeControls {
+    /// End time, s.
+    pub end_s: f64,
+    /// First step, s (default end_s / 1e4).
+    #[serde(default)]
+    pub initial_step_s: Option<f64>,
+    /// Largest step, s (default end_s / 20).
+    #[serde(default)]
+    pub max_step_s: Option<f64>,
+    /// Local error tolerance on concentrations, relative to each species' bulk concentration.
+    #[serde(default = "default_time_rtol")]
+    pub rtol: f64,
+    /// Times at which fields are written (fields_NNNN.vtu in a fields.pvd series), s.
+    #[serde(default)]
+    pub output_times_s: Vec<f64>,
+    /// Stop when the reacting species' surface concentration falls below this fraction of its
+    /// bulk value (under constant current: the Sand time).
+    #[serde(default = "default_depletion")]
+    pub stop_at_depletion: f64,
+}
+
+fn default_time_rtol() -> f64 {
+    1e-3
+}
+
+fn default_depletion() -> f64 {
+    1e-3
 }
 
 /// Solver tolerances.

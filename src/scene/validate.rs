@@ -129,6 +129,30 @@ fn validate_physics_and_controls(s: &Scene) -> Result<(), String> {
     if ph.model == Model::Tertiary {
         validate_species(s)?;
     }
+    if let Some(t) = &s.time {
+        if !matches!(ph.model, Model::Tertiary | Model::Pnp) {
+            return Err("key `time`: transient runs need a transport model (physics.model = \"tertiary\" or \"pnp\")".into());
+        }
+        positive("time.end_s", t.end_s)?;
+        if let Some(v) = t.initial_step_s {
+            in_range("time.initial_step_s", v, t.end_s * 1e-12, t.end_s)?;
+        }
+        if let Some(v) = t.max_step_s {
+            in_range("time.max_step_s", v, t.end_s * 1e-9, t.end_s)?;
+        }
+        in_range("time.rtol", t.rtol, 1e-8, 0.5)?;
+        in_range("time.stop_at_depletion", t.stop_at_depletion, 0.0, 0.9)?;
+        for (i, &o) in t.output_times_s.iter().enumerate() {
+            in_range(&format!("time.output_times_s.{i}"), o, 0.0, t.end_s)?;
+            if i > 0 && o <= t.output_times_s[i - 1] {
+                return Err(format!(
+                    "key `time.output_times_s`: times must increase ({} after {})",
+                    num(o),
+                    num(t.output_times_s[i - 1])
+                ));
+            }
+        }
+    }
     if ph.model == Model::Pnp {
         validate_species_common(s)?;
         in_range("physics.relative_permittivity", ph.relative_permittivity, 1.0, 200.0)?;

@@ -7,6 +7,7 @@ pub mod primary;
 pub mod secondary;
 pub mod system;
 pub mod tertiary;
+pub mod transient;
 
 /// Result of a potential solve, in scaled units (see [`crate::physics::scaling`]).
 #[derive(Debug, Clone)]

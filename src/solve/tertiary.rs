@@ -185,7 +185,7 @@ impl Problem<'_> {
 
     /// Residual and (optionally) Jacobian and d(residual)/dE; returns also the total reaction
     /// sum_j Gamma A_j f_j and its derivatives (row d/dx, scalar d/dE).
-    fn evaluate(&self, x: &[f64], e: f64, jac: Option<&mut CsrMatrix>) -> Evaluation {
+    fn evaluate_with(&self, x: &[f64], e: f64, jac: Option<&mut CsrMatrix>, acc: Option<&Accumulation>) -> Evaluation {
         let n = self.n_species;
         let m = self.m();
         let pv = self.phi_var();
@@ -266,6 +266,17 @@ impl Problem<'_> {
                 }
             }
         }
+        if let Some(acc) = acc {
+            // Time derivative of the independent species: V_j (a0 c - history).
+            let k = self.independent();
+            for (a, &vol) in self.volume.iter().enumerate() {
+                for i in 0..k {
+                    let c = x[a * m + i].exp();
+                    r[a * m + i] += vol * (acc.a0 * c - acc.history[a * k + i]);
+                    add(&mut jac, a, i, a, i, vol * acc.a0 * c);
+                }
+            }
+        }
         if let Closure::Poisson { .. } = tp.closure {
             // Space charge: -V_j sum_i z_i c_i at each free node.
             for (a, &vol) in self.volume.iter().enumerate() {
@@ -339,7 +350,214 @@ struct Evaluation {
     total_de: f64,
 }
 
-/// Solves the steady tertiary problem.
+/// Accumulation term of an implicit time step for the species rows:
+/// `V_j (a0 c_ij - history_ij)` with `a0` = leading BDF coefficient / dt and `history` the
+/// combination of earlier concentrations / dt (zero for a steady solve).
+pub struct Accumulation {
+    pub a0: f64,
+    /// Indexed by free node * independent species count + species.
+    pub history: Vec<f64>,
+}
+
+/// A discrete transport problem with its Newton solver state.
+pub struct Transport<'a> {
+    problem: Problem<'a>,
+    free: Vec<u32>,
+    jac: CsrMatrix,
+}
+
+/// Newton iterate: the unknowns (log-concentrations and phi per free node) and E.
+#[derive(Debug, Clone)]
+pub struct State {
+    pub x: Vec<f64>,
+    pub e: f64,
+}
+
+/// What one Newton solve did.
+pub struct NewtonStats {
+    pub iterations: u32,
+    pub linear_iterations: u32,
+    pub history: Vec<f64>,
+}
+
+impl<'a> Transport<'a> {
+    /// Sets up the problem on a mesh.
+    pub fn new(sys: &'a PotentialSystem, edges: &'a Edges, tp: &'a TransportParams) -> Self {
+        let n = tp.charges.len();
+        let free = sys.free_nodes(&[&sys.bulk]);
+        let mut free_of = vec![u32::MAX; sys.n()];
+        for (i, &f) in free.iter().enumerate() {
+            free_of[f as usize] = i as u32;
+        }
+        let (node_pattern, _) = sys.k.split(&free);
+        let electrode: Vec<(usize, f64)> =
+            sys.electrode.iter().zip(&sys.electrode_area).map(|(&nd, &a)| (free_of[nd as usize] as usize, a)).collect();
+        let volume: Vec<f64> = free.iter().map(|&f| sys.node_volume[f as usize]).collect();
+        let m = match tp.closure {
+            Closure::Electroneutral => n,
+            Closure::Poisson { .. } => n + 1,
+        };
+        let problem =
+            Problem { tp, edges, free_of, electrode, pattern: BlockPattern { node: node_pattern, m }, n_species: n, volume };
+        let jac = problem.pattern.matrix();
+        Transport { problem, free, jac }
+    }
+
+    /// The bulk state: bulk concentrations, phi = 0, E from the drive (for a current, the
+    /// overpotential that draws it uniformly over the electrode at bulk concentration).
+    pub fn initial_state(&self, drive: Drive) -> Result<State, Error> {
+        let p = &self.problem;
+        let tp = p.tp;
+        let m = p.m();
+        let mut x = vec![0.0; self.free.len() * m];
+        for a in 0..self.free.len() {
+            for i in 0..p.independent() {
+                x[a * m + i] = tp.bulk[i].ln();
+            }
+        }
+        let total_area: f64 = p.electrode.iter().map(|&(_, a)| a).sum();
+        let e = match (drive, tp.closure) {
+            (Drive::Potential(e), _) => e,
+            (Drive::Current(target), Closure::Electroneutral) => tp.law.overpotential_for(target / (tp.gamma * total_area)),
+            (Drive::Current(_), Closure::Poisson { .. }) => {
+                return Err(Error::input(
+                    "operation.mode: the pnp model has a blocking electrode held at a potential in this version; use mode \"potential\"",
+                ))
+            }
+        };
+        Ok(State { x, e })
+    }
+
+    /// Independent concentrations (scaled) of a state, free node-major, for time histories.
+    pub fn concentrations(&self, st: &State) -> Vec<f64> {
+        let p = &self.problem;
+        let (m, k) = (p.m(), p.independent());
+        (0..self.free.len()).flat_map(|a| (0..k).map(move |i| st.x[a * m + i].exp())).collect()
+    }
+
+    /// Node volumes of the free nodes (scaled).
+    pub fn volumes(&self) -> &[f64] {
+        &self.problem.volume
+    }
+
+    /// Damped Newton from `st` (updated in place).
+    pub fn newton(
+        &mut self,
+        st: &mut State,
+        drive: Drive,
+        acc: Option<&Accumulation>,
+        solver: &mut dyn GeneralLinearSolver,
+        linear: &LinearParams,
+        newton: &NewtonParams,
+    ) -> Result<NewtonStats, Error> {
+        let m = self.problem.m();
+        let constraint = |total: f64| match drive {
+            Drive::Potential(_) => 0.0,
+            Drive::Current(target) => total - target,
+        };
+        let merit = |ev: &Evaluation| (ev.residual.iter().map(|v| v * v).sum::<f64>() + constraint(ev.total).powi(2)).sqrt();
+        let mut current = self.problem.evaluate_with(&st.x, st.e, None, acc);
+        let mut history = vec![merit(&current)];
+        let mut linear_iterations = 0;
+        let mut it = 0;
+        while it < newton.max_iterations {
+            it += 1;
+            let ev = self.problem.evaluate_with(&st.x, st.e, Some(&mut self.jac), acc);
+            let neg_r: Vec<f64> = ev.residual.iter().map(|v| -v).collect();
+            let mut u = vec![0.0; st.x.len()];
+            linear_iterations += general(solver, &self.jac, &neg_r, &mut u, linear)?;
+            let de = match drive {
+                Drive::Potential(_) => 0.0,
+                Drive::Current(_) => {
+                    let mut w = vec![0.0; st.x.len()];
+                    linear_iterations += general(solver, &self.jac, &ev.d_de, &mut w, linear)?;
+                    let c_u: f64 = ev.total_dx.iter().map(|&(k, v)| v * u[k]).sum();
+                    let c_w: f64 = ev.total_dx.iter().map(|&(k, v)| v * w[k]).sum();
+                    let de = (-constraint(ev.total) - c_u) / (ev.total_de - c_w);
+                    u.iter_mut().zip(&w).for_each(|(ui, wi)| *ui -= wi * de);
+                    de
+                }
+            };
+            // Limit the step: at most a factor e^2 in any concentration, 8 V_T in potential.
+            let mut scale = 1.0f64;
+            for (k, du) in u.iter().enumerate() {
+                let cap = if k % m == m - 1 { 8.0 } else { 2.0 };
+                scale = scale.min(cap / du.abs().max(1e-300));
+            }
+            scale = scale.min(8.0 / de.abs().max(1e-300));
+            let step = u.iter().fold(de.abs(), |acc, v| acc.max(v.abs()));
+            let m0 = merit(&current);
+            let mut lambda = scale.min(1.0);
+            let mut accepted = false;
+            for _ in 0..30 {
+                let trial: Vec<f64> = st.x.iter().zip(&u).map(|(xi, ui)| xi + lambda * ui).collect();
+                let te = st.e + lambda * de;
+                let ev_t = self.problem.evaluate_with(&trial, te, None, acc);
+                let mt = merit(&ev_t);
+                if mt.is_finite() && (mt <= (1.0 - 1e-4 * lambda) * m0 || m0 == 0.0) {
+                    st.x = trial;
+                    st.e = te;
+                    current = ev_t;
+                    history.push(mt);
+                    accepted = true;
+                    break;
+                }
+                lambda *= 0.5;
+            }
+            if !accepted {
+                if step * lambda < newton.tol {
+                    return Ok(NewtonStats { iterations: it, linear_iterations, history });
+                }
+                return Err(Error::Solve(format!(
+                    "transport Newton: line search failed at iteration {it} (residual {m0:.3e}); residual history {}",
+                    format_history(&history)
+                )));
+            }
+            if step * lambda < newton.tol && lambda >= scale.min(1.0) {
+                return Ok(NewtonStats { iterations: it, linear_iterations, history });
+            }
+        }
+        Err(Error::Solve(format!(
+            "transport Newton did not converge in {} iterations; residual history {}",
+            newton.max_iterations,
+            format_history(&history)
+        )))
+    }
+
+    /// The solution in mesh numbering (scaled).
+    pub fn solution(&self, sys: &PotentialSystem, st: &State, stats: NewtonStats) -> TransportSolution {
+        let p = &self.problem;
+        let n = p.n_species;
+        let mut phi = vec![0.0; sys.n()];
+        let mut concentrations = vec![vec![0.0; sys.n()]; n];
+        for node in 0..sys.n() {
+            let ns = p.node_state(&st.x, node);
+            phi[node] = ns.phi;
+            for i in 0..n {
+                concentrations[i][node] = ns.c[i];
+            }
+        }
+        let reaction = match p.tp.closure {
+            Closure::Electroneutral => electrode_reaction(p, &st.x, st.e),
+            Closure::Poisson { .. } => vec![0.0; p.electrode.len()],
+        };
+        TransportSolution {
+            phi,
+            concentrations,
+            electrode_potential: st.e,
+            electrode_reaction: reaction,
+            linear_iterations: stats.linear_iterations,
+            nonlinear_iterations: stats.iterations,
+            residual_history: stats.history,
+        }
+    }
+}
+
+fn format_history(h: &[f64]) -> String {
+    h.iter().map(|v| format!("{v:.3e}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Solves the steady problem from the bulk state.
 pub fn solve(
     sys: &PotentialSystem,
     edges: &Edges,
@@ -349,135 +567,10 @@ pub fn solve(
     linear: &LinearParams,
     newton: &NewtonParams,
 ) -> Result<TransportSolution, Error> {
-    let n = tp.charges.len();
-    let free = sys.free_nodes(&[&sys.bulk]);
-    let mut free_of = vec![u32::MAX; sys.n()];
-    for (i, &f) in free.iter().enumerate() {
-        free_of[f as usize] = i as u32;
-    }
-    let (node_pattern, _) = sys.k.split(&free);
-    let electrode: Vec<(usize, f64)> =
-        sys.electrode.iter().zip(&sys.electrode_area).map(|(&nd, &a)| (free_of[nd as usize] as usize, a)).collect();
-    let volume: Vec<f64> = free.iter().map(|&f| sys.node_volume[f as usize]).collect();
-    let m = match tp.closure {
-        Closure::Electroneutral => n,
-        Closure::Poisson { .. } => n + 1,
-    };
-    let problem =
-        Problem { tp, edges, free_of, electrode, pattern: BlockPattern { node: node_pattern, m }, n_species: n, volume };
-    let mut x = vec![0.0; free.len() * m];
-    for a in 0..free.len() {
-        for i in 0..problem.independent() {
-            x[a * m + i] = tp.bulk[i].ln();
-        }
-    }
-    let total_area: f64 = problem.electrode.iter().map(|&(_, a)| a).sum();
-    let mut e = match (drive, tp.closure) {
-        (Drive::Potential(e), _) => e,
-        (Drive::Current(target), Closure::Electroneutral) => tp.law.overpotential_for(target / (tp.gamma * total_area)),
-        (Drive::Current(_), Closure::Poisson { .. }) => return Err(Error::input(
-            "operation.mode: the pnp model has a blocking electrode held at a potential in this version; use mode \"potential\"",
-        )),
-    };
-    let constraint = |total: f64| match drive {
-        Drive::Potential(_) => 0.0,
-        Drive::Current(target) => total - target,
-    };
-    let merit = |ev: &Evaluation| (ev.residual.iter().map(|v| v * v).sum::<f64>() + constraint(ev.total).powi(2)).sqrt();
-    let mut jac = problem.pattern.matrix();
-    let mut current = problem.evaluate(&x, e, None);
-    let mut history = vec![merit(&current)];
-    let mut linear_iterations = 0;
-    let mut converged = false;
-    let mut it = 0;
-    while it < newton.max_iterations {
-        it += 1;
-        let ev = problem.evaluate(&x, e, Some(&mut jac));
-        let neg_r: Vec<f64> = ev.residual.iter().map(|v| -v).collect();
-        let mut u = vec![0.0; x.len()];
-        linear_iterations += general(solver, &jac, &neg_r, &mut u, linear)?;
-        let de = match drive {
-            Drive::Potential(_) => 0.0,
-            Drive::Current(_) => {
-                let mut w = vec![0.0; x.len()];
-                linear_iterations += general(solver, &jac, &ev.d_de, &mut w, linear)?;
-                let c_u: f64 = ev.total_dx.iter().map(|&(k, v)| v * u[k]).sum();
-                let c_w: f64 = ev.total_dx.iter().map(|&(k, v)| v * w[k]).sum();
-                let de = (-constraint(ev.total) - c_u) / (ev.total_de - c_w);
-                u.iter_mut().zip(&w).for_each(|(ui, wi)| *ui -= wi * de);
-                de
-            }
-        };
-        // Limit the step: at most a factor e^2 in any concentration and 4 V_T in potential.
-        let mut scale = 1.0f64;
-        for (k, du) in u.iter().enumerate() {
-            let cap = if k % m == m - 1 { 8.0 } else { 2.0 };
-            scale = scale.min(cap / du.abs().max(1e-300));
-        }
-        scale = scale.min(4.0 / de.abs().max(1e-300));
-        let step = u.iter().fold(de.abs(), |acc, v| acc.max(v.abs()));
-        let m0 = merit(&current);
-        let mut lambda = scale.min(1.0);
-        let mut accepted = false;
-        for _ in 0..30 {
-            let trial: Vec<f64> = x.iter().zip(&u).map(|(xi, ui)| xi + lambda * ui).collect();
-            let te = e + lambda * de;
-            let ev_t = problem.evaluate(&trial, te, None);
-            let mt = merit(&ev_t);
-            if mt.is_finite() && (mt <= (1.0 - 1e-4 * lambda) * m0 || m0 == 0.0) {
-                x = trial;
-                e = te;
-                current = ev_t;
-                history.push(mt);
-                accepted = true;
-                break;
-            }
-            lambda *= 0.5;
-        }
-        if !accepted {
-            if step * lambda < newton.tol {
-                converged = true;
-                break;
-            }
-            return Err(Error::Solve(format!(
-                "tertiary Newton: line search failed at iteration {it} (residual {m0:.3e}); residual history {}",
-                history.iter().map(|v| format!("{v:.3e}")).collect::<Vec<_>>().join(", ")
-            )));
-        }
-        if step * lambda < newton.tol && lambda >= scale.min(1.0) {
-            converged = true;
-            break;
-        }
-    }
-    if !converged {
-        return Err(Error::Solve(format!(
-            "tertiary Newton did not converge in {} iterations; residual history {}",
-            newton.max_iterations,
-            history.iter().map(|v| format!("{v:.3e}")).collect::<Vec<_>>().join(", ")
-        )));
-    }
-    let mut phi = vec![0.0; sys.n()];
-    let mut concentrations = vec![vec![0.0; sys.n()]; n];
-    for node in 0..sys.n() {
-        let st = problem.node_state(&x, node);
-        phi[node] = st.phi;
-        for i in 0..n {
-            concentrations[i][node] = st.c[i];
-        }
-    }
-    let reaction = match tp.closure {
-        Closure::Electroneutral => electrode_reaction(&problem, &x, e),
-        Closure::Poisson { .. } => vec![0.0; problem.electrode.len()],
-    };
-    Ok(TransportSolution {
-        phi,
-        concentrations,
-        electrode_potential: e,
-        electrode_reaction: reaction,
-        linear_iterations,
-        nonlinear_iterations: it,
-        residual_history: history,
-    })
+    let mut t = Transport::new(sys, edges, tp);
+    let mut st = t.initial_state(drive)?;
+    let stats = t.newton(&mut st, drive, None, solver, linear, newton)?;
+    Ok(t.solution(sys, &st, stats))
 }
 
 /// Gamma A_j f_j at each electrode node.

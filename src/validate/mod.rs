@@ -42,11 +42,14 @@ impl Check {
 }
 
 /// Case ids, in the order the suite runs them.
-pub const CASES: [&str; 4] = ["secondary_flat", "limiting_current_binary", "hemisphere_diffusion", "gouy_chapman"];
+pub const CASES: [&str; 6] =
+    ["secondary_flat", "limiting_current_binary", "sand_time_binary", "cottrell", "hemisphere_diffusion", "gouy_chapman"];
 
 const SECONDARY_FLAT: &str = include_str!("../../scenes/validation/secondary_flat.json");
 const LIMITING_CURRENT: &str = include_str!("../../scenes/validation/limiting_current_binary.json");
 const HEMISPHERE_DIFFUSION: &str = include_str!("../../scenes/validation/hemisphere_diffusion.json");
+const SAND_TIME: &str = include_str!("../../scenes/validation/sand_time_binary.json");
+const COTTRELL: &str = include_str!("../../scenes/validation/cottrell.json");
 const GOUY_CHAPMAN: &str = include_str!("../../scenes/validation/gouy_chapman.json");
 const HEMISPHERE_SHELL_MSH: &[u8] = include_bytes!("../../meshes/hemisphere_shell.msh");
 
@@ -66,6 +69,8 @@ pub fn run_case(case: &str, backend: BackendChoice) -> Result<Vec<Check>> {
         "limiting_current_binary" => limiting_current_binary(backend),
         "hemisphere_diffusion" => hemisphere_diffusion(backend),
         "gouy_chapman" => gouy_chapman(backend),
+        "sand_time_binary" => sand_time_binary(backend),
+        "cottrell" => cottrell(backend),
         other => Err(Error::input(format!("unknown validation case `{other}`; cases: {}", CASES.join(", ")))),
     }
 }
@@ -130,6 +135,51 @@ fn hemisphere_diffusion(backend: BackendChoice) -> Result<Vec<Check>> {
     let expected =
         0.25 * 2.0 * PI * n * FARADAY * zn.diffusivity_m2_s * zn.bulk_concentration_mol_m3 / (1.0 / radius - 1.0 / outer);
     Ok(vec![Check::new("hemisphere_diffusion", "total_current_A", r.summary.electrode.total_current.abs(), expected, 0.02)])
+}
+
+/// Galvanostatic depletion of a binary salt: tau = pi D_amb (z+ nu+ F c)^2 / (4 [i (1 - t+)]^2),
+/// estimated from the last step before depletion with c_s = c (1 - sqrt(t / tau)).
+fn sand_time_binary(backend: BackendChoice) -> Result<Vec<Check>> {
+    let scene = embedded(SAND_TIME, "sand_time_binary")?;
+    let r = run_builtin(&scene, backend)?;
+    let sp = &scene.physics.species;
+    let tr = r.transient.as_ref().ok_or_else(|| Error::Solve("sand_time_binary: no time series".into()))?;
+    let last = tr.rows.last().ok_or_else(|| Error::Solve("sand_time_binary: no time steps".into()))?;
+    if r.summary.transient.as_ref().map(|t| t.stopped_by) != Some("depletion") {
+        return Err(Error::Solve("sand_time_binary: the run ended before the surface was depleted".into()));
+    }
+    let c = sp[0].bulk_concentration_mol_m3;
+    let tau = last.time_s / (1.0 - last.min_surface[0] / c).powi(2);
+    let (zp, zm) = (sp[0].charge as f64, sp[1].charge as f64);
+    let (dp, dm) = (sp[0].diffusivity_m2_s, sp[1].diffusivity_m2_s);
+    let d_amb = dp * dm * (zp - zm) / (zp * dp - zm * dm);
+    let t_plus = zp * dp / (zp * dp - zm * dm);
+    let i = scene.operation.mean_current_density_a_m2.unwrap_or(0.0).abs();
+    let expected = PI * d_amb * (zp * FARADAY * c).powi(2) / (4.0 * (i * (1.0 - t_plus)).powi(2));
+    Ok(vec![Check::new("sand_time_binary", "sand_time_s", tau, expected, 0.02)])
+}
+
+/// Potential step with excess supporting electrolyte: i = n F c sqrt(D / (pi t)) at the output
+/// times.
+fn cottrell(backend: BackendChoice) -> Result<Vec<Check>> {
+    let scene = embedded(COTTRELL, "cottrell")?;
+    let r = run_builtin(&scene, backend)?;
+    let zn = &scene.physics.species[0];
+    let n = scene.physics.kinetics.electrons as f64;
+    let tr = r.transient.as_ref().ok_or_else(|| Error::Solve("cottrell: no time series".into()))?;
+    let times = scene.time.as_ref().map(|t| t.output_times_s.clone()).unwrap_or_default();
+    times
+        .iter()
+        .map(|&t| {
+            let row = tr
+                .rows
+                .iter()
+                .find(|row| (row.time_s - t).abs() <= 1e-9 * t)
+                .ok_or_else(|| Error::Solve(format!("cottrell: no step landed on t = {t} s")))?;
+            let expected = n * FARADAY * zn.bulk_concentration_mol_m3 * (zn.diffusivity_m2_s / (PI * t)).sqrt();
+            Ok(Check::new("cottrell", &format!("current_density_A_m2_at_{t}_s"), row.max_current_density, expected, 0.02))
+        })
+        .collect()
 }
 
 /// Diffuse double layer of a z:z electrolyte at a wall held at psi0 (pnp): the potential profile
