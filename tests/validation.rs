@@ -152,3 +152,26 @@ fn transient_run_writes_time_series_and_pvd() {
         serde_json::from_slice(&std::fs::read(dir.join("summary.json")).expect("summary")).expect("json");
     assert_eq!(summary.pointer("/transient/stopped_by").and_then(|v| v.as_str()), Some("end_time"));
 }
+
+/// The shipped pnp and transient scenes converge from a cold start with positive concentrations.
+#[test]
+fn shipped_pnp_and_transient_scenes_converge() {
+    for (path, sets) in [
+        ("scenes/hemisphere_pnp_dilute.json", vec!["mesh.refine=0.6".to_string()]),
+        (
+            "scenes/hemisphere_tertiary_transient.json",
+            vec!["mesh.refine=0.5".to_string(), "time.end_s=0.005".to_string(), "time.output_times_s=[0.005]".to_string()],
+        ),
+    ] {
+        let scene = Scene::load(Path::new(path), &sets).expect("scene");
+        let r = run(&scene, BackendChoice::Cpu).unwrap_or_else(|e| panic!("{path}: {e}"));
+        for (name, c) in &r.fields.concentrations {
+            assert!(c.iter().all(|&v| v > 0.0 && v.is_finite()), "{path}: {name} not positive");
+        }
+        if let Some(res) = r.summary.dimensionless.as_ref().and_then(|d| d.debye_resolution) {
+            if scene.physics.model == znfield::scene::Model::Pnp {
+                assert!(res >= 2.0, "{path}: Debye length unresolved ({res})");
+            }
+        }
+    }
+}
