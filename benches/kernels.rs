@@ -80,7 +80,7 @@ fn benches(c: &mut Criterion) {
                     ctx.device.poll(wgpu::PollType::wait_indefinitely()).expect("poll");
                 })
             });
-            let mut solver = GpuPcg::new(ctx);
+            let mut solver = GpuPcg::new(std::sync::Arc::new(ctx));
             g.bench_function("gpu_pcg_solve", |bch| {
                 bch.iter(|| {
                     let mut x = vec![0.0; a.n];

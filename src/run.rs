@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use glam::DVec3;
 
-use crate::backend::cpu::CpuGmres;
 use crate::backend::{self, BackendChoice};
 use crate::error::{Error, Result};
 use crate::fem::edges::Edges;
@@ -179,14 +178,15 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
         Model::Tertiary | Model::Pnp => {
             if backend.info.kind == "gpu" {
                 backend.info.note = Some(
-                    "transport models: the nonsymmetric Newton systems are solved by the CPU GMRES; GPU kernels for them are not implemented yet"
+                    "transport models: Newton systems solved on the device (Jacobi-BiCGStab, f64 defect correction); \
+                     residual and Jacobian assembly on the CPU"
                         .into(),
                 );
             }
             let params = transport_params(scene, &scaling);
             let edges = Edges::from_stiffness(&sys.k);
             let sol = match &scene.time {
-                None => tertiary::solve(&sys, &edges, &params, drive, &mut CpuGmres, &linear, &newton)?,
+                None => tertiary::solve(&sys, &edges, &params, drive, backend.general.as_mut(), &linear, &newton)?,
                 Some(tc) => {
                     let tscale = transport_time_scale(scene, &scaling);
                     let time = TimeParams {
@@ -197,7 +197,7 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
                         output_times: tc.output_times_s.iter().map(|t| t / tscale).collect(),
                         depletion: tc.stop_at_depletion,
                     };
-                    let tr = transient::run(&sys, &edges, &params, drive, &mut CpuGmres, &linear, &newton, &time)?;
+                    let tr = transient::run(&sys, &edges, &params, drive, backend.general.as_mut(), &linear, &newton, &time)?;
                     transient_run = Some((tr.rows, tr.snapshots, tscale));
                     transient_stats = Some(TransientSummary {
                         steps: tr.steps,
@@ -215,6 +215,12 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
                     }
                 }
             };
+            if let Some((count, reason)) = backend.general.fallbacks() {
+                backend.info.note = Some(format!(
+                    "transport models: {count} Newton system(s) the device BiCGStab could not finish were solved by the CPU \
+                     ILU(0)-GMRES (last reason: {reason}); residual and Jacobian assembly on the CPU"
+                ));
+            }
             let out = as_potential_solution(&sol);
             transport = Some(sol);
             out

@@ -287,10 +287,130 @@ fn whole_pcg_solve_matches_cpu_backend() {
     let b = random(a.n, 21);
     let params = LinearParams { rtol: 1e-10, max_iterations: 5000 };
     let (mut xg, mut xc) = (vec![0.0; a.n], vec![0.0; a.n]);
-    let gi = GpuPcg::new(ctx).solve(&a, &b, &mut xg, &params).expect("GPU solve");
+    let gi = GpuPcg::new(std::sync::Arc::new(ctx)).solve(&a, &b, &mut xg, &params).expect("GPU solve");
     let ci = CpuPcg.solve(&a, &b, &mut xc, &params).expect("CPU solve");
     assert!(gi.relative_residual <= 1e-10, "GPU residual {}", gi.relative_residual);
     assert!(max_rel(&xg, &xc) < 1e-8, "solutions differ by {}", max_rel(&xg, &xc));
     // f32 sweeps need about as many iterations as f64 CG in total, not many more.
     assert!(gi.iterations < 3 * ci.iterations + 50, "GPU {} vs CPU {} iterations", gi.iterations, ci.iterations);
+}
+
+fn bicg_state_buffer(ctx: &GpuContext, s: &znfield::backend::gpu::layout::BicgState) -> wgpu::Buffer {
+    let buf = ctx.storage_zeroed("bicg state", std::mem::size_of::<znfield::backend::gpu::layout::BicgState>() / 4);
+    ctx.queue.write_buffer(&buf, 0, bytemuck::bytes_of(s));
+    buf
+}
+
+#[test]
+fn lincomb3_diag_scale_and_dot2_match_cpu() {
+    use znfield::backend::gpu::kernels::{diag_scale, dot2_partial, lincomb3};
+    use znfield::backend::gpu::layout::{slot, BicgState, LincombSlots};
+    let Some(ctx) = common::gpu_or_skip("lincomb3_diag_scale_and_dot2_match_cpu") else { return };
+    let n = 6001;
+    let v = Vectors::new(&ctx, n);
+    let [y, z, out0, dinv] = [31, 32, 33, 34].map(|s| f32ed(&random(n, s)));
+    let (alpha, omega) = (0.625f32 as f64, -1.25f32 as f64);
+    let state = bicg_state_buffer(
+        &ctx,
+        &BicgState { alpha: alpha as f32, omega: omega as f32, status: status::RUNNING, ..Default::default() },
+    );
+    let (yb, zb, ob) = (ctx.storage_f32("y", &y), ctx.storage_f32("z", &z), ctx.storage_f32("out", &out0));
+    // out = 1 out + alpha y + omega z.
+    let slots = ctx.uniform("slots", &LincombSlots { n: n as u32, a: slot::ONE, b: slot::ALPHA, c: slot::OMEGA });
+    let g = lincomb3::bind(&ctx.kernels.lincomb3, &ctx.device, &slots, &state, &yb, &zb, &ob);
+    run(&ctx, &ctx.kernels.lincomb3, &g, &v.dims);
+    let mut cpu_out = out0.clone();
+    cpu::lincomb3(1.0, alpha, omega, &y, &z, &mut cpu_out);
+    assert!(max_rel(&ctx.read_f32(&ob, n).expect("out"), &cpu_out) < 1e-6);
+    // out = 0 * (NaN) + y - alpha z: the zero slot must not read a stale NaN.
+    let nan = ctx.storage_f32("nan", &vec![f64::NAN; n]);
+    let slots0 = ctx.uniform("slots", &LincombSlots { n: n as u32, a: slot::ZERO, b: slot::ONE, c: slot::NEG_ALPHA });
+    let state2 = bicg_state_buffer(&ctx, &BicgState { neg_alpha: -alpha as f32, status: status::RUNNING, ..Default::default() });
+    let g = lincomb3::bind(&ctx.kernels.lincomb3, &ctx.device, &slots0, &state2, &yb, &zb, &nan);
+    run(&ctx, &ctx.kernels.lincomb3, &g, &v.dims);
+    let mut cpu_out = vec![0.0; n];
+    cpu::lincomb3(0.0, 1.0, -alpha, &y, &z, &mut cpu_out);
+    assert!(max_rel(&ctx.read_f32(&nan, n).expect("out"), &cpu_out) < 1e-6);
+    // diag_scale.
+    let (db, sb) = (ctx.storage_f32("dinv", &dinv), ctx.storage_zeroed("scaled", n));
+    let g = diag_scale::bind(&ctx.kernels.diag_scale, &ctx.device, &v.dims_buf, &db, &yb, &sb);
+    run(&ctx, &ctx.kernels.diag_scale, &g, &v.dims);
+    let mut cpu_scaled = vec![0.0; n];
+    cpu::diag_scale(&dinv, &y, &mut cpu_scaled);
+    assert!(max_rel(&ctx.read_f32(&sb, n).expect("scaled"), &cpu_scaled) < 1e-7);
+    // dot2_partial.
+    let g = dot2_partial::bind(&ctx.kernels.dot2_partial, &ctx.device, &v.dims_buf, &yb, &zb, &zb, &zb, &v.partials);
+    run(&ctx, &ctx.kernels.dot2_partial, &g, &v.dims);
+    let (yz, zz) = v.pair_sums(&ctx);
+    assert!((yz - cpu::dot(&y, &z)).abs() < 1e-5 * (cpu::dot(&y, &y) * cpu::dot(&z, &z)).sqrt());
+    assert!(common::rel(zz, cpu::dot(&z, &z)) < 1e-5);
+}
+
+#[test]
+fn bicgstab_scalars_follow_the_recurrences() {
+    use znfield::backend::gpu::kernels::bicgstab_scalars;
+    use znfield::backend::gpu::layout::{bicg_mode, BicgMode, BicgState};
+    let Some(ctx) = common::gpu_or_skip("bicgstab_scalars_follow_the_recurrences") else { return };
+    let v = Vectors::new(&ctx, 1000);
+    let groups = v.dims.reduce_groups as usize;
+    let write = |a: f32, b: f32| {
+        let mut pairs = vec![0f32; 2 * groups];
+        pairs[0] = a;
+        pairs[1] = b;
+        ctx.queue.write_buffer(&v.partials, 0, bytemuck::cast_slice(&pairs));
+    };
+    let state = bicg_state_buffer(&ctx, &BicgState { tol2: 1e-6, max_iterations: 100, ..Default::default() });
+    let step = |m: u32| {
+        let mode = ctx.uniform("mode", &BicgMode { mode: m, reduce_groups: groups as u32, _pad0: 0, _pad1: 0 });
+        let g = bicgstab_scalars::bind(&ctx.kernels.bicgstab_scalars, &ctx.device, &mode, &v.partials, &state);
+        run(&ctx, &ctx.kernels.bicgstab_scalars, &g, &v.dims);
+        let bytes = ctx.read_bytes(&state, 48).expect("state");
+        bytemuck::pod_read_unaligned::<BicgState>(&bytes)
+    };
+    write(4.0, 9.0);
+    let s = step(bicg_mode::BEGIN);
+    assert_eq!((s.rho, s.rr, s.status), (4.0, 9.0, status::RUNNING));
+    write(2.0, 0.0);
+    let s = step(bicg_mode::ALPHA);
+    assert_eq!((s.alpha, s.neg_alpha), (2.0, -2.0));
+    write(3.0, 6.0);
+    let s = step(bicg_mode::OMEGA);
+    assert_eq!((s.omega, s.neg_omega), (0.5, -0.5));
+    write(8.0, 1.0);
+    let s = step(bicg_mode::END);
+    // beta = (rho_new / rho)(alpha / omega) = (8/4)(2/0.5) = 8.
+    assert_eq!((s.beta, s.neg_beta_omega, s.rho, s.rr, s.iterations), (8.0, -4.0, 8.0, 1.0, 1));
+    write(8.0, 1e-7);
+    assert_eq!(step(bicg_mode::END).status, status::CONVERGED);
+}
+
+#[test]
+fn whole_bicgstab_solve_matches_cpu_gmres() {
+    use znfield::backend::cpu::CpuGmres;
+    use znfield::backend::gpu::GpuBicgstab;
+    use znfield::solve::linear::GeneralLinearSolver;
+    let Some(ctx) = common::gpu_or_skip("whole_bicgstab_solve_matches_cpu_gmres") else { return };
+    // A nonsymmetric M-matrix: the shifted Laplacian of the test mesh plus an upwinded drift
+    // along the node numbering.
+    let mut a = test_matrix();
+    for i in 0..a.n {
+        for p in a.row_ptr[i] as usize..a.row_ptr[i + 1] as usize {
+            let j = a.col_idx[p] as usize;
+            if j + 1 == i {
+                a.values[p] -= 0.05;
+            }
+        }
+        let d = a.find(i, i as u32).expect("diagonal");
+        a.values[d] += 0.05;
+    }
+    a.values = f32ed(&a.values);
+    let b = random(a.n, 41);
+    let params = LinearParams { rtol: 1e-10, max_iterations: 20_000 };
+    let (mut xg, mut xc) = (vec![0.0; a.n], vec![0.0; a.n]);
+    let mut gpu = GpuBicgstab::new(std::sync::Arc::new(ctx));
+    let info = gpu.solve_on_device(&a, &b, &mut xg, &params).expect("GPU BiCGStab");
+    CpuGmres.solve_general(&a, &b, &mut xc, &params).expect("CPU GMRES");
+    assert!(info.relative_residual <= 1e-10);
+    assert!(max_rel(&xg, &xc) < 1e-8, "solutions differ by {}", max_rel(&xg, &xc));
+    assert!(gpu.fallbacks().is_none());
 }

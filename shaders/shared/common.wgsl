@@ -28,6 +28,30 @@ struct PcgState {
     _pad2: u32,
 }
 
+// Scalars of the BiCGStab loop, resident on the device (mirrors BicgState in layout.rs).
+struct BicgState {
+    rho: f32,             // r_hat . r of the current iterate
+    alpha: f32,
+    omega: f32,
+    beta: f32,
+    neg_alpha: f32,
+    neg_omega: f32,
+    neg_beta_omega: f32,
+    rr: f32,              // r . r of the current iterate
+    tol2: f32,            // converged when rr <= tol2
+    iterations: u32,
+    max_iterations: u32,
+    status: u32,          // STATUS_* below
+}
+
+// Which state scalars weight the three vectors of a lincomb3 dispatch (mirrors LincombSlots).
+struct LincombSlots {
+    n: u32,
+    a: u32,               // slot index into the state read as an array of f32; ONE = constant 1
+    b: u32,
+    c: u32,
+}
+
 const WG: u32 = 256u;
 const STATUS_RUNNING: u32 = 0u;
 const STATUS_CONVERGED: u32 = 1u;

@@ -6,7 +6,7 @@ pub mod gpu;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::solve::linear::LinearSolver;
+use crate::solve::linear::{GeneralLinearSolver, LinearSolver};
 
 /// What the user asked for on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -33,9 +33,10 @@ pub struct BackendInfo {
     pub note: Option<String>,
 }
 
-/// A ready linear solver and its description.
+/// Ready linear solvers (SPD and general) and their description.
 pub struct Backend {
     pub solver: Box<dyn LinearSolver>,
+    pub general: Box<dyn GeneralLinearSolver>,
     pub info: BackendInfo,
 }
 
@@ -57,6 +58,7 @@ pub fn open(choice: BackendChoice) -> Result<Backend> {
 fn cpu_backend(note: Option<String>) -> Backend {
     Backend {
         solver: Box::new(cpu::CpuPcg),
+        general: Box::new(cpu::CpuGmres),
         info: BackendInfo {
             kind: "cpu".into(),
             adapter: format!("CPU, {} threads (rayon)", rayon::current_num_threads()),
@@ -68,8 +70,10 @@ fn cpu_backend(note: Option<String>) -> Backend {
 
 fn gpu_backend(ctx: gpu::GpuContext) -> Backend {
     let adapter = ctx.adapter_summary();
+    let ctx = std::sync::Arc::new(ctx);
     Backend {
-        solver: Box::new(gpu::GpuPcg::new(ctx)),
+        solver: Box::new(gpu::GpuPcg::new(ctx.clone())),
+        general: Box::new(gpu::GpuBicgstab::new(ctx)),
         info: BackendInfo { kind: "gpu".into(), adapter, precision: "f32 kernels with f64 defect correction".into(), note: None },
     }
 }

@@ -58,6 +58,11 @@ pub trait GeneralLinearSolver {
         x: &mut [f64],
         params: &LinearParams,
     ) -> Result<LinearInfo, LinearError>;
+
+    /// Solves that this solver handed to a fallback so far, with the last reason (None if none).
+    fn fallbacks(&self) -> Option<(u32, String)> {
+        None
+    }
 }
 
 /// a . b in f64.

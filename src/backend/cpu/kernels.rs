@@ -54,3 +54,17 @@ pub fn inverse_diagonal(a: &CsrMatrix) -> Vec<f64> {
         })
         .collect()
 }
+
+/// `lincomb3.wgsl`: out = a out + b y + c z (the GPU takes a, b, c from state slots; a = 0 does
+/// not read `out`).
+pub fn lincomb3(a: f64, b: f64, c: f64, y: &[f64], z: &[f64], out: &mut [f64]) {
+    out.par_iter_mut().with_min_len(MIN_LEN).zip(y).zip(z).for_each(|((o, yi), zi)| {
+        let acc = b * yi + c * zi;
+        *o = if a == 0.0 { acc } else { acc + a * *o };
+    });
+}
+
+/// `diag_scale.wgsl`: out = dinv * x.
+pub fn diag_scale(dinv: &[f64], x: &[f64], out: &mut [f64]) {
+    out.par_iter_mut().with_min_len(MIN_LEN).zip(dinv).zip(x).for_each(|((o, d), xi)| *o = d * xi);
+}

@@ -34,6 +34,65 @@ pub struct PcgState {
     pub _pad2: u32,
 }
 
+/// `BicgState` in WGSL: the scalars of the BiCGStab loop. Slot indices (for `LincombSlots`) are
+/// the field positions.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable, Default)]
+pub struct BicgState {
+    pub rho: f32,
+    pub alpha: f32,
+    pub omega: f32,
+    pub beta: f32,
+    pub neg_alpha: f32,
+    pub neg_omega: f32,
+    pub neg_beta_omega: f32,
+    pub rr: f32,
+    pub tol2: f32,
+    pub iterations: u32,
+    pub max_iterations: u32,
+    pub status: u32,
+}
+
+/// Slots of `BicgState` fields and the two constants of `lincomb3.wgsl`.
+pub mod slot {
+    pub const ALPHA: u32 = 1;
+    pub const OMEGA: u32 = 2;
+    pub const BETA: u32 = 3;
+    pub const NEG_ALPHA: u32 = 4;
+    pub const NEG_OMEGA: u32 = 5;
+    pub const NEG_BETA_OMEGA: u32 = 6;
+    pub const ONE: u32 = 100;
+    pub const ZERO: u32 = 101;
+}
+
+/// `LincombSlots` in WGSL: vector length and the slots weighting out, y and z.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct LincombSlots {
+    pub n: u32,
+    pub a: u32,
+    pub b: u32,
+    pub c: u32,
+}
+
+/// `Mode` in `bicgstab_scalars.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct BicgMode {
+    pub mode: u32,
+    pub reduce_groups: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+}
+
+/// Modes of `bicgstab_scalars.wgsl`.
+pub mod bicg_mode {
+    pub const BEGIN: u32 = 0;
+    pub const ALPHA: u32 = 1;
+    pub const OMEGA: u32 = 2;
+    pub const END: u32 = 3;
+}
+
 /// `STATUS_*` constants in WGSL.
 pub mod status {
     pub const RUNNING: u32 = 0;
@@ -44,6 +103,9 @@ pub mod status {
 
 const _: () = assert!(std::mem::size_of::<Dims>() == 16);
 const _: () = assert!(std::mem::size_of::<PcgState>() == 48);
+const _: () = assert!(std::mem::size_of::<BicgState>() == 48);
+const _: () = assert!(std::mem::size_of::<LincombSlots>() == 16);
+const _: () = assert!(std::mem::size_of::<BicgMode>() == 16);
 
 impl Dims {
     /// Dimensions for vectors of length `n`: reductions use up to 256 workgroups.

@@ -1,11 +1,15 @@
-//! GPU backend: wgpu context, one Rust module per WGSL kernel, and the resident
-//! Jacobi-preconditioned CG loop with f64 defect correction.
+//! GPU backend: wgpu context, one Rust module per WGSL kernel, and the resident Krylov loops
+//! with f64 defect correction: Jacobi-PCG for the SPD potential systems, Jacobi-BiCGStab for
+//! the nonsymmetric transport systems.
 
+pub mod bicgstab;
 pub mod context;
+pub mod defect;
 pub mod kernel;
 pub mod kernels;
 pub mod layout;
 pub mod pcg;
 
+pub use bicgstab::GpuBicgstab;
 pub use context::{describe_adapters, GpuContext};
 pub use pcg::GpuPcg;

@@ -1,8 +1,6 @@
 //! Jacobi-preconditioned conjugate gradients resident on the GPU, with f64 defect correction.
 //!
-//! Outer loop (host, f64): r = b - A x; stop when ||r|| <= rtol ||b||; otherwise solve
-//! A d = r / ||r|| on the device in f32 to a modest relative tolerance, and x += ||r|| d.
-//! Each sweep gains about five digits, so an f64-accurate answer needs two or three sweeps.
+//! Outer loop: f64 defect correction on the host ([`super::defect`]).
 //!
 //! Inner loop (device, f32): the matrix and all vectors stay in device buffers; the scalars of
 //! CG live in a `PcgState` buffer written and read only by kernels. One iteration is six
@@ -10,27 +8,26 @@
 //! iterations go into one command buffer, and the host reads the 48-byte state once per batch.
 //! Kernels do nothing once the state leaves RUNNING, so a batch may safely overrun convergence.
 
+use std::sync::Arc;
+
 use super::context::GpuContext;
+use super::defect::{self, Sweep};
 use super::kernels::{dot_partial, pcg_alpha, pcg_begin, pcg_beta, pcg_start, pcg_update_p, pcg_update_xr, spmv};
 use super::layout::{status, Dims, PcgState};
 use crate::fem::CsrMatrix;
-use crate::solve::linear::{norm, residual, LinearError, LinearInfo, LinearParams, LinearSolver};
+use crate::solve::linear::{LinearError, LinearInfo, LinearParams, LinearSolver};
 
-/// Relative residual each f32 sweep aims for.
-const SWEEP_RTOL: f64 = 1e-5;
-/// Sweeps before giving up.
-const MAX_SWEEPS: u32 = 12;
 /// Largest number of iterations recorded between two host reads of the state.
 const MAX_BATCH: u32 = 64;
 
 /// The GPU linear solver.
 pub struct GpuPcg {
-    ctx: GpuContext,
+    ctx: Arc<GpuContext>,
 }
 
 impl GpuPcg {
     /// Wraps an open context.
-    pub fn new(ctx: GpuContext) -> Self {
+    pub fn new(ctx: Arc<GpuContext>) -> Self {
         GpuPcg { ctx }
     }
 
@@ -145,57 +142,16 @@ impl LinearSolver for GpuPcg {
     fn solve(&mut self, a: &CsrMatrix, b: &[f64], x: &mut [f64], params: &LinearParams) -> Result<LinearInfo, LinearError> {
         assert_eq!(b.len(), a.n);
         assert_eq!(x.len(), a.n);
-        let bnorm = norm(b);
-        if bnorm == 0.0 {
-            x.fill(0.0);
-            return Ok(LinearInfo { iterations: 0, relative_residual: 0.0 });
-        }
-        let ctx = &self.ctx;
+        let ctx = &*self.ctx;
         let resident = Resident::upload(ctx, a).map_err(LinearError::Device)?;
-        let mut r = vec![0.0; a.n];
-        let mut rnorm = residual(a, b, x, &mut r);
-        let mut iterations = 0u32;
-        for _ in 0..MAX_SWEEPS {
-            let rel = rnorm / bnorm;
-            if rel <= params.rtol {
-                return Ok(LinearInfo { iterations, relative_residual: rel });
-            }
-            if iterations >= params.max_iterations {
-                break;
-            }
-            let scaled: Vec<f64> = r.iter().map(|v| v / rnorm).collect();
-            let target = (params.rtol / rel).max(SWEEP_RTOL);
-            let (d, state) =
-                resident.sweep(ctx, &scaled, target, params.max_iterations - iterations).map_err(LinearError::Device)?;
-            iterations += state.iterations;
-            if state.status == status::BREAKDOWN {
-                return Err(LinearError::NonFinite {
-                    iteration: iterations,
-                    where_: format!("GPU PCG breakdown (p.Ap = {}, r.r = {})", state.pq, state.rr),
-                });
-            }
-            if d.iter().any(|v| !v.is_finite()) {
-                return Err(LinearError::NonFinite { iteration: iterations, where_: "GPU correction vector".into() });
-            }
-            for (xi, di) in x.iter_mut().zip(&d) {
-                *xi += rnorm * di;
-            }
-            let new_norm = residual(a, b, x, &mut r);
-            if !new_norm.is_finite() {
-                return Err(LinearError::NonFinite { iteration: iterations, where_: "f64 residual after a GPU sweep".into() });
-            }
-            if new_norm > 0.5 * rnorm && state.status != status::CONVERGED {
-                // f32 arithmetic has stalled: report what was reached.
-                rnorm = new_norm;
-                break;
-            }
-            rnorm = new_norm;
-        }
-        let rel = rnorm / bnorm;
-        if rel <= params.rtol {
-            Ok(LinearInfo { iterations, relative_residual: rel })
-        } else {
-            Err(LinearError::NoConvergence { iterations, relative_residual: rel, rtol: params.rtol })
-        }
+        defect::solve(a, b, x, params, "GPU PCG", |rhs, rtol, max_iterations| {
+            let (correction, state) = resident.sweep(ctx, rhs, rtol, max_iterations)?;
+            Ok(Sweep {
+                correction,
+                iterations: state.iterations,
+                status: state.status,
+                detail: format!("p.Ap = {}, r.r = {}", state.pq, state.rr),
+            })
+        })
     }
 }

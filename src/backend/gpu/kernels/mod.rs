@@ -1,6 +1,10 @@
 //! One module per WGSL kernel in `shaders/`.
 
+pub mod bicgstab_scalars;
+pub mod diag_scale;
+pub mod dot2_partial;
 pub mod dot_partial;
+pub mod lincomb3;
 pub mod pcg_alpha;
 pub mod pcg_begin;
 pub mod pcg_beta;
@@ -21,6 +25,10 @@ pub struct Kernels {
     pub pcg_update_xr: Kernel,
     pub pcg_beta: Kernel,
     pub pcg_update_p: Kernel,
+    pub lincomb3: Kernel,
+    pub diag_scale: Kernel,
+    pub dot2_partial: Kernel,
+    pub bicgstab_scalars: Kernel,
 }
 
 impl Kernels {
@@ -35,12 +43,20 @@ impl Kernels {
             pcg_update_xr: Kernel::new(device, "pcg_update_xr", pcg_update_xr::SOURCE, pcg_update_xr::SHAPE),
             pcg_beta: Kernel::new(device, "pcg_beta", pcg_beta::SOURCE, pcg_beta::SHAPE),
             pcg_update_p: Kernel::new(device, "pcg_update_p", pcg_update_p::SOURCE, pcg_update_p::SHAPE),
+            lincomb3: Kernel::new(device, "lincomb3", lincomb3::SOURCE, lincomb3::SHAPE),
+            diag_scale: Kernel::new(device, "diag_scale", diag_scale::SOURCE, diag_scale::SHAPE),
+            dot2_partial: Kernel::new(device, "dot2_partial", dot2_partial::SOURCE, dot2_partial::SHAPE),
+            bicgstab_scalars: Kernel::new(device, "bicgstab_scalars", bicgstab_scalars::SOURCE, bicgstab_scalars::SHAPE),
         }
     }
 }
 
 /// (file name, source) of every kernel, for validation.
-pub const ALL_SOURCES: [(&str, &str); 8] = [
+pub const ALL_SOURCES: [(&str, &str); 12] = [
+    ("lincomb3.wgsl", lincomb3::SOURCE),
+    ("diag_scale.wgsl", diag_scale::SOURCE),
+    ("dot2_partial.wgsl", dot2_partial::SOURCE),
+    ("bicgstab_scalars.wgsl", bicgstab_scalars::SOURCE),
     ("spmv.wgsl", spmv::SOURCE),
     ("dot_partial.wgsl", dot_partial::SOURCE),
     ("pcg_start.wgsl", pcg_start::SOURCE),

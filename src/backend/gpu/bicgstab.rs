@@ -1,0 +1,246 @@
+//! Jacobi-preconditioned BiCGStab resident on the GPU for the nonsymmetric Newton systems of the
+//! transport models, with f64 defect correction ([`super::defect`]).
+//!
+//! Right-preconditioned BiCGStab (M = diag A), one iteration in eleven dispatches:
+//!
+//! ```text
+//!   p = r + beta p - beta omega v      lincomb3
+//!   y = M^-1 p ; v = A y               diag_scale, spmv
+//!   alpha = rho / (r_hat . v)          dot_partial, bicgstab_scalars (ALPHA)
+//!   s = r - alpha v                    lincomb3
+//!   z = M^-1 s ; t = A z               diag_scale, spmv
+//!   omega = (t . s) / (t . t)          dot2_partial, bicgstab_scalars (OMEGA)
+//!   x += alpha y + omega z             lincomb3
+//!   r = s - omega t                    lincomb3
+//!   rho' = r_hat . r, beta, rr, stop   dot2_partial, bicgstab_scalars (END)
+//! ```
+//!
+//! All scalars stay in a device `BicgState`; the host reads 48 bytes once per batch. Once the
+//! state leaves RUNNING the updates are no-ops, so batches may overrun convergence.
+
+use std::sync::Arc;
+
+use super::context::GpuContext;
+use super::defect::{self, Sweep};
+use super::kernels::{bicgstab_scalars, diag_scale, dot2_partial, dot_partial, lincomb3, spmv};
+use super::layout::{bicg_mode, slot, status, BicgMode, BicgState, Dims, LincombSlots};
+use crate::backend::cpu::CpuGmres;
+use crate::fem::CsrMatrix;
+use crate::solve::linear::{GeneralLinearSolver, LinearError, LinearInfo, LinearParams};
+
+/// Largest number of iterations recorded between two host reads of the state.
+const MAX_BATCH: u32 = 64;
+/// r . r (the right-hand side has unit norm) beyond which a sweep is abandoned as diverging.
+const DIVERGED_RR: f32 = 1e6;
+/// After this many consecutive hand-overs the rest of the run stays on the CPU solver.
+const STICKY_FALLBACK: u32 = 2;
+
+/// The GPU solver for general (nonsymmetric) systems. Point-Jacobi BiCGStab is not robust for
+/// every coupled Jacobian (strong migration, Poisson rows): a solve it cannot finish is handed to
+/// the CPU ILU(0)-GMRES, and the hand-overs are counted and reported (`fallbacks`), never hidden.
+/// After two consecutive hand-overs the rest of the run goes straight to the CPU solver.
+pub struct GpuBicgstab {
+    ctx: Arc<GpuContext>,
+    fallback: CpuGmres,
+    handed_over: u32,
+    consecutive: u32,
+    last_reason: String,
+}
+
+impl GpuBicgstab {
+    /// Wraps an open context.
+    pub fn new(ctx: Arc<GpuContext>) -> Self {
+        GpuBicgstab { ctx, fallback: CpuGmres, handed_over: 0, consecutive: 0, last_reason: String::new() }
+    }
+
+    /// BiCGStab on the device only, without the CPU fallback (parity tests).
+    pub fn solve_on_device(
+        &mut self,
+        a: &CsrMatrix,
+        b: &[f64],
+        x: &mut [f64],
+        params: &LinearParams,
+    ) -> Result<LinearInfo, LinearError> {
+        let ctx = &*self.ctx;
+        let resident = Resident::upload(ctx, a).map_err(LinearError::Device)?;
+        defect::solve(a, b, x, params, "GPU BiCGStab", |rhs, rtol, max_iterations| {
+            let (correction, state) = resident.sweep(ctx, rhs, rtol, max_iterations)?;
+            Ok(Sweep {
+                correction,
+                iterations: state.iterations,
+                status: state.status,
+                detail: format!("rho = {}, omega = {}, r.r = {}", state.rho, state.omega, state.rr),
+            })
+        })
+    }
+}
+
+/// Device buffers and the bind groups of one iteration.
+struct Resident {
+    dims: Dims,
+    r: wgpu::Buffer,
+    rhat: wgpu::Buffer,
+    x: wgpu::Buffer,
+    p: wgpu::Buffer,
+    v: wgpu::Buffer,
+    state: wgpu::Buffer,
+    staging: wgpu::Buffer,
+    begin: (wgpu::BindGroup, wgpu::BindGroup),
+    iteration: Vec<(Step, wgpu::BindGroup)>,
+}
+
+/// Which kernel a recorded step dispatches.
+#[derive(Clone, Copy)]
+enum Step {
+    Lincomb,
+    Scale,
+    Spmv,
+    Dot,
+    Dot2,
+    Scalars,
+}
+
+impl Resident {
+    fn upload(ctx: &GpuContext, a: &CsrMatrix) -> Result<Self, String> {
+        let n = a.n;
+        ctx.fits("matrix values", 4 * a.nnz() as u64)?;
+        let d = &ctx.device;
+        let k = &ctx.kernels;
+        let dims = Dims::for_len(n);
+        let dims_buf = ctx.uniform("dims", &dims);
+        let row_ptr = ctx.storage_u32("row_ptr", &a.row_ptr);
+        let col_idx = ctx.storage_u32("col_idx", &a.col_idx);
+        let vals = ctx.storage_f32("vals", &a.values);
+        let dinv: Vec<f64> = a.diagonal().iter().map(|&v| if v != 0.0 { 1.0 / v } else { 1.0 }).collect();
+        let dinv = ctx.storage_f32("dinv", &dinv);
+        let [r, rhat, x, p, v, y, s, z, t] = ["r", "rhat", "x", "p", "v", "y", "s", "z", "t"].map(|l| ctx.storage_zeroed(l, n));
+        let partials = ctx.storage_zeroed("partials", 2 * dims.reduce_groups as usize);
+        let state = ctx.storage_zeroed("bicg state", std::mem::size_of::<BicgState>() / 4);
+        let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("bicg state readback"),
+            size: std::mem::size_of::<BicgState>() as u64,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mode =
+            |m: u32| ctx.uniform("bicg mode", &BicgMode { mode: m, reduce_groups: dims.reduce_groups, _pad0: 0, _pad1: 0 });
+        let slots = |a: u32, b: u32, c: u32| ctx.uniform("lincomb slots", &LincombSlots { n: n as u32, a, b, c });
+        let scalars = |m: u32| bicgstab_scalars::bind(&k.bicgstab_scalars, d, &mode(m), &partials, &state);
+        let lin = |sl: &wgpu::Buffer, yv: &wgpu::Buffer, zv: &wgpu::Buffer, out: &wgpu::Buffer| {
+            lincomb3::bind(&k.lincomb3, d, sl, &state, yv, zv, out)
+        };
+        let begin = (dot2_partial::bind(&k.dot2_partial, d, &dims_buf, &rhat, &r, &r, &r, &partials), scalars(bicg_mode::BEGIN));
+        let iteration = vec![
+            (Step::Lincomb, lin(&slots(slot::BETA, slot::ONE, slot::NEG_BETA_OMEGA), &r, &v, &p)),
+            (Step::Scale, diag_scale::bind(&k.diag_scale, d, &dims_buf, &dinv, &p, &y)),
+            (Step::Spmv, spmv::bind(&k.spmv, d, &dims_buf, &row_ptr, &col_idx, &vals, &y, &v)),
+            (Step::Dot, dot_partial::bind(&k.dot_partial, d, &dims_buf, &rhat, &v, &partials)),
+            (Step::Scalars, scalars(bicg_mode::ALPHA)),
+            (Step::Lincomb, lin(&slots(slot::ZERO, slot::ONE, slot::NEG_ALPHA), &r, &v, &s)),
+            (Step::Scale, diag_scale::bind(&k.diag_scale, d, &dims_buf, &dinv, &s, &z)),
+            (Step::Spmv, spmv::bind(&k.spmv, d, &dims_buf, &row_ptr, &col_idx, &vals, &z, &t)),
+            (Step::Dot2, dot2_partial::bind(&k.dot2_partial, d, &dims_buf, &t, &s, &t, &t, &partials)),
+            (Step::Scalars, scalars(bicg_mode::OMEGA)),
+            (Step::Lincomb, lin(&slots(slot::ONE, slot::ALPHA, slot::OMEGA), &y, &z, &x)),
+            (Step::Lincomb, lin(&slots(slot::ZERO, slot::ONE, slot::NEG_OMEGA), &s, &t, &r)),
+            (Step::Dot2, dot2_partial::bind(&k.dot2_partial, d, &dims_buf, &rhat, &r, &r, &r, &partials)),
+            (Step::Scalars, scalars(bicg_mode::END)),
+        ];
+        Ok(Resident { dims, r, rhat, x, p, v, state, staging, begin, iteration })
+    }
+
+    fn dispatch(&self, ctx: &GpuContext, pass: &mut wgpu::ComputePass<'_>, step: Step, group: &wgpu::BindGroup) {
+        let k = &ctx.kernels;
+        let kernel = match step {
+            Step::Lincomb => &k.lincomb3,
+            Step::Scale => &k.diag_scale,
+            Step::Spmv => &k.spmv,
+            Step::Dot => &k.dot_partial,
+            Step::Dot2 => &k.dot2_partial,
+            Step::Scalars => &k.bicgstab_scalars,
+        };
+        kernel.dispatch(pass, group, &self.dims);
+    }
+
+    /// BiCGStab on A d = rhs from d = 0 until `rtol` (relative to ||rhs||) or `max_iterations`.
+    fn sweep(&self, ctx: &GpuContext, rhs: &[f64], rtol: f64, max_iterations: u32) -> Result<(Vec<f64>, BicgState), String> {
+        let rhs32: Vec<f32> = rhs.iter().map(|&v| v as f32).collect();
+        ctx.queue.write_buffer(&self.r, 0, bytemuck::cast_slice(&rhs32));
+        ctx.queue.write_buffer(&self.rhat, 0, bytemuck::cast_slice(&rhs32));
+        let rhs_norm2: f64 = rhs.iter().map(|v| v * v).sum();
+        let init = BicgState { tol2: (rtol * rtol * rhs_norm2) as f32, max_iterations, ..Default::default() };
+        ctx.queue.write_buffer(&self.state, 0, bytemuck::bytes_of(&init));
+        let mut enc = ctx.device.create_command_encoder(&Default::default());
+        for b in [&self.x, &self.p, &self.v] {
+            enc.clear_buffer(b, 0, None);
+        }
+        {
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            self.dispatch(ctx, &mut pass, Step::Dot2, &self.begin.0);
+            self.dispatch(ctx, &mut pass, Step::Scalars, &self.begin.1);
+        }
+        ctx.queue.submit([enc.finish()]);
+        let mut batch = 8;
+        let state = loop {
+            let mut enc = ctx.device.create_command_encoder(&Default::default());
+            {
+                let mut pass = enc.begin_compute_pass(&Default::default());
+                for _ in 0..batch {
+                    for (step, group) in &self.iteration {
+                        self.dispatch(ctx, &mut pass, *step, group);
+                    }
+                }
+            }
+            enc.copy_buffer_to_buffer(&self.state, 0, &self.staging, 0, std::mem::size_of::<BicgState>() as u64);
+            ctx.queue.submit([enc.finish()]);
+            let bytes = ctx.map_read(&self.staging)?;
+            let mut state: BicgState = bytemuck::pod_read_unaligned(&bytes);
+            // The right-hand side has unit norm: a residual this large means BiCGStab diverges.
+            if state.status == status::RUNNING && (state.rr.is_nan() || state.rr >= DIVERGED_RR) {
+                state.status = status::BREAKDOWN;
+            }
+            if state.status != status::RUNNING {
+                break state;
+            }
+            batch = (batch * 2).min(MAX_BATCH);
+        };
+        let d = ctx.read_f32(&self.x, self.dims.n as usize)?;
+        Ok((d, state))
+    }
+}
+
+impl GeneralLinearSolver for GpuBicgstab {
+    fn solve_general(
+        &mut self,
+        a: &CsrMatrix,
+        b: &[f64],
+        x: &mut [f64],
+        params: &LinearParams,
+    ) -> Result<LinearInfo, LinearError> {
+        assert_eq!(b.len(), a.n);
+        assert_eq!(x.len(), a.n);
+        if self.consecutive >= STICKY_FALLBACK {
+            self.handed_over += 1;
+            return self.fallback.solve_general(a, b, x, params);
+        }
+        let start = x.to_vec();
+        match self.solve_on_device(a, b, x, params) {
+            Ok(info) => {
+                self.consecutive = 0;
+                Ok(info)
+            }
+            Err(LinearError::Device(msg)) => Err(LinearError::Device(msg)),
+            Err(e) => {
+                self.handed_over += 1;
+                self.consecutive += 1;
+                self.last_reason = e.to_string();
+                x.copy_from_slice(&start);
+                self.fallback.solve_general(a, b, x, params)
+            }
+        }
+    }
+
+    fn fallbacks(&self) -> Option<(u32, String)> {
+        (self.handed_over > 0).then(|| (self.handed_over, self.last_reason.clone()))
+    }
+}

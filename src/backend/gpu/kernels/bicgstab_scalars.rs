@@ -1,0 +1,23 @@
+//! `shaders/bicgstab_scalars.wgsl`: the scalar steps of BiCGStab (begin, alpha, omega, end of iteration) from pair partials.
+//!
+//! The bind function below is the kernel's signature: its parameters are the bindings in order.
+
+use crate::backend::gpu::kernel::{Kernel, Shape};
+
+/// Kernel source (without the shared prelude).
+pub const SOURCE: &str = include_str!("../../../../shaders/bicgstab_scalars.wgsl");
+
+/// Dispatch shape.
+pub const SHAPE: Shape = Shape::Single;
+
+/// Bind group for this kernel.
+#[allow(clippy::too_many_arguments)]
+pub fn bind(
+    kernel: &Kernel,
+    device: &wgpu::Device,
+    mode: &wgpu::Buffer,
+    partials: &wgpu::Buffer,
+    state: &wgpu::Buffer,
+) -> wgpu::BindGroup {
+    kernel.bind(device, &[mode, partials, state])
+}

@@ -1,0 +1,26 @@
+//! `shaders/dot2_partial.wgsl`: pair partial sums (a . b, c . d). CPU twin: `cpu::kernels::dot`.
+//!
+//! The bind function below is the kernel's signature: its parameters are the bindings in order.
+
+use crate::backend::gpu::kernel::{Kernel, Shape};
+
+/// Kernel source (without the shared prelude).
+pub const SOURCE: &str = include_str!("../../../../shaders/dot2_partial.wgsl");
+
+/// Dispatch shape.
+pub const SHAPE: Shape = Shape::Reduce;
+
+/// Bind group for this kernel.
+#[allow(clippy::too_many_arguments)]
+pub fn bind(
+    kernel: &Kernel,
+    device: &wgpu::Device,
+    dims: &wgpu::Buffer,
+    a: &wgpu::Buffer,
+    b: &wgpu::Buffer,
+    c: &wgpu::Buffer,
+    d: &wgpu::Buffer,
+    partials: &wgpu::Buffer,
+) -> wgpu::BindGroup {
+    kernel.bind(device, &[dims, a, b, c, d, partials])
+}
