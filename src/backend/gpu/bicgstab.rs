@@ -180,30 +180,25 @@ impl Resident {
             self.dispatch(ctx, &mut pass, Step::Scalars, &self.begin.1);
         }
         ctx.queue.submit([enc.finish()]);
-        let mut batch = 8;
-        let state = loop {
-            let mut enc = ctx.device.create_command_encoder(&Default::default());
-            {
-                let mut pass = enc.begin_compute_pass(&Default::default());
-                for _ in 0..batch {
-                    for (step, group) in &self.iteration {
-                        self.dispatch(ctx, &mut pass, *step, group);
-                    }
+        let state = defect::run_batches(
+            ctx,
+            &self.state,
+            &self.staging,
+            MAX_BATCH,
+            |pass| {
+                for (step, group) in &self.iteration {
+                    self.dispatch(ctx, pass, *step, group);
                 }
-            }
-            enc.copy_buffer_to_buffer(&self.state, 0, &self.staging, 0, std::mem::size_of::<BicgState>() as u64);
-            ctx.queue.submit([enc.finish()]);
-            let bytes = ctx.map_read(&self.staging)?;
-            let mut state: BicgState = bytemuck::pod_read_unaligned(&bytes);
-            // The right-hand side has unit norm: a residual this large means BiCGStab diverges.
-            if state.status == status::RUNNING && (state.rr.is_nan() || state.rr >= DIVERGED_RR) {
-                state.status = status::BREAKDOWN;
-            }
-            if state.status != status::RUNNING {
-                break state;
-            }
-            batch = (batch * 2).min(MAX_BATCH);
-        };
+            },
+            |bytes| {
+                let mut state: BicgState = bytemuck::pod_read_unaligned(bytes);
+                // The right-hand side has unit norm: a residual this large means BiCGStab diverges.
+                if state.status == status::RUNNING && (state.rr.is_nan() || state.rr >= DIVERGED_RR) {
+                    state.status = status::BREAKDOWN;
+                }
+                (state.status != status::RUNNING).then_some(state)
+            },
+        )?;
         let d = ctx.read_f32(&self.x, self.dims.n as usize)?;
         Ok((d, state))
     }

@@ -5,6 +5,7 @@
 //! f64-accurate answer needs two or three sweeps; a sweep that gains less than a factor two ends
 //! the solve with what was reached.
 
+use super::context::GpuContext;
 use super::layout::status;
 use crate::fem::CsrMatrix;
 use crate::solve::linear::{norm, residual, LinearError, LinearInfo, LinearParams};
@@ -76,5 +77,36 @@ pub fn solve(
         Ok(LinearInfo { iterations, relative_residual: rel })
     } else {
         Err(LinearError::NoConvergence { iterations, relative_residual: rel, rtol: params.rtol })
+    }
+}
+
+/// Runs a device Krylov loop in batches: records `iteration` `batch` times into one command
+/// buffer (8 at first, doubling to `max_batch`), copies the state buffer to `staging`, and reads
+/// it back after each submit until `done` returns a value. No host synchronisation happens
+/// inside a batch.
+pub fn run_batches<T>(
+    ctx: &GpuContext,
+    state: &wgpu::Buffer,
+    staging: &wgpu::Buffer,
+    max_batch: u32,
+    mut iteration: impl FnMut(&mut wgpu::ComputePass<'_>),
+    mut done: impl FnMut(&[u8]) -> Option<T>,
+) -> Result<T, String> {
+    let mut batch = 8;
+    loop {
+        let mut enc = ctx.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            for _ in 0..batch {
+                iteration(&mut pass);
+            }
+        }
+        enc.copy_buffer_to_buffer(state, 0, staging, 0, staging.size());
+        ctx.queue.submit([enc.finish()]);
+        let bytes = ctx.map_read(staging)?;
+        if let Some(out) = done(&bytes) {
+            return Ok(out);
+        }
+        batch = (batch * 2).min(max_batch);
     }
 }

@@ -110,29 +110,24 @@ impl Resident {
             k.pcg_begin.dispatch(&mut pass, &self.begin, &self.dims);
         }
         ctx.queue.submit([enc.finish()]);
-        let mut batch = 8;
-        let state = loop {
-            let mut enc = ctx.device.create_command_encoder(&Default::default());
-            {
-                let mut pass = enc.begin_compute_pass(&Default::default());
-                for _ in 0..batch {
-                    k.spmv.dispatch(&mut pass, &self.spmv, &self.dims);
-                    k.dot_partial.dispatch(&mut pass, &self.dot, &self.dims);
-                    k.pcg_alpha.dispatch(&mut pass, &self.alpha, &self.dims);
-                    k.pcg_update_xr.dispatch(&mut pass, &self.update_xr, &self.dims);
-                    k.pcg_beta.dispatch(&mut pass, &self.beta, &self.dims);
-                    k.pcg_update_p.dispatch(&mut pass, &self.update_p, &self.dims);
-                }
-            }
-            enc.copy_buffer_to_buffer(&self.state, 0, &self.staging, 0, std::mem::size_of::<PcgState>() as u64);
-            ctx.queue.submit([enc.finish()]);
-            let bytes = ctx.map_read(&self.staging)?;
-            let state: PcgState = bytemuck::pod_read_unaligned(&bytes);
-            if state.status != status::RUNNING {
-                break state;
-            }
-            batch = (batch * 2).min(MAX_BATCH);
-        };
+        let state = defect::run_batches(
+            ctx,
+            &self.state,
+            &self.staging,
+            MAX_BATCH,
+            |pass| {
+                k.spmv.dispatch(pass, &self.spmv, &self.dims);
+                k.dot_partial.dispatch(pass, &self.dot, &self.dims);
+                k.pcg_alpha.dispatch(pass, &self.alpha, &self.dims);
+                k.pcg_update_xr.dispatch(pass, &self.update_xr, &self.dims);
+                k.pcg_beta.dispatch(pass, &self.beta, &self.dims);
+                k.pcg_update_p.dispatch(pass, &self.update_p, &self.dims);
+            },
+            |bytes| {
+                let state: PcgState = bytemuck::pod_read_unaligned(bytes);
+                (state.status != status::RUNNING).then_some(state)
+            },
+        )?;
         let d = ctx.read_f32(&self.x, self.dims.n as usize)?;
         Ok((d, state))
     }
