@@ -271,7 +271,8 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
                 .collect(),
         }
     });
-    let dimensionless = dimensionless_groups(scene, &mesh, length_scale, electrode.overpotential.map(|eta| eta.mean));
+    let applied = electrode.total_current.abs() / electrode.projected_area;
+    let dimensionless = dimensionless_groups(scene, &mesh, length_scale, electrode.overpotential.map(|eta| eta.mean), applied);
     if let Some(res) = dimensionless.as_ref().and_then(|d| d.debye_resolution) {
         if scene.physics.model == Model::Pnp && res < 2.0 {
             eprintln!(
@@ -413,7 +414,13 @@ fn concentration_summary(conc: &[(String, Vec<f64>)], electrode: &[u32]) -> BTre
 
 /// Dimensionless groups: Wagner numbers (kinetic models) at zero and at the mean overpotential
 /// `eta_mean` (V), and the Debye length and its resolution (transport models).
-fn dimensionless_groups(scene: &Scene, mesh: &TetMesh, length_scale: f64, eta_mean: Option<f64>) -> Option<Dimensionless> {
+fn dimensionless_groups(
+    scene: &Scene,
+    mesh: &TetMesh,
+    length_scale: f64,
+    eta_mean: Option<f64>,
+    applied_current_density: f64,
+) -> Option<Dimensionless> {
     let ph = &scene.physics;
     let vt = thermal_voltage(ph.temperature_k);
     let transport = matches!(ph.model, Model::Tertiary | Model::Pnp);
@@ -445,10 +452,40 @@ fn dimensionless_groups(scene: &Scene, mesh: &TetMesh, length_scale: f64, eta_me
     } else {
         (None, None)
     };
+    let limiting = (ph.model == Model::Tertiary).then(|| planar_limiting_current(scene, mesh));
+    let i0 = ph.kinetics.exchange_current_density_a_m2;
     if wagner.is_none() && debye_length.is_none() {
         return None;
     }
-    Some(Dimensionless { wagner, wagner_operating_point, length_scale, debye_length, debye_resolution })
+    Some(Dimensionless {
+        wagner,
+        wagner_operating_point,
+        length_scale,
+        debye_length,
+        debye_resolution,
+        limiting_current_density: limiting,
+        applied_over_limiting: limiting.map(|l| applied_current_density / l),
+        damkohler: limiting.map(|l| i0 / l),
+    })
+}
+
+/// Planar limiting current density (A/m^2) across the electrolyte's height (the Nernst layer of
+/// the box; the z-extent of an imported mesh): the binary-salt formula for two species, the
+/// supported-electrolyte formula for more.
+fn planar_limiting_current(scene: &Scene, mesh: &TetMesh) -> f64 {
+    let ph = &scene.physics;
+    let delta = if scene.geometry.mesh_file.is_some() {
+        let (lo, hi) = mesh.nodes.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p.z), hi.max(p.z)));
+        hi - lo
+    } else {
+        scene.geometry.height_m
+    };
+    let r = ph.species.iter().position(|x| x.name == ph.kinetics.reacting_species).unwrap_or(0);
+    if ph.species.len() == 2 {
+        crate::physics::transport::binary_limiting_current(&ph.species[r], &ph.species[1 - r], delta)
+    } else {
+        crate::physics::transport::supported_limiting_current(&ph.species[r], ph.kinetics.electrons as f64, delta)
+    }
 }
 
 /// The mesh spacing normal to the electrode: the shortest edge from an electrode node to a node

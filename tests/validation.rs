@@ -82,6 +82,11 @@ fn hemisphere_tertiary_converges_with_positive_concentrations() {
     // Depletion at the electrode, bulk value at the top.
     let min = s.electrolyte.min_concentration.as_ref().expect("min concentrations")["Zn2+"];
     assert!(min.electrode < 2000.0 && min.electrode > 1990.0, "surface Zn2+ {}", min.electrode);
+    // 10 mA/cm2 against i_lim = 4 F D+ c / delta = 5.4e4 A/m^2 for 2 M ZnSO4 over 10 um.
+    let d = s.dimensionless.as_ref().expect("dimensionless groups");
+    let ratio = d.applied_over_limiting.expect("applied_over_limiting");
+    let i_lim = 4.0 * znfield::physics::constants::FARADAY * 7.03e-10 * 2000.0 / 10e-6;
+    assert!((ratio - 100.0 / i_lim).abs() < 1e-6 * ratio, "applied / limiting {ratio} vs {}", 100.0 / i_lim);
 }
 
 #[test]

@@ -57,9 +57,20 @@ pub struct Dimensionless {
     /// Debye length of the bulk electrolyte, sqrt(eps RT / (F^2 sum z_i^2 c_i)), m (transport models).
     #[serde(rename = "debye_length_m", skip_serializing_if = "Option::is_none")]
     pub debye_length: Option<f64>,
-    /// Debye length / smallest electrode edge: below ~2 a pnp mesh does not resolve the double layer.
+    /// Debye length / mesh spacing normal to the electrode: below ~2 a pnp mesh does not
+    /// resolve the double layer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub debye_resolution: Option<f64>,
+    /// Planar limiting current density across the cell height, A/m^2 (tertiary): binary-salt
+    /// formula for two species, n F D c / delta with supporting electrolyte.
+    #[serde(rename = "limiting_current_density_A_m2", skip_serializing_if = "Option::is_none")]
+    pub limiting_current_density: Option<f64>,
+    /// |total current| / projected area / limiting current density (tertiary).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applied_over_limiting: Option<f64>,
+    /// Damkohler number i0 / i_lim: kinetic against transport rate (tertiary).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub damkohler: Option<f64>,
 }
 
 /// Mesh size and quality.

@@ -4,3 +4,4 @@ pub mod bernoulli;
 pub mod constants;
 pub mod kinetics;
 pub mod scaling;
+pub mod transport;

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::mesh::gmsh;
 use crate::physics::constants::{thermal_voltage, FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY};
 use crate::run::{build_domain, imported_domain, run_domain, RunResult};
-use crate::scene::{Scene, Species};
+use crate::scene::Scene;
 
 /// One compared quantity.
 #[derive(Debug, Clone, Serialize)]
@@ -102,7 +102,7 @@ fn limiting_current_binary(backend: BackendChoice) -> Result<Vec<Check>> {
     let scene = embedded(LIMITING_CURRENT, "limiting_current_binary")?;
     let r = run_builtin(&scene, backend)?;
     let sp = &scene.physics.species;
-    let expected = binary_limiting_current(&sp[0], &sp[1], scene.geometry.height_m);
+    let expected = crate::physics::transport::binary_limiting_current(&sp[0], &sp[1], scene.geometry.height_m);
     Ok(vec![Check::new(
         "limiting_current_binary",
         "limiting_current_density_A_m2",
@@ -110,16 +110,6 @@ fn limiting_current_binary(backend: BackendChoice) -> Result<Vec<Check>> {
         expected,
         0.01,
     )])
-}
-
-/// i_lim of a binary salt whose cation (charge z+, stoichiometric coefficient nu+ = 1 per formula
-/// unit of concentration c) reacts and whose anion is blocked, across a Nernst layer `delta`.
-pub fn binary_limiting_current(cation: &Species, anion: &Species, delta: f64) -> f64 {
-    let (zp, zm) = (cation.charge as f64, anion.charge as f64);
-    let (dp, dm) = (cation.diffusivity_m2_s, anion.diffusivity_m2_s);
-    let d_amb = dp * dm * (zp - zm) / (zp * dp - zm * dm);
-    let t_plus = zp * dp / (zp * dp - zm * dm);
-    zp * FARADAY * d_amb * cation.bulk_concentration_mol_m3 / ((1.0 - t_plus) * delta)
 }
 
 /// Diffusion-limited current to a hemisphere: I = 2 pi n F D c / (1/R - 1/Ro), a quarter of it
@@ -150,10 +140,8 @@ fn sand_time_binary(backend: BackendChoice) -> Result<Vec<Check>> {
     }
     let c = sp[0].bulk_concentration_mol_m3;
     let tau = last.time_s / (1.0 - last.min_surface[0] / c).powi(2);
-    let (zp, zm) = (sp[0].charge as f64, sp[1].charge as f64);
-    let (dp, dm) = (sp[0].diffusivity_m2_s, sp[1].diffusivity_m2_s);
-    let d_amb = dp * dm * (zp - zm) / (zp * dp - zm * dm);
-    let t_plus = zp * dp / (zp * dp - zm * dm);
+    let zp = sp[0].charge as f64;
+    let (d_amb, t_plus) = crate::physics::transport::binary_salt(&sp[0], &sp[1]);
     let i = scene.operation.mean_current_density_a_m2.unwrap_or(0.0).abs();
     let expected = PI * d_amb * (zp * FARADAY * c).powi(2) / (4.0 * (i * (1.0 - t_plus)).powi(2));
     Ok(vec![Check::new("sand_time_binary", "sand_time_s", tau, expected, 0.02)])
