@@ -151,14 +151,16 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
     let mut backend = backend::open(choice)?;
     // 5. Solve.
     let projected_area = mesh.projected_area(BoundaryTag::Electrode);
-    let drive = match scene.operation.mode {
-        OperationMode::Potential => {
-            Drive::Potential(scene.operation.electrode_potential_v.unwrap_or(0.0) / scaling.thermal_voltage_v)
-        }
-        OperationMode::Current => {
-            Drive::Current(scaling.scaled_current(scene.operation.mean_current_density_a_m2.unwrap_or(0.0) * projected_area))
-        }
+    // The applied value in the operation's unit (V or A/m^2) as the solver's scaled drive.
+    let drive_of = |value: f64| match scene.operation.mode {
+        OperationMode::Potential => Drive::Potential(value / scaling.thermal_voltage_v),
+        OperationMode::Current => Drive::Current(scaling.scaled_current(value * projected_area)),
     };
+    let on_value = match scene.operation.mode {
+        OperationMode::Potential => scene.operation.electrode_potential_v.unwrap_or(0.0),
+        OperationMode::Current => scene.operation.mean_current_density_a_m2.unwrap_or(0.0),
+    };
+    let drive = drive_of(on_value);
     let linear = LinearParams { rtol: scene.solver.linear_rtol, max_iterations: scene.solver.linear_max_iterations };
     let newton =
         NewtonParams { tol: scene.solver.newton_tol_thermal_voltages, max_iterations: scene.solver.newton_max_iterations };
@@ -196,8 +198,16 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
                         rtol: tc.rtol,
                         output_times: tc.output_times_s.iter().map(|t| t / tscale).collect(),
                         depletion: tc.stop_at_depletion,
+                        breakpoints: scene
+                            .operation
+                            .waveform
+                            .as_ref()
+                            .map(|w| w.breakpoints(tc.end_s).iter().map(|b| b / tscale).collect())
+                            .unwrap_or_default(),
                     };
-                    let tr = transient::run(&sys, &edges, &params, drive, backend.general.as_mut(), &linear, &newton, &time)?;
+                    let waveform = scene.operation.waveform.clone();
+                    let drive_at = |t: f64| drive_of(waveform.as_ref().map_or(on_value, |w| w.value(t * tscale, on_value)));
+                    let tr = transient::run(&sys, &edges, &params, &drive_at, backend.general.as_mut(), &linear, &newton, &time)?;
                     transient_run = Some((tr.rows, tr.snapshots, tscale));
                     transient_stats = Some(TransientSummary {
                         steps: tr.steps,

@@ -272,11 +272,85 @@ pub struct Operation {
     /// plating.
     #[serde(rename = "mean_current_density_A_m2")]
     pub mean_current_density_a_m2: Option<f64>,
+    /// Time dependence of the applied value (transient runs); constant when absent.
+    pub waveform: Option<Waveform>,
+}
+
+/// Applied value against time, in the operation's unit (A/m^2 or V). The operation's own value is
+/// the "on" value of a step or pulse.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Waveform {
+    /// `before` until `time_s`, then the operation's value.
+    Step { time_s: f64, before: f64 },
+    /// The operation's value for the first `on_fraction` of every period, `off_value` otherwise.
+    Pulse { period_s: f64, on_fraction: f64, off_value: f64 },
+    /// Piecewise linear through (times_s, values), held constant outside.
+    Table { times_s: Vec<f64>, values: Vec<f64> },
+}
+
+impl Waveform {
+    /// Applied value at time t given the operation's value `on`.
+    pub fn value(&self, t: f64, on: f64) -> f64 {
+        match self {
+            Waveform::Step { time_s, before } => {
+                if t <= *time_s {
+                    *before
+                } else {
+                    on
+                }
+            }
+            Waveform::Pulse { period_s, on_fraction, off_value } => {
+                let phase = (t / period_s).fract();
+                // The value over a step ending at t: the instant just before t.
+                let phase = if phase == 0.0 && t > 0.0 { 1.0 } else { phase };
+                if phase <= *on_fraction {
+                    on
+                } else {
+                    *off_value
+                }
+            }
+            Waveform::Table { times_s, values } => {
+                let k = times_s.partition_point(|&x| x <= t);
+                if k == 0 {
+                    values[0]
+                } else if k == times_s.len() {
+                    values[values.len() - 1]
+                } else {
+                    let w = (t - times_s[k - 1]) / (times_s[k] - times_s[k - 1]);
+                    values[k - 1] + w * (values[k] - values[k - 1])
+                }
+            }
+        }
+    }
+
+    /// Times where the value jumps or its slope changes, up to `end` (s).
+    pub fn breakpoints(&self, end: f64) -> Vec<f64> {
+        match self {
+            Waveform::Step { time_s, .. } => vec![*time_s],
+            Waveform::Pulse { period_s, on_fraction, .. } => {
+                let mut out = Vec::new();
+                let mut k = 0.0;
+                while k * period_s < end {
+                    out.push(k * period_s + on_fraction * period_s);
+                    out.push((k + 1.0) * period_s);
+                    k += 1.0;
+                }
+                out
+            }
+            Waveform::Table { times_s, .. } => times_s.clone(),
+        }
+    }
 }
 
 impl Default for Operation {
     fn default() -> Self {
-        Operation { mode: OperationMode::Current, electrode_potential_v: None, mean_current_density_a_m2: Some(-100.0) }
+        Operation {
+            mode: OperationMode::Current,
+            electrode_potential_v: None,
+            mean_current_density_a_m2: Some(-100.0),
+            waveform: None,
+        }
     }
 }
 

@@ -129,6 +129,47 @@ fn validate_physics_and_controls(s: &Scene) -> Result<(), String> {
     if ph.model == Model::Tertiary {
         validate_species(s)?;
     }
+    if let Some(w) = &s.operation.waveform {
+        if s.time.is_none() {
+            return Err("key `operation.waveform`: a waveform needs a transient run (a `time` block)".into());
+        }
+        match w {
+            super::Waveform::Step { time_s, before } => {
+                positive("operation.waveform.time_s", *time_s)?;
+                finite("operation.waveform.before", *before)?;
+            }
+            super::Waveform::Pulse { period_s, on_fraction, off_value } => {
+                positive("operation.waveform.period_s", *period_s)?;
+                in_range("operation.waveform.on_fraction", *on_fraction, 1e-6, 1.0 - 1e-6)?;
+                finite("operation.waveform.off_value", *off_value)?;
+                if let Some(t) = &s.time {
+                    if t.end_s / period_s > 10_000.0 {
+                        return Err(format!(
+                            "key `operation.waveform.period_s`: {} s gives more than 10000 pulses before time.end_s",
+                            num(*period_s)
+                        ));
+                    }
+                }
+            }
+            super::Waveform::Table { times_s, values } => {
+                if times_s.len() < 2 || times_s.len() != values.len() {
+                    return Err(format!(
+                        "key `operation.waveform`: a table needs at least two points and as many values as times (got {} times, {} values)",
+                        times_s.len(),
+                        values.len()
+                    ));
+                }
+                for (i, w2) in times_s.windows(2).enumerate() {
+                    if w2[1] <= w2[0] {
+                        return Err(format!("key `operation.waveform.times_s.{}`: times must increase", i + 1));
+                    }
+                }
+                for (i, v) in values.iter().enumerate() {
+                    finite(&format!("operation.waveform.values.{i}"), *v)?;
+                }
+            }
+        }
+    }
     if let Some(t) = &s.time {
         if !matches!(ph.model, Model::Tertiary | Model::Pnp) {
             return Err("key `time`: transient runs need a transport model (physics.model = \"tertiary\" or \"pnp\")".into());

@@ -27,6 +27,9 @@ pub struct TimeParams {
     /// Stop when the reacting species' smallest surface concentration falls below this fraction
     /// of its bulk value (galvanostatic depletion: the Sand time).
     pub depletion: f64,
+    /// Times where the applied waveform jumps (increasing): steps land on them and BDF2 restarts
+    /// with a backward Euler step after each.
+    pub breakpoints: Vec<f64>,
 }
 
 /// One accepted step: time, electrode potential, smallest surface concentration per species and
@@ -58,20 +61,21 @@ pub struct TransientResult {
     pub newton_iterations: u32,
 }
 
-/// Runs from the bulk state at t = 0 to `time.end` (or depletion).
+/// Runs from the bulk state at t = 0 to `time.end` (or depletion); `drive(t)` is the applied
+/// potential or current at scaled time t (the value over the step ending at t).
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     sys: &PotentialSystem,
     edges: &Edges,
     tp: &TransportParams,
-    drive: Drive,
+    drive: &dyn Fn(f64) -> Drive,
     solver: &mut dyn GeneralLinearSolver,
     linear: &LinearParams,
     newton: &NewtonParams,
     time: &TimeParams,
 ) -> Result<TransientResult, Error> {
     let mut tr = Transport::new(sys, edges, tp);
-    let mut st = tr.initial_state(drive)?;
+    let mut st = tr.initial_state(drive(0.0))?;
     let mut c_now = tr.concentrations(&st);
     let mut c_prev: Option<Vec<f64>> = None;
     let (mut t, mut dt, mut dt_prev) = (0.0f64, time.initial_step, 0.0f64);
@@ -85,8 +89,12 @@ pub fn run(
         if t >= time.end * (1.0 - 1e-12) {
             break Stop::EndTime;
         }
-        let target = outputs.peek().copied().unwrap_or(time.end).min(time.end);
+        let next_break = time.breakpoints.iter().copied().find(|&b| b > t).unwrap_or(f64::INFINITY);
+        let target = outputs.peek().copied().unwrap_or(time.end).min(time.end).min(next_break);
         let step = dt.min(time.max_step).min(target - t);
+        // Steps that reach an output time or a breakpoint end exactly on it (no round-off drift).
+        let lands_on_target = step >= target - t;
+        let lands_on_break = lands_on_target && target == next_break;
         let acc = match &c_prev {
             None => Accumulation { a0: 1.0 / step, history: c_now.iter().map(|c| c / step).collect() },
             Some(prev) => {
@@ -98,7 +106,7 @@ pub fn run(
             }
         };
         let mut trial = st.clone();
-        let outcome = tr.newton(&mut trial, drive, Some(&acc), solver, linear, newton);
+        let outcome = tr.newton(&mut trial, drive(t + step), Some(&acc), solver, linear, newton);
         let stats = match outcome {
             Ok(stats) => stats,
             Err(e) => {
@@ -138,11 +146,16 @@ pub fn run(
         lin += stats.linear_iterations;
         nl += stats.iterations;
         steps += 1;
-        t += step;
+        t = if lands_on_target { target } else { t + step };
         st = trial;
         c_prev = Some(std::mem::replace(&mut c_now, c_new));
         dt_prev = step;
         dt = step * factor;
+        if lands_on_break {
+            // The drive jumps here: restart the multistep history with a small Euler step.
+            c_prev = None;
+            dt = time.initial_step;
+        }
         let sol = tr.solution(sys, &st, stats);
         let min_surface: Vec<f64> = sol
             .concentrations
@@ -157,7 +170,7 @@ pub fn run(
             min_surface: min_surface.clone(),
             max_reaction_density,
         });
-        if outputs.peek().is_some_and(|&o| (t - o).abs() <= 1e-12 * o.max(1.0)) {
+        if outputs.peek().is_some_and(|&o| t >= o) {
             outputs.next();
             snapshots.push((t, sol.clone()));
         }
