@@ -188,7 +188,8 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
             let params = transport_params(scene, &scaling);
             let edges = Edges::from_stiffness(&sys.k);
             let sol = match &scene.time {
-                None => tertiary::solve(&sys, &edges, &params, drive, backend.general.as_mut(), &linear, &newton)?,
+                None => tertiary::solve(&sys, &edges, &params, drive, backend.general.as_mut(), &linear, &newton)
+                    .map_err(|e| diagnose_steady_failure(scene, &mesh, e))?,
                 Some(tc) => {
                     let tscale = transport_time_scale(scene, &scaling);
                     let time = TimeParams {
@@ -477,6 +478,25 @@ fn dimensionless_groups(
         applied_over_limiting: limiting.map(|l| applied_current_density / l),
         damkohler: limiting.map(|l| i0 / l),
     })
+}
+
+/// Adds the likely cause to a failed steady transport solve: a galvanostatic current above the
+/// planar limiting current has no steady state.
+fn diagnose_steady_failure(scene: &Scene, mesh: &TetMesh, e: Error) -> Error {
+    let (Error::Solve(msg), OperationMode::Current, Model::Tertiary) = (&e, scene.operation.mode, scene.physics.model) else {
+        return e;
+    };
+    let applied = scene.operation.mean_current_density_a_m2.unwrap_or(0.0).abs();
+    let limiting = planar_limiting_current(scene, mesh);
+    if applied < limiting {
+        return e;
+    }
+    Error::Solve(format!(
+        "the applied current density {applied} A/m^2 exceeds the planar limiting current density {limiting:.4e} A/m^2 \
+         (ratio {:.3}): no steady state exists; lower operation.mean_current_density_A_m2 or add a `time` block to follow \
+         the depletion to Sand's time. ({msg})",
+        applied / limiting
+    ))
 }
 
 /// Planar limiting current density (A/m^2) across the electrolyte's height (the Nernst layer of

@@ -234,3 +234,20 @@ fn pulse_waveform_switches_the_current_on_and_off() {
         assert!(off.max_current_density < 0.05, "off: {}", off.max_current_density);
     }
 }
+
+/// A steady galvanostatic run above the limiting current fails with exit 3, says why, and writes
+/// nothing.
+#[test]
+fn current_above_the_limiting_current_is_diagnosed() {
+    let dir = std::env::temp_dir().join(format!("znfield-overlimit-{}", std::process::id()));
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_znfield"))
+        .args(["run", "scenes/validation/limiting_current_binary.json", "--backend", "cpu", "--out", &dir.display().to_string()])
+        .args(["--set", "operation.mode=current", "--set", "operation.mean_current_density_A_m2=-2000"])
+        .args(["--set", "solver.newton_max_iterations=15"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("exceeds the planar limiting current") && err.contains("Sand"), "{err}");
+    assert!(!dir.exists());
+}
