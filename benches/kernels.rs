@@ -49,7 +49,7 @@ fn benches(c: &mut Criterion) {
     let x: Vec<f64> = (0..a.n).map(|i| (i % 7) as f64).collect();
     let mut y = vec![0.0; a.n];
     g.bench_function("cpu_spmv", |bch| bch.iter(|| a.spmv(black_box(&x), &mut y)));
-    let params = LinearParams { rtol: 1e-8, max_iterations: 20_000 };
+    let params = LinearParams { rtol: 1e-8, max_iterations: 20_000, block_size: 1 };
     g.bench_function("cpu_pcg_solve", |bch| {
         bch.iter(|| {
             let mut x = vec![0.0; a.n];

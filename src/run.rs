@@ -161,7 +161,8 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
         OperationMode::Current => scene.operation.mean_current_density_a_m2.unwrap_or(0.0),
     };
     let drive = drive_of(on_value);
-    let linear = LinearParams { rtol: scene.solver.linear_rtol, max_iterations: scene.solver.linear_max_iterations };
+    let linear =
+        LinearParams { rtol: scene.solver.linear_rtol, max_iterations: scene.solver.linear_max_iterations, block_size: 1 };
     let newton =
         NewtonParams { tol: scene.solver.newton_tol_thermal_voltages, max_iterations: scene.solver.newton_max_iterations };
     let k = &scene.physics.kinetics;
@@ -180,7 +181,7 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
         Model::Tertiary | Model::Pnp => {
             if backend.info.kind == "gpu" {
                 backend.info.note = Some(
-                    "transport models: Newton systems solved on the device (Jacobi-BiCGStab, f64 defect correction); \
+                    "transport models: Newton systems solved on the device (block-Jacobi BiCGStab, f64 defect correction); \
                      residual and Jacobian assembly on the CPU"
                         .into(),
                 );

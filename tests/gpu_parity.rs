@@ -285,7 +285,7 @@ fn whole_pcg_solve_matches_cpu_backend() {
     let Some(ctx) = common::gpu_or_skip("whole_pcg_solve_matches_cpu_backend") else { return };
     let a = test_matrix();
     let b = random(a.n, 21);
-    let params = LinearParams { rtol: 1e-10, max_iterations: 5000 };
+    let params = LinearParams { rtol: 1e-10, max_iterations: 5000, block_size: 1 };
     let (mut xg, mut xc) = (vec![0.0; a.n], vec![0.0; a.n]);
     let gi = GpuPcg::new(std::sync::Arc::new(ctx)).solve(&a, &b, &mut xg, &params).expect("GPU solve");
     let ci = CpuPcg.solve(&a, &b, &mut xc, &params).expect("CPU solve");
@@ -405,7 +405,7 @@ fn whole_bicgstab_solve_matches_cpu_gmres() {
     }
     a.values = f32ed(&a.values);
     let b = random(a.n, 41);
-    let params = LinearParams { rtol: 1e-10, max_iterations: 20_000 };
+    let params = LinearParams { rtol: 1e-10, max_iterations: 20_000, block_size: 1 };
     let (mut xg, mut xc) = (vec![0.0; a.n], vec![0.0; a.n]);
     let mut gpu = GpuBicgstab::new(std::sync::Arc::new(ctx));
     let info = gpu.solve_on_device(&a, &b, &mut xg, &params).expect("GPU BiCGStab");
@@ -413,4 +413,51 @@ fn whole_bicgstab_solve_matches_cpu_gmres() {
     assert!(info.relative_residual <= 1e-10);
     assert!(max_rel(&xg, &xc) < 1e-8, "solutions differ by {}", max_rel(&xg, &xc));
     assert!(gpu.fallbacks().is_none());
+}
+
+#[test]
+fn block_scale_matches_cpu_and_inverts_the_node_blocks() {
+    use znfield::backend::gpu::kernels::block_scale;
+    use znfield::backend::gpu::layout::BlockDims;
+    let Some(ctx) = common::gpu_or_skip("block_scale_matches_cpu_and_inverts_the_node_blocks") else { return };
+    // A node-interleaved matrix with m = 3: block-diagonal plus coupling between neighbours.
+    let (nodes, m) = (700, 3);
+    let n = nodes * m;
+    let vals = random(n * 3 * m, 51);
+    let (mut row_ptr, mut col_idx, mut values) = (vec![0u32], Vec::new(), Vec::new());
+    for row in 0..n {
+        let node = row / m;
+        for nb in [node.wrapping_sub(1), node, node + 1] {
+            if nb < nodes {
+                for j in 0..m {
+                    let col = nb * m + j;
+                    col_idx.push(col as u32);
+                    values.push(if col == row { 4.0 } else { 0.5 * vals[(row * 9 + nb % 3 * 3 + j) % vals.len()] });
+                }
+            }
+        }
+        row_ptr.push(col_idx.len() as u32);
+    }
+    let a = CsrMatrix { n, row_ptr, col_idx, values };
+    let binv = cpu::inverse_diagonal_blocks(&a, m);
+    // B^-1 times the block itself is the identity.
+    for k in [0, nodes / 2, nodes - 1] {
+        for i in 0..m {
+            for j in 0..m {
+                let s: f64 = (0..m)
+                    .map(|l| binv[k * 9 + i * 3 + l] * a.values[a.find(k * m + l, (k * m + j) as u32).expect("block")])
+                    .sum();
+                assert!((s - if i == j { 1.0 } else { 0.0 }).abs() < 1e-12);
+            }
+        }
+    }
+    let x = f32ed(&random(n, 52));
+    let binv32 = f32ed(&binv);
+    let dims = ctx.uniform("block dims", &BlockDims { n: n as u32, m: m as u32, _pad0: 0, _pad1: 0 });
+    let (bb, xb, ob) = (ctx.storage_f32("binv", &binv32), ctx.storage_f32("x", &x), ctx.storage_zeroed("out", n));
+    let g = block_scale::bind(&ctx.kernels.block_scale, &ctx.device, &dims, &bb, &xb, &ob);
+    run(&ctx, &ctx.kernels.block_scale, &g, &Dims::for_len(n));
+    let mut cpu_out = vec![0.0; n];
+    cpu::block_scale(m, &binv32, &x, &mut cpu_out);
+    assert!(max_rel(&ctx.read_f32(&ob, n).expect("out"), &cpu_out) < 1e-6);
 }

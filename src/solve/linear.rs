@@ -12,11 +12,13 @@ pub struct LinearParams {
     pub rtol: f64,
     /// Iteration cap.
     pub max_iterations: u32,
+    /// Unknowns per node in node-interleaved systems (block preconditioners use it; 1 = scalar).
+    pub block_size: usize,
 }
 
 impl Default for LinearParams {
     fn default() -> Self {
-        LinearParams { rtol: 1e-9, max_iterations: 20_000 }
+        LinearParams { rtol: 1e-9, max_iterations: 20_000, block_size: 1 }
     }
 }
 

@@ -465,6 +465,7 @@ impl<'a> Transport<'a> {
             let ev = self.problem.evaluate_with(&st.x, st.e, Some(&mut self.jac), acc);
             let neg_r: Vec<f64> = ev.residual.iter().map(|v| -v).collect();
             let mut u = vec![0.0; st.x.len()];
+            let linear = &LinearParams { block_size: m, ..*linear };
             linear_iterations += general(solver, &self.jac, &neg_r, &mut u, linear)?;
             let de = match drive {
                 Drive::Potential(_) => 0.0,

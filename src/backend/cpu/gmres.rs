@@ -128,7 +128,9 @@ mod tests {
         let mut b = vec![0.0; n];
         a.spmv(&x_true, &mut b);
         let mut x = vec![0.0; n];
-        let info = CpuGmres.solve_general(&a, &b, &mut x, &LinearParams { rtol: 1e-12, max_iterations: 500 }).expect("gmres");
+        let info = CpuGmres
+            .solve_general(&a, &b, &mut x, &LinearParams { rtol: 1e-12, max_iterations: 500, block_size: 1 })
+            .expect("gmres");
         assert!(info.relative_residual <= 1e-12);
         assert!(x.iter().zip(&x_true).all(|(a, b)| (a - b).abs() < 1e-8));
     }

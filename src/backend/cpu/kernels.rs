@@ -68,3 +68,67 @@ pub fn lincomb3(a: f64, b: f64, c: f64, y: &[f64], z: &[f64], out: &mut [f64]) {
 pub fn diag_scale(dinv: &[f64], x: &[f64], out: &mut [f64]) {
     out.par_iter_mut().with_min_len(MIN_LEN).zip(dinv).zip(x).for_each(|((o, d), xi)| *o = d * xi);
 }
+
+/// `block_scale.wgsl`: out[k m + i] = sum_j binv[k m m + i m + j] x[k m + j].
+pub fn block_scale(m: usize, binv: &[f64], x: &[f64], out: &mut [f64]) {
+    out.par_iter_mut().with_min_len(MIN_LEN).enumerate().for_each(|(row, o)| {
+        let (node, i) = (row / m, row % m);
+        *o = (0..m).map(|j| binv[node * m * m + i * m + j] * x[node * m + j]).sum();
+    });
+}
+
+/// Inverses of the m x m diagonal blocks of a node-interleaved matrix (row-major per node), by
+/// Gauss-Jordan with partial pivoting; a singular block falls back to its inverted diagonal.
+pub fn inverse_diagonal_blocks(a: &CsrMatrix, m: usize) -> Vec<f64> {
+    let nodes = a.n / m;
+    let mut out = vec![0.0; nodes * m * m];
+    for k in 0..nodes {
+        let mut block = vec![0.0; m * m];
+        for i in 0..m {
+            for j in 0..m {
+                if let Some(p) = a.find(k * m + i, (k * m + j) as u32) {
+                    block[i * m + j] = a.values[p];
+                }
+            }
+        }
+        let inv = invert(&block, m).unwrap_or_else(|| {
+            let mut d = vec![0.0; m * m];
+            (0..m).for_each(|i| d[i * m + i] = if block[i * m + i] != 0.0 { 1.0 / block[i * m + i] } else { 1.0 });
+            d
+        });
+        out[k * m * m..(k + 1) * m * m].copy_from_slice(&inv);
+    }
+    out
+}
+
+fn invert(a: &[f64], m: usize) -> Option<Vec<f64>> {
+    let mut w = a.to_vec();
+    let mut inv = vec![0.0; m * m];
+    (0..m).for_each(|i| inv[i * m + i] = 1.0);
+    let scale = a.iter().fold(0.0f64, |s, v| s.max(v.abs()));
+    for col in 0..m {
+        let piv = (col..m).max_by(|&x, &y| w[x * m + col].abs().total_cmp(&w[y * m + col].abs()))?;
+        if w[piv * m + col].abs() <= 1e-14 * scale {
+            return None;
+        }
+        for j in 0..m {
+            w.swap(col * m + j, piv * m + j);
+            inv.swap(col * m + j, piv * m + j);
+        }
+        let d = w[col * m + col];
+        for j in 0..m {
+            w[col * m + j] /= d;
+            inv[col * m + j] /= d;
+        }
+        for r in 0..m {
+            if r != col {
+                let f = w[r * m + col];
+                for j in 0..m {
+                    w[r * m + j] -= f * w[col * m + j];
+                    inv[r * m + j] -= f * inv[col * m + j];
+                }
+            }
+        }
+    }
+    Some(inv)
+}

@@ -1,7 +1,8 @@
 //! Jacobi-preconditioned BiCGStab resident on the GPU for the nonsymmetric Newton systems of the
 //! transport models, with f64 defect correction ([`super::defect`]).
 //!
-//! Right-preconditioned BiCGStab (M = diag A), one iteration in eleven dispatches:
+//! Right-preconditioned BiCGStab, M = the node blocks of A (block-Jacobi, `block_size` unknowns
+//! per node) or its diagonal; one iteration in fourteen dispatches:
 //!
 //! ```text
 //!   p = r + beta p - beta omega v      lincomb3
@@ -22,8 +23,8 @@ use std::sync::Arc;
 
 use super::context::GpuContext;
 use super::defect::{self, Sweep};
-use super::kernels::{bicgstab_scalars, diag_scale, dot2_partial, dot_partial, lincomb3, spmv};
-use super::layout::{bicg_mode, slot, status, BicgMode, BicgState, Dims, LincombSlots};
+use super::kernels::{bicgstab_scalars, block_scale, diag_scale, dot2_partial, dot_partial, lincomb3, spmv};
+use super::layout::{bicg_mode, slot, status, BicgMode, BicgState, BlockDims, Dims, LincombSlots};
 use crate::backend::cpu::CpuGmres;
 use crate::fem::CsrMatrix;
 use crate::solve::linear::{GeneralLinearSolver, LinearError, LinearInfo, LinearParams};
@@ -62,7 +63,7 @@ impl GpuBicgstab {
         params: &LinearParams,
     ) -> Result<LinearInfo, LinearError> {
         let ctx = &*self.ctx;
-        let resident = Resident::upload(ctx, a).map_err(LinearError::Device)?;
+        let resident = Resident::upload(ctx, a, params.block_size).map_err(LinearError::Device)?;
         defect::solve(a, b, x, params, "GPU BiCGStab", |rhs, rtol, max_iterations| {
             let (correction, state) = resident.sweep(ctx, rhs, rtol, max_iterations)?;
             Ok(Sweep {
@@ -94,6 +95,7 @@ struct Resident {
 enum Step {
     Lincomb,
     Scale,
+    Block,
     Spmv,
     Dot,
     Dot2,
@@ -101,7 +103,7 @@ enum Step {
 }
 
 impl Resident {
-    fn upload(ctx: &GpuContext, a: &CsrMatrix) -> Result<Self, String> {
+    fn upload(ctx: &GpuContext, a: &CsrMatrix, block_size: usize) -> Result<Self, String> {
         let n = a.n;
         ctx.fits("matrix values", 4 * a.nnz() as u64)?;
         let d = &ctx.device;
@@ -111,8 +113,23 @@ impl Resident {
         let row_ptr = ctx.storage_u32("row_ptr", &a.row_ptr);
         let col_idx = ctx.storage_u32("col_idx", &a.col_idx);
         let vals = ctx.storage_f32("vals", &a.values);
-        let dinv: Vec<f64> = a.diagonal().iter().map(|&v| if v != 0.0 { 1.0 / v } else { 1.0 }).collect();
-        let dinv = ctx.storage_f32("dinv", &dinv);
+        // Block-Jacobi on node-interleaved systems (the m unknowns of a node coupled), point-Jacobi
+        // otherwise.
+        let m = if block_size > 1 && n % block_size == 0 { block_size } else { 1 };
+        let precond = if m > 1 {
+            crate::backend::cpu::kernels::inverse_diagonal_blocks(a, m)
+        } else {
+            a.diagonal().iter().map(|&v| if v != 0.0 { 1.0 / v } else { 1.0 }).collect()
+        };
+        let dinv = ctx.storage_f32("preconditioner", &precond);
+        let block_dims = ctx.uniform("block dims", &BlockDims { n: n as u32, m: m as u32, _pad0: 0, _pad1: 0 });
+        let scale = |x: &wgpu::Buffer, out: &wgpu::Buffer| {
+            if m > 1 {
+                (Step::Block, block_scale::bind(&k.block_scale, d, &block_dims, &dinv, x, out))
+            } else {
+                (Step::Scale, diag_scale::bind(&k.diag_scale, d, &dims_buf, &dinv, x, out))
+            }
+        };
         let [r, rhat, x, p, v, y, s, z, t] = ["r", "rhat", "x", "p", "v", "y", "s", "z", "t"].map(|l| ctx.storage_zeroed(l, n));
         let partials = ctx.storage_zeroed("partials", 2 * dims.reduce_groups as usize);
         let state = ctx.storage_zeroed("bicg state", std::mem::size_of::<BicgState>() / 4);
@@ -132,12 +149,12 @@ impl Resident {
         let begin = (dot2_partial::bind(&k.dot2_partial, d, &dims_buf, &rhat, &r, &r, &r, &partials), scalars(bicg_mode::BEGIN));
         let iteration = vec![
             (Step::Lincomb, lin(&slots(slot::BETA, slot::ONE, slot::NEG_BETA_OMEGA), &r, &v, &p)),
-            (Step::Scale, diag_scale::bind(&k.diag_scale, d, &dims_buf, &dinv, &p, &y)),
+            scale(&p, &y),
             (Step::Spmv, spmv::bind(&k.spmv, d, &dims_buf, &row_ptr, &col_idx, &vals, &y, &v)),
             (Step::Dot, dot_partial::bind(&k.dot_partial, d, &dims_buf, &rhat, &v, &partials)),
             (Step::Scalars, scalars(bicg_mode::ALPHA)),
             (Step::Lincomb, lin(&slots(slot::ZERO, slot::ONE, slot::NEG_ALPHA), &r, &v, &s)),
-            (Step::Scale, diag_scale::bind(&k.diag_scale, d, &dims_buf, &dinv, &s, &z)),
+            scale(&s, &z),
             (Step::Spmv, spmv::bind(&k.spmv, d, &dims_buf, &row_ptr, &col_idx, &vals, &z, &t)),
             (Step::Dot2, dot2_partial::bind(&k.dot2_partial, d, &dims_buf, &t, &s, &t, &t, &partials)),
             (Step::Scalars, scalars(bicg_mode::OMEGA)),
@@ -154,6 +171,7 @@ impl Resident {
         let kernel = match step {
             Step::Lincomb => &k.lincomb3,
             Step::Scale => &k.diag_scale,
+            Step::Block => &k.block_scale,
             Step::Spmv => &k.spmv,
             Step::Dot => &k.dot_partial,
             Step::Dot2 => &k.dot2_partial,

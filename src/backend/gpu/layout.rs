@@ -93,6 +93,16 @@ pub mod bicg_mode {
     pub const END: u32 = 3;
 }
 
+/// `BlockDims` in `block_scale.wgsl`: rows and unknowns per node.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct BlockDims {
+    pub n: u32,
+    pub m: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+}
+
 /// `STATUS_*` constants in WGSL.
 pub mod status {
     pub const RUNNING: u32 = 0;

@@ -1,6 +1,7 @@
 //! One module per WGSL kernel in `shaders/`.
 
 pub mod bicgstab_scalars;
+pub mod block_scale;
 pub mod diag_scale;
 pub mod dot2_partial;
 pub mod dot_partial;
@@ -29,6 +30,7 @@ pub struct Kernels {
     pub diag_scale: Kernel,
     pub dot2_partial: Kernel,
     pub bicgstab_scalars: Kernel,
+    pub block_scale: Kernel,
 }
 
 impl Kernels {
@@ -47,12 +49,14 @@ impl Kernels {
             diag_scale: Kernel::new(device, "diag_scale", diag_scale::SOURCE, diag_scale::SHAPE),
             dot2_partial: Kernel::new(device, "dot2_partial", dot2_partial::SOURCE, dot2_partial::SHAPE),
             bicgstab_scalars: Kernel::new(device, "bicgstab_scalars", bicgstab_scalars::SOURCE, bicgstab_scalars::SHAPE),
+            block_scale: Kernel::new(device, "block_scale", block_scale::SOURCE, block_scale::SHAPE),
         }
     }
 }
 
 /// (file name, source) of every kernel, for validation.
-pub const ALL_SOURCES: [(&str, &str); 12] = [
+pub const ALL_SOURCES: [(&str, &str); 13] = [
+    ("block_scale.wgsl", block_scale::SOURCE),
     ("lincomb3.wgsl", lincomb3::SOURCE),
     ("diag_scale.wgsl", diag_scale::SOURCE),
     ("dot2_partial.wgsl", dot2_partial::SOURCE),

@@ -1,0 +1,24 @@
+//! `shaders/block_scale.wgsl`: block-Jacobi application out = B^-1 x for node-interleaved m x m blocks. CPU twin: `cpu::kernels::block_scale`.
+//!
+//! The bind function below is the kernel's signature: its parameters are the bindings in order.
+
+use crate::backend::gpu::kernel::{Kernel, Shape};
+
+/// Kernel source (without the shared prelude).
+pub const SOURCE: &str = include_str!("../../../../shaders/block_scale.wgsl");
+
+/// Dispatch shape.
+pub const SHAPE: Shape = Shape::Rows;
+
+/// Bind group for this kernel.
+#[allow(clippy::too_many_arguments)]
+pub fn bind(
+    kernel: &Kernel,
+    device: &wgpu::Device,
+    dims: &wgpu::Buffer,
+    binv: &wgpu::Buffer,
+    x: &wgpu::Buffer,
+    out: &wgpu::Buffer,
+) -> wgpu::BindGroup {
+    kernel.bind(device, &[dims, binv, x, out])
+}
