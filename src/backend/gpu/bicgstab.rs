@@ -105,14 +105,11 @@ enum Step {
 impl Resident {
     fn upload(ctx: &GpuContext, a: &CsrMatrix, block_size: usize) -> Result<Self, String> {
         let n = a.n;
-        ctx.fits("matrix values", 4 * a.nnz() as u64)?;
+        let csr = ctx.upload_csr(a)?;
         let d = &ctx.device;
         let k = &ctx.kernels;
         let dims = Dims::for_len(n);
         let dims_buf = ctx.uniform("dims", &dims);
-        let row_ptr = ctx.storage_u32("row_ptr", &a.row_ptr);
-        let col_idx = ctx.storage_u32("col_idx", &a.col_idx);
-        let vals = ctx.storage_f32("vals", &a.values);
         // Block-Jacobi on node-interleaved systems (the m unknowns of a node coupled), point-Jacobi
         // otherwise.
         let m = if block_size > 1 && n % block_size == 0 { block_size } else { 1 };
@@ -133,12 +130,7 @@ impl Resident {
         let [r, rhat, x, p, v, y, s, z, t] = ["r", "rhat", "x", "p", "v", "y", "s", "z", "t"].map(|l| ctx.storage_zeroed(l, n));
         let partials = ctx.storage_zeroed("partials", 2 * dims.reduce_groups as usize);
         let state = ctx.storage_zeroed("bicg state", std::mem::size_of::<BicgState>() / 4);
-        let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("bicg state readback"),
-            size: std::mem::size_of::<BicgState>() as u64,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let staging = ctx.readback_buffer("bicg state readback", std::mem::size_of::<BicgState>() as u64);
         let mode =
             |m: u32| ctx.uniform("bicg mode", &BicgMode { mode: m, reduce_groups: dims.reduce_groups, _pad0: 0, _pad1: 0 });
         let slots = |a: u32, b: u32, c: u32| ctx.uniform("lincomb slots", &LincombSlots { n: n as u32, a, b, c });
@@ -150,12 +142,12 @@ impl Resident {
         let iteration = vec![
             (Step::Lincomb, lin(&slots(slot::BETA, slot::ONE, slot::NEG_BETA_OMEGA), &r, &v, &p)),
             scale(&p, &y),
-            (Step::Spmv, spmv::bind(&k.spmv, d, &dims_buf, &row_ptr, &col_idx, &vals, &y, &v)),
+            (Step::Spmv, spmv::bind(&k.spmv, d, &dims_buf, &csr.row_ptr, &csr.col_idx, &csr.values, &y, &v)),
             (Step::Dot, dot_partial::bind(&k.dot_partial, d, &dims_buf, &rhat, &v, &partials)),
             (Step::Scalars, scalars(bicg_mode::ALPHA)),
             (Step::Lincomb, lin(&slots(slot::ZERO, slot::ONE, slot::NEG_ALPHA), &r, &v, &s)),
             scale(&s, &z),
-            (Step::Spmv, spmv::bind(&k.spmv, d, &dims_buf, &row_ptr, &col_idx, &vals, &z, &t)),
+            (Step::Spmv, spmv::bind(&k.spmv, d, &dims_buf, &csr.row_ptr, &csr.col_idx, &csr.values, &z, &t)),
             (Step::Dot2, dot2_partial::bind(&k.dot2_partial, d, &dims_buf, &t, &s, &t, &t, &partials)),
             (Step::Scalars, scalars(bicg_mode::OMEGA)),
             (Step::Lincomb, lin(&slots(slot::ONE, slot::ALPHA, slot::OMEGA), &y, &z, &x)),

@@ -10,6 +10,13 @@ use wgpu::util::DeviceExt;
 
 use super::kernels::Kernels;
 
+/// The buffers of a CSR matrix on the device (the `row_ptr, col_idx, vals` of `spmv.wgsl`).
+pub struct DeviceCsr {
+    pub row_ptr: wgpu::Buffer,
+    pub col_idx: wgpu::Buffer,
+    pub values: wgpu::Buffer,
+}
+
 /// Device, queue and kernels for one adapter.
 pub struct GpuContext {
     pub device: wgpu::Device,
@@ -202,14 +209,30 @@ impl GpuContext {
         })
     }
 
-    /// Reads `bytes` bytes from the start of `buffer` (waits for the queue).
-    pub fn read_bytes(&self, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>, String> {
-        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback"),
+    /// A CSR matrix in device buffers (f32 values), after checking the adapter's binding limits.
+    pub fn upload_csr(&self, a: &crate::fem::CsrMatrix) -> Result<DeviceCsr, String> {
+        self.fits("matrix values", 4 * a.nnz() as u64)?;
+        self.fits("vector", 4 * a.n as u64)?;
+        Ok(DeviceCsr {
+            row_ptr: self.storage_u32("row_ptr", &a.row_ptr),
+            col_idx: self.storage_u32("col_idx", &a.col_idx),
+            values: self.storage_f32("vals", &a.values),
+        })
+    }
+
+    /// A MAP_READ buffer of `bytes` bytes for reading a device state back.
+    pub fn readback_buffer(&self, label: &str, bytes: u64) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
             size: bytes,
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
-        });
+        })
+    }
+
+    /// Reads `bytes` bytes from the start of `buffer` (waits for the queue).
+    pub fn read_bytes(&self, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>, String> {
+        let staging = self.readback_buffer("readback", bytes);
         let mut enc = self.device.create_command_encoder(&Default::default());
         enc.copy_buffer_to_buffer(buffer, 0, &staging, 0, bytes);
         self.queue.submit([enc.finish()]);

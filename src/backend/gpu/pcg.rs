@@ -57,32 +57,23 @@ struct Resident {
 impl Resident {
     fn upload(ctx: &GpuContext, a: &CsrMatrix) -> Result<Self, String> {
         let n = a.n;
-        ctx.fits("matrix values", 4 * a.nnz() as u64)?;
-        ctx.fits("vector", 4 * n as u64)?;
+        let csr = ctx.upload_csr(a)?;
         let d = &ctx.device;
         let k = &ctx.kernels;
         let dims = Dims::for_len(n);
         let dims_buf = ctx.uniform("dims", &dims);
-        let row_ptr = ctx.storage_u32("row_ptr", &a.row_ptr);
-        let col_idx = ctx.storage_u32("col_idx", &a.col_idx);
-        let vals = ctx.storage_f32("vals", &a.values);
         let dinv: Vec<f64> = a.diagonal().iter().map(|v| 1.0 / v).collect();
         let dinv = ctx.storage_f32("dinv", &dinv);
         let rhs = ctx.storage_zeroed("b", n);
         let [x, r, z, p, q] = ["x", "r", "z", "p", "q"].map(|l| ctx.storage_zeroed(l, n));
         let partials = ctx.storage_zeroed("partials", 2 * dims.reduce_groups as usize);
         let state = ctx.storage_zeroed("state", std::mem::size_of::<PcgState>() / 4);
-        let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("state readback"),
-            size: std::mem::size_of::<PcgState>() as u64,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let staging = ctx.readback_buffer("state readback", std::mem::size_of::<PcgState>() as u64);
         Ok(Resident {
             dims,
             start: pcg_start::bind(&k.pcg_start, d, &dims_buf, &rhs, &dinv, &x, &r, &z, &p, &partials),
             begin: pcg_begin::bind(&k.pcg_begin, d, &dims_buf, &partials, &state),
-            spmv: spmv::bind(&k.spmv, d, &dims_buf, &row_ptr, &col_idx, &vals, &p, &q),
+            spmv: spmv::bind(&k.spmv, d, &dims_buf, &csr.row_ptr, &csr.col_idx, &csr.values, &p, &q),
             dot: dot_partial::bind(&k.dot_partial, d, &dims_buf, &p, &q, &partials),
             alpha: pcg_alpha::bind(&k.pcg_alpha, d, &dims_buf, &partials, &state),
             update_xr: pcg_update_xr::bind(&k.pcg_update_xr, d, &dims_buf, &state, &p, &q, &dinv, &x, &r, &z, &partials),
