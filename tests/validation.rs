@@ -10,6 +10,21 @@ use znfield::run::run;
 use znfield::scene::Scene;
 use znfield::validate::run_case;
 
+/// Runs `znfield run SCENE --backend cpu --out DIR` with `--set` overrides.
+fn run_cli(scene: &str, dir: &Path, sets: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_znfield"));
+    cmd.args(["run", scene, "--backend", "cpu", "--out", &dir.display().to_string()]);
+    for set in sets {
+        cmd.args(["--set", set]);
+    }
+    cmd.output().expect("run znfield")
+}
+
+/// summary.json of an output directory.
+fn read_summary(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("summary.json")).expect("summary.json")).expect("JSON")
+}
+
 fn check_case(case: &str) {
     let mut backends = vec![BackendChoice::Cpu];
     if common::gpu_or_skip(&format!("validation case {case} on the GPU")).is_some() {
@@ -99,22 +114,14 @@ fn gouy_chapman() {
 #[test]
 fn pnp_warns_when_the_debye_length_is_not_resolved() {
     let dir = std::env::temp_dir().join(format!("znfield-debye-{}", std::process::id()));
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_znfield"))
-        .args(["run", "scenes/validation/gouy_chapman.json", "--backend", "cpu", "--out", &dir.display().to_string()])
-        .args(["--set", "mesh.size_near_m=4e-9", "--set", "mesh.size_far_m=8e-9"])
-        .output()
-        .expect("run");
+    let o = run_cli("scenes/validation/gouy_chapman.json", &dir, &["mesh.size_near_m=4e-9", "mesh.size_far_m=8e-9"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stderr).contains("does not resolve the Debye length"));
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).expect("summary")).expect("json");
+    let summary = read_summary(&dir);
     let res = summary.pointer("/dimensionless/debye_resolution").and_then(|v| v.as_f64()).expect("debye_resolution");
     assert!(res < 2.0, "resolution {res}");
     assert!(summary.pointer("/electrode/tip_enhancement").is_none(), "no tip enhancement without a net current");
-    let resolved = std::process::Command::new(env!("CARGO_BIN_EXE_znfield"))
-        .args(["run", "scenes/validation/gouy_chapman.json", "--backend", "cpu", "--out", &dir.display().to_string()])
-        .output()
-        .expect("run");
+    let resolved = run_cli("scenes/validation/gouy_chapman.json", &dir, &[]);
     assert!(!String::from_utf8_lossy(&resolved.stderr).contains("Debye"));
 }
 
@@ -132,11 +139,7 @@ fn cottrell() {
 #[test]
 fn transient_run_writes_time_series_and_pvd() {
     let dir = std::env::temp_dir().join(format!("znfield-transient-{}", std::process::id()));
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_znfield"))
-        .args(["run", "scenes/validation/cottrell.json", "--backend", "cpu", "--out", &dir.display().to_string()])
-        .args(["--set", "time.rtol=1e-3"])
-        .output()
-        .expect("run");
+    let o = run_cli("scenes/validation/cottrell.json", &dir, &["time.rtol=1e-3"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let csv = std::fs::read_to_string(dir.join("timeseries.csv")).expect("timeseries.csv");
     let header = csv.lines().next().expect("header");
@@ -153,8 +156,7 @@ fn transient_run_writes_time_series_and_pvd() {
         let name = format!("fields_{k:04}.vtu");
         assert!(pvd.contains(&name) && dir.join(&name).exists(), "{name}");
     }
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).expect("summary")).expect("json");
+    let summary = read_summary(&dir);
     assert_eq!(summary.pointer("/transient/stopped_by").and_then(|v| v.as_str()), Some("end_time"));
 }
 
@@ -240,12 +242,11 @@ fn pulse_waveform_switches_the_current_on_and_off() {
 #[test]
 fn current_above_the_limiting_current_is_diagnosed() {
     let dir = std::env::temp_dir().join(format!("znfield-overlimit-{}", std::process::id()));
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_znfield"))
-        .args(["run", "scenes/validation/limiting_current_binary.json", "--backend", "cpu", "--out", &dir.display().to_string()])
-        .args(["--set", "operation.mode=current", "--set", "operation.mean_current_density_A_m2=-2000"])
-        .args(["--set", "solver.newton_max_iterations=15"])
-        .output()
-        .expect("run");
+    let o = run_cli(
+        "scenes/validation/limiting_current_binary.json",
+        &dir,
+        &["operation.mode=current", "operation.mean_current_density_A_m2=-2000", "solver.newton_max_iterations=15"],
+    );
     assert_eq!(o.status.code(), Some(3));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("exceeds the planar limiting current") && err.contains("Sand"), "{err}");
