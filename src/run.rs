@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::fem::edges::Edges;
 use crate::fem::element::P1Tet;
 use crate::geometry::ElectrodeGeometry;
-use crate::mesh::cut_lattice::SizeField;
+use crate::mesh::SizeField;
 use crate::mesh::{self, BoundaryTag, Quality, TetMesh};
 use crate::output::mesh_report::{self, MeshReport};
 use crate::output::metrics::{self, Fields};
@@ -68,8 +68,14 @@ pub fn size_field(scene: &Scene) -> SizeField {
     let feature = g.all_protrusions().iter().map(|(_, p)| p.feature_size()).fold(f64::INFINITY, f64::min);
     let near = m.size_near_m.unwrap_or(if feature.is_finite() { feature / 10.0 } else { g.height_m / 20.0 }) / m.refine;
     let far = (m.size_far_m.unwrap_or(g.height_m / 8.0) / m.refine).max(near);
+    let plane = match m.size_electrode_m {
+        Some(h) => h / m.refine,
+        None if feature.is_finite() => 3.0 * near,
+        None => near,
+    }
+    .clamp(near, far);
     let boxes = m.refine_boxes.iter().map(|b| (DVec3::from(b.min_m), DVec3::from(b.max_m), b.size_m / m.refine)).collect();
-    SizeField { near, far, growth: m.grading, boxes }
+    SizeField { near, plane, far, growth: m.grading, boxes, generator: m.generator }
 }
 
 /// Length scale of the scaled problem: the smallest protrusion feature, or the cell height.

@@ -12,7 +12,7 @@ use znfield::backend::gpu::{GpuContext, GpuPcg};
 use znfield::fem::assembly::laplacian;
 use znfield::fem::CsrMatrix;
 use znfield::geometry::{ElectrodeGeometry, Shape};
-use znfield::mesh::cut_lattice::{generate, SizeField};
+use znfield::mesh::{generate, SizeField};
 use znfield::solve::linear::{LinearParams, LinearSolver};
 
 /// Deterministic pseudo-random values in [-1, 1) (xorshift; no crate needed for test data).

@@ -9,8 +9,8 @@ use znfield::backend::cpu::CpuPcg;
 use znfield::fem::assembly::{error_norms, laplacian, load_vector};
 use znfield::fem::boundary_flux::tagged_nodes;
 use znfield::geometry::{ElectrodeGeometry, Shape};
-use znfield::mesh::cut_lattice::{generate, SizeField};
 use znfield::mesh::BoundaryTag;
+use znfield::mesh::{generate, SizeField};
 use znfield::solve::linear::{LinearParams, LinearSolver};
 
 fn exact(p: DVec3) -> f64 {

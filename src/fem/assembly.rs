@@ -83,7 +83,7 @@ pub fn error_norms(mesh: &TetMesh, u_h: &[f64], u: impl Fn(DVec3) -> f64, grad_u
 mod tests {
     use super::*;
     use crate::geometry::ElectrodeGeometry;
-    use crate::mesh::cut_lattice::{generate, SizeField};
+    use crate::mesh::{generate, SizeField};
 
     #[test]
     fn laplacian_annihilates_constants_and_is_symmetric() {

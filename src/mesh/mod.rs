@@ -1,18 +1,22 @@
 //! Tetrahedral meshes: the [`TetMesh`] container, the built-in generator for an electrode with
 //! protrusions, boundary extraction and tagging, and quality statistics.
 
+pub mod bisection;
 pub mod boundary;
-pub mod cut_lattice;
+pub mod cut;
 pub mod gmsh;
 pub mod graded_axis;
 pub mod import;
+pub mod layered;
 pub mod quality;
+pub mod sizing;
+pub mod smooth;
 
 use glam::DVec3;
 
 pub use boundary::BoundaryTag;
-pub use cut_lattice::generate;
 pub use quality::Quality;
+pub use sizing::{generate, Generator, SizeField};
 
 /// A conforming tetrahedral mesh with tagged boundary faces. Coordinates in metres.
 #[derive(Debug, Clone)]

@@ -3,7 +3,7 @@
 //! Nodal values `Q_j / A_j` of the residual flux are accurate in the mean but jump by a few
 //! percent from node to node on curved, irregular surface meshes. Each node's recovered value is
 //! the value at that node of a quadratic fitted by area-weighted least squares to the nodal
-//! values over a surface patch of radius three local edge lengths (nodes whose normals are within 40 degrees of its own,
+//! values over a surface patch of radius five local edge lengths (nodes whose normals are within 40 degrees of its own,
 //! so patches do not reach across sharp edges). Integral quantities are never taken from the
 //! recovered field: totals come from the fluxes themselves.
 
@@ -56,8 +56,9 @@ pub fn smooth_surface_field(mesh: &TetMesh, tag: BoundaryTag, nodes: &[u32], val
 }
 
 /// Patch radius in local mean edge lengths: large enough to average out the node-to-node
-/// scatter (about 50 nodes), small enough that a quadratic resolves the true variation.
-const PATCH_RADIUS_EDGES: f64 = 3.0;
+/// scatter (about 80 nodes on an isotropic mesh), small enough that a quadratic resolves the
+/// true variation.
+const PATCH_RADIUS_EDGES: f64 = 5.0;
 
 /// Fewest nodes a patch should hold for the six-term fit to average out the scatter.
 const MIN_PATCH_NODES: usize = 30;

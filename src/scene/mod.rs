@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::mesh::Generator;
 pub use protrusions::{Protrusion, ProtrusionArray, RoughSurface};
 
 /// The built-in default scene (also shipped as `scenes/default.json`).
@@ -363,6 +364,13 @@ pub struct MeshControls {
     pub size_near_m: Option<f64>,
     /// Element size far from the protrusions, m. Default: height / 8.
     pub size_far_m: Option<f64>,
+    /// Element size on the flat electrode away from the protrusions, m. Default: size_near_m
+    /// without protrusions, else 3 x size_near_m (the flat part carries a smooth field).
+    pub size_electrode_m: Option<f64>,
+    /// Background mesh: "bisection" (isotropic, graded by conforming bisection; the default) or
+    /// "layered" (a tensor lattice fine in z over the whole electrode plane: anisotropic
+    /// boundary-layer cells for flat-electrode problems).
+    pub generator: Generator,
     /// Growth ratio of neighbouring element sizes away from the protrusions (> 1).
     pub grading: f64,
     /// Global refinement factor: 2 halves every target size, 0.5 doubles them.
@@ -382,7 +390,15 @@ pub struct RefineBox {
 
 impl Default for MeshControls {
     fn default() -> Self {
-        MeshControls { size_near_m: None, size_far_m: None, grading: 1.25, refine: 1.0, refine_boxes: Vec::new() }
+        MeshControls {
+            size_near_m: None,
+            size_far_m: None,
+            size_electrode_m: None,
+            generator: Generator::Bisection,
+            grading: 1.25,
+            refine: 1.0,
+            refine_boxes: Vec::new(),
+        }
     }
 }
 

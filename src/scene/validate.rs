@@ -239,6 +239,9 @@ fn validate_physics_and_controls(s: &Scene) -> Result<(), String> {
     if let Some(h) = m.size_far_m {
         positive("mesh.size_far_m", h)?;
     }
+    if let Some(h) = m.size_electrode_m {
+        positive("mesh.size_electrode_m", h)?;
+    }
     in_range("mesh.grading", m.grading, 1.01, 3.0)?;
     in_range("mesh.refine", m.refine, 0.1, 16.0)?;
     let sv = &s.solver;

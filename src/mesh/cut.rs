@@ -1,17 +1,13 @@
-//! Built-in mesher: a graded tensor lattice split into Kuhn tetrahedra, warped and cut to the
-//! implicit electrode surface.
+//! Cutting a background mesh to the implicit electrode surface.
 //!
-//! 1. Lattice: graded axes in x, y, z (fine around each protrusion, coarse far away); each cell is
-//!    split into the six Kuhn (path) tetrahedra along its main diagonal, which are non-obtuse and
-//!    conform across cells.
-//! 2. Warp (after Labelle & Shewchuk, "Isosurface stuffing", 2007): where the surface crosses an
+//! 1. Warp (after Labelle & Shewchuk, "Isosurface stuffing", 2007): where the surface crosses an
 //!    edge within `WARP_FRACTION` of its length from an endpoint, that endpoint moves onto the
 //!    crossing, which keeps later cuts away from existing nodes.
-//! 3. Cut: the remaining crossed edges get a new node on the surface; each crossed tetrahedron's
+//! 2. Cut: the remaining crossed edges get a new node on the surface; each crossed tetrahedron's
 //!    electrolyte part (a tet, pyramid or prism) is split into tetrahedra. Quadrilateral faces are
 //!    split along the diagonal through their lowest-numbered node, so neighbours agree and the mesh
 //!    conforms (Dompierre et al. 1999).
-//! 4. Unused nodes are dropped, every tet is oriented positively and boundary faces are tagged.
+//! 3. Unused nodes are dropped, every tet is oriented positively and boundary faces are tagged.
 //!
 //! Every electrode node lies on the true surface: either on the plane z = 0 or at a root of the
 //! level function found by bisection; nodes where a protrusion meets the plane lie on both.
@@ -20,139 +16,40 @@ use std::collections::HashMap;
 
 use glam::DVec3;
 
-use super::graded_axis::{graded_axis, FineInterval};
-use super::{boundary, TetMesh};
+use super::bisection::Background;
+use super::{boundary, smooth, TetMesh};
 use crate::error::{Error, Result};
 use crate::geometry::ElectrodeGeometry;
 
 /// Fraction of an edge within which a crossing pulls the nearer endpoint onto the surface.
 const WARP_FRACTION: f64 = 0.3;
 
-/// Target element sizes for [`generate`], m.
-#[derive(Debug, Clone)]
-pub struct SizeField {
-    /// Edge length at the protrusions (and near the electrode plane), m.
-    pub near: f64,
-    /// Edge length far from the protrusions, m.
-    pub far: f64,
-    /// Growth ratio of neighbouring cells.
-    pub growth: f64,
-    /// Boxes (min, max) with their own maximum size, m.
-    pub boxes: Vec<(DVec3, DVec3, f64)>,
-}
-
-impl SizeField {
-    /// A size field without refinement boxes.
-    pub fn graded(near: f64, far: f64, growth: f64) -> Self {
-        SizeField { near, far, growth, boxes: Vec::new() }
-    }
-}
-
-/// The six Kuhn tetrahedra of a unit cell, as corner bit masks (bit 0: +x, bit 1: +y, bit 2: +z):
-/// 000 -> one axis -> two axes -> 111, for each order of the axes.
-const KUHN: [[usize; 4]; 6] = [
-    [0b000, 0b001, 0b011, 0b111],
-    [0b000, 0b001, 0b101, 0b111],
-    [0b000, 0b010, 0b011, 0b111],
-    [0b000, 0b010, 0b110, 0b111],
-    [0b000, 0b100, 0b101, 0b111],
-    [0b000, 0b100, 0b110, 0b111],
-];
-
 const TET_EDGES: [(usize, usize); 6] = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)];
 
-/// Meshes the electrolyte of `geom` with the given size field.
-pub fn generate(geom: &ElectrodeGeometry, size: &SizeField) -> Result<TetMesh> {
-    let margin = 2.0 * size.near;
-    let mut fine: [Vec<FineInterval>; 3] = Default::default();
-    let mut top = 0.0_f64;
-    for s in &geom.shapes {
-        let (lo, hi) = s.bounds();
-        for d in 0..2 {
-            fine[d].push(FineInterval { lo: lo[d] - margin, hi: hi[d] + margin, size: size.near });
-        }
-        top = top.max(hi.z);
-    }
-    fine[2].push(FineInterval { lo: 0.0, hi: top + margin, size: size.near });
-    for &(lo, hi, h) in &size.boxes {
-        for d in 0..3 {
-            fine[d].push(FineInterval { lo: lo[d], hi: hi[d], size: h });
-        }
-    }
-    let w = geom.half_width;
-    let xs = graded_axis(-w, w, &fine[0], size.far, size.growth);
-    let ys = graded_axis(-w, w, &fine[1], size.far, size.growth);
-    let zs = graded_axis(0.0, geom.height, &fine[2], size.far, size.growth);
-    let lattice = Lattice { xs, ys, zs };
-    let cells = (lattice.xs.len() - 1) * (lattice.ys.len() - 1) * (lattice.zs.len() - 1);
-    if cells > 40_000_000 {
-        return Err(Error::input(format!(
-            "mesh: {cells} lattice cells requested (mesh.size_near_m = {:.3e} m, mesh.size_far_m = {:.3e} m); \
-             that exceeds the built-in mesher's limit of 40M cells: coarsen the mesh or lower mesh.refine",
-            size.near, size.far
-        )));
-    }
-
-    let mut nodes = lattice.positions();
+/// Cuts the background mesh (which covers the electrolyte box) to the electrolyte of `geom`.
+pub fn cut_to_electrode(geom: &ElectrodeGeometry, background: &Background) -> Result<TetMesh> {
+    let mut nodes = background.nodes.clone();
     let mut level: Vec<f64> = nodes.iter().map(|&p| geom.level(p)).collect();
-    warp(geom, &lattice, &mut nodes, &mut level);
-    let (mut nodes, tets, lattice_signs) = cut(geom, &lattice, nodes, &level);
-    let (tets, inverted) = orient(&nodes, tets, &lattice_signs);
+    warp(geom, &background.tets, &mut nodes, &mut level);
+    let (mut nodes, tets, background_signs) = cut(geom, background, nodes, &level);
+    let (tets, inverted) = orient(&nodes, tets, &background_signs);
     if inverted > 0 {
         return Err(Error::Solve(format!(
             "mesher: warping inverted {inverted} tetrahedra; refine the mesh near the protrusions"
         )));
     }
     let tets = compact(&mut nodes, tets);
+    smooth::smooth_near_surface(geom, &mut nodes, &tets)?;
     let regions = vec![0u8; tets.len()];
     let (faces, face_tags) = boundary::extract_and_tag(geom, &nodes, &tets)?;
     Ok(TetMesh { nodes, tets, regions, faces, face_tags })
 }
 
-/// Tensor-product lattice of graded axes.
-struct Lattice {
-    xs: Vec<f64>,
-    ys: Vec<f64>,
-    zs: Vec<f64>,
-}
-
-impl Lattice {
-    fn index(&self, i: usize, j: usize, k: usize) -> u32 {
-        (i + self.xs.len() * (j + self.ys.len() * k)) as u32
-    }
-
-    fn positions(&self) -> Vec<DVec3> {
-        let mut out = Vec::with_capacity(self.xs.len() * self.ys.len() * self.zs.len());
-        for &z in &self.zs {
-            for &y in &self.ys {
-                for &x in &self.xs {
-                    out.push(DVec3::new(x, y, z));
-                }
-            }
-        }
-        out
-    }
-
-    /// Calls `f` with the lattice node ids of every Kuhn tetrahedron.
-    fn for_each_tet(&self, mut f: impl FnMut([u32; 4])) {
-        for k in 0..self.zs.len() - 1 {
-            for j in 0..self.ys.len() - 1 {
-                for i in 0..self.xs.len() - 1 {
-                    let corner = |m: usize| self.index(i + (m & 1), j + ((m >> 1) & 1), k + ((m >> 2) & 1));
-                    for kuhn in KUHN {
-                        f(kuhn.map(corner));
-                    }
-                }
-            }
-        }
-    }
-}
-
 /// Moves nodes onto the surface where a crossing lies within `WARP_FRACTION` of them.
-fn warp(geom: &ElectrodeGeometry, lattice: &Lattice, nodes: &mut [DVec3], level: &mut [f64]) {
+fn warp(geom: &ElectrodeGeometry, background: &[[u32; 4]], nodes: &mut [DVec3], level: &mut [f64]) {
     let mut best: HashMap<u32, (f64, DVec3)> = HashMap::new();
     let mut seen: HashMap<(u32, u32), ()> = HashMap::new();
-    lattice.for_each_tet(|tet| {
+    for tet in background {
         for (a, b) in TET_EDGES {
             let (a, b) = (tet[a], tet[b]);
             let (la, lb) = (level[a as usize], level[b as usize]);
@@ -163,34 +60,37 @@ fn warp(geom: &ElectrodeGeometry, lattice: &Lattice, nodes: &mut [DVec3], level:
             let t = geom.crossing(pa, pb);
             let hit = pa + (pb - pa) * t;
             for (node, frac) in [(a, t), (b, 1.0 - t)] {
-                // Nodes of the flat electrode move only within the plane (onto a protrusion's rim).
-                let stays_planar = nodes[node as usize].z != 0.0 || hit.z == 0.0;
-                if stays_planar && frac < WARP_FRACTION && best.get(&node).is_none_or(|&(f, _)| frac < f) {
+                // Nodes of the flat electrode in the electrolyte move only within the plane (onto a
+                // protrusion's rim); those under a protrusion belong to no electrolyte face of the
+                // plane and may rise onto the protrusion.
+                let on_plane = nodes[node as usize].z == 0.0 && hit.z != 0.0;
+                let may_move = !on_plane || level[node as usize] < 0.0;
+                if may_move && frac < WARP_FRACTION && best.get(&node).is_none_or(|&(f, _)| frac < f) {
                     best.insert(node, (frac, hit));
                 }
             }
         }
-    });
+    }
     for (node, (_, hit)) in best {
         nodes[node as usize] = hit;
         level[node as usize] = 0.0;
     }
 }
 
-/// Keeps the electrolyte part (level >= 0) of every Kuhn tetrahedron, cutting crossed ones.
-/// Returns all nodes (lattice then cut nodes), the tets, and for each tet the orientation sign it
-/// had in the unwarped lattice (0 for pieces of cut tets, which have no lattice counterpart).
+/// Keeps the electrolyte part (level >= 0) of every background tetrahedron, cutting crossed ones.
+/// Returns all nodes (background then cut nodes), the tets, and for each tet the orientation sign
+/// it had in the unwarped background (0 for pieces of cut tets, which have no counterpart there).
 fn cut(
     geom: &ElectrodeGeometry,
-    lattice: &Lattice,
+    background: &Background,
     mut nodes: Vec<DVec3>,
     level: &[f64],
 ) -> (Vec<DVec3>, Vec<[u32; 4]>, Vec<i8>) {
-    let rest = lattice.positions();
+    let rest = &background.nodes;
     let mut cut_nodes: HashMap<(u32, u32), u32> = HashMap::new();
     let mut tets = Vec::new();
     let mut signs = Vec::new();
-    lattice.for_each_tet(|tet| {
+    for &tet in &background.tets {
         let l = tet.map(|n| level[n as usize]);
         let inside: Vec<usize> = (0..4).filter(|&i| l[i] > 0.0).collect();
         let outside: Vec<usize> = (0..4).filter(|&i| l[i] < 0.0).collect();
@@ -199,16 +99,16 @@ fn cut(
                 // All four nodes on the surface: keep the tet if its centre is in the electrolyte.
                 let centre = tet.iter().map(|&n| nodes[n as usize]).sum::<DVec3>() * 0.25;
                 if geom.level(centre) <= 0.0 {
-                    return;
+                    continue;
                 }
             }
             let [a, b, c, d] = tet.map(|n| rest[n as usize]);
             tets.push(tet);
             signs.push(if (b - a).cross(c - a).dot(d - a) > 0.0 { 1 } else { -1 });
-            return;
+            continue;
         }
         if inside.is_empty() {
-            return;
+            continue;
         }
         let mut cut_id = |p: u32, q: u32| -> u32 {
             *cut_nodes.entry((p.min(q), p.max(q))).or_insert_with(|| {
@@ -254,7 +154,7 @@ fn cut(
             }
             _ => unreachable!("sign pattern with {} inside and {} outside nodes", pos.len(), neg.len()),
         }
-    });
+    }
     (nodes, tets, signs)
 }
 
@@ -289,11 +189,11 @@ fn split_prism(a: [u32; 3], b: [u32; 3], push: &mut impl FnMut([u32; 4])) {
     push([a[0], b[1], b[2], b[0]]);
 }
 
-/// Orients every tet positively; counts whole lattice tets whose orientation warping reversed.
-fn orient(nodes: &[DVec3], mut tets: Vec<[u32; 4]>, lattice_signs: &[i8]) -> (Vec<[u32; 4]>, usize) {
+/// Orients every tet positively; counts whole background tets whose orientation warping reversed.
+fn orient(nodes: &[DVec3], mut tets: Vec<[u32; 4]>, background_signs: &[i8]) -> (Vec<[u32; 4]>, usize) {
     let mut inverted = 0;
     let mut keep = Vec::with_capacity(tets.len());
-    for (t, &sign) in tets.iter_mut().zip(lattice_signs) {
+    for (t, &sign) in tets.iter_mut().zip(background_signs) {
         let [a, b, c, d] = t.map(|n| nodes[n as usize]);
         let vol = (b - a).cross(c - a).dot(d - a);
         let scale = (b - a).length().max((c - a).length()).max((d - a).length());

@@ -1,0 +1,126 @@
+//! Quality-guarded smoothing of a cut mesh near the electrode surface.
+//!
+//! Cutting leaves irregular elements next to the protrusion surfaces: short edges where a cut point
+//! fell near an unwarped node, and surface triangles of very different sizes, which make the nodal
+//! current density scatter from node to node. A few Gauss–Seidel sweeps of "smart" Laplacian
+//! smoothing (Freitag & Ollivier-Gooch 1997) regularise them: each movable node is moved to the
+//! mean of its neighbours — protrusion-surface nodes to the mean of their surface neighbours,
+//! projected back onto the surface by Newton steps on the level function — and the move is kept
+//! only if the worst dihedral angle among the node's tetrahedra does not get worse. Nodes on the
+//! box planes (the flat electrode, sides, bulk boundary and protrusion rims) never move, and the
+//! topology is unchanged, so the mesh stays conforming and every surface node stays on the true
+//! surface.
+
+use glam::DVec3;
+
+use super::boundary::boundary_faces;
+use super::quality::dihedral_angles;
+use crate::error::Result;
+use crate::geometry::ElectrodeGeometry;
+
+/// Gauss–Seidel sweeps over the movable nodes.
+const SWEEPS: usize = 3;
+
+/// Tetrahedra whose worst dihedral angle is below this (degrees) have their nodes smoothed;
+/// descendants of Kuhn cubes are at 45 degrees or above, so only the cut band qualifies.
+const SMOOTH_BELOW_DEG: f64 = 40.0;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Role {
+    /// Interior node: moves freely.
+    Interior,
+    /// Node on a protrusion surface (not on a box plane): moves within the surface.
+    Surface,
+    /// On a plane of the box: fixed.
+    Fixed,
+}
+
+/// Smooths the nodes near the cut surface of a positively oriented mesh of `geom`'s electrolyte.
+pub fn smooth_near_surface(geom: &ElectrodeGeometry, nodes: &mut [DVec3], tets: &[[u32; 4]]) -> Result<()> {
+    let scale = geom.half_width.max(geom.height);
+    let on_box = |p: DVec3| {
+        let w = geom.half_width;
+        p.z == 0.0 || p.z == geom.height || p.x.abs() == w || p.y.abs() == w
+    };
+    let mut role = vec![Role::Interior; nodes.len()];
+    let mut surface_ring: Vec<Vec<u32>> = vec![Vec::new(); nodes.len()];
+    for f in boundary_faces(tets)? {
+        for &n in &f {
+            role[n as usize] = if on_box(nodes[n as usize]) { Role::Fixed } else { Role::Surface };
+            surface_ring[n as usize].extend(f.iter().filter(|&&m| m != n));
+        }
+    }
+    let mut incident: Vec<Vec<u32>> = vec![Vec::new(); nodes.len()];
+    for (t, tet) in tets.iter().enumerate() {
+        for &n in tet {
+            incident[n as usize].push(t as u32);
+        }
+    }
+    let worst_angle = |nodes: &[DVec3], t: u32| -> f64 {
+        let p = tets[t as usize].map(|n| nodes[n as usize]);
+        if (p[1] - p[0]).cross(p[2] - p[0]).dot(p[3] - p[0]) <= 0.0 {
+            return -1.0;
+        }
+        dihedral_angles(p).into_iter().fold(180.0, f64::min)
+    };
+    let mut movable: Vec<u32> = Vec::new();
+    for t in 0..tets.len() as u32 {
+        if worst_angle(nodes, t) < SMOOTH_BELOW_DEG {
+            movable.extend(tets[t as usize].iter().filter(|&&n| role[n as usize] != Role::Fixed));
+        }
+    }
+    movable.sort_unstable();
+    movable.dedup();
+
+    for _ in 0..SWEEPS {
+        for &n in &movable {
+            let n = n as usize;
+            let neighbours: Vec<u32> = match role[n] {
+                Role::Surface => surface_ring[n].clone(),
+                _ => incident[n].iter().flat_map(|&t| tets[t as usize]).filter(|&m| m as usize != n).collect(),
+            };
+            if neighbours.is_empty() {
+                continue;
+            }
+            let mean = neighbours.iter().map(|&m| nodes[m as usize]).sum::<DVec3>() / neighbours.len() as f64;
+            let target = match role[n] {
+                Role::Surface => match project_to_surface(geom, mean, 1e-12 * scale, 1e-7 * scale) {
+                    Some(q) if q.z > 0.0 => q,
+                    _ => continue,
+                },
+                _ => mean,
+            };
+            let before = incident[n].iter().map(|&t| worst_angle(nodes, t)).fold(180.0, f64::min);
+            let old = nodes[n];
+            nodes[n] = target;
+            let after = incident[n].iter().map(|&t| worst_angle(nodes, t)).fold(180.0, f64::min);
+            if after < before {
+                nodes[n] = old;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Newton projection of `p` onto the zero set of the level function; `None` if it does not
+/// reach `|level| <= tol` within a few steps (near a crease of merged shapes). The gradient is
+/// taken by central differences of width `2 step`.
+fn project_to_surface(geom: &ElectrodeGeometry, p: DVec3, tol: f64, step: f64) -> Option<DVec3> {
+    let mut q = p;
+    for _ in 0..8 {
+        let f = geom.level(q);
+        if f.abs() <= tol {
+            return Some(q);
+        }
+        let grad = DVec3::new(
+            geom.level(q + DVec3::X * step) - geom.level(q - DVec3::X * step),
+            geom.level(q + DVec3::Y * step) - geom.level(q - DVec3::Y * step),
+            geom.level(q + DVec3::Z * step) - geom.level(q - DVec3::Z * step),
+        ) / (2.0 * step);
+        if grad.length_squared() == 0.0 || !grad.is_finite() {
+            return None;
+        }
+        q -= f * grad / grad.length_squared();
+    }
+    None
+}
