@@ -150,6 +150,12 @@ pub fn run(scene: &Scene, choice: BackendChoice) -> Result<RunResult> {
 pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: Instant) -> Result<RunResult> {
     let Domain { mesh, geometry, sizes, length_scale } = domain;
     let quality = Quality::of(&mesh);
+    if !scene.geometry.layers.is_empty() {
+        eprintln!(
+            "znfield: warning: geometry.layers are meshed as tagged regions, but coating properties are not modelled yet: \
+             every layer conducts and transports like the electrolyte"
+        );
+    }
     // 3. Discrete system in scaled units.
     let scaling = model_scaling(scene, length_scale);
     let sys = PotentialSystem::new(&mesh, scaling.length_m);

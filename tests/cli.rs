@@ -70,6 +70,22 @@ fn protrusion_outside_the_box_is_rejected() {
 }
 
 #[test]
+fn bad_coating_layers_are_rejected() {
+    let layer = |json: &str| format!("geometry.layers=[{json}]");
+    let zero = layer(r#"{"name":"c","kind":"conformal","thickness_m":0}"#);
+    rejects("layer-zero-thickness", Some(GOOD), &["--set", &zero], &["geometry.layers.0.thickness_m", "positive"]);
+    let thick = layer(r#"{"name":"c","kind":"planar","thickness_m":1}"#);
+    rejects("layer-too-thick", Some(GOOD), &["--set", &thick], &["geometry.layers.0.thickness_m", "80%", "height_m"]);
+    let kind = layer(r#"{"name":"c","kind":"wavy","thickness_m":1e-7}"#);
+    rejects("layer-kind", Some(GOOD), &["--set", &kind], &["wavy", "conformal", "planar"]);
+    let twice = format!(
+        "geometry.layers=[{}, {}]",
+        r#"{"name":"c","kind":"planar","thickness_m":1e-7}"#, r#"{"name":"c","kind":"planar","thickness_m":1e-7}"#
+    );
+    rejects("layer-names", Some(GOOD), &["--set", &twice], &["geometry.layers.1.name", "no other layer"]);
+}
+
+#[test]
 fn unknown_set_path_lists_valid_keys() {
     rejects("unknown-set", Some(GOOD), &["--set", "mesh.refin=2"], &["mesh.refin", "refine", "valid keys"]);
     rejects("set-index", Some(GOOD), &["--set", "geometry.protrusions.3.radius_m=1e-6"], &["index 3", "1 entries"]);

@@ -159,3 +159,63 @@ fn refinement_boxes_refine_locally() {
     assert!(smallest_in_box(&m1) < 0.5 * smallest_in_box(&m0));
     assert!(m1.nodes.len() > m0.nodes.len());
 }
+
+/// Faces shared by tetrahedra of two different regions, with the two region ids.
+fn interface_faces(m: &TetMesh) -> Vec<([u32; 3], u8, u8)> {
+    let mut owner: std::collections::HashMap<[u32; 3], u8> = std::collections::HashMap::new();
+    let mut out = Vec::new();
+    for (t, tet) in m.tets.iter().enumerate() {
+        for skip in 0..4 {
+            let mut f = [0u32; 3];
+            let mut k = 0;
+            for (i, &n) in tet.iter().enumerate() {
+                if i != skip {
+                    f[k] = n;
+                    k += 1;
+                }
+            }
+            f.sort_unstable();
+            match owner.insert(f, m.regions[t]) {
+                Some(r) if r != m.regions[t] => out.push((f, r.min(m.regions[t]), r.max(m.regions[t]))),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// A conformal coating of thickness t over a hemisphere of radius R on a flat electrode of area
+/// A occupies exactly (A + pi R^2) t (the offset of the union is the union of the offsets: a slab
+/// A t, plus the shell, minus the slab under the shell's cap). The planar layer above it fills
+/// the rest of the box up to its top. Interfaces are mesh faces on the true surfaces.
+#[test]
+fn conformal_and_planar_layers_have_exact_volumes_and_conforming_interfaces() {
+    let (r, t, top) = (1e-6, 0.4e-6, 2e-6);
+    for refine in ["0.5", "1"] {
+        let s = scene("scenes/conformal_coating.json", &[&format!("mesh.refine={refine}")]);
+        let (geom, m) = mesh_of(&s);
+        let area = 4.0 * geom.half_width * geom.half_width;
+        let mut volume = [0.0; 3];
+        for (k, &region) in m.regions.iter().enumerate() {
+            volume[region as usize] += m.tet_volume(k);
+        }
+        let coating = (area + PI * r * r) * t;
+        let planar = area * top - 2.0 / 3.0 * PI * r.powi(3) - coating;
+        let (e1, e2) = (volume[1] / coating - 1.0, volume[2] / planar - 1.0);
+        eprintln!("refine {refine}: conformal layer volume error {e1:.2e}, planar layer {e2:.2e}");
+        assert!(e1.abs() < 5e-3 && e2.abs() < 5e-3, "refine {refine}: volume errors {e1:.2e} {e2:.2e}");
+        let faces = interface_faces(&m);
+        assert!(faces.iter().any(|f| f.1 == 1 && f.2 == 2) && faces.iter().any(|f| f.1 == 0 && f.2 == 2));
+        let tol = 1e-6 * geom.half_width.max(geom.height);
+        for (f, lower, upper) in faces {
+            // Region k >= 1 lies under the top of layer k - 1 (0-based) and over the layers below;
+            // region 0 lies over everything.
+            let layer = if lower == 0 { upper - 1 } else { lower - 1 } as usize;
+            for n in f {
+                let p = m.nodes[n as usize];
+                let off = geom.interface_level(layer, p).abs();
+                assert!(off <= tol, "refine {refine}: interface node {p:?} is {off:.2e} m off its surface");
+            }
+        }
+    }
+}

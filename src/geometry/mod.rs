@@ -26,6 +26,29 @@ pub struct ElectrodeGeometry {
     pub height: f64,
     /// Protrusion solids.
     pub shapes: Vec<Shape>,
+    /// Coating layers, stacked from the electrode up.
+    pub layers: Vec<Layer>,
+}
+
+/// A coating layer: the region between the layer below (or the electrode) and this layer's top.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    /// Name from the scene (shown in reports).
+    pub name: String,
+    /// How the layer's top follows the electrode.
+    pub kind: LayerKind,
+    /// Height of the layer's top above the electrode, m: the sum of the thicknesses of this layer
+    /// and every layer below it.
+    pub top: f64,
+}
+
+/// Shape of a layer's top surface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayerKind {
+    /// At constant distance from the electrode, protrusions included (an offset surface).
+    Conformal,
+    /// The plane z = top.
+    Planar,
 }
 
 impl ElectrodeGeometry {
@@ -33,7 +56,20 @@ impl ElectrodeGeometry {
     /// expanded).
     pub fn from_scene(g: &Geometry) -> Self {
         let shapes = g.all_protrusions().iter().map(|(_, p)| Shape::from_protrusion(p)).collect();
-        ElectrodeGeometry { half_width: g.half_width_m, height: g.height_m, shapes }
+        let mut top = 0.0;
+        let layers = g
+            .layers
+            .iter()
+            .map(|l| {
+                top += l.thickness_m;
+                let kind = match l.kind {
+                    crate::scene::LayerShape::Conformal => LayerKind::Conformal,
+                    crate::scene::LayerShape::Planar => LayerKind::Planar,
+                };
+                Layer { name: l.name.clone(), kind, top }
+            })
+            .collect();
+        ElectrodeGeometry { half_width: g.half_width_m, height: g.height_m, shapes, layers }
     }
 
     /// Protrusion level function: > 0 in the electrolyte, 0 on a protrusion surface, < 0 inside
@@ -47,22 +83,19 @@ impl ElectrodeGeometry {
         p.z.abs() <= tol || self.level(p).abs() <= tol
     }
 
-    /// Point where the level function changes sign on the segment a-b (a and b of opposite sign),
-    /// found by bisection to a relative tolerance of 1e-13 of the segment length. Returns the
-    /// parameter t in [0, 1] with the point a + t (b - a).
-    pub fn crossing(&self, a: DVec3, b: DVec3) -> f64 {
-        let fa = self.level(a);
-        let (mut lo, mut hi) = (0.0_f64, 1.0_f64);
-        for _ in 0..45 {
-            let mid = 0.5 * (lo + hi);
-            let fm = self.level(a + (b - a) * mid);
-            if (fm > 0.0) == (fa > 0.0) && fm != 0.0 {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
+    /// Distance-like function to the electrode (plane and protrusions): 0 on it, positive in the
+    /// electrolyte, m. Exact where the protrusion level is an exact distance.
+    pub fn electrode_distance(&self, p: DVec3) -> f64 {
+        p.z.min(self.level(p))
+    }
+
+    /// Level function of the top of layer `k`: negative below it, zero on it, positive above, m.
+    pub fn interface_level(&self, k: usize, p: DVec3) -> f64 {
+        let layer = &self.layers[k];
+        match layer.kind {
+            LayerKind::Conformal => self.electrode_distance(p) - layer.top,
+            LayerKind::Planar => p.z - layer.top,
         }
-        0.5 * (lo + hi)
     }
 
     /// Area of the electrode projected on the plane z = 0, m^2.
@@ -94,4 +127,22 @@ impl ElectrodeGeometry {
             .enumerate()
             .any(|(i, a)| boxes[..i].iter().any(|b| a.0.x < b.1.x && b.0.x < a.1.x && a.0.y < b.1.y && b.0.y < a.1.y))
     }
+}
+
+/// Point where `f` changes sign on the segment a-b (a and b of opposite sign), found by
+/// bisection to a relative tolerance of 1e-13 of the segment length. Returns the parameter t in
+/// [0, 1] with the point a + t (b - a).
+pub fn crossing(f: &dyn Fn(DVec3) -> f64, a: DVec3, b: DVec3) -> f64 {
+    let fa = f(a);
+    let (mut lo, mut hi) = (0.0_f64, 1.0_f64);
+    for _ in 0..45 {
+        let mid = 0.5 * (lo + hi);
+        let fm = f(a + (b - a) * mid);
+        if (fm > 0.0) == (fa > 0.0) && fm != 0.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
 }

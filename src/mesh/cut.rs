@@ -17,39 +17,113 @@ use std::collections::HashMap;
 use glam::DVec3;
 
 use super::bisection::Background;
-use super::{boundary, smooth, TetMesh};
+use super::smooth::{self, Pin};
+use super::{boundary, TetMesh};
 use crate::error::{Error, Result};
-use crate::geometry::ElectrodeGeometry;
+use crate::geometry::{crossing, ElectrodeGeometry};
 
 /// Fraction of an edge within which a crossing pulls the nearer endpoint onto the surface.
 const WARP_FRACTION: f64 = 0.3;
 
 const TET_EDGES: [(usize, usize); 6] = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)];
 
-/// Cuts the background mesh (which covers the electrolyte box) to the electrolyte of `geom`.
+/// Cuts the background mesh (which covers the electrolyte box) to the electrolyte of `geom`, then
+/// splits it along each coating-layer interface, tagging every tetrahedron with its region.
 pub fn cut_to_electrode(geom: &ElectrodeGeometry, background: &Background) -> Result<TetMesh> {
+    let surface = |p: DVec3| geom.level(p);
     let mut nodes = background.nodes.clone();
-    let mut level: Vec<f64> = nodes.iter().map(|&p| geom.level(p)).collect();
-    warp(geom, &background.tets, &mut nodes, &mut level);
-    let (mut nodes, tets, background_signs) = cut(geom, background, nodes, &level);
-    let (tets, inverted) = orient(&nodes, tets, &background_signs);
-    if inverted > 0 {
-        return Err(Error::Solve(format!(
-            "mesher: warping inverted {inverted} tetrahedra; refine the mesh near the protrusions"
-        )));
+    let mut level: Vec<f64> = nodes.iter().map(|&p| surface(p)).collect();
+    // Nodes of the flat electrode in the electrolyte move only within the plane (onto a
+    // protrusion's rim); those under a protrusion belong to no electrolyte face of the plane and
+    // may rise onto the protrusion.
+    warp(&surface, &background.tets, &mut nodes, &mut level, |p, hit, l| p.z != 0.0 || hit.z == 0.0 || l < 0.0);
+    let (mut nodes, tets, signs) = split(&surface, &background.nodes, &background.tets, nodes, &level, Keep::Positive);
+    let mut tets = oriented(&nodes, tets, &signs, "the protrusions")?;
+
+    let scale = geom.half_width.max(geom.height);
+    let on_interface = |p: DVec3, k: usize| geom.interface_level(k, p).abs() <= 1e-12 * scale;
+    for k in 0..geom.layers.len() {
+        let interface = |p: DVec3| geom.interface_level(k, p);
+        let rest = nodes.clone();
+        let mut level: Vec<f64> = nodes.iter().map(|&p| interface(p)).collect();
+        // Nodes on the electrode or an earlier interface stay there; nodes on a box plane move
+        // only within it.
+        let pinned = |p: DVec3| geom.on_electrode(p, 1e-12 * scale) || (0..k).any(|j| on_interface(p, j));
+        let w = geom.half_width;
+        let same_planes = |p: DVec3, hit: DVec3| {
+            (p.x.abs() != w || hit.x == p.x) && (p.y.abs() != w || hit.y == p.y) && (p.z != geom.height || hit.z == p.z)
+        };
+        let moves = warp(&interface, &tets, &mut nodes, &mut level, |p, hit, _| !pinned(p) && same_planes(p, hit));
+        undo_inverting_moves(&interface, &tets, &mut nodes, &mut level, &rest, moves);
+        let (split_nodes, split_tets, signs) = split(&interface, &rest, &tets, nodes, &level, Keep::Both);
+        nodes = split_nodes;
+        tets = oriented(&nodes, split_tets, &signs, &format!("coating interface {}", k + 1))?;
     }
     let tets = compact(&mut nodes, tets);
-    smooth::smooth_near_surface(geom, &mut nodes, &tets)?;
-    let regions = vec![0u8; tets.len()];
+    let regions = tets.iter().map(|t| region_of(geom, &nodes, t, 1e-12 * scale)).collect();
+    let w = geom.half_width;
+    let pins: Vec<Pin> = nodes
+        .iter()
+        .map(|&p| {
+            let mut on = (0..geom.layers.len()).filter(|&k| on_interface(p, k));
+            match (on.next(), on.next()) {
+                (None, _) => Pin::Free,
+                (Some(k), None)
+                    if !geom.on_electrode(p, 1e-12 * scale) && p.x.abs() != w && p.y.abs() != w && p.z != geom.height =>
+                {
+                    Pin::Interface(k)
+                }
+                _ => Pin::Fixed,
+            }
+        })
+        .collect();
+    smooth::smooth_near_surface(geom, &mut nodes, &tets, &pins)?;
     let (faces, face_tags) = boundary::extract_and_tag(geom, &nodes, &tets)?;
     Ok(TetMesh { nodes, tets, regions, faces, face_tags })
 }
 
-/// Moves nodes onto the surface where a crossing lies within `WARP_FRACTION` of them.
-fn warp(geom: &ElectrodeGeometry, background: &[[u32; 4]], nodes: &mut [DVec3], level: &mut [f64]) {
+/// Region of a tetrahedron of the split mesh: 1 + the lowest layer it lies under, else 0. After
+/// the splits no tetrahedron has nodes strictly on both sides of an interface, so the nodal signs
+/// decide (the centre would not: near a concave crease of a conformal layer's top, a tetrahedron
+/// with every node above the interface can have its centre below it); a tetrahedron with all
+/// four nodes on an interface goes by its centre.
+fn region_of(geom: &ElectrodeGeometry, nodes: &[DVec3], tet: &[u32; 4], tol: f64) -> u8 {
+    let p = tet.map(|n| nodes[n as usize]);
+    for k in 0..geom.layers.len() {
+        let l = p.map(|q| geom.interface_level(k, q));
+        let below = if l.iter().all(|v| v.abs() <= tol) {
+            geom.interface_level(k, (p[0] + p[1] + p[2] + p[3]) * 0.25) < 0.0
+        } else {
+            l.iter().any(|&v| v < -tol)
+        };
+        if below {
+            return k as u8 + 1;
+        }
+    }
+    0
+}
+
+/// Orients `tets` positively; an error if warping turned any uncut tet inside out.
+fn oriented(nodes: &[DVec3], tets: Vec<[u32; 4]>, signs: &[i8], what: &str) -> Result<Vec<[u32; 4]>> {
+    let (tets, inverted) = orient(nodes, tets, signs);
+    if inverted > 0 {
+        return Err(Error::Solve(format!("mesher: warping to {what} inverted {inverted} tetrahedra; refine the mesh there")));
+    }
+    Ok(tets)
+}
+
+/// Moves nodes onto the zero set of `f` where a crossing lies within `WARP_FRACTION` of them and
+/// `may_move(node position, crossing, node level)` allows it. Returns the moved nodes.
+fn warp(
+    f: &dyn Fn(DVec3) -> f64,
+    tets: &[[u32; 4]],
+    nodes: &mut [DVec3],
+    level: &mut [f64],
+    may_move: impl Fn(DVec3, DVec3, f64) -> bool,
+) -> Vec<u32> {
     let mut best: HashMap<u32, (f64, DVec3)> = HashMap::new();
     let mut seen: HashMap<(u32, u32), ()> = HashMap::new();
-    for tet in background {
+    for tet in tets {
         for (a, b) in TET_EDGES {
             let (a, b) = (tet[a], tet[b]);
             let (la, lb) = (level[a as usize], level[b as usize]);
@@ -57,105 +131,174 @@ fn warp(geom: &ElectrodeGeometry, background: &[[u32; 4]], nodes: &mut [DVec3], 
                 continue;
             }
             let (pa, pb) = (nodes[a as usize], nodes[b as usize]);
-            let t = geom.crossing(pa, pb);
+            let t = crossing(f, pa, pb);
             let hit = pa + (pb - pa) * t;
             for (node, frac) in [(a, t), (b, 1.0 - t)] {
-                // Nodes of the flat electrode in the electrolyte move only within the plane (onto a
-                // protrusion's rim); those under a protrusion belong to no electrolyte face of the
-                // plane and may rise onto the protrusion.
-                let on_plane = nodes[node as usize].z == 0.0 && hit.z != 0.0;
-                let may_move = !on_plane || level[node as usize] < 0.0;
-                if may_move && frac < WARP_FRACTION && best.get(&node).is_none_or(|&(f, _)| frac < f) {
+                let p = nodes[node as usize];
+                if frac < WARP_FRACTION
+                    && may_move(p, hit, level[node as usize])
+                    && best.get(&node).is_none_or(|&(f, _)| frac < f)
+                {
                     best.insert(node, (frac, hit));
                 }
             }
         }
     }
-    for (node, (_, hit)) in best {
+    for (&node, &(_, hit)) in &best {
         nodes[node as usize] = hit;
         level[node as usize] = 0.0;
     }
+    best.into_keys().collect()
 }
 
-/// Keeps the electrolyte part (level >= 0) of every background tetrahedron, cutting crossed ones.
-/// Returns all nodes (background then cut nodes), the tets, and for each tet the orientation sign
-/// it had in the unwarped background (0 for pieces of cut tets, which have no counterpart there).
-fn cut(
-    geom: &ElectrodeGeometry,
-    background: &Background,
+/// Puts back warped nodes whose move flattened or inverted one of their tetrahedra (volume
+/// below 1e-3 of the original, same sign) or put all four of its nodes on the surface, restoring
+/// their position `rest` and level `f`. Repeats
+/// until every tetrahedron is positive, since moving one node back can only help its neighbours.
+fn undo_inverting_moves(
+    f: &dyn Fn(DVec3) -> f64,
+    tets: &[[u32; 4]],
+    nodes: &mut [DVec3],
+    level: &mut [f64],
+    rest: &[DVec3],
+    moved: Vec<u32>,
+) {
+    let mut was_moved = vec![false; nodes.len()];
+    for &n in &moved {
+        was_moved[n as usize] = true;
+    }
+    let signed_volume = |nodes: &[DVec3], t: &[u32; 4]| {
+        let [a, b, c, d] = t.map(|n| nodes[n as usize]);
+        (b - a).cross(c - a).dot(d - a)
+    };
+    loop {
+        let mut undone = 0;
+        for t in tets {
+            let [a, b, c, d] = t.map(|n| rest[n as usize]);
+            let original = (b - a).cross(c - a).dot(d - a);
+            // A tetrahedron with all four nodes warped onto a curved surface is a flat cap.
+            let cap = t.iter().all(|&n| level[n as usize] == 0.0);
+            if !cap && signed_volume(nodes, t) * original.signum() > 1e-3 * original.abs() {
+                continue;
+            }
+            for &n in t {
+                if was_moved[n as usize] {
+                    was_moved[n as usize] = false;
+                    nodes[n as usize] = rest[n as usize];
+                    level[n as usize] = f(rest[n as usize]);
+                    undone += 1;
+                }
+            }
+        }
+        if undone == 0 {
+            return;
+        }
+    }
+}
+
+/// Which pieces of the tetrahedra crossed by the zero set a split keeps.
+#[derive(Clone, Copy, PartialEq)]
+enum Keep {
+    /// The part where the level is positive (the electrolyte side of the electrode surface).
+    Positive,
+    /// Both sides (an interface between two regions of the mesh).
+    Both,
+}
+
+/// Splits every tetrahedron crossed by the zero set of `f` (nodal values `level`) into pieces on
+/// either side, keeping the sides `keep` asks for. Returns all nodes (the given ones then the cut
+/// points), the tets, and for each tet the orientation sign it had at the `rest` positions (0 for
+/// pieces of split tets, which have no counterpart there).
+fn split(
+    f: &dyn Fn(DVec3) -> f64,
+    rest: &[DVec3],
+    tets_in: &[[u32; 4]],
     mut nodes: Vec<DVec3>,
     level: &[f64],
+    keep: Keep,
 ) -> (Vec<DVec3>, Vec<[u32; 4]>, Vec<i8>) {
-    let rest = &background.nodes;
     let mut cut_nodes: HashMap<(u32, u32), u32> = HashMap::new();
     let mut tets = Vec::new();
     let mut signs = Vec::new();
-    for &tet in &background.tets {
+    for &tet in tets_in {
         let l = tet.map(|n| level[n as usize]);
-        let inside: Vec<usize> = (0..4).filter(|&i| l[i] > 0.0).collect();
-        let outside: Vec<usize> = (0..4).filter(|&i| l[i] < 0.0).collect();
-        if outside.is_empty() {
-            if inside.is_empty() {
-                // All four nodes on the surface: keep the tet if its centre is in the electrolyte.
-                let centre = tet.iter().map(|&n| nodes[n as usize]).sum::<DVec3>() * 0.25;
-                if geom.level(centre) <= 0.0 {
-                    continue;
-                }
+        let side = |positive: bool| -> Vec<u32> {
+            (0..4).filter(|&i| if positive { l[i] > 0.0 } else { l[i] < 0.0 }).map(|i| tet[i]).collect()
+        };
+        let (pos, neg) = (side(true), side(false));
+        if pos.is_empty() || neg.is_empty() {
+            let whole = if pos.is_empty() && neg.is_empty() {
+                // All four nodes on the surface: the centre decides.
+                f(tet.iter().map(|&n| nodes[n as usize]).sum::<DVec3>() * 0.25) > 0.0
+            } else {
+                neg.is_empty()
+            };
+            if whole || keep == Keep::Both {
+                let [a, b, c, d] = tet.map(|n| rest[n as usize]);
+                tets.push(tet);
+                signs.push(if (b - a).cross(c - a).dot(d - a) > 0.0 { 1 } else { -1 });
             }
-            let [a, b, c, d] = tet.map(|n| rest[n as usize]);
-            tets.push(tet);
-            signs.push(if (b - a).cross(c - a).dot(d - a) > 0.0 { 1 } else { -1 });
             continue;
         }
-        if inside.is_empty() {
-            continue;
-        }
+        let zero: Vec<u32> = (0..4).filter(|&i| l[i] == 0.0).map(|i| tet[i]).collect();
         let mut cut_id = |p: u32, q: u32| -> u32 {
             *cut_nodes.entry((p.min(q), p.max(q))).or_insert_with(|| {
                 let (pa, pb) = (nodes[p as usize], nodes[q as usize]);
-                let t = geom.crossing(pa, pb);
+                let t = crossing(f, pa, pb);
                 nodes.push(pa + (pb - pa) * t);
                 (nodes.len() - 1) as u32
             })
         };
-        let zero: Vec<u32> = (0..4).filter(|&i| l[i] == 0.0).map(|i| tet[i]).collect();
-        let pos: Vec<u32> = inside.iter().map(|&i| tet[i]).collect();
-        let neg: Vec<u32> = outside.iter().map(|&i| tet[i]).collect();
         let mut push = |t: [u32; 4]| {
             tets.push(t);
             signs.push(0);
         };
-        match (pos.len(), neg.len()) {
-            (1, _) => {
-                // A corner tetrahedron: the inside node, the surface nodes and the cut points.
-                let mut v = vec![pos[0]];
-                v.extend(&zero);
-                v.extend(neg.iter().map(|&n| cut_id(pos[0], n)));
-                push([v[0], v[1], v[2], v[3]]);
-            }
-            (2, 1) => {
-                // Pyramid: base quad (p0, p1, c1, c0) on the face (p0, p1, n), apex the surface node.
-                let (p0, p1, n) = (pos[0], pos[1], neg[0]);
-                let (c0, c1) = (cut_id(p0, n), cut_id(p1, n));
-                split_pyramid([p0, p1, c1, c0], zero[0], &mut push);
-            }
-            (2, 2) => {
-                // Wedge: triangles (p0, c00, c01) and (p1, c10, c11), lateral edges p-p, c-c.
-                let (p0, p1) = (pos[0], pos[1]);
-                let a = [p0, cut_id(p0, neg[0]), cut_id(p0, neg[1])];
-                let b = [p1, cut_id(p1, neg[0]), cut_id(p1, neg[1])];
-                split_prism(a, b, &mut push);
-            }
-            (3, 1) => {
-                // Truncated tetrahedron: the inside face and the three cut points above it.
-                let n = neg[0];
-                let b = [cut_id(pos[0], n), cut_id(pos[1], n), cut_id(pos[2], n)];
-                split_prism([pos[0], pos[1], pos[2]], b, &mut push);
-            }
-            _ => unreachable!("sign pattern with {} inside and {} outside nodes", pos.len(), neg.len()),
+        side_pieces(&pos, &neg, &zero, &mut cut_id, &mut push);
+        if keep == Keep::Both {
+            side_pieces(&neg, &pos, &zero, &mut cut_id, &mut push);
         }
     }
     (nodes, tets, signs)
+}
+
+/// The pieces of a crossed tetrahedron on the side of the nodes `pos` (the nodes `neg` lie on the
+/// other side, `zero` on the surface), split into tetrahedra.
+fn side_pieces(
+    pos: &[u32],
+    neg: &[u32],
+    zero: &[u32],
+    cut_id: &mut impl FnMut(u32, u32) -> u32,
+    push: &mut impl FnMut([u32; 4]),
+) {
+    match (pos.len(), neg.len()) {
+        (1, _) => {
+            // A corner tetrahedron: the inside node, the surface nodes and the cut points.
+            let mut v = vec![pos[0]];
+            v.extend(zero);
+            v.extend(neg.iter().map(|&n| cut_id(pos[0], n)));
+            push([v[0], v[1], v[2], v[3]]);
+        }
+        (2, 1) => {
+            // Pyramid: base quad (p0, p1, c1, c0) on the face (p0, p1, n), apex the surface node.
+            let (p0, p1, n) = (pos[0], pos[1], neg[0]);
+            let (c0, c1) = (cut_id(p0, n), cut_id(p1, n));
+            split_pyramid([p0, p1, c1, c0], zero[0], push);
+        }
+        (2, 2) => {
+            // Wedge: triangles (p0, c00, c01) and (p1, c10, c11), lateral edges p-p, c-c.
+            let (p0, p1) = (pos[0], pos[1]);
+            let a = [p0, cut_id(p0, neg[0]), cut_id(p0, neg[1])];
+            let b = [p1, cut_id(p1, neg[0]), cut_id(p1, neg[1])];
+            split_prism(a, b, push);
+        }
+        (3, 1) => {
+            // Truncated tetrahedron: the inside face and the three cut points above it.
+            let n = neg[0];
+            let b = [cut_id(pos[0], n), cut_id(pos[1], n), cut_id(pos[2], n)];
+            split_prism([pos[0], pos[1], pos[2]], b, push);
+        }
+        _ => unreachable!("sign pattern with {} inside and {} outside nodes", pos.len(), neg.len()),
+    }
 }
 
 /// Splits a pyramid with base quad `q` (in cyclic order) and apex into two tetrahedra, cutting the

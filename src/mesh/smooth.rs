@@ -5,9 +5,11 @@
 //! current density scatter from node to node. A few Gauss–Seidel sweeps of "smart" Laplacian
 //! smoothing (Freitag & Ollivier-Gooch 1997) regularise them: each movable node is moved to the
 //! mean of its neighbours — protrusion-surface nodes to the mean of their surface neighbours,
-//! projected back onto the surface by Newton steps on the level function — and the move is kept
+//! projected back onto the surface by Newton steps on the level function, and coating-interface
+//! nodes likewise within their interface — and the move is kept
 //! only if the worst dihedral angle among the node's tetrahedra does not get worse. Nodes on the
-//! box planes (the flat electrode, sides, bulk boundary and protrusion rims) never move, and the
+//! box planes (the flat electrode, sides, bulk boundary and protrusion rims) and on coating
+//! interfaces never move, and the
 //! topology is unchanged, so the mesh stays conforming and every surface node stays on the true
 //! surface.
 
@@ -31,12 +33,24 @@ enum Role {
     Interior,
     /// Node on a protrusion surface (not on a box plane): moves within the surface.
     Surface,
-    /// On a plane of the box: fixed.
+    /// On a coating interface only: moves within it.
+    Interface(usize),
+    /// On a plane of the box, or on two surfaces at once: fixed.
     Fixed,
 }
 
-/// Smooths the nodes near the cut surface of a positively oriented mesh of `geom`'s electrolyte.
-pub fn smooth_near_surface(geom: &ElectrodeGeometry, nodes: &mut [DVec3], tets: &[[u32; 4]]) -> Result<()> {
+/// What the mesher knows of a node beyond the boundary: free, on one coating interface, or
+/// pinned (on an interface and another surface).
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Pin {
+    Free,
+    Interface(usize),
+    Fixed,
+}
+
+/// Smooths the nodes near the cut surfaces of a positively oriented mesh of `geom`'s electrolyte;
+/// `pins` says which nodes lie on a coating interface (they move within it) or are fixed.
+pub fn smooth_near_surface(geom: &ElectrodeGeometry, nodes: &mut [DVec3], tets: &[[u32; 4]], pins: &[Pin]) -> Result<()> {
     let scale = geom.half_width.max(geom.height);
     let on_box = |p: DVec3| {
         let w = geom.half_width;
@@ -48,6 +62,13 @@ pub fn smooth_near_surface(geom: &ElectrodeGeometry, nodes: &mut [DVec3], tets: 
         for &n in &f {
             role[n as usize] = if on_box(nodes[n as usize]) { Role::Fixed } else { Role::Surface };
             surface_ring[n as usize].extend(f.iter().filter(|&&m| m != n));
+        }
+    }
+    for (r, &pin) in role.iter_mut().zip(pins) {
+        match pin {
+            Pin::Free => {}
+            Pin::Interface(k) if *r == Role::Interior => *r = Role::Interface(k),
+            _ => *r = Role::Fixed,
         }
     }
     let mut incident: Vec<Vec<u32>> = vec![Vec::new(); nodes.len()];
@@ -75,16 +96,24 @@ pub fn smooth_near_surface(geom: &ElectrodeGeometry, nodes: &mut [DVec3], tets: 
     for _ in 0..SWEEPS {
         for &n in &movable {
             let n = n as usize;
+            let star = || incident[n].iter().flat_map(|&t| tets[t as usize]).filter(|&m| m as usize != n);
             let neighbours: Vec<u32> = match role[n] {
                 Role::Surface => surface_ring[n].clone(),
-                _ => incident[n].iter().flat_map(|&t| tets[t as usize]).filter(|&m| m as usize != n).collect(),
+                Role::Interface(k) => {
+                    star().filter(|&m| geom.interface_level(k, nodes[m as usize]).abs() <= 1e-12 * scale).collect()
+                }
+                _ => star().collect(),
             };
             if neighbours.is_empty() {
                 continue;
             }
             let mean = neighbours.iter().map(|&m| nodes[m as usize]).sum::<DVec3>() / neighbours.len() as f64;
             let target = match role[n] {
-                Role::Surface => match project_to_surface(geom, mean, 1e-12 * scale, 1e-7 * scale) {
+                Role::Surface => match project(&|p| geom.level(p), mean, 1e-12 * scale, 1e-7 * scale) {
+                    Some(q) if q.z > 0.0 => q,
+                    _ => continue,
+                },
+                Role::Interface(k) => match project(&|p| geom.interface_level(k, p), mean, 1e-12 * scale, 1e-7 * scale) {
                     Some(q) if q.z > 0.0 => q,
                     _ => continue,
                 },
@@ -102,20 +131,20 @@ pub fn smooth_near_surface(geom: &ElectrodeGeometry, nodes: &mut [DVec3], tets: 
     Ok(())
 }
 
-/// Newton projection of `p` onto the zero set of the level function; `None` if it does not
-/// reach `|level| <= tol` within a few steps (near a crease of merged shapes). The gradient is
-/// taken by central differences of width `2 step`.
-fn project_to_surface(geom: &ElectrodeGeometry, p: DVec3, tol: f64, step: f64) -> Option<DVec3> {
+/// Newton projection of `p` onto the zero set of `level`; `None` if it does not reach
+/// `|level| <= tol` within a few steps (near a crease of merged shapes). The gradient is taken by
+/// central differences of width `2 step`.
+fn project(level: &dyn Fn(DVec3) -> f64, p: DVec3, tol: f64, step: f64) -> Option<DVec3> {
     let mut q = p;
     for _ in 0..8 {
-        let f = geom.level(q);
+        let f = level(q);
         if f.abs() <= tol {
             return Some(q);
         }
         let grad = DVec3::new(
-            geom.level(q + DVec3::X * step) - geom.level(q - DVec3::X * step),
-            geom.level(q + DVec3::Y * step) - geom.level(q - DVec3::Y * step),
-            geom.level(q + DVec3::Z * step) - geom.level(q - DVec3::Z * step),
+            level(q + DVec3::X * step) - level(q - DVec3::X * step),
+            level(q + DVec3::Y * step) - level(q - DVec3::Y * step),
+            level(q + DVec3::Z * step) - level(q - DVec3::Z * step),
         ) / (2.0 * step);
         if grad.length_squared() == 0.0 || !grad.is_finite() {
             return None;

@@ -74,6 +74,11 @@ pub struct Geometry {
     /// A random rough surface, reproducible from its seed.
     #[serde(default)]
     pub rough_surface: Option<RoughSurface>,
+    /// Coating layers stacked on the electrode, listed from the electrode up (built-in form).
+    /// Each becomes a tagged region (region id 1, 2, ... in this order) with mesh faces on its
+    /// interfaces.
+    #[serde(default)]
+    pub layers: Vec<CoatingLayer>,
     /// Gmsh mesh file (imported form).
     #[serde(default)]
     pub mesh_file: Option<String>,
@@ -90,6 +95,27 @@ pub struct Geometry {
 
 fn one() -> f64 {
     1.0
+}
+
+/// A coating layer over the electrode.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoatingLayer {
+    /// Name shown in reports (unique among the layers).
+    pub name: String,
+    /// "conformal" (constant thickness over the electrode, protrusions included) or "planar"
+    /// (top at a constant height above the flat electrode).
+    pub kind: LayerShape,
+    /// Thickness, m: measured from the layer below (or the electrode) to this layer's top.
+    pub thickness_m: f64,
+}
+
+/// Shape of a coating layer's top.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LayerShape {
+    Conformal,
+    Planar,
 }
 
 /// Names of the mesh file's physical surfaces for each boundary role.

@@ -24,9 +24,10 @@ fn validate_imported(g: &super::Geometry) -> Result<(), String> {
         || !g.protrusions.is_empty()
         || !g.arrays.is_empty()
         || g.rough_surface.is_some()
+        || !g.layers.is_empty()
     {
         return Err("key `geometry.mesh_file`: an imported mesh cannot be combined with the built-in box keys \
-                    (half_width_m, height_m, protrusions, arrays, rough_surface); use one form"
+                    (half_width_m, height_m, protrusions, arrays, rough_surface, layers); use one form"
             .into());
     }
     positive("geometry.length_unit_m", g.length_unit_m)?;
@@ -111,12 +112,40 @@ fn validate_builtin(s: &Scene) -> Result<(), String> {
             ));
         }
     }
+    validate_layers(g)?;
     for (k, b) in s.mesh.refine_boxes.iter().enumerate() {
         let key = format!("mesh.refine_boxes.{k}");
         positive(&format!("{key}.size_m"), b.size_m)?;
         if (0..3).any(|d| b.min_m[d].partial_cmp(&b.max_m[d]) != Some(std::cmp::Ordering::Less)) {
             return Err(format!("key `{key}`: min_m {:?} must be below max_m {:?} in every coordinate", b.min_m, b.max_m));
         }
+    }
+    Ok(())
+}
+
+/// Coating layers: named uniquely, positive thicknesses, the stack well below the bulk boundary.
+fn validate_layers(g: &super::Geometry) -> Result<(), String> {
+    let mut top = 0.0;
+    for (k, l) in g.layers.iter().enumerate() {
+        let key = format!("geometry.layers.{k}");
+        if l.name.trim().is_empty() || g.layers[..k].iter().any(|o| o.name == l.name) {
+            return Err(format!("key `{key}.name`: \"{}\" must be a non-empty name no other layer uses", l.name));
+        }
+        positive(&format!("{key}.thickness_m"), l.thickness_m)?;
+        top += l.thickness_m;
+        let highest = g.all_protrusions().iter().map(|(_, p)| p.height()).fold(0.0, f64::max);
+        let reach = if l.kind == super::LayerShape::Conformal { top + highest } else { top };
+        if reach >= 0.8 * g.height_m {
+            return Err(format!(
+                "key `{key}.thickness_m`: the layer stack reaches {} m above the flat electrode; it must stay below \
+                 80% of geometry.height_m = {} m so the bulk boundary is away from it",
+                num(reach),
+                num(g.height_m)
+            ));
+        }
+    }
+    if g.layers.len() > 200 {
+        return Err(format!("key `geometry.layers`: {} layers is over the limit of 200", g.layers.len()));
     }
     Ok(())
 }
