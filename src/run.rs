@@ -150,6 +150,9 @@ pub fn run(scene: &Scene, choice: BackendChoice) -> Result<RunResult> {
 pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: Instant) -> Result<RunResult> {
     let Domain { mesh, geometry, sizes, length_scale } = domain;
     let quality = Quality::of(&mesh);
+    if scene.geometry.scaffold.is_some() {
+        eprintln!("znfield: warning: scaffold surfaces are insulating (zero flux) until scaffold kinetics are modelled");
+    }
     if !scene.geometry.layers.is_empty() {
         eprintln!(
             "znfield: warning: geometry.layers are meshed as tagged regions, but coating properties are not modelled yet: \

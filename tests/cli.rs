@@ -86,6 +86,17 @@ fn bad_coating_layers_are_rejected() {
 }
 
 #[test]
+fn bad_scaffolds_are_rejected() {
+    let set = |json: &str| format!("geometry.scaffold={json}");
+    let tilted = set(r#"{"fibres":[{"point_m":[0,0,1e-6],"direction":[1,0,1],"radius_m":1e-7}]}"#);
+    rejects("fibre-tilted", Some(GOOD), &["--set", &tilted], &["geometry.scaffold.fibres.0.direction", "horizontal"]);
+    let touching = set(r#"{"particles":[{"center_m":[0,0,1e-7],"radius_m":2e-7}]}"#);
+    rejects("particle-touching", Some(GOOD), &["--set", &touching], &["geometry.scaffold.particles.0", "clear of the electrode"]);
+    let porosity = set(r#"{"fibre_mat":{"seed":1,"radius_m":1e-7,"porosity":1.5,"z_min_m":1e-6,"z_max_m":2e-6}}"#);
+    rejects("mat-porosity", Some(GOOD), &["--set", &porosity], &["geometry.scaffold.fibre_mat.porosity", "1.5", "(0, 1)"]);
+}
+
+#[test]
 fn unknown_set_path_lists_valid_keys() {
     rejects("unknown-set", Some(GOOD), &["--set", "mesh.refin=2"], &["mesh.refin", "refine", "valid keys"]);
     rejects("set-index", Some(GOOD), &["--set", "geometry.protrusions.3.radius_m=1e-6"], &["index 3", "1 entries"]);

@@ -39,6 +39,7 @@ fn test_matrix() -> CsrMatrix {
         height: 1.0,
         shapes: vec![Shape::Spheroid { center: DVec3::ZERO, base_radius: 0.4, height: 0.6 }],
         layers: vec![],
+        scaffold: Default::default(),
     };
     let mesh = generate(&geom, &SizeField::graded(0.1, 0.3, 1.3)).expect("mesh");
     let mut k = laplacian(&mesh, 1.0);

@@ -9,10 +9,12 @@
 //! estimate near the surface and root finding along edges, so shapes without a closed-form
 //! distance (spheroids) use a first-order estimate with the exact zero set.
 
+pub mod scaffold;
 pub mod shapes;
 
 use glam::DVec3;
 
+pub use scaffold::Scaffold;
 pub use shapes::Shape;
 
 use crate::scene::Geometry;
@@ -28,6 +30,8 @@ pub struct ElectrodeGeometry {
     pub shapes: Vec<Shape>,
     /// Coating layers, stacked from the electrode up.
     pub layers: Vec<Layer>,
+    /// Resolved scaffold solids, removed from the electrolyte.
+    pub scaffold: Scaffold,
 }
 
 /// A coating layer: the region between the layer below (or the electrode) and this layer's top.
@@ -69,13 +73,25 @@ impl ElectrodeGeometry {
                 Layer { name: l.name.clone(), kind, top }
             })
             .collect();
-        ElectrodeGeometry { half_width: g.half_width_m, height: g.height_m, shapes, layers }
+        let scaffold = g.scaffold.as_ref().map_or_else(Scaffold::default, |s| s.build(g.half_width_m));
+        ElectrodeGeometry { half_width: g.half_width_m, height: g.height_m, shapes, layers, scaffold }
     }
 
     /// Protrusion level function: > 0 in the electrolyte, 0 on a protrusion surface, < 0 inside
     /// a protrusion (m); +infinity without protrusions.
     pub fn level(&self, p: DVec3) -> f64 {
         self.shapes.iter().fold(f64::INFINITY, |acc, s| acc.min(s.distance(p)))
+    }
+
+    /// Level function of the solids the electrolyte surrounds (protrusions and scaffold): > 0 in
+    /// the electrolyte, 0 on a solid surface, < 0 inside, m.
+    pub fn solid_level(&self, p: DVec3) -> f64 {
+        self.level(p).min(self.scaffold.level(p))
+    }
+
+    /// Whether `p` lies on a scaffold surface within `tol` m.
+    pub fn on_scaffold(&self, p: DVec3, tol: f64) -> bool {
+        self.scaffold.level(p).abs() <= tol
     }
 
     /// Whether `p` lies on the electrode (the plane z = 0 or a protrusion surface) within `tol` m.
@@ -106,7 +122,7 @@ impl ElectrodeGeometry {
     /// Exact electrode surface area, m^2, when every shape's area is known in closed form and no
     /// two footprints overlap.
     pub fn exact_surface_area(&self) -> Option<f64> {
-        if self.footprints_overlap() {
+        if self.footprints_overlap() || !self.scaffold.is_empty() {
             return None;
         }
         self.shapes.iter().try_fold(self.projected_area(), |acc, s| s.exact_areas().map(|(lateral, foot)| acc + lateral - foot))
@@ -114,7 +130,7 @@ impl ElectrodeGeometry {
 
     /// Exact electrolyte volume, m^3, when every shape's volume is known and none overlap.
     pub fn exact_volume(&self) -> Option<f64> {
-        if self.footprints_overlap() {
+        if self.footprints_overlap() || !self.scaffold.is_empty() {
             return None;
         }
         self.shapes.iter().try_fold(self.projected_area() * self.height, |acc, s| s.exact_volume().map(|v| acc - v))

@@ -14,6 +14,9 @@ pub enum BoundaryTag {
     Bulk,
     /// Box sides: insulating / symmetry, zero normal current.
     Insulating,
+    /// Surface of a resolved scaffold (fibres, particles): insulating for now; a later model may
+    /// make it a deposition surface.
+    Scaffold,
 }
 
 impl BoundaryTag {
@@ -22,6 +25,7 @@ impl BoundaryTag {
         match self {
             BoundaryTag::Electrode => 1,
             BoundaryTag::Bulk => 2,
+            BoundaryTag::Scaffold => 4,
             BoundaryTag::Insulating => 3,
         }
     }
@@ -85,10 +89,18 @@ pub fn extract_and_tag(
             BoundaryTag::Insulating
         } else if p.iter().all(|&q| geom.on_electrode(q, 1e-7 * scale)) {
             BoundaryTag::Electrode
+        } else if p.iter().all(|&q| geom.on_scaffold(q, 1e-7 * scale) || geom.on_electrode(q, 1e-7 * scale)) {
+            // Where a scaffold solid touches the electrode, the face goes to the nearer surface.
+            let c = (p[0] + p[1] + p[2]) / 3.0;
+            if geom.scaffold.level(c).abs() < c.z.min(geom.level(c)).abs() {
+                BoundaryTag::Scaffold
+            } else {
+                BoundaryTag::Electrode
+            }
         } else {
             return Err(Error::Solve(format!(
                 "mesher: boundary face {f:?} at {:?} lies on no known boundary (internal error)",
-                p[0]
+                p
             )));
         };
         tags.push(tag);

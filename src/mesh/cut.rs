@@ -1,4 +1,5 @@
-//! Cutting a background mesh to the implicit electrode surface.
+//! Cutting a background mesh to the implicit electrode (and scaffold) surface, then along the
+//! coating-layer interfaces.
 //!
 //! 1. Warp (after Labelle & Shewchuk, "Isosurface stuffing", 2007): where the surface crosses an
 //!    edge within `WARP_FRACTION` of its length from an endpoint, that endpoint moves onto the
@@ -30,29 +31,33 @@ const TET_EDGES: [(usize, usize); 6] = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), 
 /// Cuts the background mesh (which covers the electrolyte box) to the electrolyte of `geom`, then
 /// splits it along each coating-layer interface, tagging every tetrahedron with its region.
 pub fn cut_to_electrode(geom: &ElectrodeGeometry, background: &Background) -> Result<TetMesh> {
-    let surface = |p: DVec3| geom.level(p);
+    let surface = |p: DVec3| geom.solid_level(p);
     let mut nodes = background.nodes.clone();
     let mut level: Vec<f64> = nodes.iter().map(|&p| surface(p)).collect();
+    // Nodes on the sides and the bulk boundary move only within their planes.
+    let w = geom.half_width;
+    let same_planes = |p: DVec3, hit: DVec3| {
+        (p.x.abs() != w || hit.x == p.x) && (p.y.abs() != w || hit.y == p.y) && (p.z != geom.height || hit.z == p.z)
+    };
     // Nodes of the flat electrode in the electrolyte move only within the plane (onto a
     // protrusion's rim); those under a protrusion belong to no electrolyte face of the plane and
     // may rise onto the protrusion.
-    warp(&surface, &background.tets, &mut nodes, &mut level, |p, hit, l| p.z != 0.0 || hit.z == 0.0 || l < 0.0);
+    warp(&surface, &background.tets, &mut nodes, &mut level, |p, hit, l| {
+        same_planes(p, hit) && (p.z != 0.0 || hit.z == 0.0 || l < 0.0)
+    });
     let (mut nodes, tets, signs) = split(&surface, &background.nodes, &background.tets, nodes, &level, Keep::Positive);
     let mut tets = oriented(&nodes, tets, &signs, "the protrusions")?;
 
     let scale = geom.half_width.max(geom.height);
     let on_interface = |p: DVec3, k: usize| geom.interface_level(k, p).abs() <= 1e-12 * scale;
+    let on_solid = |p: DVec3| geom.on_electrode(p, 1e-12 * scale) || geom.on_scaffold(p, 1e-12 * scale);
     for k in 0..geom.layers.len() {
         let interface = |p: DVec3| geom.interface_level(k, p);
         let rest = nodes.clone();
         let mut level: Vec<f64> = nodes.iter().map(|&p| interface(p)).collect();
         // Nodes on the electrode or an earlier interface stay there; nodes on a box plane move
         // only within it.
-        let pinned = |p: DVec3| geom.on_electrode(p, 1e-12 * scale) || (0..k).any(|j| on_interface(p, j));
-        let w = geom.half_width;
-        let same_planes = |p: DVec3, hit: DVec3| {
-            (p.x.abs() != w || hit.x == p.x) && (p.y.abs() != w || hit.y == p.y) && (p.z != geom.height || hit.z == p.z)
-        };
+        let pinned = |p: DVec3| on_solid(p) || (0..k).any(|j| on_interface(p, j));
         let moves = warp(&interface, &tets, &mut nodes, &mut level, |p, hit, _| !pinned(p) && same_planes(p, hit));
         undo_inverting_moves(&interface, &tets, &mut nodes, &mut level, &rest, moves);
         let (split_nodes, split_tets, signs) = split(&interface, &rest, &tets, nodes, &level, Keep::Both);
@@ -68,11 +73,7 @@ pub fn cut_to_electrode(geom: &ElectrodeGeometry, background: &Background) -> Re
             let mut on = (0..geom.layers.len()).filter(|&k| on_interface(p, k));
             match (on.next(), on.next()) {
                 (None, _) => Pin::Free,
-                (Some(k), None)
-                    if !geom.on_electrode(p, 1e-12 * scale) && p.x.abs() != w && p.y.abs() != w && p.z != geom.height =>
-                {
-                    Pin::Interface(k)
-                }
+                (Some(k), None) if !on_solid(p) && p.x.abs() != w && p.y.abs() != w && p.z != geom.height => Pin::Interface(k),
                 _ => Pin::Fixed,
             }
         })

@@ -28,7 +28,7 @@ pub enum Generator {
 /// Target element sizes (edge lengths) for the built-in generator, m.
 #[derive(Debug, Clone)]
 pub struct SizeField {
-    /// Edge length at the protrusions, m.
+    /// Edge length at the protrusions and scaffold solids, m.
     pub near: f64,
     /// Edge length on the flat electrode plane away from protrusions, m.
     pub plane: f64,
@@ -53,7 +53,7 @@ impl SizeField {
     /// from the element's nearest extent, `h` closer than its centre), m.
     pub fn target(&self, geom: &ElectrodeGeometry, c: DVec3, h: f64) -> f64 {
         let slope = self.growth - 1.0;
-        let to_protrusion = (geom.level(c) - h).max(0.0);
+        let to_protrusion = (geom.solid_level(c) - h).max(0.0);
         let to_plane = (c.z - h).max(0.0);
         let mut size = self.far.min(self.near + slope * to_protrusion).min(self.plane + slope * to_plane);
         for &(lo, hi, box_size) in &self.boxes {
@@ -90,7 +90,7 @@ fn isotropic_background(geom: &ElectrodeGeometry, size: &SizeField) -> Result<su
         let c = (p[0] + p[1] + p[2] + p[3]) * 0.25;
         // Elements the surface may cut are taken to whole Kuhn cubes: their regular pattern
         // gives a far more even cut surface than the intermediate bisection levels.
-        h > size.target(geom, c, h) || (!whole && geom.level(c).abs() < 2.0 * h)
+        h > size.target(geom, c, h) || (!whole && geom.solid_level(c).abs() < 2.0 * h)
     })
     .ok_or_else(|| {
         Error::input(format!(

@@ -31,10 +31,13 @@ const SMOOTH_BELOW_DEG: f64 = 40.0;
 enum Role {
     /// Interior node: moves freely.
     Interior,
-    /// Node on a protrusion surface (not on a box plane): moves within the surface.
+    /// Node on a protrusion or scaffold surface (not on a box plane): moves within the surface.
     Surface,
     /// On a coating interface only: moves within it.
     Interface(usize),
+    /// On one side wall or the bulk boundary (and no other surface): moves within that plane;
+    /// the axis (0: x, 1: y, 2: z) whose coordinate stays.
+    Wall(usize),
     /// On a plane of the box, or on two surfaces at once: fixed.
     Fixed,
 }
@@ -52,15 +55,34 @@ pub enum Pin {
 /// `pins` says which nodes lie on a coating interface (they move within it) or are fixed.
 pub fn smooth_near_surface(geom: &ElectrodeGeometry, nodes: &mut [DVec3], tets: &[[u32; 4]], pins: &[Pin]) -> Result<()> {
     let scale = geom.half_width.max(geom.height);
-    let on_box = |p: DVec3| {
-        let w = geom.half_width;
-        p.z == 0.0 || p.z == geom.height || p.x.abs() == w || p.y.abs() == w
+    let w = geom.half_width;
+    // Box planes through a point: (axis, coordinate); the flat electrode z = 0 never moves.
+    let planes = |p: DVec3| -> Vec<usize> {
+        let mut out = Vec::new();
+        if p.x.abs() == w {
+            out.push(0);
+        }
+        if p.y.abs() == w {
+            out.push(1);
+        }
+        if p.z == geom.height {
+            out.push(2);
+        }
+        out
     };
     let mut role = vec![Role::Interior; nodes.len()];
     let mut surface_ring: Vec<Vec<u32>> = vec![Vec::new(); nodes.len()];
     for f in boundary_faces(tets)? {
         for &n in &f {
-            role[n as usize] = if on_box(nodes[n as usize]) { Role::Fixed } else { Role::Surface };
+            let p = nodes[n as usize];
+            let on = planes(p);
+            role[n as usize] = if p.z == 0.0 || on.len() > 1 || (on.len() == 1 && geom.solid_level(p).abs() <= 1e-12 * scale) {
+                Role::Fixed
+            } else if on.len() == 1 {
+                Role::Wall(on[0])
+            } else {
+                Role::Surface
+            };
             surface_ring[n as usize].extend(f.iter().filter(|&&m| m != n));
         }
     }
@@ -99,6 +121,9 @@ pub fn smooth_near_surface(geom: &ElectrodeGeometry, nodes: &mut [DVec3], tets: 
             let star = || incident[n].iter().flat_map(|&t| tets[t as usize]).filter(|&m| m as usize != n);
             let neighbours: Vec<u32> = match role[n] {
                 Role::Surface => surface_ring[n].clone(),
+                Role::Wall(axis) => {
+                    surface_ring[n].iter().copied().filter(|&m| nodes[m as usize][axis] == nodes[n][axis]).collect()
+                }
                 Role::Interface(k) => {
                     star().filter(|&m| geom.interface_level(k, nodes[m as usize]).abs() <= 1e-12 * scale).collect()
                 }
@@ -109,7 +134,7 @@ pub fn smooth_near_surface(geom: &ElectrodeGeometry, nodes: &mut [DVec3], tets: 
             }
             let mean = neighbours.iter().map(|&m| nodes[m as usize]).sum::<DVec3>() / neighbours.len() as f64;
             let target = match role[n] {
-                Role::Surface => match project(&|p| geom.level(p), mean, 1e-12 * scale, 1e-7 * scale) {
+                Role::Surface => match project(&|p| geom.solid_level(p), mean, 1e-12 * scale, 1e-7 * scale) {
                     Some(q) if q.z > 0.0 => q,
                     _ => continue,
                 },
@@ -117,6 +142,18 @@ pub fn smooth_near_surface(geom: &ElectrodeGeometry, nodes: &mut [DVec3], tets: 
                     Some(q) if q.z > 0.0 => q,
                     _ => continue,
                 },
+                Role::Wall(axis) => {
+                    let mut q = mean;
+                    q[axis] = nodes[n][axis];
+                    // Stay in the electrolyte (a wall node must not slide into a solid) and on
+                    // the same side of every coating interface.
+                    let same_side =
+                        (0..geom.layers.len()).all(|k| geom.interface_level(k, q) * geom.interface_level(k, nodes[n]) > 0.0);
+                    if geom.solid_level(q) <= 0.0 || !same_side {
+                        continue;
+                    }
+                    q
+                }
                 _ => mean,
             };
             let before = incident[n].iter().map(|&t| worst_angle(nodes, t)).fold(180.0, f64::min);

@@ -46,6 +46,7 @@ pub struct TagValues<T> {
     pub electrode: T,
     pub bulk: T,
     pub insulating: T,
+    pub scaffold: T,
 }
 
 impl MeshReport {
@@ -79,6 +80,7 @@ impl MeshReport {
                 electrode: count(BoundaryTag::Electrode),
                 bulk: count(BoundaryTag::Bulk),
                 insulating: count(BoundaryTag::Insulating),
+                scaffold: count(BoundaryTag::Scaffold),
             },
             min_dihedral_deg: min,
             max_dihedral_deg: max,
@@ -91,6 +93,7 @@ impl MeshReport {
                 electrode: m.tagged_area(BoundaryTag::Electrode),
                 bulk: m.tagged_area(BoundaryTag::Bulk),
                 insulating: m.tagged_area(BoundaryTag::Insulating),
+                scaffold: m.tagged_area(BoundaryTag::Scaffold),
             },
             exact_electrode_area: domain.geometry.as_ref().and_then(|g| g.exact_surface_area()),
             exact_volume: domain.geometry.as_ref().and_then(|g| g.exact_volume()),
@@ -99,7 +102,7 @@ impl MeshReport {
 }
 
 /// `mesh.vtu`: tetrahedra (cell data `region_id`, `boundary_tag` = 0) followed by the boundary
-/// triangles (`region_id` = -1, `boundary_tag` 1 electrode, 2 bulk, 3 insulating).
+/// triangles (`region_id` = -1, `boundary_tag` 1 electrode, 2 bulk, 3 insulating, 4 scaffold).
 pub fn mesh_vtu(m: &TetMesh) -> Vec<u8> {
     let mut cells: Vec<Vec<u32>> = m.tets.iter().map(|t| t.to_vec()).collect();
     cells.extend(m.faces.iter().map(|f| f.to_vec()));

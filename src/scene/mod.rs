@@ -8,6 +8,7 @@
 
 pub mod overrides;
 pub mod protrusions;
+pub mod scaffold;
 pub mod validate;
 
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::mesh::Generator;
 pub use protrusions::{Protrusion, ProtrusionArray, RoughSurface};
+pub use scaffold::ScaffoldSpec;
 
 /// The built-in default scene (also shipped as `scenes/default.json`).
 pub const DEFAULT_SCENE_JSON: &str = include_str!("../../scenes/default.json");
@@ -79,6 +81,10 @@ pub struct Geometry {
     /// interfaces.
     #[serde(default)]
     pub layers: Vec<CoatingLayer>,
+    /// Resolved scaffold solids (fibres, particles, random fibre mats), removed from the
+    /// electrolyte; their surface is the `scaffold` boundary (built-in form).
+    #[serde(default)]
+    pub scaffold: Option<ScaffoldSpec>,
     /// Gmsh mesh file (imported form).
     #[serde(default)]
     pub mesh_file: Option<String>,

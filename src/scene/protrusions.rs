@@ -220,10 +220,10 @@ pub struct RoughSurface {
 }
 
 /// splitmix64: a tiny, well-known generator whose sequence never changes with crate versions.
-struct SplitMix64(u64);
+pub(crate) struct SplitMix64(pub(crate) u64);
 
 impl SplitMix64 {
-    fn next_unit(&mut self) -> f64 {
+    pub(crate) fn next_unit(&mut self) -> f64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -231,7 +231,7 @@ impl SplitMix64 {
         z ^= z >> 31;
         (z >> 11) as f64 / (1u64 << 53) as f64
     }
-    fn uniform(&mut self, [lo, hi]: [f64; 2]) -> f64 {
+    pub(crate) fn uniform(&mut self, [lo, hi]: [f64; 2]) -> f64 {
         lo + (hi - lo) * self.next_unit()
     }
 }

@@ -25,9 +25,10 @@ fn validate_imported(g: &super::Geometry) -> Result<(), String> {
         || !g.arrays.is_empty()
         || g.rough_surface.is_some()
         || !g.layers.is_empty()
+        || g.scaffold.is_some()
     {
         return Err("key `geometry.mesh_file`: an imported mesh cannot be combined with the built-in box keys \
-                    (half_width_m, height_m, protrusions, arrays, rough_surface, layers); use one form"
+                    (half_width_m, height_m, protrusions, arrays, rough_surface, layers, scaffold); use one form"
             .into());
     }
     positive("geometry.length_unit_m", g.length_unit_m)?;
@@ -113,6 +114,9 @@ fn validate_builtin(s: &Scene) -> Result<(), String> {
         }
     }
     validate_layers(g)?;
+    if let Some(sc) = &g.scaffold {
+        validate_scaffold(sc, g.half_width_m, g.height_m)?;
+    }
     for (k, b) in s.mesh.refine_boxes.iter().enumerate() {
         let key = format!("mesh.refine_boxes.{k}");
         positive(&format!("{key}.size_m"), b.size_m)?;
@@ -146,6 +150,65 @@ fn validate_layers(g: &super::Geometry) -> Result<(), String> {
     }
     if g.layers.len() > 200 {
         return Err(format!("key `geometry.layers`: {} layers is over the limit of 200", g.layers.len()));
+    }
+    Ok(())
+}
+
+/// Scaffold solids: positive radii, horizontal fibres, everything clear of the flat electrode and
+/// below 80% of the cell height.
+fn validate_scaffold(sc: &super::ScaffoldSpec, half_width: f64, height: f64) -> Result<(), String> {
+    let clear = |key: &str, z_lo: f64, z_hi: f64| -> Result<(), String> {
+        if z_lo <= 0.0 || z_hi >= 0.8 * height {
+            return Err(format!(
+                "key `{key}`: the solid spans z = {} .. {} m; it must stay clear of the electrode (z > 0) and below \
+                 80% of geometry.height_m = {} m",
+                num(z_lo),
+                num(z_hi),
+                num(height)
+            ));
+        }
+        Ok(())
+    };
+    for (k, f) in sc.fibres.iter().enumerate() {
+        let key = format!("geometry.scaffold.fibres.{k}");
+        positive(&format!("{key}.radius_m"), f.radius_m)?;
+        for v in f.point_m.iter().chain(&f.direction) {
+            finite(&key, *v)?;
+        }
+        let [dx, dy, dz] = f.direction;
+        if dz != 0.0 || dx * dx + dy * dy == 0.0 {
+            return Err(format!(
+                "key `{key}.direction`: {:?} must be a non-zero horizontal vector [dx, dy, 0] (fibres run across the box)",
+                f.direction
+            ));
+        }
+        clear(&key, f.point_m[2] - f.radius_m, f.point_m[2] + f.radius_m)?;
+    }
+    for (k, p) in sc.particles.iter().enumerate() {
+        let key = format!("geometry.scaffold.particles.{k}");
+        positive(&format!("{key}.radius_m"), p.radius_m)?;
+        let [x, y, z] = p.center_m;
+        if !(x.abs() < half_width && y.abs() < half_width) {
+            return Err(format!("key `{key}.center_m`: [{}, {}, {}] lies outside the box", num(x), num(y), num(z)));
+        }
+        clear(&key, z - p.radius_m, z + p.radius_m)?;
+    }
+    if let Some(m) = &sc.fibre_mat {
+        let key = "geometry.scaffold.fibre_mat";
+        positive(&format!("{key}.radius_m"), m.radius_m)?;
+        if !(m.porosity > 0.0 && m.porosity < 1.0) {
+            return Err(format!("key `{key}.porosity`: {} must lie in (0, 1)", num(m.porosity)));
+        }
+        let thick_enough = (m.z_max_m - m.z_min_m).is_finite() && m.z_max_m - m.z_min_m >= 2.0 * m.radius_m;
+        if !thick_enough {
+            return Err(format!(
+                "key `{key}`: the slab z_min_m = {} .. z_max_m = {} m must be at least one fibre diameter ({} m) thick",
+                num(m.z_min_m),
+                num(m.z_max_m),
+                num(2.0 * m.radius_m)
+            ));
+        }
+        clear(key, m.z_min_m, m.z_max_m)?;
     }
     Ok(())
 }

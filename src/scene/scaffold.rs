@@ -1,0 +1,105 @@
+//! Scene form of resolved scaffolds: explicit fibres and particles, and random fibre mats grown
+//! from a seed to a target porosity.
+
+use glam::DVec3;
+use serde::{Deserialize, Serialize};
+
+use super::protrusions::SplitMix64;
+use crate::geometry::scaffold::{Fibre, Particle, Scaffold};
+
+/// Solid scaffold inside the electrolyte (built-in form). Lengths in m.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScaffoldSpec {
+    /// Straight fibres through `point_m` along `direction` (any length; normalised).
+    pub fibres: Vec<FibreSpec>,
+    /// Spherical particles.
+    pub particles: Vec<ParticleSpec>,
+    /// A random mat of horizontal fibres filling a slab to a target porosity.
+    pub fibre_mat: Option<FibreMat>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FibreSpec {
+    pub point_m: [f64; 3],
+    pub direction: [f64; 3],
+    pub radius_m: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParticleSpec {
+    pub center_m: [f64; 3],
+    pub radius_m: f64,
+}
+
+/// Horizontal fibres of one radius, axes at uniform random heights in
+/// `[z_min_m + radius_m, z_max_m - radius_m]`, uniform random in-plane angles and positions, added
+/// one by one until the solid fraction of the slab `z_min_m..z_max_m` (estimated on 20,000
+/// seeded sample points) reaches `1 - porosity`. The same seed gives the same mat everywhere.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FibreMat {
+    pub seed: u64,
+    pub radius_m: f64,
+    /// Target void fraction of the slab, in (0, 1).
+    pub porosity: f64,
+    pub z_min_m: f64,
+    pub z_max_m: f64,
+}
+
+/// Most fibres a mat may hold.
+pub const MAX_MAT_FIBRES: usize = 2000;
+
+/// Sample points used to estimate a mat's solid fraction while it grows.
+const MAT_SAMPLES: usize = 20_000;
+
+impl ScaffoldSpec {
+    /// The solids in a box of half-width `half_width` (m), mat fibres included.
+    pub fn build(&self, half_width: f64) -> Scaffold {
+        let mut fibres: Vec<Fibre> = self
+            .fibres
+            .iter()
+            .map(|f| Fibre {
+                point: DVec3::from(f.point_m),
+                direction: DVec3::from(f.direction).normalize_or(DVec3::X),
+                radius: f.radius_m,
+            })
+            .collect();
+        if let Some(mat) = &self.fibre_mat {
+            fibres.extend(mat.fibres(half_width));
+        }
+        let particles = self.particles.iter().map(|p| Particle { center: DVec3::from(p.center_m), radius: p.radius_m }).collect();
+        Scaffold { fibres, particles }
+    }
+}
+
+impl FibreMat {
+    /// The mat's fibres in a box of half-width `half_width` (m).
+    pub fn fibres(&self, half_width: f64) -> Vec<Fibre> {
+        let mut rng = SplitMix64(self.seed);
+        let w = [-half_width, half_width];
+        let samples: Vec<DVec3> = (0..MAT_SAMPLES)
+            .map(|_| DVec3::new(rng.uniform(w), rng.uniform(w), rng.uniform([self.z_min_m, self.z_max_m])))
+            .collect();
+        let mut covered = vec![false; samples.len()];
+        let mut solid = 0usize;
+        let mut fibres = Vec::new();
+        let target = ((1.0 - self.porosity) * samples.len() as f64).ceil() as usize;
+        while solid < target && fibres.len() < MAX_MAT_FIBRES {
+            let z = rng.uniform([self.z_min_m + self.radius_m, self.z_max_m - self.radius_m]);
+            let angle = rng.uniform([0.0, std::f64::consts::PI]);
+            let point = DVec3::new(rng.uniform(w), rng.uniform(w), z);
+            let fibre = Fibre { point, direction: DVec3::new(angle.cos(), angle.sin(), 0.0), radius: self.radius_m };
+            for (c, &p) in covered.iter_mut().zip(&samples) {
+                if !*c && fibre.distance(p) < 0.0 {
+                    *c = true;
+                    solid += 1;
+                }
+            }
+            fibres.push(fibre);
+        }
+        fibres
+    }
+}
