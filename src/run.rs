@@ -75,7 +75,16 @@ pub fn size_field(scene: &Scene) -> SizeField {
     }
     .clamp(near, far);
     let boxes = m.refine_boxes.iter().map(|b| (DVec3::from(b.min_m), DVec3::from(b.max_m), b.size_m / m.refine)).collect();
-    SizeField { near, plane, far, growth: m.grading, boxes, generator: m.generator }
+    // Each layer top at the flat-electrode size, and at most half the thinner of the two layers
+    // it separates, so a layer is at least two elements thick at refine = 1.
+    let thickness: Vec<f64> = g.layers.iter().map(|l| l.thickness_m).collect();
+    let interfaces = (0..thickness.len())
+        .map(|k| {
+            let above = thickness.get(k + 1).copied().unwrap_or(f64::INFINITY);
+            plane.min(0.5 * thickness[k].min(above) / m.refine)
+        })
+        .collect();
+    SizeField { near, plane, far, growth: m.grading, boxes, interfaces, generator: m.generator }
 }
 
 /// Length scale of the scaled problem: the smallest protrusion feature, or the cell height.

@@ -38,6 +38,8 @@ pub struct SizeField {
     pub growth: f64,
     /// Boxes (min, max) with their own maximum size, m.
     pub boxes: Vec<(DVec3, DVec3, f64)>,
+    /// Edge length at each coating-layer top (aligned with the geometry's layers), m.
+    pub interfaces: Vec<f64>,
     /// Background mesh kind.
     pub generator: Generator,
 }
@@ -46,16 +48,22 @@ impl SizeField {
     /// An isotropic size field without refinement boxes: `near` at the protrusions and on the
     /// electrode plane, growing by `growth` up to `far`.
     pub fn graded(near: f64, far: f64, growth: f64) -> Self {
-        SizeField { near, plane: near, far, growth, boxes: Vec::new(), generator: Generator::Bisection }
+        SizeField { near, plane: near, far, growth, boxes: Vec::new(), interfaces: Vec::new(), generator: Generator::Bisection }
     }
 
     /// Target edge length for an element of size `h` centred at `c` (distances are measured
-    /// from the element's nearest extent, `h` closer than its centre), m.
+    /// from the element's nearest extent, `h` closer than its centre), m: `near` at the solids,
+    /// `plane` on the flat electrode and the `interfaces` sizes at the layer tops, each growing by
+    /// `growth - 1` per unit distance, capped by `far` and the refine boxes.
     pub fn target(&self, geom: &ElectrodeGeometry, c: DVec3, h: f64) -> f64 {
         let slope = self.growth - 1.0;
         let to_protrusion = (geom.solid_level(c) - h).max(0.0);
         let to_plane = (c.z - h).max(0.0);
         let mut size = self.far.min(self.near + slope * to_protrusion).min(self.plane + slope * to_plane);
+        for (k, &at_interface) in self.interfaces.iter().enumerate().take(geom.layers.len()) {
+            let to_interface = (geom.interface_level(k, c).abs() - h).max(0.0);
+            size = size.min(at_interface + slope * to_interface);
+        }
         for &(lo, hi, box_size) in &self.boxes {
             let outside = (lo - c).max(c - hi).max(DVec3::ZERO).length();
             if outside <= h {
