@@ -264,3 +264,31 @@ fn fibre_mat_solid_fraction_matches_monte_carlo() {
     assert!(m.tagged_area(BoundaryTag::Scaffold) > 0.0);
     assert!((m.tagged_area(BoundaryTag::Electrode) / (4.0 * w * w) - 1.0).abs() < 1e-9);
 }
+
+/// A tilted finite fibre (a capsule) and a particle leave out exactly their volumes
+/// (pi r^2 L + 4/3 pi r^3 and 4/3 pi r^3), within the polyhedral approximation.
+#[test]
+fn tilted_capsule_and_particle_have_exact_volumes() {
+    let text = r#"{
+        "name": "capsule",
+        "geometry": { "half_width_m": 2e-6, "height_m": 6e-6, "scaffold": {
+            "fibres": [ { "point_m": [0, 0, 2.5e-6], "direction": [1, 0, 1], "radius_m": 0.4e-6, "length_m": 2e-6 } ],
+            "particles": [ { "center_m": [1e-6, 1e-6, 4e-6], "radius_m": 0.3e-6 } ] } },
+        "mesh": { "size_near_m": 0.05e-6, "size_electrode_m": 0.5e-6, "size_far_m": 1e-6 }
+    }"#;
+    let dir = std::env::temp_dir().join(format!("znfield-capsule-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("capsule.json");
+    std::fs::write(&path, text).expect("write scene");
+    let s = scene(path.to_str().expect("utf-8"), &[]);
+    let (geom, m) = mesh_of(&s);
+    let (r, l, rp): (f64, f64, f64) = (0.4e-6, 2e-6, 0.3e-6);
+    let exact = PI * r * r * l + 4.0 / 3.0 * PI * r.powi(3) + 4.0 / 3.0 * PI * rp.powi(3);
+    let solid = 4.0 * geom.half_width * geom.half_width * geom.height - m.volume();
+    let rel = solid / exact - 1.0;
+    eprintln!("capsule + particle: solid volume {solid:.4e} vs exact {exact:.4e} ({rel:+.2e})");
+    assert!(rel.abs() < 0.01, "solid volume {solid} vs {exact}");
+    let q = Quality::of(&m);
+    assert!(q.inverted == 0 && q.min_dihedral_deg >= 5.0, "{q:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -11,7 +11,8 @@ use crate::geometry::scaffold::{Fibre, Particle, Scaffold};
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ScaffoldSpec {
-    /// Straight fibres through `point_m` along `direction` (any length; normalised).
+    /// Straight fibres through `point_m` along `direction` (normalised): horizontal fibres across
+    /// the box, or capsules of `length_m` centred on `point_m` in any orientation.
     pub fibres: Vec<FibreSpec>,
     /// Spherical particles.
     pub particles: Vec<ParticleSpec>,
@@ -25,6 +26,9 @@ pub struct FibreSpec {
     pub point_m: [f64; 3],
     pub direction: [f64; 3],
     pub radius_m: f64,
+    /// Axis length of a finite fibre (capsule), m; absent for a fibre across the box.
+    #[serde(default)]
+    pub length_m: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,6 +69,7 @@ impl ScaffoldSpec {
                 point: DVec3::from(f.point_m),
                 direction: DVec3::from(f.direction).normalize_or(DVec3::X),
                 radius: f.radius_m,
+                length: f.length_m,
             })
             .collect();
         if let Some(mat) = &self.fibre_mat {
@@ -91,7 +96,8 @@ impl FibreMat {
             let z = rng.uniform([self.z_min_m + self.radius_m, self.z_max_m - self.radius_m]);
             let angle = rng.uniform([0.0, std::f64::consts::PI]);
             let point = DVec3::new(rng.uniform(w), rng.uniform(w), z);
-            let fibre = Fibre { point, direction: DVec3::new(angle.cos(), angle.sin(), 0.0), radius: self.radius_m };
+            let fibre =
+                Fibre { point, direction: DVec3::new(angle.cos(), angle.sin(), 0.0), radius: self.radius_m, length: None };
             for (c, &p) in covered.iter_mut().zip(&samples) {
                 if !*c && fibre.distance(p) < 0.0 {
                     *c = true;

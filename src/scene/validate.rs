@@ -176,13 +176,25 @@ fn validate_scaffold(sc: &super::ScaffoldSpec, half_width: f64, height: f64) -> 
             finite(&key, *v)?;
         }
         let [dx, dy, dz] = f.direction;
-        if dz != 0.0 || dx * dx + dy * dy == 0.0 {
-            return Err(format!(
-                "key `{key}.direction`: {:?} must be a non-zero horizontal vector [dx, dy, 0] (fibres run across the box)",
-                f.direction
-            ));
-        }
-        clear(&key, f.point_m[2] - f.radius_m, f.point_m[2] + f.radius_m)?;
+        let norm = (dx * dx + dy * dy + dz * dz).sqrt();
+        let reach = match f.length_m {
+            Some(l) => {
+                positive(&format!("{key}.length_m"), l)?;
+                if norm == 0.0 {
+                    return Err(format!("key `{key}.direction`: {:?} must be a non-zero vector", f.direction));
+                }
+                0.5 * l * dz.abs() / norm
+            }
+            None if dz != 0.0 || dx * dx + dy * dy == 0.0 => {
+                return Err(format!(
+                    "key `{key}.direction`: {:?} must be a non-zero horizontal vector [dx, dy, 0] for a fibre across the \
+                     box; give length_m for a finite fibre in any orientation",
+                    f.direction
+                ));
+            }
+            None => 0.0,
+        };
+        clear(&key, f.point_m[2] - reach - f.radius_m, f.point_m[2] + reach + f.radius_m)?;
     }
     for (k, p) in sc.particles.iter().enumerate() {
         let key = format!("geometry.scaffold.particles.{k}");
