@@ -84,7 +84,16 @@ pub fn size_field(scene: &Scene) -> SizeField {
             plane.min(0.5 * thickness[k].min(above) / m.refine)
         })
         .collect();
-    SizeField { near, plane, far, growth: m.grading, boxes, interfaces, generator: m.generator }
+    SizeField {
+        near,
+        plane,
+        far,
+        growth: m.grading,
+        boxes,
+        interfaces,
+        curvature_elements: mesh::sizing::CURVATURE_ELEMENTS * m.refine,
+        generator: m.generator,
+    }
 }
 
 /// Length scale of the scaled problem: the smallest protrusion feature, or the cell height.

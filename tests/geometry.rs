@@ -292,3 +292,41 @@ fn tilted_capsule_and_particle_have_exact_volumes() {
     assert!(q.inverted == 0 && q.min_dihedral_deg >= 5.0, "{q:?}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The size field follows curvature: under a coarse `size_near_m` the rounded tip of a cone
+/// (radius 0.1 um) gets elements of about a quarter of its radius; with the curvature term off
+/// it stays at the requested size.
+#[test]
+fn curvature_refines_a_sharp_tip_under_a_coarse_near_size() {
+    let s = scene(
+        "scenes/hemisphere_primary.json",
+        &[
+            r#"geometry.protrusions.0={"shape":"cone","center_m":[0,0],"base_radius_m":1e-6,"height_m":2e-6,"tip_radius_m":1e-7}"#,
+            "mesh.size_near_m=0.2e-6",
+        ],
+    );
+    let geom = ElectrodeGeometry::from_scene(&s.geometry);
+    let edges = |curvature_elements: f64| {
+        let sizes = mesh::SizeField { curvature_elements, ..size_field(&s) };
+        let m = mesh::generate(&geom, &sizes).expect("mesh");
+        let mean_edge = |keep: &dyn Fn(glam::DVec3) -> bool| {
+            let (mut sum, mut n) = (0.0, 0.0);
+            for f in m.faces_with(BoundaryTag::Electrode) {
+                let p = m.faces[f].map(|i| m.nodes[i as usize]);
+                if keep((p[0] + p[1] + p[2]) / 3.0) {
+                    sum += p[0].distance(p[1]) + p[1].distance(p[2]) + p[2].distance(p[0]);
+                    n += 3.0;
+                }
+            }
+            sum / n
+        };
+        (mean_edge(&|c| c.z > 1.85e-6), mean_edge(&|c| c.z > 0.05e-6 && c.z < 0.2e-6))
+    };
+    let (tip, flank) = edges(4.0);
+    let (tip_off, flank_off) = edges(1e-9);
+    eprintln!("mean surface edge: tip {tip:.3e} m (without curvature {tip_off:.3e}), flank {flank:.3e} ({flank_off:.3e})");
+    assert!(tip < 0.5 * tip_off, "tip {tip} vs {tip_off} without the curvature term");
+    // Surface triangles of a cut mesh are about half the element size: the tip's are at most a
+    // quarter of size_near_m, i.e. elements of about r_tip / 4 / 2^(1/3) after bisection rounding.
+    assert!(tip < 0.25 * 0.2e-6, "tip {tip}");
+}

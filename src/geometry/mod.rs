@@ -89,6 +89,15 @@ impl ElectrodeGeometry {
         self.level(p).min(self.scaffold.level(p))
     }
 
+    /// Smallest principal radius of curvature of the solid surface nearest to `p` (protrusion
+    /// or scaffold), m; `None` where that surface is flat or has sharp edges.
+    pub fn curvature_radius(&self, p: DVec3) -> Option<f64> {
+        let shapes = self.shapes.iter().map(|s| (s.distance(p), s.curvature_radius(p)));
+        let fibres = self.scaffold.fibres.iter().map(|f| (f.distance(p), Some(f.radius)));
+        let particles = self.scaffold.particles.iter().map(|s| (s.distance(p), Some(s.radius)));
+        shapes.chain(fibres).chain(particles).min_by(|a, b| a.0.total_cmp(&b.0)).and_then(|(_, r)| r)
+    }
+
     /// Whether `p` lies on a scaffold surface within `tol` m.
     pub fn on_scaffold(&self, p: DVec3, tol: f64) -> bool {
         self.scaffold.level(p).abs() <= tol

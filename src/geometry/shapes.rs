@@ -95,6 +95,36 @@ impl Shape {
         }
     }
 
+    /// Smallest principal radius of curvature of the surface near `p` (for `p` close to the
+    /// surface), m; `None` where the surface is flat or has a sharp edge (pyramids). Closed forms:
+    /// spheroid `a^2 c^2 g^3` (meridian) and `a^2 g` (parallel) with `g = sqrt(r^2/a^4 + z^2/c^4)`
+    /// at the radially projected point; the tip sphere of a cone and otherwise the local radius;
+    /// a pillar's radius; a Gaussian bump's `sigma^2 / amplitude` over its top; the cap or the
+    /// stalk of a mushroom, whichever is nearer.
+    pub fn curvature_radius(&self, p: DVec3) -> Option<f64> {
+        let q = p - self.center();
+        let rho = q.truncate().length();
+        match *self {
+            Shape::Spheroid { base_radius: a, height: c, .. } => {
+                let scale = 1.0 / ((rho / a).powi(2) + (q.z / c).powi(2)).sqrt();
+                let (r0, z0) = (rho * scale, q.z.max(0.0) * scale);
+                let g = ((r0 / (a * a)).powi(2) + (z0 / (c * c)).powi(2)).sqrt();
+                (g.is_finite() && g > 0.0).then(|| (a * a * c * c * g.powi(3)).min(a * a * g))
+            }
+            Shape::Cone { height, tip_radius, .. } => {
+                Some(if q.z >= height - tip_radius { tip_radius } else { rho.max(tip_radius) })
+            }
+            Shape::Pillar { radius, .. } => Some(radius),
+            Shape::Pyramid { .. } => None,
+            Shape::GaussianBump { amplitude, sigma, .. } => (rho < sigma).then(|| sigma * sigma / amplitude),
+            Shape::Mushroom { stalk_radius, stalk_height, cap_radius, .. } => {
+                let cap = (q - DVec3::new(0.0, 0.0, stalk_height)).length() - cap_radius;
+                let stalk = rho - stalk_radius;
+                Some(if cap.abs() <= stalk.abs() { cap_radius } else { stalk_radius })
+            }
+        }
+    }
+
     /// Axis-aligned bounds of the part above z = 0: (min, max).
     pub fn bounds(&self) -> (DVec3, DVec3) {
         let c = self.center();

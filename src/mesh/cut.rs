@@ -42,9 +42,11 @@ pub fn cut_to_electrode(geom: &ElectrodeGeometry, background: &Background) -> Re
     // Nodes of the flat electrode in the electrolyte move only within the plane (onto a
     // protrusion's rim); those under a protrusion belong to no electrolyte face of the plane and
     // may rise onto the protrusion.
-    warp(&surface, &background.tets, &mut nodes, &mut level, |p, hit, l| {
+    let moves = warp(&surface, &background.tets, &mut nodes, &mut level, |p, hit, l| {
         same_planes(p, hit) && (p.z != 0.0 || hit.z == 0.0 || l < 0.0)
     });
+    // Only moves that turn a tet inside out are undone here: flattened tets are cut anyway.
+    undo_inverting_moves(&surface, &background.tets, &mut nodes, &mut level, &background.nodes, moves, Undo::Inverted);
     let (mut nodes, tets, signs) = split(&surface, &background.nodes, &background.tets, nodes, &level, Keep::Positive);
     let mut tets = oriented(&nodes, tets, &signs, "the protrusions")?;
 
@@ -59,7 +61,7 @@ pub fn cut_to_electrode(geom: &ElectrodeGeometry, background: &Background) -> Re
         // only within it.
         let pinned = |p: DVec3| on_solid(p) || (0..k).any(|j| on_interface(p, j));
         let moves = warp(&interface, &tets, &mut nodes, &mut level, |p, hit, _| !pinned(p) && same_planes(p, hit));
-        undo_inverting_moves(&interface, &tets, &mut nodes, &mut level, &rest, moves);
+        undo_inverting_moves(&interface, &tets, &mut nodes, &mut level, &rest, moves, Undo::FlatOrCapped);
         let (split_nodes, split_tets, signs) = split(&interface, &rest, &tets, nodes, &level, Keep::Both);
         nodes = split_nodes;
         tets = oriented(&nodes, split_tets, &signs, &format!("coating interface {}", k + 1))?;
@@ -152,9 +154,18 @@ fn warp(
     best.into_keys().collect()
 }
 
-/// Puts back warped nodes whose move flattened or inverted one of their tetrahedra (volume
-/// below 1e-3 of the original, same sign) or put all four of its nodes on the surface, restoring
-/// their position `rest` and level `f`. Repeats
+/// Which warps [`undo_inverting_moves`] puts back.
+#[derive(Clone, Copy)]
+enum Undo {
+    /// Those that turned a tetrahedron the split keeps whole (no node inside the solid) inside out.
+    Inverted,
+    /// Also those that flattened one (volume below 1e-3 of the original) or put all four of its
+    /// nodes on the surface (a flat cap on a curved interface).
+    FlatOrCapped,
+}
+
+/// Puts back warped nodes whose move `undo` objects to, restoring their position `rest` and
+/// level `f`. Repeats
 /// until every tetrahedron is positive, since moving one node back can only help its neighbours.
 fn undo_inverting_moves(
     f: &dyn Fn(DVec3) -> f64,
@@ -163,6 +174,7 @@ fn undo_inverting_moves(
     level: &mut [f64],
     rest: &[DVec3],
     moved: Vec<u32>,
+    undo: Undo,
 ) {
     let mut was_moved = vec![false; nodes.len()];
     for &n in &moved {
@@ -178,8 +190,16 @@ fn undo_inverting_moves(
             let [a, b, c, d] = t.map(|n| rest[n as usize]);
             let original = (b - a).cross(c - a).dot(d - a);
             // A tetrahedron with all four nodes warped onto a curved surface is a flat cap.
-            let cap = t.iter().all(|&n| level[n as usize] == 0.0);
-            if !cap && signed_volume(nodes, t) * original.signum() > 1e-3 * original.abs() {
+            let (cap, least) = match undo {
+                // Tets with a node inside the solid are cut or dropped; only whole ones count.
+                // (A cap with all four nodes on the surface is kept or dropped by its centre.)
+                Undo::Inverted if t.iter().any(|&n| level[n as usize] < 0.0) || t.iter().all(|&n| level[n as usize] == 0.0) => {
+                    continue
+                }
+                Undo::Inverted => (false, 0.0),
+                Undo::FlatOrCapped => (t.iter().all(|&n| level[n as usize] == 0.0), 1e-3),
+            };
+            if !cap && signed_volume(nodes, t) * original.signum() > least * original.abs() {
                 continue;
             }
             for &n in t {
@@ -229,8 +249,13 @@ fn split(
         let (pos, neg) = (side(true), side(false));
         if pos.is_empty() || neg.is_empty() {
             let whole = if pos.is_empty() && neg.is_empty() {
-                // All four nodes on the surface: the centre decides.
-                f(tet.iter().map(|&n| nodes[n as usize]).sum::<DVec3>() * 0.25) > 0.0
+                // All four nodes on the surface: the centre decides, and a cap that warping
+                // turned inside out is a sliver folded onto the surface, left out.
+                let volume = |p: &[DVec3]| {
+                    let [a, b, c, d] = tet.map(|n| p[n as usize]);
+                    (b - a).cross(c - a).dot(d - a)
+                };
+                volume(&nodes) * volume(rest) > 0.0 && f(tet.iter().map(|&n| nodes[n as usize]).sum::<DVec3>() * 0.25) > 0.0
             } else {
                 neg.is_empty()
             };

@@ -40,6 +40,8 @@ pub struct SizeField {
     pub boxes: Vec<(DVec3, DVec3, f64)>,
     /// Edge length at each coating-layer top (aligned with the geometry's layers), m.
     pub interfaces: Vec<f64>,
+    /// Elements per local radius of curvature at curved solid surfaces (scaled by mesh.refine).
+    pub curvature_elements: f64,
     /// Background mesh kind.
     pub generator: Generator,
 }
@@ -48,18 +50,34 @@ impl SizeField {
     /// An isotropic size field without refinement boxes: `near` at the protrusions and on the
     /// electrode plane, growing by `growth` up to `far`.
     pub fn graded(near: f64, far: f64, growth: f64) -> Self {
-        SizeField { near, plane: near, far, growth, boxes: Vec::new(), interfaces: Vec::new(), generator: Generator::Bisection }
+        SizeField {
+            near,
+            plane: near,
+            far,
+            growth,
+            boxes: Vec::new(),
+            interfaces: Vec::new(),
+            curvature_elements: CURVATURE_ELEMENTS,
+            generator: Generator::Bisection,
+        }
     }
 
     /// Target edge length for an element of size `h` centred at `c` (distances are measured
-    /// from the element's nearest extent, `h` closer than its centre), m: `near` at the solids,
+    /// from the element's nearest extent, `h` closer than its centre), m: `near` at the solids
+    /// (and at most 1/`curvature_elements` of the local radius of curvature there),
     /// `plane` on the flat electrode and the `interfaces` sizes at the layer tops, each growing by
     /// `growth - 1` per unit distance, capped by `far` and the refine boxes.
     pub fn target(&self, geom: &ElectrodeGeometry, c: DVec3, h: f64) -> f64 {
         let slope = self.growth - 1.0;
         let to_protrusion = (geom.solid_level(c) - h).max(0.0);
         let to_plane = (c.z - h).max(0.0);
-        let mut size = self.far.min(self.near + slope * to_protrusion).min(self.plane + slope * to_plane);
+        let mut at_solid = self.near;
+        if to_protrusion < self.near {
+            if let Some(radius) = geom.curvature_radius(c) {
+                at_solid = at_solid.min(radius / self.curvature_elements);
+            }
+        }
+        let mut size = self.far.min(at_solid + slope * to_protrusion).min(self.plane + slope * to_plane);
         for (k, &at_interface) in self.interfaces.iter().enumerate().take(geom.layers.len()) {
             let to_interface = (geom.interface_level(k, c).abs() - h).max(0.0);
             size = size.min(at_interface + slope * to_interface);
@@ -73,6 +91,10 @@ impl SizeField {
         size
     }
 }
+
+/// Elements per radius of curvature at a curved solid surface at refine = 1: binds where `near`
+/// is coarser than a quarter of the local radius (a sharp tip under a coarse `mesh.size_near_m`).
+pub const CURVATURE_ELEMENTS: f64 = 4.0;
 
 /// Meshes the electrolyte of `geom` with the given size field.
 pub fn generate(geom: &ElectrodeGeometry, size: &SizeField) -> Result<TetMesh> {
