@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use glam::DVec3;
 
 use super::bisection::Background;
+use super::ordering;
 use super::smooth::{self, Pin};
 use super::{boundary, TetMesh};
 use crate::error::{Error, Result};
@@ -81,6 +82,7 @@ pub fn cut_to_electrode(geom: &ElectrodeGeometry, background: &Background) -> Re
         })
         .collect();
     smooth::smooth_near_surface(geom, &mut nodes, &tets, &pins)?;
+    let (nodes, tets) = renumber(nodes, tets);
     let (faces, face_tags) = boundary::extract_and_tag(geom, &nodes, &tets)?;
     Ok(TetMesh { nodes, tets, regions, faces, face_tags })
 }
@@ -379,6 +381,18 @@ fn orient(nodes: &[DVec3], mut tets: Vec<[u32; 4]>, background_signs: &[i8]) -> 
         keep.push(*t);
     }
     (keep, inverted)
+}
+
+/// Renumbers the nodes in reverse Cuthill–McKee order (a narrow matrix band for the solvers).
+fn renumber(nodes: Vec<DVec3>, tets: Vec<[u32; 4]>) -> (Vec<DVec3>, Vec<[u32; 4]>) {
+    let order = ordering::reverse_cuthill_mckee(nodes.len(), &tets);
+    let mut new_id = vec![0u32; nodes.len()];
+    for (new, &old) in order.iter().enumerate() {
+        new_id[old as usize] = new as u32;
+    }
+    let nodes = order.iter().map(|&old| nodes[old as usize]).collect();
+    let tets = tets.into_iter().map(|t| t.map(|n| new_id[n as usize])).collect();
+    (nodes, tets)
 }
 
 /// Drops nodes used by no tet and renumbers.

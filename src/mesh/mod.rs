@@ -8,6 +8,7 @@ pub mod gmsh;
 pub mod graded_axis;
 pub mod import;
 pub mod layered;
+pub mod ordering;
 pub mod quality;
 pub mod sizing;
 pub mod smooth;
