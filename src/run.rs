@@ -263,7 +263,7 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
             if let Some((count, reason)) = backend.general.fallbacks() {
                 backend.info.note = Some(format!(
                     "transport models: {count} Newton system(s) the device BiCGStab could not finish were solved by the CPU \
-                     ILU(0)-GMRES (last reason: {reason}); residual and Jacobian assembly on the CPU"
+                     GMRES (last reason: {reason}); residual and Jacobian assembly on the CPU"
                 ));
             }
             let out = as_potential_solution(&sol);

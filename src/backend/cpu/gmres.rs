@@ -1,7 +1,11 @@
-//! Restarted GMRES with right ILU(0) preconditioning in f64: the CPU solver for the nonsymmetric
+//! Restarted GMRES with right preconditioning in f64: the CPU solver for the nonsymmetric
 //! Jacobians of the coupled Nernst–Planck systems. Convergence is judged on the true residual
 //! ||b - A x|| <= rtol ||b|| at every restart and at the end.
+//!
+//! The preconditioner is the exact banded LU ([`super::band_lu`]) when the matrix's band is small
+//! enough to factorise (small meshes, one-dimensional fixtures), else ILU(0).
 
+use super::band_lu::{self, BandLu};
 use super::ilu::Ilu0;
 use crate::fem::CsrMatrix;
 use crate::solve::linear::{dot, norm, residual, GeneralLinearSolver, LinearError, LinearInfo, LinearParams};
@@ -11,6 +15,35 @@ const RESTART: usize = 60;
 
 /// The CPU solver for general (nonsymmetric) systems.
 pub struct CpuGmres;
+
+/// A right preconditioner M ~ A for GMRES.
+pub enum Preconditioner {
+    /// Exact: banded LU with partial pivoting.
+    Band(BandLu),
+    /// Incomplete LU with zero fill-in.
+    Ilu(Ilu0),
+}
+
+impl Preconditioner {
+    /// The banded LU when its storage and work stay within [`band_lu::MAX_ENTRIES`] and
+    /// [`band_lu::MAX_WORK`], else ILU(0).
+    pub fn for_matrix(a: &CsrMatrix) -> Result<Self, String> {
+        let (kl, ku) = band_lu::bandwidths(a);
+        if BandLu::storage(a.n, kl, ku) <= band_lu::MAX_ENTRIES && BandLu::work(a.n, kl, ku) <= band_lu::MAX_WORK {
+            BandLu::new(a).map(Preconditioner::Band)
+        } else {
+            Ilu0::new(a).map(Preconditioner::Ilu)
+        }
+    }
+
+    /// z = M^-1 r.
+    pub fn apply(&self, r: &[f64], z: &mut [f64]) {
+        match self {
+            Preconditioner::Band(lu) => lu.apply(r, z),
+            Preconditioner::Ilu(ilu) => ilu.apply(r, z),
+        }
+    }
+}
 
 impl GeneralLinearSolver for CpuGmres {
     fn solve_general(
@@ -22,85 +55,96 @@ impl GeneralLinearSolver for CpuGmres {
     ) -> Result<LinearInfo, LinearError> {
         assert_eq!(b.len(), a.n);
         assert_eq!(x.len(), a.n);
-        let n = a.n;
-        let bnorm = norm(b);
-        if bnorm == 0.0 {
+        if norm(b) == 0.0 {
             x.fill(0.0);
             return Ok(LinearInfo { iterations: 0, relative_residual: 0.0 });
         }
-        let ilu = Ilu0::new(a).map_err(|where_| LinearError::NonFinite { iteration: 0, where_ })?;
-        let mut r = vec![0.0; n];
-        let mut iterations = 0u32;
-        let mut v: Vec<Vec<f64>> = Vec::with_capacity(RESTART + 1);
-        let mut z = vec![0.0; n];
-        let mut w = vec![0.0; n];
-        loop {
-            let beta = residual(a, b, x, &mut r);
-            let rel = beta / bnorm;
-            if !rel.is_finite() {
-                return Err(LinearError::NonFinite { iteration: iterations, where_: "GMRES residual".into() });
+        let m = Preconditioner::for_matrix(a).map_err(|where_| LinearError::NonFinite { iteration: 0, where_ })?;
+        gmres(a, b, x, params, &m)
+    }
+}
+
+/// Restarted GMRES with the right preconditioner `precond`; `x` holds the initial guess on entry.
+pub fn gmres(
+    a: &CsrMatrix,
+    b: &[f64],
+    x: &mut [f64],
+    params: &LinearParams,
+    precond: &Preconditioner,
+) -> Result<LinearInfo, LinearError> {
+    let n = a.n;
+    let bnorm = norm(b);
+    let mut r = vec![0.0; n];
+    let mut iterations = 0u32;
+    let mut v: Vec<Vec<f64>> = Vec::with_capacity(RESTART + 1);
+    let mut z = vec![0.0; n];
+    let mut w = vec![0.0; n];
+    loop {
+        let beta = residual(a, b, x, &mut r);
+        let rel = beta / bnorm;
+        if !rel.is_finite() {
+            return Err(LinearError::NonFinite { iteration: iterations, where_: "GMRES residual".into() });
+        }
+        if rel <= params.rtol {
+            return Ok(LinearInfo { iterations, relative_residual: rel });
+        }
+        if iterations >= params.max_iterations {
+            return Err(LinearError::NoConvergence { iterations, relative_residual: rel, rtol: params.rtol });
+        }
+        v.clear();
+        v.push(r.iter().map(|ri| ri / beta).collect());
+        let mut h = vec![vec![0.0; RESTART]; RESTART + 1];
+        let (mut cs, mut sn) = (vec![0.0; RESTART], vec![0.0; RESTART]);
+        let mut g = vec![0.0; RESTART + 1];
+        g[0] = beta;
+        let mut k_used = 0;
+        for k in 0..RESTART {
+            precond.apply(&v[k], &mut z);
+            a.spmv(&z, &mut w);
+            for (i, vi) in v.iter().enumerate() {
+                let hik = dot(&w, vi);
+                h[i][k] = hik;
+                w.iter_mut().zip(vi).for_each(|(wj, vj)| *wj -= hik * vj);
             }
-            if rel <= params.rtol {
-                return Ok(LinearInfo { iterations, relative_residual: rel });
+            let hn = norm(&w);
+            h[k + 1][k] = hn;
+            for i in 0..k {
+                let t = cs[i] * h[i][k] + sn[i] * h[i + 1][k];
+                h[i + 1][k] = -sn[i] * h[i][k] + cs[i] * h[i + 1][k];
+                h[i][k] = t;
             }
-            if iterations >= params.max_iterations {
-                return Err(LinearError::NoConvergence { iterations, relative_residual: rel, rtol: params.rtol });
+            let d = (h[k][k] * h[k][k] + h[k + 1][k] * h[k + 1][k]).sqrt();
+            if d == 0.0 {
+                break;
             }
-            v.clear();
-            v.push(r.iter().map(|ri| ri / beta).collect());
-            let mut h = vec![vec![0.0; RESTART]; RESTART + 1];
-            let (mut cs, mut sn) = (vec![0.0; RESTART], vec![0.0; RESTART]);
-            let mut g = vec![0.0; RESTART + 1];
-            g[0] = beta;
-            let mut k_used = 0;
-            for k in 0..RESTART {
-                ilu.apply(&v[k], &mut z);
-                a.spmv(&z, &mut w);
-                for (i, vi) in v.iter().enumerate() {
-                    let hik = dot(&w, vi);
-                    h[i][k] = hik;
-                    w.iter_mut().zip(vi).for_each(|(wj, vj)| *wj -= hik * vj);
-                }
-                let hn = norm(&w);
-                h[k + 1][k] = hn;
-                for i in 0..k {
-                    let t = cs[i] * h[i][k] + sn[i] * h[i + 1][k];
-                    h[i + 1][k] = -sn[i] * h[i][k] + cs[i] * h[i + 1][k];
-                    h[i][k] = t;
-                }
-                let d = (h[k][k] * h[k][k] + h[k + 1][k] * h[k + 1][k]).sqrt();
-                if d == 0.0 {
-                    break;
-                }
-                cs[k] = h[k][k] / d;
-                sn[k] = h[k + 1][k] / d;
-                h[k][k] = d;
-                h[k + 1][k] = 0.0;
-                g[k + 1] = -sn[k] * g[k];
-                g[k] *= cs[k];
-                iterations += 1;
-                k_used = k + 1;
-                if g[k + 1].abs() <= 0.5 * params.rtol * bnorm || hn == 0.0 || iterations >= params.max_iterations {
-                    break;
-                }
-                v.push(w.iter().map(|wi| wi / hn).collect());
+            cs[k] = h[k][k] / d;
+            sn[k] = h[k + 1][k] / d;
+            h[k][k] = d;
+            h[k + 1][k] = 0.0;
+            g[k + 1] = -sn[k] * g[k];
+            g[k] *= cs[k];
+            iterations += 1;
+            k_used = k + 1;
+            if g[k + 1].abs() <= 0.5 * params.rtol * bnorm || hn == 0.0 || iterations >= params.max_iterations {
+                break;
             }
-            // Back substitution for y, then x += M^-1 V y.
-            let mut y = vec![0.0; k_used];
-            for i in (0..k_used).rev() {
-                let s: f64 = (i + 1..k_used).map(|j| h[i][j] * y[j]).sum();
-                y[i] = (g[i] - s) / h[i][i];
-            }
-            let mut update = vec![0.0; n];
-            for (yi, vi) in y.iter().zip(&v) {
-                update.iter_mut().zip(vi).for_each(|(u, vj)| *u += yi * vj);
-            }
-            ilu.apply(&update, &mut z);
-            x.iter_mut().zip(&z).for_each(|(xi, zi)| *xi += zi);
-            if k_used == 0 {
-                let rel = residual(a, b, x, &mut r) / bnorm;
-                return Err(LinearError::NoConvergence { iterations, relative_residual: rel, rtol: params.rtol });
-            }
+            v.push(w.iter().map(|wi| wi / hn).collect());
+        }
+        // Back substitution for y, then x += M^-1 V y.
+        let mut y = vec![0.0; k_used];
+        for i in (0..k_used).rev() {
+            let s: f64 = (i + 1..k_used).map(|j| h[i][j] * y[j]).sum();
+            y[i] = (g[i] - s) / h[i][i];
+        }
+        let mut update = vec![0.0; n];
+        for (yi, vi) in y.iter().zip(&v) {
+            update.iter_mut().zip(vi).for_each(|(u, vj)| *u += yi * vj);
+        }
+        precond.apply(&update, &mut z);
+        x.iter_mut().zip(&z).for_each(|(xi, zi)| *xi += zi);
+        if k_used == 0 {
+            let rel = residual(a, b, x, &mut r) / bnorm;
+            return Err(LinearError::NoConvergence { iterations, relative_residual: rel, rtol: params.rtol });
         }
     }
 }
@@ -128,9 +172,8 @@ mod tests {
         let mut b = vec![0.0; n];
         a.spmv(&x_true, &mut b);
         let mut x = vec![0.0; n];
-        let info = CpuGmres
-            .solve_general(&a, &b, &mut x, &LinearParams { rtol: 1e-12, max_iterations: 500, block_size: 1 })
-            .expect("gmres");
+        let ilu = Preconditioner::Ilu(Ilu0::new(&a).expect("ILU(0)"));
+        let info = gmres(&a, &b, &mut x, &LinearParams { rtol: 1e-12, max_iterations: 500, block_size: 1 }, &ilu).expect("gmres");
         assert!(info.relative_residual <= 1e-12);
         assert!(x.iter().zip(&x_true).all(|(a, b)| (a - b).abs() < 1e-8));
     }

@@ -38,7 +38,7 @@ const STICKY_FALLBACK: u32 = 2;
 
 /// The GPU solver for general (nonsymmetric) systems. Point-Jacobi BiCGStab is not robust for
 /// every coupled Jacobian (strong migration, Poisson rows): a solve it cannot finish is handed to
-/// the CPU ILU(0)-GMRES, and the hand-overs are counted and reported (`fallbacks`), never hidden.
+/// the CPU GMRES, and the hand-overs are counted and reported (`fallbacks`), never hidden.
 /// After two consecutive hand-overs the rest of the run goes straight to the CPU solver.
 pub struct GpuBicgstab {
     ctx: Arc<GpuContext>,
