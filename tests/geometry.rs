@@ -65,47 +65,62 @@ fn prolate_hemispheroid_tip_enhancement_matches_depolarization_factor() {
 
 #[test]
 fn every_shipped_scene_meshes_validly() {
-    for entry in std::fs::read_dir("scenes").expect("scenes/") {
-        let path = entry.expect("entry").path();
-        if path.extension().and_then(|e| e.to_str()) != Some("json") {
-            continue;
+    let json_in = |dir: &str| -> Vec<std::path::PathBuf> {
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .expect("scene directory")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("json"))
+            .collect();
+        paths.sort();
+        paths
+    };
+    // User scenes at the default mesh and a coarser one; the validation fixtures (embedded in
+    // `znfield validate`, always run at their own mesh) at the default mesh.
+    for path in json_in("scenes") {
+        check_shipped_mesh(&path, &[]);
+        check_shipped_mesh(&path, &["mesh.refine=0.5"]);
+    }
+    let fixtures = json_in("scenes/validation");
+    assert!(fixtures.len() >= 6, "validation fixtures: {fixtures:?}");
+    for path in fixtures {
+        check_shipped_mesh(&path, &[]);
+    }
+}
+
+/// Positive orientation, dihedral angles of at least 5 degrees, every boundary role present, a
+/// closed boundary, exact box walls, and electrode and scaffold nodes on their true surfaces.
+fn check_shipped_mesh(path: &std::path::Path, sets: &[&str]) {
+    let s = scene(path.to_str().expect("utf-8 path"), sets);
+    let domain = build_domain(&s).expect("mesh");
+    let m = domain.mesh;
+    let q = Quality::of(&m);
+    assert_eq!(q.inverted, 0, "{} {sets:?}: inverted tets", path.display());
+    assert!(q.min_dihedral_deg >= 5.0, "{} {sets:?}: min dihedral {}", path.display(), q.min_dihedral_deg);
+    for tag in [BoundaryTag::Electrode, BoundaryTag::Bulk, BoundaryTag::Insulating] {
+        assert!(m.tagged_area(tag) > 0.0, "{}: no {tag:?} faces", path.display());
+    }
+    // The mesh closes: the outward area vectors of all boundary faces sum to zero.
+    let closure: glam::DVec3 = (0..m.faces.len()).map(|f| m.face_area_vector(f)).sum();
+    let scale = m.tagged_area(BoundaryTag::Bulk);
+    assert!(closure.length() < 1e-9 * scale, "{}: boundary not closed ({closure:?})", path.display());
+    let Some(geom) = domain.geometry else { return };
+    // Bulk and sides are exact planes of the box.
+    let w = geom.half_width;
+    assert!((m.tagged_area(BoundaryTag::Bulk) / (4.0 * w * w) - 1.0).abs() < 1e-9, "{}", path.display());
+    if geom.scaffold.is_empty() {
+        // (Fibres crossing the sides take their cross-sections out of the side walls.)
+        assert!((m.tagged_area(BoundaryTag::Insulating) / (8.0 * w * geom.height) - 1.0).abs() < 1e-9, "{}", path.display());
+    }
+    // Every electrode node lies on the true surface.
+    let tol = 1e-6 * w.max(geom.height);
+    for f in m.faces_with(BoundaryTag::Electrode) {
+        for &n in &m.faces[f] {
+            assert!(geom.on_electrode(m.nodes[n as usize], tol), "{}: electrode node off the surface", path.display());
         }
-        // Dihedral angles of at least 5 degrees at the default mesh and a coarser one.
-        let s = scene(path.to_str().expect("utf-8 path"), &[]);
-        let q = Quality::of(&build_domain(&s).expect("mesh").mesh);
-        assert!(q.inverted == 0 && q.min_dihedral_deg >= 5.0, "{}: {q:?}", path.display());
-        let s = scene(path.to_str().expect("utf-8 path"), &["mesh.refine=0.5"]);
-        let domain = build_domain(&s).expect("mesh");
-        let m = domain.mesh;
-        let q = Quality::of(&m);
-        assert_eq!(q.inverted, 0, "{}: inverted tets", path.display());
-        assert!(q.min_dihedral_deg >= 5.0, "{}: min dihedral {}", path.display(), q.min_dihedral_deg);
-        for tag in [BoundaryTag::Electrode, BoundaryTag::Bulk, BoundaryTag::Insulating] {
-            assert!(m.tagged_area(tag) > 0.0, "{}: no {tag:?} faces", path.display());
-        }
-        // The mesh closes: the outward area vectors of all boundary faces sum to zero.
-        let closure: glam::DVec3 = (0..m.faces.len()).map(|f| m.face_area_vector(f)).sum();
-        let scale = m.tagged_area(BoundaryTag::Bulk);
-        assert!(closure.length() < 1e-9 * scale, "{}: boundary not closed ({closure:?})", path.display());
-        let Some(geom) = domain.geometry else { continue };
-        // Bulk and sides are exact planes of the box.
-        let w = geom.half_width;
-        assert!((m.tagged_area(BoundaryTag::Bulk) / (4.0 * w * w) - 1.0).abs() < 1e-9, "{}", path.display());
-        if geom.scaffold.is_empty() {
-            // (Fibres crossing the sides take their cross-sections out of the side walls.)
-            assert!((m.tagged_area(BoundaryTag::Insulating) / (8.0 * w * geom.height) - 1.0).abs() < 1e-9, "{}", path.display());
-        }
-        // Every electrode node lies on the true surface.
-        let tol = 1e-6 * w.max(geom.height);
-        for f in m.faces_with(BoundaryTag::Electrode) {
-            for &n in &m.faces[f] {
-                assert!(geom.on_electrode(m.nodes[n as usize], tol), "{}: electrode node off the surface", path.display());
-            }
-        }
-        for f in m.faces_with(BoundaryTag::Scaffold) {
-            for &n in &m.faces[f] {
-                assert!(geom.on_scaffold(m.nodes[n as usize], tol), "{}: scaffold node off the surface", path.display());
-            }
+    }
+    for f in m.faces_with(BoundaryTag::Scaffold) {
+        for &n in &m.faces[f] {
+            assert!(geom.on_scaffold(m.nodes[n as usize], tol), "{}: scaffold node off the surface", path.display());
         }
     }
 }
