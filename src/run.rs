@@ -214,8 +214,8 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
         Model::Tertiary | Model::Pnp => {
             if backend.info.kind == "gpu" {
                 backend.info.note = Some(
-                    "transport models: Newton systems solved on the device (block-Jacobi BiCGStab, f64 defect correction); \
-                     residual and Jacobian assembly on the CPU"
+                    "transport models: Newton Jacobians assembled on the device (WGSL) and Newton systems solved there \
+                     (block-Jacobi BiCGStab, f64 defect correction); residuals in f64 on the CPU"
                         .into(),
                 );
             }
@@ -263,7 +263,7 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
             if let Some((count, reason)) = backend.general.fallbacks() {
                 backend.info.note = Some(format!(
                     "transport models: {count} Newton system(s) the device BiCGStab could not finish were solved by the CPU \
-                     GMRES (last reason: {reason}); residual and Jacobian assembly on the CPU"
+                     GMRES (last reason: {reason}); Jacobians assembled on the device, residuals in f64 on the CPU"
                 ));
             }
             let out = as_potential_solution(&sol);

@@ -65,6 +65,12 @@ pub trait GeneralLinearSolver {
     fn fallbacks(&self) -> Option<(u32, String)> {
         None
     }
+
+    /// The device that assembles transport Jacobians for this solver, if any (the GPU backend's);
+    /// without one the host assembles them.
+    fn jacobian_assembler(&mut self) -> Option<&mut dyn crate::solve::device_jacobian::JacobianAssembler> {
+        None
+    }
 }
 
 /// a . b in f64.

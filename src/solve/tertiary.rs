@@ -24,6 +24,7 @@
 //! Galvanostatic operation adds E and `sum_j Gamma A_j f_j = I`, eliminated per Newton step with
 //! two solves of the Jacobian (as in the secondary model).
 
+use super::device_jacobian::{JacobianLayout, NOT_FREE};
 use super::linear::{GeneralLinearSolver, LinearParams};
 use super::primary::Drive;
 use super::secondary::NewtonParams;
@@ -180,6 +181,63 @@ impl Problem<'_> {
                 }
                 NodeState { c, dc, phi: x[base + m - 1] }
             }
+        }
+    }
+
+    /// The problem flattened for a device Jacobian kernel (see [`super::device_jacobian`]).
+    fn device_layout(&self) -> JacobianLayout {
+        let tp = self.tp;
+        let n_free = self.volume.len();
+        let mut lists: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n_free];
+        for (&(ja, jb), &omega) in self.edges.pairs.iter().zip(&self.edges.weights) {
+            let (fa, fb) = (self.free_of[ja as usize], self.free_of[jb as usize]);
+            if fa != u32::MAX {
+                lists[fa as usize].push((fb, omega));
+            }
+            if fb != u32::MAX {
+                lists[fb as usize].push((fa, omega));
+            }
+        }
+        let pattern = &self.pattern.node;
+        let (mut nodes, mut neighbours, mut weights) = (Vec::with_capacity(n_free), Vec::new(), Vec::new());
+        for (a, list) in lists.iter().enumerate() {
+            let lo = pattern.row_ptr[a] as usize;
+            let slot = |b: u32| (pattern.find(a, b).expect("neighbour outside the node pattern") - lo) as u32;
+            let start = neighbours.len() as u32;
+            for &(b, omega) in list {
+                neighbours.push([b, if b == u32::MAX { NOT_FREE } else { slot(b) }]);
+                weights.push(omega);
+            }
+            let deg = pattern.row_ptr[a + 1] - pattern.row_ptr[a];
+            nodes.push([start, neighbours.len() as u32, lo as u32, deg, slot(a as u32)]);
+        }
+        let mut area = vec![0.0; n_free];
+        for &(a, ar) in &self.electrode {
+            area[a] += ar;
+        }
+        let m = self.m();
+        JacobianLayout {
+            m,
+            independent: self.independent(),
+            poisson_lambda: match tp.closure {
+                Closure::Poisson { lambda } => Some(lambda),
+                Closure::Electroneutral => None,
+            },
+            charges: tp.charges.clone(),
+            diffusivities: tp.diffusivities.clone(),
+            bulk: tp.bulk.clone(),
+            reacting: tp.reacting,
+            anodic: tp.law.anodic,
+            cathodic: tp.law.cathodic,
+            linear_law: tp.law.linear,
+            reaction_order: tp.reaction_order,
+            gamma: tp.gamma,
+            nodes,
+            neighbours,
+            weights,
+            area,
+            volume: self.volume.clone(),
+            nnz: pattern.nnz() * m * m,
         }
     }
 
@@ -364,6 +422,8 @@ pub struct Transport<'a> {
     problem: Problem<'a>,
     free: Vec<u32>,
     jac: CsrMatrix,
+    /// Whether the solver's device assembler holds this problem's layout.
+    device_prepared: bool,
 }
 
 /// Newton iterate: the unknowns (log-concentrations and phi per free node) and E.
@@ -400,7 +460,7 @@ impl<'a> Transport<'a> {
         let problem =
             Problem { tp, edges, free_of, electrode, pattern: BlockPattern { node: node_pattern, m }, n_species: n, volume };
         let jac = problem.pattern.matrix();
-        Transport { problem, free, jac }
+        Transport { problem, free, jac, device_prepared: false }
     }
 
     /// The bulk state: bulk concentrations, phi = 0, E from the drive (for a current, the
@@ -462,7 +522,7 @@ impl<'a> Transport<'a> {
         let mut it = 0;
         while it < newton.max_iterations {
             it += 1;
-            let ev = self.problem.evaluate_with(&st.x, st.e, Some(&mut self.jac), acc);
+            let ev = self.assemble(st, acc, solver)?;
             let neg_r: Vec<f64> = ev.residual.iter().map(|v| -v).collect();
             let mut u = vec![0.0; st.x.len()];
             let linear = &LinearParams { block_size: m, ..*linear };
@@ -523,6 +583,37 @@ impl<'a> Transport<'a> {
             newton.max_iterations,
             format_history(&history)
         )))
+    }
+
+    /// Residual (f64, host) and Jacobian at `st`: the Jacobian from the solver's device
+    /// assembler when it has one, else from the host evaluation.
+    fn assemble(
+        &mut self,
+        st: &State,
+        acc: Option<&Accumulation>,
+        solver: &mut dyn GeneralLinearSolver,
+    ) -> Result<Evaluation, Error> {
+        let Some(device) = solver.jacobian_assembler() else {
+            return Ok(self.problem.evaluate_with(&st.x, st.e, Some(&mut self.jac), acc));
+        };
+        let device_error = |e: String| Error::Device(format!("transport Jacobian assembly on the device: {e}"));
+        if !self.device_prepared {
+            device.prepare(&self.problem.device_layout()).map_err(device_error)?;
+            self.device_prepared = true;
+        }
+        device.assemble(&st.x, st.e, acc, &mut self.jac.values).map_err(device_error)?;
+        Ok(self.problem.evaluate_with(&st.x, st.e, None, acc))
+    }
+
+    /// The Newton Jacobian at `st` as `solver` assembles it (on its device when it has one).
+    pub fn jacobian(
+        &mut self,
+        st: &State,
+        acc: Option<&Accumulation>,
+        solver: &mut dyn GeneralLinearSolver,
+    ) -> Result<&CsrMatrix, Error> {
+        self.assemble(st, acc, solver)?;
+        Ok(&self.jac)
     }
 
     /// The solution in mesh numbering (scaled).

@@ -25,8 +25,10 @@ use super::context::GpuContext;
 use super::defect::{self, Sweep};
 use super::kernels::{bicgstab_scalars, block_scale, diag_scale, dot2_partial, dot_partial, lincomb3, spmv};
 use super::layout::{bicg_mode, slot, status, BicgMode, BicgState, BlockDims, Dims, LincombSlots};
+use super::transport_jacobian::GpuJacobian;
 use crate::backend::cpu::CpuGmres;
 use crate::fem::CsrMatrix;
+use crate::solve::device_jacobian::JacobianAssembler;
 use crate::solve::linear::{GeneralLinearSolver, LinearError, LinearInfo, LinearParams};
 
 /// Largest number of iterations recorded between two host reads of the state.
@@ -42,6 +44,8 @@ const STICKY_FALLBACK: u32 = 2;
 /// After two consecutive hand-overs the rest of the run goes straight to the CPU solver.
 pub struct GpuBicgstab {
     ctx: Arc<GpuContext>,
+    /// The device assembler of the Newton Jacobians this solver is given.
+    jacobian: GpuJacobian,
     fallback: CpuGmres,
     handed_over: u32,
     consecutive: u32,
@@ -51,7 +55,14 @@ pub struct GpuBicgstab {
 impl GpuBicgstab {
     /// Wraps an open context.
     pub fn new(ctx: Arc<GpuContext>) -> Self {
-        GpuBicgstab { ctx, fallback: CpuGmres, handed_over: 0, consecutive: 0, last_reason: String::new() }
+        GpuBicgstab {
+            jacobian: GpuJacobian::new(ctx.clone()),
+            ctx,
+            fallback: CpuGmres,
+            handed_over: 0,
+            consecutive: 0,
+            last_reason: String::new(),
+        }
     }
 
     /// BiCGStab on the device only, without the CPU fallback (parity tests).
@@ -247,5 +258,9 @@ impl GeneralLinearSolver for GpuBicgstab {
 
     fn fallbacks(&self) -> Option<(u32, String)> {
         (self.handed_over > 0).then(|| (self.handed_over, self.last_reason.clone()))
+    }
+
+    fn jacobian_assembler(&mut self) -> Option<&mut dyn JacobianAssembler> {
+        Some(&mut self.jacobian)
     }
 }

@@ -9,7 +9,9 @@ pub mod kernel;
 pub mod kernels;
 pub mod layout;
 pub mod pcg;
+pub mod transport_jacobian;
 
 pub use bicgstab::GpuBicgstab;
 pub use context::{describe_adapters, GpuContext};
 pub use pcg::GpuPcg;
+pub use transport_jacobian::GpuJacobian;

@@ -13,6 +13,7 @@ pub mod pcg_start;
 pub mod pcg_update_p;
 pub mod pcg_update_xr;
 pub mod spmv;
+pub mod transport_jacobian;
 
 use super::kernel::Kernel;
 
@@ -31,6 +32,7 @@ pub struct Kernels {
     pub dot2_partial: Kernel,
     pub bicgstab_scalars: Kernel,
     pub block_scale: Kernel,
+    pub transport_jacobian: Kernel,
 }
 
 impl Kernels {
@@ -50,12 +52,14 @@ impl Kernels {
             dot2_partial: Kernel::new(device, "dot2_partial", dot2_partial::SOURCE, dot2_partial::SHAPE),
             bicgstab_scalars: Kernel::new(device, "bicgstab_scalars", bicgstab_scalars::SOURCE, bicgstab_scalars::SHAPE),
             block_scale: Kernel::new(device, "block_scale", block_scale::SOURCE, block_scale::SHAPE),
+            transport_jacobian: Kernel::new(device, "transport_jacobian", transport_jacobian::SOURCE, transport_jacobian::SHAPE),
         }
     }
 }
 
 /// (file name, source) of every kernel, for validation.
-pub const ALL_SOURCES: [(&str, &str); 13] = [
+pub const ALL_SOURCES: [(&str, &str); 14] = [
+    ("transport_jacobian.wgsl", transport_jacobian::SOURCE),
     ("block_scale.wgsl", block_scale::SOURCE),
     ("lincomb3.wgsl", lincomb3::SOURCE),
     ("diag_scale.wgsl", diag_scale::SOURCE),

@@ -1,0 +1,248 @@
+// Newton Jacobian of the scaled Nernst–Planck system (tertiary: electroneutrality; pnp: Poisson)
+// in the node-block pattern, one invocation per free node owning that node's m block rows.
+// Host twin: solve::tertiary::Problem::evaluate_with (the weak form and its scaling are
+// documented there); layout: solve::device_jacobian::JacobianLayout.
+//
+// For free node a and every mesh neighbour b with edge weight omega, species i contributes the
+// Scharfetter–Gummel edge flux
+//     F_ab = omega D_i [B(z_i (phi_b - phi_a)) c_a - B(-z_i (phi_b - phi_a)) c_b]
+// to a's own row (independent species) and z_i F_ab to the charge row (electroneutrality). The
+// unknowns are u_i = ln c_i and phi; under electroneutrality the last species is
+// c_l = -sum_i z_i c_i / z_l. Bulk neighbours hold the bulk state (no Jacobian columns).
+// Then: accumulation V a0 c_i on the diagonal (transient), the Poisson operator and space charge
+// (pnp, blocking electrode rows replaced by phi - E), or the Butler–Volmer electrode reaction.
+// Dispatch: 2D grid of ceil(n_free / 256) workgroups, one free node per invocation.
+
+const MAX_SPECIES: u32 = 8u;
+const NOT_FREE: u32 = 0xffffffffu;
+
+// Mirrors JacobianParams in src/backend/gpu/transport_jacobian.rs.
+struct JacobianParams {
+    n_free: u32,
+    m: u32,
+    n_species: u32,
+    independent: u32,
+    poisson: u32,            // 1: Poisson closure; 0: electroneutrality
+    reacting: u32,
+    linear_law: u32,
+    has_accumulation: u32,
+    lambda: f32,
+    anodic: f32,
+    cathodic: f32,
+    reaction_order: f32,
+    gamma: f32,
+    e: f32,                  // electrode potential (scaled)
+    a0: f32,                 // leading BDF coefficient / dt (accumulation)
+    _pad: f32,
+    charges: array<vec4<f32>, 2>,
+    diffusivities: array<vec4<f32>, 2>,
+    bulk: array<vec4<f32>, 2>,
+}
+
+@group(0) @binding(0) var<uniform> params: JacobianParams;
+@group(0) @binding(1) var<storage, read> nodes: array<u32>;        // 5 per free node
+@group(0) @binding(2) var<storage, read> neighbours: array<u32>;   // 2 per neighbour entry
+@group(0) @binding(3) var<storage, read> weights: array<f32>;      // omega per neighbour entry
+@group(0) @binding(4) var<storage, read> node_data: array<f32>;    // (area, volume) per free node
+@group(0) @binding(5) var<storage, read> x: array<f32>;            // m unknowns per free node
+@group(0) @binding(6) var<storage, read_write> jac: array<f32>;
+
+fn charge(i: u32) -> f32 {
+    return params.charges[i / 4u][i % 4u];
+}
+
+fn diffusivity(i: u32) -> f32 {
+    return params.diffusivities[i / 4u][i % 4u];
+}
+
+fn bulk_concentration(i: u32) -> f32 {
+    return params.bulk[i / 4u][i % 4u];
+}
+
+struct NodeState {
+    c: array<f32, 8>,
+    phi: f32,
+}
+
+fn state_of(f: u32) -> NodeState {
+    var s: NodeState;
+    let n = params.n_species;
+    if (f == NOT_FREE) {
+        for (var i = 0u; i < n; i = i + 1u) {
+            s.c[i] = bulk_concentration(i);
+        }
+        s.phi = 0.0;
+        return s;
+    }
+    let m = params.m;
+    let k = params.independent;
+    for (var i = 0u; i < k; i = i + 1u) {
+        s.c[i] = exp(x[f * m + i]);
+    }
+    if (k < n) {
+        let zl = charge(n - 1u);
+        var cl = 0.0;
+        for (var i = 0u; i < k; i = i + 1u) {
+            cl -= charge(i) * s.c[i] / zl;
+        }
+        s.c[n - 1u] = cl;
+    }
+    s.phi = x[f * m + m - 1u];
+    return s;
+}
+
+// B(x) = x / (e^x - 1), stable in f32 for all x.
+fn bernoulli(v: f32) -> f32 {
+    if (abs(v) < 0.1) {
+        let v2 = v * v;
+        return 1.0 - 0.5 * v + v2 / 12.0 - v2 * v2 / 720.0;
+    }
+    if (v > 30.0) {
+        return v * exp(-v);
+    }
+    return v / (exp(v) - 1.0);
+}
+
+// dB/dx.
+fn bernoulli_derivative(v: f32) -> f32 {
+    if (abs(v) < 0.1) {
+        return -0.5 + v / 6.0 - v * v * v / 180.0;
+    }
+    if (v > 30.0) {
+        return (1.0 - v) * exp(-v);
+    }
+    if (v < -30.0) {
+        return -1.0;
+    }
+    let b = bernoulli(v);
+    return (b - v * b - b * b) / v;
+}
+
+// This invocation's row description: start of the row in the node pattern and its length.
+var<private> row_lo: u32;
+var<private> row_deg: u32;
+
+// Adds `value` at ((own node, v), (slot, w)).
+fn add(v: u32, slot: u32, w: u32, value: f32) {
+    let m = params.m;
+    let at = row_lo * m * m + v * row_deg * m + slot * m + w;
+    jac[at] = jac[at] + value;
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let a = row_index(gid, nwg);
+    if (a >= params.n_free) {
+        return;
+    }
+    let m = params.m;
+    let n = params.n_species;
+    let k = params.independent;
+    let pv = m - 1u;
+    let electroneutral = params.poisson == 0u;
+    let nb_start = nodes[5u * a];
+    let nb_end = nodes[5u * a + 1u];
+    row_lo = nodes[5u * a + 2u];
+    row_deg = nodes[5u * a + 3u];
+    let own = nodes[5u * a + 4u];
+    for (var at = row_lo * m * m; at < (row_lo + row_deg) * m * m; at = at + 1u) {
+        jac[at] = 0.0;
+    }
+    var sa = state_of(a);
+    let zl = charge(n - 1u);
+    for (var p = nb_start; p < nb_end; p = p + 1u) {
+        let fb = neighbours[2u * p];
+        let slot = neighbours[2u * p + 1u];
+        let b_free = fb != NOT_FREE;
+        let omega = weights[p];
+        var sb = state_of(fb);
+        let delta = sb.phi - sa.phi;
+        if (!electroneutral) {
+            add(pv, own, pv, params.lambda * omega);
+            if (b_free) {
+                add(pv, slot, pv, -params.lambda * omega);
+            }
+        }
+        for (var i = 0u; i < n; i = i + 1u) {
+            let z = charge(i);
+            let d = omega * diffusivity(i);
+            let d_ca = d * bernoulli(z * delta);
+            let d_cb = -d * bernoulli(-z * delta);
+            let d_phib = d * z * (bernoulli_derivative(z * delta) * sa.c[i] + bernoulli_derivative(-z * delta) * sb.c[i]);
+            // Rows fed by species i: its own (if independent) and, under electroneutrality, charge.
+            for (var r = 0u; r < 2u; r = r + 1u) {
+                var v = i;
+                var wt = 1.0;
+                if (r == 0u && i >= k) {
+                    continue;
+                }
+                if (r == 1u) {
+                    if (!electroneutral) {
+                        continue;
+                    }
+                    v = pv;
+                    wt = z;
+                }
+                if (i < k) {
+                    add(v, own, i, wt * d_ca * sa.c[i]);
+                    if (b_free) {
+                        add(v, slot, i, wt * d_cb * sb.c[i]);
+                    }
+                } else {
+                    for (var w = 0u; w < k; w = w + 1u) {
+                        let zw = charge(w);
+                        add(v, own, w, -wt * d_ca * zw * sa.c[w] / zl);
+                        if (b_free) {
+                            add(v, slot, w, -wt * d_cb * zw * sb.c[w] / zl);
+                        }
+                    }
+                }
+                add(v, own, pv, -wt * d_phib);
+                if (b_free) {
+                    add(v, slot, pv, wt * d_phib);
+                }
+            }
+        }
+    }
+    let area = node_data[2u * a];
+    let volume = node_data[2u * a + 1u];
+    if (params.has_accumulation == 1u) {
+        for (var i = 0u; i < k; i = i + 1u) {
+            add(i, own, i, volume * params.a0 * sa.c[i]);
+        }
+    }
+    if (!electroneutral) {
+        for (var i = 0u; i < n; i = i + 1u) {
+            add(pv, own, i, -volume * charge(i) * sa.c[i]);
+        }
+        if (area > 0.0) {
+            // Blocking electrode held at phi = E: the row becomes phi - E = 0.
+            for (var s = 0u; s < row_deg; s = s + 1u) {
+                for (var w = 0u; w < m; w = w + 1u) {
+                    jac[row_lo * m * m + pv * row_deg * m + s * m + w] = 0.0;
+                }
+            }
+            add(pv, own, pv, 1.0);
+        }
+        return;
+    }
+    if (area > 0.0) {
+        let rr = params.reacting;
+        let zr = charge(rr);
+        let eta = params.e - sa.phi;
+        var df_deta = params.anodic + params.cathodic;
+        var df_du = 0.0;
+        if (params.linear_law == 0u) {
+            let fa = exp(params.anodic * eta);
+            let ratio = sa.c[rr] / bulk_concentration(rr);
+            let fc = pow(ratio, params.reaction_order) * exp(-params.cathodic * eta);
+            df_deta = params.anodic * fa + params.cathodic * fc;
+            df_du = -params.reaction_order * fc;
+        }
+        let g = params.gamma * area;
+        add(rr, own, pv, g * df_deta);
+        add(rr, own, rr, -g * df_du);
+        add(pv, own, pv, zr * g * df_deta);
+        add(pv, own, rr, -zr * g * df_du);
+    }
+}

@@ -1,0 +1,63 @@
+//! The transport Newton Jacobian assembled off the host: the flat description of a discrete
+//! Nernst–Planck problem that a device kernel needs ([`JacobianLayout`]), and the interface a
+//! backend implements to assemble it ([`JacobianAssembler`]).
+//!
+//! The layout is row-oriented so that one invocation owns each free node's block rows and no
+//! two invocations write the same entry (no atomics): for free node a it lists every mesh
+//! neighbour b with the edge weight omega_ab and, when b is free, the position of b in a's row
+//! of the node pattern. The Jacobian it fills has the node-block pattern of
+//! [`super::tertiary`]: entry ((a, v), (b, w)) at `lo_a m^2 + v deg_a m + slot_ab m + w`, with
+//! `lo_a` the start of a's row in the node pattern and `deg_a` its length.
+//!
+//! The residual stays on the host in f64: Newton's convergence and line search are judged on it,
+//! while the Jacobian only steers the step and tolerates f32 rounding.
+
+use super::tertiary::Accumulation;
+
+/// A neighbour slot that is not a free node (a bulk node held at its Dirichlet state).
+pub const NOT_FREE: u32 = u32::MAX;
+
+/// Everything a device needs to assemble the Jacobian of one transport problem, flattened.
+#[derive(Debug, Clone)]
+pub struct JacobianLayout {
+    /// Unknowns per free node: the independent log-concentrations, then phi.
+    pub m: usize,
+    /// Independent (carried) species; the remaining one, if any, is eliminated by
+    /// electroneutrality.
+    pub independent: usize,
+    /// Poisson closure coefficient Lambda, or None under electroneutrality.
+    pub poisson_lambda: Option<f64>,
+    /// Charge numbers z_i, scaled diffusivities D_i and scaled bulk concentrations.
+    pub charges: Vec<f64>,
+    pub diffusivities: Vec<f64>,
+    pub bulk: Vec<f64>,
+    /// Reacting species and its kinetics (used under electroneutrality).
+    pub reacting: usize,
+    pub anodic: f64,
+    pub cathodic: f64,
+    pub linear_law: bool,
+    pub reaction_order: f64,
+    pub gamma: f64,
+    /// Per free node: `[neighbour start, neighbour end, node-pattern row start, row length,
+    /// own slot in the row]`.
+    pub nodes: Vec<[u32; 5]>,
+    /// Per neighbour entry: `[free index or NOT_FREE, slot in the row or NOT_FREE]`.
+    pub neighbours: Vec<[u32; 2]>,
+    /// Per neighbour entry: the edge weight omega (scaled).
+    pub weights: Vec<f64>,
+    /// Per free node: scaled electrode area (0 off the electrode) and control volume.
+    pub area: Vec<f64>,
+    pub volume: Vec<f64>,
+    /// Stored entries of the block Jacobian.
+    pub nnz: usize,
+}
+
+/// A backend that assembles transport Jacobians itself (the GPU).
+pub trait JacobianAssembler {
+    /// Makes the device ready for the problem described by `layout` (static data uploaded once).
+    fn prepare(&mut self, layout: &JacobianLayout) -> Result<(), String>;
+
+    /// Fills `values` (the block Jacobian in pattern order) at the unknowns `x` and electrode
+    /// potential `e`; `acc` adds the implicit time-step accumulation.
+    fn assemble(&mut self, x: &[f64], e: f64, acc: Option<&Accumulation>, values: &mut [f64]) -> Result<(), String>;
+}
