@@ -10,7 +10,8 @@
 // unknowns are u_i = ln c_i and phi; under electroneutrality the last species is
 // c_l = -sum_i z_i c_i / z_l. Bulk neighbours hold the bulk state (no Jacobian columns).
 // Then: accumulation V a0 c_i on the diagonal (transient), the Poisson operator and space charge
-// (pnp, blocking electrode rows replaced by phi - E), or the Butler–Volmer electrode reaction.
+// (pnp: blocking electrode rows replaced by phi - E, or a Stern layer), and the Butler–Volmer
+// electrode reaction (electroneutral, or pnp with a Stern layer).
 // Dispatch: 2D grid of ceil(n_free / 256) workgroups, one free node per invocation.
 
 const MAX_SPECIES: u32 = 8u;
@@ -33,7 +34,7 @@ struct JacobianParams {
     gamma: f32,
     e: f32,                  // electrode potential (scaled)
     a0: f32,                 // leading BDF coefficient / dt (accumulation)
-    _pad: f32,
+    stern: f32,              // Lambda_S of a reacting pnp electrode; 0: blocking
     charges: array<vec4<f32>, 2>,
     diffusivities: array<vec4<f32>, 2>,
     bulk: array<vec4<f32>, 2>,
@@ -215,7 +216,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         for (var i = 0u; i < n; i = i + 1u) {
             add(pv, own, i, -volume * charge(i) * sa.c[i]);
         }
-        if (area > 0.0) {
+        if (area > 0.0 && params.stern == 0.0) {
             // Blocking electrode held at phi = E: the row becomes phi - E = 0.
             for (var s = 0u; s < row_deg; s = s + 1u) {
                 for (var w = 0u; w < m; w = w + 1u) {
@@ -223,8 +224,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
                 }
             }
             add(pv, own, pv, 1.0);
+            return;
         }
-        return;
+        // Reacting electrode: the Stern layer Lambda_S A (phi - E) in the Poisson row.
+        add(pv, own, pv, params.stern * area);
     }
     if (area > 0.0) {
         let rr = params.reacting;
@@ -242,7 +245,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         let g = params.gamma * area;
         add(rr, own, pv, g * df_deta);
         add(rr, own, rr, -g * df_du);
-        add(pv, own, pv, zr * g * df_deta);
-        add(pv, own, rr, -zr * g * df_du);
+        if (electroneutral) {
+            add(pv, own, pv, zr * g * df_deta);
+            add(pv, own, rr, -zr * g * df_du);
+        }
     }
 }

@@ -22,7 +22,7 @@ use crate::output::{atomic, vtu};
 use crate::physics::constants::{thermal_voltage, FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY};
 use crate::physics::kinetics::ButlerVolmer;
 use crate::physics::scaling::Scaling;
-use crate::scene::{Model, OperationMode, Scene};
+use crate::scene::{Model, OperationMode, PnpElectrode, Scene};
 use crate::solve::linear::LinearParams;
 use crate::solve::primary::{self, Drive};
 use crate::solve::secondary::{self, KineticBoundary, NewtonParams};
@@ -275,7 +275,8 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
         return Err(Error::Solve("non-finite potential in the solution".into()));
     }
     // 6. Metrics.
-    let kinetic = matches!(scene.physics.model, Model::Secondary | Model::Tertiary);
+    let kinetic = matches!(scene.physics.model, Model::Secondary | Model::Tertiary)
+        || (scene.physics.model == Model::Pnp && scene.physics.pnp_electrode == PnpElectrode::Reacting);
     let c_ref = reference_concentration(scene);
     let cell_current = transport.as_ref().map(|t| transport_cell_current(&mesh, scene, &t.phi, &t.concentrations, c_ref));
     let (mut fields, electrode, max_field) =
@@ -422,6 +423,9 @@ fn transport_params(scene: &Scene, scaling: &Scaling) -> TransportParams {
             Model::Pnp => Closure::Poisson {
                 lambda: VACUUM_PERMITTIVITY * ph.relative_permittivity * GAS_CONSTANT * ph.temperature_k
                     / (FARADAY * FARADAY * c_ref * scaling.length_m * scaling.length_m),
+                stern: (ph.pnp_electrode == PnpElectrode::Reacting).then(|| {
+                    ph.stern_capacitance_f_m2 * GAS_CONSTANT * ph.temperature_k / (FARADAY * FARADAY * c_ref * scaling.length_m)
+                }),
             },
             _ => Closure::Electroneutral,
         },

@@ -229,3 +229,27 @@ fn mesh_command_writes_vtu_and_report() {
     assert!(vtu.contains(&format!("NumberOfCells=\"{}\"", tets + faces)));
     assert!(!out.join("summary.json").exists(), "mesh must not solve");
 }
+
+#[test]
+fn bad_pnp_electrodes_are_rejected() {
+    let pnp = ["--set", "physics.model=\"pnp\""];
+    let with = |extra: &[&'static str]| -> Vec<&'static str> { pnp.iter().chain(extra).copied().collect() };
+    rejects(
+        "pnp-blocking-current",
+        Some(GOOD),
+        &with(&["--set", "operation.mode=\"current\""]),
+        &["operation.mode", "blocking", "pnp_electrode", "reacting"],
+    );
+    rejects(
+        "pnp-stern",
+        Some(GOOD),
+        &with(&["--set", "physics.pnp_electrode=\"reacting\"", "--set", "physics.stern_capacitance_F_m2=0"]),
+        &["physics.stern_capacitance_F_m2", "0"],
+    );
+    rejects(
+        "pnp-reacting-species",
+        Some(GOOD),
+        &with(&["--set", "physics.pnp_electrode=\"reacting\"", "--set", "physics.kinetics.reacting_species=\"Cu2+\""]),
+        &["physics.kinetics.reacting_species", "Cu2+", "Zn2+"],
+    );
+}

@@ -467,7 +467,8 @@ fn block_scale_matches_cpu_and_inverts_the_node_blocks() {
 /// The transport Jacobian kernel against the host assembly at a perturbed, non-equilibrium state
 /// (potential gradients of several thermal voltages, concentrations varying by e^±0.5), for the
 /// electroneutral closure with an eliminated species, with and without the time-step
-/// accumulation, and for the Poisson closure: every entry within 2e-5 of its row's largest.
+/// accumulation, and for the Poisson closure with a blocking and with a reacting (Stern)
+/// electrode: every entry within 2e-5 of its row's largest.
 #[test]
 fn transport_jacobian_matches_host_assembly() {
     use znfield::backend::cpu::CpuGmres;
@@ -504,10 +505,17 @@ fn transport_jacobian_matches_host_assembly() {
         charges: vec![1.0, -1.0],
         diffusivities: vec![1.0, 0.7],
         bulk: vec![1.0, 1.0],
-        closure: Closure::Poisson { lambda: 0.05 },
+        closure: Closure::Poisson { lambda: 0.05, stern: None },
         ..electroneutral.clone()
     };
-    for (name, tp) in [("electroneutral", &electroneutral), ("poisson", &poisson)] {
+    let reacting = TransportParams {
+        charges: vec![2.0, -2.0],
+        diffusivities: vec![0.66, 1.0],
+        bulk: vec![1.0, 1.0],
+        closure: Closure::Poisson { lambda: 0.05, stern: Some(0.3) },
+        ..electroneutral.clone()
+    };
+    for (name, tp) in [("electroneutral", &electroneutral), ("poisson", &poisson), ("poisson, reacting", &reacting)] {
         let mut t = Transport::new(&sys, &edges, tp);
         let mut st = t.initial_state(Drive::Potential(-3.0)).expect("state");
         let m = st.x.len() / (sys.n() - sys.bulk.len());

@@ -46,7 +46,8 @@ pub struct ElectrodeMetrics {
     /// Electrode potential vs a reference at the bulk boundary, V.
     #[serde(rename = "potential_V")]
     pub potential: f64,
-    /// Overpotential eta = E - phi at the electrode, V (secondary model only): area-weighted mean
+    /// Overpotential eta = E - phi at the electrode, V (kinetic models; for a reacting pnp
+    /// electrode phi is the reaction-plane potential): area-weighted mean
     /// and std, extreme nodal values.
     #[serde(rename = "overpotential_V", skip_serializing_if = "Option::is_none")]
     pub overpotential: Option<Stats>,

@@ -178,9 +178,23 @@ pub enum Model {
     /// Butler–Volmer kinetics (mass transport and migration; the default for micrometre cells).
     Tertiary,
     /// Nernst–Planck for every species with Poisson for the potential (double layers; only
-    /// meaningful where the mesh resolves the Debye length). This version has a blocking
-    /// electrode held at the electrode potential (no reaction, no Stern layer).
+    /// meaningful where the mesh resolves the Debye length). The electrode is blocking or
+    /// reacting through a Stern layer: `physics.pnp_electrode`.
     Pnp,
+}
+
+/// The electrode of the pnp model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PnpElectrode {
+    /// Ideally polarizable: no reaction, the electrolyte potential on it is the electrode
+    /// potential (no Stern layer). For equilibrium double layers (Gouy–Chapman).
+    #[default]
+    Blocking,
+    /// Frumkin–Butler–Volmer: the electrode surface is the reaction plane, separated from the
+    /// metal by a Stern layer of capacitance `physics.stern_capacitance_F_m2`; Butler–Volmer with
+    /// the concentration and potential at that plane.
+    Reacting,
 }
 
 /// Electrolyte and kinetic parameters.
@@ -202,6 +216,13 @@ pub struct Physics {
     pub species: Vec<Species>,
     /// Relative permittivity of the electrolyte (pnp model); 78.5 for water at 25 C.
     pub relative_permittivity: f64,
+    /// The pnp electrode: "blocking" (default) or "reacting".
+    pub pnp_electrode: PnpElectrode,
+    /// Stern (compact) layer capacitance of a reacting pnp electrode, F/m^2. Default 0.2 F/m^2
+    /// (20 uF/cm^2, the usual order of the inner-layer capacitance of metals in aqueous
+    /// electrolytes, e.g. Bard & Faulkner, Electrochemical Methods, ch. 13).
+    #[serde(rename = "stern_capacitance_F_m2")]
+    pub stern_capacitance_f_m2: f64,
 }
 
 impl Default for Physics {
@@ -213,6 +234,8 @@ impl Default for Physics {
             kinetics: Kinetics::default(),
             species: Species::zinc_sulfate(2000.0),
             relative_permittivity: 78.5,
+            pnp_electrode: PnpElectrode::Blocking,
+            stern_capacitance_f_m2: 0.2,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Physical and geometric validation of a parsed scene. Each message names the dotted key, the
 //! offending value and the accepted range.
 
-use super::{Model, OperationMode, Scene};
+use super::{Model, OperationMode, PnpElectrode, Scene};
 
 /// Checks a scene; returns the first problem as a message.
 pub fn validate(s: &Scene) -> Result<(), String> {
@@ -301,10 +301,16 @@ fn validate_physics_and_controls(s: &Scene) -> Result<(), String> {
     if ph.model == Model::Pnp {
         validate_species_common(s)?;
         in_range("physics.relative_permittivity", ph.relative_permittivity, 1.0, 200.0)?;
-        if s.operation.mode != OperationMode::Potential {
-            return Err("key `operation.mode`: the pnp model has a blocking electrode held at a potential in this version; \
-                        use \"potential\" with operation.electrode_potential_V"
-                .into());
+        in_range("physics.stern_capacitance_F_m2", ph.stern_capacitance_f_m2, 1e-3, 10.0)?;
+        if ph.pnp_electrode == PnpElectrode::Reacting {
+            validate_reacting_species(s, ph.species.len(), "")?;
+        }
+        if s.operation.mode != OperationMode::Potential && ph.pnp_electrode == PnpElectrode::Blocking {
+            return Err(
+                "key `operation.mode`: a blocking pnp electrode (physics.pnp_electrode = \"blocking\") draws no \
+                        current; use \"potential\" with operation.electrode_potential_V, or physics.pnp_electrode = \"reacting\""
+                    .into(),
+            );
         }
     }
     if ph.model != Model::Primary {
@@ -441,12 +447,19 @@ fn validate_tertiary_species(s: &Scene) -> Result<(), String> {
             last.name
         ));
     }
+    validate_reacting_species(s, sp.len() - 1, " (the last species cannot react)")
+}
+
+/// The reacting species is one of the first `candidates` species and carries the charge of the
+/// electrons transferred. `why` explains a restriction in the message.
+fn validate_reacting_species(s: &Scene, candidates: usize, why: &str) -> Result<(), String> {
+    let sp = &s.physics.species;
     let k = &s.physics.kinetics;
-    let r = sp[..sp.len() - 1].iter().position(|x| x.name == k.reacting_species).ok_or_else(|| {
+    let r = sp[..candidates].iter().position(|x| x.name == k.reacting_species).ok_or_else(|| {
         format!(
-            "key `physics.kinetics.reacting_species`: `{}` is not one of the species {} (the last species cannot react)",
+            "key `physics.kinetics.reacting_species`: `{}` is not one of the species {}{why}",
             k.reacting_species,
-            sp[..sp.len() - 1].iter().map(|x| format!("`{}`", x.name)).collect::<Vec<_>>().join(", ")
+            sp[..candidates].iter().map(|x| format!("`{}`", x.name)).collect::<Vec<_>>().join(", ")
         )
     })?;
     if sp[r].charge != k.electrons as i32 {

@@ -27,11 +27,13 @@ pub struct JacobianLayout {
     pub independent: usize,
     /// Poisson closure coefficient Lambda, or None under electroneutrality.
     pub poisson_lambda: Option<f64>,
+    /// Stern coefficient Lambda_S of a reacting pnp electrode (None: blocking, or electroneutral).
+    pub stern_lambda: Option<f64>,
     /// Charge numbers z_i, scaled diffusivities D_i and scaled bulk concentrations.
     pub charges: Vec<f64>,
     pub diffusivities: Vec<f64>,
     pub bulk: Vec<f64>,
-    /// Reacting species and its kinetics (used under electroneutrality).
+    /// Reacting species and its kinetics (electroneutral, or pnp with a Stern layer).
     pub reacting: usize,
     pub anodic: f64,
     pub cathodic: f64,

@@ -63,9 +63,24 @@ pub enum Closure {
     /// replaced by the charge balance (tertiary model).
     Electroneutral,
     /// Poisson: `-Lambda lap phi = sum_i z_i c_i` with `Lambda = eps RT / (F^2 c_ref L^2)`; every
-    /// species is independent. The electrode is blocking (no reaction) and held at phi = E
-    /// (no Stern layer) in this version (pnp model).
-    Poisson { lambda: f64 },
+    /// species is independent (pnp model). The electrode is either blocking (`stern: None`: no
+    /// reaction, phi = E on it) or reacting through a Stern layer (`stern: Some(Lambda_S)`).
+    ///
+    /// Reacting electrode (Frumkin–Butler–Volmer): the electrode nodes are the reaction plane;
+    /// the compact (Stern) layer between it and the metal is a capacitor C_S, so Gauss's law gives
+    /// the Robin condition `eps dphi/dn = C_S (E - phi)` (n out of the electrolyte), which adds
+    /// `Lambda_S A_j (phi_j - E)` to the Poisson row with `Lambda_S = C_S RT / (F^2 c_ref L)`.
+    /// The reaction `Gamma A_j f_j` leaves the reacting species' row with the same
+    /// `eta_j = E - phi_j` and `c_r,j` at the reaction plane as the tertiary law: the diffuse
+    /// layer's effect on the rate (the Frumkin correction) follows from the fields themselves.
+    Poisson { lambda: f64, stern: Option<f64> },
+}
+
+impl Closure {
+    /// Whether the electrode reacts (electroneutral, or Poisson with a Stern layer).
+    pub fn reacting(&self) -> bool {
+        !matches!(self, Closure::Poisson { stern: None, .. })
+    }
 }
 
 /// Result of a tertiary solve, scaled.
@@ -220,7 +235,11 @@ impl Problem<'_> {
             m,
             independent: self.independent(),
             poisson_lambda: match tp.closure {
-                Closure::Poisson { lambda } => Some(lambda),
+                Closure::Poisson { lambda, .. } => Some(lambda),
+                Closure::Electroneutral => None,
+            },
+            stern_lambda: match tp.closure {
+                Closure::Poisson { stern, .. } => stern,
                 Closure::Electroneutral => None,
             },
             charges: tp.charges.clone(),
@@ -268,7 +287,7 @@ impl Problem<'_> {
             let sa = self.node_state(x, ja as usize);
             let sb = self.node_state(x, jb as usize);
             let delta = sb.phi - sa.phi;
-            if let Closure::Poisson { lambda } = tp.closure {
+            if let Closure::Poisson { lambda, .. } = tp.closure {
                 // Poisson rows: lambda omega (phi_a - phi_b) at a, its negative at b.
                 let g = lambda * omega * (sa.phi - sb.phi);
                 for (free, sign) in [(fa, 1.0), (fb, -1.0)] {
@@ -335,7 +354,8 @@ impl Problem<'_> {
                 }
             }
         }
-        if let Closure::Poisson { .. } = tp.closure {
+        let mut d_de = vec![0.0; x.len()];
+        if let Closure::Poisson { stern, .. } = tp.closure {
             // Space charge: -V_j sum_i z_i c_i at each free node.
             for (a, &vol) in self.volume.iter().enumerate() {
                 for i in 0..n {
@@ -344,27 +364,35 @@ impl Problem<'_> {
                     add(&mut jac, a, pv, a, i, -vol * tp.charges[i] * c);
                 }
             }
-            // Blocking electrode held at phi = E: its Poisson row becomes phi - E = 0.
-            let mut d_de = vec![0.0; x.len()];
-            for &(a, _) in &self.electrode {
-                r[a * m + pv] = x[a * m + pv] - e;
-                d_de[a * m + pv] = -1.0;
-                if let Some(j) = jac.as_deref_mut() {
-                    let lo = j.row_ptr[a * m + pv] as usize;
-                    let hi = j.row_ptr[a * m + pv + 1] as usize;
-                    j.values[lo..hi].iter_mut().for_each(|v| *v = 0.0);
+            if let Some(stern) = stern {
+                // Stern layer: Lambda_S A_j (phi_j - E) in the Poisson row; the reaction follows.
+                for &(a, area) in &self.electrode {
+                    r[a * m + pv] += stern * area * (x[a * m + pv] - e);
+                    d_de[a * m + pv] -= stern * area;
+                    add(&mut jac, a, pv, a, pv, stern * area);
                 }
-                add(&mut jac, a, pv, a, pv, 1.0);
+            } else {
+                // Blocking electrode held at phi = E: its Poisson row becomes phi - E = 0.
+                for &(a, _) in &self.electrode {
+                    r[a * m + pv] = x[a * m + pv] - e;
+                    d_de[a * m + pv] = -1.0;
+                    if let Some(j) = jac.as_deref_mut() {
+                        let lo = j.row_ptr[a * m + pv] as usize;
+                        let hi = j.row_ptr[a * m + pv + 1] as usize;
+                        j.values[lo..hi].iter_mut().for_each(|v| *v = 0.0);
+                    }
+                    add(&mut jac, a, pv, a, pv, 1.0);
+                }
+                return Evaluation { residual: r, d_de, total: 0.0, total_dx: Vec::new(), total_de: 0.0 };
             }
-            return Evaluation { residual: r, d_de, total: 0.0, total_dx: Vec::new(), total_de: 0.0 };
         }
-        // Electrode reaction.
+        // Electrode reaction; under electroneutrality it also leaves the charge row.
         let mut total = 0.0;
         let mut total_dx = vec![(0usize, 0.0f64); 0];
         let mut total_de = 0.0;
-        let mut d_de = vec![0.0; x.len()];
         let rr = tp.reacting;
-        let zr = tp.charges[rr];
+        // Charge carried into the charge row (electroneutrality); Poisson rows take none.
+        let zr = if electroneutral { tp.charges[rr] } else { 0.0 };
         for &(a, area) in &self.electrode {
             let base = a * m;
             let phi = x[base + pv];
@@ -478,10 +506,10 @@ impl<'a> Transport<'a> {
         let total_area: f64 = p.electrode.iter().map(|&(_, a)| a).sum();
         let e = match (drive, tp.closure) {
             (Drive::Potential(e), _) => e,
-            (Drive::Current(target), Closure::Electroneutral) => tp.law.overpotential_for(target / (tp.gamma * total_area)),
-            (Drive::Current(_), Closure::Poisson { .. }) => {
+            (Drive::Current(target), closure) if closure.reacting() => tp.law.overpotential_for(target / (tp.gamma * total_area)),
+            (Drive::Current(_), _) => {
                 return Err(Error::input(
-                    "operation.mode: the pnp model has a blocking electrode held at a potential in this version; use mode \"potential\"",
+                    "operation.mode: a blocking pnp electrode (physics.pnp_electrode = \"blocking\") draws no current; use mode \"potential\" or physics.pnp_electrode = \"reacting\"",
                 ))
             }
         };
@@ -630,8 +658,8 @@ impl<'a> Transport<'a> {
             }
         }
         let reaction = match p.tp.closure {
-            Closure::Electroneutral => electrode_reaction(p, &st.x, st.e),
-            Closure::Poisson { .. } => vec![0.0; p.electrode.len()],
+            closure if closure.reacting() => electrode_reaction(p, &st.x, st.e),
+            _ => vec![0.0; p.electrode.len()],
         };
         TransportSolution {
             phi,

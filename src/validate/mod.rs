@@ -42,8 +42,15 @@ impl Check {
 }
 
 /// Case ids, in the order the suite runs them.
-pub const CASES: [&str; 6] =
-    ["secondary_flat", "limiting_current_binary", "sand_time_binary", "cottrell", "hemisphere_diffusion", "gouy_chapman"];
+pub const CASES: [&str; 7] = [
+    "secondary_flat",
+    "limiting_current_binary",
+    "sand_time_binary",
+    "cottrell",
+    "hemisphere_diffusion",
+    "gouy_chapman",
+    "pnp_reacting_binary",
+];
 
 const SECONDARY_FLAT: &str = include_str!("../../scenes/validation/secondary_flat.json");
 const LIMITING_CURRENT: &str = include_str!("../../scenes/validation/limiting_current_binary.json");
@@ -51,6 +58,7 @@ const HEMISPHERE_DIFFUSION: &str = include_str!("../../scenes/validation/hemisph
 const SAND_TIME: &str = include_str!("../../scenes/validation/sand_time_binary.json");
 const COTTRELL: &str = include_str!("../../scenes/validation/cottrell.json");
 const GOUY_CHAPMAN: &str = include_str!("../../scenes/validation/gouy_chapman.json");
+const PNP_REACTING: &str = include_str!("../../scenes/validation/pnp_reacting_binary.json");
 const HEMISPHERE_SHELL_MSH: &[u8] = include_bytes!("../../meshes/hemisphere_shell.msh");
 
 /// Runs every case.
@@ -71,6 +79,7 @@ pub fn run_case(case: &str, backend: BackendChoice) -> Result<Vec<Check>> {
         "gouy_chapman" => gouy_chapman(backend),
         "sand_time_binary" => sand_time_binary(backend),
         "cottrell" => cottrell(backend),
+        "pnp_reacting_binary" => pnp_reacting_binary(backend),
         other => Err(Error::input(format!("unknown validation case `{other}`; cases: {}", CASES.join(", ")))),
     }
 }
@@ -202,6 +211,66 @@ fn gouy_chapman(backend: BackendChoice) -> Result<Vec<Check>> {
         Check::new("gouy_chapman", "max_potential_error_over_psi0", 1.0 + worst / psi0, 1.0, 0.01),
         Check::new("gouy_chapman", "surface_charge_C_m2", sigma, grahame, 0.02),
     ])
+}
+
+/// Reacting pnp electrode (Frumkin–Butler–Volmer behind a Stern layer) plated galvanostatically
+/// at half the binary limiting current: outside the thin double layer the electroneutral
+/// solution holds, c(z) = c (1 - (i / i_lim)(1 - z / delta)) and phi = (RT / z+ F) ln(c(z) / c)
+/// (the anion at rest), checked at mid-cell and, for the concentration, 20 Debye lengths from
+/// the electrode.
+fn pnp_reacting_binary(backend: BackendChoice) -> Result<Vec<Check>> {
+    let scene = embedded(PNP_REACTING, "pnp_reacting_binary")?;
+    let r = run_builtin(&scene, backend)?;
+    let ph = &scene.physics;
+    let sp = &ph.species;
+    let delta = scene.geometry.height_m;
+    let c = sp[0].bulk_concentration_mol_m3;
+    let i_lim = crate::physics::transport::binary_limiting_current(&sp[0], &sp[1], delta);
+    let i = scene.operation.mean_current_density_a_m2.unwrap_or(0.0).abs();
+    let exact_c = |z: f64| c * (1.0 - i / i_lim * (1.0 - z / delta));
+    let vt = thermal_voltage(ph.temperature_k);
+    let zp = sp[0].charge as f64;
+    let eps = VACUUM_PERMITTIVITY * ph.relative_permittivity;
+    let ionic = sp.iter().map(|s| (s.charge * s.charge) as f64 * s.bulk_concentration_mol_m3).sum::<f64>();
+    let debye = (eps * vt / (FARADAY * ionic)).sqrt();
+    let zinc = &r.fields.concentrations[0].1;
+    let (mid, near) = (0.5 * delta, 20.0 * debye);
+    Ok(vec![
+        Check::new("pnp_reacting_binary", "c_Zn_mol_m3_at_mid_cell", layer_value(&r, zinc, mid)?, exact_c(mid), 0.005),
+        Check::new("pnp_reacting_binary", "c_Zn_mol_m3_at_20_debye_lengths", layer_value(&r, zinc, near)?, exact_c(near), 0.005),
+        Check::new(
+            "pnp_reacting_binary",
+            "potential_V_at_mid_cell",
+            layer_value(&r, &r.fields.potential, mid)?,
+            vt / zp * (exact_c(mid) / c).ln(),
+            0.005,
+        ),
+    ])
+}
+
+/// A nodal field of a one-dimensional (flat-electrode) run at height `z`: the mean over each
+/// layer of nodes, interpolated linearly between the two layers around `z`.
+fn layer_value(r: &RunResult, values: &[f64], z: f64) -> Result<f64> {
+    let mut layers: Vec<(f64, f64, usize)> = Vec::new();
+    let mut order: Vec<usize> = (0..r.mesh.nodes.len()).collect();
+    order.sort_by(|&a, &b| r.mesh.nodes[a].z.total_cmp(&r.mesh.nodes[b].z));
+    let tol = 1e-9 * r.mesh.nodes.iter().map(|p| p.z).fold(0.0, f64::max);
+    for n in order {
+        let (zn, v) = (r.mesh.nodes[n].z, values[n]);
+        match layers.last_mut() {
+            Some((zl, sum, count)) if (zn - *zl).abs() <= tol => {
+                *sum += v;
+                *count += 1;
+            }
+            _ => layers.push((zn, v, 1)),
+        }
+    }
+    let means: Vec<(f64, f64)> = layers.iter().map(|&(zl, sum, count)| (zl, sum / count as f64)).collect();
+    means
+        .windows(2)
+        .find(|w| w[0].0 <= z && z <= w[1].0)
+        .map(|w| w[0].1 + (w[1].1 - w[0].1) * (z - w[0].0) / (w[1].0 - w[0].0))
+        .ok_or_else(|| Error::Solve(format!("no mesh layers around z = {z:e} m")))
 }
 
 /// The suite as a table: case, quantity, computed, expected, relative error, tolerance, pass.
