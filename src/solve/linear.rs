@@ -35,10 +35,10 @@ pub struct LinearInfo {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LinearError {
     #[error(
-        "conjugate gradients did not reach rtol {rtol:e} in {iterations} iterations (relative residual {relative_residual:e})"
+        "the Krylov solver did not reach rtol {rtol:e} in {iterations} iterations (relative residual {relative_residual:e})"
     )]
     NoConvergence { iterations: u32, relative_residual: f64, rtol: f64 },
-    #[error("non-finite value in conjugate gradients at iteration {iteration} ({where_})")]
+    #[error("non-finite value in the Krylov solver at iteration {iteration} ({where_})")]
     NonFinite { iteration: u32, where_: String },
     #[error("GPU device error: {0}")]
     Device(String),

@@ -12,6 +12,9 @@ use crate::solve::linear::{dot, norm, residual, GeneralLinearSolver, LinearError
 
 /// Krylov dimension between restarts.
 const RESTART: usize = 60;
+/// A restart cycle must reduce the residual below this factor of the previous one, or the solve
+/// is reported as stalled (rounding-limited, or a preconditioner too weak for restarts).
+const STALL_FACTOR: f64 = 0.9;
 
 /// The CPU solver for general (nonsymmetric) systems.
 pub struct CpuGmres;
@@ -76,6 +79,8 @@ pub fn gmres(
     let bnorm = norm(b);
     let mut r = vec![0.0; n];
     let mut iterations = 0u32;
+    // Residual at the previous restart: a cycle that gains less than STALL_FACTOR ends the solve.
+    let mut previous = f64::INFINITY;
     let mut v: Vec<Vec<f64>> = Vec::with_capacity(RESTART + 1);
     let mut z = vec![0.0; n];
     let mut w = vec![0.0; n];
@@ -88,9 +93,10 @@ pub fn gmres(
         if rel <= params.rtol {
             return Ok(LinearInfo { iterations, relative_residual: rel });
         }
-        if iterations >= params.max_iterations {
+        if iterations >= params.max_iterations || rel > STALL_FACTOR * previous {
             return Err(LinearError::NoConvergence { iterations, relative_residual: rel, rtol: params.rtol });
         }
+        previous = rel;
         v.clear();
         v.push(r.iter().map(|ri| ri / beta).collect());
         let mut h = vec![vec![0.0; RESTART]; RESTART + 1];
@@ -176,5 +182,39 @@ mod tests {
         let info = gmres(&a, &b, &mut x, &LinearParams { rtol: 1e-12, max_iterations: 500, block_size: 1 }, &ilu).expect("gmres");
         assert!(info.relative_residual <= 1e-12);
         assert!(x.iter().zip(&x_true).all(|(a, b)| (a - b).abs() < 1e-8));
+    }
+
+    /// Restarted GMRES cannot remove the part of b outside the range of a singular matrix: the
+    /// stall is reported after a cycle that gains nothing, not after the iteration cap.
+    #[test]
+    fn a_stalled_solve_ends_early() {
+        let n = 50;
+        let laplacian = |shift: f64| {
+            let (mut row_ptr, mut col_idx, mut values) = (vec![0u32], Vec::new(), Vec::new());
+            for i in 0..n {
+                let degree = if i == 0 || i == n - 1 { 1.0 } else { 2.0 };
+                for (j, v) in [(i as i64 - 1, -1.0), (i as i64, degree + shift), (i as i64 + 1, -1.0)] {
+                    if j >= 0 && j < n as i64 {
+                        col_idx.push(j as u32);
+                        values.push(v);
+                    }
+                }
+                row_ptr.push(col_idx.len() as u32);
+            }
+            CsrMatrix { n, row_ptr, col_idx, values }
+        };
+        // The Neumann Laplacian is singular (constants); b has a constant part it cannot reach.
+        let a = laplacian(0.0);
+        let b: Vec<f64> = (0..n).map(|i| 1.0 + (i as f64 * 0.3).sin()).collect();
+        let precond = Preconditioner::Ilu(Ilu0::new(&laplacian(1.0)).expect("ILU(0)"));
+        let mut x = vec![0.0; n];
+        let params = LinearParams { rtol: 1e-10, max_iterations: 100_000, block_size: 1 };
+        match gmres(&a, &b, &mut x, &params, &precond) {
+            Err(LinearError::NoConvergence { iterations, relative_residual, .. }) => {
+                assert!(iterations <= 3 * RESTART as u32, "stalled solve ran {iterations} iterations");
+                assert!(relative_residual > 0.5, "the constant part stays: {relative_residual}");
+            }
+            other => panic!("expected a stall, got {other:?}"),
+        }
     }
 }
