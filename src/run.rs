@@ -266,6 +266,12 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
                      GMRES (last reason: {reason}); Jacobians assembled on the device, residuals in f64 on the CPU"
                 ));
             }
+            if sol.continuation_steps > 0 {
+                eprintln!(
+                    "znfield: Newton did not converge from the bulk state; the drive was ramped up in {} continuation steps",
+                    sol.continuation_steps
+                );
+            }
             let out = as_potential_solution(&sol);
             transport = Some(sol);
             out
@@ -347,6 +353,7 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
             linear_iterations: solution.linear_iterations,
             nonlinear_iterations: solution.nonlinear_iterations,
             residual_history: solution.residual_history.clone(),
+            continuation_steps: transport.as_ref().map(|t| t.continuation_steps).filter(|&n| n > 0),
             wall_time_s: start.elapsed().as_secs_f64(),
         },
         electrode,
@@ -531,7 +538,8 @@ fn diagnose_steady_failure(scene: &Scene, mesh: &TetMesh, e: Error) -> Error {
     }
     Error::Solve(format!(
         "the applied current density {applied} A/m^2 exceeds the planar limiting current density {limiting:.4e} A/m^2 \
-         (ratio {:.3}): no steady state exists; lower operation.mean_current_density_A_m2 or add a `time` block to follow \
+         (ratio {:.3}): above the limiting current no steady state exists (a protrusion raises the cell's limit only a \
+         little above the planar value); lower operation.mean_current_density_A_m2 or add a `time` block to follow \
          the depletion to Sand's time. ({msg})",
         applied / limiting
     ))

@@ -297,4 +297,32 @@ fn current_above_the_limiting_current_is_diagnosed() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("exceeds the planar limiting current") && err.contains("Sand"), "{err}");
     assert!(!dir.exists());
+    // Over a hemisphere, 10% above the planar limit: the continuation climbs as far as a steady
+    // state exists and then reports where it stopped, never a stalled iterate as converged.
+    let o = run_cli("scenes/hemisphere_tertiary.json", &dir, &["mesh.refine=0.3", "operation.mean_current_density_A_m2=-60000"]);
+    assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("continuation stopped at") && err.contains("exceeds the planar limiting current"), "{err}");
+    assert!(!dir.exists());
+}
+
+/// When Newton cannot finish from the bulk state (here: an iteration cap too small for a cold
+/// start at 92% of the limiting current), the steady solve ramps the current up and reaches the
+/// same solution as an uncapped cold start; summary.json counts the continuation steps.
+#[test]
+fn continuation_reaches_the_cold_start_solution() {
+    let base = ["mesh.refine=0.4".to_string(), "operation.mean_current_density_A_m2=-50000".to_string()];
+    let cold = Scene::load(Path::new("scenes/hemisphere_tertiary.json"), &base).expect("scene");
+    let reference = run(&cold, BackendChoice::Cpu).expect("cold start");
+    assert!(reference.summary.solver.continuation_steps.is_none());
+    assert!(reference.summary.solver.nonlinear_iterations > 5, "the cold start must need more than the cap below");
+    let mut capped_sets = base.to_vec();
+    capped_sets.push("solver.newton_max_iterations=5".into());
+    let capped = Scene::load(Path::new("scenes/hemisphere_tertiary.json"), &capped_sets).expect("scene");
+    let r = run(&capped, BackendChoice::Cpu).expect("continuation");
+    let steps = r.summary.solver.continuation_steps.expect("continuation steps recorded");
+    assert!(steps >= 2, "{steps} steps");
+    let (a, b) = (&reference.summary.electrode, &r.summary.electrode);
+    assert!(common::rel(a.potential, b.potential) < 1e-8, "E {} vs {}", a.potential, b.potential);
+    assert!(common::rel(a.current_density.max, b.current_density.max) < 1e-8);
 }

@@ -98,6 +98,10 @@ pub struct SolverSummary {
     pub nonlinear_iterations: u32,
     /// Newton residual norms (scaled units), one per iteration; empty for linear models.
     pub residual_history: Vec<f64>,
+    /// Steps of continuation in the drive a steady transport solve needed when Newton could not
+    /// finish from the bulk state (absent when it could).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continuation_steps: Option<u32>,
     pub wall_time_s: f64,
 }
 

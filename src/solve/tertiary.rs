@@ -97,6 +97,8 @@ pub struct TransportSolution {
     pub linear_iterations: u32,
     pub nonlinear_iterations: u32,
     pub residual_history: Vec<f64>,
+    /// Continuation steps the steady solve needed (0: Newton converged from the bulk state).
+    pub continuation_steps: u32,
 }
 
 /// Node-block sparsity: the node pattern expanded to m x m blocks, node-interleaved unknowns.
@@ -594,7 +596,9 @@ impl<'a> Transport<'a> {
                 lambda *= 0.5;
             }
             if !accepted {
-                if step * lambda < newton.tol {
+                // A line search that stalls with a negligible step is convergence only if the
+                // residual is at the rounding floor too (not a stall on a singular Jacobian).
+                if step * lambda < newton.tol && m0 <= STALLED_RESIDUAL * history[0].max(1.0) {
                     return Ok(NewtonStats { iterations: it, linear_iterations, history });
                 }
                 return Err(Error::Solve(format!(
@@ -669,6 +673,7 @@ impl<'a> Transport<'a> {
             linear_iterations: stats.linear_iterations,
             nonlinear_iterations: stats.iterations,
             residual_history: stats.history,
+            continuation_steps: 0,
         }
     }
 }
@@ -677,7 +682,8 @@ fn format_history(h: &[f64]) -> String {
     h.iter().map(|v| format!("{v:.3e}")).collect::<Vec<_>>().join(", ")
 }
 
-/// Solves the steady problem from the bulk state.
+/// Solves the steady problem from the bulk state; when Newton cannot finish from there, by
+/// continuation in the drive ([`super::continuation`]).
 pub fn solve(
     sys: &PotentialSystem,
     edges: &Edges,
@@ -689,8 +695,17 @@ pub fn solve(
 ) -> Result<TransportSolution, Error> {
     let mut t = Transport::new(sys, edges, tp);
     let mut st = t.initial_state(drive)?;
-    let stats = t.newton(&mut st, drive, None, solver, linear, newton)?;
-    Ok(t.solution(sys, &st, stats))
+    match t.newton(&mut st, drive, None, solver, linear, newton) {
+        Ok(stats) => Ok(t.solution(sys, &st, stats)),
+        Err(Error::Solve(cold)) => {
+            let (st, stats, steps) = super::continuation::ramp(&mut t, drive, solver, linear, newton).map_err(|e| match e {
+                Error::Solve(ramp) => Error::Solve(format!("{cold}; then {ramp}")),
+                other => other,
+            })?;
+            Ok(TransportSolution { continuation_steps: steps, ..t.solution(sys, &st, stats) })
+        }
+        Err(other) => Err(other),
+    }
 }
 
 /// Gamma A_j f_j at each electrode node.
@@ -712,6 +727,10 @@ fn electrode_reaction(p: &Problem, x: &[f64], e: f64) -> Vec<f64> {
         })
         .collect()
 }
+
+/// Residual (relative to the first, or absolute below 1) under which a Newton iteration whose line
+/// search can make no more progress counts as converged.
+const STALLED_RESIDUAL: f64 = 1e-8;
 
 /// Relative linear residual a Newton step is taken with when the Krylov solver stalls short of
 /// its target: an inexact Newton step (the forcing term of Dembo, Eisenstat and Steihaug), still
