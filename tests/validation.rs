@@ -206,14 +206,18 @@ fn transient_run_writes_time_series_and_pvd() {
     assert_eq!(summary.pointer("/transient/stopped_by").and_then(|v| v.as_str()), Some("end_time"));
 }
 
-/// The shipped pnp and transient scenes converge from a cold start with positive concentrations.
+/// The shipped transport scenes converge from a cold start with positive concentrations on both
+/// backends, and the GPU path (device Jacobians, device BiCGStab) reproduces every headline metric
+/// of the CPU backend to 1e-4.
 #[test]
-fn shipped_pnp_and_transient_scenes_converge() {
+fn shipped_transport_scenes_converge_on_both_backends() {
+    let gpu = common::gpu_or_skip("shipped transport scenes on the GPU").is_some();
     for (path, sets) in [
+        ("scenes/hemisphere_tertiary.json", vec!["mesh.refine=0.5".to_string()]),
         ("scenes/hemisphere_pnp_dilute.json", vec!["mesh.refine=0.6".to_string()]),
         (
             "scenes/hemisphere_tertiary_transient.json",
-            vec!["mesh.refine=0.5".to_string(), "time.end_s=0.005".to_string(), "time.output_times_s=[0.005]".to_string()],
+            vec!["mesh.refine=0.5".to_string(), "time.end_s=0.002".to_string(), "time.output_times_s=[0.002]".to_string()],
         ),
     ] {
         let scene = Scene::load(Path::new(path), &sets).expect("scene");
@@ -225,6 +229,23 @@ fn shipped_pnp_and_transient_scenes_converge() {
             if scene.physics.model == znfield::scene::Model::Pnp {
                 assert!(res >= 2.0, "{path}: Debye length unresolved ({res})");
             }
+        }
+        if !gpu {
+            continue;
+        }
+        let g = run(&scene, BackendChoice::Gpu).unwrap_or_else(|e| panic!("{path} on the GPU: {e}"));
+        let metrics = |r: &znfield::run::RunResult| {
+            let e = &r.summary.electrode;
+            let mut m = vec![e.potential, e.current_density.mean, e.current_density.max, r.summary.electrolyte.max_field];
+            m.extend(e.tip_enhancement);
+            for c in r.summary.electrolyte.min_concentration.as_ref().expect("concentrations").values() {
+                m.extend([c.electrode, c.domain]);
+            }
+            m
+        };
+        for (k, (c, d)) in metrics(&r).iter().zip(metrics(&g)).enumerate() {
+            let scale = c.abs().max(d.abs()).max(1e-12);
+            assert!((c - d).abs() <= 1e-4 * scale, "{path}: metric {k} CPU {c} vs GPU {d}");
         }
     }
 }
