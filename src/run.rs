@@ -179,7 +179,11 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
     }
     // 3. Discrete system in scaled units.
     let scaling = model_scaling(scene, length_scale);
-    let sys = PotentialSystem::new(&mesh, scaling.length_m);
+    let mut sys = PotentialSystem::new(&mesh, scaling.length_m);
+    if let Some(g) = geometry.as_ref().filter(|g| g.periodic) {
+        sys.make_periodic(&mesh, g.half_width).map_err(Error::input)?;
+    }
+    let sys = sys;
     // 4. Backend.
     let mut backend = backend::open(choice)?;
     // 5. Solve.
@@ -243,7 +247,11 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
                     let waveform = scene.operation.waveform.clone();
                     let drive_at = |t: f64| drive_of(waveform.as_ref().map_or(on_value, |w| w.value(t * tscale, on_value)));
                     let tr = transient::run(&sys, &edges, &params, &drive_at, backend.general.as_mut(), &linear, &newton, &time)?;
-                    transient_run = Some((tr.rows, tr.snapshots, tscale));
+                    let mut snapshots = tr.snapshots;
+                    for (_, snapshot) in &mut snapshots {
+                        expand_transport(&sys, snapshot);
+                    }
+                    transient_run = Some((tr.rows, snapshots, tscale));
                     transient_stats = Some(TransientSummary {
                         steps: tr.steps,
                         rejected_steps: tr.rejected,
@@ -266,6 +274,8 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
                      GMRES (last reason: {reason}); Jacobians assembled on the device, residuals in f64 on the CPU"
                 ));
             }
+            let mut sol = sol;
+            expand_transport(&sys, &mut sol);
             if sol.continuation_steps > 0 {
                 eprintln!(
                     "znfield: Newton did not converge from the bulk state; the drive was ramped up in {} continuation steps",
@@ -277,6 +287,8 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
             out
         }
     };
+    let mut solution = solution;
+    sys.expand(&mut solution.phi);
     if solution.phi.iter().any(|v| !v.is_finite()) {
         return Err(Error::Solve("non-finite potential in the solution".into()));
     }
@@ -381,6 +393,14 @@ fn model_scaling(scene: &Scene, length_scale: f64) -> Scaling {
         s.conductivity_s_m = n * FARADAY * d_ref * reference_concentration(scene) / s.thermal_voltage_v;
     }
     s
+}
+
+/// Periodic slaves take their representatives' potential and concentrations.
+fn expand_transport(sys: &PotentialSystem, sol: &mut TransportSolution) {
+    sys.expand(&mut sol.phi);
+    for c in &mut sol.concentrations {
+        sys.expand(c);
+    }
 }
 
 /// The transport solution in the form the metrics take.

@@ -40,6 +40,7 @@ fn test_matrix() -> CsrMatrix {
         shapes: vec![Shape::Spheroid { center: DVec3::ZERO, base_radius: 0.4, height: 0.6 }],
         layers: vec![],
         scaffold: Default::default(),
+        periodic: false,
     };
     let mesh = generate(&geom, &SizeField::graded(0.1, 0.3, 1.3)).expect("mesh");
     let mut k = laplacian(&mesh, 1.0);
@@ -486,6 +487,7 @@ fn transport_jacobian_matches_host_assembly() {
         shapes: vec![Shape::Spheroid { center: DVec3::ZERO, base_radius: 1.0, height: 1.0 }],
         layers: vec![],
         scaffold: Default::default(),
+        periodic: false,
     };
     let mesh = generate(&geom, &SizeField::graded(0.4, 1.2, 1.3)).expect("mesh");
     let sys = PotentialSystem::new(&mesh, 1.0);

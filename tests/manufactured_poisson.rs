@@ -29,6 +29,7 @@ fn solve_at(h: f64) -> (f64, f64) {
         shapes: vec![Shape::Spheroid { center: DVec3::ZERO, base_radius: 0.45, height: 0.45 }],
         layers: vec![],
         scaffold: Default::default(),
+        periodic: false,
     };
     let mesh = generate(&geom, &SizeField::graded(h, h, 1.2)).expect("mesh");
     let k = laplacian(&mesh, 1.0);

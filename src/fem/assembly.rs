@@ -87,8 +87,14 @@ mod tests {
 
     #[test]
     fn laplacian_annihilates_constants_and_is_symmetric() {
-        let geom =
-            ElectrodeGeometry { half_width: 1.0, height: 1.0, shapes: vec![], layers: vec![], scaffold: Default::default() };
+        let geom = ElectrodeGeometry {
+            half_width: 1.0,
+            height: 1.0,
+            shapes: vec![],
+            layers: vec![],
+            scaffold: Default::default(),
+            periodic: false,
+        };
         let mesh = generate(&geom, &SizeField::graded(0.25, 0.5, 1.5)).expect("mesh");
         let k = laplacian(&mesh, 1.0);
         let ones = vec![1.0; k.n];

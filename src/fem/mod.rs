@@ -6,5 +6,6 @@ pub mod boundary_flux;
 pub mod csr;
 pub mod edges;
 pub mod element;
+pub mod periodic;
 
 pub use csr::CsrMatrix;

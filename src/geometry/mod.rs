@@ -32,6 +32,8 @@ pub struct ElectrodeGeometry {
     pub layers: Vec<Layer>,
     /// Resolved scaffold solids, removed from the electrolyte.
     pub scaffold: Scaffold,
+    /// Opposite side walls are periodic images (their meshes must match node for node).
+    pub periodic: bool,
 }
 
 /// A coating layer: the region between the layer below (or the electrode) and this layer's top.
@@ -74,7 +76,14 @@ impl ElectrodeGeometry {
             })
             .collect();
         let scaffold = g.scaffold.as_ref().map_or_else(Scaffold::default, |s| s.build(g.half_width_m));
-        ElectrodeGeometry { half_width: g.half_width_m, height: g.height_m, shapes, layers, scaffold }
+        ElectrodeGeometry {
+            half_width: g.half_width_m,
+            height: g.height_m,
+            shapes,
+            layers,
+            scaffold,
+            periodic: g.sides == crate::scene::Sides::Periodic,
+        }
     }
 
     /// Protrusion level function: > 0 in the electrolyte, 0 on a protrusion surface, < 0 inside

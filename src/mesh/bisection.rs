@@ -87,6 +87,7 @@ pub fn refine_box(
     cells: [usize; 3],
     max_levels: usize,
     max_tets: usize,
+    periodic: bool,
     too_big: impl Fn(&[DVec3; 4], bool) -> bool + Sync,
 ) -> Option<Background> {
     let [nx, ny, nz] = cells;
@@ -125,16 +126,32 @@ pub fn refine_box(
                 next.push(s);
             }
         }
-        leaves = close(next, &mut nodes, &mut midpoints);
+        leaves = close(next, &mut nodes, &mut midpoints, periodic.then_some((lo, hi)));
     }
     Some(Background { nodes, tets: leaves.into_iter().map(|s| s.v).collect() })
 }
 
-/// Bisects leaves with a hanging midpoint on an edge until the mesh conforms.
-fn close(mut leaves: Vec<Simplex>, nodes: &mut Vec<DVec3>, midpoints: &mut HashMap<(u32, u32), u32>) -> Vec<Simplex> {
+/// Bisects leaves with a hanging midpoint on an edge until the mesh conforms. With `periodic`
+/// (the box corners), an edge in a side wall whose periodic image across the box (x -> x -+ the
+/// box width, likewise y) has a midpoint also counts as hanging, so opposite walls end up
+/// triangulated alike, node for node.
+fn close(
+    mut leaves: Vec<Simplex>,
+    nodes: &mut Vec<DVec3>,
+    midpoints: &mut HashMap<(u32, u32), u32>,
+    periodic: Option<(DVec3, DVec3)>,
+) -> Vec<Simplex> {
     loop {
-        let hanging: Vec<bool> =
-            leaves.par_iter().map(|s| EDGES.iter().any(|&(a, b)| midpoints.contains_key(&edge_key(s.v[a], s.v[b])))).collect();
+        let walls = periodic.map(|(lo, hi)| WallImages::new(nodes, lo, hi));
+        let hanging: Vec<bool> = leaves
+            .par_iter()
+            .map(|s| {
+                EDGES.iter().any(|&(a, b)| {
+                    midpoints.contains_key(&edge_key(s.v[a], s.v[b]))
+                        || walls.as_ref().is_some_and(|w| w.image_is_split(nodes, midpoints, s.v[a], s.v[b]))
+                })
+            })
+            .collect();
         if !hanging.contains(&true) {
             return leaves;
         }
@@ -147,6 +164,49 @@ fn close(mut leaves: Vec<Simplex>, nodes: &mut Vec<DVec3>, midpoints: &mut HashM
             }
         }
         leaves = next;
+    }
+}
+
+/// The nodes of the four side walls of a box, by their coordinates within the wall (exact: wall
+/// nodes are built from the box corners and midpoints, identical on opposite walls).
+struct WallImages {
+    lo: DVec3,
+    hi: DVec3,
+    /// Per axis (x, y) and side (lo, hi): (coordinate along the other axis, z) bits -> node.
+    index: [[HashMap<(u64, u64), u32>; 2]; 2],
+}
+
+impl WallImages {
+    fn new(nodes: &[DVec3], lo: DVec3, hi: DVec3) -> Self {
+        let mut index: [[HashMap<(u64, u64), u32>; 2]; 2] = Default::default();
+        for (n, p) in nodes.iter().enumerate() {
+            for axis in 0..2 {
+                for (side, bound) in [lo[axis], hi[axis]].into_iter().enumerate() {
+                    if p[axis] == bound {
+                        index[axis][side].insert((p[1 - axis].to_bits(), p.z.to_bits()), n as u32);
+                    }
+                }
+            }
+        }
+        WallImages { lo, hi, index }
+    }
+
+    /// Whether the image of edge (a, b) on the opposite wall exists and has a midpoint.
+    fn image_is_split(&self, nodes: &[DVec3], midpoints: &HashMap<(u32, u32), u32>, a: u32, b: u32) -> bool {
+        let (pa, pb) = (nodes[a as usize], nodes[b as usize]);
+        (0..2).any(|axis| {
+            [self.lo[axis], self.hi[axis]].into_iter().enumerate().any(|(side, bound)| {
+                if pa[axis] != bound || pb[axis] != bound {
+                    return false;
+                }
+                let opposite = &self.index[axis][1 - side];
+                let image = |p: DVec3| opposite.get(&(p[1 - axis].to_bits(), p.z.to_bits())).copied();
+                match (image(pa), image(pb)) {
+                    (Some(ia), Some(ib)) => midpoints.contains_key(&edge_key(ia, ib)),
+                    _ => false,
+                }
+            })
+        })
     }
 }
 
@@ -188,7 +248,7 @@ mod tests {
     fn graded_bisection_conforms_and_keeps_kuhn_quality() {
         let lo = DVec3::ZERO;
         let hi = DVec3::new(2.0, 1.0, 1.0);
-        let bg = refine_box(lo, hi, [2, 1, 1], 40, 1_000_000, |p, _| {
+        let bg = refine_box(lo, hi, [2, 1, 1], 40, 1_000_000, false, |p, _| {
             let c = (p[0] + p[1] + p[2] + p[3]) * 0.25;
             simplex_size(p) > 0.02 + 0.5 * c.length()
         })
@@ -223,5 +283,31 @@ mod tests {
         // Descendants of Kuhn cubes are similar to three shapes, none with a dihedral angle
         // below the Kuhn tetrahedron's own 45 degrees.
         assert!((worst - 45.0).abs() < 1e-9, "min dihedral {worst}");
+    }
+
+    /// Refinement driven from one side wall only: with periodic closure the opposite walls end
+    /// up with the same nodes (as (y, z) and (x, z) sets); without it they do not.
+    #[test]
+    fn periodic_closure_matches_opposite_walls() {
+        let lo = DVec3::new(-1.0, -1.0, 0.0);
+        let hi = DVec3::new(1.0, 1.0, 1.0);
+        let wall_sets = |periodic: bool| {
+            let bg = refine_box(lo, hi, [2, 2, 1], 40, 1_000_000, periodic, |p, _| {
+                let c = (p[0] + p[1] + p[2] + p[3]) * 0.25;
+                simplex_size(p) > 0.02 + 0.3 * (c - DVec3::new(-1.0, -0.6, 0.3)).length()
+            })
+            .expect("within the tet limit");
+            let on = |axis: usize, v: f64| {
+                let mut set: Vec<(u64, u64)> =
+                    bg.nodes.iter().filter(|p| p[axis] == v).map(|p| (p[1 - axis].to_bits(), p.z.to_bits())).collect();
+                set.sort_unstable();
+                set
+            };
+            (on(0, -1.0) == on(0, 1.0) && on(1, -1.0) == on(1, 1.0), on(0, -1.0).len())
+        };
+        let (matched, nodes) = wall_sets(true);
+        assert!(nodes > 100, "too little refinement on the wall: {nodes} nodes");
+        assert!(matched, "periodic walls differ");
+        assert!(!wall_sets(false).0, "the test must refine one wall more than the other");
     }
 }

@@ -115,7 +115,7 @@ fn isotropic_background(geom: &ElectrodeGeometry, size: &SizeField) -> Result<su
     let finest = size.boxes.iter().map(|b| b.2).fold(size.near.min(size.plane), f64::min);
     // Three bisections halve the cell; a few more absorb the rounding of the start cells.
     let levels = 3 * ((size.far / finest).log2().ceil().max(0.0) as usize) + 6;
-    refine_box(lo, hi, [nx, ny, nz], levels, MAX_BACKGROUND_TETS, |p, whole| {
+    refine_box(lo, hi, [nx, ny, nz], levels, MAX_BACKGROUND_TETS, geom.periodic, |p, whole| {
         let h = simplex_size(p);
         let c = (p[0] + p[1] + p[2] + p[3]) * 0.25;
         // Elements the surface may cut are taken to whole Kuhn cubes: their regular pattern

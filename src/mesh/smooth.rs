@@ -78,8 +78,11 @@ pub fn smooth_near_surface(geom: &ElectrodeGeometry, nodes: &mut [DVec3], tets: 
             let on = planes(p);
             role[n as usize] = if p.z == 0.0 || on.len() > 1 || (on.len() == 1 && geom.solid_level(p).abs() <= 1e-12 * scale) {
                 Role::Fixed
-            } else if on.len() == 1 {
+            } else if on.len() == 1 && !(geom.periodic && on[0] < 2) {
+                // (Periodic side walls stay as meshed, so that they keep matching node for node.)
                 Role::Wall(on[0])
+            } else if on.len() == 1 {
+                Role::Fixed
             } else {
                 Role::Surface
             };

@@ -23,7 +23,8 @@ pub fn smooth_surface_field(mesh: &TetMesh, tag: BoundaryTag, nodes: &[u32], val
     let mut ring: Vec<Vec<u32>> = vec![Vec::new(); nodes.len()];
     for f in mesh.faces_with(tag) {
         let av = mesh.face_area_vector(f);
-        let ids = mesh.faces[f].map(|n| local[n as usize]);
+        // (Nodes not listed, such as periodic images of listed ones, are left out.)
+        let ids: Vec<u32> = mesh.faces[f].iter().map(|&n| local[n as usize]).filter(|&a| a != u32::MAX).collect();
         for &a in &ids {
             normal[a as usize] += av;
             ring[a as usize].extend(ids.iter().filter(|&&b| b != a));

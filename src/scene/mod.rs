@@ -97,6 +97,21 @@ pub struct Geometry {
     /// Length of one mesh-file unit in metres (imported form; 1e-6 for a mesh drawn in um).
     #[serde(default = "one")]
     pub length_unit_m: f64,
+    /// Side walls of the box (built-in form): insulating (zero flux; a mirror) or periodic.
+    #[serde(default)]
+    pub sides: Sides,
+}
+
+/// Boundary condition on the four side walls of the built-in box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Sides {
+    /// Zero normal flux: the box is mirrored at its walls (a symmetric cell of an array).
+    #[default]
+    Insulating,
+    /// x = -w and x = +w (and y = -w, y = +w) are identified: the box is one cell of an infinite
+    /// periodic array, whatever the placement of the protrusions in it.
+    Periodic,
 }
 
 fn one() -> f64 {

@@ -26,9 +26,10 @@ fn validate_imported(g: &super::Geometry) -> Result<(), String> {
         || g.rough_surface.is_some()
         || !g.layers.is_empty()
         || g.scaffold.is_some()
+        || g.sides != super::Sides::Insulating
     {
         return Err("key `geometry.mesh_file`: an imported mesh cannot be combined with the built-in box keys \
-                    (half_width_m, height_m, protrusions, arrays, rough_surface, layers, scaffold); use one form"
+                    (half_width_m, height_m, protrusions, arrays, rough_surface, layers, scaffold, sides); use one form"
             .into());
     }
     positive("geometry.length_unit_m", g.length_unit_m)?;
