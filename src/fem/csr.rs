@@ -95,7 +95,7 @@ impl CsrMatrix {
         (inner, coupling)
     }
 
-    /// Row `r` of a rectangular matrix times x (used with the coupling block of [`split`]).
+    /// Row `r` of a rectangular matrix times x (used with the coupling block of [`CsrMatrix::split`]).
     pub fn row_dot(&self, r: usize, x: &[f64]) -> f64 {
         (self.row_ptr[r] as usize..self.row_ptr[r + 1] as usize).map(|k| self.values[k] * x[self.col_idx[k] as usize]).sum()
     }

@@ -5,6 +5,7 @@
 pub mod continuation;
 pub mod device_jacobian;
 pub mod linear;
+pub mod np_system;
 pub mod primary;
 pub mod secondary;
 pub mod system;

@@ -1,0 +1,398 @@
+//! The discrete Nernst–Planck system of the transport models on one mesh: residual, Jacobian
+//! (node-block pattern) and the flat layout a device kernel assembles the Jacobian from.
+//!
+//! Scaled unknowns (see [`TransportParams`]): phi = F phi / RT, c_i = c_i / c_ref, lengths / L,
+//! D_i / D_ref. Flux of species i: `N_i = -D_i (grad c_i + z_i c_i grad phi)`.
+//!
+//! Equations, per node j of the control-volume (edge) form of P1, for species i < n - 1 and for
+//! charge (the last species is eliminated by electroneutrality, `c_{n-1} = -sum z_i c_i / z_{n-1}`,
+//! and its Nernst–Planck equation is replaced by the charge balance `sum_i z_i (NP_i)`):
+//!
+//! ```text
+//!     R_i,j   = sum_k F^i_jk  - delta_{i,r} Gamma A_j f_j          = 0
+//!     R_phi,j = sum_i z_i sum_k F^i_jk - z_r Gamma A_j f_j          = 0
+//!     F^i_jk  = omega_jk D_i [B(z_i (phi_k - phi_j)) c_i,j - B(-z_i (phi_k - phi_j)) c_i,k]
+//! ```
+//!
+//! with omega_jk the P1 Laplacian edge weights, B the Bernoulli function (Scharfetter–Gummel /
+//! exponential fitting on edges: exact for 1D drift-diffusion, stable at any migration strength),
+//! r the reacting species, `f_j = exp(alpha_a n eta) - (c_r,j / c_r,bulk)^gamma exp(-alpha_c n eta)`,
+//! `eta = E - phi_j`, and `Gamma = i0 L / (n F D_ref c_ref)`. Independent concentrations are
+//! carried as logarithms `u_i = ln c_i`, so no iterate can be negative; nothing is clipped. Bulk
+//! nodes hold the bulk concentrations and phi = 0; other boundaries have zero normal flux.
+//! Under the Poisson closure every species is independent and the charge row is Poisson's
+//! (see [`Closure::Poisson`]). A time step adds `V_j (a0 c_ij - history_ij)` to the species rows.
+//! Galvanostatic operation adds E and `sum_j Gamma A_j f_j = I`, eliminated per Newton step by the
+//! driver in [`super::tertiary`] with two solves of the Jacobian (as in the secondary model).
+
+use super::device_jacobian::{JacobianLayout, NOT_FREE};
+use super::tertiary::{Closure, TransportParams};
+use crate::fem::edges::Edges;
+use crate::fem::CsrMatrix;
+use crate::physics::bernoulli::{bernoulli, bernoulli_derivative};
+
+/// Node-block sparsity: the node pattern expanded to m x m blocks, node-interleaved unknowns.
+pub(super) struct BlockPattern {
+    pub(super) node: CsrMatrix,
+    pub(super) m: usize,
+}
+
+impl BlockPattern {
+    pub(super) fn matrix(&self) -> CsrMatrix {
+        let m = self.m;
+        let mut row_ptr = vec![0u32];
+        let mut col_idx = Vec::with_capacity(self.node.nnz() * m * m);
+        for a in 0..self.node.n {
+            let cols = &self.node.col_idx[self.node.row_ptr[a] as usize..self.node.row_ptr[a + 1] as usize];
+            for _ in 0..m {
+                for &b in cols {
+                    col_idx.extend((0..m as u32).map(|w| b * m as u32 + w));
+                }
+                row_ptr.push(col_idx.len() as u32);
+            }
+        }
+        let values = vec![0.0; col_idx.len()];
+        CsrMatrix { n: self.node.n * m, row_ptr, col_idx, values }
+    }
+
+    /// Position of entry ((a, v), (b, w)) in the block matrix values.
+    pub(super) fn index(&self, a: usize, v: usize, b: usize, w: usize) -> usize {
+        let p = self.node.find(a, b as u32).expect("block entry outside the node pattern");
+        let lo = self.node.row_ptr[a] as usize;
+        let deg = self.node.row_ptr[a + 1] as usize - lo;
+        lo * self.m * self.m + v * deg * self.m + (p - lo) * self.m + w
+    }
+}
+
+/// The discrete tertiary problem on one mesh.
+pub(super) struct Problem<'a> {
+    pub(super) tp: &'a TransportParams,
+    pub(super) edges: &'a Edges,
+    /// Free-node index of each mesh node (u32::MAX for bulk nodes).
+    pub(super) free_of: Vec<u32>,
+    /// Electrode nodes as (free index, scaled area).
+    pub(super) electrode: Vec<(usize, f64)>,
+    pub(super) pattern: BlockPattern,
+    pub(super) n_species: usize,
+    /// Lumped (scaled) control volume of each free node (Poisson closure).
+    pub(super) volume: Vec<f64>,
+}
+
+/// Values of all species at one node and the derivatives of each concentration with respect to
+/// the node's unknowns (dc_i / du_w).
+pub(super) struct NodeState {
+    pub(super) c: Vec<f64>,
+    pub(super) dc: Vec<Vec<(usize, f64)>>,
+    pub(super) phi: f64,
+}
+
+impl Problem<'_> {
+    /// Unknowns per node: the independent log-concentrations, then phi.
+    pub(super) fn m(&self) -> usize {
+        self.independent() + 1
+    }
+
+    /// Species carried as unknowns (all but the eliminated one under electroneutrality).
+    pub(super) fn independent(&self) -> usize {
+        match self.tp.closure {
+            Closure::Electroneutral => self.n_species - 1,
+            Closure::Poisson { .. } => self.n_species,
+        }
+    }
+
+    /// Index of phi among a node's unknowns.
+    pub(super) fn phi_var(&self) -> usize {
+        self.m() - 1
+    }
+
+    pub(super) fn node_state(&self, x: &[f64], node: usize) -> NodeState {
+        let n = self.n_species;
+        let tp = self.tp;
+        match self.free_of[node] {
+            u32::MAX => NodeState { c: tp.bulk.clone(), dc: vec![Vec::new(); n], phi: 0.0 },
+            f => {
+                let m = self.m();
+                let base = f as usize * m;
+                let mut c = vec![0.0; n];
+                let mut dc = vec![Vec::new(); n];
+                for i in 0..self.independent() {
+                    c[i] = x[base + i].exp();
+                    dc[i].push((i, c[i]));
+                }
+                if self.tp.closure == Closure::Electroneutral {
+                    let zl = tp.charges[n - 1];
+                    for i in 0..n - 1 {
+                        c[n - 1] -= tp.charges[i] * c[i] / zl;
+                        dc[n - 1].push((i, -tp.charges[i] * c[i] / zl));
+                    }
+                }
+                NodeState { c, dc, phi: x[base + m - 1] }
+            }
+        }
+    }
+
+    /// The problem flattened for a device Jacobian kernel (see [`super::device_jacobian`]).
+    pub(super) fn device_layout(&self) -> JacobianLayout {
+        let tp = self.tp;
+        let n_free = self.volume.len();
+        let mut lists: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n_free];
+        for (&(ja, jb), &omega) in self.edges.pairs.iter().zip(&self.edges.weights) {
+            let (fa, fb) = (self.free_of[ja as usize], self.free_of[jb as usize]);
+            if fa != u32::MAX {
+                lists[fa as usize].push((fb, omega));
+            }
+            if fb != u32::MAX {
+                lists[fb as usize].push((fa, omega));
+            }
+        }
+        let pattern = &self.pattern.node;
+        let (mut nodes, mut neighbours, mut weights) = (Vec::with_capacity(n_free), Vec::new(), Vec::new());
+        for (a, list) in lists.iter().enumerate() {
+            let lo = pattern.row_ptr[a] as usize;
+            let slot = |b: u32| (pattern.find(a, b).expect("neighbour outside the node pattern") - lo) as u32;
+            let start = neighbours.len() as u32;
+            for &(b, omega) in list {
+                neighbours.push([b, if b == u32::MAX { NOT_FREE } else { slot(b) }]);
+                weights.push(omega);
+            }
+            let deg = pattern.row_ptr[a + 1] - pattern.row_ptr[a];
+            nodes.push([start, neighbours.len() as u32, lo as u32, deg, slot(a as u32)]);
+        }
+        let mut area = vec![0.0; n_free];
+        for &(a, ar) in &self.electrode {
+            area[a] += ar;
+        }
+        let m = self.m();
+        JacobianLayout {
+            m,
+            independent: self.independent(),
+            poisson_lambda: match tp.closure {
+                Closure::Poisson { lambda, .. } => Some(lambda),
+                Closure::Electroneutral => None,
+            },
+            stern_lambda: match tp.closure {
+                Closure::Poisson { stern, .. } => stern,
+                Closure::Electroneutral => None,
+            },
+            charges: tp.charges.clone(),
+            diffusivities: tp.diffusivities.clone(),
+            bulk: tp.bulk.clone(),
+            reacting: tp.reacting,
+            anodic: tp.law.anodic,
+            cathodic: tp.law.cathodic,
+            linear_law: tp.law.linear,
+            reaction_order: tp.reaction_order,
+            gamma: tp.gamma,
+            nodes,
+            neighbours,
+            weights,
+            area,
+            volume: self.volume.clone(),
+            nnz: pattern.nnz() * m * m,
+        }
+    }
+
+    /// Residual and (optionally) Jacobian and d(residual)/dE; returns also the total reaction
+    /// sum_j Gamma A_j f_j and its derivatives (row d/dx, scalar d/dE).
+    pub(super) fn evaluate_with(&self, x: &[f64], e: f64, jac: Option<&mut CsrMatrix>, acc: Option<&Accumulation>) -> Evaluation {
+        let n = self.n_species;
+        let m = self.m();
+        let pv = self.phi_var();
+        let electroneutral = self.tp.closure == Closure::Electroneutral;
+        let tp = self.tp;
+        let mut r = vec![0.0; x.len()];
+        let mut jac = jac;
+        if let Some(j) = jac.as_deref_mut() {
+            j.values.iter_mut().for_each(|v| *v = 0.0);
+        }
+        let add = |jac: &mut Option<&mut CsrMatrix>, a: usize, v: usize, b: usize, w: usize, val: f64| {
+            if let Some(j) = jac.as_deref_mut() {
+                let idx = self.pattern.index(a, v, b, w);
+                j.values[idx] += val;
+            }
+        };
+        for (&(ja, jb), &omega) in self.edges.pairs.iter().zip(&self.edges.weights) {
+            let (fa, fb) = (self.free_of[ja as usize], self.free_of[jb as usize]);
+            if fa == u32::MAX && fb == u32::MAX {
+                continue;
+            }
+            let sa = self.node_state(x, ja as usize);
+            let sb = self.node_state(x, jb as usize);
+            let delta = sb.phi - sa.phi;
+            if let Closure::Poisson { lambda, .. } = tp.closure {
+                // Poisson rows: lambda omega (phi_a - phi_b) at a, its negative at b.
+                let g = lambda * omega * (sa.phi - sb.phi);
+                for (free, sign) in [(fa, 1.0), (fb, -1.0)] {
+                    if free == u32::MAX {
+                        continue;
+                    }
+                    r[free as usize * m + pv] += sign * g;
+                    if fa != u32::MAX {
+                        add(&mut jac, free as usize, pv, fa as usize, pv, sign * lambda * omega);
+                    }
+                    if fb != u32::MAX {
+                        add(&mut jac, free as usize, pv, fb as usize, pv, -sign * lambda * omega);
+                    }
+                }
+            }
+            for i in 0..n {
+                let z = tp.charges[i];
+                let d = omega * tp.diffusivities[i];
+                let (bp, bm) = (bernoulli(z * delta), bernoulli(-z * delta));
+                let flux = d * (bp * sa.c[i] - bm * sb.c[i]);
+                let d_ca = d * bp;
+                let d_cb = -d * bm;
+                let d_phib = d * z * (bernoulli_derivative(z * delta) * sa.c[i] + bernoulli_derivative(-z * delta) * sb.c[i]);
+                // Rows at a (+flux) and b (-flux): species i (if independent) and charge.
+                // Species i's own row (if independent) and, under electroneutrality, the charge row.
+                let all_rows = [(i, 1.0), (pv, z)];
+                let rows = match (i < self.independent(), electroneutral) {
+                    (true, true) => &all_rows[..],
+                    (true, false) => &all_rows[..1],
+                    (false, _) => &all_rows[1..],
+                };
+                for (free, sign) in [(fa, 1.0), (fb, -1.0)] {
+                    if free == u32::MAX {
+                        continue;
+                    }
+                    let row = free as usize;
+                    for &(v, wt) in rows {
+                        r[row * m + v] += sign * wt * flux;
+                        if jac.is_none() {
+                            continue;
+                        }
+                        for (other, fother, dcv, st) in [(ja, fa, d_ca, &sa), (jb, fb, d_cb, &sb)] {
+                            if fother == u32::MAX {
+                                continue;
+                            }
+                            for &(w, dcdw) in &st.dc[i] {
+                                add(&mut jac, row, v, fother as usize, w, sign * wt * dcv * dcdw);
+                            }
+                            let dphi = if other == jb { d_phib } else { -d_phib };
+                            add(&mut jac, row, v, fother as usize, pv, sign * wt * dphi);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(acc) = acc {
+            // Time derivative of the independent species: V_j (a0 c - history).
+            let k = self.independent();
+            for (a, &vol) in self.volume.iter().enumerate() {
+                for i in 0..k {
+                    let c = x[a * m + i].exp();
+                    r[a * m + i] += vol * (acc.a0 * c - acc.history[a * k + i]);
+                    add(&mut jac, a, i, a, i, vol * acc.a0 * c);
+                }
+            }
+        }
+        let mut d_de = vec![0.0; x.len()];
+        if let Closure::Poisson { stern, .. } = tp.closure {
+            // Space charge: -V_j sum_i z_i c_i at each free node.
+            for (a, &vol) in self.volume.iter().enumerate() {
+                for i in 0..n {
+                    let c = x[a * m + i].exp();
+                    r[a * m + pv] -= vol * tp.charges[i] * c;
+                    add(&mut jac, a, pv, a, i, -vol * tp.charges[i] * c);
+                }
+            }
+            if let Some(stern) = stern {
+                // Stern layer: Lambda_S A_j (phi_j - E) in the Poisson row; the reaction follows.
+                for &(a, area) in &self.electrode {
+                    r[a * m + pv] += stern * area * (x[a * m + pv] - e);
+                    d_de[a * m + pv] -= stern * area;
+                    add(&mut jac, a, pv, a, pv, stern * area);
+                }
+            } else {
+                // Blocking electrode held at phi = E: its Poisson row becomes phi - E = 0.
+                for &(a, _) in &self.electrode {
+                    r[a * m + pv] = x[a * m + pv] - e;
+                    d_de[a * m + pv] = -1.0;
+                    if let Some(j) = jac.as_deref_mut() {
+                        let lo = j.row_ptr[a * m + pv] as usize;
+                        let hi = j.row_ptr[a * m + pv + 1] as usize;
+                        j.values[lo..hi].iter_mut().for_each(|v| *v = 0.0);
+                    }
+                    add(&mut jac, a, pv, a, pv, 1.0);
+                }
+                return Evaluation { residual: r, d_de, total: 0.0, total_dx: Vec::new(), total_de: 0.0 };
+            }
+        }
+        // Electrode reaction; under electroneutrality it also leaves the charge row.
+        let mut total = 0.0;
+        let mut total_dx = vec![(0usize, 0.0f64); 0];
+        let mut total_de = 0.0;
+        let rr = tp.reacting;
+        // Charge carried into the charge row (electroneutrality); Poisson rows take none.
+        let zr = if electroneutral { tp.charges[rr] } else { 0.0 };
+        for &(a, area) in &self.electrode {
+            let base = a * m;
+            let phi = x[base + pv];
+            let c = x[base + rr].exp();
+            let eta = e - phi;
+            let ratio = c / tp.bulk[rr];
+            let (fa, fc) = if tp.law.linear {
+                (tp.law.current(eta), 0.0)
+            } else {
+                ((tp.law.anodic * eta).exp(), ratio.powf(tp.reaction_order) * (-tp.law.cathodic * eta).exp())
+            };
+            let f = if tp.law.linear { fa } else { fa - fc };
+            let df_deta = if tp.law.linear { tp.law.slope(eta) } else { tp.law.anodic * fa + tp.law.cathodic * fc };
+            // d f / d u_r = -gamma fc (since d ratio^gamma / du = gamma ratio^gamma).
+            let df_du = if tp.law.linear { 0.0 } else { -tp.reaction_order * fc };
+            let g = tp.gamma * area;
+            let reaction = g * f;
+            total += reaction;
+            r[base + rr] -= reaction;
+            r[base + pv] -= zr * reaction;
+            // d reaction / d phi = -g df_deta; / d u_r = g df_du; / dE = g df_deta.
+            add(&mut jac, a, rr, a, pv, g * df_deta);
+            add(&mut jac, a, rr, a, rr, -g * df_du);
+            add(&mut jac, a, pv, a, pv, zr * g * df_deta);
+            add(&mut jac, a, pv, a, rr, -zr * g * df_du);
+            d_de[base + rr] -= g * df_deta;
+            d_de[base + pv] -= zr * g * df_deta;
+            total_dx.push((base + pv, -g * df_deta));
+            total_dx.push((base + rr, g * df_du));
+            total_de += g * df_deta;
+        }
+        Evaluation { residual: r, d_de, total, total_dx, total_de }
+    }
+}
+
+pub(super) struct Evaluation {
+    pub(super) residual: Vec<f64>,
+    pub(super) d_de: Vec<f64>,
+    pub(super) total: f64,
+    pub(super) total_dx: Vec<(usize, f64)>,
+    pub(super) total_de: f64,
+}
+
+/// Accumulation term of an implicit time step for the species rows:
+/// `V_j (a0 c_ij - history_ij)` with `a0` = leading BDF coefficient / dt and `history` the
+/// combination of earlier concentrations / dt (zero for a steady solve).
+pub struct Accumulation {
+    pub a0: f64,
+    /// Indexed by free node * independent species count + species.
+    pub history: Vec<f64>,
+}
+
+/// Gamma A_j f_j at each electrode node.
+pub(super) fn electrode_reaction(p: &Problem, x: &[f64], e: f64) -> Vec<f64> {
+    let tp = p.tp;
+    let m = p.m();
+    let rr = tp.reacting;
+    p.electrode
+        .iter()
+        .map(|&(a, area)| {
+            let eta = e - x[a * m + m - 1];
+            let f = if tp.law.linear {
+                tp.law.current(eta)
+            } else {
+                let ratio = x[a * m + rr].exp() / tp.bulk[rr];
+                (tp.law.anodic * eta).exp() - ratio.powf(tp.reaction_order) * (-tp.law.cathodic * eta).exp()
+            };
+            tp.gamma * area * f
+        })
+        .collect()
+}
