@@ -77,7 +77,7 @@ fn periodic_transport_conserves_the_applied_current() {
 
 #[test]
 fn an_imported_mesh_cannot_be_periodic() {
-    let err =
-        Scene::load(Path::new("scenes/hemisphere_gmsh.json"), &["geometry.sides=\"periodic\"".into()]).err().expect("rejected");
+    let err = Scene::load(Path::new("scenes/hemisphere_gmsh.json"), &["geometry.sides=\"periodic\"".into()])
+        .expect_err("an imported mesh with periodic sides must be rejected");
     assert!(err.to_string().contains("sides"), "{err}");
 }
