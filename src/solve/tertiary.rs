@@ -189,7 +189,10 @@ impl<'a> Transport<'a> {
         let mut it = 0;
         while it < newton.max_iterations {
             it += 1;
-            let ev = self.assemble(st, acc, solver)?;
+            // The residual at st is `current` (from the line search); the host assembly
+            // recomputes it alongside the Jacobian.
+            let host = self.assemble(st, acc, solver)?;
+            let ev = host.as_ref().unwrap_or(&current);
             let neg_r: Vec<f64> = ev.residual.iter().map(|v| -v).collect();
             let mut u = vec![0.0; st.x.len()];
             let linear = &LinearParams { block_size: m, ..*linear };
@@ -254,16 +257,17 @@ impl<'a> Transport<'a> {
         )))
     }
 
-    /// Residual (f64, host) and Jacobian at `st`: the Jacobian from the solver's device
-    /// assembler when it has one, else from the host evaluation.
+    /// The Jacobian at `st` into `self.jac`: from the solver's device assembler when it has one
+    /// (returning None: the caller already holds the f64 residual at `st`), else from the host
+    /// evaluation, which also returns the residual.
     fn assemble(
         &mut self,
         st: &State,
         acc: Option<&Accumulation>,
         solver: &mut dyn GeneralLinearSolver,
-    ) -> Result<Evaluation, Error> {
+    ) -> Result<Option<Evaluation>, Error> {
         let Some(device) = solver.jacobian_assembler() else {
-            return Ok(self.problem.evaluate_with(&st.x, st.e, Some(&mut self.jac), acc));
+            return Ok(Some(self.problem.evaluate_with(&st.x, st.e, Some(&mut self.jac), acc)));
         };
         let device_error = |e: String| Error::Device(format!("transport Jacobian assembly on the device: {e}"));
         if !self.device_prepared {
@@ -271,7 +275,7 @@ impl<'a> Transport<'a> {
             self.device_prepared = true;
         }
         device.assemble(&st.x, st.e, acc, &mut self.jac.values).map_err(device_error)?;
-        Ok(self.problem.evaluate_with(&st.x, st.e, None, acc))
+        Ok(None)
     }
 
     /// The Newton Jacobian at `st` as `solver` assembles it (on its device when it has one).
