@@ -1,4 +1,4 @@
-// Newton Jacobian of the scaled Nernst–Planck system (tertiary: electroneutrality; pnp: Poisson)
+// Newton Jacobian and residual of the scaled Nernst–Planck system (tertiary: electroneutrality; pnp: Poisson)
 // in the node-block pattern, one invocation per free node owning that node's m block rows.
 // Host twin: solve::tertiary::Problem::evaluate_with (the weak form and its scaling are
 // documented there); layout: solve::device_jacobian::JacobianLayout.
@@ -35,6 +35,10 @@ struct JacobianParams {
     e: f32,                  // electrode potential (scaled)
     a0: f32,                 // leading BDF coefficient / dt (accumulation)
     stern: f32,              // Lambda_S of a reacting pnp electrode; 0: blocking
+    write_jacobian: u32,     // 0: residual only (line-search trials)
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
     charges: array<vec4<f32>, 2>,
     diffusivities: array<vec4<f32>, 2>,
     bulk: array<vec4<f32>, 2>,
@@ -47,6 +51,8 @@ struct JacobianParams {
 @group(0) @binding(4) var<storage, read> node_data: array<f32>;    // (area, volume) per free node
 @group(0) @binding(5) var<storage, read> x: array<f32>;            // m unknowns per free node
 @group(0) @binding(6) var<storage, read_write> jac: array<f32>;
+@group(0) @binding(7) var<storage, read> history: array<f32>;    // independent species per free node
+@group(0) @binding(8) var<storage, read_write> residual: array<f32>;
 
 fn charge(i: u32) -> f32 {
     return params.charges[i / 4u][i % 4u];
@@ -125,6 +131,9 @@ var<private> row_deg: u32;
 
 // Adds `value` at ((own node, v), (slot, w)).
 fn add(v: u32, slot: u32, w: u32, value: f32) {
+    if (params.write_jacobian == 0u) {
+        return;
+    }
     let m = params.m;
     let at = row_lo * m * m + v * row_deg * m + slot * m + w;
     jac[at] = jac[at] + value;
@@ -146,8 +155,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     row_lo = nodes[5u * a + 2u];
     row_deg = nodes[5u * a + 3u];
     let own = nodes[5u * a + 4u];
-    for (var at = row_lo * m * m; at < (row_lo + row_deg) * m * m; at = at + 1u) {
-        jac[at] = 0.0;
+    if (params.write_jacobian == 1u) {
+        for (var at = row_lo * m * m; at < (row_lo + row_deg) * m * m; at = at + 1u) {
+            jac[at] = 0.0;
+        }
+    }
+    // Residual rows of this node, accumulated in registers.
+    var res: array<f32, 9>;
+    for (var v = 0u; v < m; v = v + 1u) {
+        res[v] = 0.0;
     }
     var sa = state_of(a);
     let zl = charge(n - 1u);
@@ -159,6 +175,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         var sb = state_of(fb);
         let delta = sb.phi - sa.phi;
         if (!electroneutral) {
+            res[pv] += params.lambda * omega * (sa.phi - sb.phi);
             add(pv, own, pv, params.lambda * omega);
             if (b_free) {
                 add(pv, slot, pv, -params.lambda * omega);
@@ -169,6 +186,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             let d = omega * diffusivity(i);
             let d_ca = d * bernoulli(z * delta);
             let d_cb = -d * bernoulli(-z * delta);
+            let flux = d_ca * sa.c[i] + d_cb * sb.c[i];
             let d_phib = d * z * (bernoulli_derivative(z * delta) * sa.c[i] + bernoulli_derivative(-z * delta) * sb.c[i]);
             // Rows fed by species i: its own (if independent) and, under electroneutrality, charge.
             for (var r = 0u; r < 2u; r = r + 1u) {
@@ -184,6 +202,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
                     v = pv;
                     wt = z;
                 }
+                res[v] += wt * flux;
                 if (i < k) {
                     add(v, own, i, wt * d_ca * sa.c[i]);
                     if (b_free) {
@@ -209,14 +228,17 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let volume = node_data[2u * a + 1u];
     if (params.has_accumulation == 1u) {
         for (var i = 0u; i < k; i = i + 1u) {
+            res[i] += volume * (params.a0 * sa.c[i] - history[a * k + i]);
             add(i, own, i, volume * params.a0 * sa.c[i]);
         }
     }
     if (!electroneutral) {
         for (var i = 0u; i < n; i = i + 1u) {
+            res[pv] -= volume * charge(i) * sa.c[i];
             add(pv, own, i, -volume * charge(i) * sa.c[i]);
         }
         if (area > 0.0 && params.stern == 0.0) {
+            res[pv] = sa.phi - params.e;
             // Blocking electrode held at phi = E: the row becomes phi - E = 0.
             for (var s = 0u; s < row_deg; s = s + 1u) {
                 for (var w = 0u; w < m; w = w + 1u) {
@@ -224,9 +246,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
                 }
             }
             add(pv, own, pv, 1.0);
+            store_residual(a, res);
             return;
         }
         // Reacting electrode: the Stern layer Lambda_S A (phi - E) in the Poisson row.
+        res[pv] += params.stern * area * (sa.phi - params.e);
         add(pv, own, pv, params.stern * area);
     }
     if (area > 0.0) {
@@ -235,19 +259,33 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         let eta = params.e - sa.phi;
         var df_deta = params.anodic + params.cathodic;
         var df_du = 0.0;
+        var f = df_deta * eta;
         if (params.linear_law == 0u) {
             let fa = exp(params.anodic * eta);
             let ratio = sa.c[rr] / bulk_concentration(rr);
             let fc = pow(ratio, params.reaction_order) * exp(-params.cathodic * eta);
+            f = fa - fc;
             df_deta = params.anodic * fa + params.cathodic * fc;
             df_du = -params.reaction_order * fc;
         }
         let g = params.gamma * area;
+        res[rr] -= g * f;
+        if (electroneutral) {
+            res[pv] -= zr * g * f;
+        }
         add(rr, own, pv, g * df_deta);
         add(rr, own, rr, -g * df_du);
         if (electroneutral) {
             add(pv, own, pv, zr * g * df_deta);
             add(pv, own, rr, -zr * g * df_du);
         }
+    }
+    store_residual(a, res);
+}
+
+fn store_residual(a: u32, res: array<f32, 9>) {
+    var r = res;
+    for (var v = 0u; v < params.m; v = v + 1u) {
+        residual[a * params.m + v] = r[v];
     }
 }

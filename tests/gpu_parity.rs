@@ -469,13 +469,15 @@ fn block_scale_matches_cpu_and_inverts_the_node_blocks() {
 /// (potential gradients of several thermal voltages, concentrations varying by e^±0.5), for the
 /// electroneutral closure with an eliminated species, with and without the time-step
 /// accumulation, and for the Poisson closure with a blocking and with a reacting (Stern)
-/// electrode: every entry within 2e-5 of its row's largest.
+/// electrode: every entry within 2e-5 of its row's largest; the kernel's residual (f32) within
+/// 5e-6 of the largest residual of its row kind (measured 5e-7).
 #[test]
 fn transport_jacobian_matches_host_assembly() {
     use znfield::backend::cpu::CpuGmres;
     use znfield::backend::gpu::GpuBicgstab;
     use znfield::fem::edges::Edges;
     use znfield::physics::kinetics::ButlerVolmer;
+    use znfield::solve::linear::GeneralLinearSolver;
     use znfield::solve::primary::Drive;
     use znfield::solve::system::PotentialSystem;
     use znfield::solve::tertiary::{Accumulation, Closure, Transport, TransportParams};
@@ -525,8 +527,9 @@ fn transport_jacobian_matches_host_assembly() {
         for (i, (x, r)) in st.x.iter_mut().zip(noise).enumerate() {
             *x += if i % m == m - 1 { 4.0 * r } else { 0.5 * r };
         }
-        let k = if tp.closure == Closure::Electroneutral { m - 1 } else { m };
-        let history: Vec<f64> = (0..st.x.len() / m * k).map(|_| 0.0).collect();
+        // Independent species: all but the eliminated one, or all under Poisson (m - 1 either way).
+        let k = m - 1;
+        let history: Vec<f64> = random(st.x.len() / m * k, 91).iter().map(|r| 7.5 * (1.0 + 0.3 * r)).collect();
         let acc = Accumulation { a0: 7.5, history };
         for accumulation in [None, Some(&acc)] {
             let host = t.jacobian(&st, accumulation, &mut CpuGmres).expect("host").clone();
@@ -541,6 +544,20 @@ fn transport_jacobian_matches_host_assembly() {
             }
             eprintln!("{name}, accumulation {}: worst entry difference / row max {worst:.2e}", accumulation.is_some());
             assert!(worst < 2e-5, "{name}: device Jacobian differs by {worst:e} of a row's largest entry");
+            // The residual, row kind by row kind (each species, then phi), against its largest.
+            let host_r = t.residual(&st, accumulation);
+            let mut device_r = vec![0.0; host_r.len()];
+            gpu.jacobian_assembler()
+                .expect("the GPU solver assembles")
+                .assemble(&st.x, st.e, accumulation, None, Some(&mut device_r))
+                .expect("device residual");
+            for v in 0..m {
+                let rows = (v..host_r.len()).step_by(m);
+                let scale = rows.clone().map(|i| host_r[i].abs()).fold(0.0f64, f64::max);
+                let diff = rows.map(|i| (host_r[i] - device_r[i]).abs()).fold(0.0f64, f64::max);
+                eprintln!("  residual row kind {v}: max difference / max {:.2e}", diff / scale);
+                assert!(diff < 5e-6 * scale, "{name}: residual rows {v} differ by {diff:e} (scale {scale:e})");
+            }
         }
     }
 }

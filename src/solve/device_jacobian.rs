@@ -59,7 +59,15 @@ pub trait JacobianAssembler {
     /// Makes the device ready for the problem described by `layout` (static data uploaded once).
     fn prepare(&mut self, layout: &JacobianLayout) -> Result<(), String>;
 
-    /// Fills `values` (the block Jacobian in pattern order) at the unknowns `x` and electrode
-    /// potential `e`; `acc` adds the implicit time-step accumulation.
-    fn assemble(&mut self, x: &[f64], e: f64, acc: Option<&Accumulation>, values: &mut [f64]) -> Result<(), String>;
+    /// Fills `values` (the block Jacobian in pattern order) and/or `residual` (f32 precision,
+    /// without the galvanostatic constraint) at the unknowns `x` and electrode potential `e`;
+    /// `acc` adds the implicit time-step accumulation.
+    fn assemble(
+        &mut self,
+        x: &[f64],
+        e: f64,
+        acc: Option<&Accumulation>,
+        values: Option<&mut [f64]>,
+        residual: Option<&mut [f64]>,
+    ) -> Result<(), String>;
 }

@@ -274,8 +274,13 @@ impl<'a> Transport<'a> {
             device.prepare(&self.problem.device_layout()).map_err(device_error)?;
             self.device_prepared = true;
         }
-        device.assemble(&st.x, st.e, acc, &mut self.jac.values).map_err(device_error)?;
+        device.assemble(&st.x, st.e, acc, Some(&mut self.jac.values), None).map_err(device_error)?;
         Ok(None)
+    }
+
+    /// The f64 host residual at `st` (without the galvanostatic constraint).
+    pub fn residual(&self, st: &State, acc: Option<&Accumulation>) -> Vec<f64> {
+        self.problem.evaluate_with(&st.x, st.e, None, acc).residual
     }
 
     /// The Newton Jacobian at `st` as `solver` assembles it (on its device when it has one).

@@ -40,6 +40,10 @@ pub struct JacobianParams {
     pub e: f32,
     pub a0: f32,
     pub stern: f32,
+    pub write_jacobian: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+    pub _pad2: u32,
     pub charges: [f32; MAX_SPECIES],
     pub diffusivities: [f32; MAX_SPECIES],
     pub bulk: [f32; MAX_SPECIES],
@@ -86,6 +90,8 @@ struct Resident {
     params_buf: wgpu::Buffer,
     x: wgpu::Buffer,
     jac: wgpu::Buffer,
+    history: wgpu::Buffer,
+    residual: wgpu::Buffer,
     group: wgpu::BindGroup,
     dims: Dims,
     nnz: usize,
@@ -120,6 +126,8 @@ impl JacobianAssembler for GpuJacobian {
         let node_data = ctx.storage_f32("jacobian node data", &node_data);
         let x = ctx.storage_zeroed("jacobian unknowns", layout.nodes.len() * layout.m);
         let jac = ctx.storage_zeroed("jacobian values", layout.nnz);
+        let history = ctx.storage_zeroed("time-step history", layout.nodes.len() * layout.independent);
+        let residual = ctx.storage_zeroed("residual", layout.nodes.len() * layout.m);
         let group = transport_jacobian::bind(
             &ctx.kernels.transport_jacobian,
             &ctx.device,
@@ -130,42 +138,67 @@ impl JacobianAssembler for GpuJacobian {
             &node_data,
             &x,
             &jac,
+            &history,
+            &residual,
         );
         let dims = Dims::for_len(layout.nodes.len());
-        self.resident = Some(Resident { params, params_buf, x, jac, group, dims, nnz: layout.nnz });
+        self.resident = Some(Resident { params, params_buf, x, jac, history, residual, group, dims, nnz: layout.nnz });
         Ok(())
     }
 
-    fn assemble(&mut self, x: &[f64], e: f64, acc: Option<&Accumulation>, values: &mut [f64]) -> Result<(), String> {
+    fn assemble(
+        &mut self,
+        x: &[f64],
+        e: f64,
+        acc: Option<&Accumulation>,
+        values: Option<&mut [f64]>,
+        residual: Option<&mut [f64]>,
+    ) -> Result<(), String> {
         let ctx = &self.ctx;
         let r = self.resident.as_mut().ok_or("the device Jacobian was not prepared for this problem")?;
-        if values.len() != r.nnz || x.len() != (r.params.n_free * r.params.m) as usize {
-            return Err(format!(
-                "size mismatch: {} values and {} unknowns for a layout of {} and {}",
-                values.len(),
-                x.len(),
-                r.nnz,
-                r.params.n_free * r.params.m
-            ));
+        let unknowns = (r.params.n_free * r.params.m) as usize;
+        if values.as_ref().is_some_and(|v| v.len() != r.nnz)
+            || residual.as_ref().is_some_and(|v| v.len() != unknowns)
+            || x.len() != unknowns
+        {
+            return Err(format!("size mismatch: {} unknowns for a layout of {unknowns} and {} entries", x.len(), r.nnz));
         }
         r.params.e = e as f32;
         r.params.has_accumulation = acc.is_some() as u32;
         r.params.a0 = acc.map_or(0.0, |a| a.a0 as f32);
+        r.params.write_jacobian = values.is_some() as u32;
         ctx.queue.write_buffer(&r.params_buf, 0, bytemuck::bytes_of(&r.params));
         let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
         ctx.queue.write_buffer(&r.x, 0, bytemuck::cast_slice(&x32));
+        if let Some(acc) = acc {
+            let expected = (r.params.n_free * r.params.independent) as usize;
+            if acc.history.len() != expected {
+                return Err(format!("size mismatch: {} history values for {expected}", acc.history.len()));
+            }
+            let h32: Vec<f32> = acc.history.iter().map(|&v| v as f32).collect();
+            ctx.queue.write_buffer(&r.history, 0, bytemuck::cast_slice(&h32));
+        }
         let mut enc = ctx.device.create_command_encoder(&Default::default());
         {
             let mut pass = enc.begin_compute_pass(&Default::default());
             ctx.kernels.transport_jacobian.dispatch(&mut pass, &r.group, &r.dims);
         }
         ctx.queue.submit([enc.finish()]);
-        let out = ctx.read_f32(&r.jac, r.nnz)?;
-        if let Some(at) = out.iter().position(|v| !v.is_finite()) {
-            let m = r.params.m as usize;
-            return Err(format!("non-finite Jacobian entry {at} (value {}) in the rows of a free node (m = {m})", out[at]));
+        let m = r.params.m as usize;
+        if let Some(values) = values {
+            let out = ctx.read_f32(&r.jac, r.nnz)?;
+            if let Some(at) = out.iter().position(|v| !v.is_finite()) {
+                return Err(format!("non-finite Jacobian entry {at} (value {}) in the rows of a free node (m = {m})", out[at]));
+            }
+            values.copy_from_slice(&out);
         }
-        values.copy_from_slice(&out);
+        if let Some(residual) = residual {
+            let out = ctx.read_f32(&r.residual, unknowns)?;
+            if let Some(at) = out.iter().position(|v| !v.is_finite()) {
+                return Err(format!("non-finite residual in row {} of free node {} (value {})", at % m, at / m, out[at]));
+            }
+            residual.copy_from_slice(&out);
+        }
         Ok(())
     }
 }

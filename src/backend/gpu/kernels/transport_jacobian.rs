@@ -1,5 +1,5 @@
-//! `shaders/transport_jacobian.wgsl`: the Newton Jacobian of the Nernst–Planck system, one free
-//! node's block rows per invocation. Host twin: `solve::tertiary` (its `evaluate_with`).
+//! `shaders/transport_jacobian.wgsl`: the Newton Jacobian and residual of the Nernst–Planck
+//! system, one free node's block rows per invocation. Host twin: `solve::tertiary` (its `evaluate_with`).
 //!
 //! The bind function below is the kernel's signature: its parameters are the bindings in order.
 
@@ -23,6 +23,8 @@ pub fn bind(
     node_data: &wgpu::Buffer,
     x: &wgpu::Buffer,
     jac: &wgpu::Buffer,
+    history: &wgpu::Buffer,
+    residual: &wgpu::Buffer,
 ) -> wgpu::BindGroup {
-    kernel.bind(device, &[params, nodes, neighbours, weights, node_data, x, jac])
+    kernel.bind(device, &[params, nodes, neighbours, weights, node_data, x, jac, history, residual])
 }
