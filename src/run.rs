@@ -218,8 +218,9 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
         Model::Tertiary | Model::Pnp => {
             if backend.info.kind == "gpu" {
                 backend.info.note = Some(
-                    "transport models: Newton Jacobians assembled on the device (WGSL) and Newton systems solved there \
-                     (block-Jacobi BiCGStab, f64 defect correction); residuals in f64 on the CPU"
+                    "transport models: Newton Jacobians and residuals assembled on the device (WGSL) and Newton systems \
+                     solved there (block-Jacobi BiCGStab, f64 defect correction); the last Newton iterations on the f64 \
+                     residual of the CPU"
                         .into(),
                 );
             }
@@ -271,7 +272,7 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
             if let Some((count, reason)) = backend.general.fallbacks() {
                 backend.info.note = Some(format!(
                     "transport models: {count} Newton system(s) the device BiCGStab could not finish were solved by the CPU \
-                     GMRES (last reason: {reason}); Jacobians assembled on the device, residuals in f64 on the CPU"
+                     GMRES (last reason: {reason}); Jacobians and early residuals assembled on the device, the last Newton iterations on the f64 residual of the CPU"
                 ));
             }
             let mut sol = sol;

@@ -9,8 +9,9 @@
 //! [`super::tertiary`]: entry ((a, v), (b, w)) at `lo_a m^2 + v deg_a m + slot_ab m + w`, with
 //! `lo_a` the start of a's row in the node pattern and `deg_a` its length.
 //!
-//! The residual stays on the host in f64: Newton's convergence and line search are judged on it,
-//! while the Jacobian only steers the step and tolerates f32 rounding.
+//! The device residual (f32) drives Newton's early iterations; convergence is judged on the f64
+//! host residual, which finishes every solve, while the Jacobian only steers the step and
+//! tolerates f32 rounding.
 
 use super::tertiary::Accumulation;
 

@@ -195,6 +195,24 @@ impl Problem<'_> {
     /// Residual and (optionally) Jacobian and d(residual)/dE; returns also the total reaction
     /// sum_j Gamma A_j f_j and its derivatives (row d/dx, scalar d/dE).
     pub(super) fn evaluate_with(&self, x: &[f64], e: f64, jac: Option<&mut CsrMatrix>, acc: Option<&Accumulation>) -> Evaluation {
+        self.evaluate_parts(x, e, jac, acc, true)
+    }
+
+    /// What Newton needs besides the residual when a device assembles the residual: d(residual)/dE
+    /// and the total reaction with its derivatives. The returned `residual` lacks the edge fluxes
+    /// and the accumulation (it is not a residual; do not use it).
+    pub(super) fn constraint_terms(&self, x: &[f64], e: f64) -> Evaluation {
+        self.evaluate_parts(x, e, None, None, false)
+    }
+
+    fn evaluate_parts(
+        &self,
+        x: &[f64],
+        e: f64,
+        jac: Option<&mut CsrMatrix>,
+        acc: Option<&Accumulation>,
+        with_fluxes: bool,
+    ) -> Evaluation {
         let n = self.n_species;
         let m = self.m();
         let pv = self.phi_var();
@@ -211,7 +229,8 @@ impl Problem<'_> {
                 j.values[idx] += val;
             }
         };
-        for (&(ja, jb), &omega) in self.edges.pairs.iter().zip(&self.edges.weights) {
+        let edges = if with_fluxes { self.edges.pairs.len() } else { 0 };
+        for (&(ja, jb), &omega) in self.edges.pairs.iter().zip(&self.edges.weights).take(edges) {
             let (fa, fb) = (self.free_of[ja as usize], self.free_of[jb as usize]);
             if fa == u32::MAX && fb == u32::MAX {
                 continue;

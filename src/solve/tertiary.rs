@@ -183,7 +183,11 @@ impl<'a> Transport<'a> {
             Drive::Current(target) => total - target,
         };
         let merit = |ev: &Evaluation| (ev.residual.iter().map(|v| v * v).sum::<f64>() + constraint(ev.total).powi(2)).sqrt();
-        let mut current = self.problem.evaluate_with(&st.x, st.e, None, acc);
+        // With a device assembler the first iterations run on its f32 residual; once the merit
+        // has fallen by DEVICE_PHASE_REDUCTION (or the device iterates stall) Newton finishes on
+        // the f64 host residual, on which convergence is always judged.
+        let mut device_phase = solver.jacobian_assembler().is_some();
+        let mut current = self.residual_at(&st.x, st.e, acc, solver, device_phase)?;
         let mut history = vec![merit(&current)];
         let mut linear_iterations = 0;
         let mut it = 0;
@@ -223,7 +227,7 @@ impl<'a> Transport<'a> {
             for _ in 0..30 {
                 let trial: Vec<f64> = st.x.iter().zip(&u).map(|(xi, ui)| xi + lambda * ui).collect();
                 let te = st.e + lambda * de;
-                let ev_t = self.problem.evaluate_with(&trial, te, None, acc);
+                let ev_t = self.residual_at(&trial, te, acc, solver, device_phase)?;
                 let mt = merit(&ev_t);
                 if mt.is_finite() && (mt <= (1.0 - 1e-4 * lambda) * m0 || m0 == 0.0) {
                     st.x = trial;
@@ -234,6 +238,17 @@ impl<'a> Transport<'a> {
                     break;
                 }
                 lambda *= 0.5;
+            }
+            let finished = step * lambda < newton.tol && lambda >= scale.min(1.0);
+            // Leave the device residual once Newton converges fast (the next step would reach
+            // the f32 rounding floor of the residual) or as soon as a step gains little (it has).
+            let last = history.last().copied().unwrap_or(f64::INFINITY);
+            let gain = last / m0;
+            if device_phase && (!accepted || finished || gain > DEVICE_STEP_GAIN || gain < DEVICE_FAST_GAIN) {
+                device_phase = false;
+                current = self.residual_at(&st.x, st.e, acc, solver, false)?;
+                history.push(merit(&current));
+                continue;
             }
             if !accepted {
                 // A line search that stalls with a negligible step is convergence only if the
@@ -246,7 +261,7 @@ impl<'a> Transport<'a> {
                     format_history(&history)
                 )));
             }
-            if step * lambda < newton.tol && lambda >= scale.min(1.0) {
+            if finished {
                 return Ok(NewtonStats { iterations: it, linear_iterations, history });
             }
         }
@@ -255,6 +270,30 @@ impl<'a> Transport<'a> {
             newton.max_iterations,
             format_history(&history)
         )))
+    }
+
+    /// The residual at (x, e): the f64 host evaluation, or with `device` the solver's device
+    /// residual (f32) completed by the host's constraint terms.
+    fn residual_at(
+        &mut self,
+        x: &[f64],
+        e: f64,
+        acc: Option<&Accumulation>,
+        solver: &mut dyn GeneralLinearSolver,
+        device: bool,
+    ) -> Result<Evaluation, Error> {
+        let assembler = solver.jacobian_assembler().filter(|_| device);
+        let Some(assembler) = assembler else {
+            return Ok(self.problem.evaluate_with(x, e, None, acc));
+        };
+        let device_error = |e: String| Error::Device(format!("transport residual on the device: {e}"));
+        if !self.device_prepared {
+            assembler.prepare(&self.problem.device_layout()).map_err(device_error)?;
+            self.device_prepared = true;
+        }
+        let mut residual = vec![0.0; x.len()];
+        assembler.assemble(x, e, acc, None, Some(&mut residual)).map_err(device_error)?;
+        Ok(Evaluation { residual, ..self.problem.constraint_terms(x, e) })
     }
 
     /// The Jacobian at `st` into `self.jac`: from the solver's device assembler when it has one
@@ -353,6 +392,12 @@ pub fn solve(
         Err(other) => Err(other),
     }
 }
+
+/// Device-residual Newton steps end when a step reduces the merit by less than this factor
+/// (the f32 floor of the residual is reached) ...
+const DEVICE_STEP_GAIN: f64 = 0.25;
+/// ... or by more than this one (quadratic convergence: the next step would hit the floor).
+const DEVICE_FAST_GAIN: f64 = 1e-2;
 
 /// Residual (relative to the first, or absolute below 1) under which a Newton iteration whose line
 /// search can make no more progress counts as converged.
