@@ -244,7 +244,7 @@ impl<'a> Transport<'a> {
             // the f32 rounding floor of the residual) or as soon as a step gains little (it has).
             let last = history.last().copied().unwrap_or(f64::INFINITY);
             let gain = last / m0;
-            if device_phase && (!accepted || finished || gain > DEVICE_STEP_GAIN || gain < DEVICE_FAST_GAIN) {
+            if device_phase && (!accepted || finished || !(DEVICE_FAST_GAIN..=DEVICE_STEP_GAIN).contains(&gain)) {
                 device_phase = false;
                 current = self.residual_at(&st.x, st.e, acc, solver, false)?;
                 history.push(merit(&current));
