@@ -229,6 +229,7 @@ impl Problem<'_> {
                 j.values[idx] += val;
             }
         };
+        // Edge fluxes (all edges, or none for the constraint terms alone).
         let edges = if with_fluxes { self.edges.pairs.len() } else { 0 };
         for (&(ja, jb), &omega) in self.edges.pairs.iter().zip(&self.edges.weights).take(edges) {
             let (fa, fb) = (self.free_of[ja as usize], self.free_of[jb as usize]);

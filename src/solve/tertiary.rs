@@ -7,6 +7,7 @@
 //! unknowns, the closures and the electrode conditions) are in [`super::np_system`]; this module
 //! holds the parameters, the Newton driver and the solution.
 
+use super::device_jacobian::JacobianAssembler;
 use super::linear::{GeneralLinearSolver, LinearError, LinearParams};
 pub use super::np_system::Accumulation;
 use super::np_system::{electrode_reaction, BlockPattern, Evaluation, Problem};
@@ -272,6 +273,20 @@ impl<'a> Transport<'a> {
         )))
     }
 
+    /// The solver's device assembler, holding this problem's layout (uploaded on first use), or
+    /// None when the solver has no device.
+    fn device_assembler<'s>(
+        &mut self,
+        solver: &'s mut dyn GeneralLinearSolver,
+    ) -> Result<Option<&'s mut dyn JacobianAssembler>, Error> {
+        let Some(device) = solver.jacobian_assembler() else { return Ok(None) };
+        if !self.device_prepared {
+            device.prepare(&self.problem.device_layout()).map_err(device_error)?;
+            self.device_prepared = true;
+        }
+        Ok(Some(device))
+    }
+
     /// The residual at (x, e): the f64 host evaluation, or with `device` the solver's device
     /// residual (f32) completed by the host's constraint terms.
     fn residual_at(
@@ -282,15 +297,10 @@ impl<'a> Transport<'a> {
         solver: &mut dyn GeneralLinearSolver,
         device: bool,
     ) -> Result<Evaluation, Error> {
-        let assembler = solver.jacobian_assembler().filter(|_| device);
+        let assembler = if device { self.device_assembler(solver)? } else { None };
         let Some(assembler) = assembler else {
             return Ok(self.problem.evaluate_with(x, e, None, acc));
         };
-        let device_error = |e: String| Error::Device(format!("transport residual on the device: {e}"));
-        if !self.device_prepared {
-            assembler.prepare(&self.problem.device_layout()).map_err(device_error)?;
-            self.device_prepared = true;
-        }
         let mut residual = vec![0.0; x.len()];
         assembler.assemble(x, e, acc, None, Some(&mut residual)).map_err(device_error)?;
         Ok(Evaluation { residual, ..self.problem.constraint_terms(x, e) })
@@ -305,14 +315,9 @@ impl<'a> Transport<'a> {
         acc: Option<&Accumulation>,
         solver: &mut dyn GeneralLinearSolver,
     ) -> Result<Option<Evaluation>, Error> {
-        let Some(device) = solver.jacobian_assembler() else {
+        let Some(device) = self.device_assembler(solver)? else {
             return Ok(Some(self.problem.evaluate_with(&st.x, st.e, Some(&mut self.jac), acc)));
         };
-        let device_error = |e: String| Error::Device(format!("transport Jacobian assembly on the device: {e}"));
-        if !self.device_prepared {
-            device.prepare(&self.problem.device_layout()).map_err(device_error)?;
-            self.device_prepared = true;
-        }
         device.assemble(&st.x, st.e, acc, Some(&mut self.jac.values), None).map_err(device_error)?;
         Ok(None)
     }
@@ -361,6 +366,10 @@ impl<'a> Transport<'a> {
             continuation_steps: 0,
         }
     }
+}
+
+fn device_error(e: String) -> Error {
+    Error::Device(format!("transport assembly on the device: {e}"))
 }
 
 fn format_history(h: &[f64]) -> String {
