@@ -8,7 +8,8 @@
 //     F_ab = omega D_i [B(z_i (phi_b - phi_a)) c_a - B(-z_i (phi_b - phi_a)) c_b]
 // to a's own row (independent species) and z_i F_ab to the charge row (electroneutrality). The
 // unknowns are u_i = ln c_i and phi; under electroneutrality the last species is
-// c_l = -sum_i z_i c_i / z_l. Bulk neighbours hold the bulk state (no Jacobian columns).
+// c_l = -(sum_i z_i c_i + X) / z_l with X the node's fixed charge (charged coatings). Bulk
+// neighbours hold the bulk state (no Jacobian columns).
 // Then: accumulation V a0 c_i on the diagonal (transient), the Poisson operator and space charge
 // (pnp: blocking electrode rows replaced by phi - E, or a Stern layer), and the Butler–Volmer
 // electrode reaction (electroneutral, or pnp with a Stern layer).
@@ -48,7 +49,7 @@ struct JacobianParams {
 @group(0) @binding(1) var<storage, read> nodes: array<u32>;        // 5 per free node
 @group(0) @binding(2) var<storage, read> neighbours: array<u32>;   // 2 per neighbour entry
 @group(0) @binding(3) var<storage, read> weights: array<f32>;      // omega per neighbour entry
-@group(0) @binding(4) var<storage, read> node_data: array<f32>;    // (area, volume) per free node
+@group(0) @binding(4) var<storage, read> node_data: array<f32>;    // (area, volume, fixed charge) per free node
 @group(0) @binding(5) var<storage, read> x: array<f32>;            // m unknowns per free node
 @group(0) @binding(6) var<storage, read_write> jac: array<f32>;
 @group(0) @binding(7) var<storage, read> history: array<f32>;    // independent species per free node
@@ -88,7 +89,7 @@ fn state_of(f: u32) -> NodeState {
     }
     if (k < n) {
         let zl = charge(n - 1u);
-        var cl = 0.0;
+        var cl = -node_data[3u * f + 2u] / zl;
         for (var i = 0u; i < k; i = i + 1u) {
             cl -= charge(i) * s.c[i] / zl;
         }
@@ -224,8 +225,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             }
         }
     }
-    let area = node_data[2u * a];
-    let volume = node_data[2u * a + 1u];
+    let area = node_data[3u * a];
+    let volume = node_data[3u * a + 1u];
+    let fixed = node_data[3u * a + 2u];
     if (params.has_accumulation == 1u) {
         for (var i = 0u; i < k; i = i + 1u) {
             res[i] += volume * (params.a0 * sa.c[i] - history[a * k + i]);
@@ -233,6 +235,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         }
     }
     if (!electroneutral) {
+        res[pv] -= volume * fixed;
         for (var i = 0u; i < n; i = i + 1u) {
             res[pv] -= volume * charge(i) * sa.c[i];
             add(pv, own, i, -volume * charge(i) * sa.c[i]);

@@ -149,6 +149,20 @@ fn run(scene_path: Option<PathBuf>, out: Option<PathBuf>, backend: BackendChoice
         s.electrode.potential,
         s.electrolyte.max_field
     );
+    if let Some(c) = &s.coating {
+        let percent = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{:.1}%", 100.0 * v));
+        let lower = c.deposition_by_depth.map(|bins| bins[..bins.len() / 2].iter().sum::<f64>());
+        eprintln!(
+            "znfield: coating: total {:.4e} A, {} on the scaffold, {} on the base electrode, {} in the lower half of {:.3e} m{}{}",
+            c.total_current,
+            percent(c.current_to_scaffold_fraction),
+            percent(c.current_to_base_fraction),
+            percent(lower),
+            c.thickness,
+            c.penetration_ratio.map_or(String::new(), |v| format!(", L/lambda {v:.3}")),
+            c.effective_transference_number.map_or(String::new(), |v| format!(", t+ in the coating {v:.3}")),
+        );
+    }
     eprintln!("znfield: wrote {}", dir.join("summary.json").display());
     Ok(())
 }

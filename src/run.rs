@@ -13,6 +13,7 @@ use crate::fem::element::P1Tet;
 use crate::geometry::ElectrodeGeometry;
 use crate::mesh::SizeField;
 use crate::mesh::{self, BoundaryTag, Quality, TetMesh};
+use crate::output::coating::{self, CoatingInputs};
 use crate::output::mesh_report::{self, MeshReport};
 use crate::output::metrics::{self, Fields};
 use crate::output::summary::{
@@ -21,6 +22,7 @@ use crate::output::summary::{
 use crate::output::{atomic, vtu};
 use crate::physics::constants::{thermal_voltage, FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY};
 use crate::physics::kinetics::ButlerVolmer;
+use crate::physics::porous::Media;
 use crate::physics::scaling::Scaling;
 use crate::scene::{Model, OperationMode, PnpElectrode, Scene};
 use crate::solve::linear::LinearParams;
@@ -168,18 +170,13 @@ pub fn run(scene: &Scene, choice: BackendChoice) -> Result<RunResult> {
 pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: Instant) -> Result<RunResult> {
     let Domain { mesh, geometry, sizes, length_scale } = domain;
     let quality = Quality::of(&mesh);
-    if scene.geometry.scaffold.is_some() {
-        eprintln!("znfield: warning: scaffold surfaces are insulating (zero flux) until scaffold kinetics are modelled");
-    }
-    if !scene.geometry.layers.is_empty() {
-        eprintln!(
-            "znfield: warning: geometry.layers are meshed as tagged regions, but coating properties are not modelled yet: \
-             every layer conducts and transports like the electrolyte"
-        );
-    }
     // 3. Discrete system in scaled units.
     let scaling = model_scaling(scene, length_scale);
-    let mut sys = PotentialSystem::new(&mesh, scaling.length_m);
+    let media =
+        geometry.as_ref().map_or_else(|| Media::open(mesh.tets.len()), |g| Media::from_layers(&mesh, g, &scene.geometry.layers));
+    let scaffold_i0 = scene.geometry.scaffold.as_ref().and_then(|s| s.surface_exchange_current_density_a_m2);
+    let electrode_i0 = scene.physics.kinetics.exchange_current_density_a_m2;
+    let mut sys = PotentialSystem::with_media(&mesh, scaling.length_m, &media, scaffold_i0, electrode_i0);
     if let Some(g) = geometry.as_ref().filter(|g| g.periodic) {
         sys.make_periodic(&mesh, g.half_width).map_err(Error::input)?;
     }
@@ -212,6 +209,7 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
             let kin = KineticBoundary {
                 gamma: scaling.kinetic_number(k.exchange_current_density_a_m2),
                 law: ButlerVolmer::from_scene(k),
+                conductivity_s_m: scaling.conductivity_s_m,
             };
             secondary::solve(&sys, kin, drive, backend.solver.as_mut(), &linear, &newton)?
         }
@@ -297,7 +295,9 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
     let kinetic = matches!(scene.physics.model, Model::Secondary | Model::Tertiary)
         || (scene.physics.model == Model::Pnp && scene.physics.pnp_electrode == PnpElectrode::Reacting);
     let c_ref = reference_concentration(scene);
-    let cell_current = transport.as_ref().map(|t| transport_cell_current(&mesh, scene, &t.phi, &t.concentrations, c_ref));
+    let cell_current = transport
+        .as_ref()
+        .map(|t| transport_cell_current(&mesh, scene, &t.phi, &t.concentrations, c_ref, &media.transport_factor));
     let (mut fields, electrode, max_field) =
         metrics::evaluate(&mesh, &sys, &solution, &scaling, projected_area, kinetic, cell_current);
     let concentrations = transport.as_ref().map(|t| {
@@ -320,7 +320,8 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
             snapshots: snapshots
                 .iter()
                 .map(|(t, sol)| {
-                    let current = transport_cell_current(&mesh, scene, &sol.phi, &sol.concentrations, c_ref);
+                    let current =
+                        transport_cell_current(&mesh, scene, &sol.phi, &sol.concentrations, c_ref, &media.transport_factor);
                     let (mut f, _, _) = metrics::evaluate(
                         &mesh,
                         &sys,
@@ -335,6 +336,17 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
                 })
                 .collect(),
         }
+    });
+    let coating = coating::summarize(&CoatingInputs {
+        scene,
+        mesh: &mesh,
+        sys: &sys,
+        scaling: &scaling,
+        electrode_flux: &solution.electrode_flux,
+        site_reaction: &solution.site_reaction,
+        concentrations: transport.as_ref().map(|_| fields.concentrations.as_slice()),
+        conductivity_s_m: electrolyte_conductivity(scene),
+        media: &media,
     });
     let applied = electrode.total_current.abs() / electrode.projected_area;
     let dimensionless = dimensionless_groups(scene, &mesh, length_scale, electrode.overpotential.map(|eta| eta.mean), applied);
@@ -376,6 +388,7 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
             min_concentration: concentrations,
         },
         dimensionless,
+        coating,
         transient: transient_stats,
     };
     Ok(RunResult { summary, mesh, fields, electrode_nodes: sys.electrode, transient })
@@ -396,6 +409,22 @@ fn model_scaling(scene: &Scene, length_scale: f64) -> Scaling {
     s
 }
 
+/// The electrolyte's bulk conductivity, S/m: the scene's for the potential models, Nernst–Einstein
+/// `F^2/RT sum z_i^2 D_i c_i` for the transport models.
+fn electrolyte_conductivity(scene: &Scene) -> f64 {
+    let ph = &scene.physics;
+    match ph.model {
+        Model::Primary | Model::Secondary => ph.conductivity_s_m,
+        Model::Tertiary | Model::Pnp => {
+            FARADAY * FARADAY / (GAS_CONSTANT * ph.temperature_k)
+                * ph.species
+                    .iter()
+                    .map(|x| (x.charge as f64).powi(2) * x.diffusivity_m2_s * x.bulk_concentration_mol_m3)
+                    .sum::<f64>()
+        }
+    }
+}
+
 /// Periodic slaves take their representatives' potential and concentrations.
 fn expand_transport(sys: &PotentialSystem, sol: &mut TransportSolution) {
     sys.expand(&mut sol.phi);
@@ -413,6 +442,8 @@ fn as_potential_solution(sol: &TransportSolution) -> PotentialSolution {
         linear_iterations: sol.linear_iterations,
         nonlinear_iterations: sol.nonlinear_iterations,
         residual_history: sol.residual_history.clone(),
+        site_reaction: sol.site_reaction.clone(),
+        solid_potential: None,
     }
 }
 
@@ -457,22 +488,31 @@ fn transport_params(scene: &Scene, scaling: &Scaling) -> TransportParams {
             },
             _ => Closure::Electroneutral,
         },
+        concentration_scale: c_ref,
     }
 }
 
 /// Current density per tet from the Nernst–Planck fluxes, A/m^2:
 /// `i = -F sum_i z_i D_i (grad c_i + z_i c_i grad phi_hat)` with element-average concentrations.
-fn transport_cell_current(mesh: &TetMesh, scene: &Scene, phi: &[f64], conc: &[Vec<f64>], c_ref: f64) -> Vec<DVec3> {
+fn transport_cell_current(
+    mesh: &TetMesh,
+    scene: &Scene,
+    phi: &[f64],
+    conc: &[Vec<f64>],
+    c_ref: f64,
+    transport_factor: &[f64],
+) -> Vec<DVec3> {
     mesh.tets
         .iter()
-        .map(|t| {
+        .zip(transport_factor)
+        .map(|(t, &factor)| {
             let el = P1Tet::new(t.map(|n| mesh.nodes[n as usize]));
             let grad_phi = el.gradient(t.map(|n| phi[n as usize]));
             scene.physics.species.iter().zip(conc).fold(DVec3::ZERO, |acc, (sp, c)| {
                 let values = t.map(|n| c[n as usize] * c_ref);
                 let mean = values.iter().sum::<f64>() / 4.0;
                 let z = sp.charge as f64;
-                acc - FARADAY * z * sp.diffusivity_m2_s * (el.gradient(values) + z * mean * grad_phi)
+                acc - factor * FARADAY * z * sp.diffusivity_m2_s * (el.gradient(values) + z * mean * grad_phi)
             })
         })
         .collect()
@@ -613,6 +653,9 @@ fn fields_vtu(mesh: &TetMesh, f: &Fields) -> Vec<u8> {
     let conc_names: Vec<String> =
         f.concentrations.iter().map(|(name, _)| format!("c_{}_mol_m3", name.replace(' ', ""))).collect();
     let mut point_data = vec![vtu::Array::Scalar("potential_V", &f.potential)];
+    if let Some(phi_s) = &f.solid_potential {
+        point_data.push(vtu::Array::Scalar("solid_potential_V", phi_s));
+    }
     point_data.extend(conc_names.iter().zip(&f.concentrations).map(|(n, (_, c))| vtu::Array::Scalar(n, c)));
     vtu::encode(
         &mesh.nodes,

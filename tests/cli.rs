@@ -86,6 +86,67 @@ fn bad_coating_layers_are_rejected() {
 }
 
 #[test]
+fn bad_coating_materials_are_rejected() {
+    let layer = |extra: &str| format!(r#"geometry.layers=[{{"name":"c","kind":"planar","thickness_m":1e-6{extra}}}]"#);
+    let cases: [(&str, String, &[&str], &[&str]); 8] = [
+        ("porosity-zero", layer(r#","porosity":0"#), &[], &["geometry.layers.0.porosity", "(0, 1]"]),
+        ("porosity-high", layer(r#","porosity":{"bottom":0.5,"top":1.2}"#), &[], &["geometry.layers.0.porosity", "1.2"]),
+        ("profile-form", layer(r#","porosity":{"bottom":0.5,"slope":2}"#), &[], &["geometry.layers.0.porosity", "slope"]),
+        ("tortuosity", layer(r#","tortuosity":0.5"#), &[], &["geometry.layers.0.tortuosity", "0.5"]),
+        ("charge-primary", layer(r#","fixed_charge_mol_m3":-100"#), &[], &["fixed_charge_mol_m3", "tertiary", "primary"]),
+        (
+            "solid-primary",
+            layer(r#","solid":{"specific_area_m_1":1e5,"exchange_current_density_A_m2":1}"#),
+            &[],
+            &["geometry.layers.0.solid", "secondary", "primary"],
+        ),
+        (
+            "solid-tertiary-sigma",
+            layer(r#","solid":{"specific_area_m_1":1e5,"exchange_current_density_A_m2":1,"conductivity_S_m":100}"#),
+            &["--set", "physics.model=tertiary"],
+            &["solid.conductivity_S_m", "equipotential", "secondary"],
+        ),
+        (
+            "solid-area-negative",
+            layer(r#","solid":{"specific_area_m_1":-1,"exchange_current_density_A_m2":1}"#),
+            &["--set", "physics.model=secondary"],
+            &["geometry.layers.0.solid.specific_area_m_1", "-1"],
+        ),
+    ];
+    for (case, set, more, words) in cases {
+        let mut args = vec!["--set", set.as_str()];
+        args.extend_from_slice(more);
+        rejects(case, Some(GOOD), &args, words);
+    }
+    let two = format!(
+        "geometry.layers=[{}, {}]",
+        r#"{"name":"a","kind":"planar","thickness_m":1e-7}"#,
+        r#"{"name":"b","kind":"planar","thickness_m":1e-7,"solid":{"specific_area_m_1":1,"exchange_current_density_A_m2":1}}"#
+    );
+    rejects(
+        "solid-second-layer",
+        Some(GOOD),
+        &["--set", &two, "--set", "physics.model=secondary"],
+        &["geometry.layers.1.solid", "first layer"],
+    );
+    let pnp = layer(r#","porosity":0.5"#);
+    rejects(
+        "porous-pnp",
+        Some(GOOD),
+        &["--set", &pnp, "--set", "physics.model=pnp", "--set", "physics.pnp_electrode=reacting"],
+        &["geometry.layers.0.porosity", "pnp", "tertiary"],
+    );
+    let scaffold =
+        r#"geometry.scaffold={"particles":[{"center_m":[0,0,2e-6],"radius_m":2e-7}],"surface_exchange_current_density_A_m2":-5}"#;
+    rejects(
+        "scaffold-i0",
+        Some(GOOD),
+        &["--set", scaffold, "--set", "physics.model=secondary"],
+        &["surface_exchange_current_density_A_m2", "-5"],
+    );
+}
+
+#[test]
 fn bad_scaffolds_are_rejected() {
     let set = |json: &str| format!("geometry.scaffold={json}");
     let tilted = set(r#"{"fibres":[{"point_m":[0,0,1e-6],"direction":[1,0,1],"radius_m":1e-7}]}"#);

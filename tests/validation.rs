@@ -56,6 +56,16 @@ fn limiting_current_binary() {
 }
 
 #[test]
+fn porous_linear_kinetics() {
+    check_case("porous_linear_kinetics");
+}
+
+#[test]
+fn donnan() {
+    check_case("donnan");
+}
+
+#[test]
 fn hemisphere_diffusion() {
     check_case("hemisphere_diffusion");
 }

@@ -19,13 +19,20 @@ use crate::mesh::TetMesh;
 
 /// Assembles the stiffness matrix of `mesh` with coordinates divided by `length_scale`.
 pub fn laplacian(mesh: &TetMesh, length_scale: f64) -> CsrMatrix {
+    weighted_laplacian(mesh, length_scale, &vec![1.0; mesh.tets.len()])
+}
+
+/// Stiffness matrix of `-div(a grad u)` with a constant coefficient `a_t` on each tetrahedron:
+/// `K_ij = sum_t a_t integral_t grad phi_i . grad phi_j dx` (same scaling as [`laplacian`]).
+/// Tetrahedra with a_t = 0 keep their entries in the pattern with value zero.
+pub fn weighted_laplacian(mesh: &TetMesh, length_scale: f64, coefficient: &[f64]) -> CsrMatrix {
     let mut k = CsrMatrix::pattern(mesh.nodes.len(), &mesh.tets);
     let locals: Vec<[[f64; 4]; 4]> =
         mesh.tets.par_iter().map(|t| P1Tet::new(t.map(|n| mesh.nodes[n as usize] / length_scale)).stiffness()).collect();
-    for (t, local) in mesh.tets.iter().zip(&locals) {
+    for ((t, local), &a) in mesh.tets.iter().zip(&locals).zip(coefficient) {
         for i in 0..4 {
             for j in 0..4 {
-                k.add(t[i] as usize, t[j], local[i][j]);
+                k.add(t[i] as usize, t[j], a * local[i][j]);
             }
         }
     }

@@ -34,6 +34,20 @@ impl CsrMatrix {
     }
 
     /// Number of stored entries.
+    /// A matrix from its rows as (column, value) lists in any order (no duplicate columns).
+    pub fn from_rows(rows: Vec<Vec<(u32, f64)>>) -> Self {
+        let mut row_ptr = vec![0u32];
+        let mut col_idx = Vec::new();
+        let mut values = Vec::new();
+        for mut row in rows.iter().cloned() {
+            row.sort_by_key(|&(c, _)| c);
+            col_idx.extend(row.iter().map(|&(c, _)| c));
+            values.extend(row.iter().map(|&(_, v)| v));
+            row_ptr.push(col_idx.len() as u32);
+        }
+        CsrMatrix { n: rows.len(), row_ptr, col_idx, values }
+    }
+
     pub fn nnz(&self) -> usize {
         self.col_idx.len()
     }

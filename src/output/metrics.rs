@@ -73,6 +73,8 @@ pub struct Fields {
     pub electrode_smoothed: Vec<f64>,
     /// Concentration of each species at nodes (transport models), mol/m^3.
     pub concentrations: Vec<(String, Vec<f64>)>,
+    /// Solid-phase potential of a resistive scaffold at nodes (E elsewhere), V.
+    pub solid_potential: Option<Vec<f64>>,
 }
 
 /// Computes fields and metrics.
@@ -95,8 +97,8 @@ pub fn evaluate(
             -el.gradient(t.map(|n| potential[n as usize]))
         })
         .collect();
-    let current_density: Vec<DVec3> =
-        cell_current.unwrap_or_else(|| field.iter().map(|e| *e * scaling.conductivity_s_m).collect());
+    let current_density: Vec<DVec3> = cell_current
+        .unwrap_or_else(|| field.iter().zip(&sys.transport_factor).map(|(e, f)| *e * f * scaling.conductivity_s_m).collect());
     let max_field = field.iter().map(|e| e.length()).fold(0.0, f64::max);
 
     let l2 = scaling.length_m * scaling.length_m;
@@ -139,7 +141,15 @@ pub fn evaluate(
         projected_area,
     };
     (
-        Fields { potential, field, current_density, electrode_raw, electrode_smoothed, concentrations: Vec::new() },
+        Fields {
+            potential,
+            field,
+            current_density,
+            electrode_raw,
+            electrode_smoothed,
+            concentrations: Vec::new(),
+            solid_potential: sol.solid_potential.as_ref().map(|p| p.iter().map(|v| v * vt).collect()),
+        },
         metrics,
         max_field,
     )

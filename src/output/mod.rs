@@ -1,6 +1,7 @@
 //! Outputs: metrics and summary.json, smoothed surface flux recovery, VTU export, atomic writes.
 
 pub mod atomic;
+pub mod coating;
 pub mod mesh_report;
 pub mod metrics;
 pub mod recovery;

@@ -22,6 +22,10 @@ pub struct Summary {
     /// Dimensionless groups (secondary model).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dimensionless: Option<Dimensionless>,
+    /// Deposition by depth and transport through a coating or scaffold (see
+    /// [`super::coating`]); absent without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coating: Option<super::coating::CoatingSummary>,
     /// Time stepping record (transient runs); the electrode and electrolyte blocks describe the
     /// final state.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -3,5 +3,6 @@
 pub mod bernoulli;
 pub mod constants;
 pub mod kinetics;
+pub mod porous;
 pub mod scaling;
 pub mod transport;

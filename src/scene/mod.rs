@@ -6,6 +6,7 @@
 //! `--set KEY=VALUE` overrides any key by its dotted path (see [`overrides`]); validation with
 //! precise messages lives in [`validate`].
 
+pub mod coating;
 pub mod overrides;
 pub mod protrusions;
 pub mod scaffold;
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::mesh::Generator;
+pub use coating::{BaseElectrode, Profile, SolidPhase};
 pub use protrusions::{Protrusion, ProtrusionArray, RoughSurface};
 pub use scaffold::ScaffoldSpec;
 
@@ -129,6 +131,37 @@ pub struct CoatingLayer {
     pub kind: LayerShape,
     /// Thickness, m: measured from the layer below (or the electrode) to this layer's top.
     pub thickness_m: f64,
+    /// Void fraction (0, 1] (default 1: the layer is electrolyte). The electrolyte in the pores
+    /// has the effective diffusivities and conductivity `D eps / tortuosity` (or `D eps^b`,
+    /// Bruggeman, without a tortuosity); concentrations are per pore volume.
+    #[serde(default = "coating::default_porosity")]
+    pub porosity: Profile,
+    /// Bruggeman exponent b (tortuosity eps^(1-b)); default 1.5.
+    #[serde(default = "coating::default_bruggeman")]
+    pub bruggeman_exponent: f64,
+    /// Tortuosity factor tau >= 1 (overrides the Bruggeman relation when given).
+    #[serde(default)]
+    pub tortuosity: Option<Profile>,
+    /// Fixed charge of the layer per pore volume, in mol of elementary charges per m^3 (F times
+    /// it is the charge density, C/m^3): negative for a cation-selective layer (sulfonate groups,
+    /// zinc niobate), positive for an anion-selective one. Enters electroneutrality (tertiary) or
+    /// Poisson (pnp).
+    #[serde(rename = "fixed_charge_mol_m3", default = "coating::no_fixed_charge")]
+    pub fixed_charge_mol_m3: Profile,
+    /// Conductive solid phase (a scaffold); absent for an electronically insulating layer.
+    #[serde(default)]
+    pub solid: Option<SolidPhase>,
+}
+
+impl CoatingLayer {
+    /// Effective transport factor D_eff / D (= kappa_eff / kappa) at depth fraction `s`.
+    pub fn transport_factor(&self, s: f64) -> f64 {
+        let eps = self.porosity.at(s);
+        match &self.tortuosity {
+            Some(tau) => eps / tau.at(s),
+            None => eps.powf(self.bruggeman_exponent),
+        }
+    }
 }
 
 /// Shape of a coating layer's top.

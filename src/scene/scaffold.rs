@@ -18,6 +18,12 @@ pub struct ScaffoldSpec {
     pub particles: Vec<ParticleSpec>,
     /// A random mat of horizontal fibres filling a slab to a target porosity.
     pub fibre_mat: Option<FibreMat>,
+    /// Exchange current density of the scaffold surfaces, A/m^2: with it they are deposition
+    /// surfaces held at the electrode potential (a conductive scaffold on the electrode, e.g.
+    /// Cu-decorated carbon fibres) with the Butler–Volmer law of `physics.kinetics`; absent, they
+    /// are insulating (zero flux).
+    #[serde(rename = "surface_exchange_current_density_A_m2")]
+    pub surface_exchange_current_density_a_m2: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

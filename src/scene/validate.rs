@@ -14,7 +14,8 @@ pub fn validate(s: &Scene) -> Result<(), String> {
     } else {
         validate_builtin(s)?;
     }
-    validate_physics_and_controls(s)
+    validate_physics_and_controls(s)?;
+    super::coating::validate(s)
 }
 
 /// The imported form: a mesh file with groups mapped to roles, and nothing of the built-in form.
@@ -329,8 +330,11 @@ fn validate_physics_and_controls(s: &Scene) -> Result<(), String> {
                 "key `operation.electrode_potential_V`: required when operation.mode = \"potential\"".to_string()
             })?;
             in_range("operation.electrode_potential_V", v, -5.0, 5.0)?;
-            if v == 0.0 {
-                return Err("key `operation.electrode_potential_V`: 0 V drives no current; give a non-zero potential".into());
+            let charged = s.geometry.layers.iter().any(|l| l.fixed_charge_mol_m3.range() != (0.0, 0.0));
+            if v == 0.0 && !charged {
+                return Err("key `operation.electrode_potential_V`: 0 V drives no current; give a non-zero potential (0 V is \
+                            accepted with a charged coating layer: its Donnan equilibrium)"
+                    .into());
             }
         }
         OperationMode::Current => {
@@ -376,7 +380,7 @@ pub(crate) fn num(v: f64) -> String {
     }
 }
 
-fn finite(key: &str, v: f64) -> Result<(), String> {
+pub(super) fn finite(key: &str, v: f64) -> Result<(), String> {
     if v.is_finite() {
         Ok(())
     } else {
@@ -384,7 +388,7 @@ fn finite(key: &str, v: f64) -> Result<(), String> {
     }
 }
 
-fn positive(key: &str, v: f64) -> Result<(), String> {
+pub(super) fn positive(key: &str, v: f64) -> Result<(), String> {
     if v.is_finite() && v > 0.0 {
         Ok(())
     } else {
@@ -392,7 +396,7 @@ fn positive(key: &str, v: f64) -> Result<(), String> {
     }
 }
 
-fn in_range(key: &str, v: f64, lo: f64, hi: f64) -> Result<(), String> {
+pub(super) fn in_range(key: &str, v: f64, lo: f64, hi: f64) -> Result<(), String> {
     if v.is_finite() && v >= lo && v <= hi {
         Ok(())
     } else {

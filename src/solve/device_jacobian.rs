@@ -51,6 +51,8 @@ pub struct JacobianLayout {
     /// Per free node: scaled electrode area (0 off the electrode) and control volume.
     pub area: Vec<f64>,
     pub volume: Vec<f64>,
+    /// Per free node: fixed charge X / c_ref (charged layers; 0 elsewhere).
+    pub fixed: Vec<f64>,
     /// Stored entries of the block Jacobian.
     pub nnz: usize,
 }

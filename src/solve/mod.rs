@@ -27,4 +27,9 @@ pub struct PotentialSolution {
     pub nonlinear_iterations: u32,
     /// Newton residual norms (scaled), one per iteration.
     pub residual_history: Vec<f64>,
+    /// Scaled anodic current of each scaffold reaction site (aligned with `PotentialSystem::sites`).
+    pub site_reaction: Vec<f64>,
+    /// Scaled solid-phase potential at every node (E off the scaffold), for a scaffold of finite
+    /// conductivity.
+    pub solid_potential: Option<Vec<f64>>,
 }

@@ -5,8 +5,9 @@
 //! D_i / D_ref. Flux of species i: `N_i = -D_i (grad c_i + z_i c_i grad phi)`.
 //!
 //! Equations, per node j of the control-volume (edge) form of P1, for species i < n - 1 and for
-//! charge (the last species is eliminated by electroneutrality, `c_{n-1} = -sum z_i c_i / z_{n-1}`,
-//! and its Nernst–Planck equation is replaced by the charge balance `sum_i z_i (NP_i)`):
+//! charge (the last species is eliminated by electroneutrality,
+//! `c_{n-1} = -(sum z_i c_i + X_j) / z_{n-1}` with X_j the fixed charge of a charged coating, and
+//! its Nernst–Planck equation is replaced by the charge balance `sum_i z_i (NP_i)`):
 //!
 //! ```text
 //!     R_i,j   = sum_k F^i_jk  - delta_{i,r} Gamma A_j f_j          = 0
@@ -14,12 +15,17 @@
 //!     F^i_jk  = omega_jk D_i [B(z_i (phi_k - phi_j)) c_i,j - B(-z_i (phi_k - phi_j)) c_i,k]
 //! ```
 //!
-//! with omega_jk the P1 Laplacian edge weights, B the Bernoulli function (Scharfetter–Gummel /
+//! with omega_jk the P1 Laplacian edge weights (of `-div(f grad)`, f = D_eff / D the transport
+//! factor of porous coatings, 1 in open electrolyte), B the Bernoulli function (Scharfetter–Gummel /
 //! exponential fitting on edges: exact for 1D drift-diffusion, stable at any migration strength),
 //! r the reacting species, `f_j = exp(alpha_a n eta) - (c_r,j / c_r,bulk)^gamma exp(-alpha_c n eta)`,
 //! `eta = E - phi_j`, and `Gamma = i0 L / (n F D_ref c_ref)`. Independent concentrations are
 //! carried as logarithms `u_i = ln c_i`, so no iterate can be negative; nothing is clipped. Bulk
 //! nodes hold the bulk concentrations and phi = 0; other boundaries have zero normal flux.
+//! Scaffold reactions (the volumetric `a i0` of an equipotential porous electrode lumped at its
+//! nodes, and resolved scaffold surfaces) are further `Gamma A_j f_j` terms with their equivalent
+//! areas A_j. V_j is the pore volume `sum eps V / 4`; under Poisson the space charge is
+//! `V_j (sum z_i c_i + X_j)`.
 //! Under the Poisson closure every species is independent and the charge row is Poisson's
 //! (see [`Closure::Poisson`]). A time step adds `V_j (a0 c_ij - history_ij)` to the species rows.
 //! Galvanostatic operation adds E and `sum_j Gamma A_j f_j = I`, eliminated per Newton step by the
@@ -70,12 +76,17 @@ pub(super) struct Problem<'a> {
     pub(super) edges: &'a Edges,
     /// Free-node index of each mesh node (u32::MAX for bulk nodes).
     pub(super) free_of: Vec<u32>,
-    /// Electrode nodes as (free index, scaled area).
+    /// Reactions as (free index, scaled area): the electrode nodes, then the scaffold sites
+    /// (their equivalent areas).
     pub(super) electrode: Vec<(usize, f64)>,
+    /// How many of `electrode` are electrode nodes (the rest are scaffold sites).
+    pub(super) n_electrode: usize,
     pub(super) pattern: BlockPattern,
     pub(super) n_species: usize,
-    /// Lumped (scaled) control volume of each free node (Poisson closure).
+    /// Lumped (scaled) pore volume of each free node.
     pub(super) volume: Vec<f64>,
+    /// Fixed charge X_j / c_ref of each free node (charged layers).
+    pub(super) fixed: Vec<f64>,
 }
 
 /// Values of all species at one node and the derivatives of each concentration with respect to
@@ -121,6 +132,7 @@ impl Problem<'_> {
                 }
                 if self.tp.closure == Closure::Electroneutral {
                     let zl = tp.charges[n - 1];
+                    c[n - 1] = -self.fixed[f as usize] / zl;
                     for i in 0..n - 1 {
                         c[n - 1] -= tp.charges[i] * c[i] / zl;
                         dc[n - 1].push((i, -tp.charges[i] * c[i] / zl));
@@ -129,6 +141,22 @@ impl Problem<'_> {
                 NodeState { c, dc, phi: x[base + m - 1] }
             }
         }
+    }
+
+    /// Whether every concentration of `x` is positive: always for the log unknowns; the one
+    /// eliminated by electroneutrality can turn negative in a charged layer (a trial step there
+    /// is too long).
+    pub(super) fn admissible(&self, x: &[f64]) -> bool {
+        if self.tp.closure != Closure::Electroneutral || self.fixed.iter().all(|&q| q == 0.0) {
+            return true;
+        }
+        let n = self.n_species;
+        let m = self.m();
+        let zl = self.tp.charges[n - 1];
+        self.fixed.iter().enumerate().all(|(a, &q)| {
+            let sum: f64 = (0..n - 1).map(|i| self.tp.charges[i] * x[a * m + i].exp()).sum();
+            -(sum + q) / zl > 0.0
+        })
     }
 
     /// The problem flattened for a device Jacobian kernel (see [`super::device_jacobian`]).
@@ -188,6 +216,7 @@ impl Problem<'_> {
             weights,
             area,
             volume: self.volume.clone(),
+            fixed: self.fixed.clone(),
             nnz: pattern.nnz() * m * m,
         }
     }
@@ -308,8 +337,9 @@ impl Problem<'_> {
         }
         let mut d_de = vec![0.0; x.len()];
         if let Closure::Poisson { stern, .. } = tp.closure {
-            // Space charge: -V_j sum_i z_i c_i at each free node.
+            // Space charge: -V_j (sum_i z_i c_i + X_j) at each free node.
             for (a, &vol) in self.volume.iter().enumerate() {
+                r[a * m + pv] -= vol * self.fixed[a];
                 for i in 0..n {
                     let c = x[a * m + i].exp();
                     r[a * m + pv] -= vol * tp.charges[i] * c;

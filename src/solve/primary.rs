@@ -56,5 +56,7 @@ pub fn solve(
         linear_iterations: info.iterations,
         nonlinear_iterations: 0,
         residual_history: Vec::new(),
+        site_reaction: Vec::new(),
+        solid_potential: None,
     })
 }

@@ -39,14 +39,160 @@ pub struct KineticBoundary {
     pub gamma: f64,
     /// Butler–Volmer law.
     pub law: ButlerVolmer,
+    /// Electrolyte conductivity kappa, S/m: the solid stiffness (weighted by sigma_eff in S/m)
+    /// is divided by it to join the kappa-scaled system.
+    pub conductivity_s_m: f64,
+}
+
+/// One Butler–Volmer reaction of the discrete system: at electrolyte unknown `l`, against the
+/// solid-potential unknown `s` (None: the electrode potential E), with scaled weight `w`.
+struct Reaction {
+    l: usize,
+    s: Option<usize>,
+    w: f64,
+}
+
+/// The unknowns' layout: electrolyte potential at the free nodes, then the solid potential at
+/// the scaffold nodes off the electrode (where it is E).
+struct Layout {
+    free: Vec<u32>,
+    solid_free: Vec<u32>,
+    /// Block-diagonal operator diag(K_ff, K_s) in the pattern of the Jacobian.
+    base: CsrMatrix,
+    /// Row sums of K_s over the electrode columns (the solid's Dirichlet coupling to E).
+    solid_dirichlet: Vec<f64>,
+    reactions: Vec<Reaction>,
+    /// The first `electrode_reactions` reactions are the electrode's (in `sys.electrode` order).
+    electrode_reactions: usize,
+    /// Positions of the Jacobian's reaction entries: (l,l), (l,s), (s,l), (s,s).
+    slots: Vec<[Option<usize>; 4]>,
+}
+
+impl Layout {
+    fn new(sys: &PotentialSystem, kin: &KineticBoundary) -> Self {
+        let n = sys.n();
+        let free = sys.free_nodes(&[&sys.bulk]);
+        let (k_ff, _) = sys.k.split(&free);
+        let mut position = vec![u32::MAX; n];
+        free.iter().enumerate().for_each(|(i, &nd)| position[nd as usize] = i as u32);
+        let mut on_electrode = vec![false; n];
+        sys.electrode.iter().for_each(|&nd| on_electrode[nd as usize] = true);
+        let nf = free.len();
+        let (solid_free, k_ss, solid_dirichlet) = match &sys.solid {
+            Some(solid) => {
+                let sf: Vec<u32> = solid.nodes.iter().copied().filter(|&nd| !on_electrode[nd as usize]).collect();
+                let (mut k_ss, _) = solid.k.split(&sf);
+                k_ss.values.iter_mut().for_each(|v| *v /= kin.conductivity_s_m);
+                let dirichlet = sf
+                    .iter()
+                    .map(|&nd| {
+                        let (lo, hi) = (solid.k.row_ptr[nd as usize] as usize, solid.k.row_ptr[nd as usize + 1] as usize);
+                        (lo..hi).filter(|&p| on_electrode[solid.k.col_idx[p] as usize]).map(|p| solid.k.values[p]).sum::<f64>()
+                            / kin.conductivity_s_m
+                    })
+                    .collect();
+                (sf, Some(k_ss), dirichlet)
+            }
+            None => (Vec::new(), None, Vec::new()),
+        };
+        let mut solid_pos = vec![u32::MAX; n];
+        solid_free.iter().enumerate().for_each(|(i, &nd)| solid_pos[nd as usize] = (nf + i) as u32);
+        let mut reactions: Vec<Reaction> = Vec::new();
+        if sys.electrode_reacts {
+            for (&nd, &a) in sys.electrode.iter().zip(&sys.electrode_area) {
+                reactions.push(Reaction { l: position[nd as usize] as usize, s: None, w: kin.gamma * a });
+            }
+        }
+        let electrode_reactions = reactions.len();
+        for site in &sys.sites {
+            let sp = solid_pos[site.node as usize];
+            reactions.push(Reaction {
+                l: position[site.node as usize] as usize,
+                s: (sp != u32::MAX).then_some(sp as usize),
+                w: kin.gamma * site.equivalent_area,
+            });
+        }
+        // Rows: K_ff with the solid column of each node that has one; K_ss shifted, with the
+        // electrolyte column of its node.
+        let mut rows: Vec<Vec<(u32, f64)>> = (0..nf)
+            .map(|i| {
+                (k_ff.row_ptr[i] as usize..k_ff.row_ptr[i + 1] as usize).map(|p| (k_ff.col_idx[p], k_ff.values[p])).collect()
+            })
+            .collect();
+        if let Some(k_ss) = &k_ss {
+            for (i, &nd) in solid_free.iter().enumerate() {
+                let l = position[nd as usize];
+                rows[l as usize].push(((nf + i) as u32, 0.0));
+                let mut row: Vec<(u32, f64)> = (k_ss.row_ptr[i] as usize..k_ss.row_ptr[i + 1] as usize)
+                    .map(|p| ((nf as u32) + k_ss.col_idx[p], k_ss.values[p]))
+                    .collect();
+                row.push((l, 0.0));
+                rows.push(row);
+            }
+        }
+        let base = CsrMatrix::from_rows(rows);
+        let slots = reactions
+            .iter()
+            .map(|r| {
+                let at = |i: usize, j: usize| base.find(i, j as u32);
+                match r.s {
+                    None => [at(r.l, r.l), None, None, None],
+                    Some(s) => [at(r.l, r.l), at(r.l, s), at(s, r.l), at(s, s)],
+                }
+            })
+            .collect();
+        Layout { free, solid_free, base, solid_dirichlet, reactions, electrode_reactions, slots }
+    }
+
+    fn nf(&self) -> usize {
+        self.free.len()
+    }
+
+    /// Residual and total reaction at (x, E).
+    fn residual(&self, law: &ButlerVolmer, x: &[f64], e: f64) -> (Vec<f64>, f64) {
+        let mut r = vec![0.0; x.len()];
+        self.base.spmv(x, &mut r);
+        let nf = self.nf();
+        for (ri, d) in r[nf..].iter_mut().zip(&self.solid_dirichlet) {
+            *ri += d * e;
+        }
+        let mut total = 0.0;
+        for re in &self.reactions {
+            let g = re.w * law.current(re.s.map_or(e, |s| x[s]) - x[re.l]);
+            r[re.l] -= g;
+            if let Some(s) = re.s {
+                r[s] += g;
+            }
+            total += g;
+        }
+        (r, total)
+    }
+
+    /// Each reaction's scaled current at (x, E).
+    fn reaction_currents(&self, law: &ButlerVolmer, x: &[f64], e: f64) -> Vec<f64> {
+        self.reactions.iter().map(|re| re.w * law.current(re.s.map_or(e, |s| x[s]) - x[re.l])).collect()
+    }
 }
 
 struct State {
-    phi: Vec<f64>,
+    x: Vec<f64>,
     e: f64,
 }
 
-/// Solves the secondary problem.
+/// Solves the secondary problem (with the scaffold's volumetric reactions and solid phase when
+/// the system has them).
+///
+/// With a conductive scaffold the unknowns are phi and the solid potential phi_s on the layer;
+/// weak form, for all (v, w) vanishing where phi or phi_s is prescribed:
+///
+/// ```text
+///     integral kappa_eff grad phi . grad v - integral a i(phi_s - phi) v   (electrolyte)
+///   + integral sigma_eff grad phi_s . grad w + integral a i(phi_s - phi) w = 0   (solid)
+/// ```
+///
+/// with the reaction lumped at the nodes. The Jacobian stays symmetric positive definite (the
+/// reaction couples phi and phi_s through `w f' [[1, -1], [-1, 1]]`), so each Newton step is
+/// still a CG solve. phi_s = E on the electrode (the scaffold touches the metal).
 pub fn solve(
     sys: &PotentialSystem,
     kin: KineticBoundary,
@@ -55,27 +201,10 @@ pub fn solve(
     linear: &LinearParams,
     newton: &NewtonParams,
 ) -> Result<PotentialSolution, Error> {
-    let free = sys.free_nodes(&[&sys.bulk]);
-    let (k_ff, _) = sys.k.split(&free);
-    let mut position = vec![u32::MAX; sys.n()];
-    for (i, &n) in free.iter().enumerate() {
-        position[n as usize] = i as u32;
-    }
-    let electrode: Vec<usize> = sys.electrode.iter().map(|&n| position[n as usize] as usize).collect();
-    let weights: Vec<f64> = sys.electrode_area.iter().map(|a| kin.gamma * a).collect();
-    let diag_at: Vec<usize> = electrode.iter().map(|&i| k_ff.find(i, i as u32).expect("diagonal in pattern")).collect();
-
-    let residual = |s: &State| -> (Vec<f64>, f64) {
-        let mut r = vec![0.0; free.len()];
-        k_ff.spmv(&s.phi, &mut r);
-        let mut total = 0.0;
-        for (&i, &w) in electrode.iter().zip(&weights) {
-            let g = w * kin.law.current(s.e - s.phi[i]);
-            r[i] -= g;
-            total += g;
-        }
-        (r, total)
-    };
+    let layout = Layout::new(sys, &kin);
+    let nf = layout.nf();
+    let n_unknowns = nf + layout.solid_free.len();
+    let law = kin.law;
     let constraint = |total: f64| match drive {
         Drive::Potential(_) => 0.0,
         Drive::Current(target) => total - target,
@@ -84,37 +213,61 @@ pub fn solve(
 
     let e0 = match drive {
         Drive::Potential(e) => e,
-        Drive::Current(target) => kin.law.overpotential_for(target / weights.iter().sum::<f64>()),
+        Drive::Current(target) => {
+            let w_total: f64 = layout.reactions.iter().map(|r| r.w).sum();
+            if w_total <= 0.0 {
+                return Err(Error::input("operation.mode \"current\": nothing reacts (every exchange current density is zero)"));
+            }
+            law.overpotential_for(target / w_total)
+        }
     };
-    let mut s = State { phi: vec![0.0; free.len()], e: e0 };
-    let (mut r, mut total) = residual(&s);
+    let mut x = vec![0.0; n_unknowns];
+    x[nf..].iter_mut().for_each(|v| *v = e0);
+    let mut s = State { x, e: e0 };
+    let (mut r, mut total) = layout.residual(&law, &s.x, s.e);
     let mut history = vec![merit(&r, constraint(total))];
     let mut linear_iterations = 0;
     let mut converged = false;
     let mut it = 0;
-    let mut jac = k_ff.clone();
+    let mut jac = layout.base.clone();
     while it < newton.max_iterations {
         it += 1;
-        jac.values.copy_from_slice(&k_ff.values);
-        let mut d = vec![0.0; free.len()];
-        for ((&i, &w), &k) in electrode.iter().zip(&weights).zip(&diag_at) {
-            let slope = w * kin.law.slope(s.e - s.phi[i]);
-            jac.values[k] += slope;
-            d[i] = slope;
+        jac.values.copy_from_slice(&layout.base.values);
+        // dR/dE (b), dC/dx (c) and dC/dE (c_e) for the galvanostatic border.
+        let mut b = vec![0.0; n_unknowns];
+        for (bi, d) in b[nf..].iter_mut().zip(&layout.solid_dirichlet) {
+            *bi = *d;
+        }
+        let mut c = vec![0.0; n_unknowns];
+        let mut c_e = 0.0;
+        for (re, slot) in layout.reactions.iter().zip(&layout.slots) {
+            let slope = re.w * law.slope(re.s.map_or(s.e, |k| s.x[k]) - s.x[re.l]);
+            let signs = [1.0, -1.0, -1.0, 1.0];
+            for (k, sign) in slot.iter().zip(signs) {
+                if let Some(k) = k {
+                    jac.values[*k] += sign * slope;
+                }
+            }
+            c[re.l] -= slope;
+            match re.s {
+                Some(k) => c[k] += slope,
+                None => {
+                    b[re.l] -= slope;
+                    c_e += slope;
+                }
+            }
         }
         let neg_r: Vec<f64> = r.iter().map(|v| -v).collect();
-        let mut u = vec![0.0; free.len()];
+        let mut u = vec![0.0; n_unknowns];
         linear_iterations += lin(solver, &jac, &neg_r, &mut u, linear)?;
         let de = match drive {
             Drive::Potential(_) => 0.0,
             Drive::Current(_) => {
-                let mut w = vec![0.0; free.len()];
-                linear_iterations += lin(solver, &jac, &d, &mut w, linear)?;
-                let c = constraint(total);
-                let s_sum: f64 = d.iter().sum();
-                let de = (-c + dot(&d, &u)) / (s_sum - dot(&d, &w));
+                let mut w = vec![0.0; n_unknowns];
+                linear_iterations += lin(solver, &jac, &b, &mut w, linear)?;
+                let de = (-constraint(total) - dot(&c, &u)) / (c_e - dot(&c, &w));
                 for (ui, wi) in u.iter_mut().zip(&w) {
-                    *ui += wi * de;
+                    *ui -= wi * de;
                 }
                 de
             }
@@ -124,8 +277,8 @@ pub fn solve(
         let mut lambda = 1.0;
         let mut accepted = None;
         for _ in 0..30 {
-            let trial = State { phi: s.phi.iter().zip(&u).map(|(p, du)| p + lambda * du).collect(), e: s.e + lambda * de };
-            let (rt, tt) = residual(&trial);
+            let trial = State { x: s.x.iter().zip(&u).map(|(p, du)| p + lambda * du).collect(), e: s.e + lambda * de };
+            let (rt, tt) = layout.residual(&law, &trial.x, trial.e);
             let mt = merit(&rt, constraint(tt));
             if mt.is_finite() && (mt <= (1.0 - 1e-4 * lambda) * m0 || m0 == 0.0) {
                 accepted = Some((trial, rt, tt, mt));
@@ -154,7 +307,7 @@ pub fn solve(
                 )));
             }
         }
-        if !s.e.is_finite() || s.phi.iter().any(|v| !v.is_finite()) {
+        if !s.e.is_finite() || s.x.iter().any(|v| !v.is_finite()) {
             return Err(Error::Solve(format!("secondary Newton: non-finite potential at iteration {it}")));
         }
         if step < newton.tol {
@@ -171,11 +324,23 @@ pub fn solve(
         )));
     }
     let mut phi = vec![0.0; sys.n()];
-    for (&n, &v) in free.iter().zip(&s.phi) {
-        phi[n as usize] = v;
+    for (&nd, &v) in layout.free.iter().zip(&s.x) {
+        phi[nd as usize] = v;
     }
+    let solid_potential = sys.solid.as_ref().map(|_| {
+        let mut phi_s = vec![s.e; sys.n()];
+        for (&nd, &v) in layout.solid_free.iter().zip(&s.x[nf..]) {
+            phi_s[nd as usize] = v;
+        }
+        phi_s
+    });
+    let currents = layout.reaction_currents(&law, &s.x, s.e);
+    let site_reaction = currents[layout.electrode_reactions..].to_vec();
+    // Electrode current: the variationally consistent residual flux, less the scaffold reactions
+    // at electrode nodes.
     let zero = vec![0.0; sys.n()];
-    let electrode_flux = residual_flux(&sys.k, &phi, &zero, &sys.electrode);
+    let mut electrode_flux = residual_flux(&sys.k, &phi, &zero, &sys.electrode);
+    subtract_site_reactions(sys, &site_reaction, &mut electrode_flux);
     Ok(PotentialSolution {
         phi,
         electrode_potential: s.e,
@@ -183,7 +348,26 @@ pub fn solve(
         linear_iterations,
         nonlinear_iterations: it,
         residual_history: history,
+        site_reaction,
+        solid_potential,
     })
+}
+
+/// Removes from the electrode nodes' residual flux the part that scaffold reactions at those
+/// nodes put into the electrolyte.
+pub(crate) fn subtract_site_reactions(sys: &PotentialSystem, site_reaction: &[f64], electrode_flux: &mut [f64]) {
+    if site_reaction.is_empty() {
+        return;
+    }
+    let mut at_node = std::collections::HashMap::new();
+    for (site, q) in sys.sites.iter().zip(site_reaction) {
+        *at_node.entry(site.node).or_insert(0.0) += q;
+    }
+    for (&nd, flux) in sys.electrode.iter().zip(electrode_flux.iter_mut()) {
+        if let Some(q) = at_node.get(&nd) {
+            *flux -= q;
+        }
+    }
 }
 
 fn lin(solver: &mut dyn LinearSolver, a: &CsrMatrix, b: &[f64], x: &mut [f64], p: &LinearParams) -> Result<u32, Error> {

@@ -1,9 +1,39 @@
-//! The discrete potential system of a mesh: scaled Laplacian, electrode and bulk nodes, lumped
-//! electrode areas. Built once, shared by the primary and secondary drivers.
+//! The discrete potential system of a mesh: scaled Laplacian (weighted by the effective
+//! transport factor of porous media), electrode and bulk nodes, lumped electrode areas, pore
+//! volumes, fixed charges and the reaction sites of scaffolds. Built once, shared by every model.
 
 use crate::fem::boundary_flux::{lumped_areas, tagged_nodes};
 use crate::fem::{assembly, periodic, CsrMatrix};
 use crate::mesh::{BoundaryTag, TetMesh};
+use crate::physics::porous::Media;
+
+/// Where a scaffold reaction happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteKind {
+    /// The solid of a homogenized porous-electrode layer (volumetric reaction).
+    Volumetric,
+    /// A resolved scaffold surface (fibre, particle).
+    ScaffoldSurface,
+}
+
+/// Reaction at one node besides the electrode surface, with the Butler–Volmer law of the
+/// electrode. `equivalent_area` is the scaled electrode area that, at the electrode's exchange
+/// current density i0_e, has the site's exchange current: `sum a i0 V / 4 / (i0_e L^2)` over the
+/// node's scaffold tetrahedra, or `i0 A / (i0_e L^2)` on a scaffold surface.
+#[derive(Debug, Clone, Copy)]
+pub struct ReactionSite {
+    pub node: u32,
+    pub equivalent_area: f64,
+    pub kind: SiteKind,
+}
+
+/// Finite-conductivity solid phase of a porous-electrode layer.
+pub struct SolidSystem {
+    /// Scaled stiffness weighted by sigma_eff (S/m) over the layer's tetrahedra.
+    pub k: CsrMatrix,
+    /// Nodes of the layer (increasing): the solid potential lives there.
+    pub nodes: Vec<u32>,
+}
 
 /// Scaled discrete potential problem.
 pub struct PotentialSystem {
@@ -20,23 +50,104 @@ pub struct PotentialSystem {
     /// With periodic side walls, the representative of every node ([`crate::fem::periodic`]):
     /// slaves are never unknowns and take their representative's values ([`Self::expand`]).
     pub representative: Option<Vec<u32>>,
+    /// Fixed charge in each node's pore volume, `sum X eps V / 4` (mol/m^3 times scaled volume);
+    /// divided by `node_volume` it is the node's fixed charge concentration.
+    pub fixed_charge_amount: Vec<f64>,
+    /// Scaffold reactions (volumetric and resolved surfaces), at most one per node and kind.
+    pub sites: Vec<ReactionSite>,
+    /// Whether the electrode surface reacts (false: an inert current collector under a scaffold).
+    pub electrode_reacts: bool,
+    /// The scaffold's solid phase with finite conductivity (None: equipotential or no scaffold).
+    pub solid: Option<SolidSystem>,
+    /// Per tetrahedron: the coefficient `k` was assembled with, D_eff / D = kappa_eff / kappa
+    /// (1 in open electrolyte).
+    pub transport_factor: Vec<f64>,
 }
 
 impl PotentialSystem {
     /// Assembles the system with lengths scaled by `length_scale`.
     pub fn new(mesh: &TetMesh, length_scale: f64) -> Self {
-        let k = assembly::laplacian(mesh, length_scale);
+        Self::with_media(mesh, length_scale, &Media::open(mesh.tets.len()), None, 1.0)
+    }
+
+    /// Assembles the system of a mesh with coating media; `scaffold_i0` (A/m^2) makes the
+    /// scaffold-tagged surfaces reaction sites. `electrode_i0` (A/m^2, > 0) is the electrode's
+    /// exchange current density, the unit of the sites' equivalent areas.
+    pub fn with_media(mesh: &TetMesh, length_scale: f64, media: &Media, scaffold_i0: Option<f64>, electrode_i0: f64) -> Self {
+        let k = assembly::weighted_laplacian(mesh, length_scale, &media.transport_factor);
         let electrode = tagged_nodes(mesh, BoundaryTag::Electrode);
         let areas = lumped_areas(mesh, BoundaryTag::Electrode, length_scale);
         let electrode_area = electrode.iter().map(|&n| areas[n as usize]).collect();
         let bulk = tagged_nodes(mesh, BoundaryTag::Bulk);
-        let mut node_volume = vec![0.0; mesh.nodes.len()];
+        let n = mesh.nodes.len();
+        let mut node_volume = vec![0.0; n];
+        let mut fixed_charge_amount = vec![0.0; n];
+        let mut volumetric = vec![0.0; n];
         let l3 = length_scale.powi(3);
         for (t, nodes) in mesh.tets.iter().enumerate() {
             let v = mesh.tet_volume(t) / l3 / 4.0;
-            nodes.iter().for_each(|&n| node_volume[n as usize] += v);
+            let pore = media.porosity[t] * v;
+            let exchange = media.solid.as_ref().map_or(0.0, |s| s.volumetric_exchange[t] * length_scale * v / electrode_i0);
+            for &nd in nodes {
+                node_volume[nd as usize] += pore;
+                fixed_charge_amount[nd as usize] += media.fixed_charge[t] * pore;
+                volumetric[nd as usize] += exchange;
+            }
         }
-        PotentialSystem { k, electrode, electrode_area, bulk, node_volume, representative: None }
+        let mut sites: Vec<ReactionSite> = (0..n as u32)
+            .filter(|&nd| volumetric[nd as usize] > 0.0)
+            .map(|node| ReactionSite { node, equivalent_area: volumetric[node as usize], kind: SiteKind::Volumetric })
+            .collect();
+        if let Some(i0) = scaffold_i0.filter(|&i0| i0 > 0.0) {
+            let scaffold_area = lumped_areas(mesh, BoundaryTag::Scaffold, length_scale);
+            sites.extend(tagged_nodes(mesh, BoundaryTag::Scaffold).into_iter().map(|node| ReactionSite {
+                node,
+                equivalent_area: i0 / electrode_i0 * scaffold_area[node as usize],
+                kind: SiteKind::ScaffoldSurface,
+            }));
+        }
+        let solid = media.solid.as_ref().and_then(|sm| {
+            let sigma = sm.conductivity.as_ref()?;
+            let mut in_layer = vec![false; n];
+            for (t, nodes) in mesh.tets.iter().enumerate() {
+                if sm.in_layer[t] {
+                    nodes.iter().for_each(|&nd| in_layer[nd as usize] = true);
+                }
+            }
+            let nodes = (0..n as u32).filter(|&nd| in_layer[nd as usize]).collect();
+            Some(SolidSystem { k: assembly::weighted_laplacian(mesh, length_scale, sigma), nodes })
+        });
+        PotentialSystem {
+            k,
+            electrode,
+            electrode_area,
+            bulk,
+            node_volume,
+            representative: None,
+            fixed_charge_amount,
+            sites,
+            electrode_reacts: media.solid.as_ref().is_none_or(|s| s.base_reacts),
+            solid,
+            transport_factor: media.transport_factor.clone(),
+        }
+    }
+
+    /// Fixed charge concentration (mol/m^3 of pores) at each node.
+    pub fn fixed_charge(&self) -> Vec<f64> {
+        self.fixed_charge_amount.iter().zip(&self.node_volume).map(|(q, v)| if *v > 0.0 { q / v } else { 0.0 }).collect()
+    }
+
+    /// Height above the flat electrode of each site's node, m.
+    pub fn site_heights(&self, mesh: &TetMesh) -> Vec<f64> {
+        self.sites.iter().map(|s| mesh.nodes[s.node as usize].z).collect()
+    }
+
+    /// Whether the system has anything beyond the open electrolyte over a reacting electrode.
+    pub fn has_coating(&self) -> bool {
+        !self.sites.is_empty()
+            || self.solid.is_some()
+            || !self.electrode_reacts
+            || self.fixed_charge_amount.iter().any(|&q| q != 0.0)
     }
 
     /// Identifies the side walls x = +-w and y = +-w of the box of half-width `half_width`:
@@ -46,6 +157,12 @@ impl PotentialSystem {
         let rep = periodic::representatives(mesh, half_width)?;
         self.k = periodic::fold_matrix(&self.k, &rep);
         periodic::fold_nodal(&mut self.node_volume, &rep);
+        periodic::fold_nodal(&mut self.fixed_charge_amount, &rep);
+        self.fold_sites(&rep);
+        if let Some(solid) = self.solid.as_mut() {
+            solid.k = periodic::fold_matrix(&solid.k, &rep);
+            solid.nodes.retain(|&nd| rep[nd as usize] == nd);
+        }
         let mut area = vec![0.0; self.n()];
         for (&n, &a) in self.electrode.iter().zip(&self.electrode_area) {
             area[n as usize] = a;
@@ -57,6 +174,21 @@ impl PotentialSystem {
         self.bulk.retain(is_rep);
         self.representative = Some(rep);
         Ok(())
+    }
+
+    /// Moves every site of a periodic slave onto its representative (merging those of one kind).
+    fn fold_sites(&mut self, rep: &[u32]) {
+        let mut folded: Vec<ReactionSite> = Vec::with_capacity(self.sites.len());
+        let mut sites = std::mem::take(&mut self.sites);
+        sites.iter_mut().for_each(|s| s.node = rep[s.node as usize]);
+        sites.sort_by_key(|s| (s.kind == SiteKind::ScaffoldSurface, s.node));
+        for s in sites {
+            match folded.last_mut() {
+                Some(last) if last.node == s.node && last.kind == s.kind => last.equivalent_area += s.equivalent_area,
+                _ => folded.push(s),
+            }
+        }
+        self.sites = folded;
     }
 
     /// Gives every periodic slave its representative's value (no-op without periodic sides).

@@ -38,6 +38,34 @@ pub struct TransportParams {
     pub gamma: f64,
     /// How the potential is determined.
     pub closure: Closure,
+    /// c_ref, mol/m^3: fixed charges are divided by it.
+    pub concentration_scale: f64,
+}
+
+/// The Donnan potential psi (scaled) of a node with fixed charge `fixed` (scaled) in equilibrium
+/// with the bulk: `sum_i z_i c_i exp(-z_i psi) + fixed = 0` (0 without a fixed charge). The left
+/// side decreases monotonically in psi; solved by bisection on a bracket grown from 0.
+pub fn donnan_potential(charges: &[f64], bulk: &[f64], fixed: f64) -> f64 {
+    if fixed == 0.0 {
+        return 0.0;
+    }
+    let g = |psi: f64| charges.iter().zip(bulk).map(|(z, c)| z * c * (-z * psi).exp()).sum::<f64>() + fixed;
+    let (mut lo, mut hi) = (-1.0, 1.0);
+    while g(lo) < 0.0 && lo > -700.0 {
+        lo *= 2.0;
+    }
+    while g(hi) > 0.0 && hi < 700.0 {
+        hi *= 2.0;
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if g(mid) > 0.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
 }
 
 /// The equation that closes the system for the potential.
@@ -78,6 +106,8 @@ pub struct TransportSolution {
     pub electrode_potential: f64,
     /// Gamma A_j f_j at each electrode node (species flux units; anodic positive).
     pub electrode_reaction: Vec<f64>,
+    /// The same for each scaffold reaction site (aligned with `PotentialSystem::sites`).
+    pub site_reaction: Vec<f64>,
     pub linear_iterations: u32,
     pub nonlinear_iterations: u32,
     pub residual_history: Vec<f64>,
@@ -118,15 +148,30 @@ impl<'a> Transport<'a> {
             free_of[f as usize] = i as u32;
         }
         let (node_pattern, _) = sys.k.split(&free);
-        let electrode: Vec<(usize, f64)> =
-            sys.electrode.iter().zip(&sys.electrode_area).map(|(&nd, &a)| (free_of[nd as usize] as usize, a)).collect();
+        // Reactions: the electrode's (none on an inert collector), then the scaffold sites'.
+        let reacts = if sys.electrode_reacts { 1.0 } else { 0.0 };
+        let mut electrode: Vec<(usize, f64)> =
+            sys.electrode.iter().zip(&sys.electrode_area).map(|(&nd, &a)| (free_of[nd as usize] as usize, reacts * a)).collect();
+        let n_electrode = electrode.len();
+        electrode.extend(sys.sites.iter().map(|site| (free_of[site.node as usize] as usize, site.equivalent_area)));
         let volume: Vec<f64> = free.iter().map(|&f| sys.node_volume[f as usize]).collect();
+        let c_ref_fixed = sys.fixed_charge();
+        let fixed: Vec<f64> = free.iter().map(|&f| c_ref_fixed[f as usize] / tp.concentration_scale).collect();
         let m = match tp.closure {
             Closure::Electroneutral => n,
             Closure::Poisson { .. } => n + 1,
         };
-        let problem =
-            Problem { tp, edges, free_of, electrode, pattern: BlockPattern { node: node_pattern, m }, n_species: n, volume };
+        let problem = Problem {
+            tp,
+            edges,
+            free_of,
+            electrode,
+            n_electrode,
+            pattern: BlockPattern { node: node_pattern, m },
+            n_species: n,
+            volume,
+            fixed,
+        };
         let jac = problem.pattern.matrix();
         Transport { problem, free, jac, device_prepared: false }
     }
@@ -139,9 +184,12 @@ impl<'a> Transport<'a> {
         let m = p.m();
         let mut x = vec![0.0; self.free.len() * m];
         for a in 0..self.free.len() {
+            // In a charged layer: the Donnan equilibrium with the bulk (exact at zero current).
+            let psi = donnan_potential(&tp.charges, &tp.bulk, p.fixed[a]);
             for i in 0..p.independent() {
-                x[a * m + i] = tp.bulk[i].ln();
+                x[a * m + i] = tp.bulk[i].ln() - tp.charges[i] * psi;
             }
+            x[a * m + m - 1] = psi;
         }
         let total_area: f64 = p.electrode.iter().map(|&(_, a)| a).sum();
         let e = match (drive, tp.closure) {
@@ -228,6 +276,10 @@ impl<'a> Transport<'a> {
             for _ in 0..30 {
                 let trial: Vec<f64> = st.x.iter().zip(&u).map(|(xi, ui)| xi + lambda * ui).collect();
                 let te = st.e + lambda * de;
+                if !self.problem.admissible(&trial) {
+                    lambda *= 0.5;
+                    continue;
+                }
                 let ev_t = self.residual_at(&trial, te, acc, solver, device_phase)?;
                 let mt = merit(&ev_t);
                 if mt.is_finite() && (mt <= (1.0 - 1e-4 * lambda) * m0 || m0 == 0.0) {
@@ -351,15 +403,17 @@ impl<'a> Transport<'a> {
                 concentrations[i][node] = ns.c[i];
             }
         }
-        let reaction = match p.tp.closure {
+        let mut reaction = match p.tp.closure {
             closure if closure.reacting() => electrode_reaction(p, &st.x, st.e),
             _ => vec![0.0; p.electrode.len()],
         };
+        let site_reaction = reaction.split_off(p.n_electrode);
         TransportSolution {
             phi,
             concentrations,
             electrode_potential: st.e,
             electrode_reaction: reaction,
+            site_reaction,
             linear_iterations: stats.linear_iterations,
             nonlinear_iterations: stats.iterations,
             residual_history: stats.history,

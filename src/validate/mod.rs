@@ -42,7 +42,7 @@ impl Check {
 }
 
 /// Case ids, in the order the suite runs them.
-pub const CASES: [&str; 7] = [
+pub const CASES: [&str; 9] = [
     "secondary_flat",
     "limiting_current_binary",
     "sand_time_binary",
@@ -50,6 +50,8 @@ pub const CASES: [&str; 7] = [
     "hemisphere_diffusion",
     "gouy_chapman",
     "pnp_reacting_binary",
+    "porous_linear_kinetics",
+    "donnan",
 ];
 
 const SECONDARY_FLAT: &str = include_str!("../../scenes/validation/secondary_flat.json");
@@ -59,6 +61,9 @@ const SAND_TIME: &str = include_str!("../../scenes/validation/sand_time_binary.j
 const COTTRELL: &str = include_str!("../../scenes/validation/cottrell.json");
 const GOUY_CHAPMAN: &str = include_str!("../../scenes/validation/gouy_chapman.json");
 const PNP_REACTING: &str = include_str!("../../scenes/validation/pnp_reacting_binary.json");
+const POROUS_LINEAR: &str = include_str!("../../scenes/validation/porous_linear_kinetics.json");
+const DONNAN: &str = include_str!("../../scenes/validation/donnan.json");
+const DONNAN_PNP: &str = include_str!("../../scenes/validation/donnan_pnp.json");
 const HEMISPHERE_SHELL_MSH: &[u8] = include_bytes!("../../meshes/hemisphere_shell.msh");
 
 /// Runs every case.
@@ -80,6 +85,8 @@ pub fn run_case(case: &str, backend: BackendChoice) -> Result<Vec<Check>> {
         "sand_time_binary" => sand_time_binary(backend),
         "cottrell" => cottrell(backend),
         "pnp_reacting_binary" => pnp_reacting_binary(backend),
+        "porous_linear_kinetics" => porous_linear_kinetics(backend),
+        "donnan" => donnan(backend),
         other => Err(Error::input(format!("unknown validation case `{other}`; cases: {}", CASES.join(", ")))),
     }
 }
@@ -246,6 +253,102 @@ fn pnp_reacting_binary(backend: BackendChoice) -> Result<Vec<Check>> {
             0.005,
         ),
     ])
+}
+
+/// Porous electrode with linear kinetics on an inert collector (Newman–Tobias), run with an
+/// equipotential solid and with sigma_eff = 2 S/m. With x from the collector, i the current
+/// density, `1/lambda^2 = a i0 (alpha_a + alpha_c) n F / RT (1/kappa_eff + 1/sigma_eff)`:
+/// `eta = A cosh(x/lambda) + B sinh(x/lambda)`, `B = -i lambda / sigma`,
+/// `A = i lambda (1/kappa + cosh(L/lambda)/sigma) / sinh(L/lambda)`, so that at the top
+/// `eta0 = i lambda (coth(L/lambda)/kappa + 1/(sigma sinh(L/lambda)))` (sigma -> infinity:
+/// `eta0 cosh(x/lambda)/cosh(L/lambda)` and `i = kappa eta0 tanh(L/lambda)/lambda`). Checks: the
+/// current density predicted from the computed eta0 (1%), and the overpotential profile predicted
+/// from the computed current at every node layer of the scaffold (worst error within 1% of eta0).
+fn porous_linear_kinetics(backend: BackendChoice) -> Result<Vec<Check>> {
+    let mut checks = Vec::new();
+    for (label, sets) in [("sigma_inf", vec![]), ("sigma_2", vec!["geometry.layers.0.solid.conductivity_S_m=2".to_string()])] {
+        let scene = Scene::parse(POROUS_LINEAR, "scenes/validation/porous_linear_kinetics.json", &sets)?;
+        let r = run_builtin(&scene, backend)?;
+        let ph = &scene.physics;
+        let layer = &scene.geometry.layers[0];
+        let solid = layer.solid.as_ref().ok_or_else(|| Error::input("porous_linear_kinetics: the layer has no solid"))?;
+        let vt = thermal_voltage(ph.temperature_k);
+        let k = &ph.kinetics;
+        let kappa = ph.conductivity_s_m * layer.transport_factor(0.5);
+        let sigma = solid.conductivity_s_m.as_ref().map_or(f64::INFINITY, |s| s.at(0.5));
+        let ai0 = solid.specific_area_m_1.at(0.5) * solid.exchange_current_density_a_m2.at(0.5);
+        let lambda = (ai0 * (k.alpha_a + k.alpha_c) * k.electrons as f64 / vt * (1.0 / kappa + 1.0 / sigma)).powf(-0.5);
+        let l = layer.thickness_m;
+        let (sh, ch) = ((l / lambda).sinh(), (l / lambda).cosh());
+        let e = r.summary.electrode.potential;
+        let eta: Vec<f64> = match &r.fields.solid_potential {
+            Some(phi_s) => phi_s.iter().zip(&r.fields.potential).map(|(s, p)| s - p).collect(),
+            None => r.fields.potential.iter().map(|p| e - p).collect(),
+        };
+        let eta0 = layer_value(&r, &eta, l)?.abs();
+        let coating =
+            r.summary.coating.as_ref().ok_or_else(|| Error::Solve("porous_linear_kinetics: no coating block".into()))?;
+        let i = coating.total_current.abs() / r.summary.electrode.projected_area;
+        let i_expected = eta0 / (lambda * (ch / sh / kappa + 1.0 / (sigma * sh)));
+        let (a, b) = (i * lambda * (1.0 / kappa + ch / sigma) / sh, -i * lambda / sigma);
+        let worst = r
+            .mesh
+            .nodes
+            .iter()
+            .zip(&eta)
+            .filter(|(p, _)| p.z <= l * (1.0 + 1e-9))
+            .map(|(p, v)| (v.abs() - (a * (p.z / lambda).cosh() + b * (p.z / lambda).sinh())).abs())
+            .fold(0.0, f64::max);
+        let case = "porous_linear_kinetics";
+        checks.push(Check::new(case, &format!("current_density_A_m2_{label}"), i, i_expected, 0.01));
+        checks.push(Check::new(case, &format!("max_eta_error_over_eta0_{label}"), 1.0 + worst / eta0, 1.0, 0.01));
+    }
+    Ok(checks)
+}
+
+/// A charged layer in equilibrium with a z:z salt (no current): electroneutrality in the pores,
+/// `z c (exp(-z psi) - exp(z psi)) + X = 0`, gives the Donnan potential
+/// `psi_D = (RT / zF) asinh(X / (2 z c))`, the counter-ion at `c exp(-z psi_D)` and the co-ion at
+/// `c exp(z psi_D)`. Checked at mid-layer on the tertiary model (electroneutral) and on the pnp
+/// model with the double layers resolved (mid-layer is 20 Debye lengths from the electrode and
+/// from the layer's top), with the transference number of the reacting cation in the layer,
+/// `D+ c+ / (D+ c+ + D- c-)` at the Donnan concentrations (coating block, tertiary), all to 1%.
+fn donnan(backend: BackendChoice) -> Result<Vec<Check>> {
+    let mut checks = Vec::new();
+    for (text, name) in [(DONNAN, "donnan"), (DONNAN_PNP, "donnan_pnp")] {
+        let scene = embedded(text, name)?;
+        let r = run_builtin(&scene, backend)?;
+        let ph = &scene.physics;
+        let layer = &scene.geometry.layers[0];
+        let (cation, anion) = (&ph.species[0], &ph.species[1]);
+        let (z, c) = (cation.charge as f64, cation.bulk_concentration_mol_m3);
+        let x = layer.fixed_charge_mol_m3.at(0.5);
+        let vt = thermal_voltage(ph.temperature_k);
+        let psi = vt / z * (x / (2.0 * z * c)).asinh();
+        let (c_plus, c_minus) = (c * (-z * psi / vt).exp(), c * (z * psi / vt).exp());
+        let mid = 0.5 * layer.thickness_m;
+        let model = if name == "donnan" { "tertiary" } else { "pnp" };
+        let fields = &r.fields;
+        checks.push(Check::new(
+            "donnan",
+            &format!("donnan_potential_V_{model}"),
+            layer_value(&r, &fields.potential, mid)?,
+            psi,
+            0.01,
+        ));
+        let c_so4 = layer_value(&r, &fields.concentrations[1].1, mid)?;
+        checks.push(Check::new("donnan", &format!("c_SO4_mol_m3_in_layer_{model}"), c_so4, c_minus, 0.01));
+        let c_zn = layer_value(&r, &fields.concentrations[0].1, mid)?;
+        checks.push(Check::new("donnan", &format!("c_Zn_mol_m3_in_layer_{model}"), c_zn, c_plus, 0.01));
+        if model == "tertiary" {
+            let t_plus = cation.diffusivity_m2_s * c_plus / (cation.diffusivity_m2_s * c_plus + anion.diffusivity_m2_s * c_minus);
+            let coating = r.summary.coating.as_ref().ok_or_else(|| Error::Solve("donnan: no coating block".into()))?;
+            let t_layer =
+                coating.effective_transference_number.ok_or_else(|| Error::Solve("donnan: no transference number".into()))?;
+            checks.push(Check::new("donnan", "transference_number_in_layer", t_layer, t_plus, 0.01));
+        }
+    }
+    Ok(checks)
 }
 
 /// A nodal field of a one-dimensional (flat-electrode) run at height `z`: the mean over each

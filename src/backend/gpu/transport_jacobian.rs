@@ -118,7 +118,8 @@ impl JacobianAssembler for GpuJacobian {
         let params = JacobianParams::of(layout);
         let flat_nodes: Vec<u32> = layout.nodes.iter().flatten().copied().collect();
         let flat_neighbours: Vec<u32> = layout.neighbours.iter().flatten().copied().collect();
-        let node_data: Vec<f64> = layout.area.iter().zip(&layout.volume).flat_map(|(&a, &v)| [a, v]).collect();
+        let node_data: Vec<f64> =
+            (0..layout.area.len()).flat_map(|a| [layout.area[a], layout.volume[a], layout.fixed[a]]).collect();
         let params_buf = ctx.uniform("jacobian params", &params);
         let nodes = ctx.storage_u32("jacobian nodes", &flat_nodes);
         let neighbours = ctx.storage_u32("jacobian neighbours", &flat_neighbours);

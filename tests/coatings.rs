@@ -1,0 +1,175 @@
+//! Porous, conductive, insulating and charged coatings: effective transport against series
+//! resistances, the shipped coating scenes' claims (gradient scaffold, Donnan transference,
+//! homogenized vs resolved mat) and GPU/CPU parity of every coating metric.
+
+mod common;
+
+use std::path::Path;
+
+use znfield::backend::BackendChoice;
+use znfield::output::coating::CoatingSummary;
+use znfield::run::{run, RunResult};
+use znfield::scene::Scene;
+
+fn run_scene(path: &str, sets: &[&str], backend: BackendChoice) -> RunResult {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    let scene = Scene::load(Path::new(path), &sets).unwrap_or_else(|e| panic!("{path}: {e}"));
+    run(&scene, backend).unwrap_or_else(|e| panic!("{path} on {backend:?}: {e}"))
+}
+
+fn coating(r: &RunResult) -> &CoatingSummary {
+    r.summary.coating.as_ref().expect("coating block")
+}
+
+fn lower_half(c: &CoatingSummary) -> f64 {
+    c.deposition_by_depth.expect("deposition by depth")[..5].iter().sum()
+}
+
+/// A flat electrode under a porous planar layer (primary model): the layer is a series
+/// resistance of conductivity kappa eps^b, so i = kappa E / (H - L + L / eps^b). Also with a
+/// tortuosity instead (kappa eps / tau).
+#[test]
+fn porous_layer_conducts_with_the_bruggeman_and_tortuosity_factors() {
+    let text = r#"{
+        "name": "porous_series", "geometry": { "half_width_m": 1e-6, "height_m": 20e-6,
+          "layers": [ { "name": "film", "kind": "planar", "thickness_m": 8e-6, "porosity": 0.4 } ] },
+        "physics": { "model": "primary", "conductivity_S_m": 5.0 },
+        "operation": { "mode": "potential", "electrode_potential_V": -0.01 },
+        "mesh": { "generator": "layered", "size_near_m": 1e-6, "size_far_m": 2e-6 } }"#;
+    for (sets, factor) in [
+        (vec![], 0.4f64.powf(1.5)),
+        (vec!["geometry.layers.0.bruggeman_exponent=2.5".to_string()], 0.4f64.powf(2.5)),
+        (vec!["geometry.layers.0.tortuosity=3".to_string()], 0.4 / 3.0),
+    ] {
+        let scene = Scene::parse(text, "porous_series.json", &sets).expect("scene");
+        let r = run(&scene, BackendChoice::Cpu).expect("run");
+        let expected = 5.0 * 0.01 / (12e-6 + 8e-6 / factor);
+        let got = r.summary.electrode.current_density.mean;
+        eprintln!("factor {factor:.4}: i = {got:.6} A/m^2, series resistance {expected:.6}");
+        assert!(common::rel(got, expected) < 1e-3, "factor {factor}: {got} vs {expected}");
+    }
+}
+
+/// The binary limiting current through a porous layer (tertiary): both diffusivities scale by
+/// eps^b, so the ambipolar diffusion resistance of the layer is L / (D_amb eps^b) in series with
+/// the open electrolyte: i_lim = z+ nu+ F D_amb c / ((1 - t+) (delta - L + L / eps^b)). The cell
+/// cut by the interface mixes the two diffusivities, a first-order error: it must fall at least
+/// 1.6x when the mesh is refined twofold, and be below 1% on the finer mesh.
+#[test]
+fn porous_layer_limits_the_binary_current_in_series() {
+    let mut errors = Vec::new();
+    for refine in ["1", "2"] {
+        let scene = Scene::load(
+            Path::new("scenes/validation/limiting_current_binary.json"),
+            &[
+                r#"geometry.layers=[{"name": "film", "kind": "planar", "thickness_m": 4e-6, "porosity": 0.5}]"#.to_string(),
+                format!("mesh.refine={refine}"),
+            ],
+        )
+        .expect("scene");
+        let r = run(&scene, BackendChoice::Cpu).expect("run");
+        let sp = &scene.physics.species;
+        let delta = scene.geometry.height_m;
+        let open = znfield::physics::transport::binary_limiting_current(&sp[0], &sp[1], delta);
+        let factor = 0.5f64.powf(1.5);
+        let expected = open * delta / (delta - 4e-6 + 4e-6 / factor);
+        let got = r.summary.electrode.current_density.mean;
+        eprintln!("refine {refine}: limiting current through the film {got:.5} A/m^2, series model {expected:.5}");
+        errors.push(common::rel(got, expected));
+    }
+    assert!(errors[1] < errors[0] / 1.6, "no first-order convergence: {errors:?}");
+    assert!(errors[1] < 0.01, "{errors:?}");
+}
+
+/// Acceptance: the Cu-graded scaffold puts a larger share of the deposition into the lower half
+/// of the layer than the uniform one (80% against 47% on the shipped scenes).
+#[test]
+fn gradient_scaffold_plates_deeper_than_the_uniform_one() {
+    let uniform = run_scene("scenes/cf_scaffold.json", &["mesh.refine=0.5"], BackendChoice::Cpu);
+    let graded = run_scene("scenes/cf_g_cu_gradient.json", &["mesh.refine=0.5"], BackendChoice::Cpu);
+    let (u, g) = (lower_half(coating(&uniform)), lower_half(coating(&graded)));
+    eprintln!("lower-half share: uniform {u:.4}, graded {g:.4}");
+    assert!(g > u + 0.2, "graded {g} vs uniform {u}");
+    assert!((0.40..0.50).contains(&u) && (0.75..0.85).contains(&g), "shares off the documented values: {u}, {g}");
+    for r in [&uniform, &graded] {
+        let c = coating(r);
+        let sum: f64 = c.deposition_by_depth.expect("bins").iter().sum();
+        assert!((sum - 1.0).abs() < 1e-9, "bins sum to {sum}");
+        let fractions = c.current_to_scaffold_fraction.expect("scaffold") + c.current_to_base_fraction.expect("base");
+        assert!((fractions - 1.0).abs() < 1e-9, "fractions sum to {fractions}");
+        // Galvanostatic: the scaffold and the foil together carry the applied current.
+        let applied = r.summary.scene.operation.mean_current_density_a_m2.expect("current") * r.summary.electrode.projected_area;
+        assert!(common::rel(c.total_current, applied) < 1e-6, "total {} vs applied {applied}", c.total_current);
+    }
+}
+
+/// Acceptance: the charged coating raises the Zn2+ transference number in the layer above the
+/// bulk value, to the Donnan value D+ c+ / (D+ c+ + D- c-) with c+- = c exp(-+ z psi_D),
+/// psi_D = asinh(X / (2 z c)) / z (within 1% under current).
+#[test]
+fn charged_coating_raises_the_transference_number_as_donnan_predicts() {
+    let r = run_scene("scenes/charged_coating.json", &["mesh.refine=0.6"], BackendChoice::Cpu);
+    let scene = &r.summary.scene;
+    let (zn, so4) = (&scene.physics.species[0], &scene.physics.species[1]);
+    let (z, c) = (zn.charge as f64, zn.bulk_concentration_mol_m3);
+    let x = scene.geometry.layers[0].fixed_charge_mol_m3.at(0.5);
+    let zpsi = (x / (2.0 * z * c)).asinh();
+    let (cp, cm) = (c * (-zpsi).exp(), c * zpsi.exp());
+    let donnan = zn.diffusivity_m2_s * cp / (zn.diffusivity_m2_s * cp + so4.diffusivity_m2_s * cm);
+    let bulk = zn.diffusivity_m2_s / (zn.diffusivity_m2_s + so4.diffusivity_m2_s);
+    let cs = coating(&r);
+    let (t_layer, t_bulk) = (cs.effective_transference_number.expect("t+"), cs.bulk_transference_number.expect("t+ bulk"));
+    eprintln!("t+ bulk {t_bulk:.4} (expected {bulk:.4}), in the layer {t_layer:.4}, Donnan {donnan:.4}");
+    assert!(common::rel(t_bulk, bulk) < 1e-12);
+    assert!(t_layer > t_bulk + 0.1, "{t_layer} vs {t_bulk}");
+    assert!(common::rel(t_layer, donnan) < 0.01, "{t_layer} vs Donnan {donnan}");
+}
+
+/// Acceptance: the homogenized and the resolved fibre mat of the same porosity and area draw the
+/// same total current within 10% at the same electrode potential.
+#[test]
+fn homogenized_and_resolved_fibre_mats_agree_within_ten_percent() {
+    let resolved = run_scene("scenes/fibre_mat_resolved.json", &["mesh.refine=0.5"], BackendChoice::Cpu);
+    let homogenized = run_scene("scenes/fibre_mat_homogenized.json", &[], BackendChoice::Cpu);
+    let (a, b) = (coating(&resolved).total_current, coating(&homogenized).total_current);
+    eprintln!("total current: resolved {a:.5e} A, homogenized {b:.5e} A, difference {:.2}%", 100.0 * common::rel(a, b));
+    assert!(common::rel(a, b) < 0.10, "{a} vs {b}");
+    let fibres = coating(&resolved).current_to_scaffold_fraction.expect("fraction");
+    assert!(fibres > 0.8, "the Cu-decorated fibres should take most of the current: {fibres}");
+}
+
+/// Both backends agree to 1e-4 on every coating metric of the shipped coating scenes.
+#[test]
+fn coating_metrics_agree_on_both_backends() {
+    if common::gpu_or_skip("coating metrics on the GPU").is_none() {
+        return;
+    }
+    for (path, sets) in [
+        ("scenes/cf_scaffold.json", vec!["mesh.refine=0.5"]),
+        ("scenes/cf_g_cu_gradient.json", vec!["mesh.refine=0.5"]),
+        ("scenes/charged_coating.json", vec!["mesh.refine=0.5"]),
+        ("scenes/insulating_coating.json", vec!["mesh.refine=0.4"]),
+        ("scenes/fibre_mat_homogenized.json", vec!["mesh.refine=0.5"]),
+        ("scenes/fibre_mat_resolved.json", vec!["mesh.refine=0.35"]),
+    ] {
+        let cpu = run_scene(path, &sets, BackendChoice::Cpu);
+        let gpu = run_scene(path, &sets, BackendChoice::Gpu);
+        let metrics = |r: &RunResult| {
+            let c = coating(r);
+            let mut m = vec![c.total_current, r.summary.electrode.total_current, r.summary.electrode.potential];
+            m.extend(c.current_to_scaffold_fraction);
+            m.extend(c.current_to_base_fraction);
+            m.extend(c.deposition_by_depth.into_iter().flatten());
+            m.extend(c.penetration_ratio);
+            m.extend(c.effective_transference_number);
+            m
+        };
+        let (a, b) = (metrics(&cpu), metrics(&gpu));
+        assert_eq!(a.len(), b.len(), "{path}: metric count");
+        for (k, (x, y)) in a.iter().zip(&b).enumerate() {
+            // Shares are compared against the whole (1); currents and potentials relatively.
+            let scale = if (3..a.len()).contains(&k) { 1.0 } else { x.abs().max(y.abs()).max(1e-300) };
+            assert!((x - y).abs() <= 1e-4 * scale, "{path}: coating metric {k} CPU {x} vs GPU {y}");
+        }
+    }
+}
