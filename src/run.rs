@@ -214,7 +214,13 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
             secondary::solve(&sys, kin, drive, backend.solver.as_mut(), &linear, &newton)?
         }
         Model::Tertiary | Model::Pnp => {
-            if backend.info.kind == "gpu" {
+            if backend.info.kind == "gpu" && sys.solid.is_some() {
+                backend.info.note = Some(
+                    "transport models with a resistive scaffold: Newton Jacobians and residuals assembled on the CPU (the WGSL \
+                     kernel does not cover the solid potential yet), Newton systems solved on the device"
+                        .into(),
+                );
+            } else if backend.info.kind == "gpu" {
                 backend.info.note = Some(
                     "transport models: Newton Jacobians and residuals assembled on the device (WGSL) and Newton systems \
                      solved there (block-Jacobi BiCGStab, f64 defect correction); the last Newton iterations on the f64 \
@@ -443,7 +449,7 @@ fn as_potential_solution(sol: &TransportSolution) -> PotentialSolution {
         nonlinear_iterations: sol.nonlinear_iterations,
         residual_history: sol.residual_history.clone(),
         site_reaction: sol.site_reaction.clone(),
-        solid_potential: None,
+        solid_potential: sol.solid_potential.clone(),
     }
 }
 
@@ -489,6 +495,7 @@ fn transport_params(scene: &Scene, scaling: &Scaling) -> TransportParams {
             _ => Closure::Electroneutral,
         },
         concentration_scale: c_ref,
+        conductivity_unit: FARADAY * FARADAY * d_ref * c_ref / (GAS_CONSTANT * ph.temperature_k),
     }
 }
 

@@ -88,7 +88,7 @@ fn bad_coating_layers_are_rejected() {
 #[test]
 fn bad_coating_materials_are_rejected() {
     let layer = |extra: &str| format!(r#"geometry.layers=[{{"name":"c","kind":"planar","thickness_m":1e-6{extra}}}]"#);
-    let cases: [(&str, String, &[&str], &[&str]); 8] = [
+    let cases: [(&str, String, &[&str], &[&str]); 7] = [
         ("porosity-zero", layer(r#","porosity":0"#), &[], &["geometry.layers.0.porosity", "(0, 1]"]),
         ("porosity-high", layer(r#","porosity":{"bottom":0.5,"top":1.2}"#), &[], &["geometry.layers.0.porosity", "1.2"]),
         ("profile-form", layer(r#","porosity":{"bottom":0.5,"slope":2}"#), &[], &["geometry.layers.0.porosity", "slope"]),
@@ -99,12 +99,6 @@ fn bad_coating_materials_are_rejected() {
             layer(r#","solid":{"specific_area_m_1":1e5,"exchange_current_density_A_m2":1}"#),
             &[],
             &["geometry.layers.0.solid", "secondary", "primary"],
-        ),
-        (
-            "solid-tertiary-sigma",
-            layer(r#","solid":{"specific_area_m_1":1e5,"exchange_current_density_A_m2":1,"conductivity_S_m":100}"#),
-            &["--set", "physics.model=tertiary"],
-            &["solid.conductivity_S_m", "equipotential", "secondary"],
         ),
         (
             "solid-area-negative",

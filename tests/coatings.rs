@@ -81,6 +81,36 @@ fn porous_layer_limits_the_binary_current_in_series() {
     assert!(errors[1] < 0.01, "{errors:?}");
 }
 
+/// A resistive porous electrode in the tertiary model (solid potential coupled to Nernst–Planck)
+/// at a small current, where the concentrations barely move: with the anion at rest the steady
+/// binary electrolyte conducts with kappa_ss = kappa 2 D+ / (D+ + D-) (z:z salt), so the
+/// secondary model with that conductivity must draw the same current (to 1e-3), on both backends.
+#[test]
+fn tertiary_resistive_scaffold_reduces_to_the_secondary_one_at_small_current() {
+    let path = "scenes/validation/porous_linear_kinetics.json";
+    let common_sets = ["geometry.layers.0.solid.conductivity_S_m=20", "operation.electrode_potential_V=-1e-4"];
+    let tertiary_sets: Vec<&str> = common_sets.iter().copied().chain(["physics.model=tertiary"]).collect();
+    let mut runs = vec![run_scene(path, &tertiary_sets, BackendChoice::Cpu)];
+    if common::gpu_or_skip("tertiary resistive scaffold on the GPU").is_some() {
+        runs.push(run_scene(path, &tertiary_sets, BackendChoice::Gpu));
+    }
+    let sp = &runs[0].summary.scene.physics.species;
+    let (dp, dm, c) = (sp[0].diffusivity_m2_s, sp[1].diffusivity_m2_s, sp[0].bulk_concentration_mol_m3);
+    let rt = znfield::physics::constants::GAS_CONSTANT * 298.15;
+    let f = znfield::physics::constants::FARADAY;
+    let kappa = 4.0 * f * f * c * (dp + dm) / rt;
+    let kappa_ss = format!("physics.conductivity_S_m={}", kappa * 2.0 * dp / (dp + dm));
+    let secondary_sets: Vec<&str> = common_sets.iter().copied().chain([kappa_ss.as_str()]).collect();
+    let secondary = run_scene(path, &secondary_sets, BackendChoice::Cpu);
+    let expected = coating(&secondary).total_current;
+    for r in &runs {
+        let got = coating(r).total_current;
+        eprintln!("{}: tertiary {got:.6e} A, secondary with kappa_ss {expected:.6e} A", r.summary.backend.kind);
+        assert!(common::rel(got, expected) < 1e-3, "{got} vs {expected}");
+        assert!(r.fields.solid_potential.is_some(), "no solid potential field");
+    }
+}
+
 /// Acceptance: the Cu-graded scaffold puts a larger share of the deposition into the lower half
 /// of the layer than the uniform one (80% against 47% on the shipped scenes).
 #[test]

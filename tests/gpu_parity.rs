@@ -505,6 +505,7 @@ fn transport_jacobian_matches_host_assembly() {
         gamma: 0.8,
         closure: Closure::Electroneutral,
         concentration_scale: 1.0,
+        conductivity_unit: 1.0,
     };
     let poisson = TransportParams {
         charges: vec![1.0, -1.0],

@@ -227,12 +227,6 @@ pub(super) fn validate(s: &super::Scene) -> Result<(), String> {
         }
         if let Some(sigma) = &solid.conductivity_s_m {
             profile_in(&format!("{key}.solid.conductivity_S_m"), sigma, 1e-6, 1e9)?;
-            if model == Model::Tertiary {
-                return Err(format!(
-                    "key `{key}.solid.conductivity_S_m`: the tertiary model treats the scaffold as equipotential; omit the key \
-                 (sigma_eff -> infinity, good for carbon at 1e3-1e5 S/m) or use the secondary model for a resistive solid"
-                ));
-            }
         }
         profile_in(&format!("{key}.solid.specific_area_m_1"), &solid.specific_area_m_1, 0.0, 1e10)?;
         profile_in(&format!("{key}.solid.exchange_current_density_A_m2"), &solid.exchange_current_density_a_m2, 0.0, 1e6)?;

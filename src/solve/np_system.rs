@@ -25,7 +25,9 @@
 //! Scaffold reactions (the volumetric `a i0` of an equipotential porous electrode lumped at its
 //! nodes, and resolved scaffold surfaces) are further `Gamma A_j f_j` terms with their equivalent
 //! areas A_j. V_j is the pore volume `sum eps V / 4`; under Poisson the space charge is
-//! `V_j (sum z_i c_i + X_j)`.
+//! `V_j (sum z_i c_i + X_j)`. A resistive scaffold adds its solid potential as one more unknown
+//! per node, with an electron balance row (see [`SolidField`]); the device kernel does not cover
+//! it, so such problems are assembled on the host.
 //! Under the Poisson closure every species is independent and the charge row is Poisson's
 //! (see [`Closure::Poisson`]). A time step adds `V_j (a0 c_ij - history_ij)` to the species rows.
 //! Galvanostatic operation adds E and `sum_j Gamma A_j f_j = I`, eliminated per Newton step by the
@@ -87,6 +89,23 @@ pub(super) struct Problem<'a> {
     pub(super) volume: Vec<f64>,
     /// Fixed charge X_j / c_ref of each free node (charged layers).
     pub(super) fixed: Vec<f64>,
+    /// The resistive solid of a porous-electrode scaffold (one more unknown per node).
+    pub(super) solid: Option<SolidField>,
+}
+
+/// The solid potential phi_s of a scaffold of finite conductivity: an unknown at every free node
+/// (index `independent()`, just before phi), free on the scaffold off the electrode and held at
+/// E elsewhere (row `phi_s - E = 0`). Its row is the electron balance
+/// `sum_k w_jk (phi_s,j - phi_s,k) + z_r sum_sites Gamma A f = 0` with `w = omega sigma_eff /
+/// (F^2 D_ref c_ref / RT)` (the charge row's current unit), and the sites on it react with
+/// `eta = phi_s,j - phi_j`.
+pub(super) struct SolidField {
+    /// Scaled solid weight of each edge (aligned with `edges.pairs`; 0 off the scaffold).
+    pub(super) weights: Vec<f64>,
+    /// Per free node: whether phi_s is free there.
+    pub(super) free: Vec<bool>,
+    /// Per reaction (aligned with `electrode`): whether it reacts against phi_s (else E).
+    pub(super) on_solid: Vec<bool>,
 }
 
 /// Values of all species at one node and the derivatives of each concentration with respect to
@@ -98,9 +117,15 @@ pub(super) struct NodeState {
 }
 
 impl Problem<'_> {
-    /// Unknowns per node: the independent log-concentrations, then phi.
+    /// Unknowns per node: the independent log-concentrations, phi_s (with a resistive scaffold),
+    /// then phi.
     pub(super) fn m(&self) -> usize {
-        self.independent() + 1
+        self.independent() + 1 + usize::from(self.solid.is_some())
+    }
+
+    /// Index of phi_s among a node's unknowns (with a resistive scaffold).
+    pub(super) fn solid_var(&self) -> usize {
+        self.independent()
     }
 
     /// Species carried as unknowns (all but the eliminated one under electroneutrality).
@@ -368,6 +393,9 @@ impl Problem<'_> {
                 return Evaluation { residual: r, d_de, total: 0.0, total_dx: Vec::new(), total_de: 0.0 };
             }
         }
+        if let Some(solid) = &self.solid {
+            self.solid_rows(solid, x, e, &mut r, &mut d_de, &mut jac, with_fluxes);
+        }
         // Electrode reaction; under electroneutrality it also leaves the charge row.
         let mut total = 0.0;
         let mut total_dx = vec![(0usize, 0.0f64); 0];
@@ -375,11 +403,14 @@ impl Problem<'_> {
         let rr = tp.reacting;
         // Charge carried into the charge row (electroneutrality); Poisson rows take none.
         let zr = if electroneutral { tp.charges[rr] } else { 0.0 };
-        for &(a, area) in &self.electrode {
+        let sv = self.solid_var();
+        for (k, &(a, area)) in self.electrode.iter().enumerate() {
             let base = a * m;
             let phi = x[base + pv];
             let c = x[base + rr].exp();
-            let eta = e - phi;
+            // Against the solid potential (a site of a resistive scaffold) or the electrode's.
+            let on_solid = self.solid.as_ref().is_some_and(|s| s.on_solid[k]);
+            let eta = if on_solid { x[base + sv] } else { e } - phi;
             let ratio = c / tp.bulk[rr];
             let (fa, fc) = if tp.law.linear {
                 (tp.law.current(eta), 0.0)
@@ -400,13 +431,79 @@ impl Problem<'_> {
             add(&mut jac, a, rr, a, rr, -g * df_du);
             add(&mut jac, a, pv, a, pv, zr * g * df_deta);
             add(&mut jac, a, pv, a, rr, -zr * g * df_du);
-            d_de[base + rr] -= g * df_deta;
-            d_de[base + pv] -= zr * g * df_deta;
             total_dx.push((base + pv, -g * df_deta));
             total_dx.push((base + rr, g * df_du));
-            total_de += g * df_deta;
+            if on_solid {
+                // The solid loses the current the electrolyte gains: + z_r reaction in its row.
+                let zs = tp.charges[rr];
+                r[base + sv] += zs * reaction;
+                add(&mut jac, a, rr, a, sv, -g * df_deta);
+                add(&mut jac, a, pv, a, sv, -zr * g * df_deta);
+                add(&mut jac, a, sv, a, sv, zs * g * df_deta);
+                add(&mut jac, a, sv, a, pv, -zs * g * df_deta);
+                add(&mut jac, a, sv, a, rr, zs * g * df_du);
+                total_dx.push((base + sv, g * df_deta));
+            } else {
+                d_de[base + rr] -= g * df_deta;
+                d_de[base + pv] -= zr * g * df_deta;
+                total_de += g * df_deta;
+            }
         }
         Evaluation { residual: r, d_de, total, total_dx, total_de }
+    }
+}
+
+impl Problem<'_> {
+    /// The solid rows: edge conduction (unless only the constraint terms are wanted) and
+    /// `phi_s - E = 0` where phi_s is not free. Reaction terms follow in the caller.
+    #[allow(clippy::too_many_arguments)]
+    fn solid_rows(
+        &self,
+        solid: &SolidField,
+        x: &[f64],
+        e: f64,
+        r: &mut [f64],
+        d_de: &mut [f64],
+        jac: &mut Option<&mut CsrMatrix>,
+        with_fluxes: bool,
+    ) {
+        let m = self.m();
+        let sv = self.solid_var();
+        let add = |jac: &mut Option<&mut CsrMatrix>, a: usize, b: usize, val: f64| {
+            if let Some(j) = jac.as_deref_mut() {
+                let idx = self.pattern.index(a, sv, b, sv);
+                j.values[idx] += val;
+            }
+        };
+        if with_fluxes {
+            for (&(ja, jb), &w) in self.edges.pairs.iter().zip(&solid.weights) {
+                let (fa, fb) = (self.free_of[ja as usize], self.free_of[jb as usize]);
+                if w == 0.0 || fa == u32::MAX || fb == u32::MAX {
+                    continue;
+                }
+                let (fa, fb) = (fa as usize, fb as usize);
+                let g = w * (x[fa * m + sv] - x[fb * m + sv]);
+                r[fa * m + sv] += g;
+                r[fb * m + sv] -= g;
+                add(jac, fa, fa, w);
+                add(jac, fa, fb, -w);
+                add(jac, fb, fb, w);
+                add(jac, fb, fa, -w);
+            }
+        }
+        for (a, &free) in solid.free.iter().enumerate() {
+            if free {
+                continue;
+            }
+            r[a * m + sv] = x[a * m + sv] - e;
+            d_de[a * m + sv] = -1.0;
+            if let Some(j) = jac.as_deref_mut() {
+                let lo = j.row_ptr[a * m + sv] as usize;
+                let hi = j.row_ptr[a * m + sv + 1] as usize;
+                j.values[lo..hi].iter_mut().for_each(|v| *v = 0.0);
+            }
+            add(jac, a, a, 1.0);
+        }
     }
 }
 
@@ -434,8 +531,10 @@ pub(super) fn electrode_reaction(p: &Problem, x: &[f64], e: f64) -> Vec<f64> {
     let rr = tp.reacting;
     p.electrode
         .iter()
-        .map(|&(a, area)| {
-            let eta = e - x[a * m + m - 1];
+        .enumerate()
+        .map(|(k, &(a, area))| {
+            let on_solid = p.solid.as_ref().is_some_and(|s| s.on_solid[k]);
+            let eta = if on_solid { x[a * m + p.solid_var()] } else { e } - x[a * m + m - 1];
             let f = if tp.law.linear {
                 tp.law.current(eta)
             } else {

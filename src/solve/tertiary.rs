@@ -10,7 +10,7 @@
 use super::device_jacobian::JacobianAssembler;
 use super::linear::{GeneralLinearSolver, LinearError, LinearParams};
 pub use super::np_system::Accumulation;
-use super::np_system::{electrode_reaction, BlockPattern, Evaluation, Problem};
+use super::np_system::{electrode_reaction, BlockPattern, Evaluation, Problem, SolidField};
 use super::primary::Drive;
 use super::secondary::NewtonParams;
 use super::system::PotentialSystem;
@@ -40,6 +40,9 @@ pub struct TransportParams {
     pub closure: Closure,
     /// c_ref, mol/m^3: fixed charges are divided by it.
     pub concentration_scale: f64,
+    /// F^2 D_ref c_ref / RT, S/m: the conductivity unit of the scaled charge row (a resistive
+    /// scaffold's sigma_eff is divided by it).
+    pub conductivity_unit: f64,
 }
 
 /// The Donnan potential psi (scaled) of a node with fixed charge `fixed` (scaled) in equilibrium
@@ -108,6 +111,8 @@ pub struct TransportSolution {
     pub electrode_reaction: Vec<f64>,
     /// The same for each scaffold reaction site (aligned with `PotentialSystem::sites`).
     pub site_reaction: Vec<f64>,
+    /// Solid potential F phi_s / RT at every node (E off the scaffold) for a resistive scaffold.
+    pub solid_potential: Option<Vec<f64>>,
     pub linear_iterations: u32,
     pub nonlinear_iterations: u32,
     pub residual_history: Vec<f64>,
@@ -157,10 +162,33 @@ impl<'a> Transport<'a> {
         let volume: Vec<f64> = free.iter().map(|&f| sys.node_volume[f as usize]).collect();
         let c_ref_fixed = sys.fixed_charge();
         let fixed: Vec<f64> = free.iter().map(|&f| c_ref_fixed[f as usize] / tp.concentration_scale).collect();
+        let solid = sys.solid.as_ref().map(|sol| {
+            let mut on_electrode = vec![false; sys.n()];
+            sys.electrode.iter().for_each(|&nd| on_electrode[nd as usize] = true);
+            let mut free_solid = vec![false; free.len()];
+            for &nd in &sol.nodes {
+                if !on_electrode[nd as usize] && free_of[nd as usize] != u32::MAX {
+                    free_solid[free_of[nd as usize] as usize] = true;
+                }
+            }
+            let weights = edges
+                .pairs
+                .iter()
+                .map(|&(a, b)| sol.k.find(a as usize, b).map_or(0.0, |p| -sol.k.values[p] / tp.conductivity_unit))
+                .collect();
+            let on_solid = (0..electrode.len())
+                .map(|k| {
+                    k >= n_electrode
+                        && sys.sites[k - n_electrode].kind == super::system::SiteKind::Volumetric
+                        && free_solid[electrode[k].0]
+                })
+                .collect();
+            SolidField { weights, free: free_solid, on_solid }
+        });
         let m = match tp.closure {
             Closure::Electroneutral => n,
             Closure::Poisson { .. } => n + 1,
-        };
+        } + usize::from(solid.is_some());
         let problem = Problem {
             tp,
             edges,
@@ -171,6 +199,7 @@ impl<'a> Transport<'a> {
             n_species: n,
             volume,
             fixed,
+            solid,
         };
         let jac = problem.pattern.matrix();
         Transport { problem, free, jac, device_prepared: false }
@@ -201,6 +230,10 @@ impl<'a> Transport<'a> {
                 ))
             }
         };
+        if p.solid.is_some() {
+            let sv = p.solid_var();
+            (0..self.free.len()).for_each(|a| x[a * m + sv] = e);
+        }
         Ok(State { x, e })
     }
 
@@ -235,7 +268,7 @@ impl<'a> Transport<'a> {
         // With a device assembler the first iterations run on its f32 residual; once the merit
         // has fallen by DEVICE_PHASE_REDUCTION (or the device iterates stall) Newton finishes on
         // the f64 host residual, on which convergence is always judged.
-        let mut device_phase = solver.jacobian_assembler().is_some();
+        let mut device_phase = self.device_assembly() && solver.jacobian_assembler().is_some();
         let mut current = self.residual_at(&st.x, st.e, acc, solver, device_phase)?;
         let mut history = vec![merit(&current)];
         let mut linear_iterations = 0;
@@ -265,7 +298,8 @@ impl<'a> Transport<'a> {
             // Limit the step: at most a factor e^2 in any concentration, 8 V_T in potential.
             let mut scale = 1.0f64;
             for (k, du) in u.iter().enumerate() {
-                let cap = if k % m == m - 1 { 8.0 } else { 2.0 };
+                let potential = k % m == m - 1 || (self.problem.solid.is_some() && k % m == self.problem.solid_var());
+                let cap = if potential { 8.0 } else { 2.0 };
                 scale = scale.min(cap / du.abs().max(1e-300));
             }
             scale = scale.min(8.0 / de.abs().max(1e-300));
@@ -325,12 +359,21 @@ impl<'a> Transport<'a> {
         )))
     }
 
+    /// Whether the device kernel covers this problem: everything but a resistive scaffold's
+    /// solid potential, whose Jacobians the host assembles (the device still solves).
+    pub fn device_assembly(&self) -> bool {
+        self.problem.solid.is_none()
+    }
+
     /// The solver's device assembler, holding this problem's layout (uploaded on first use), or
     /// None when the solver has no device.
     fn device_assembler<'s>(
         &mut self,
         solver: &'s mut dyn GeneralLinearSolver,
     ) -> Result<Option<&'s mut dyn JacobianAssembler>, Error> {
+        if !self.device_assembly() {
+            return Ok(None);
+        }
         let Some(device) = solver.jacobian_assembler() else { return Ok(None) };
         if !self.device_prepared {
             device.prepare(&self.problem.device_layout()).map_err(device_error)?;
@@ -408,12 +451,22 @@ impl<'a> Transport<'a> {
             _ => vec![0.0; p.electrode.len()],
         };
         let site_reaction = reaction.split_off(p.n_electrode);
+        let solid_potential = p.solid.as_ref().map(|_| {
+            let sv = p.solid_var();
+            let m = p.m();
+            let mut phi_s = vec![st.e; sys.n()];
+            for (a, &nd) in self.free.iter().enumerate() {
+                phi_s[nd as usize] = st.x[a * m + sv];
+            }
+            phi_s
+        });
         TransportSolution {
             phi,
             concentrations,
             electrode_potential: st.e,
             electrode_reaction: reaction,
             site_reaction,
+            solid_potential,
             linear_iterations: stats.linear_iterations,
             nonlinear_iterations: stats.iterations,
             residual_history: stats.history,
