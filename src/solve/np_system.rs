@@ -381,13 +381,7 @@ impl Problem<'_> {
             } else {
                 // Blocking electrode held at phi = E: its Poisson row becomes phi - E = 0.
                 for &(a, _) in &self.electrode {
-                    r[a * m + pv] = x[a * m + pv] - e;
-                    d_de[a * m + pv] = -1.0;
-                    if let Some(j) = jac.as_deref_mut() {
-                        let lo = j.row_ptr[a * m + pv] as usize;
-                        let hi = j.row_ptr[a * m + pv + 1] as usize;
-                        j.values[lo..hi].iter_mut().for_each(|v| *v = 0.0);
-                    }
+                    pin_to_electrode(a * m + pv, x, e, &mut r, &mut d_de, &mut jac);
                     add(&mut jac, a, pv, a, pv, 1.0);
                 }
                 return Evaluation { residual: r, d_de, total: 0.0, total_dx: Vec::new(), total_de: 0.0 };
@@ -495,15 +489,20 @@ impl Problem<'_> {
             if free {
                 continue;
             }
-            r[a * m + sv] = x[a * m + sv] - e;
-            d_de[a * m + sv] = -1.0;
-            if let Some(j) = jac.as_deref_mut() {
-                let lo = j.row_ptr[a * m + sv] as usize;
-                let hi = j.row_ptr[a * m + sv + 1] as usize;
-                j.values[lo..hi].iter_mut().for_each(|v| *v = 0.0);
-            }
+            pin_to_electrode(a * m + sv, x, e, r, d_de, jac);
             add(jac, a, a, 1.0);
         }
+    }
+}
+
+/// Replaces unknown `k`'s row by `x_k - E = 0`: residual, d/dE and a cleared Jacobian row (the
+/// caller puts the 1 on the diagonal).
+fn pin_to_electrode(k: usize, x: &[f64], e: f64, r: &mut [f64], d_de: &mut [f64], jac: &mut Option<&mut CsrMatrix>) {
+    r[k] = x[k] - e;
+    d_de[k] = -1.0;
+    if let Some(j) = jac.as_deref_mut() {
+        let (lo, hi) = (j.row_ptr[k] as usize, j.row_ptr[k + 1] as usize);
+        j.values[lo..hi].iter_mut().for_each(|v| *v = 0.0);
     }
 }
 
