@@ -40,6 +40,8 @@ pub struct RunResult {
     pub mesh: TetMesh,
     pub fields: Fields,
     pub electrode_nodes: Vec<u32>,
+    /// Material properties of each tetrahedron (coating layers).
+    pub media: Media,
     /// Time series and field snapshots of a transient run.
     pub transient: Option<TransientOutput>,
 }
@@ -397,7 +399,7 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
         coating,
         transient: transient_stats,
     };
-    Ok(RunResult { summary, mesh, fields, electrode_nodes: sys.electrode, transient })
+    Ok(RunResult { summary, mesh, fields, electrode_nodes: sys.electrode, media, transient })
 }
 
 /// Scales of the model's discrete problem. For the potential models the flux-to-ampere factor
@@ -653,7 +655,7 @@ fn first_layer_thickness(mesh: &TetMesh) -> f64 {
 
 /// The volume fields as VTU: potential and concentrations at points; field, current density and
 /// region per tet. Array names carry their units.
-fn fields_vtu(mesh: &TetMesh, f: &Fields) -> Vec<u8> {
+fn fields_vtu(mesh: &TetMesh, f: &Fields, media: &Media) -> Vec<u8> {
     let magnitude: Vec<f64> = f.field.iter().map(|e| e.length()).collect();
     let regions: Vec<i32> = mesh.regions.iter().map(|&r| r as i32).collect();
     let cells: Vec<Vec<u32>> = mesh.tets.iter().map(|t| t.to_vec()).collect();
@@ -664,17 +666,22 @@ fn fields_vtu(mesh: &TetMesh, f: &Fields) -> Vec<u8> {
         point_data.push(vtu::Array::Scalar("solid_potential_V", phi_s));
     }
     point_data.extend(conc_names.iter().zip(&f.concentrations).map(|(n, (_, c))| vtu::Array::Scalar(n, c)));
-    vtu::encode(
-        &mesh.nodes,
-        &cells,
-        &point_data,
-        &[
-            vtu::Array::Vector("field_V_m", &f.field),
-            vtu::Array::Scalar("field_magnitude_V_m", &magnitude),
-            vtu::Array::Vector("current_density_A_m2", &f.current_density),
-            vtu::Array::Int("region_id", &regions),
-        ],
-    )
+    let mut cell_data = vec![
+        vtu::Array::Vector("field_V_m", &f.field),
+        vtu::Array::Scalar("field_magnitude_V_m", &magnitude),
+        vtu::Array::Vector("current_density_A_m2", &f.current_density),
+        vtu::Array::Int("region_id", &regions),
+    ];
+    // Coating materials, where there are any: porosity, D_eff/D, fixed charge, a i0.
+    if !media.is_open() {
+        cell_data.push(vtu::Array::Scalar("porosity", &media.porosity));
+        cell_data.push(vtu::Array::Scalar("transport_factor", &media.transport_factor));
+        cell_data.push(vtu::Array::Scalar("fixed_charge_mol_m3", &media.fixed_charge));
+    }
+    if let Some(solid) = &media.solid {
+        cell_data.push(vtu::Array::Scalar("volumetric_exchange_current_A_m3", &solid.volumetric_exchange));
+    }
+    vtu::encode(&mesh.nodes, &cells, &point_data, &cell_data)
 }
 
 /// timeseries.csv: time_s, electrode_potential_V, min_surface_concentration_mol_m3 per species,
@@ -701,13 +708,13 @@ pub fn write_outputs(result: &RunResult, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mesh = &result.mesh;
     let f = &result.fields;
-    atomic::write(&dir.join("fields.vtu"), &fields_vtu(mesh, f))?;
+    atomic::write(&dir.join("fields.vtu"), &fields_vtu(mesh, f, &result.media))?;
     if let Some(tr) = &result.transient {
         atomic::write(&dir.join("timeseries.csv"), timeseries_csv(tr).as_bytes())?;
         let mut pvd = String::from("<?xml version=\"1.0\"?>\n<VTKFile type=\"Collection\" version=\"1.0\">\n  <Collection>\n");
         for (k, (t, snap)) in tr.snapshots.iter().enumerate() {
             let name = format!("fields_{k:04}.vtu");
-            atomic::write(&dir.join(&name), &fields_vtu(mesh, snap))?;
+            atomic::write(&dir.join(&name), &fields_vtu(mesh, snap, &result.media))?;
             pvd.push_str(&format!("    <DataSet timestep=\"{t:.9e}\" part=\"0\" file=\"{name}\"/>\n"));
         }
         pvd.push_str("  </Collection>\n</VTKFile>\n");

@@ -308,3 +308,24 @@ fn bad_pnp_electrodes_are_rejected() {
         &["physics.kinetics.reacting_species", "Cu2+", "Zn2+"],
     );
 }
+
+/// Coated runs add the coating block to summary.json and the material arrays to fields.vtu
+/// (and the solid potential of a resistive scaffold).
+#[test]
+fn coated_runs_write_materials_and_the_coating_block() {
+    for (scene, arrays) in [
+        ("scenes/charged_coating.json", vec!["porosity", "transport_factor", "fixed_charge_mol_m3", "c_Zn2+_mol_m3"]),
+        ("scenes/cf_scaffold.json", vec!["porosity", "solid_potential_V", "volumetric_exchange_current_A_m3"]),
+    ] {
+        let dir = scratch("coated");
+        let out = dir.join("out");
+        let o = znfield(&["run", scene, "--out", &out.display().to_string(), "--backend", "cpu", "--set", "mesh.refine=0.4"]);
+        assert!(o.status.success(), "{scene}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("znfield: coating:"), "{scene}: no coating line on stderr");
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("summary.json")).expect("summary")).expect("JSON");
+        let bins = summary.pointer("/coating/deposition_by_depth").and_then(|v| v.as_array()).expect("deposition_by_depth");
+        assert_eq!(bins.len(), 10, "{scene}: ten depth bins");
+        check_vtu(&out.join("fields.vtu"), &arrays);
+    }
+}
