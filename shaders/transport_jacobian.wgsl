@@ -37,7 +37,7 @@ struct JacobianParams {
     a0: f32,                 // leading BDF coefficient / dt (accumulation)
     stern: f32,              // Lambda_S of a reacting pnp electrode; 0: blocking
     write_jacobian: u32,     // 0: residual only (line-search trials)
-    _pad0: u32,
+    solid: u32,              // 1: a resistive scaffold's phi_s is unknown `independent`
     _pad1: u32,
     _pad2: u32,
     charges: array<vec4<f32>, 2>,
@@ -48,8 +48,9 @@ struct JacobianParams {
 @group(0) @binding(0) var<uniform> params: JacobianParams;
 @group(0) @binding(1) var<storage, read> nodes: array<u32>;        // 5 per free node
 @group(0) @binding(2) var<storage, read> neighbours: array<u32>;   // 2 per neighbour entry
-@group(0) @binding(3) var<storage, read> weights: array<f32>;      // omega per neighbour entry
-@group(0) @binding(4) var<storage, read> node_data: array<f32>;    // (area, volume, fixed charge) per free node
+@group(0) @binding(3) var<storage, read> weights: array<f32>;      // (omega, solid weight) per neighbour entry
+// Per free node: (area against E, pore volume, fixed charge, area against phi_s, phi_s free).
+@group(0) @binding(4) var<storage, read> node_data: array<f32>;
 @group(0) @binding(5) var<storage, read> x: array<f32>;            // m unknowns per free node
 @group(0) @binding(6) var<storage, read_write> jac: array<f32>;
 @group(0) @binding(7) var<storage, read> history: array<f32>;    // independent species per free node
@@ -89,7 +90,7 @@ fn state_of(f: u32) -> NodeState {
     }
     if (k < n) {
         let zl = charge(n - 1u);
-        var cl = -node_data[3u * f + 2u] / zl;
+        var cl = -node_data[5u * f + 2u] / zl;
         for (var i = 0u; i < k; i = i + 1u) {
             cl -= charge(i) * s.c[i] / zl;
         }
@@ -172,7 +173,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         let fb = neighbours[2u * p];
         let slot = neighbours[2u * p + 1u];
         let b_free = fb != NOT_FREE;
-        let omega = weights[p];
+        let omega = weights[2u * p];
+        let w_solid = weights[2u * p + 1u];
+        if (params.solid == 1u && w_solid != 0.0 && b_free) {
+            // Electron conduction in the scaffold: w (phi_s,a - phi_s,b) in a's solid row.
+            let sv = k;
+            res[sv] += w_solid * (x[a * m + sv] - x[fb * m + sv]);
+            add(sv, own, sv, w_solid);
+            add(sv, slot, sv, -w_solid);
+        }
         var sb = state_of(fb);
         let delta = sb.phi - sa.phi;
         if (!electroneutral) {
@@ -225,9 +234,21 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             }
         }
     }
-    let area = node_data[3u * a];
-    let volume = node_data[3u * a + 1u];
-    let fixed = node_data[3u * a + 2u];
+    let area = node_data[5u * a];
+    let volume = node_data[5u * a + 1u];
+    let fixed = node_data[5u * a + 2u];
+    let solid_area = node_data[5u * a + 3u];
+    if (params.solid == 1u && node_data[5u * a + 4u] == 0.0) {
+        // phi_s held at E off the scaffold and on the electrode: the row becomes phi_s - E = 0.
+        let sv = k;
+        res[sv] = x[a * m + sv] - params.e;
+        for (var s = 0u; s < row_deg; s = s + 1u) {
+            for (var w = 0u; w < m; w = w + 1u) {
+                jac[row_lo * m * m + sv * row_deg * m + s * m + w] = 0.0;
+            }
+        }
+        add(sv, own, sv, 1.0);
+    }
     if (params.has_accumulation == 1u) {
         for (var i = 0u; i < k; i = i + 1u) {
             res[i] += volume * (params.a0 * sa.c[i] - history[a * k + i]);
@@ -256,34 +277,54 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         res[pv] += params.stern * area * (sa.phi - params.e);
         add(pv, own, pv, params.stern * area);
     }
+    let rr = params.reacting;
+    let zr = charge(rr);
     if (area > 0.0) {
-        let rr = params.reacting;
-        let zr = charge(rr);
-        let eta = params.e - sa.phi;
-        var df_deta = params.anodic + params.cathodic;
-        var df_du = 0.0;
-        var f = df_deta * eta;
-        if (params.linear_law == 0u) {
-            let fa = exp(params.anodic * eta);
-            let ratio = sa.c[rr] / bulk_concentration(rr);
-            let fc = pow(ratio, params.reaction_order) * exp(-params.cathodic * eta);
-            f = fa - fc;
-            df_deta = params.anodic * fa + params.cathodic * fc;
-            df_du = -params.reaction_order * fc;
-        }
+        let bv = butler_volmer(params.e - sa.phi, sa.c[rr]);
         let g = params.gamma * area;
-        res[rr] -= g * f;
+        res[rr] -= g * bv.x;
         if (electroneutral) {
-            res[pv] -= zr * g * f;
+            res[pv] -= zr * g * bv.x;
         }
-        add(rr, own, pv, g * df_deta);
-        add(rr, own, rr, -g * df_du);
+        add(rr, own, pv, g * bv.y);
+        add(rr, own, rr, -g * bv.z);
         if (electroneutral) {
-            add(pv, own, pv, zr * g * df_deta);
-            add(pv, own, rr, -zr * g * df_du);
+            add(pv, own, pv, zr * g * bv.y);
+            add(pv, own, rr, -zr * g * bv.z);
         }
     }
+    if (solid_area > 0.0) {
+        // Scaffold sites reacting against phi_s (electroneutral only): the electrolyte gains
+        // what the solid loses, z_r g f in the solid row.
+        let sv = k;
+        let bv = butler_volmer(x[a * m + sv] - sa.phi, sa.c[rr]);
+        let g = params.gamma * solid_area;
+        res[rr] -= g * bv.x;
+        res[pv] -= zr * g * bv.x;
+        res[sv] += zr * g * bv.x;
+        add(rr, own, pv, g * bv.y);
+        add(rr, own, rr, -g * bv.z);
+        add(rr, own, sv, -g * bv.y);
+        add(pv, own, pv, zr * g * bv.y);
+        add(pv, own, rr, -zr * g * bv.z);
+        add(pv, own, sv, -zr * g * bv.y);
+        add(sv, own, sv, zr * g * bv.y);
+        add(sv, own, pv, -zr * g * bv.y);
+        add(sv, own, rr, zr * g * bv.z);
+    }
     store_residual(a, res);
+}
+
+// Scaled Butler–Volmer f(eta, c_r) with df/deta and df/du_r (u_r = ln c_r) as (f, f_eta, f_u).
+fn butler_volmer(eta: f32, c_r: f32) -> vec3<f32> {
+    if (params.linear_law == 1u) {
+        let slope = params.anodic + params.cathodic;
+        return vec3<f32>(slope * eta, slope, 0.0);
+    }
+    let fa = exp(params.anodic * eta);
+    let ratio = c_r / bulk_concentration(params.reacting);
+    let fc = pow(ratio, params.reaction_order) * exp(-params.cathodic * eta);
+    return vec3<f32>(fa - fc, params.anodic * fa + params.cathodic * fc, -params.reaction_order * fc);
 }
 
 fn store_residual(a: u32, res: array<f32, 9>) {

@@ -216,13 +216,7 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
             secondary::solve(&sys, kin, drive, backend.solver.as_mut(), &linear, &newton)?
         }
         Model::Tertiary | Model::Pnp => {
-            if backend.info.kind == "gpu" && sys.solid.is_some() {
-                backend.info.note = Some(
-                    "transport models with a resistive scaffold: Newton Jacobians and residuals assembled on the CPU (the WGSL \
-                     kernel does not cover the solid potential yet), Newton systems solved on the device"
-                        .into(),
-                );
-            } else if backend.info.kind == "gpu" {
+            if backend.info.kind == "gpu" {
                 backend.info.note = Some(
                     "transport models: Newton Jacobians and residuals assembled on the device (WGSL) and Newton systems \
                      solved there (block-Jacobi BiCGStab, f64 defect correction); the last Newton iterations on the f64 \

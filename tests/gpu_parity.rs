@@ -473,14 +473,12 @@ fn block_scale_matches_cpu_and_inverts_the_node_blocks() {
 /// 5e-6 of the largest residual of its row kind (measured 5e-7).
 #[test]
 fn transport_jacobian_matches_host_assembly() {
-    use znfield::backend::cpu::CpuGmres;
     use znfield::backend::gpu::GpuBicgstab;
     use znfield::fem::edges::Edges;
     use znfield::physics::kinetics::ButlerVolmer;
-    use znfield::solve::linear::GeneralLinearSolver;
     use znfield::solve::primary::Drive;
     use znfield::solve::system::PotentialSystem;
-    use znfield::solve::tertiary::{Accumulation, Closure, Transport, TransportParams};
+    use znfield::solve::tertiary::{Closure, Transport, TransportParams};
     let Some(ctx) = common::gpu_or_skip("transport_jacobian_matches_host_assembly") else { return };
     let mut gpu = GpuBicgstab::new(std::sync::Arc::new(ctx));
     let geom = ElectrodeGeometry {
@@ -530,36 +528,107 @@ fn transport_jacobian_matches_host_assembly() {
             *x += if i % m == m - 1 { 4.0 * r } else { 0.5 * r };
         }
         // Independent species: all but the eliminated one, or all under Poisson (m - 1 either way).
-        let k = m - 1;
-        let history: Vec<f64> = random(st.x.len() / m * k, 91).iter().map(|r| 7.5 * (1.0 + 0.3 * r)).collect();
-        let acc = Accumulation { a0: 7.5, history };
-        for accumulation in [None, Some(&acc)] {
-            let host = t.jacobian(&st, accumulation, &mut CpuGmres).expect("host").clone();
-            let device = t.jacobian(&st, accumulation, &mut gpu).expect("device").clone();
-            let mut worst = 0.0f64;
-            for row in 0..host.n {
-                let range = host.row_ptr[row] as usize..host.row_ptr[row + 1] as usize;
-                let scale = host.values[range.clone()].iter().fold(0.0f64, |a, v| a.max(v.abs()));
-                for p in range {
-                    worst = worst.max((host.values[p] - device.values[p]).abs() / scale);
-                }
-            }
-            eprintln!("{name}, accumulation {}: worst entry difference / row max {worst:.2e}", accumulation.is_some());
-            assert!(worst < 2e-5, "{name}: device Jacobian differs by {worst:e} of a row's largest entry");
-            // The residual, row kind by row kind (each species, then phi), against its largest.
-            let host_r = t.residual(&st, accumulation);
-            let mut device_r = vec![0.0; host_r.len()];
-            gpu.jacobian_assembler()
-                .expect("the GPU solver assembles")
-                .assemble(&st.x, st.e, accumulation, None, Some(&mut device_r))
-                .expect("device residual");
-            for v in 0..m {
-                let rows = (v..host_r.len()).step_by(m);
-                let scale = rows.clone().map(|i| host_r[i].abs()).fold(0.0f64, f64::max);
-                let diff = rows.map(|i| (host_r[i] - device_r[i]).abs()).fold(0.0f64, f64::max);
-                eprintln!("  residual row kind {v}: max difference / max {:.2e}", diff / scale);
-                assert!(diff < 5e-6 * scale, "{name}: residual rows {v} differ by {diff:e} (scale {scale:e})");
+        compare_assembly(name, &mut t, &st, &mut gpu, m - 1);
+    }
+}
+
+/// The device Jacobian and residual of `t` at `st` against the host's (`k` independent species):
+/// every Jacobian entry within 2e-5 of its row's largest, every residual within 5e-6 of the
+/// largest of its row kind, with and without a time-step accumulation.
+fn compare_assembly(
+    name: &str,
+    t: &mut znfield::solve::tertiary::Transport,
+    st: &znfield::solve::tertiary::State,
+    gpu: &mut znfield::backend::gpu::GpuBicgstab,
+    k: usize,
+) {
+    use znfield::backend::cpu::CpuGmres;
+    use znfield::solve::linear::GeneralLinearSolver;
+    use znfield::solve::tertiary::Accumulation;
+    let m = st.x.len() / t.volumes().len();
+    let history: Vec<f64> = random(st.x.len() / m * k, 91).iter().map(|r| 7.5 * (1.0 + 0.3 * r)).collect();
+    let acc = Accumulation { a0: 7.5, history };
+    for accumulation in [None, Some(&acc)] {
+        let host = t.jacobian(st, accumulation, &mut CpuGmres).expect("host").clone();
+        let device = t.jacobian(st, accumulation, gpu).expect("device").clone();
+        let mut worst = 0.0f64;
+        for row in 0..host.n {
+            let range = host.row_ptr[row] as usize..host.row_ptr[row + 1] as usize;
+            let scale = host.values[range.clone()].iter().fold(0.0f64, |a, v| a.max(v.abs()));
+            for p in range {
+                worst = worst.max((host.values[p] - device.values[p]).abs() / scale);
             }
         }
+        eprintln!("{name}, accumulation {}: worst entry difference / row max {worst:.2e}", accumulation.is_some());
+        assert!(worst < 2e-5, "{name}: device Jacobian differs by {worst:e} of a row's largest entry");
+        // The residual, row kind by row kind (each unknown of a node), against its largest.
+        let host_r = t.residual(st, accumulation);
+        let mut device_r = vec![0.0; host_r.len()];
+        gpu.jacobian_assembler()
+            .expect("the GPU solver assembles")
+            .assemble(&st.x, st.e, accumulation, None, Some(&mut device_r))
+            .expect("device residual");
+        for v in 0..m {
+            let rows = (v..host_r.len()).step_by(m);
+            let scale = rows.clone().map(|i| host_r[i].abs()).fold(0.0f64, f64::max);
+            let diff = rows.map(|i| (host_r[i] - device_r[i]).abs()).fold(0.0f64, f64::max);
+            eprintln!("  residual row kind {v}: max difference / max {:.2e}", diff / scale);
+            assert!(diff < 5e-6 * scale, "{name}: residual rows {v} differ by {diff:e} (scale {scale:e})");
+        }
     }
+}
+
+/// The transport kernel with coating terms: a charged porous layer with a resistive scaffold
+/// (solid potential unknown, volumetric reactions against it, pinned rows off the scaffold) and
+/// a fixed charge in the eliminated species, against the host assembly.
+#[test]
+fn transport_jacobian_with_a_resistive_charged_scaffold_matches_host_assembly() {
+    use znfield::backend::gpu::GpuBicgstab;
+    use znfield::fem::edges::Edges;
+    use znfield::physics::kinetics::ButlerVolmer;
+    use znfield::physics::porous::Media;
+    use znfield::solve::primary::Drive;
+    use znfield::solve::system::PotentialSystem;
+    use znfield::solve::tertiary::{Closure, Transport, TransportParams};
+    let Some(ctx) = common::gpu_or_skip("transport Jacobian with a scaffold") else { return };
+    let mut gpu = GpuBicgstab::new(std::sync::Arc::new(ctx));
+    let sets: Vec<String> = [
+        "physics.model=tertiary",
+        "geometry.layers.0.solid.conductivity_S_m={\"bottom\": 20, \"top\": 5}",
+        "geometry.layers.0.fixed_charge_mol_m3=-300",
+        "geometry.half_width_m=1e-6",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let scene =
+        znfield::scene::Scene::load(std::path::Path::new("scenes/validation/porous_linear_kinetics.json"), &sets).expect("scene");
+    let domain = znfield::run::build_domain(&scene).expect("domain");
+    let geometry = domain.geometry.as_ref().expect("built-in geometry");
+    let media = Media::from_layers(&domain.mesh, geometry, &scene.geometry.layers);
+    let sys = PotentialSystem::with_media(&domain.mesh, domain.length_scale, &media, None, 10.0);
+    assert!(sys.solid.is_some() && !sys.sites.is_empty(), "the fixture needs a resistive scaffold");
+    let edges = Edges::from_stiffness(&sys.k);
+    let tp = TransportParams {
+        charges: vec![2.0, -2.0],
+        diffusivities: vec![0.66, 1.0],
+        bulk: vec![1.0, 1.0],
+        reacting: 0,
+        law: ButlerVolmer { anodic: 1.0, cathodic: 1.0, linear: false },
+        reaction_order: 1.0,
+        gamma: 0.8,
+        closure: Closure::Electroneutral,
+        concentration_scale: 1000.0,
+        conductivity_unit: 4.0,
+    };
+    let mut t = Transport::new(&sys, &edges, &tp);
+    let mut st = t.initial_state(Drive::Potential(-3.0)).expect("state");
+    let m = st.x.len() / t.volumes().len();
+    assert_eq!(m, 3, "log c, phi_s, phi per node");
+    let noise = random(st.x.len(), 78);
+    for (i, (x, r)) in st.x.iter_mut().zip(noise).enumerate() {
+        // Small enough that the eliminated anion (c+ - 0.3) stays positive.
+        *x += if i % m == 0 { 0.1 * r } else { 2.0 * r };
+    }
+    compare_assembly("electroneutral with a resistive charged scaffold", &mut t, &st, &mut gpu, 1);
 }

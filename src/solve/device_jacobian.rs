@@ -21,7 +21,8 @@ pub const NOT_FREE: u32 = u32::MAX;
 /// Everything a device needs to assemble the Jacobian of one transport problem, flattened.
 #[derive(Debug, Clone)]
 pub struct JacobianLayout {
-    /// Unknowns per free node: the independent log-concentrations, then phi.
+    /// Unknowns per free node: the independent log-concentrations, phi_s (with a resistive
+    /// scaffold), then phi.
     pub m: usize,
     /// Independent (carried) species; the remaining one, if any, is eliminated by
     /// electroneutrality.
@@ -48,11 +49,20 @@ pub struct JacobianLayout {
     pub neighbours: Vec<[u32; 2]>,
     /// Per neighbour entry: the edge weight omega (scaled).
     pub weights: Vec<f64>,
-    /// Per free node: scaled electrode area (0 off the electrode) and control volume.
+    /// Per free node: scaled reacting area against E (electrode and equipotential scaffold
+    /// sites; 0 elsewhere) and pore volume.
     pub area: Vec<f64>,
     pub volume: Vec<f64>,
     /// Per free node: fixed charge X / c_ref (charged layers; 0 elsewhere).
     pub fixed: Vec<f64>,
+    /// Whether a resistive scaffold adds phi_s (unknown `independent` of each node).
+    pub solid: bool,
+    /// Per neighbour entry: the scaled solid conduction weight (0 off the scaffold).
+    pub solid_weights: Vec<f64>,
+    /// Per free node: scaled reacting area against phi_s, and whether phi_s is free there
+    /// (otherwise its row is phi_s - E = 0).
+    pub solid_area: Vec<f64>,
+    pub solid_free: Vec<bool>,
     /// Stored entries of the block Jacobian.
     pub nnz: usize,
 }

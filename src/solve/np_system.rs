@@ -26,8 +26,7 @@
 //! nodes, and resolved scaffold surfaces) are further `Gamma A_j f_j` terms with their equivalent
 //! areas A_j. V_j is the pore volume `sum eps V / 4`; under Poisson the space charge is
 //! `V_j (sum z_i c_i + X_j)`. A resistive scaffold adds its solid potential as one more unknown
-//! per node, with an electron balance row (see [`SolidField`]); the device kernel does not cover
-//! it, so such problems are assembled on the host.
+//! per node, with an electron balance row (see [`SolidField`]).
 //! Under the Poisson closure every species is independent and the charge row is Poisson's
 //! (see [`Closure::Poisson`]). A time step adds `V_j (a0 c_ij - history_ij)` to the species rows.
 //! Galvanostatic operation adds E and `sum_j Gamma A_j f_j = I`, eliminated per Newton step by the
@@ -188,32 +187,39 @@ impl Problem<'_> {
     pub(super) fn device_layout(&self) -> JacobianLayout {
         let tp = self.tp;
         let n_free = self.volume.len();
-        let mut lists: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n_free];
-        for (&(ja, jb), &omega) in self.edges.pairs.iter().zip(&self.edges.weights) {
+        let mut lists: Vec<Vec<(u32, f64, f64)>> = vec![Vec::new(); n_free];
+        for (e, (&(ja, jb), &omega)) in self.edges.pairs.iter().zip(&self.edges.weights).enumerate() {
             let (fa, fb) = (self.free_of[ja as usize], self.free_of[jb as usize]);
+            let ws = self.solid.as_ref().map_or(0.0, |s| s.weights[e]);
             if fa != u32::MAX {
-                lists[fa as usize].push((fb, omega));
+                lists[fa as usize].push((fb, omega, ws));
             }
             if fb != u32::MAX {
-                lists[fb as usize].push((fa, omega));
+                lists[fb as usize].push((fa, omega, ws));
             }
         }
         let pattern = &self.pattern.node;
-        let (mut nodes, mut neighbours, mut weights) = (Vec::with_capacity(n_free), Vec::new(), Vec::new());
+        let (mut nodes, mut neighbours, mut weights, mut solid_weights) =
+            (Vec::with_capacity(n_free), Vec::new(), Vec::new(), Vec::new());
         for (a, list) in lists.iter().enumerate() {
             let lo = pattern.row_ptr[a] as usize;
             let slot = |b: u32| (pattern.find(a, b).expect("neighbour outside the node pattern") - lo) as u32;
             let start = neighbours.len() as u32;
-            for &(b, omega) in list {
+            for &(b, omega, ws) in list {
                 neighbours.push([b, if b == u32::MAX { NOT_FREE } else { slot(b) }]);
                 weights.push(omega);
+                solid_weights.push(ws);
             }
             let deg = pattern.row_ptr[a + 1] - pattern.row_ptr[a];
             nodes.push([start, neighbours.len() as u32, lo as u32, deg, slot(a as u32)]);
         }
-        let mut area = vec![0.0; n_free];
-        for &(a, ar) in &self.electrode {
-            area[a] += ar;
+        let (mut area, mut solid_area) = (vec![0.0; n_free], vec![0.0; n_free]);
+        for (k, &(a, ar)) in self.electrode.iter().enumerate() {
+            if self.solid.as_ref().is_some_and(|s| s.on_solid[k]) {
+                solid_area[a] += ar;
+            } else {
+                area[a] += ar;
+            }
         }
         let m = self.m();
         JacobianLayout {
@@ -242,6 +248,10 @@ impl Problem<'_> {
             area,
             volume: self.volume.clone(),
             fixed: self.fixed.clone(),
+            solid: self.solid.is_some(),
+            solid_weights,
+            solid_area,
+            solid_free: self.solid.as_ref().map_or_else(|| vec![false; n_free], |s| s.free.clone()),
             nnz: pattern.nnz() * m * m,
         }
     }

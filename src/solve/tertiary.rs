@@ -268,7 +268,7 @@ impl<'a> Transport<'a> {
         // With a device assembler the first iterations run on its f32 residual; once the merit
         // has fallen by DEVICE_PHASE_REDUCTION (or the device iterates stall) Newton finishes on
         // the f64 host residual, on which convergence is always judged.
-        let mut device_phase = self.device_assembly() && solver.jacobian_assembler().is_some();
+        let mut device_phase = solver.jacobian_assembler().is_some();
         let mut current = self.residual_at(&st.x, st.e, acc, solver, device_phase)?;
         let mut history = vec![merit(&current)];
         let mut linear_iterations = 0;
@@ -359,21 +359,12 @@ impl<'a> Transport<'a> {
         )))
     }
 
-    /// Whether the device kernel covers this problem: everything but a resistive scaffold's
-    /// solid potential, whose Jacobians the host assembles (the device still solves).
-    pub fn device_assembly(&self) -> bool {
-        self.problem.solid.is_none()
-    }
-
     /// The solver's device assembler, holding this problem's layout (uploaded on first use), or
     /// None when the solver has no device.
     fn device_assembler<'s>(
         &mut self,
         solver: &'s mut dyn GeneralLinearSolver,
     ) -> Result<Option<&'s mut dyn JacobianAssembler>, Error> {
-        if !self.device_assembly() {
-            return Ok(None);
-        }
         let Some(device) = solver.jacobian_assembler() else { return Ok(None) };
         if !self.device_prepared {
             device.prepare(&self.problem.device_layout()).map_err(device_error)?;

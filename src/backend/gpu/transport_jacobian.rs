@@ -41,7 +41,8 @@ pub struct JacobianParams {
     pub a0: f32,
     pub stern: f32,
     pub write_jacobian: u32,
-    pub _pad0: u32,
+    /// 1: a resistive scaffold's phi_s is unknown `independent` of each node.
+    pub solid: u32,
     pub _pad1: u32,
     pub _pad2: u32,
     pub charges: [f32; MAX_SPECIES],
@@ -70,6 +71,7 @@ impl JacobianParams {
             cathodic: layout.cathodic as f32,
             reaction_order: layout.reaction_order as f32,
             gamma: layout.gamma as f32,
+            solid: layout.solid as u32,
             charges: pad(&layout.charges),
             diffusivities: pad(&layout.diffusivities),
             bulk: pad(&layout.bulk),
@@ -118,12 +120,17 @@ impl JacobianAssembler for GpuJacobian {
         let params = JacobianParams::of(layout);
         let flat_nodes: Vec<u32> = layout.nodes.iter().flatten().copied().collect();
         let flat_neighbours: Vec<u32> = layout.neighbours.iter().flatten().copied().collect();
-        let node_data: Vec<f64> =
-            (0..layout.area.len()).flat_map(|a| [layout.area[a], layout.volume[a], layout.fixed[a]]).collect();
+        let node_data: Vec<f64> = (0..layout.area.len())
+            .flat_map(|a| {
+                let free = if layout.solid_free[a] { 1.0 } else { 0.0 };
+                [layout.area[a], layout.volume[a], layout.fixed[a], layout.solid_area[a], free]
+            })
+            .collect();
+        let pairs: Vec<f64> = layout.weights.iter().zip(&layout.solid_weights).flat_map(|(&w, &s)| [w, s]).collect();
         let params_buf = ctx.uniform("jacobian params", &params);
         let nodes = ctx.storage_u32("jacobian nodes", &flat_nodes);
         let neighbours = ctx.storage_u32("jacobian neighbours", &flat_neighbours);
-        let weights = ctx.storage_f32("jacobian edge weights", &layout.weights);
+        let weights = ctx.storage_f32("jacobian edge weights", &pairs);
         let node_data = ctx.storage_f32("jacobian node data", &node_data);
         let x = ctx.storage_zeroed("jacobian unknowns", layout.nodes.len() * layout.m);
         let jac = ctx.storage_zeroed("jacobian values", layout.nnz);
