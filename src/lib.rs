@@ -15,6 +15,7 @@ pub mod physics;
 pub mod run;
 pub mod scene;
 pub mod solve;
+pub mod sweep;
 pub mod validate;
 
 pub use error::{Error, Result};

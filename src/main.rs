@@ -41,6 +41,22 @@ enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
     },
+    /// Run a scene over the Cartesian product of key values: sweep.csv, sweep.json and every
+    /// point's outputs in point_NNN/.
+    Sweep {
+        /// Scene file (JSON); the built-in default scene when omitted.
+        scene: Option<PathBuf>,
+        /// Output directory [default: znfield-out/<scene name>-sweep/].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Compute backend.
+        #[arg(long, value_enum, default_value = "auto")]
+        backend: BackendChoice,
+        /// A swept key and its values, e.g. --set operation.mean_current_density_A_m2=-50,-100
+        /// (repeatable; one value is a fixed override; JSON arrays and objects stay whole).
+        #[arg(long = "set", value_name = "KEY=V1,V2,...")]
+        sets: Vec<String>,
+    },
     /// Run the analytic validation suite; exit 0 only if every check passes.
     Validate {
         /// Compute backend.
@@ -69,6 +85,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Run { scene, out, backend, sets } => run(scene, out, backend, &sets),
         Command::Mesh { scene, out, sets } => mesh(scene, out, &sets),
+        Command::Sweep { scene, out, backend, sets } => sweep(scene, out, backend, &sets),
         Command::Validate { backend, json, cases } => validate(backend, json, &cases),
         Command::Devices => {
             print!("{}", gpu::describe_adapters());
@@ -91,6 +108,25 @@ fn load(scene_path: Option<PathBuf>, out: Option<PathBuf>, sets: &[String]) -> z
     };
     let dir = out.unwrap_or_else(|| PathBuf::from("znfield-out").join(&scene.name));
     Ok((scene, dir))
+}
+
+fn sweep(scene_path: Option<PathBuf>, out: Option<PathBuf>, backend: BackendChoice, sets: &[String]) -> znfield::Result<()> {
+    let axes = sets.iter().map(|s| znfield::sweep::Axis::parse(s)).collect::<znfield::Result<Vec<_>>>()?;
+    let base = match &scene_path {
+        Some(p) => Scene::load(p, &[])?,
+        None => Scene::builtin_default(&[])?,
+    };
+    let dir = out.unwrap_or_else(|| PathBuf::from("znfield-out").join(format!("{}-sweep", base.name)));
+    let mut progress =
+        |k: usize, n: usize, point: &[String]| eprintln!("znfield: sweep point {}/{n}: {}", k + 1, point.join(" "));
+    let s = znfield::sweep::run_sweep(scene_path.as_deref(), &axes, backend, &dir, &mut progress)?;
+    eprintln!(
+        "znfield: {} points; wrote {} and {}",
+        s.points.len(),
+        dir.join("sweep.csv").display(),
+        dir.join("sweep.json").display()
+    );
+    Ok(())
 }
 
 fn validate(backend: BackendChoice, json: bool, cases: &[String]) -> znfield::Result<()> {

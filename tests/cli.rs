@@ -329,3 +329,51 @@ fn coated_runs_write_materials_and_the_coating_block() {
         check_vtu(&out.join("fields.vtu"), &arrays);
     }
 }
+
+/// `znfield sweep` over two protrusion heights and two currents: four rows in sweep.csv and
+/// sweep.json, the tip enhancement rising with the height (oblate 0.5 um to prolate 2 um
+/// hemi-spheroid) and independent of the current in the linear primary model, the mean current
+/// density following the applied one. A bad value stops the sweep before anything is written.
+#[test]
+fn sweep_writes_the_cartesian_product_with_sensible_trends() {
+    let dir = scratch("sweep");
+    let out = dir.join("out");
+    let shape = r#"geometry.protrusions=[{"shape":"hemispheroid","center_m":[0,0],"height_m":1e-6,"base_radius_m":1e-6}]"#;
+    let args = |heights: &str| {
+        vec![
+            "sweep".to_string(),
+            "scenes/hemisphere_primary.json".into(),
+            "--out".into(),
+            out.display().to_string(),
+            "--backend".into(),
+            "cpu".into(),
+            "--set".into(),
+            "mesh.refine=0.4".into(),
+            "--set".into(),
+            shape.into(),
+            "--set".into(),
+            format!("geometry.protrusions.0.height_m={heights}"),
+            "--set".into(),
+            "operation.mean_current_density_A_m2=-50,-100".into(),
+        ]
+    };
+    let bad: Vec<String> = args("0.5e-6,-2e-6");
+    let o = znfield(&bad.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("height_m"));
+    assert!(!out.exists(), "a rejected sweep wrote {}", out.display());
+    let good: Vec<String> = args("0.5e-6,2e-6");
+    let o = znfield(&good.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).expect("sweep.csv");
+    assert_eq!(csv.lines().count(), 5, "header and four rows:\n{csv}");
+    let sweep: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("sweep.json")).expect("json")).expect("JSON");
+    let points = sweep["points"].as_array().expect("points");
+    assert_eq!(points.len(), 4);
+    let metric = |k: usize, name: &str| points[k]["metrics"][name].as_f64().expect(name);
+    // Points: (0.5 um, -50), (0.5 um, -100), (2 um, -50), (2 um, -100).
+    assert!(metric(2, "tip_enhancement") > 2.0 * metric(0, "tip_enhancement"), "tip enhancement must rise with height");
+    assert!((metric(0, "tip_enhancement") - metric(1, "tip_enhancement")).abs() < 1e-9, "linear model: no current dependence");
+    assert!((metric(1, "mean_current_density_A_m2") / metric(0, "mean_current_density_A_m2") - 2.0).abs() < 1e-9);
+    assert!(out.join("point_003").join("summary.json").exists());
+}

@@ -1,0 +1,232 @@
+//! `znfield sweep`: one scene run over the Cartesian product of scene-key values, with the
+//! headline metrics of every point in `sweep.csv` and `sweep.json`.
+//!
+//! Each `--set KEY=V1,V2,...` is an axis (values split at top-level commas, so JSON arrays and
+//! objects stay whole; a single value is a fixed override). Every point's scene is built and
+//! validated before the first run, so a bad value fails the sweep before anything is written.
+//! Points run in order, the last axis fastest; each writes its full outputs to `point_NNN/`, and
+//! the tables are written last.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::backend::BackendChoice;
+use crate::error::{Error, Result};
+use crate::output::atomic;
+use crate::run::{run, write_outputs, RunResult};
+use crate::scene::Scene;
+
+/// One swept key and its values (JSON text, as `--set` takes them).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Axis {
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+impl Axis {
+    /// Parses `KEY=V1,V2,...`.
+    pub fn parse(arg: &str) -> Result<Axis> {
+        let (key, list) = arg
+            .split_once('=')
+            .ok_or_else(|| Error::input(format!("--set {arg:?}: expected KEY=V1,V2,... (for example mesh.refine=1,2)")))?;
+        let values = split_top_level(list);
+        if key.is_empty() || values.iter().any(|v| v.trim().is_empty()) {
+            return Err(Error::input(format!("--set {arg:?}: a key and non-empty values are needed (KEY=V1,V2,...)")));
+        }
+        Ok(Axis { key: key.to_string(), values })
+    }
+}
+
+/// Splits at commas outside brackets, braces and quotes.
+fn split_top_level(list: &str) -> Vec<String> {
+    let (mut out, mut current, mut depth, mut quoted) = (Vec::new(), String::new(), 0i32, false);
+    for ch in list.chars() {
+        match ch {
+            '"' => quoted = !quoted,
+            '[' | '{' if !quoted => depth += 1,
+            ']' | '}' if !quoted => depth -= 1,
+            ',' if !quoted && depth == 0 => {
+                out.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(ch);
+    }
+    out.push(current);
+    out.into_iter().map(|v| v.trim().to_string()).collect()
+}
+
+/// Every combination of the axes' values, the last axis fastest, as `KEY=VALUE` overrides.
+pub fn points(axes: &[Axis]) -> Vec<Vec<String>> {
+    axes.iter().fold(vec![Vec::new()], |acc, axis| {
+        acc.iter()
+            .flat_map(|prefix| {
+                axis.values.iter().map(move |v| {
+                    let mut p = prefix.clone();
+                    p.push(format!("{}={v}", axis.key));
+                    p
+                })
+            })
+            .collect()
+    })
+}
+
+/// Headline metrics of one point (SI units; absent where the model has none).
+#[derive(Debug, Clone, Serialize)]
+pub struct PointMetrics {
+    pub tip_enhancement: Option<f64>,
+    pub nonuniformity: Option<f64>,
+    #[serde(rename = "mean_current_density_A_m2")]
+    pub mean_current_density: f64,
+    #[serde(rename = "max_current_density_A_m2")]
+    pub max_current_density: f64,
+    #[serde(rename = "electrode_potential_V")]
+    pub electrode_potential: f64,
+    #[serde(rename = "max_field_V_m")]
+    pub max_field: f64,
+    /// Lowest surface concentration of the reacting species, mol/m^3 (transport models).
+    #[serde(rename = "min_surface_concentration_mol_m3")]
+    pub min_surface_concentration: Option<f64>,
+    /// Share of the deposition in the lower half of a coating (coated scenes).
+    pub coating_lower_half_share: Option<f64>,
+}
+
+impl PointMetrics {
+    fn of(r: &RunResult) -> Self {
+        let s = &r.summary;
+        let reacting = &s.scene.physics.kinetics.reacting_species;
+        PointMetrics {
+            tip_enhancement: s.electrode.tip_enhancement,
+            nonuniformity: s.electrode.nonuniformity,
+            mean_current_density: s.electrode.current_density.mean,
+            max_current_density: s.electrode.current_density.max,
+            electrode_potential: s.electrode.potential,
+            max_field: s.electrolyte.max_field,
+            min_surface_concentration: s
+                .electrolyte
+                .min_concentration
+                .as_ref()
+                .and_then(|m| m.get(reacting))
+                .map(|c| c.electrode),
+            coating_lower_half_share: s
+                .coating
+                .as_ref()
+                .and_then(|c| c.deposition_by_depth)
+                .map(|b| b[..b.len() / 2].iter().sum()),
+        }
+    }
+
+    const CSV_HEADER: &'static str = "tip_enhancement,nonuniformity,mean_current_density_A_m2,max_current_density_A_m2,\
+electrode_potential_V,max_field_V_m,min_surface_concentration_mol_m3,coating_lower_half_share";
+
+    fn csv(&self) -> String {
+        let opt = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:.9e}"));
+        [
+            opt(self.tip_enhancement),
+            opt(self.nonuniformity),
+            format!("{:.9e}", self.mean_current_density),
+            format!("{:.9e}", self.max_current_density),
+            format!("{:.9e}", self.electrode_potential),
+            format!("{:.9e}", self.max_field),
+            opt(self.min_surface_concentration),
+            opt(self.coating_lower_half_share),
+        ]
+        .join(",")
+    }
+}
+
+/// One finished point: its values (one per axis), output directory and metrics.
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepPoint {
+    pub values: Vec<String>,
+    pub directory: String,
+    pub metrics: PointMetrics,
+}
+
+/// The whole sweep, as sweep.json holds it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sweep {
+    pub scene: String,
+    /// Overrides with a single value (`KEY=VALUE`), applied to every point.
+    pub fixed: Vec<String>,
+    /// The swept keys (two or more values each); each point's `values` follow this order.
+    pub axes: Vec<Axis>,
+    pub points: Vec<SweepPoint>,
+}
+
+/// Runs the sweep of `scene_path` (the built-in default scene when None) over `axes` into `dir`;
+/// `progress` is told each point as it starts.
+pub fn run_sweep(
+    scene_path: Option<&Path>,
+    axes: &[Axis],
+    backend: BackendChoice,
+    dir: &Path,
+    progress: &mut dyn FnMut(usize, usize, &[String]),
+) -> Result<Sweep> {
+    let combos = points(axes);
+    // Every point's scene first: a bad value stops the sweep before anything runs or is written.
+    let scenes: Vec<Scene> = combos
+        .iter()
+        .map(|sets| match scene_path {
+            Some(p) => Scene::load(p, sets),
+            None => Scene::builtin_default(sets),
+        })
+        .collect::<Result<_>>()?;
+    let mut done = Vec::with_capacity(scenes.len());
+    for (k, (scene, sets)) in scenes.iter().zip(&combos).enumerate() {
+        progress(k, scenes.len(), sets);
+        let result = run(scene, backend)?;
+        let point_dir: PathBuf = dir.join(format!("point_{k:03}"));
+        write_outputs(&result, &point_dir)?;
+        let values = sets
+            .iter()
+            .zip(axes)
+            .filter(|(_, axis)| axis.values.len() > 1)
+            .map(|(s, _)| s.split_once('=').map_or(s.clone(), |(_, v)| v.to_string()))
+            .collect();
+        done.push(SweepPoint { values, directory: format!("point_{k:03}"), metrics: PointMetrics::of(&result) });
+    }
+    let sweep = Sweep {
+        scene: scenes.first().map_or_else(String::new, |s| s.name.clone()),
+        fixed: axes.iter().filter(|a| a.values.len() == 1).map(|a| format!("{}={}", a.key, a.values[0])).collect(),
+        axes: axes.iter().filter(|a| a.values.len() > 1).cloned().collect(),
+        points: done,
+    };
+    atomic::write(&dir.join("sweep.csv"), csv(&sweep).as_bytes())?;
+    let json = serde_json::to_vec_pretty(&sweep).map_err(|e| Error::Solve(format!("sweep.json: {e}")))?;
+    atomic::write(&dir.join("sweep.json"), &json)?;
+    Ok(sweep)
+}
+
+/// sweep.csv: one column per swept key, the point directory, then the metrics (the fixed
+/// overrides are in sweep.json).
+fn csv(s: &Sweep) -> String {
+    let quote = |v: &str| if v.contains([',', '"']) { format!("\"{}\"", v.replace('"', "\"\"")) } else { v.to_string() };
+    let mut out = s.axes.iter().map(|a| quote(&a.key)).collect::<Vec<_>>().join(",");
+    out.push_str(",directory,");
+    out.push_str(PointMetrics::CSV_HEADER);
+    out.push('\n');
+    for p in &s.points {
+        let values: Vec<String> = p.values.iter().map(|v| quote(v)).collect();
+        out.push_str(&format!("{},{},{}\n", values.join(","), p.directory, p.metrics.csv()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axes_split_at_top_level_commas_and_combine_last_fastest() {
+        let a = Axis::parse("geometry.protrusions.0.center_m=[0,0],[1e-6, 0]").expect("axis");
+        assert_eq!(a.values, vec!["[0,0]", "[1e-6, 0]"]);
+        let b = Axis::parse("mesh.refine=1,2").expect("axis");
+        let p = points(&[b, Axis::parse("operation.mode=current").expect("axis")]);
+        assert_eq!(p, vec![vec!["mesh.refine=1", "operation.mode=current"], vec!["mesh.refine=2", "operation.mode=current"]]);
+        assert!(Axis::parse("mesh.refine").is_err());
+        assert!(Axis::parse("mesh.refine=1,,2").is_err());
+    }
+}
