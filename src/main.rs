@@ -14,18 +14,26 @@ struct Cli {
     command: Command,
 }
 
+/// Where a solving command writes and what it computes on.
+#[derive(clap::Args)]
+struct Target {
+    /// Output directory (each command's help gives its default).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Compute backend.
+    #[arg(long, value_enum, default_value = "auto")]
+    backend: BackendChoice,
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Run a scene (the built-in default scene when none is given).
+    /// Run a scene (the built-in default scene when none is given) into --out [default:
+    /// znfield-out/<scene name>/].
     Run {
         /// Scene file (JSON).
         scene: Option<PathBuf>,
-        /// Output directory [default: znfield-out/<scene name>/].
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Compute backend.
-        #[arg(long, value_enum, default_value = "auto")]
-        backend: BackendChoice,
+        #[command(flatten)]
+        target: Target,
         /// Override a scene key by its dotted path, e.g. --set mesh.refine=2 (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
@@ -42,19 +50,27 @@ enum Command {
         sets: Vec<String>,
     },
     /// Run a scene over the Cartesian product of key values: sweep.csv, sweep.json and every
-    /// point's outputs in point_NNN/.
+    /// point's outputs in point_NNN/ under --out [default: znfield-out/<scene name>-sweep/].
     Sweep {
         /// Scene file (JSON); the built-in default scene when omitted.
         scene: Option<PathBuf>,
-        /// Output directory [default: znfield-out/<scene name>-sweep/].
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Compute backend.
-        #[arg(long, value_enum, default_value = "auto")]
-        backend: BackendChoice,
+        #[command(flatten)]
+        target: Target,
         /// A swept key and its values, e.g. --set operation.mean_current_density_A_m2=-50,-100
         /// (repeatable; one value is a fixed override; JSON arrays and objects stay whole).
         #[arg(long = "set", value_name = "KEY=V1,V2,...")]
+        sets: Vec<String>,
+    },
+    /// Run two or more scenes alike and compare their metrics: report.md and report.html, each
+    /// scene's outputs in its own directory under --out [default: znfield-out/compare/].
+    Compare {
+        /// Scene files (JSON), two or more.
+        #[arg(required = true, num_args = 2..)]
+        scenes: Vec<PathBuf>,
+        #[command(flatten)]
+        target: Target,
+        /// Override a key in every scene (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
     },
     /// Run the analytic validation suite; exit 0 only if every check passes.
@@ -83,9 +99,10 @@ fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
-        Command::Run { scene, out, backend, sets } => run(scene, out, backend, &sets),
+        Command::Run { scene, target, sets } => run(scene, target.out, target.backend, &sets),
         Command::Mesh { scene, out, sets } => mesh(scene, out, &sets),
-        Command::Sweep { scene, out, backend, sets } => sweep(scene, out, backend, &sets),
+        Command::Sweep { scene, target, sets } => sweep(scene, target.out, target.backend, &sets),
+        Command::Compare { scenes, target, sets } => compare(&scenes, target.out, target.backend, &sets),
         Command::Validate { backend, json, cases } => validate(backend, json, &cases),
         Command::Devices => {
             print!("{}", gpu::describe_adapters());
@@ -126,6 +143,15 @@ fn sweep(scene_path: Option<PathBuf>, out: Option<PathBuf>, backend: BackendChoi
         dir.join("sweep.csv").display(),
         dir.join("sweep.json").display()
     );
+    Ok(())
+}
+
+fn compare(scenes: &[PathBuf], out: Option<PathBuf>, backend: BackendChoice, sets: &[String]) -> znfield::Result<()> {
+    let dir = out.unwrap_or_else(|| PathBuf::from("znfield-out").join("compare"));
+    let paths: Vec<&std::path::Path> = scenes.iter().map(|p| p.as_path()).collect();
+    let mut progress = |k: usize, n: usize, name: &str| eprintln!("znfield: compare {}/{n}: {name}", k + 1);
+    znfield::compare::run_compare(&paths, sets, backend, &dir, &mut progress)?;
+    eprintln!("znfield: wrote {} and {}", dir.join("report.md").display(), dir.join("report.html").display());
     Ok(())
 }
 

@@ -377,3 +377,39 @@ fn sweep_writes_the_cartesian_product_with_sensible_trends() {
     assert!((metric(1, "mean_current_density_A_m2") / metric(0, "mean_current_density_A_m2") - 2.0).abs() < 1e-9);
     assert!(out.join("point_003").join("summary.json").exists());
 }
+
+/// `znfield compare` on the uniform and the Cu-graded scaffold: report.md and report.html with
+/// both scenes side by side, the graded scaffold marked best for lower-half deposition, each
+/// scene's outputs in its own directory; a bad scene stops it before anything is written.
+#[test]
+fn compare_writes_side_by_side_reports() {
+    let dir = scratch("compare");
+    let out = dir.join("out");
+    let run = |second: &str| {
+        znfield(&[
+            "compare",
+            "scenes/cf_scaffold.json",
+            second,
+            "--out",
+            &out.display().to_string(),
+            "--backend",
+            "cpu",
+            "--set",
+            "mesh.refine=0.5",
+        ])
+    };
+    let o = run("scenes/no_such_scene.json");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!out.exists(), "a rejected compare wrote {}", out.display());
+    let o = run("scenes/cf_g_cu_gradient.json");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let md = std::fs::read_to_string(out.join("report.md")).expect("report.md");
+    assert!(md.contains("| metric | unit | cf_scaffold | cf_g_cu_gradient |"), "{md}");
+    let lower = md.lines().find(|l| l.starts_with("| deposition in the coating's lower half")).expect("lower-half row");
+    let cells: Vec<&str> = lower.split('|').map(str::trim).collect();
+    assert!(!cells[3].starts_with("**") && cells[4].starts_with("**"), "the graded scaffold should be best: {lower}");
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+    assert!(!html.contains("http"), "report.html must not reach the network");
+    assert!(out.join("cf_scaffold/summary.json").exists() && out.join("cf_g_cu_gradient/summary.json").exists());
+}
