@@ -99,7 +99,8 @@ fn depth_bins(inp: &CoatingInputs, thickness: f64, total: f64) -> [f64; DEPTH_BI
     let mesh = inp.mesh;
     let rep = |n: u32| inp.sys.representative.as_ref().map_or(n, |r| r[n as usize]);
     // Each reaction's node and the elements it is lumped from: (node, weight, z range).
-    let mut pieces: Vec<(u32, f64, f64, f64)> = Vec::new();
+    // (node, weight, lowest z, highest z, kind: 0 surface, 1 volume).
+    let mut pieces: Vec<(u32, f64, f64, f64, usize)> = Vec::new();
     let z_range = |nodes: &[u32]| {
         let z = nodes.iter().map(|&n| mesh.nodes[n as usize].z);
         (z.clone().fold(f64::INFINITY, f64::min), z.fold(f64::NEG_INFINITY, f64::max))
@@ -108,14 +109,14 @@ fn depth_bins(inp: &CoatingInputs, thickness: f64, total: f64) -> [f64; DEPTH_BI
         for f in mesh.faces_with(tag) {
             let (lo, hi) = z_range(&mesh.faces[f]);
             let w = mesh.face_area_vector(f).length() / 3.0;
-            pieces.extend(mesh.faces[f].iter().map(|&n| (rep(n), w, lo, hi)));
+            pieces.extend(mesh.faces[f].iter().map(|&n| (rep(n), w, lo, hi, 0)));
         }
     }
     if let Some(solid) = &inp.media.solid {
         for (t, nodes) in mesh.tets.iter().enumerate().filter(|&(t, _)| solid.volumetric_exchange[t] > 0.0) {
             let (lo, hi) = z_range(nodes);
             let w = solid.volumetric_exchange[t] * mesh.tet_volume(t) / 4.0;
-            pieces.extend(nodes.iter().map(|&n| (rep(n), w, lo, hi)));
+            pieces.extend(nodes.iter().map(|&n| (rep(n), w, lo, hi, 1)));
         }
     }
     // Reactions per node: surfaces and volumes kept apart (a node can have both).
@@ -126,15 +127,13 @@ fn depth_bins(inp: &CoatingInputs, thickness: f64, total: f64) -> [f64; DEPTH_BI
         let map = if site.kind == SiteKind::Volumetric { &mut volume } else { &mut surface };
         *map.entry(site.node).or_insert(0.0) += q;
     }
-    let n_surface_pieces = mesh.faces_with(BoundaryTag::Electrode).chain(mesh.faces_with(BoundaryTag::Scaffold)).count() * 3;
     let mut weight_sum = [std::collections::HashMap::new(), std::collections::HashMap::new()];
-    for (k, &(n, w, _, _)) in pieces.iter().enumerate() {
-        *weight_sum[usize::from(k >= n_surface_pieces)].entry(n).or_insert(0.0) += w;
+    for &(n, w, _, _, kind) in &pieces {
+        *weight_sum[kind].entry(n).or_insert(0.0) += w;
     }
     let mut bins = [0.0; DEPTH_BINS];
     let width = thickness / DEPTH_BINS as f64;
-    for (k, &(n, w, lo, hi)) in pieces.iter().enumerate() {
-        let kind = usize::from(k >= n_surface_pieces);
+    for &(n, w, lo, hi, kind) in &pieces {
         let q = [&surface, &volume][kind].get(&n).copied().unwrap_or(0.0);
         let part = q * w / weight_sum[kind][&n] / total;
         if hi - lo <= 1e-12 * thickness {
