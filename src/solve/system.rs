@@ -137,19 +137,6 @@ impl PotentialSystem {
         self.fixed_charge_amount.iter().zip(&self.node_volume).map(|(q, v)| if *v > 0.0 { q / v } else { 0.0 }).collect()
     }
 
-    /// Height above the flat electrode of each site's node, m.
-    pub fn site_heights(&self, mesh: &TetMesh) -> Vec<f64> {
-        self.sites.iter().map(|s| mesh.nodes[s.node as usize].z).collect()
-    }
-
-    /// Whether the system has anything beyond the open electrolyte over a reacting electrode.
-    pub fn has_coating(&self) -> bool {
-        !self.sites.is_empty()
-            || self.solid.is_some()
-            || !self.electrode_reacts
-            || self.fixed_charge_amount.iter().any(|&q| q != 0.0)
-    }
-
     /// Identifies the side walls x = +-w and y = +-w of the box of half-width `half_width`:
     /// folds the matrix, volumes and electrode areas onto the representatives and drops the
     /// slaves from the electrode and bulk lists.
