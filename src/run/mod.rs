@@ -1,7 +1,6 @@
 //! The main job as numbered steps: scene -> geometry -> mesh -> discrete system -> backend solve
 //! -> metrics -> exports. Nothing downstream reaches back upstream.
 
-use std::path::Path;
 use std::time::Instant;
 
 use glam::DVec3;
@@ -14,12 +13,10 @@ use crate::geometry::ElectrodeGeometry;
 use crate::mesh::SizeField;
 use crate::mesh::{self, BoundaryTag, Quality, TetMesh};
 use crate::output::coating::{self, CoatingInputs};
-use crate::output::mesh_report::{self, MeshReport};
 use crate::output::metrics::{self, Fields};
 use crate::output::summary::{
     Dimensionless, ElectrolyteSummary, MeshSummary, MinConcentration, SolverSummary, Summary, TransientSummary,
 };
-use crate::output::{atomic, vtu};
 use crate::physics::constants::{thermal_voltage, FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY};
 use crate::physics::kinetics::ButlerVolmer;
 use crate::physics::porous::Media;
@@ -33,6 +30,9 @@ use crate::solve::tertiary::{self, Closure, TransportParams, TransportSolution};
 use crate::solve::transient::{self, Stop, TimeParams};
 use crate::solve::PotentialSolution;
 use std::collections::BTreeMap;
+
+mod write;
+pub use write::{write_mesh, write_outputs};
 
 /// Everything a finished run produced, before it is written out.
 pub struct RunResult {
@@ -645,106 +645,4 @@ fn first_layer_thickness(mesh: &TetMesh) -> f64 {
         }
     }
     h
-}
-
-/// The volume fields as VTU: potential and concentrations at points; field, current density and
-/// region per tet. Array names carry their units.
-fn fields_vtu(mesh: &TetMesh, f: &Fields, media: &Media) -> Vec<u8> {
-    let magnitude: Vec<f64> = f.field.iter().map(|e| e.length()).collect();
-    let regions: Vec<i32> = mesh.regions.iter().map(|&r| r as i32).collect();
-    let cells: Vec<Vec<u32>> = mesh.tets.iter().map(|t| t.to_vec()).collect();
-    let conc_names: Vec<String> =
-        f.concentrations.iter().map(|(name, _)| format!("c_{}_mol_m3", name.replace(' ', ""))).collect();
-    let mut point_data = vec![vtu::Array::Scalar("potential_V", &f.potential)];
-    if let Some(phi_s) = &f.solid_potential {
-        point_data.push(vtu::Array::Scalar("solid_potential_V", phi_s));
-    }
-    point_data.extend(conc_names.iter().zip(&f.concentrations).map(|(n, (_, c))| vtu::Array::Scalar(n, c)));
-    let mut cell_data = vec![
-        vtu::Array::Vector("field_V_m", &f.field),
-        vtu::Array::Scalar("field_magnitude_V_m", &magnitude),
-        vtu::Array::Vector("current_density_A_m2", &f.current_density),
-        vtu::Array::Int("region_id", &regions),
-    ];
-    // Coating materials, where there are any: porosity, D_eff/D, fixed charge, a i0.
-    if !media.is_open() {
-        cell_data.push(vtu::Array::Scalar("porosity", &media.porosity));
-        cell_data.push(vtu::Array::Scalar("transport_factor", &media.transport_factor));
-        cell_data.push(vtu::Array::Scalar("fixed_charge_mol_m3", &media.fixed_charge));
-    }
-    if let Some(solid) = &media.solid {
-        cell_data.push(vtu::Array::Scalar("volumetric_exchange_current_A_m3", &solid.volumetric_exchange));
-    }
-    vtu::encode(&mesh.nodes, &cells, &point_data, &cell_data)
-}
-
-/// timeseries.csv: time_s, electrode_potential_V, min_surface_concentration_mol_m3 per species,
-/// max_current_density_A_m2.
-fn timeseries_csv(tr: &TransientOutput) -> String {
-    let mut csv = String::from("time_s,electrode_potential_V");
-    for name in &tr.species {
-        csv.push_str(&format!(",min_surface_concentration_mol_m3_{}", name.replace([' ', ','], "")));
-    }
-    csv.push_str(",max_current_density_A_m2\n");
-    for r in &tr.rows {
-        csv.push_str(&format!("{:.9e},{:.9e}", r.time_s, r.electrode_potential_v));
-        for c in &r.min_surface {
-            csv.push_str(&format!(",{c:.9e}"));
-        }
-        csv.push_str(&format!(",{:.9e}\n", r.max_current_density));
-    }
-    csv
-}
-
-/// Writes fields.vtu, electrode.vtu, for transient runs timeseries.csv and the fields.pvd
-/// series, and, last, summary.json into `dir` (created if missing).
-pub fn write_outputs(result: &RunResult, dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let mesh = &result.mesh;
-    let f = &result.fields;
-    atomic::write(&dir.join("fields.vtu"), &fields_vtu(mesh, f, &result.media))?;
-    if let Some(tr) = &result.transient {
-        atomic::write(&dir.join("timeseries.csv"), timeseries_csv(tr).as_bytes())?;
-        let mut pvd = String::from("<?xml version=\"1.0\"?>\n<VTKFile type=\"Collection\" version=\"1.0\">\n  <Collection>\n");
-        for (k, (t, snap)) in tr.snapshots.iter().enumerate() {
-            let name = format!("fields_{k:04}.vtu");
-            atomic::write(&dir.join(&name), &fields_vtu(mesh, snap, &result.media))?;
-            pvd.push_str(&format!("    <DataSet timestep=\"{t:.9e}\" part=\"0\" file=\"{name}\"/>\n"));
-        }
-        pvd.push_str("  </Collection>\n</VTKFile>\n");
-        atomic::write(&dir.join("fields.pvd"), pvd.as_bytes())?;
-    }
-
-    let mut local = vec![u32::MAX; mesh.nodes.len()];
-    for (i, &n) in result.electrode_nodes.iter().enumerate() {
-        local[n as usize] = i as u32;
-    }
-    let points: Vec<_> = result.electrode_nodes.iter().map(|&n| mesh.nodes[n as usize]).collect();
-    let tris: Vec<Vec<u32>> =
-        mesh.faces_with(BoundaryTag::Electrode).map(|fi| mesh.faces[fi].iter().map(|&n| local[n as usize]).collect()).collect();
-    let potential: Vec<f64> = result.electrode_nodes.iter().map(|&n| f.potential[n as usize]).collect();
-    let surface = vtu::encode(
-        &points,
-        &tris,
-        &[
-            vtu::Array::Scalar("normal_current_density_A_m2", &f.electrode_smoothed),
-            vtu::Array::Scalar("normal_current_density_raw_A_m2", &f.electrode_raw),
-            vtu::Array::Scalar("potential_V", &potential),
-        ],
-        &[],
-    );
-    atomic::write(&dir.join("electrode.vtu"), &surface)?;
-    let json = serde_json::to_string_pretty(&result.summary).map_err(|e| Error::Solve(format!("summary.json: {e}")))?;
-    atomic::write(&dir.join("summary.json"), json.as_bytes())
-}
-
-/// Meshes a scene and writes `mesh.vtu` and, last, `mesh_report.json` into `dir`.
-pub fn write_mesh(scene: &Scene, dir: &Path) -> Result<MeshReport> {
-    let domain = build_domain(scene)?;
-    let report = MeshReport::of(&domain);
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    atomic::write(&dir.join("mesh.vtu"), &mesh_report::mesh_vtu(&domain.mesh))?;
-    let json = serde_json::to_string_pretty(&report).map_err(|e| Error::Solve(format!("mesh_report.json: {e}")))?;
-    atomic::write(&dir.join("mesh_report.json"), json.as_bytes())?;
-    Ok(report)
 }
