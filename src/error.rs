@@ -18,6 +18,9 @@ pub enum Error {
     /// A validation check did not pass.
     #[error("validation: {0}")]
     Validation(String),
+    /// Drawing a PNG map or plot failed.
+    #[error("plot: {0}")]
+    Plot(String),
     /// File-system failure with the path involved.
     #[error("{path}: {source}")]
     Io {
@@ -33,7 +36,7 @@ impl Error {
         match self {
             Error::Input(_) => 2,
             Error::Solve(_) => 3,
-            Error::Device(_) | Error::Io { .. } | Error::Validation(_) => 1,
+            Error::Device(_) | Error::Io { .. } | Error::Validation(_) | Error::Plot(_) => 1,
         }
     }
 

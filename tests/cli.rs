@@ -240,6 +240,70 @@ fn run_writes_complete_outputs() {
 }
 
 #[test]
+fn bad_output_settings_are_rejected() {
+    rejects("map-pixels", Some(GOOD), &["--set", "output.map_pixels=10"], &["output.map_pixels", "10", "64 to 4096"]);
+    let outside = r#"output.slices=[{"normal": "x", "at_m": 5e-6}]"#;
+    rejects(
+        "slice-outside",
+        Some(GOOD),
+        &["--set", outside],
+        &["output.slices.0.at_m", "5e-6", "outside the domain", "-4e-6 to 4e-6"],
+    );
+    let axis = r#"output.slices=[{"normal": "w", "at_m": 0}]"#;
+    rejects("slice-axis", Some(GOOD), &["--set", axis], &["output.slices.0.normal", "`w`", "x", "z"]);
+    let imported = std::fs::read_to_string("scenes/hemisphere_gmsh.json")
+        .expect("scene")
+        .replace("../meshes/", &format!("{}/meshes/", env!("CARGO_MANIFEST_DIR")));
+    let high = r#"output.slices=[{"normal": "z", "at_m": 1}]"#;
+    rejects(
+        "slice-misses-mesh",
+        Some(&imported),
+        &["--set", high],
+        &["hemisphere.msh", "output.slices.0.at_m", "misses the mesh"],
+    );
+}
+
+#[test]
+fn slices_follow_the_scene_and_maps_can_be_switched_off() {
+    let dir = scratch("slices");
+    let scene = dir.join("scene.json");
+    std::fs::write(&scene, GOOD).expect("write");
+    let pngs = |out: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(out)
+            .expect("out")
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .filter(|n| n.ends_with(".png"))
+            .collect();
+        names.sort();
+        names
+    };
+    let run = |out: &Path, set: &str| {
+        let o = znfield(&[
+            "run",
+            &scene.display().to_string(),
+            "--out",
+            &out.display().to_string(),
+            "--backend",
+            "cpu",
+            "--set",
+            set,
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let two = dir.join("two");
+    run(&two, r#"output.slices=[{"normal": "x", "at_m": 0}, {"normal": "z", "at_m": 5e-7}]"#);
+    let mut expected = vec!["electrode_current_density.png".to_string()];
+    for k in 1..=2 {
+        expected.extend(["current_density", "field_magnitude", "potential"].map(|f| format!("slice{k}_{f}.png")));
+    }
+    assert_eq!(pngs(&two), expected);
+    let none = dir.join("none");
+    run(&none, "output.maps=false");
+    assert!(pngs(&none).is_empty());
+    assert!(none.join("summary.json").exists());
+}
+
+#[test]
 fn builtin_default_scene_runs_and_matches_the_shipped_file() {
     let shipped = std::fs::read_to_string("scenes/default.json").expect("scenes/default.json");
     assert_eq!(shipped, znfield::scene::DEFAULT_SCENE_JSON);

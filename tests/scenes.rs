@@ -1,15 +1,61 @@
-//! Every shipped scene runs (on a coarse mesh) to a finite, complete summary: the quick guard
-//! that a scene file and the code it exercises still agree. The physics of each scene is checked
-//! by its own tests (hemisphere_primary, validation, coatings, geometry, ...).
+//! Every shipped scene runs (on a coarse mesh) to a finite, complete summary and writes its PNG
+//! maps: the quick guard that a scene file and the code it exercises still agree. The physics of
+//! each scene is checked by its own tests (hemisphere_primary, validation, coatings, geometry, ...).
 
-use std::path::Path;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
 use znfield::backend::BackendChoice;
-use znfield::run::run;
+use znfield::output::maps::file_safe;
+use znfield::run::{run, write_outputs};
 use znfield::scene::Scene;
 
+/// Decoded RGB pixels of a PNG file with its size.
+fn decode(path: &Path) -> (u32, u32, Vec<[u8; 3]>) {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader = png::Decoder::new(std::io::BufReader::new(file)).read_info().expect("a PNG header");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(info.color_type, png::ColorType::Rgb, "{}", path.display());
+    let pixels = buf[..info.buffer_size()].chunks(3).map(|c| [c[0], c[1], c[2]]).collect();
+    (info.width, info.height, pixels)
+}
+
+/// The PNG files a run of `scene` should have written.
+fn expected_pictures(scene: &Scene, species: &[String]) -> Vec<String> {
+    let mut files = vec!["electrode_current_density.png".to_string()];
+    for field in ["potential", "field_magnitude", "current_density"] {
+        files.push(format!("slice1_{field}.png"));
+    }
+    files.extend(species.iter().map(|s| format!("slice1_concentration_{}.png", file_safe(s))));
+    if scene.time.is_some() {
+        files.push("transient_electrode_potential.png".into());
+        files.push("transient_min_surface_concentration.png".into());
+    }
+    files
+}
+
+/// Every expected picture decodes, is at least 400 x 300 pixels and is not blank: many colours,
+/// and a map (not a line plot) is coloured over at least a fifth of its pixels (not white, not
+/// the grey of empty pixels).
+fn check_pictures(dir: &Path, expected: &[String], scene: &str) {
+    for file in expected {
+        let path: PathBuf = dir.join(file);
+        assert!(path.exists(), "{scene}: {file} was not written");
+        let (w, h, pixels) = decode(&path);
+        assert!(w >= 400 && h >= 300, "{scene}: {file} is only {w} x {h}");
+        let colours: HashSet<[u8; 3]> = pixels.iter().copied().collect();
+        assert!(colours.len() >= 30, "{scene}: {file} has only {} colours", colours.len());
+        if !file.starts_with("transient_") {
+            let coloured = pixels.iter().filter(|p| **p != [255, 255, 255] && **p != [205, 205, 205]).count();
+            let share = coloured as f64 / pixels.len() as f64;
+            assert!(share > 0.2, "{scene}: {file} is coloured over only {:.0}% of its pixels", 100.0 * share);
+        }
+    }
+}
+
 #[test]
-fn every_shipped_scene_runs_on_a_coarse_mesh() {
+fn every_shipped_scene_runs_on_a_coarse_mesh_and_draws_its_maps() {
     let mut paths: Vec<_> = std::fs::read_dir("scenes")
         .expect("scenes/")
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -30,6 +76,11 @@ fn every_shipped_scene_runs_on_a_coarse_mesh() {
         for (name, c) in &r.fields.concentrations {
             assert!(c.iter().all(|&v| v > 0.0 && v.is_finite()), "{}: {name} not positive", path.display());
         }
+        let dir = std::env::temp_dir().join(format!("znfield-scenes-{}-{}", std::process::id(), scene.name));
+        write_outputs(&r, &dir).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let species: Vec<String> = r.fields.concentrations.iter().map(|(name, _)| name.clone()).collect();
+        check_pictures(&dir, &expected_pictures(&scene, &species), &scene.name);
+        std::fs::remove_dir_all(&dir).ok();
         let coated = !scene.geometry.layers.is_empty() || scene.geometry.scaffold.is_some();
         assert_eq!(s.coating.is_some(), coated, "{}: coating block present iff layers or a scaffold", path.display());
         eprintln!(

@@ -1,7 +1,9 @@
-//! Outputs: metrics and summary.json, smoothed surface flux recovery, VTU export, atomic writes.
+//! Outputs: metrics and summary.json, smoothed surface flux recovery, VTU export, PNG maps,
+//! atomic writes.
 
 pub mod atomic;
 pub mod coating;
+pub mod maps;
 pub mod mesh_report;
 pub mod metrics;
 pub mod recovery;

@@ -141,6 +141,7 @@ pub fn imported_domain(scene: &Scene, msh: &mesh::gmsh::MshFile, origin: &str) -
     let boundaries = g.boundaries.clone().unwrap_or_default();
     let regions = g.regions.clone().unwrap_or_default();
     let mesh = mesh::import::to_tet_mesh(msh, &boundaries, &regions, g.length_unit_m, origin)?;
+    crate::output::maps::check_slices(scene, &mesh, origin)?;
     let length_scale = imported_length_scale(&mesh);
     Ok(Domain { mesh, geometry: None, sizes: None, length_scale })
 }

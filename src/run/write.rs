@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::mesh::{BoundaryTag, TetMesh};
 use crate::output::mesh_report::{self, MeshReport};
 use crate::output::metrics::Fields;
-use crate::output::{atomic, vtu};
+use crate::output::{atomic, maps, vtu};
 use crate::physics::porous::Media;
 use crate::scene::Scene;
 
@@ -61,8 +61,9 @@ fn timeseries_csv(tr: &TransientOutput) -> String {
     csv
 }
 
-/// Writes fields.vtu, electrode.vtu, for transient runs timeseries.csv and the fields.pvd
-/// series, and, last, summary.json into `dir` (created if missing).
+/// Writes fields.vtu, electrode.vtu, the PNG maps (unless `output.maps` is false), for
+/// transient runs timeseries.csv, the fields.pvd series and the time plots, and, last,
+/// summary.json into `dir` (created if missing).
 pub fn write_outputs(result: &RunResult, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mesh = &result.mesh;
@@ -99,8 +100,29 @@ pub fn write_outputs(result: &RunResult, dir: &Path) -> Result<()> {
         &[],
     );
     atomic::write(&dir.join("electrode.vtu"), &surface)?;
+    if result.summary.scene.output.maps {
+        for (file, png) in pictures(result)? {
+            atomic::write(&dir.join(file), &png)?;
+        }
+    }
     let json = serde_json::to_string_pretty(&result.summary).map_err(|e| Error::Solve(format!("summary.json: {e}")))?;
     atomic::write(&dir.join("summary.json"), json.as_bytes())
+}
+
+/// The PNG maps of a run and, for a transient run, its time plots: (file name, PNG).
+fn pictures(result: &RunResult) -> Result<Vec<(String, Vec<u8>)>> {
+    let scene = &result.summary.scene;
+    let net_sign = maps::along_net_current(result.summary.electrode.total_current);
+    let mut out = Vec::new();
+    for map in maps::field_maps(&result.mesh, &result.fields, &result.media, &result.electrode_nodes, scene, net_sign) {
+        out.push((map.file.clone(), map.png(None)?));
+    }
+    if let Some(tr) = &result.transient {
+        let rows: Vec<(f64, f64, &[f64])> =
+            tr.rows.iter().map(|r| (r.time_s, r.electrode_potential_v, r.min_surface.as_slice())).collect();
+        out.extend(maps::transient_plots(&scene.name, &tr.species, &rows)?);
+    }
+    Ok(out)
 }
 
 /// Meshes a scene and writes `mesh.vtu` and, last, `mesh_report.json` into `dir`.

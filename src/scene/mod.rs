@@ -45,6 +45,9 @@ pub struct Scene {
     /// Transient run (transport models): absent for a steady state.
     #[serde(default)]
     pub time: Option<TimeControls>,
+    /// PNG maps written beside the data files.
+    #[serde(default)]
+    pub output: OutputControls,
     /// Directory of the scene file, against which `geometry.mesh_file` is resolved (not part of
     /// the scene's JSON).
     #[serde(skip)]
@@ -559,6 +562,54 @@ impl Default for SolverControls {
             newton_tol_thermal_voltages: 1e-8,
             newton_max_iterations: 60,
         }
+    }
+}
+
+/// PNG maps that `znfield run` writes (see `output::maps` for what each shows).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutputControls {
+    /// Write the PNG maps (true by default).
+    pub maps: bool,
+    /// Pixels along the longer side of each map (64 to 4096; default 640).
+    pub map_pixels: usize,
+    /// Cut planes for slice maps. Default: the plane y = y0 through the first protrusion's axis
+    /// (its centre, or the domain's centre without protrusions).
+    pub slices: Vec<SlicePlane>,
+}
+
+impl Default for OutputControls {
+    fn default() -> Self {
+        OutputControls { maps: true, map_pixels: 640, slices: Vec::new() }
+    }
+}
+
+/// A cut plane normal to a coordinate axis: `{"normal": "y", "at_m": 0.0}`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlicePlane {
+    pub normal: Axis,
+    /// Position of the plane along its normal, m.
+    pub at_m: f64,
+}
+
+/// A coordinate axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Axis {
+    X,
+    Y,
+    Z,
+}
+
+impl Axis {
+    /// 0, 1, 2 for x, y, z.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn name(self) -> &'static str {
+        ["x", "y", "z"][self.index()]
     }
 }
 

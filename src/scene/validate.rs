@@ -15,7 +15,39 @@ pub fn validate(s: &Scene) -> Result<(), String> {
         validate_builtin(s)?;
     }
     validate_physics_and_controls(s)?;
+    validate_output(s)?;
     super::coating::validate(s)
+}
+
+/// Map resolution and slice planes (inside the box for the built-in form; an imported mesh's
+/// extent is checked once it is read).
+fn validate_output(s: &Scene) -> Result<(), String> {
+    let o = &s.output;
+    if !(64..=4096).contains(&o.map_pixels) {
+        return Err(format!("key `output.map_pixels`: {} is outside the accepted range 64 to 4096", o.map_pixels));
+    }
+    let g = &s.geometry;
+    for (k, plane) in o.slices.iter().enumerate() {
+        let key = format!("output.slices.{k}.at_m");
+        if !plane.at_m.is_finite() {
+            return Err(format!("key `{key}`: {} is not a finite number", plane.at_m));
+        }
+        if g.mesh_file.is_some() {
+            continue;
+        }
+        let (lo, hi) = match plane.normal {
+            super::Axis::Z => (0.0, g.height_m),
+            _ => (-g.half_width_m, g.half_width_m),
+        };
+        if !(lo..=hi).contains(&plane.at_m) {
+            return Err(format!(
+                "key `{key}`: {:e} m is outside the domain, whose {} runs from {lo:e} to {hi:e} m",
+                plane.at_m,
+                plane.normal.name()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The imported form: a mesh file with groups mapped to roles, and nothing of the built-in form.

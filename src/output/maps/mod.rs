@@ -1,0 +1,257 @@
+//! PNG maps of a solved scene, for looking at rather than reading.
+//!
+//! - `electrode_current_density.png`: the normal current density on the electrode seen from
+//!   above (protrusions and coated surfaces included), in the direction of the net current, so
+//!   plating reads positive. The smoothed nodal field of summary.json, interpolated linearly.
+//! - `slice<k>_<field>.png` for each cut plane k = 1, 2, ... (`output.slices`; by default the
+//!   plane y = y0 through the first protrusion's axis): `potential` (V), `field_magnitude`
+//!   (|E|, V/m, constant per element), `current_density` (|i|, A/m^2, constant per element, with
+//!   arrows of its in-plane direction), `concentration_<species>` (mol/m^3) for the transport
+//!   models and `solid_potential` (V, inside the conductive layer) with a resistive scaffold.
+//! - Transient runs: `transient_electrode_potential.png` and
+//!   `transient_min_surface_concentration.png` against time.
+//!
+//! A [`Map`] holds sampled values, so `compare` can draw several scenes' maps on one colour
+//! scale ([`Map::png`] with a shared range).
+
+pub mod render;
+pub mod sample;
+
+use render::{Arrow, MapSpec, Series};
+use sample::{Located, PixelGrid, Plane};
+
+use crate::error::{Error, Result};
+use crate::mesh::TetMesh;
+use crate::output::metrics::Fields;
+use crate::physics::porous::Media;
+use crate::scene::{Axis, Scene, SlicePlane};
+
+/// A sampled map, ready to draw.
+pub struct Map {
+    /// File name, e.g. `electrode_current_density.png`.
+    pub file: String,
+    pub title: String,
+    /// Quantity and unit of the colour bar.
+    pub quantity: String,
+    pub axes: [&'static str; 2],
+    pub grid: PixelGrid,
+    /// Value per pixel, row-major from the bottom row; NaN outside the electrolyte.
+    pub values: Vec<f64>,
+    pub arrows: Vec<Arrow>,
+}
+
+impl Map {
+    /// Smallest and largest value shown, None for an empty map.
+    pub fn range(&self) -> Option<[f64; 2]> {
+        render::finite_range(&self.values)
+    }
+
+    /// The map as PNG, coloured over `range` (its own range when None).
+    pub fn png(&self, range: Option<[f64; 2]>) -> Result<Vec<u8>> {
+        let spec = MapSpec {
+            title: &self.title,
+            quantity: &self.quantity,
+            axes: self.axes,
+            range: range.or_else(|| self.range()).unwrap_or([0.0, 1.0]),
+            arrows: &self.arrows,
+        };
+        render::map_png(&self.grid, &self.values, &spec)
+    }
+}
+
+/// Sign that turns anodic-positive current densities into ones positive along the net current.
+pub fn along_net_current(total_current_a: f64) -> f64 {
+    if total_current_a < 0.0 {
+        -1.0
+    } else {
+        1.0
+    }
+}
+
+/// The maps of a solved scene: the electrode from above and each slice's fields.
+/// `net_sign` is [`along_net_current`] of the run's total current.
+pub fn field_maps(
+    mesh: &TetMesh,
+    fields: &Fields,
+    media: &Media,
+    electrode_nodes: &[u32],
+    scene: &Scene,
+    net_sign: f64,
+) -> Vec<Map> {
+    let pixels = scene.output.map_pixels;
+    let (lo, hi) = bounds(mesh);
+    let mut maps = vec![electrode_map(
+        mesh,
+        fields,
+        electrode_nodes,
+        scene,
+        net_sign,
+        PixelGrid::covering([lo[0], hi[0]], [lo[1], hi[1]], pixels),
+    )];
+    for (k, plane) in slice_planes(scene, mesh).iter().enumerate() {
+        let plane = Plane { normal_axis: plane.normal.index(), at: plane.at_m };
+        let [a, b] = plane.axes();
+        let located = sample::slice(mesh, plane, PixelGrid::covering([lo[a], hi[a]], [lo[b], hi[b]], pixels));
+        maps.extend(slice_maps(&located, plane, k + 1, fields, media, &scene.name));
+    }
+    maps
+}
+
+/// The cut planes of a scene: its own, or one through the first protrusion's axis (the mesh's
+/// centre when there is none), normal to y.
+pub fn slice_planes(scene: &Scene, mesh: &TetMesh) -> Vec<SlicePlane> {
+    if !scene.output.slices.is_empty() {
+        return scene.output.slices.clone();
+    }
+    let at_m = match scene.geometry.all_protrusions().first() {
+        Some((_, p)) => p.center()[1],
+        None => {
+            let (lo, hi) = bounds(mesh);
+            0.5 * (lo[1] + hi[1])
+        }
+    };
+    vec![SlicePlane { normal: Axis::Y, at_m }]
+}
+
+/// Checks that every cut plane of the scene crosses the mesh (the scene's validation cannot know
+/// an imported mesh's extent); `origin` names the mesh in the message.
+pub fn check_slices(scene: &Scene, mesh: &TetMesh, origin: &str) -> Result<()> {
+    let (lo, hi) = bounds(mesh);
+    for (k, plane) in scene.output.slices.iter().enumerate() {
+        let a = plane.normal.index();
+        if !(lo[a]..=hi[a]).contains(&plane.at_m) {
+            return Err(Error::input(format!(
+                "{origin}: key `output.slices.{k}.at_m`: {} m misses the mesh, whose {} runs from {} to {} m",
+                render::number(plane.at_m),
+                plane.normal.name(),
+                render::number(lo[a]),
+                render::number(hi[a])
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Lower and upper corners of the mesh's bounding box, m.
+fn bounds(mesh: &TetMesh) -> ([f64; 3], [f64; 3]) {
+    mesh.nodes.iter().fold(([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]), |(lo, hi), p| {
+        let p = p.to_array();
+        (std::array::from_fn(|k| lo[k].min(p[k])), std::array::from_fn(|k| hi[k].max(p[k])))
+    })
+}
+
+fn electrode_map(mesh: &TetMesh, fields: &Fields, electrode_nodes: &[u32], scene: &Scene, net_sign: f64, grid: PixelGrid) -> Map {
+    let mut nodal = vec![f64::NAN; mesh.nodes.len()];
+    for (&n, v) in electrode_nodes.iter().zip(&fields.electrode_smoothed) {
+        nodal[n as usize] = net_sign * v;
+    }
+    let located = sample::from_above(mesh, grid);
+    let direction = if net_sign < 0.0 { "plating" } else { "stripping" };
+    Map {
+        file: "electrode_current_density.png".into(),
+        title: format!("{}: electrode current density, seen from above", scene.name),
+        quantity: format!("{direction} current density (A/m²)"),
+        axes: ["x", "y"],
+        grid,
+        values: located.nodal(&nodal),
+        arrows: Vec::new(),
+    }
+}
+
+/// Species names as file-name parts: `Zn2+` -> `Zn2p`, `SO4 2-` -> `SO4_2m`.
+pub fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            '+' => 'p',
+            '-' => 'm',
+            c if c.is_ascii_alphanumeric() => c,
+            _ => '_',
+        })
+        .collect()
+}
+
+/// Arrows on a lattice every 32 pixels, from the element vector field `cell` projected on the
+/// plane.
+fn arrows(located: &Located, plane: Plane, cell: &[glam::DVec3]) -> Vec<Arrow> {
+    let grid = located.grid;
+    let [a, b] = plane.axes();
+    let step = 32;
+    let mut out = Vec::new();
+    for j in (step / 2..grid.height).step_by(step) {
+        for i in (step / 2..grid.width).step_by(step) {
+            if let Some(p) = located.at(i, j) {
+                let v = cell[p.element as usize].to_array();
+                out.push(Arrow { tail: grid.centre(i, j), vector: [v[a], v[b]] });
+            }
+        }
+    }
+    out
+}
+
+fn slice_maps(located: &Located, plane: Plane, k: usize, fields: &Fields, media: &Media, scene: &str) -> Vec<Map> {
+    let axis_names = ["x", "y", "z"];
+    let [a, b] = plane.axes();
+    let place = format!("{} = {} µm", axis_names[plane.normal_axis], render::number(plane.at * 1e6));
+    let map = |field: &str, what: &str, quantity: &str, values: Vec<f64>, arrows: Vec<Arrow>| Map {
+        file: format!("slice{k}_{field}.png"),
+        title: format!("{scene}: {what}, plane {place}"),
+        quantity: quantity.into(),
+        axes: [axis_names[a], axis_names[b]],
+        grid: located.grid,
+        values,
+        arrows,
+    };
+    let magnitude = |v: &[glam::DVec3]| -> Vec<f64> { v.iter().map(|e| e.length()).collect() };
+    let mut maps = vec![
+        map("potential", "electrolyte potential", "potential (V)", located.nodal(&fields.potential), Vec::new()),
+        map("field_magnitude", "electric field", "|E| (V/m)", located.per_element(&magnitude(&fields.field)), Vec::new()),
+        map(
+            "current_density",
+            "current density and its direction",
+            "|i| (A/m²)",
+            located.per_element(&magnitude(&fields.current_density)),
+            arrows(located, plane, &fields.current_density),
+        ),
+    ];
+    for (name, c) in &fields.concentrations {
+        maps.push(map(
+            &format!("concentration_{}", file_safe(name)),
+            &format!("{name} concentration"),
+            &format!("c({name}) (mol/m³)"),
+            located.nodal(c),
+            Vec::new(),
+        ));
+    }
+    if let (Some(solid), Some(layer)) = (&fields.solid_potential, &media.solid) {
+        let values = located.nodal_within(solid, &layer.in_layer);
+        maps.push(map("solid_potential", "scaffold (solid) potential", "potential (V)", values, Vec::new()));
+    }
+    maps
+}
+
+/// Line plots of a transient run: electrode potential and the smallest surface concentration of
+/// each species against time. `rows` are (time s, electrode potential V, min surface
+/// concentrations mol/m^3 in the order of `species`). Returns (file name, PNG).
+pub fn transient_plots(scene: &str, species: &[String], rows: &[(f64, f64, &[f64])]) -> Result<Vec<(String, Vec<u8>)>> {
+    let potential = [Series { name: "E", points: rows.iter().map(|r| (r.0, r.1)).collect() }];
+    let concentrations: Vec<Series> = species
+        .iter()
+        .enumerate()
+        .map(|(k, name)| Series { name, points: rows.iter().map(|r| (r.0, r.2[k])).collect() })
+        .collect();
+    Ok(vec![
+        (
+            "transient_electrode_potential.png".into(),
+            render::line_png(&format!("{scene}: electrode potential"), "time (s)", "electrode potential (V)", &potential)?,
+        ),
+        (
+            "transient_min_surface_concentration.png".into(),
+            render::line_png(
+                &format!("{scene}: lowest concentration on the electrode"),
+                "time (s)",
+                "min surface concentration (mol/m³)",
+                &concentrations,
+            )?,
+        ),
+    ])
+}
