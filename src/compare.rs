@@ -3,15 +3,21 @@
 //!
 //! Every scene is loaded and validated before the first run; each run writes its usual outputs to
 //! `<scene name>/` (suffixed `-#2`, `-#3`, ... when names repeat) and the reports come last.
+//! The electrode map and the first slice's maps of every scene are drawn again on one colour
+//! scale per quantity (`maps/<scene>_<map>.png`), linked from report.md and embedded in
+//! report.html.
 
 use std::path::Path;
 
 use crate::backend::BackendChoice;
 use crate::error::{Error, Result};
 use crate::output::atomic;
+use crate::output::maps::Map;
 use crate::output::summary::Summary;
-use crate::run::{run, write_outputs};
+use crate::run::{run, run_maps, write_outputs};
 use crate::scene::Scene;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 
 /// Which end of a row is better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,16 +105,70 @@ pub fn run_compare(
         names.push(if repeats == 0 { s.name.clone() } else { format!("{}-#{}", s.name, repeats + 1) });
     }
     let mut summaries = Vec::new();
+    let mut maps = Vec::new();
     for (k, (scene, name)) in scenes.iter().zip(&names).enumerate() {
         progress(k, scenes.len(), name);
         let result = run(scene, backend)?;
         write_outputs(&result, &dir.join(name))?;
+        maps.push(run_maps(&result).into_iter().filter(|m| compared(&m.file)).collect::<Vec<_>>());
         summaries.push(result.summary);
     }
+    let figures = common_scale_figures(&names, &maps)?;
+    std::fs::create_dir_all(dir.join("maps")).map_err(|e| Error::io(dir.join("maps"), e))?;
+    for figure in &figures {
+        for (name, png) in names.iter().zip(&figure.images) {
+            if let Some(png) = png {
+                atomic::write(&dir.join(figure.path(name)), png)?;
+            }
+        }
+    }
     let table = rows(&summaries);
-    atomic::write(&dir.join("report.md"), markdown(&names, &table).as_bytes())?;
-    atomic::write(&dir.join("report.html"), html(&names, &table).as_bytes())?;
+    atomic::write(&dir.join("report.md"), markdown(&names, &table, &figures).as_bytes())?;
+    atomic::write(&dir.join("report.html"), html(&names, &table, &figures).as_bytes())?;
     Ok(table)
+}
+
+/// Maps shown side by side: the electrode from above and the first cut plane.
+fn compared(file: &str) -> bool {
+    file.starts_with("electrode_") || file.starts_with("slice1_")
+}
+
+/// One kind of map across the compared scenes, drawn on a common colour scale.
+pub struct Figure {
+    /// The map's file name in each run directory, e.g. `slice1_potential.png`.
+    pub file: String,
+    /// The shared colour range.
+    pub range: [f64; 2],
+    /// PNG per scene; None where the scene has no such map (a potential model has no
+    /// concentrations).
+    pub images: Vec<Option<Vec<u8>>>,
+}
+
+impl Figure {
+    /// Where the common-scale image of scene `name` is written, relative to the compare directory.
+    pub fn path(&self, name: &str) -> String {
+        format!("maps/{name}_{}", self.file)
+    }
+}
+
+/// Every compared kind of map, each scene's drawn over the union of their ranges.
+fn common_scale_figures(names: &[String], maps: &[Vec<Map>]) -> Result<Vec<Figure>> {
+    let mut files: Vec<String> = Vec::new();
+    for m in maps.iter().flatten() {
+        if !files.contains(&m.file) {
+            files.push(m.file.clone());
+        }
+    }
+    let mut figures = Vec::new();
+    for file in files {
+        let of_each: Vec<Option<&Map>> = maps.iter().map(|ms| ms.iter().find(|m| m.file == file)).collect();
+        let range = of_each.iter().flatten().filter_map(|m| m.range()).reduce(|a, b| [a[0].min(b[0]), a[1].max(b[1])]);
+        let Some(range) = range else { continue };
+        let images = of_each.iter().map(|m| m.map(|m| m.png(Some(range))).transpose()).collect::<Result<Vec<_>>>()?;
+        debug_assert_eq!(images.len(), names.len());
+        figures.push(Figure { file, range, images });
+    }
+    Ok(figures)
 }
 
 /// A value with four significant digits (scientific notation for very small or large ones).
@@ -123,8 +183,8 @@ fn cell(v: Option<f64>) -> String {
     })
 }
 
-/// The table as Markdown, the best value of each row in bold.
-pub fn markdown(names: &[String], rows: &[Row]) -> String {
+/// The table as Markdown, the best value of each row in bold, then the maps.
+pub fn markdown(names: &[String], rows: &[Row], figures: &[Figure]) -> String {
     let mut out = String::from("# znfield comparison\n\n| metric | unit |");
     names.iter().for_each(|n| out.push_str(&format!(" {n} |")));
     out.push_str("\n|---|---|");
@@ -140,6 +200,22 @@ pub fn markdown(names: &[String], rows: &[Row]) -> String {
         out.push('\n');
     }
     out.push_str("\nBold: the best value of the row (lower tip enhancement, current peak, nonuniformity, overpotential spread and field; higher surface concentration, lower-half deposition and transference number). Current densities, tip enhancement, nonuniformity and overpotential describe the base electrode surface (scaffold reactions are in the coating rows). Each scene's outputs are in its own directory.\n");
+    if !figures.is_empty() {
+        out.push_str("\n## Maps on a common colour scale\n");
+        for f in figures {
+            out.push_str(&format!(
+                "\n### {} (colour scale {} to {})\n\n",
+                f.file,
+                cell(Some(f.range[0])),
+                cell(Some(f.range[1]))
+            ));
+            for (name, png) in names.iter().zip(&f.images) {
+                if png.is_some() {
+                    out.push_str(&format!("![{name}]({})\n", f.path(name)));
+                }
+            }
+        }
+    }
     out
 }
 
@@ -147,12 +223,15 @@ fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
-/// The table as a self-contained HTML page (inline style, no scripts, no network).
-pub fn html(names: &[String], rows: &[Row]) -> String {
+/// The table and the maps as a self-contained HTML page (inline style, images as data URIs, no
+/// scripts, no network).
+pub fn html(names: &[String], rows: &[Row], figures: &[Figure]) -> String {
     let mut out = String::from(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>znfield comparison</title>\n<style>\
 body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:4px 10px;\
-text-align:right}td:first-child,th:first-child{text-align:left}.best{font-weight:bold;background:#e6f4e6}</style></head>\n\
+text-align:right}td:first-child,th:first-child{text-align:left}.best{font-weight:bold;background:#e6f4e6}\
+.maps{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}figure{margin:0}figure img{max-width:100%;height:auto}\
+figcaption{font-weight:bold}</style></head>\n\
 <body><h1>znfield comparison</h1>\n<table><tr><th>metric</th><th>unit</th>",
     );
     names.iter().for_each(|n| out.push_str(&format!("<th>{}</th>", escape(n))));
@@ -166,7 +245,31 @@ text-align:right}td:first-child,th:first-child{text-align:left}.best{font-weight
         }
         out.push_str("</tr>\n");
     }
-    out.push_str("</table>\n<p>Highlighted: the best value of the row. Each scene's outputs are in its own directory.</p>\n</body></html>\n");
+    out.push_str("</table>\n<p>Highlighted: the best value of the row. Each scene's outputs are in its own directory.</p>\n");
+    if !figures.is_empty() {
+        out.push_str("<h2>Maps on a common colour scale</h2>\n");
+    }
+    for f in figures {
+        out.push_str(&format!(
+            "<h3>{} <small>(colour scale {} to {})</small></h3>\n<div class=\"maps\">\n",
+            escape(&f.file),
+            cell(Some(f.range[0])),
+            cell(Some(f.range[1]))
+        ));
+        for (name, png) in names.iter().zip(&f.images) {
+            if let Some(png) = png {
+                out.push_str(&format!(
+                    "<figure><figcaption>{}</figcaption><img alt=\"{} of {}\" src=\"data:image/png;base64,{}\"></figure>\n",
+                    escape(name),
+                    escape(&f.file),
+                    escape(name),
+                    BASE64.encode(png)
+                ));
+            }
+        }
+        out.push_str("</div>\n");
+    }
+    out.push_str("</body></html>\n");
     out
 }
 

@@ -5,7 +5,7 @@
 //! objects stay whole; a single value is a fixed override). Every point's scene is built and
 //! validated before the first run, so a bad value fails the sweep before anything is written.
 //! Points run in order, the last axis fastest; each writes its full outputs to `point_NNN/`, and
-//! the tables are written last.
+//! the tables and a plot of each metric (`sweep_<metric>.png`) are written last.
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::backend::BackendChoice;
 use crate::error::{Error, Result};
 use crate::output::atomic;
+use crate::output::maps::render::{self, Series};
 use crate::run::{run, write_outputs, RunResult};
 use crate::scene::Scene;
 
@@ -118,24 +119,44 @@ impl PointMetrics {
         }
     }
 
-    const CSV_HEADER: &'static str = "tip_enhancement,nonuniformity,mean_current_density_A_m2,max_current_density_A_m2,\
-electrode_potential_V,max_field_V_m,min_surface_concentration_mol_m3,coating_lower_half_share";
-
     fn csv(&self) -> String {
-        let opt = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:.9e}"));
-        [
-            opt(self.tip_enhancement),
-            opt(self.nonuniformity),
-            format!("{:.9e}", self.mean_current_density),
-            format!("{:.9e}", self.max_current_density),
-            format!("{:.9e}", self.electrode_potential),
-            format!("{:.9e}", self.max_field),
-            opt(self.min_surface_concentration),
-            opt(self.coating_lower_half_share),
-        ]
-        .join(",")
+        METRICS.iter().map(|m| (m.value)(self).map_or(String::new(), |x| format!("{x:.9e}"))).collect::<Vec<_>>().join(",")
     }
 }
+
+/// A column of sweep.csv and the plot drawn of it.
+pub struct Metric {
+    pub column: &'static str,
+    /// Quantity and unit on the plot's axis.
+    pub quantity: &'static str,
+    pub value: fn(&PointMetrics) -> Option<f64>,
+}
+
+/// The headline metrics in column order.
+pub const METRICS: [Metric; 8] = [
+    Metric { column: "tip_enhancement", quantity: "tip enhancement (max / projected mean)", value: |m| m.tip_enhancement },
+    Metric { column: "nonuniformity", quantity: "nonuniformity (std / mean)", value: |m| m.nonuniformity },
+    Metric {
+        column: "mean_current_density_A_m2",
+        quantity: "mean current density (A/m²)",
+        value: |m| Some(m.mean_current_density),
+    },
+    Metric {
+        column: "max_current_density_A_m2", quantity: "max current density (A/m²)", value: |m| Some(m.max_current_density)
+    },
+    Metric { column: "electrode_potential_V", quantity: "electrode potential (V)", value: |m| Some(m.electrode_potential) },
+    Metric { column: "max_field_V_m", quantity: "max field (V/m)", value: |m| Some(m.max_field) },
+    Metric {
+        column: "min_surface_concentration_mol_m3",
+        quantity: "min surface concentration (mol/m³)",
+        value: |m| m.min_surface_concentration,
+    },
+    Metric {
+        column: "coating_lower_half_share",
+        quantity: "deposition in the coating's lower half",
+        value: |m| m.coating_lower_half_share,
+    },
+];
 
 /// One finished point: its values (one per axis), output directory and metrics.
 #[derive(Debug, Clone, Serialize)]
@@ -197,7 +218,52 @@ pub fn run_sweep(
     atomic::write(&dir.join("sweep.csv"), csv(&sweep).as_bytes())?;
     let json = serde_json::to_vec_pretty(&sweep).map_err(|e| Error::Solve(format!("sweep.json: {e}")))?;
     atomic::write(&dir.join("sweep.json"), &json)?;
+    for (file, png) in plots(&sweep)? {
+        atomic::write(&dir.join(file), &png)?;
+    }
     Ok(sweep)
+}
+
+/// `sweep_<metric>.png` for every metric the points have: the metric against the first swept
+/// key, one curve per combination of the other keys' values. A key whose values are not all
+/// numbers is plotted against the values' position (1, 2, ...), named in the axis label.
+pub fn plots(sweep: &Sweep) -> Result<Vec<(String, Vec<u8>)>> {
+    let Some(first) = sweep.axes.first() else { return Ok(Vec::new()) };
+    let numbers: Option<Vec<f64>> = first.values.iter().map(|v| v.parse::<f64>().ok()).collect();
+    let (x_of, x_quantity): (Vec<f64>, String) = match numbers {
+        Some(xs) => (xs, first.key.clone()),
+        None => {
+            let named: Vec<String> = first.values.iter().enumerate().map(|(k, v)| format!("{} = {v}", k + 1)).collect();
+            ((1..=first.values.len()).map(|k| k as f64).collect(), format!("{} ({})", first.key, named.join(", ")))
+        }
+    };
+    // Curves: the points sharing the values of the other axes, in the order of the first.
+    let mut curves: Vec<(String, Vec<&SweepPoint>)> = Vec::new();
+    for p in &sweep.points {
+        let others: Vec<String> = sweep.axes[1..].iter().zip(&p.values[1..]).map(|(a, v)| format!("{}={v}", a.key)).collect();
+        let label = if others.is_empty() { sweep.scene.clone() } else { others.join(", ") };
+        match curves.iter_mut().find(|c| c.0 == label) {
+            Some(c) => c.1.push(p),
+            None => curves.push((label, vec![p])),
+        }
+    }
+    let x = |p: &SweepPoint| first.values.iter().position(|v| *v == p.values[0]).map_or(f64::NAN, |k| x_of[k]);
+    let mut out = Vec::new();
+    for m in &METRICS {
+        if !sweep.points.iter().any(|p| (m.value)(&p.metrics).is_some()) {
+            continue;
+        }
+        let series: Vec<Series> = curves
+            .iter()
+            .map(|(label, points)| Series {
+                name: label,
+                points: points.iter().map(|p| (x(p), (m.value)(&p.metrics).unwrap_or(f64::NAN))).collect(),
+            })
+            .collect();
+        let title = format!("{}: {} against {}", sweep.scene, m.column, first.key);
+        out.push((format!("sweep_{}.png", m.column), render::line_png(&title, &x_quantity, m.quantity, &series)?));
+    }
+    Ok(out)
 }
 
 /// sweep.csv: one column per swept key, the point directory, then the metrics (the fixed
@@ -206,7 +272,7 @@ fn csv(s: &Sweep) -> String {
     let quote = |v: &str| if v.contains([',', '"']) { format!("\"{}\"", v.replace('"', "\"\"")) } else { v.to_string() };
     let mut out = s.axes.iter().map(|a| quote(&a.key)).collect::<Vec<_>>().join(",");
     out.push_str(",directory,");
-    out.push_str(PointMetrics::CSV_HEADER);
+    out.push_str(&METRICS.iter().map(|m| m.column).collect::<Vec<_>>().join(","));
     out.push('\n');
     for p in &s.points {
         let values: Vec<String> = p.values.iter().map(|v| quote(v)).collect();

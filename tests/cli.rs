@@ -440,6 +440,26 @@ fn sweep_writes_the_cartesian_product_with_sensible_trends() {
     assert!((metric(0, "tip_enhancement") - metric(1, "tip_enhancement")).abs() < 1e-9, "linear model: no current dependence");
     assert!((metric(1, "mean_current_density_A_m2") / metric(0, "mean_current_density_A_m2") - 2.0).abs() < 1e-9);
     assert!(out.join("point_003").join("summary.json").exists());
+    for metric in ["tip_enhancement", "mean_current_density_A_m2", "max_field_V_m"] {
+        let (w, h) = png_size(&out.join(format!("sweep_{metric}.png")));
+        assert!(w >= 600 && h >= 400, "sweep_{metric}.png is {w} x {h}");
+    }
+    assert!(!out.join("sweep_min_surface_concentration_mol_m3.png").exists(), "a primary scene has no concentrations to plot");
+}
+
+/// Width and height of a PNG file, after decoding all of it.
+fn png_size(path: &Path) -> (u32, u32) {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader = png::Decoder::new(std::io::BufReader::new(file)).read_info().expect("PNG header");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    (info.width, info.height)
+}
+
+/// `znfield compare FIRST SECOND` into `out` on the CPU backend and a coarse mesh.
+fn compare(first: &str, second: &str, out: &Path) -> Output {
+    let out = out.display().to_string();
+    znfield(&["compare", first, second, "--out", &out, "--backend", "cpu", "--set", "mesh.refine=0.5"])
 }
 
 /// `znfield compare` on the uniform and the Cu-graded scaffold: report.md and report.html with
@@ -449,19 +469,7 @@ fn sweep_writes_the_cartesian_product_with_sensible_trends() {
 fn compare_writes_side_by_side_reports() {
     let dir = scratch("compare");
     let out = dir.join("out");
-    let run = |second: &str| {
-        znfield(&[
-            "compare",
-            "scenes/cf_scaffold.json",
-            second,
-            "--out",
-            &out.display().to_string(),
-            "--backend",
-            "cpu",
-            "--set",
-            "mesh.refine=0.5",
-        ])
-    };
+    let run = |second: &str| compare("scenes/cf_scaffold.json", second, &out);
     let o = run("scenes/no_such_scene.json");
     assert_eq!(o.status.code(), Some(2));
     assert!(!out.exists(), "a rejected compare wrote {}", out.display());
@@ -476,4 +484,73 @@ fn compare_writes_side_by_side_reports() {
     assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
     assert!(!html.contains("http"), "report.html must not reach the network");
     assert!(out.join("cf_scaffold/summary.json").exists() && out.join("cf_g_cu_gradient/summary.json").exists());
+    for name in ["cf_scaffold", "cf_g_cu_gradient"] {
+        png_size(&out.join(format!("maps/{name}_slice1_solid_potential.png")));
+        assert!(md.contains(&format!("![{name}](maps/{name}_electrode_current_density.png)")), "{md}");
+    }
+}
+
+/// `compare` on the primary hemisphere and a coated scene writes a report.html that headless
+/// Chromium loads with every image decoded and nothing on the console. Skipped without
+/// Chromium unless ZNFIELD_REQUIRE_BROWSER=1 (CI installs it and sets that).
+#[test]
+fn compare_report_loads_in_headless_chromium() {
+    let chromium = ["chromium", "chromium-browser"].into_iter().find(|c| Command::new(c).arg("--version").output().is_ok());
+    let required = std::env::var("ZNFIELD_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    let Some(chromium) = chromium else {
+        assert!(!required, "ZNFIELD_REQUIRE_BROWSER=1 but no chromium on PATH");
+        eprintln!("skipped: no chromium on PATH");
+        return;
+    };
+    let dir = scratch("compare-browser");
+    let out = dir.join("out");
+    let o = compare("scenes/hemisphere_primary.json", "scenes/insulating_coating.json", &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    let images = html.matches("<img ").count();
+    // electrode + 3 slices of each, plus the coated (tertiary) scene's two concentrations
+    assert_eq!(images, 2 * 4 + 2, "images in report.html");
+    // A page beside the report loads it in a frame and reports, in its title, how many images
+    // the browser decoded.
+    let probe = out.join("probe.html");
+    std::fs::write(
+        &probe,
+        r#"<!DOCTYPE html><html><head><title>pending</title></head><body>
+<iframe id="r" src="report.html" width="1200" height="900"></iframe>
+<script>
+document.getElementById('r').addEventListener('load', () => {
+  const doc = document.getElementById('r').contentDocument;
+  const imgs = doc ? Array.from(doc.images) : [];
+  const decoded = imgs.filter(i => i.complete && i.naturalWidth > 0).length;
+  document.title = 'images=' + imgs.length + ' decoded=' + decoded;
+});
+</script></body></html>"#,
+    )
+    .expect("probe.html");
+    let profile = dir.join("profile");
+    let o = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--allow-file-access-from-files",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("file://{}", probe.display()))
+        .output()
+        .expect("run chromium");
+    let dom = String::from_utf8_lossy(&o.stdout);
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert!(dom.contains(&format!("<title>images={images} decoded={images}</title>")), "chromium: {dom}\n{log}");
+    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:?}");
 }

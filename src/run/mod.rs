@@ -32,7 +32,7 @@ use crate::solve::PotentialSolution;
 use std::collections::BTreeMap;
 
 mod write;
-pub use write::{write_mesh, write_outputs};
+pub use write::{run_maps, write_mesh, write_outputs};
 
 /// Everything a finished run produced, before it is written out.
 pub struct RunResult {

@@ -109,12 +109,17 @@ pub fn write_outputs(result: &RunResult, dir: &Path) -> Result<()> {
     atomic::write(&dir.join("summary.json"), json.as_bytes())
 }
 
+/// The sampled maps of a finished run (see [`maps`]).
+pub fn run_maps(result: &RunResult) -> Vec<maps::Map> {
+    let net_sign = maps::along_net_current(result.summary.electrode.total_current);
+    maps::field_maps(&result.mesh, &result.fields, &result.media, &result.electrode_nodes, &result.summary.scene, net_sign)
+}
+
 /// The PNG maps of a run and, for a transient run, its time plots: (file name, PNG).
 fn pictures(result: &RunResult) -> Result<Vec<(String, Vec<u8>)>> {
     let scene = &result.summary.scene;
-    let net_sign = maps::along_net_current(result.summary.electrode.total_current);
     let mut out = Vec::new();
-    for map in maps::field_maps(&result.mesh, &result.fields, &result.media, &result.electrode_nodes, scene, net_sign) {
+    for map in run_maps(result) {
         out.push((map.file.clone(), map.png(None)?));
     }
     if let Some(tr) = &result.transient {

@@ -295,7 +295,11 @@ pub fn line_png(title: &str, x_quantity: &str, y_quantity: &str, series: &[Serie
         let xs: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).collect();
         let ys: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).collect();
         let [x0, x1] = padded(finite_range(&xs).unwrap_or([0.0, 1.0]), 0.0);
-        let [y0, y1] = padded(finite_range(&ys).unwrap_or([0.0, 1.0]), 0.06);
+        let [y0, mut y1] = padded(finite_range(&ys).unwrap_or([0.0, 1.0]), 0.06);
+        if series.len() > 1 {
+            // headroom for the legend in the upper right corner
+            y1 += (y1 - y0) * 0.08 * (series.len() as f64 + 1.0);
+        }
         let mut chart = ChartBuilder::on(&body)
             .margin(MARGIN)
             .margin_right(3 * MARGIN)
