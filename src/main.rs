@@ -87,6 +87,13 @@ enum Command {
     },
     /// List the GPU adapters wgpu finds and the one `--backend auto` would use.
     Devices,
+    /// Print the JSON Schema of the scene format (every key with its description, default,
+    /// range; units are the key suffixes).
+    Schema {
+        /// Print the key reference as Markdown (docs/scenes.md) instead.
+        #[arg(long)]
+        markdown: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -106,6 +113,15 @@ fn main() -> ExitCode {
         Command::Validate { backend, json, cases } => validate(backend, json, &cases),
         Command::Devices => {
             print!("{}", gpu::describe_adapters());
+            Ok(())
+        }
+        Command::Schema { markdown } => {
+            let schema = znfield::scene::schema::scene_schema();
+            if markdown {
+                print!("{}", znfield::scene::schema::markdown(&schema));
+            } else {
+                println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
+            }
             Ok(())
         }
     };

@@ -2,6 +2,7 @@
 //! (isotropic bisection or layered lattice), cut to the electrode surface.
 
 use glam::DVec3;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::bisection::{refine_box, simplex_size};
@@ -13,7 +14,7 @@ use crate::geometry::ElectrodeGeometry;
 const MAX_BACKGROUND_TETS: usize = 60_000_000;
 
 /// Which background mesh the built-in generator cuts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Generator {
     /// Isotropic: Kuhn cubes refined by conforming bisection, graded with distance to the

@@ -2,6 +2,7 @@
 //! charge (ion-selective layers) and a conductive solid phase with volumetric kinetics
 //! (porous-electrode scaffolds), each property constant or graded through the layer's depth.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A property through a layer's depth, as a function of the depth fraction `s` in [0, 1]: 0 at
@@ -27,7 +28,7 @@ pub enum Profile {
 }
 
 /// How a graded property goes from its bottom value to its top value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Grading {
     #[default]
@@ -76,6 +77,52 @@ impl Profile {
     /// Mean over the layer's depth fraction (midpoint rule on 200 slices).
     pub fn mean(&self) -> f64 {
         (0..200).map(|k| self.at((k as f64 + 0.5) / 200.0)).sum::<f64>() / 200.0
+    }
+}
+
+/// Written by hand: the parser reads a profile from any JSON value (to name the form it expects
+/// in its messages), so the schema of the three forms cannot be derived.
+impl JsonSchema for Profile {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Profile".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A property through the layer's depth fraction s (0 bottom, 1 top): a number \
+        (constant); {bottom, top, shape: linear|exponential} (exponential: a (b/a)^s, a and b nonzero and of one sign); or \
+        {table: [[s, value], ...]}, piecewise linear, s increasing in [0, 1].",
+            "oneOf": [
+                { "type": "number" },
+                {
+                    "type": "object",
+                    "properties": {
+                        "bottom": { "type": "number" },
+                        "top": { "type": "number" },
+                        "shape": { "enum": ["linear", "exponential"], "default": "linear" }
+                    },
+                    "required": ["bottom", "top"],
+                    "additionalProperties": false
+                },
+                {
+                    "type": "object",
+                    "properties": {
+                        "table": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {
+                                "type": "array",
+                                "prefixItems": [{ "type": "number", "minimum": 0, "maximum": 1 }, { "type": "number" }],
+                                "minItems": 2,
+                                "maxItems": 2
+                            }
+                        }
+                    },
+                    "required": ["table"],
+                    "additionalProperties": false
+                }
+            ]
+        })
     }
 }
 
@@ -130,7 +177,7 @@ impl TryFrom<serde_json::Value> for Profile {
 /// volumetric source `a i_BV` with `eta = phi_s - phi` (Butler–Volmer of `physics.kinetics` with
 /// the exchange current density given here). Only the first layer (on the electrode) may be
 /// conductive: its solid touches the electrode and shares its potential there.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SolidPhase {
     /// Effective (superficial) electronic conductivity of the solid, S/m. Absent: an
@@ -152,7 +199,7 @@ pub struct SolidPhase {
 }
 
 /// Whether the electrode under a conductive scaffold reacts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum BaseElectrode {
     #[default]

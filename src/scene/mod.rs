@@ -10,8 +10,10 @@ pub mod coating;
 pub mod overrides;
 pub mod protrusions;
 pub mod scaffold;
+pub mod schema;
 pub mod validate;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -25,7 +27,7 @@ pub use scaffold::ScaffoldSpec;
 pub const DEFAULT_SCENE_JSON: &str = include_str!("../../scenes/default.json");
 
 /// A complete simulation scene.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scene {
     /// Short identifier used for the default output directory `znfield-out/<name>/`.
@@ -63,7 +65,7 @@ pub struct Scene {
 /// Imported: `mesh_file` (Gmsh MSH 4.1 ASCII/binary or 2.2 ASCII, resolved relative to the scene
 /// file) with its physical groups mapped to roles by name in `boundaries` and `regions`, and
 /// coordinates in units of `length_unit_m` metres.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Geometry {
     /// Half-width of the square box in x and y, m (built-in form).
@@ -101,6 +103,7 @@ pub struct Geometry {
     pub regions: Option<RegionGroups>,
     /// Length of one mesh-file unit in metres (imported form; 1e-6 for a mesh drawn in um).
     #[serde(default = "one")]
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub length_unit_m: f64,
     /// Side walls of the box (built-in form): insulating (zero flux; a mirror) or periodic.
     #[serde(default)]
@@ -108,7 +111,7 @@ pub struct Geometry {
 }
 
 /// Boundary condition on the four side walls of the built-in box.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Sides {
     /// Zero normal flux: the box is mirrored at its walls (a symmetric cell of an array).
@@ -124,7 +127,7 @@ fn one() -> f64 {
 }
 
 /// A coating layer over the electrode.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CoatingLayer {
     /// Name shown in reports (unique among the layers).
@@ -133,6 +136,7 @@ pub struct CoatingLayer {
     /// (top at a constant height above the flat electrode).
     pub kind: LayerShape,
     /// Thickness, m: measured from the layer below (or the electrode) to this layer's top.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub thickness_m: f64,
     /// Void fraction (0, 1] (default 1: the layer is electrolyte). The electrolyte in the pores
     /// has the effective diffusivities and conductivity `D eps / tortuosity` (or `D eps^b`,
@@ -141,6 +145,7 @@ pub struct CoatingLayer {
     pub porosity: Profile,
     /// Bruggeman exponent b (tortuosity eps^(1-b)); default 1.5.
     #[serde(default = "coating::default_bruggeman")]
+    #[schemars(range(min = 0.0, max = 5.0))]
     pub bruggeman_exponent: f64,
     /// Tortuosity factor tau >= 1 (overrides the Bruggeman relation when given).
     #[serde(default)]
@@ -168,7 +173,7 @@ impl CoatingLayer {
 }
 
 /// Shape of a coating layer's top.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LayerShape {
     Conformal,
@@ -176,18 +181,22 @@ pub enum LayerShape {
 }
 
 /// Names of the mesh file's physical surfaces for each boundary role.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct BoundaryGroups {
+    /// Physical surfaces of the zinc electrode.
     pub electrode: Vec<String>,
+    /// Physical surfaces held at the bulk state (the far boundary).
     pub bulk: Vec<String>,
+    /// Physical surfaces with zero flux (walls, symmetry planes).
     pub insulating: Vec<String>,
 }
 
 /// Names of the mesh file's physical volumes for each region role.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RegionGroups {
+    /// Physical volumes filled with electrolyte.
     pub electrolyte: Vec<String>,
 }
 
@@ -218,7 +227,7 @@ impl Geometry {
 }
 
 /// Which equations to solve.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Model {
     /// Laplace for the electrolyte potential with an equipotential electrode (no kinetics).
@@ -235,7 +244,7 @@ pub enum Model {
 }
 
 /// The electrode of the pnp model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PnpElectrode {
     /// Ideally polarizable: no reaction, the electrolyte potential on it is the electrode
@@ -249,16 +258,18 @@ pub enum PnpElectrode {
 }
 
 /// Electrolyte and kinetic parameters.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Physics {
     pub model: Model,
     /// Ionic conductivity of the electrolyte, S/m. Default 5 S/m: measured for 2 M ZnSO4 at 25 C
     /// (Nernst–Einstein overestimates it about tenfold because of ion pairing).
     #[serde(rename = "conductivity_S_m")]
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub conductivity_s_m: f64,
     /// Temperature, K.
     #[serde(rename = "temperature_K")]
+    #[schemars(range(min = 200.0, max = 500.0))]
     pub temperature_k: f64,
     pub kinetics: Kinetics,
     /// Dissolved species (tertiary and pnp models). The reacting species is named in the
@@ -266,6 +277,7 @@ pub struct Physics {
     /// one of its sign.
     pub species: Vec<Species>,
     /// Relative permittivity of the electrolyte (pnp model); 78.5 for water at 25 C.
+    #[schemars(range(min = 1.0, max = 200.0))]
     pub relative_permittivity: f64,
     /// The pnp electrode: "blocking" (default) or "reacting".
     pub pnp_electrode: PnpElectrode,
@@ -273,6 +285,7 @@ pub struct Physics {
     /// (20 uF/cm^2, the usual order of the inner-layer capacitance of metals in aqueous
     /// electrolytes, e.g. Bard & Faulkner, Electrochemical Methods, ch. 13).
     #[serde(rename = "stern_capacitance_F_m2")]
+    #[schemars(range(min = 1e-3, max = 10.0))]
     pub stern_capacitance_f_m2: f64,
 }
 
@@ -292,14 +305,20 @@ impl Default for Physics {
 }
 
 /// A dissolved species: charge number, diffusivity and bulk concentration (SI).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Species {
+    /// Name used in outputs, e.g. "Zn2+".
     pub name: String,
+    /// Charge number z (2 for Zn2+, -2 for SO4 2-).
     pub charge: i32,
+    /// Diffusivity, m^2/s.
     #[serde(rename = "diffusivity_m2_s")]
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub diffusivity_m2_s: f64,
+    /// Concentration at the bulk boundary, mol/m^3 (1000 = 1 M).
     #[serde(rename = "bulk_concentration_mol_m3")]
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub bulk_concentration_mol_m3: f64,
 }
 
@@ -320,15 +339,18 @@ impl Species {
 /// `i = i0 [exp(alpha_a n F eta / RT) - exp(-alpha_c n F eta / RT)]`, anodic positive,
 /// `eta = phi_s - phi - E_eq`. With `linearized` the exponentials are replaced by their slope at
 /// eta = 0: `i = i0 (alpha_a + alpha_c) n F eta / RT`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Kinetics {
     /// Exchange current density i0, A/m^2 (10 A/m^2 = 1 mA/cm^2).
     #[serde(rename = "exchange_current_density_A_m2")]
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub exchange_current_density_a_m2: f64,
     /// Anodic transfer coefficient (dimensionless, 0..1).
+    #[schemars(range(min = 1e-3, max = 1.0))]
     pub alpha_a: f64,
     /// Cathodic transfer coefficient (dimensionless, 0..1).
+    #[schemars(range(min = 1e-3, max = 1.0))]
     pub alpha_c: f64,
     /// Electrons transferred, n (2 for zinc).
     pub electrons: u32,
@@ -338,6 +360,7 @@ pub struct Kinetics {
     pub reacting_species: String,
     /// Reaction order gamma of the cathodic term in the reacting species' surface concentration:
     /// `(c_s / c_bulk)^gamma exp(-alpha_c n F eta / RT)` (tertiary model).
+    #[schemars(range(min = 0.0, max = 4.0))]
     pub cathodic_reaction_order: f64,
 }
 
@@ -356,7 +379,7 @@ impl Default for Kinetics {
 }
 
 /// How the cell is driven.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OperationMode {
     /// Fixed electrode potential vs a zinc reference in the bulk electrolyte.
@@ -368,16 +391,18 @@ pub enum OperationMode {
 
 /// Operating point. Sign convention throughout: anodic positive, so zinc plating is a negative
 /// current density and a negative electrode potential.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Operation {
     pub mode: OperationMode,
     /// Electrode potential vs a Zn/Zn2+ reference at the bulk boundary, V (mode `potential`).
     #[serde(rename = "electrode_potential_V")]
+    #[schemars(range(min = -5.0, max = 5.0))]
     pub electrode_potential_v: Option<f64>,
     /// Total current / projected electrode area, A/m^2 (mode `current`); -100 A/m^2 = 10 mA/cm^2
     /// plating.
     #[serde(rename = "mean_current_density_A_m2")]
+    #[schemars(range(min = -1e5, max = 1e5))]
     pub mean_current_density_a_m2: Option<f64>,
     /// Time dependence of the applied value (transient runs); constant when absent.
     pub waveform: Option<Waveform>,
@@ -385,15 +410,35 @@ pub struct Operation {
 
 /// Applied value against time, in the operation's unit (A/m^2 or V). The operation's own value is
 /// the "on" value of a step or pulse.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Waveform {
     /// `before` until `time_s`, then the operation's value.
-    Step { time_s: f64, before: f64 },
+    Step {
+        /// Time of the step, s.
+        #[schemars(extend("exclusiveMinimum" = 0))]
+        time_s: f64,
+        /// Value before the step (A/m^2 or V).
+        before: f64,
+    },
     /// The operation's value for the first `on_fraction` of every period, `off_value` otherwise.
-    Pulse { period_s: f64, on_fraction: f64, off_value: f64 },
+    Pulse {
+        /// Period, s.
+        #[schemars(extend("exclusiveMinimum" = 0))]
+        period_s: f64,
+        /// Share of each period at the operation's value.
+        #[schemars(range(min = 1e-6, max = 0.999999))]
+        on_fraction: f64,
+        /// Value in the off part (A/m^2 or V).
+        off_value: f64,
+    },
     /// Piecewise linear through (times_s, values), held constant outside.
-    Table { times_s: Vec<f64>, values: Vec<f64> },
+    Table {
+        /// Times, s, increasing.
+        times_s: Vec<f64>,
+        /// Values at those times (A/m^2 or V).
+        values: Vec<f64>,
+    },
 }
 
 impl Waveform {
@@ -462,35 +507,44 @@ impl Default for Operation {
 }
 
 /// Mesh size controls. Sizes are target tetrahedron edge lengths.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct MeshControls {
     /// Element size at the protrusions, m. Default: smallest protrusion feature / 10 (or
     /// height / 20 without protrusions).
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub size_near_m: Option<f64>,
     /// Element size far from the protrusions, m. Default: height / 8.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub size_far_m: Option<f64>,
     /// Element size on the flat electrode away from the protrusions, m. Default: size_near_m
     /// without protrusions, else 3 x size_near_m (the flat part carries a smooth field).
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub size_electrode_m: Option<f64>,
     /// Background mesh: "bisection" (isotropic, graded by conforming bisection; the default) or
     /// "layered" (a tensor lattice fine in z over the whole electrode plane: anisotropic
     /// boundary-layer cells for flat-electrode problems).
     pub generator: Generator,
     /// Growth ratio of neighbouring element sizes away from the protrusions (> 1).
+    #[schemars(range(min = 1.01, max = 3.0))]
     pub grading: f64,
     /// Global refinement factor: 2 halves every target size, 0.5 doubles them.
+    #[schemars(range(min = 0.1, max = 16.0))]
     pub refine: f64,
     /// Boxes where the element size may not exceed their `size_m`.
     pub refine_boxes: Vec<RefineBox>,
 }
 
 /// A user refinement box: element size at most `size_m` (m) inside `[min_m, max_m]` (m).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefineBox {
+    /// Lower corner [x, y, z], m.
     pub min_m: [f64; 3],
+    /// Upper corner [x, y, z], m.
     pub max_m: [f64; 3],
+    /// Largest element size inside, m.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub size_m: f64,
 }
 
@@ -509,19 +563,23 @@ impl Default for MeshControls {
 }
 
 /// Implicit time stepping (BDF2 with error control) from the bulk state at t = 0, s.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimeControls {
     /// End time, s.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub end_s: f64,
     /// First step, s (default end_s / 1e4).
     #[serde(default)]
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub initial_step_s: Option<f64>,
     /// Largest step, s (default end_s / 20).
     #[serde(default)]
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub max_step_s: Option<f64>,
     /// Local error tolerance on concentrations, relative to each species' bulk concentration.
     #[serde(default = "default_time_rtol")]
+    #[schemars(range(min = 1e-8, max = 0.5))]
     pub rtol: f64,
     /// Times at which fields are written (fields_NNNN.vtu in a fields.pvd series), s.
     #[serde(default)]
@@ -529,6 +587,7 @@ pub struct TimeControls {
     /// Stop when the reacting species' surface concentration falls below this fraction of its
     /// bulk value (under constant current: the Sand time).
     #[serde(default = "default_depletion")]
+    #[schemars(range(min = 0.0, max = 0.9))]
     pub stop_at_depletion: f64,
 }
 
@@ -541,14 +600,16 @@ fn default_depletion() -> f64 {
 }
 
 /// Solver tolerances.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SolverControls {
     /// Relative residual reduction for each linear solve (f64 residual).
+    #[schemars(range(min = 1e-14, max = 1e-2))]
     pub linear_rtol: f64,
     /// Iteration cap for each linear solve.
     pub linear_max_iterations: u32,
     /// Newton stops when the update of the potential is below this many thermal voltages.
+    #[schemars(range(min = 1e-14, max = 1e-1))]
     pub newton_tol_thermal_voltages: f64,
     /// Newton iteration cap.
     pub newton_max_iterations: u32,
@@ -566,12 +627,13 @@ impl Default for SolverControls {
 }
 
 /// PNG maps that `znfield run` writes (see `output::maps` for what each shows).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct OutputControls {
     /// Write the PNG maps (true by default).
     pub maps: bool,
     /// Pixels along the longer side of each map (64 to 4096; default 640).
+    #[schemars(range(min = 64, max = 4096))]
     pub map_pixels: usize,
     /// Cut planes for slice maps. Default: the plane y = y0 through the first protrusion's axis
     /// (its centre, or the domain's centre without protrusions).
@@ -585,7 +647,7 @@ impl Default for OutputControls {
 }
 
 /// A cut plane normal to a coordinate axis: `{"normal": "y", "at_m": 0.0}`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlicePlane {
     pub normal: Axis,
@@ -594,7 +656,7 @@ pub struct SlicePlane {
 }
 
 /// A coordinate axis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Axis {
     X,

@@ -1,29 +1,96 @@
 //! The protrusion catalogue of a scene: single shapes, regular arrays and random rough surfaces.
 //! Lengths in metres; `center_m` is the [x, y] position of the footprint centre on z = 0.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// One protrusion standing on the flat electrode.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "shape", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Protrusion {
     /// Half of a sphere.
-    Hemisphere { center_m: [f64; 2], radius_m: f64 },
+    Hemisphere {
+        /// Footprint centre [x, y] on the electrode plane, m.
+        center_m: [f64; 2],
+        /// Radius, m.
+        #[schemars(extend("exclusiveMinimum" = 0))]
+        radius_m: f64,
+    },
     /// Half of a spheroid with vertical semi-axis `height_m` and horizontal `base_radius_m`:
     /// prolate (needle-like) when taller than wide, oblate when flatter.
-    Hemispheroid { center_m: [f64; 2], height_m: f64, base_radius_m: f64 },
+    Hemispheroid {
+        /// Footprint centre [x, y] on the electrode plane, m.
+        center_m: [f64; 2],
+        /// Height (vertical semi-axis), m.
+        #[schemars(extend("exclusiveMinimum" = 0))]
+        height_m: f64,
+        /// Base radius (horizontal semi-axis), m.
+        #[schemars(extend("exclusiveMinimum" = 0))]
+        base_radius_m: f64,
+    },
     /// Cone of base radius `base_radius_m` and height `height_m` whose tip is a sphere of
     /// `tip_radius_m` tangent to its sides.
-    Cone { center_m: [f64; 2], base_radius_m: f64, height_m: f64, tip_radius_m: f64 },
+    Cone {
+        /// Footprint centre [x, y] on the electrode plane, m.
+        center_m: [f64; 2],
+        /// Base radius, m.
+        #[schemars(extend("exclusiveMinimum" = 0))]
+        base_radius_m: f64,
+        /// Height, m.
+        #[schemars(extend("exclusiveMinimum" = 0))]
+        height_m: f64,
+        /// Radius of the spherical tip, m (smaller than the base radius).
+        #[schemars(extend("exclusiveMinimum" = 0))]
+        tip_radius_m: f64,
+    },
     /// Cylindrical pillar of `radius_m` with a hemispherical top, total height `height_m`.
-    Pillar { center_m: [f64; 2], radius_m: f64, height_m: f64 },
+    Pillar {
+        /// Footprint centre [x, y] on the electrode plane, m.
+        center_m: [f64; 2],
+        /// Radius of the cylinder and its hemispherical top, m.
+        #[schemars(extend("exclusiveMinimum" = 0))]
+        radius_m: f64,
+        /// Total height, m (at least the radius).
+        #[schemars(extend("exclusiveMinimum" = 0))]
+        height_m: f64,
+    },
     /// Square pyramid (sides along x and y) of base half-width `base_half_width_m`.
-    Pyramid { center_m: [f64; 2], base_half_width_m: f64, height_m: f64 },
+    Pyramid {
+        /// Footprint centre [x, y] on the electrode plane, m.
+        center_m: [f64; 2],
+        /// Half the base's side, m.
+        #[schemars(extend("exclusiveMinimum" = 0))]
+        base_half_width_m: f64,
+        /// Height, m.
+        #[schemars(extend("exclusiveMinimum" = 0))]
+        height_m: f64,
+    },
     /// Gaussian bump `z = amplitude exp(-r^2 / (2 sigma^2))`, shifted to meet the plane at r = 3 sigma.
-    GaussianBump { center_m: [f64; 2], amplitude_m: f64, sigma_m: f64 },
+    GaussianBump {
+        /// Footprint centre [x, y] on the electrode plane, m.
+        center_m: [f64; 2],
+        /// Peak height, m.
+        #[schemars(extend("exclusiveMinimum" = 0))]
+        amplitude_m: f64,
+        /// Standard deviation of the Gaussian, m.
+        #[schemars(extend("exclusiveMinimum" = 0))]
+        sigma_m: f64,
+    },
     /// A sphere of `cap_radius_m` centred at `stalk_height_m` on a cylindrical stalk of
     /// `stalk_radius_m`: the cap overhangs the stalk, so the electrode is not a height field.
-    Mushroom { center_m: [f64; 2], stalk_radius_m: f64, stalk_height_m: f64, cap_radius_m: f64 },
+    Mushroom {
+        /// Footprint centre [x, y] on the electrode plane, m.
+        center_m: [f64; 2],
+        /// Radius of the stalk, m.
+        #[schemars(extend("exclusiveMinimum" = 0))]
+        stalk_radius_m: f64,
+        /// Height of the cap's centre above the plane, m.
+        #[schemars(extend("exclusiveMinimum" = 0))]
+        stalk_height_m: f64,
+        /// Radius of the cap, m (larger than the stalk's).
+        #[schemars(extend("exclusiveMinimum" = 0))]
+        cap_radius_m: f64,
+    },
 }
 
 /// Cut-off of the Gaussian bump in units of sigma.
@@ -170,11 +237,14 @@ impl Protrusion {
 
 /// A regular `count[0] x count[1]` array of `protrusion`, spaced by `pitch_m` [px, py] (m) and
 /// centred on the template's `center_m`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProtrusionArray {
+    /// The template; its `center_m` is the array's centre.
     pub protrusion: Protrusion,
+    /// Spacing [px, py] of neighbouring members, m.
     pub pitch_m: [f64; 2],
+    /// Members along x and y (at most 10 000 in all).
     pub count: [u32; 2],
 }
 
@@ -196,7 +266,7 @@ impl ProtrusionArray {
 }
 
 /// Shapes a rough surface draws from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RoughShape {
     Hemisphere,
@@ -209,13 +279,18 @@ pub enum RoughShape {
 /// `count` random protrusions drawn uniformly from `shapes`, with base radius and height uniform
 /// in the given [min, max] ranges (m), placed uniformly so each lies inside the box. The same seed
 /// gives the same surface on every machine (splitmix64).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoughSurface {
+    /// Number of protrusions (at most 10 000).
     pub count: u32,
+    /// Seed of the generator: the same seed gives the same surface.
     pub seed: u64,
+    /// Shapes drawn from, uniformly.
     pub shapes: Vec<RoughShape>,
+    /// [min, max] base radius, m.
     pub base_radius_m: [f64; 2],
+    /// [min, max] height, m.
     pub height_m: [f64; 2],
 }
 

@@ -2,13 +2,14 @@
 //! from a seed to a target porosity.
 
 use glam::DVec3;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::protrusions::SplitMix64;
 use crate::geometry::scaffold::{Fibre, Particle, Scaffold};
 
 /// Solid scaffold inside the electrolyte (built-in form). Lengths in m.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ScaffoldSpec {
     /// Straight fibres through `point_m` along `direction` (normalised): horizontal fibres across
@@ -26,21 +27,30 @@ pub struct ScaffoldSpec {
     pub surface_exchange_current_density_a_m2: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A cylindrical fibre (or capsule) of the scaffold.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FibreSpec {
+    /// A point on the fibre's axis (its centre for a capsule), m.
     pub point_m: [f64; 3],
+    /// Axis direction (normalised when used).
     pub direction: [f64; 3],
+    /// Fibre radius, m.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub radius_m: f64,
     /// Axis length of a finite fibre (capsule), m; absent for a fibre across the box.
     #[serde(default)]
     pub length_m: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A spherical particle of the scaffold.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParticleSpec {
+    /// Centre, m.
     pub center_m: [f64; 3],
+    /// Radius, m.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub radius_m: f64,
 }
 
@@ -48,14 +58,20 @@ pub struct ParticleSpec {
 /// `[z_min_m + radius_m, z_max_m - radius_m]`, uniform random in-plane angles and positions, added
 /// one by one until the solid fraction of the slab `z_min_m..z_max_m` (estimated on 20,000
 /// seeded sample points) reaches `1 - porosity`. The same seed gives the same mat everywhere.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FibreMat {
+    /// Seed of the generator: the same seed gives the same mat.
     pub seed: u64,
+    /// Fibre radius, m.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub radius_m: f64,
     /// Target void fraction of the slab, in (0, 1).
+    #[schemars(extend("exclusiveMinimum" = 0, "exclusiveMaximum" = 1))]
     pub porosity: f64,
+    /// Bottom of the slab the mat fills, m above the electrode.
     pub z_min_m: f64,
+    /// Top of the slab, m above the electrode.
     pub z_max_m: f64,
 }
 

@@ -95,6 +95,8 @@ fn validate_builtin(s: &Scene) -> Result<(), String> {
         let key = format!("geometry.arrays.{k}");
         positive(&format!("{key}.pitch_m"), a.pitch_m[0])?;
         positive(&format!("{key}.pitch_m"), a.pitch_m[1])?;
+        // the template's own dimensions, named by their key; placement is checked per member below
+        a.protrusion.check(&format!("{key}.protrusion"))?;
         if a.count[0] == 0 || a.count[1] == 0 || a.count[0] as u64 * a.count[1] as u64 > 10_000 {
             return Err(format!(
                 "key `{key}.count`: {:?} must be two counts of at least 1 with at most 10000 members in all",
