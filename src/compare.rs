@@ -94,7 +94,7 @@ pub fn run_compare(
     backend: BackendChoice,
     dir: &Path,
     progress: &mut dyn FnMut(usize, usize, &str),
-) -> Result<Vec<Row>> {
+) -> Result<Comparison> {
     if scene_paths.len() < 2 {
         return Err(Error::input(format!("compare: give two or more scene files (got {})", scene_paths.len())));
     }
@@ -125,7 +125,25 @@ pub fn run_compare(
     let table = rows(&summaries);
     atomic::write(&dir.join("report.md"), markdown(&names, &table, &figures).as_bytes())?;
     atomic::write(&dir.join("report.html"), html(&names, &table, &figures).as_bytes())?;
-    Ok(table)
+    Ok(Comparison { names, rows: table })
+}
+
+/// What a comparison found: the run names (scene names, made unique) and the metric rows.
+pub struct Comparison {
+    pub names: Vec<String>,
+    pub rows: Vec<Row>,
+}
+
+impl Comparison {
+    /// The table as JSON: {"scenes": [...], "metrics": [{metric, unit, values, best}]}.
+    pub fn to_json(&self) -> serde_json::Value {
+        let metrics: Vec<serde_json::Value> = self
+            .rows
+            .iter()
+            .map(|r| serde_json::json!({ "metric": r.label, "unit": r.unit, "values": r.values, "best": r.best() }))
+            .collect();
+        serde_json::json!({ "scenes": self.names, "metrics": metrics })
+    }
 }
 
 /// Maps shown side by side: the electrode from above and the first cut plane.

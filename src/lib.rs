@@ -13,6 +13,7 @@ pub mod geometry;
 pub mod mesh;
 pub mod output;
 pub mod physics;
+pub mod progress;
 pub mod run;
 pub mod scene;
 pub mod solve;

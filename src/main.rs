@@ -2,9 +2,13 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use znfield::backend::{gpu, BackendChoice};
+use znfield::progress::{self, Event, Listener};
 use znfield::scene::Scene;
 
 #[derive(Parser)]
@@ -12,6 +16,90 @@ use znfield::scene::Scene;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print only warnings and errors on stderr (no progress, no summary lines).
+    #[arg(long, global = true)]
+    quiet: bool,
+}
+
+/// What the command line shows on stderr: a progress spinner or bar (on a terminal only), info
+/// lines unless --quiet, warnings and errors always.
+struct Console {
+    bar: ProgressBar,
+    quiet: bool,
+}
+
+static CONSOLE: OnceLock<Console> = OnceLock::new();
+
+impl Console {
+    fn install(quiet: bool) -> &'static Console {
+        let target = if quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
+        let bar = ProgressBar::with_draw_target(None, target);
+        bar.set_style(Self::spinner());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        let console = CONSOLE.get_or_init(|| Console { bar, quiet });
+        progress::listen(Box::new(console));
+        console
+    }
+
+    fn spinner() -> ProgressStyle {
+        ProgressStyle::with_template("{spinner} [{elapsed}] {prefix}{msg}").unwrap_or_else(|_| ProgressStyle::default_spinner())
+    }
+
+    fn time_bar() -> ProgressStyle {
+        ProgressStyle::with_template("{spinner} [{elapsed}] {prefix}{msg} [{bar:20}] {percent}% of t_end")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+    }
+
+    /// An informational line (not with --quiet), printed above the progress line.
+    fn info(&self, line: &str) {
+        if !self.quiet {
+            self.print(line);
+        }
+    }
+
+    fn print(&self, line: &str) {
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.suspend(|| eprintln!("{line}"));
+        }
+    }
+
+    /// Where a sweep or comparison stands, shown before each progress message.
+    fn set_point(&self, text: String) {
+        self.bar.set_prefix(text);
+    }
+
+    fn done(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Listener for &'static Console {
+    fn event(&self, event: Event) {
+        match event {
+            Event::Stage(name) => {
+                self.bar.set_style(Console::spinner());
+                self.bar.set_message(name.to_string());
+            }
+            Event::Newton { iteration, residual } => {
+                self.bar.set_message(format!("Newton {iteration}, residual {residual:.1e}"));
+            }
+            Event::TimeStep { step, fraction } => {
+                if self.bar.length() != Some(1000) {
+                    self.bar.set_length(1000);
+                    self.bar.set_style(Console::time_bar());
+                }
+                self.bar.set_position((fraction.clamp(0.0, 1.0) * 1000.0) as u64);
+                self.bar.set_message(format!("time step {step}"));
+            }
+            Event::Warning(message) => self.print(&format!("znfield: warning: {message}")),
+        }
+    }
+}
+
+fn console() -> &'static Console {
+    CONSOLE.get_or_init(|| Console { bar: ProgressBar::hidden(), quiet: false })
 }
 
 /// Where a solving command writes and what it computes on.
@@ -23,6 +111,17 @@ struct Target {
     /// Compute backend.
     #[arg(long, value_enum, default_value = "auto")]
     backend: BackendChoice,
+    /// Also print the result as JSON on stdout (run: summary.json; sweep: sweep.json; compare:
+    /// the metrics table).
+    #[arg(long)]
+    json: bool,
+}
+
+/// Prints `value` as pretty JSON on stdout.
+fn print_json(value: &impl serde::Serialize) -> znfield::Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| znfield::Error::Solve(format!("JSON output: {e}")))?;
+    println!("{text}");
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -105,11 +204,12 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    Console::install(cli.quiet);
     let outcome = match cli.command {
-        Command::Run { scene, target, sets } => run(scene, target.out, target.backend, &sets),
+        Command::Run { scene, target, sets } => run(scene, target, &sets),
         Command::Mesh { scene, out, sets } => mesh(scene, out, &sets),
-        Command::Sweep { scene, target, sets } => sweep(scene, target.out, target.backend, &sets),
-        Command::Compare { scenes, target, sets } => compare(&scenes, target.out, target.backend, &sets),
+        Command::Sweep { scene, target, sets } => sweep(scene, target, &sets),
+        Command::Compare { scenes, target, sets } => compare(&scenes, target, &sets),
         Command::Validate { backend, json, cases } => validate(backend, json, &cases),
         Command::Devices => {
             print!("{}", gpu::describe_adapters());
@@ -125,6 +225,7 @@ fn main() -> ExitCode {
             Ok(())
         }
     };
+    console().done();
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -143,31 +244,42 @@ fn load(scene_path: Option<PathBuf>, out: Option<PathBuf>, sets: &[String]) -> z
     Ok((scene, dir))
 }
 
-fn sweep(scene_path: Option<PathBuf>, out: Option<PathBuf>, backend: BackendChoice, sets: &[String]) -> znfield::Result<()> {
+fn sweep(scene_path: Option<PathBuf>, target: Target, sets: &[String]) -> znfield::Result<()> {
     let axes = sets.iter().map(|s| znfield::sweep::Axis::parse(s)).collect::<znfield::Result<Vec<_>>>()?;
     let base = match &scene_path {
         Some(p) => Scene::load(p, &[])?,
         None => Scene::builtin_default(&[])?,
     };
-    let dir = out.unwrap_or_else(|| PathBuf::from("znfield-out").join(format!("{}-sweep", base.name)));
-    let mut progress =
-        |k: usize, n: usize, point: &[String]| eprintln!("znfield: sweep point {}/{n}: {}", k + 1, point.join(" "));
-    let s = znfield::sweep::run_sweep(scene_path.as_deref(), &axes, backend, &dir, &mut progress)?;
-    eprintln!(
+    let dir = target.out.unwrap_or_else(|| PathBuf::from("znfield-out").join(format!("{}-sweep", base.name)));
+    let mut progress = |k: usize, n: usize, point: &[String]| {
+        console().info(&format!("znfield: sweep point {}/{n}: {}", k + 1, point.join(" ")));
+        console().set_point(format!("point {}/{n}: ", k + 1));
+    };
+    let s = znfield::sweep::run_sweep(scene_path.as_deref(), &axes, target.backend, &dir, &mut progress)?;
+    console().info(&format!(
         "znfield: {} points; wrote {} and {}",
         s.points.len(),
         dir.join("sweep.csv").display(),
         dir.join("sweep.json").display()
-    );
+    ));
+    if target.json {
+        print_json(&s)?;
+    }
     Ok(())
 }
 
-fn compare(scenes: &[PathBuf], out: Option<PathBuf>, backend: BackendChoice, sets: &[String]) -> znfield::Result<()> {
-    let dir = out.unwrap_or_else(|| PathBuf::from("znfield-out").join("compare"));
+fn compare(scenes: &[PathBuf], target: Target, sets: &[String]) -> znfield::Result<()> {
+    let dir = target.out.unwrap_or_else(|| PathBuf::from("znfield-out").join("compare"));
     let paths: Vec<&std::path::Path> = scenes.iter().map(|p| p.as_path()).collect();
-    let mut progress = |k: usize, n: usize, name: &str| eprintln!("znfield: compare {}/{n}: {name}", k + 1);
-    znfield::compare::run_compare(&paths, sets, backend, &dir, &mut progress)?;
-    eprintln!("znfield: wrote {} and {}", dir.join("report.md").display(), dir.join("report.html").display());
+    let mut progress = |k: usize, n: usize, name: &str| {
+        console().info(&format!("znfield: compare {}/{n}: {name}", k + 1));
+        console().set_point(format!("{name} ({}/{n}): ", k + 1));
+    };
+    let comparison = znfield::compare::run_compare(&paths, sets, target.backend, &dir, &mut progress)?;
+    console().info(&format!("znfield: wrote {} and {}", dir.join("report.md").display(), dir.join("report.html").display()));
+    if target.json {
+        print_json(&comparison.to_json())?;
+    }
     Ok(())
 }
 
@@ -187,15 +299,15 @@ fn validate(backend: BackendChoice, json: bool, cases: &[String]) -> znfield::Re
     if failed > 0 {
         return Err(znfield::Error::Validation(format!("{failed} of {} checks failed", checks.len())));
     }
-    eprintln!("znfield: all {} checks passed", checks.len());
+    console().info(&format!("znfield: all {} checks passed", checks.len()));
     Ok(())
 }
 
 fn mesh(scene_path: Option<PathBuf>, out: Option<PathBuf>, sets: &[String]) -> znfield::Result<()> {
     let (scene, dir) = load(scene_path, out, sets)?;
-    eprintln!("znfield: meshing scene `{}`", scene.name);
+    console().info(&format!("znfield: meshing scene `{}`", scene.name));
     let report = znfield::run::write_mesh(&scene, &dir)?;
-    eprintln!(
+    console().info(&format!(
         "znfield: {} nodes, {} tets; dihedral angles {:.2}..{:.2} deg (mean {:.1}); {} tets below 5 deg",
         report.nodes,
         report.tets,
@@ -203,22 +315,22 @@ fn mesh(scene_path: Option<PathBuf>, out: Option<PathBuf>, sets: &[String]) -> z
         report.max_dihedral_deg,
         report.mean_dihedral_deg,
         report.tets_below_5_deg
-    );
-    eprintln!("znfield: wrote {}", dir.join("mesh_report.json").display());
+    ));
+    console().info(&format!("znfield: wrote {}", dir.join("mesh_report.json").display()));
     Ok(())
 }
 
-fn run(scene_path: Option<PathBuf>, out: Option<PathBuf>, backend: BackendChoice, sets: &[String]) -> znfield::Result<()> {
-    let (scene, dir) = load(scene_path, out, sets)?;
-    eprintln!("znfield: running scene `{}`", scene.name);
-    let result = znfield::run::run(&scene, backend)?;
+fn run(scene_path: Option<PathBuf>, target: Target, sets: &[String]) -> znfield::Result<()> {
+    let (scene, dir) = load(scene_path, target.out, sets)?;
+    console().info(&format!("znfield: running scene `{}`", scene.name));
+    let result = znfield::run::run(&scene, target.backend)?;
     znfield::run::write_outputs(&result, &dir)?;
     let s = &result.summary;
-    eprintln!(
+    console().info(&format!(
         "znfield: {} nodes, {} tets, backend {} ({}); {} linear / {} Newton iterations",
         s.mesh.nodes, s.mesh.tets, s.backend.kind, s.backend.adapter, s.solver.linear_iterations, s.solver.nonlinear_iterations
-    );
-    eprintln!(
+    ));
+    console().info(&format!(
         "znfield: tip_enhancement {}, nonuniformity {}, mean |i| {:.4} A/m^2 ({}), E = {:.5} V, max field {:.4e} V/m",
         s.electrode.tip_enhancement.map_or("n/a (no net current)".to_string(), |v| format!("{v:.4}")),
         s.electrode.nonuniformity.map_or("n/a".to_string(), |v| format!("{v:.4}")),
@@ -226,11 +338,11 @@ fn run(scene_path: Option<PathBuf>, out: Option<PathBuf>, backend: BackendChoice
         s.electrode.direction,
         s.electrode.potential,
         s.electrolyte.max_field
-    );
+    ));
     if let Some(c) = &s.coating {
         let percent = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{:.1}%", 100.0 * v));
         let lower = c.deposition_by_depth.map(|bins| bins[..bins.len() / 2].iter().sum::<f64>());
-        eprintln!(
+        console().info(&format!(
             "znfield: coating: total {:.4e} A, {} on the scaffold, {} on the base electrode, {} in the lower half of {:.3e} m{}{}",
             c.total_current,
             percent(c.current_to_scaffold_fraction),
@@ -239,8 +351,11 @@ fn run(scene_path: Option<PathBuf>, out: Option<PathBuf>, backend: BackendChoice
             c.thickness,
             c.penetration_ratio.map_or(String::new(), |v| format!(", L/lambda {v:.3}")),
             c.effective_transference_number.map_or(String::new(), |v| format!(", t+ in the coating {v:.3}")),
-        );
+        ));
     }
-    eprintln!("znfield: wrote {}", dir.join("summary.json").display());
+    console().info(&format!("znfield: wrote {}", dir.join("summary.json").display()));
+    if target.json {
+        print_json(&result.summary)?;
+    }
     Ok(())
 }

@@ -278,16 +278,7 @@ fn slices_follow_the_scene_and_maps_can_be_switched_off() {
         names
     };
     let run = |out: &Path, set: &str| {
-        let o = znfield(&[
-            "run",
-            &scene.display().to_string(),
-            "--out",
-            &out.display().to_string(),
-            "--backend",
-            "cpu",
-            "--set",
-            set,
-        ]);
+        let o = run_scene(&scene, out, &["--set", set]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     };
     let two = dir.join("two");
@@ -301,6 +292,33 @@ fn slices_follow_the_scene_and_maps_can_be_switched_off() {
     run(&none, "output.maps=false");
     assert!(pngs(&none).is_empty());
     assert!(none.join("summary.json").exists());
+}
+
+/// `znfield run SCENE --out OUT --backend cpu EXTRA...`.
+fn run_scene(scene: &Path, out: &Path, extra: &[&str]) -> Output {
+    let (scene, out) = (scene.display().to_string(), out.display().to_string());
+    let mut args = vec!["run", scene.as_str(), "--out", out.as_str(), "--backend", "cpu"];
+    args.extend(extra);
+    znfield(&args)
+}
+
+/// `--json` puts summary.json on stdout for scripts; `--quiet` leaves stderr empty on success.
+#[test]
+fn json_and_quiet_serve_scripts() {
+    let dir = scratch("json");
+    let scene = dir.join("scene.json");
+    std::fs::write(&scene, GOOD).expect("write");
+    let out = dir.join("out");
+    let o = run_scene(&scene, &out, &["--json", "--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.stderr.is_empty(), "--quiet printed: {}", String::from_utf8_lossy(&o.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is one JSON document");
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).expect("summary")).expect("JSON");
+    assert_eq!(printed, written);
+    let loud = run_scene(&scene, &out, &[]);
+    assert!(loud.stdout.is_empty(), "without --json nothing goes to stdout");
+    assert!(String::from_utf8_lossy(&loud.stderr).contains("tip_enhancement"));
 }
 
 #[test]
@@ -407,6 +425,7 @@ fn sweep_writes_the_cartesian_product_with_sensible_trends() {
         vec![
             "sweep".to_string(),
             "scenes/hemisphere_primary.json".into(),
+            "--json".into(),
             "--out".into(),
             out.display().to_string(),
             "--backend".into(),
@@ -432,6 +451,8 @@ fn sweep_writes_the_cartesian_product_with_sensible_trends() {
     let csv = std::fs::read_to_string(out.join("sweep.csv")).expect("sweep.csv");
     assert_eq!(csv.lines().count(), 5, "header and four rows:\n{csv}");
     let sweep: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("sweep.json")).expect("json")).expect("JSON");
+    let printed: serde_json::Value = serde_json::from_slice(&o.stdout).expect("--json: sweep.json on stdout");
+    assert_eq!(printed, sweep);
     let points = sweep["points"].as_array().expect("points");
     assert_eq!(points.len(), 4);
     let metric = |k: usize, name: &str| points[k]["metrics"][name].as_f64().expect(name);

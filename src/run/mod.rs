@@ -21,6 +21,7 @@ use crate::physics::constants::{thermal_voltage, FARADAY, GAS_CONSTANT, VACUUM_P
 use crate::physics::kinetics::ButlerVolmer;
 use crate::physics::porous::Media;
 use crate::physics::scaling::Scaling;
+use crate::progress;
 use crate::scene::{Model, OperationMode, PnpElectrode, Scene};
 use crate::solve::linear::LinearParams;
 use crate::solve::primary::{self, Drive};
@@ -165,6 +166,7 @@ fn imported_length_scale(mesh: &TetMesh) -> f64 {
 pub fn run(scene: &Scene, choice: BackendChoice) -> Result<RunResult> {
     let start = Instant::now();
     // 1-2. Geometry and mesh (built-in or imported).
+    progress::stage("meshing");
     let domain = build_domain(scene)?;
     run_domain(scene, domain, choice, start)
 }
@@ -174,6 +176,7 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
     let Domain { mesh, geometry, sizes, length_scale } = domain;
     let quality = Quality::of(&mesh);
     // 3. Discrete system in scaled units.
+    progress::stage("assembling");
     let scaling = model_scaling(scene, length_scale);
     let media =
         geometry.as_ref().map_or_else(|| Media::open(mesh.tets.len()), |g| Media::from_layers(&mesh, g, &scene.geometry.layers));
@@ -187,6 +190,7 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
     // 4. Backend.
     let mut backend = backend::open(choice)?;
     // 5. Solve.
+    progress::stage("solving");
     let projected_area = mesh.projected_area(BoundaryTag::Electrode);
     // The applied value in the operation's unit (V or A/m^2) as the solver's scaled drive.
     let drive_of = |value: f64| match scene.operation.mode {
@@ -279,10 +283,10 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
             let mut sol = sol;
             expand_transport(&sys, &mut sol);
             if sol.continuation_steps > 0 {
-                eprintln!(
-                    "znfield: Newton did not converge from the bulk state; the drive was ramped up in {} continuation steps",
+                progress::warn(&format!(
+                    "Newton did not converge from the bulk state; the drive was ramped up in {} continuation steps",
                     sol.continuation_steps
-                );
+                ));
             }
             let out = as_potential_solution(&sol);
             transport = Some(sol);
@@ -355,10 +359,10 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
     let dimensionless = dimensionless_groups(scene, &mesh, length_scale, electrode.overpotential.map(|eta| eta.mean), applied);
     if let Some(res) = dimensionless.as_ref().and_then(|d| d.debye_resolution) {
         if scene.physics.model == Model::Pnp && res < 2.0 {
-            eprintln!(
-                "znfield: warning: the mesh does not resolve the Debye length at the electrode (lambda_D / h_min = {res:.2} < 2); \
+            progress::warn(&format!(
+                "the mesh does not resolve the Debye length at the electrode (lambda_D / h_min = {res:.2} < 2); \
                  the double layer is under-resolved: refine near the electrode (mesh.size_near_m, mesh.refine_boxes)"
-            );
+            ));
         }
     }
     let summary = Summary {

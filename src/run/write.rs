@@ -65,6 +65,7 @@ fn timeseries_csv(tr: &TransientOutput) -> String {
 /// transient runs timeseries.csv, the fields.pvd series and the time plots, and, last,
 /// summary.json into `dir` (created if missing).
 pub fn write_outputs(result: &RunResult, dir: &Path) -> Result<()> {
+    crate::progress::stage("writing outputs");
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mesh = &result.mesh;
     let f = &result.fields;

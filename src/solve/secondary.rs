@@ -22,6 +22,7 @@ use crate::error::Error;
 use crate::fem::boundary_flux::residual_flux;
 use crate::fem::CsrMatrix;
 use crate::physics::kinetics::ButlerVolmer;
+use crate::progress::{self, Event};
 
 /// Newton controls.
 #[derive(Debug, Clone, Copy)]
@@ -293,6 +294,7 @@ pub fn solve(
                 r = rt;
                 total = tt;
                 history.push(mt);
+                progress::report(Event::Newton { iteration: it, residual: mt });
             }
             None => {
                 // No decrease possible: the current iterate is as good as f64 allows if the step is tiny.

@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::fem::edges::Edges;
 use crate::fem::CsrMatrix;
 use crate::physics::kinetics::ButlerVolmer;
+use crate::progress::{self, Event};
 
 /// Scaled transport and kinetic parameters.
 #[derive(Debug, Clone)]
@@ -321,6 +322,7 @@ impl<'a> Transport<'a> {
                     st.e = te;
                     current = ev_t;
                     history.push(mt);
+                    progress::report(Event::Newton { iteration: it, residual: mt });
                     accepted = true;
                     break;
                 }

@@ -13,6 +13,7 @@ use super::system::PotentialSystem;
 use super::tertiary::{Accumulation, Transport, TransportParams, TransportSolution};
 use crate::error::Error;
 use crate::fem::edges::Edges;
+use crate::progress::{self, Event};
 
 /// Time-stepping controls (scaled times).
 #[derive(Debug, Clone)]
@@ -170,6 +171,7 @@ pub fn run(
             min_surface: min_surface.clone(),
             max_reaction_density,
         });
+        progress::report(Event::TimeStep { step: steps, fraction: t / time.end });
         if outputs.peek().is_some_and(|&o| t >= o) {
             outputs.next();
             snapshots.push((t, sol.clone()));
