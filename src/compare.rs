@@ -12,6 +12,7 @@ use std::path::Path;
 use crate::backend::BackendChoice;
 use crate::error::{Error, Result};
 use crate::output::atomic;
+use crate::output::maps::render::{line_png, Series};
 use crate::output::maps::Map;
 use crate::output::summary::Summary;
 use crate::run::{run, run_maps, write_outputs};
@@ -122,16 +123,57 @@ pub fn run_compare(
             }
         }
     }
-    let table = rows(&summaries);
-    atomic::write(&dir.join("report.md"), markdown(&names, &table, &figures).as_bytes())?;
-    atomic::write(&dir.join("report.html"), html(&names, &table, &figures).as_bytes())?;
-    Ok(Comparison { names, rows: table })
+    let plots = deposition_plot(&names, &summaries)?.into_iter().collect::<Vec<_>>();
+    for plot in &plots {
+        atomic::write(&dir.join(&plot.path), &plot.png)?;
+    }
+    let comparison = Comparison { rows: rows(&summaries), names, figures, plots };
+    atomic::write(&dir.join("report.md"), comparison.markdown().as_bytes())?;
+    atomic::write(&dir.join("report.html"), comparison.html().as_bytes())?;
+    Ok(comparison)
 }
 
-/// What a comparison found: the run names (scene names, made unique) and the metric rows.
+/// What a comparison found: the run names (scene names, made unique), the metric rows, the
+/// maps on common scales and the plots across scenes.
 pub struct Comparison {
     pub names: Vec<String>,
     pub rows: Vec<Row>,
+    pub figures: Vec<Figure>,
+    pub plots: Vec<Plot>,
+}
+
+/// A plot with every scene on it.
+pub struct Plot {
+    /// Where it is written, relative to the compare directory.
+    pub path: String,
+    pub title: String,
+    pub png: Vec<u8>,
+}
+
+/// The coating's deposition by depth of every coated scene, one curve each (None without
+/// coated scenes).
+fn deposition_plot(names: &[String], summaries: &[Summary]) -> Result<Option<Plot>> {
+    let series: Vec<Series> = names
+        .iter()
+        .zip(summaries)
+        .filter_map(|(name, s)| {
+            let bins = s.coating.as_ref()?.deposition_by_depth?;
+            let width = 1.0 / bins.len() as f64;
+            let points = bins.iter().enumerate().map(|(k, share)| ((k as f64 + 0.5) * width, *share)).collect();
+            Some(Series { name, points })
+        })
+        .collect();
+    if series.is_empty() {
+        return Ok(None);
+    }
+    let title = "Deposition through the coating's depth";
+    let png = line_png(
+        title,
+        "height in the coating / thickness (0: electrode, 1: top)",
+        "share of the coating's deposition",
+        &series,
+    )?;
+    Ok(Some(Plot { path: "maps/deposition_by_depth.png".into(), title: title.into(), png }))
 }
 
 impl Comparison {
@@ -201,94 +243,111 @@ fn cell(v: Option<f64>) -> String {
     })
 }
 
-/// The table as Markdown, the best value of each row in bold, then the maps.
-pub fn markdown(names: &[String], rows: &[Row], figures: &[Figure]) -> String {
-    let mut out = String::from("# znfield comparison\n\n| metric | unit |");
-    names.iter().for_each(|n| out.push_str(&format!(" {n} |")));
-    out.push_str("\n|---|---|");
-    names.iter().for_each(|_| out.push_str("---|"));
-    out.push('\n');
-    for r in rows {
-        out.push_str(&format!("| {} | {} |", r.label, r.unit));
-        let best = r.best();
-        for (k, v) in r.values.iter().enumerate() {
-            let text = cell(*v);
-            out.push_str(&if best == Some(k) { format!(" **{text}** |") } else { format!(" {text} |") });
-        }
+impl Comparison {
+    /// The table as Markdown, the best value of each row in bold, then the plots and the maps.
+    pub fn markdown(&self) -> String {
+        let (names, rows, figures) = (&self.names, &self.rows, &self.figures);
+        let mut out = String::from("# znfield comparison\n\n| metric | unit |");
+        names.iter().for_each(|n| out.push_str(&format!(" {n} |")));
+        out.push_str("\n|---|---|");
+        names.iter().for_each(|_| out.push_str("---|"));
         out.push('\n');
-    }
-    out.push_str("\nBold: the best value of the row (lower tip enhancement, current peak, nonuniformity, overpotential spread and field; higher surface concentration, lower-half deposition and transference number). Current densities, tip enhancement, nonuniformity and overpotential describe the base electrode surface (scaffold reactions are in the coating rows). Each scene's outputs are in its own directory.\n");
-    if !figures.is_empty() {
-        out.push_str("\n## Maps on a common colour scale\n");
-        for f in figures {
-            out.push_str(&format!(
-                "\n### {} (colour scale {} to {})\n\n",
-                f.file,
-                cell(Some(f.range[0])),
-                cell(Some(f.range[1]))
-            ));
-            for (name, png) in names.iter().zip(&f.images) {
-                if png.is_some() {
-                    out.push_str(&format!("![{name}]({})\n", f.path(name)));
+        for r in rows {
+            out.push_str(&format!("| {} | {} |", r.label, r.unit));
+            let best = r.best();
+            for (k, v) in r.values.iter().enumerate() {
+                let text = cell(*v);
+                out.push_str(&if best == Some(k) { format!(" **{text}** |") } else { format!(" {text} |") });
+            }
+            out.push('\n');
+        }
+        out.push_str("\nBold: the best value of the row (lower tip enhancement, current peak, nonuniformity, overpotential spread and field; higher surface concentration, lower-half deposition and transference number). Current densities, tip enhancement, nonuniformity and overpotential describe the base electrode surface (scaffold reactions are in the coating rows). Each scene's outputs are in its own directory.\n");
+        for plot in &self.plots {
+            out.push_str(&format!("\n## {}\n\n![{}]({})\n", plot.title, plot.title, plot.path));
+        }
+        if !figures.is_empty() {
+            out.push_str("\n## Maps on a common colour scale\n");
+            for f in figures {
+                out.push_str(&format!(
+                    "\n### {} (colour scale {} to {})\n\n",
+                    f.file,
+                    cell(Some(f.range[0])),
+                    cell(Some(f.range[1]))
+                ));
+                for (name, png) in names.iter().zip(&f.images) {
+                    if png.is_some() {
+                        out.push_str(&format!("![{name}]({})\n", f.path(name)));
+                    }
                 }
             }
         }
+        out
     }
-    out
 }
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
-/// The table and the maps as a self-contained HTML page (inline style, images as data URIs, no
-/// scripts, no network).
-pub fn html(names: &[String], rows: &[Row], figures: &[Figure]) -> String {
-    let mut out = String::from(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>znfield comparison</title>\n<style>\
+impl Comparison {
+    /// The table, plots and maps as a self-contained HTML page (inline style, images as data URIs,
+    /// no scripts, no network).
+    pub fn html(&self) -> String {
+        let (names, rows, figures) = (&self.names, &self.rows, &self.figures);
+        let mut out = String::from(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>znfield comparison</title>\n<style>\
 body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:4px 10px;\
 text-align:right}td:first-child,th:first-child{text-align:left}.best{font-weight:bold;background:#e6f4e6}\
 .maps{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}figure{margin:0}figure img{max-width:100%;height:auto}\
 figcaption{font-weight:bold}</style></head>\n\
 <body><h1>znfield comparison</h1>\n<table><tr><th>metric</th><th>unit</th>",
-    );
-    names.iter().for_each(|n| out.push_str(&format!("<th>{}</th>", escape(n))));
-    out.push_str("</tr>\n");
-    for r in rows {
-        out.push_str(&format!("<tr><td>{}</td><td>{}</td>", escape(r.label), escape(r.unit)));
-        let best = r.best();
-        for (k, v) in r.values.iter().enumerate() {
-            let class = if best == Some(k) { " class=\"best\"" } else { "" };
-            out.push_str(&format!("<td{class}>{}</td>", cell(*v)));
-        }
+        );
+        names.iter().for_each(|n| out.push_str(&format!("<th>{}</th>", escape(n))));
         out.push_str("</tr>\n");
-    }
-    out.push_str("</table>\n<p>Highlighted: the best value of the row. Each scene's outputs are in its own directory.</p>\n");
-    if !figures.is_empty() {
-        out.push_str("<h2>Maps on a common colour scale</h2>\n");
-    }
-    for f in figures {
-        out.push_str(&format!(
-            "<h3>{} <small>(colour scale {} to {})</small></h3>\n<div class=\"maps\">\n",
-            escape(&f.file),
-            cell(Some(f.range[0])),
-            cell(Some(f.range[1]))
-        ));
-        for (name, png) in names.iter().zip(&f.images) {
-            if let Some(png) = png {
-                out.push_str(&format!(
-                    "<figure><figcaption>{}</figcaption><img alt=\"{} of {}\" src=\"data:image/png;base64,{}\"></figure>\n",
-                    escape(name),
-                    escape(&f.file),
-                    escape(name),
-                    BASE64.encode(png)
-                ));
+        for r in rows {
+            out.push_str(&format!("<tr><td>{}</td><td>{}</td>", escape(r.label), escape(r.unit)));
+            let best = r.best();
+            for (k, v) in r.values.iter().enumerate() {
+                let class = if best == Some(k) { " class=\"best\"" } else { "" };
+                out.push_str(&format!("<td{class}>{}</td>", cell(*v)));
             }
+            out.push_str("</tr>\n");
         }
-        out.push_str("</div>\n");
+        out.push_str("</table>\n<p>Highlighted: the best value of the row. Each scene's outputs are in its own directory.</p>\n");
+        for plot in &self.plots {
+            out.push_str(&format!(
+                "<h2>{}</h2>\n<figure><img alt=\"{}\" src=\"data:image/png;base64,{}\"></figure>\n",
+                escape(&plot.title),
+                escape(&plot.title),
+                BASE64.encode(&plot.png)
+            ));
+        }
+        if !figures.is_empty() {
+            out.push_str("<h2>Maps on a common colour scale</h2>\n");
+        }
+        for f in figures {
+            out.push_str(&format!(
+                "<h3>{} <small>(colour scale {} to {})</small></h3>\n<div class=\"maps\">\n",
+                escape(&f.file),
+                cell(Some(f.range[0])),
+                cell(Some(f.range[1]))
+            ));
+            for (name, png) in names.iter().zip(&f.images) {
+                if let Some(png) = png {
+                    out.push_str(&format!(
+                        "<figure><figcaption>{}</figcaption><img alt=\"{} of {}\" src=\"data:image/png;base64,{}\"></figure>\n",
+                        escape(name),
+                        escape(&f.file),
+                        escape(name),
+                        BASE64.encode(png)
+                    ));
+                }
+            }
+            out.push_str("</div>\n");
+        }
+        out.push_str("</body></html>\n");
+        out
     }
-    out.push_str("</body></html>\n");
-    out
 }
 
 #[cfg(test)]

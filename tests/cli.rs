@@ -505,6 +505,8 @@ fn compare_writes_side_by_side_reports() {
     assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
     assert!(!html.contains("http"), "report.html must not reach the network");
     assert!(out.join("cf_scaffold/summary.json").exists() && out.join("cf_g_cu_gradient/summary.json").exists());
+    png_size(&out.join("maps/deposition_by_depth.png"));
+    assert!(md.contains("![Deposition through the coating's depth](maps/deposition_by_depth.png)"), "{md}");
     for name in ["cf_scaffold", "cf_g_cu_gradient"] {
         png_size(&out.join(format!("maps/{name}_slice1_solid_potential.png")));
         assert!(md.contains(&format!("![{name}](maps/{name}_electrode_current_density.png)")), "{md}");
@@ -529,8 +531,9 @@ fn compare_report_loads_in_headless_chromium() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
     let images = html.matches("<img ").count();
-    // electrode + 3 slices of each, plus the coated (tertiary) scene's two concentrations
-    assert_eq!(images, 2 * 4 + 2, "images in report.html");
+    // electrode + 3 slices of each, the coated (tertiary) scene's two concentrations, and the
+    // deposition-by-depth plot
+    assert_eq!(images, 2 * 4 + 2 + 1, "images in report.html");
     // A page beside the report loads it in a frame and reports, in its title, how many images
     // the browser decoded.
     let probe = out.join("probe.html");
