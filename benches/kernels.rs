@@ -1,5 +1,6 @@
-//! Criterion benchmarks: assembly, SpMV and a Jacobi-PCG solve on the hemisphere scene's
-//! primary system, on the CPU backend and (when an adapter exists) the GPU backend.
+//! Criterion benchmarks: assembly, SpMV, Jacobi-PCG and multigrid (setup, V-cycle, PCG) on the
+//! hemisphere scene's primary system, on the CPU backend and (when an adapter exists) the GPU
+//! backend.
 //!
 //! `cargo bench --bench kernels` (add `-- --quick` for a fast pass). `--set`-style mesh scaling:
 //! ZNFIELD_BENCH_REFINE=2 makes the mesh about 4.5x larger. Results on a software adapter
@@ -18,7 +19,8 @@ use znfield::geometry::ElectrodeGeometry;
 use znfield::mesh::{self, TetMesh};
 use znfield::run::{length_scale, size_field};
 use znfield::scene::Scene;
-use znfield::solve::linear::{LinearParams, LinearSolver};
+use znfield::solve::amg::{AmgParams, Hierarchy};
+use znfield::solve::linear::{LinearParams, LinearSolver, Preconditioner};
 use znfield::solve::system::PotentialSystem;
 
 fn hemisphere() -> (TetMesh, f64) {
@@ -49,11 +51,26 @@ fn benches(c: &mut Criterion) {
     let x: Vec<f64> = (0..a.n).map(|i| (i % 7) as f64).collect();
     let mut y = vec![0.0; a.n];
     g.bench_function("cpu_spmv", |bch| bch.iter(|| a.spmv(black_box(&x), &mut y)));
-    let params = LinearParams { rtol: 1e-8, max_iterations: 20_000, block_size: 1 };
+    let params = LinearParams { rtol: 1e-8, max_iterations: 20_000, ..Default::default() };
     g.bench_function("cpu_pcg_solve", |bch| {
         bch.iter(|| {
             let mut x = vec![0.0; a.n];
-            CpuPcg.solve(&a, &b, &mut x, &params).expect("solve")
+            CpuPcg::default().solve(&a, &b, &mut x, &params).expect("solve")
+        })
+    });
+    // Multigrid: setup, one V-cycle, and a whole solve (setup included, as a single solve pays it).
+    let hierarchy = Hierarchy::build(&a, &AmgParams::default()).expect("hierarchy");
+    eprintln!("multigrid levels {:?}, operator complexity {:.2}", hierarchy.sizes(), hierarchy.operator_complexity());
+    g.bench_function("cpu_amg_setup", |bch| {
+        bch.iter(|| black_box(Hierarchy::build(&a, &AmgParams::default()).expect("hierarchy")))
+    });
+    let mut z = vec![0.0; a.n];
+    g.bench_function("cpu_amg_vcycle", |bch| bch.iter(|| hierarchy.apply(black_box(&b), &mut z)));
+    let amg = LinearParams { preconditioner: Preconditioner::Amg, ..params };
+    g.bench_function("cpu_amg_pcg_solve", |bch| {
+        bch.iter(|| {
+            let mut x = vec![0.0; a.n];
+            CpuPcg::default().solve(&a, &b, &mut x, &amg).expect("solve")
         })
     });
     match GpuContext::new(false) {

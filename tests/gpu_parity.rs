@@ -288,10 +288,10 @@ fn whole_pcg_solve_matches_cpu_backend() {
     let Some(ctx) = common::gpu_or_skip("whole_pcg_solve_matches_cpu_backend") else { return };
     let a = test_matrix();
     let b = random(a.n, 21);
-    let params = LinearParams { rtol: 1e-10, max_iterations: 5000, block_size: 1 };
+    let params = LinearParams { rtol: 1e-10, max_iterations: 5000, ..Default::default() };
     let (mut xg, mut xc) = (vec![0.0; a.n], vec![0.0; a.n]);
     let gi = GpuPcg::new(std::sync::Arc::new(ctx)).solve(&a, &b, &mut xg, &params).expect("GPU solve");
-    let ci = CpuPcg.solve(&a, &b, &mut xc, &params).expect("CPU solve");
+    let ci = CpuPcg::default().solve(&a, &b, &mut xc, &params).expect("CPU solve");
     assert!(gi.relative_residual <= 1e-10, "GPU residual {}", gi.relative_residual);
     assert!(max_rel(&xg, &xc) < 1e-8, "solutions differ by {}", max_rel(&xg, &xc));
     // f32 sweeps need about as many iterations as f64 CG in total, not many more.
@@ -408,7 +408,7 @@ fn whole_bicgstab_solve_matches_cpu_gmres() {
     }
     a.values = f32ed(&a.values);
     let b = random(a.n, 41);
-    let params = LinearParams { rtol: 1e-10, max_iterations: 20_000, block_size: 1 };
+    let params = LinearParams { rtol: 1e-10, max_iterations: 20_000, ..Default::default() };
     let (mut xg, mut xc) = (vec![0.0; a.n], vec![0.0; a.n]);
     let mut gpu = GpuBicgstab::new(std::sync::Arc::new(ctx));
     let info = gpu.solve_on_device(&a, &b, &mut xg, &params).expect("GPU BiCGStab");

@@ -46,7 +46,9 @@ fn solve_at(h: f64) -> (f64, f64) {
     let (a, coupling) = k.split(&free);
     let b: Vec<f64> = free.iter().enumerate().map(|(r, &n)| load[n as usize] - coupling.row_dot(r, &u)).collect();
     let mut x = vec![0.0; free.len()];
-    CpuPcg.solve(&a, &b, &mut x, &LinearParams { rtol: 1e-12, max_iterations: 10_000, block_size: 1 }).expect("solve");
+    CpuPcg::default()
+        .solve(&a, &b, &mut x, &LinearParams { rtol: 1e-12, max_iterations: 10_000, ..Default::default() })
+        .expect("solve");
     free.iter().zip(&x).for_each(|(&n, &v)| u[n as usize] = v);
     error_norms(&mesh, &u, exact, exact_grad)
 }

@@ -57,7 +57,7 @@ pub fn open(choice: BackendChoice) -> Result<Backend> {
 
 fn cpu_backend(note: Option<String>) -> Backend {
     Backend {
-        solver: Box::new(cpu::CpuPcg),
+        solver: Box::new(cpu::CpuPcg::default()),
         general: Box::new(cpu::CpuGmres),
         info: BackendInfo {
             kind: "cpu".into(),

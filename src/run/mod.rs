@@ -202,8 +202,12 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
         OperationMode::Current => scene.operation.mean_current_density_a_m2.unwrap_or(0.0),
     };
     let drive = drive_of(on_value);
-    let linear =
-        LinearParams { rtol: scene.solver.linear_rtol, max_iterations: scene.solver.linear_max_iterations, block_size: 1 };
+    let linear = LinearParams {
+        rtol: scene.solver.linear_rtol,
+        max_iterations: scene.solver.linear_max_iterations,
+        block_size: 1,
+        preconditioner: scene.solver.preconditioner,
+    };
     let newton =
         NewtonParams { tol: scene.solver.newton_tol_thermal_voltages, max_iterations: scene.solver.newton_max_iterations };
     let k = &scene.physics.kinetics;
@@ -386,6 +390,7 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
             nonlinear_iterations: solution.nonlinear_iterations,
             residual_history: solution.residual_history.clone(),
             continuation_steps: transport.as_ref().map(|t| t.continuation_steps).filter(|&n| n > 0),
+            preconditioner: preconditioner_used(scene, &backend.info.kind).into(),
             wall_time_s: start.elapsed().as_secs_f64(),
         },
         electrode,
@@ -399,6 +404,21 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
         transient: transient_stats,
     };
     Ok(RunResult { summary, mesh, fields, electrode_nodes: sys.electrode, media, transient })
+}
+
+/// The preconditioner the backend applies for the scene's model (see
+/// [`crate::output::summary::SolverSummary::preconditioner`]). The GPU backend has Jacobi only
+/// for the potential models so far.
+fn preconditioner_used(scene: &Scene, backend_kind: &str) -> &'static str {
+    match (scene.physics.model, backend_kind) {
+        (Model::Primary | Model::Secondary, "cpu") => match scene.solver.preconditioner {
+            crate::solve::linear::Preconditioner::Amg => "amg",
+            crate::solve::linear::Preconditioner::Jacobi => "jacobi",
+        },
+        (Model::Primary | Model::Secondary, _) => "jacobi",
+        (_, "cpu") => "ilu0-gmres",
+        _ => "block-jacobi-bicgstab",
+    }
 }
 
 /// Scales of the model's discrete problem. For the potential models the flux-to-ampere factor

@@ -613,6 +613,9 @@ pub struct SolverControls {
     pub newton_tol_thermal_voltages: f64,
     /// Newton iteration cap.
     pub newton_max_iterations: u32,
+    /// Preconditioner of the potential models' conjugate gradients: "amg" (smoothed-aggregation
+    /// multigrid, iteration counts nearly flat under refinement; CPU backend) or "jacobi".
+    pub preconditioner: crate::solve::linear::Preconditioner,
 }
 
 impl Default for SolverControls {
@@ -622,6 +625,7 @@ impl Default for SolverControls {
             linear_max_iterations: 20_000,
             newton_tol_thermal_voltages: 1e-8,
             newton_max_iterations: 60,
+            preconditioner: crate::solve::linear::Preconditioner::Amg,
         }
     }
 }

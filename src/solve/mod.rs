@@ -2,6 +2,7 @@
 //! the models, the primary (linear, Dirichlet electrode) and secondary (Newton on Butler–Volmer)
 //! drivers.
 
+pub mod amg;
 pub mod continuation;
 pub mod device_jacobian;
 pub mod linear;

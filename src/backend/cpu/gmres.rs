@@ -179,7 +179,8 @@ mod tests {
         a.spmv(&x_true, &mut b);
         let mut x = vec![0.0; n];
         let ilu = Preconditioner::Ilu(Ilu0::new(&a).expect("ILU(0)"));
-        let info = gmres(&a, &b, &mut x, &LinearParams { rtol: 1e-12, max_iterations: 500, block_size: 1 }, &ilu).expect("gmres");
+        let info =
+            gmres(&a, &b, &mut x, &LinearParams { rtol: 1e-12, max_iterations: 500, ..Default::default() }, &ilu).expect("gmres");
         assert!(info.relative_residual <= 1e-12);
         assert!(x.iter().zip(&x_true).all(|(a, b)| (a - b).abs() < 1e-8));
     }
@@ -208,7 +209,7 @@ mod tests {
         let b: Vec<f64> = (0..n).map(|i| 1.0 + (i as f64 * 0.3).sin()).collect();
         let precond = Preconditioner::Ilu(Ilu0::new(&laplacian(1.0)).expect("ILU(0)"));
         let mut x = vec![0.0; n];
-        let params = LinearParams { rtol: 1e-10, max_iterations: 100_000, block_size: 1 };
+        let params = LinearParams { rtol: 1e-10, max_iterations: 100_000, ..Default::default() };
         match gmres(&a, &b, &mut x, &params, &precond) {
             Err(LinearError::NoConvergence { iterations, relative_residual, .. }) => {
                 assert!(iterations <= 3 * RESTART as u32, "stalled solve ran {iterations} iterations");
