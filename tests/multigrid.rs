@@ -11,6 +11,7 @@ use znfield::geometry::ElectrodeGeometry;
 use znfield::mesh;
 use znfield::run::{length_scale, size_field};
 use znfield::scene::Scene;
+use znfield::solve::amg::{AmgParams, Hierarchy};
 use znfield::solve::linear::{residual, LinearParams, LinearSolver, Preconditioner};
 use znfield::solve::system::PotentialSystem;
 
@@ -45,6 +46,12 @@ fn multigrid_iterations_stay_flat_under_refinement() {
     let amg = [iterations(&coarse.0, &coarse.1, Preconditioner::Amg), iterations(&fine.0, &fine.1, Preconditioner::Amg)];
     let jacobi = [iterations(&coarse.0, &coarse.1, Preconditioner::Jacobi), iterations(&fine.0, &fine.1, Preconditioner::Jacobi)];
     eprintln!("unknowns {} -> {}: multigrid CG {amg:?}, Jacobi CG {jacobi:?}", coarse.0.n, fine.0.n);
+    // The hierarchy coarsens fast and stays sparse: a V-cycle costs a few fine-grid SpMVs.
+    let h = Hierarchy::build(&fine.0, &AmgParams::default()).expect("hierarchy");
+    let sizes = h.sizes();
+    eprintln!("levels {sizes:?}, operator complexity {:.2}", h.operator_complexity());
+    assert!(sizes.windows(2).all(|w| w[1] * 4 <= w[0]), "each level at least 4x coarser: {sizes:?}");
+    assert!(h.operator_complexity() < 2.5, "operator complexity {:.2}", h.operator_complexity());
     let amg_ratio = amg[1] as f64 / amg[0] as f64;
     let jacobi_ratio = jacobi[1] as f64 / jacobi[0] as f64;
     assert!(amg_ratio <= 1.3, "multigrid iterations grew {amg_ratio:.2}x: {amg:?}");

@@ -2,7 +2,8 @@
 //! the potential problem, used as the preconditioner of conjugate gradients.
 //!
 //! Setup, level by level, until at most [`AmgParams::max_coarse`] unknowns remain:
-//! 1. strength: j is strongly coupled to i when `|a_ij| >= theta sqrt(|a_ii a_jj|)`;
+//! 1. strength: j is strongly coupled to i when `|a_ij| >= theta sqrt(|a_ii a_jj|)`, theta
+//!    halving from level to level;
 //! 2. aggregation: greedy, over the strength graph: a node whose strong neighbours are all free
 //!    starts an aggregate with them; the nodes left join a neighbouring aggregate; what is still
 //!    left forms aggregates of its own;
@@ -25,7 +26,7 @@ use crate::fem::CsrMatrix;
 /// Setup parameters.
 #[derive(Debug, Clone, Copy)]
 pub struct AmgParams {
-    /// Strength-of-connection threshold theta.
+    /// Strength-of-connection threshold theta on the finest level (halved on each coarser one).
     pub strength: f64,
     /// Stop coarsening at this many unknowns.
     pub max_coarse: usize,
@@ -157,7 +158,10 @@ impl Hierarchy {
             let dinv = inverse_diagonal(&current)?;
             let rho = spectral_radius(&current, &dinv);
             let omega = 4.0 / (3.0 * rho);
-            let (aggregate, count) = aggregate(&current, params.strength);
+            // theta halves on each coarser level (Vanek et al.): Galerkin operators spread their
+            // couplings, and a fixed threshold would leave most coarse nodes isolated.
+            let theta = params.strength * 0.5f64.powi(levels.len() as i32);
+            let (aggregate, count) = aggregate(&current, theta);
             if count == current.n || count == 0 {
                 break; // no coarsening possible
             }
