@@ -6,6 +6,7 @@
 //! the steps together.
 
 pub mod backend;
+pub mod bench;
 pub mod compare;
 pub mod error;
 pub mod fem;

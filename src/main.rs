@@ -186,6 +186,23 @@ enum Command {
     },
     /// List the GPU adapters wgpu finds and the one `--backend auto` would use.
     Devices,
+    /// Benchmark the primary solve of the hemisphere tip scene over mesh sizes: unknowns,
+    /// iterations, time per iteration, SpMV and copy bandwidth, end-to-end time (a Markdown
+    /// table on stdout; --json for JSON).
+    Bench {
+        /// Solver to measure: cpu (f64 CG) or gpu (the device's Jacobi CG).
+        #[arg(long, value_enum, default_value = "cpu")]
+        backend: znfield::bench::BenchBackend,
+        /// Preconditioner of the CPU CG.
+        #[arg(long, value_enum, default_value = "amg")]
+        preconditioner: znfield::solve::linear::Preconditioner,
+        /// Mesh refinement factors (mesh.refine), comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [0.5, 1.0, 2.0])]
+        sizes: Vec<f64>,
+        /// Print the rows as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the JSON Schema of the scene format (every key with its description, default,
     /// range; units are the key suffixes).
     Schema {
@@ -214,6 +231,17 @@ fn main() -> ExitCode {
         Command::Devices => {
             print!("{}", gpu::describe_adapters());
             Ok(())
+        }
+        Command::Bench { backend, preconditioner, sizes, json } => {
+            let mut progress = |refine: f64| console().info(&format!("znfield: bench mesh.refine={refine}"));
+            znfield::bench::run_bench(&sizes, backend, preconditioner, &mut progress).and_then(|report| {
+                if json {
+                    print_json(&report)
+                } else {
+                    print!("{}", report.markdown());
+                    Ok(())
+                }
+            })
         }
         Command::Schema { markdown } => {
             let schema = znfield::scene::schema::scene_schema();

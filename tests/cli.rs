@@ -321,6 +321,25 @@ fn json_and_quiet_serve_scripts() {
     assert!(String::from_utf8_lossy(&loud.stderr).contains("tip_enhancement"));
 }
 
+/// `znfield bench` reports a row per size with the complexity figures (no time is asserted).
+#[test]
+fn bench_reports_sizes_iterations_and_bandwidths() {
+    let o = znfield(&["bench", "--sizes", "0.25,0.4", "--json", "--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let rows = report["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 2);
+    let number = |k: usize, key: &str| rows[k][key].as_f64().unwrap_or_else(|| panic!("{key}"));
+    assert!(number(1, "unknowns") > 1.5 * number(0, "unknowns"));
+    for k in 0..2 {
+        assert!(number(k, "iterations") <= 20.0, "multigrid CG iterations {}", number(k, "iterations"));
+        for key in ["spmv_bandwidth_gb_s", "copy_bandwidth_gb_s", "spmv_over_copy", "end_to_end_s"] {
+            assert!(number(k, key) > 0.0 && number(k, key).is_finite(), "{key}");
+        }
+    }
+    assert_eq!(report["preconditioner"], "amg");
+}
+
 #[test]
 fn builtin_default_scene_runs_and_matches_the_shipped_file() {
     let shipped = std::fs::read_to_string("scenes/default.json").expect("scenes/default.json");

@@ -60,6 +60,16 @@ impl Sparse {
         });
     }
 
+    /// y += M x (rayon over rows).
+    pub fn apply_add(&self, x: &[f64], y: &mut [f64]) {
+        debug_assert_eq!(x.len(), self.cols);
+        let m = &self.m;
+        y.par_iter_mut().enumerate().with_min_len(2048).for_each(|(i, yi)| {
+            let (lo, hi) = (m.row_ptr[i] as usize, m.row_ptr[i + 1] as usize);
+            *yi += (lo..hi).map(|k| m.values[k] * x[m.col_idx[k] as usize]).sum::<f64>();
+        });
+    }
+
     /// The transpose.
     pub fn transpose(&self) -> Sparse {
         let m = &self.m;
@@ -85,39 +95,66 @@ impl Sparse {
         Sparse { m: CsrMatrix { n: self.cols, row_ptr: count, col_idx, values }, cols: m.n }
     }
 
-    /// The product self * other (Gustavson's row-by-row algorithm, rows in parallel); column
-    /// indices come out sorted.
-    pub fn multiply(&self, other: &Sparse) -> Sparse {
+    /// The product self * other (Gustavson's row-by-row algorithm): rows in parallel chunks,
+    /// each written straight into flat column and value arrays. With `sorted` the column indices
+    /// of each row come out increasing (what `CsrMatrix::find` needs); products that are only
+    /// multiplied or transposed further skip the sort.
+    pub fn multiply(&self, other: &Sparse, sorted: bool) -> Sparse {
         assert_eq!(self.cols, other.m.n);
+        const CHUNK: usize = 512;
         let (a, b) = (&self.m, &other.m);
-        let rows: Vec<Vec<(u32, f64)>> = (0..a.n)
+        let chunks: Vec<(Vec<u32>, Vec<u32>, Vec<f64>)> = (0..a.n.div_ceil(CHUNK))
             .into_par_iter()
             .map_init(
                 || (vec![usize::MAX; other.cols], Vec::<(u32, f64)>::new()),
-                |(slot, row), i| {
-                    row.clear();
-                    for ka in a.row_ptr[i] as usize..a.row_ptr[i + 1] as usize {
-                        let (k, av) = (a.col_idx[ka] as usize, a.values[ka]);
-                        for kb in b.row_ptr[k] as usize..b.row_ptr[k + 1] as usize {
-                            let j = b.col_idx[kb] as usize;
-                            if slot[j] == usize::MAX {
-                                slot[j] = row.len();
-                                row.push((j as u32, av * b.values[kb]));
-                            } else {
-                                row[slot[j]].1 += av * b.values[kb];
+                |(slot, row), c| {
+                    let rows = c * CHUNK..((c + 1) * CHUNK).min(a.n);
+                    let (mut lengths, mut cols, mut values) = (Vec::with_capacity(rows.len()), Vec::new(), Vec::new());
+                    for i in rows {
+                        row.clear();
+                        for ka in a.row_ptr[i] as usize..a.row_ptr[i + 1] as usize {
+                            let (k, av) = (a.col_idx[ka] as usize, a.values[ka]);
+                            for kb in b.row_ptr[k] as usize..b.row_ptr[k + 1] as usize {
+                                let j = b.col_idx[kb] as usize;
+                                if slot[j] == usize::MAX {
+                                    slot[j] = row.len();
+                                    row.push((j as u32, av * b.values[kb]));
+                                } else {
+                                    row[slot[j]].1 += av * b.values[kb];
+                                }
                             }
                         }
+                        if sorted {
+                            row.sort_unstable_by_key(|e| e.0);
+                        }
+                        for &(j, v) in row.iter() {
+                            slot[j as usize] = usize::MAX;
+                            cols.push(j);
+                            values.push(v);
+                        }
+                        lengths.push(row.len() as u32);
                     }
-                    for &(j, _) in row.iter() {
-                        slot[j as usize] = usize::MAX;
-                    }
-                    let mut out = row.clone();
-                    out.sort_unstable_by_key(|e| e.0);
-                    out
+                    (lengths, cols, values)
                 },
             )
             .collect();
-        Sparse { m: CsrMatrix::from_rows(rows), cols: other.cols }
+        let nnz = chunks.iter().map(|c| c.1.len()).sum();
+        let mut m = CsrMatrix {
+            n: a.n,
+            row_ptr: Vec::with_capacity(a.n + 1),
+            col_idx: Vec::with_capacity(nnz),
+            values: Vec::with_capacity(nnz),
+        };
+        m.row_ptr.push(0);
+        for (lengths, cols, values) in chunks {
+            for len in lengths {
+                let last = *m.row_ptr.last().unwrap_or(&0);
+                m.row_ptr.push(last + len);
+            }
+            m.col_idx.extend(cols);
+            m.values.extend(values);
+        }
+        Sparse { m, cols: other.cols }
     }
 }
 
@@ -169,7 +206,7 @@ impl Hierarchy {
             let p = smooth_prolongator(&current, &dinv, omega, &t);
             let r = p.transpose();
             let a_sparse = Sparse { m: current.clone(), cols: current.n };
-            let coarse = r.multiply(&a_sparse.multiply(&p)).m;
+            let coarse = r.multiply(&a_sparse.multiply(&p, false), true).m;
             levels.push(Level { a: current, p, r, dinv, omega });
             current = coarse;
         }
@@ -192,47 +229,85 @@ impl Hierarchy {
         total as f64 / fine as f64
     }
 
-    /// z = M^-1 r: one V-cycle from a zero guess.
-    pub fn apply(&self, r: &[f64], z: &mut [f64]) {
-        self.cycle(0, r, z);
+    /// Scratch vectors for [`Hierarchy::apply_with`].
+    pub fn workspace(&self) -> Workspace {
+        let levels = self
+            .levels
+            .iter()
+            .map(|l| LevelWork {
+                residual: vec![0.0; l.a.n],
+                next: vec![0.0; l.a.n],
+                coarse_b: vec![0.0; l.r.m.n],
+                coarse_x: vec![0.0; l.r.m.n],
+            })
+            .collect();
+        Workspace { levels }
     }
 
-    fn cycle(&self, level: usize, b: &[f64], x: &mut [f64]) {
-        let Some(l) = self.levels.get(level) else {
+    /// z = M^-1 r: one V-cycle from a zero guess (allocates its scratch; see
+    /// [`Hierarchy::apply_with`] for repeated use).
+    pub fn apply(&self, r: &[f64], z: &mut [f64]) {
+        self.apply_with(&mut self.workspace(), r, z);
+    }
+
+    /// z = M^-1 r with the scratch vectors of `work` (from [`Hierarchy::workspace`]).
+    pub fn apply_with(&self, work: &mut Workspace, r: &[f64], z: &mut [f64]) {
+        self.cycle(0, r, z, &mut work.levels);
+    }
+
+    fn cycle(&self, level: usize, b: &[f64], x: &mut [f64], work: &mut [LevelWork]) {
+        let (Some(l), Some((w, coarser))) = (self.levels.get(level), work.split_first_mut()) else {
             x.copy_from_slice(&self.coarse.solve(b));
             return;
         };
-        let n = l.a.n;
-        let mut residual = vec![0.0; n];
         // The first sweep from x = 0 is x = omega D^-1 b.
         x.par_iter_mut().zip(b).zip(&l.dinv).for_each(|((xi, bi), di)| *xi = l.omega * di * bi);
         for _ in 1..self.sweeps {
-            jacobi_sweep(l, b, x, &mut residual);
+            jacobi_sweep(l, b, x, &mut w.next);
         }
-        compute_residual(&l.a, b, x, &mut residual);
-        let mut coarse_b = vec![0.0; l.r.m.n];
-        l.r.apply(&residual, &mut coarse_b);
-        let mut coarse_x = vec![0.0; coarse_b.len()];
-        self.cycle(level + 1, &coarse_b, &mut coarse_x);
-        let mut correction = vec![0.0; n];
-        l.p.apply(&coarse_x, &mut correction);
-        x.par_iter_mut().zip(&correction).for_each(|(xi, ci)| *xi += ci);
+        compute_residual(&l.a, b, x, &mut w.residual);
+        l.r.apply(&w.residual, &mut w.coarse_b);
+        self.cycle(level + 1, &w.coarse_b, &mut w.coarse_x, coarser);
+        l.p.apply_add(&w.coarse_x, x);
         for _ in 0..self.sweeps {
-            jacobi_sweep(l, b, x, &mut residual);
+            jacobi_sweep(l, b, x, &mut w.next);
         }
     }
 }
 
-/// r = b - A x.
-fn compute_residual(a: &CsrMatrix, b: &[f64], x: &[f64], r: &mut [f64]) {
-    a.spmv(x, r);
-    r.par_iter_mut().zip(b).for_each(|(ri, bi)| *ri = bi - *ri);
+/// Scratch vectors of one level of a V-cycle.
+#[derive(Debug, Clone)]
+pub struct LevelWork {
+    residual: Vec<f64>,
+    next: Vec<f64>,
+    coarse_b: Vec<f64>,
+    coarse_x: Vec<f64>,
 }
 
-/// x += omega D^-1 (b - A x).
-fn jacobi_sweep(l: &Level, b: &[f64], x: &mut [f64], scratch: &mut [f64]) {
-    compute_residual(&l.a, b, x, scratch);
-    x.par_iter_mut().zip(scratch.par_iter()).zip(&l.dinv).for_each(|((xi, ri), di)| *xi += l.omega * di * ri);
+/// Scratch vectors of a whole V-cycle, allocated once per hierarchy.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    levels: Vec<LevelWork>,
+}
+
+/// r = b - A x, one pass over the rows.
+fn compute_residual(a: &CsrMatrix, b: &[f64], x: &[f64], r: &mut [f64]) {
+    r.par_iter_mut().enumerate().with_min_len(2048).for_each(|(i, ri)| {
+        let (lo, hi) = (a.row_ptr[i] as usize, a.row_ptr[i + 1] as usize);
+        *ri = b[i] - (lo..hi).map(|k| a.values[k] * x[a.col_idx[k] as usize]).sum::<f64>();
+    });
+}
+
+/// x <- x + omega D^-1 (b - A x), one pass over the rows into `next`, then copied back.
+fn jacobi_sweep(l: &Level, b: &[f64], x: &mut [f64], next: &mut [f64]) {
+    let a = &l.a;
+    let xr: &[f64] = x;
+    next.par_iter_mut().enumerate().with_min_len(2048).for_each(|(i, ni)| {
+        let (lo, hi) = (a.row_ptr[i] as usize, a.row_ptr[i + 1] as usize);
+        let ax: f64 = (lo..hi).map(|k| a.values[k] * xr[a.col_idx[k] as usize]).sum();
+        *ni = xr[i] + l.omega * l.dinv[i] * (b[i] - ax);
+    });
+    x.copy_from_slice(next);
 }
 
 fn inverse_diagonal(a: &CsrMatrix) -> Result<Vec<f64>, AmgError> {
@@ -329,7 +404,7 @@ fn smooth_prolongator(a: &CsrMatrix, dinv: &[f64], omega: f64, t: &Sparse) -> Sp
             scaled.values[k] = identity - omega * dinv[i] * scaled.values[k];
         }
     }
-    Sparse { m: scaled, cols: a.n }.multiply(t)
+    Sparse { m: scaled, cols: a.n }.multiply(t, false)
 }
 
 /// Dense Cholesky factor L (row-major, lower) of a small SPD matrix.

@@ -8,7 +8,7 @@
 
 use super::kernels;
 use crate::fem::CsrMatrix;
-use crate::solve::amg::{AmgParams, Hierarchy};
+use crate::solve::amg::{AmgParams, Hierarchy, Workspace};
 use crate::solve::linear::{dot, norm, residual, LinearError, LinearInfo, LinearParams, LinearSolver, Preconditioner};
 
 /// The CPU linear solver.
@@ -20,6 +20,7 @@ pub struct CpuPcg {
 /// A multigrid hierarchy with what identifies its matrix and how well it did when fresh.
 struct CachedHierarchy {
     hierarchy: Hierarchy,
+    work: Workspace,
     pattern: (usize, usize, u64),
     fresh_iterations: Option<u32>,
 }
@@ -94,7 +95,10 @@ impl CpuPcg {
         let pattern = pattern_of(a);
         if self.cached.as_ref().is_none_or(|c| c.pattern != pattern) {
             match Hierarchy::build(a, &AmgParams::default()) {
-                Ok(hierarchy) => self.cached = Some(CachedHierarchy { hierarchy, pattern, fresh_iterations: None }),
+                Ok(hierarchy) => {
+                    let work = hierarchy.workspace();
+                    self.cached = Some(CachedHierarchy { hierarchy, work, pattern, fresh_iterations: None })
+                }
                 Err(_) => {
                     self.cached = None;
                     return self.solve(a, b, x, &LinearParams { preconditioner: Preconditioner::Jacobi, ..*params });
@@ -114,18 +118,18 @@ impl CpuPcg {
     }
 
     fn amg_cg(
-        &self,
+        &mut self,
         a: &CsrMatrix,
         b: &[f64],
         x: &mut [f64],
         params: &LinearParams,
         bnorm: f64,
     ) -> Result<LinearInfo, LinearError> {
-        let h = &self.cached.as_ref().expect("a hierarchy was just built").hierarchy;
+        let CachedHierarchy { hierarchy: h, work, .. } = self.cached.as_mut().expect("a hierarchy was just built");
         let n = a.n;
         let (mut r, mut z, mut p, mut q) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
         let mut rr = residual(a, b, x, &mut r).powi(2);
-        h.apply(&r, &mut z);
+        h.apply_with(work, &r, &mut z);
         p.copy_from_slice(&z);
         let mut rz = dot(&r, &z);
         let tol2 = (params.rtol * bnorm).powi(2);
@@ -140,7 +144,7 @@ impl CpuPcg {
             x.iter_mut().zip(&p).for_each(|(xi, pi)| *xi += alpha * pi);
             r.iter_mut().zip(&q).for_each(|(ri, qi)| *ri -= alpha * qi);
             rr = dot(&r, &r);
-            h.apply(&r, &mut z);
+            h.apply_with(work, &r, &mut z);
             let rz_new = dot(&r, &z);
             let beta = rz_new / rz;
             rz = rz_new;

@@ -9,6 +9,7 @@ pub mod kernel;
 pub mod kernels;
 pub mod layout;
 pub mod pcg;
+pub mod timing;
 pub mod transport_jacobian;
 
 pub use bicgstab::GpuBicgstab;
