@@ -124,6 +124,8 @@ pub fn run_bench(
     preconditioner: Preconditioner,
     progress: &mut dyn FnMut(f64),
 ) -> Result<BenchReport> {
+    // The GPU backend's CG is Jacobi-preconditioned whatever is asked.
+    let preconditioner = if backend == BenchBackend::Gpu { Preconditioner::Jacobi } else { preconditioner };
     let params = LinearParams { rtol: 1e-8, max_iterations: 100_000, preconditioner, ..Default::default() };
     let gpu = match backend {
         BenchBackend::Gpu => Some(std::sync::Arc::new(GpuContext::new(false).map_err(Error::Device)?)),

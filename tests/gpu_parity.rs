@@ -632,3 +632,22 @@ fn transport_jacobian_with_a_resistive_charged_scaffold_matches_host_assembly() 
     }
     compare_assembly("electroneutral with a resistive charged scaffold", &mut t, &st, &mut gpu, 1);
 }
+
+/// `znfield bench --backend gpu` runs the device CG, times a device copy and batched SpMVs, and
+/// reports a row that agrees with the CPU's on the system it solved.
+#[test]
+fn bench_runs_on_the_device() {
+    if common::gpu_or_skip("bench_runs_on_the_device").is_none() {
+        return;
+    }
+    use znfield::bench::{run_bench, BenchBackend};
+    use znfield::solve::linear::Preconditioner;
+    let gpu = run_bench(&[0.25], BenchBackend::Gpu, Preconditioner::Amg, &mut |_| {}).expect("GPU bench");
+    let cpu = run_bench(&[0.25], BenchBackend::Cpu, Preconditioner::Jacobi, &mut |_| {}).expect("CPU bench");
+    assert_eq!(gpu.preconditioner, Preconditioner::Jacobi, "the device CG is Jacobi-preconditioned");
+    let (g, c) = (&gpu.rows[0], &cpu.rows[0]);
+    assert_eq!((g.unknowns, g.nonzeros), (c.unknowns, c.nonzeros));
+    assert!(g.spmv_bandwidth_gb_s > 0.0 && g.copy_bandwidth_gb_s > 0.0 && g.spmv_over_copy.is_finite());
+    // f32 Jacobi CG with f64 defect correction: within a few iterations of the f64 one per sweep.
+    assert!(g.iterations >= c.iterations / 2 && g.iterations <= 4 * c.iterations, "{} vs {}", g.iterations, c.iterations);
+}
