@@ -1,6 +1,8 @@
 //! The command-line contract: exit codes, messages that name the file/key/value, and no output
 //! directory for bad input.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -15,13 +17,7 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-const GOOD: &str = r#"{
-  "name": "tiny",
-  "geometry": { "half_width_m": 4e-6, "height_m": 4e-6,
-                "protrusions": [ { "shape": "hemisphere", "center_m": [0.0, 0.0], "radius_m": 1e-6 } ] },
-  "physics": { "model": "primary" },
-  "mesh": { "size_near_m": 2.5e-7, "size_far_m": 1e-6 }
-}"#;
+const GOOD: &str = common::TINY_SCENE;
 
 /// Runs a bad input and checks exit code 2, the message words, and that no output appeared.
 fn rejects(case: &str, scene_text: Option<&str>, extra: &[&str], words: &[&str]) {

@@ -3,6 +3,15 @@
 
 use znfield::backend::gpu::GpuContext;
 
+/// A small valid scene the command-line tests start from (primary model, coarse mesh).
+pub const TINY_SCENE: &str = r#"{
+  "name": "tiny",
+  "geometry": { "half_width_m": 4e-6, "height_m": 4e-6,
+                "protrusions": [ { "shape": "hemisphere", "center_m": [0.0, 0.0], "radius_m": 1e-6 } ] },
+  "physics": { "model": "primary" },
+  "mesh": { "size_near_m": 2.5e-7, "size_far_m": 1e-6 }
+}"#;
+
 /// A GPU context on any adapter (software included). Without one the test is skipped with a
 /// printed notice, unless ZNFIELD_REQUIRE_GPU=1, in which case it fails.
 pub fn gpu_or_skip(test: &str) -> Option<GpuContext> {

@@ -1,0 +1,346 @@
+//! The catalogue of bad inputs: malformed and out-of-range scenes, `--set` values and Gmsh files.
+//! Each must end with exit code 2, one `error:` line that contains the given key words (the file,
+//! the dotted key or element, the value, the accepted range), and no output directory.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The small valid scene every case starts from.
+const BASE: &str = common::TINY_SCENE;
+
+/// What a case feeds the program.
+enum Input {
+    /// BASE with these `--set` overrides.
+    Set(&'static [&'static str]),
+    /// This scene text (with `--set` overrides).
+    Scene(String, &'static [&'static str]),
+    /// The committed coarse hemisphere mesh (Gmsh 2.2) changed by a function, run with the
+    /// shipped Gmsh scene's mapping.
+    Msh(fn(String) -> String),
+    /// Raw command-line arguments after `run` (no scene file written).
+    Args(&'static [&'static str]),
+}
+
+struct Case {
+    name: &'static str,
+    input: Input,
+    words: &'static [&'static str],
+}
+
+fn with(base: &str, from: &str, to: &str) -> String {
+    assert!(base.contains(from), "{from} not in the base scene");
+    base.replacen(from, to, 1)
+}
+
+/// The first tetrahedron line of a Gmsh 2.2 file.
+fn first_tet(text: &str) -> String {
+    let elements = &text[text.find("$Elements").expect("$Elements")..];
+    elements
+        .lines()
+        .find(|l| l.split_whitespace().count() >= 8 && l.split_whitespace().nth(1) == Some("4"))
+        .expect("a tetrahedron")
+        .to_string()
+}
+
+fn catalogue() -> Vec<Case> {
+    let tertiary = with(BASE, r#""model": "primary""#, r#""model": "tertiary""#);
+    let secondary = with(BASE, r#""model": "primary""#, r#""model": "secondary""#);
+    vec![
+        // --- JSON syntax and types -------------------------------------------------------------
+        Case {
+            name: "missing-brace",
+            input: Input::Scene(BASE.trim_end_matches('}').into(), &[]),
+            words: &["scene.json", "line"],
+        },
+        Case {
+            name: "trailing-comma",
+            input: Input::Scene(with(BASE, r#""model": "primary" }"#, r#""model": "primary", }"#), &[]),
+            words: &["scene.json", "line 5"],
+        },
+        Case {
+            name: "string-for-number",
+            input: Input::Scene(with(BASE, r#""radius_m": 1e-6"#, r#""radius_m": "1 um""#), &[]),
+            words: &["geometry.protrusions.0", "line 4"],
+        },
+        Case {
+            name: "unknown-top-level-key",
+            input: Input::Scene(with(BASE, r#""physics""#, r#""phyiscs""#), &[]),
+            words: &["phyiscs", "physics"],
+        },
+        Case { name: "unknown-nested-key", input: Input::Set(&["mesh.refinement=2"]), words: &["mesh.refinement", "refine"] },
+        Case { name: "name-with-slash", input: Input::Set(&["name=a/b"]), words: &["key `name`", "a/b"] },
+        // --- geometry ----------------------------------------------------------------------------
+        Case {
+            name: "negative-radius",
+            input: Input::Set(&["geometry.protrusions.0.radius_m=-1e-6"]),
+            words: &["geometry.protrusions.0.radius_m", "-1e-6"],
+        },
+        Case {
+            name: "zero-half-width",
+            input: Input::Set(&["geometry.half_width_m=0"]),
+            words: &["geometry.half_width_m", "positive"],
+        },
+        Case { name: "negative-height", input: Input::Set(&["geometry.height_m=-4e-6"]), words: &["geometry.height_m", "-4e-6"] },
+        Case {
+            name: "protrusion-wider-than-domain",
+            input: Input::Set(&["geometry.protrusions.0.radius_m=5e-6"]),
+            words: &["geometry.protrusions.0", "outside the box", "half_width_m"],
+        },
+        Case {
+            name: "protrusion-taller-than-domain",
+            input: Input::Set(&[r#"geometry.protrusions=[{"shape":"pillar","center_m":[0,0],"radius_m":5e-7,"height_m":5e-6}]"#]),
+            words: &["geometry.protrusions.0", "height_m"],
+        },
+        Case {
+            name: "unknown-shape",
+            input: Input::Set(&[r#"geometry.protrusions=[{"shape":"sphere","center_m":[0,0],"radius_m":1e-6}]"#]),
+            words: &["sphere", "hemisphere"],
+        },
+        Case { name: "bad-sides", input: Input::Set(&["geometry.sides=open"]), words: &["geometry.sides", "open"] },
+        Case {
+            name: "zero-fibre-radius",
+            input: Input::Set(&[r#"geometry.scaffold={"fibres":[{"point_m":[0,0,3e-6],"direction":[1,0,0],"radius_m":0}]}"#]),
+            words: &["geometry.scaffold.fibres.0.radius_m", "positive"],
+        },
+        Case {
+            name: "porosity-zero",
+            input: Input::Set(&[r#"geometry.layers=[{"name":"c","kind":"planar","thickness_m":1e-6,"porosity":0}]"#]),
+            words: &["geometry.layers.0.porosity", "(0, 1]"],
+        },
+        Case {
+            name: "porosity-above-one",
+            input: Input::Set(&[r#"geometry.layers=[{"name":"c","kind":"planar","thickness_m":1e-6,"porosity":1.5}]"#]),
+            words: &["geometry.layers.0.porosity", "1.5"],
+        },
+        // --- physics -----------------------------------------------------------------------------
+        Case { name: "cold", input: Input::Set(&["physics.temperature_K=100"]), words: &["physics.temperature_K", "100", "200"] },
+        Case {
+            name: "zero-conductivity",
+            input: Input::Set(&["physics.conductivity_S_m=0"]),
+            words: &["physics.conductivity_S_m", "positive"],
+        },
+        Case {
+            name: "negative-conductivity",
+            input: Input::Set(&["physics.conductivity_S_m=-5"]),
+            words: &["physics.conductivity_S_m", "-5"],
+        },
+        Case { name: "unknown-model", input: Input::Set(&["physics.model=quaternary"]), words: &["quaternary", "tertiary"] },
+        Case {
+            name: "alpha-zero",
+            input: Input::Scene(secondary.clone(), &["physics.kinetics.alpha_a=0"]),
+            words: &["physics.kinetics.alpha_a", "0"],
+        },
+        Case {
+            name: "zero-exchange-current",
+            input: Input::Scene(secondary.clone(), &["physics.kinetics.exchange_current_density_A_m2=0"]),
+            words: &["physics.kinetics.exchange_current_density_A_m2", "positive"],
+        },
+        Case {
+            name: "zero-diffusivity",
+            input: Input::Scene(tertiary.clone(), &["physics.species.0.diffusivity_m2_s=0"]),
+            words: &["physics.species.0.diffusivity_m2_s", "positive"],
+        },
+        Case {
+            name: "negative-concentration",
+            input: Input::Scene(tertiary.clone(), &["physics.species.0.bulk_concentration_mol_m3=-1"]),
+            words: &["physics.species.0.bulk_concentration_mol_m3", "-1"],
+        },
+        Case {
+            name: "not-electroneutral",
+            input: Input::Scene(tertiary.clone(), &["physics.species.1.bulk_concentration_mol_m3=1000"]),
+            words: &["physics.species", "electroneutral"],
+        },
+        Case {
+            name: "reacting-species-missing",
+            input: Input::Scene(tertiary.clone(), &["physics.kinetics.reacting_species=Cu2+"]),
+            words: &["physics.kinetics.reacting_species", "Cu2+"],
+        },
+        // --- operation ---------------------------------------------------------------------------
+        Case {
+            name: "unknown-mode",
+            input: Input::Set(&["operation.mode=voltage"]),
+            words: &["voltage", "potential", "current"],
+        },
+        Case {
+            name: "absurd-current",
+            input: Input::Set(&["operation.mean_current_density_A_m2=1e9"]),
+            words: &["operation.mean_current_density_A_m2", "1e9"],
+        },
+        Case {
+            name: "absurd-potential",
+            input: Input::Set(&["operation.mode=potential", "operation.electrode_potential_V=50"]),
+            words: &["operation.electrode_potential_V", "50"],
+        },
+        Case {
+            name: "pulse-fraction",
+            input: Input::Scene(
+                tertiary.clone(),
+                &[r#"time={"end_s":1}"#, r#"operation.waveform={"kind":"pulse","period_s":1,"on_fraction":1.5,"off_value":0}"#],
+            ),
+            words: &["operation.waveform.on_fraction", "1.5"],
+        },
+        // --- mesh, solver, time, output --------------------------------------------------------
+        Case { name: "refine-zero", input: Input::Set(&["mesh.refine=0"]), words: &["mesh.refine", "0.1"] },
+        Case { name: "refine-huge", input: Input::Set(&["mesh.refine=100"]), words: &["mesh.refine", "100", "16"] },
+        Case { name: "grading-below-one", input: Input::Set(&["mesh.grading=0.5"]), words: &["mesh.grading", "0.5"] },
+        Case { name: "negative-size", input: Input::Set(&["mesh.size_near_m=-1e-7"]), words: &["mesh.size_near_m", "positive"] },
+        Case { name: "rtol-zero", input: Input::Set(&["solver.linear_rtol=0"]), words: &["solver.linear_rtol", "0"] },
+        Case {
+            name: "unknown-preconditioner",
+            input: Input::Set(&["solver.preconditioner=ilu"]),
+            words: &["ilu", "amg", "jacobi"],
+        },
+        Case {
+            name: "end-time-zero",
+            input: Input::Scene(tertiary.clone(), &[r#"time={"end_s":0}"#]),
+            words: &["time.end_s", "positive"],
+        },
+        Case {
+            name: "time-rtol",
+            input: Input::Scene(tertiary.clone(), &[r#"time={"end_s":1,"rtol":2}"#]),
+            words: &["time.rtol", "2"],
+        },
+        Case {
+            name: "output-after-end",
+            input: Input::Scene(tertiary, &[r#"time={"end_s":1,"output_times_s":[2]}"#]),
+            words: &["time.output_times_s.0", "2"],
+        },
+        Case { name: "map-pixels", input: Input::Set(&["output.map_pixels=10"]), words: &["output.map_pixels", "64 to 4096"] },
+        // --- command line ------------------------------------------------------------------------
+        Case { name: "set-without-value", input: Input::Set(&["mesh.refine"]), words: &["mesh.refine", "KEY=VALUE"] },
+        Case { name: "set-unknown-path", input: Input::Set(&["mesh.nonexistent.deep=1"]), words: &["mesh.nonexistent"] },
+        Case { name: "set-wrong-type", input: Input::Set(&["mesh.refine=[1,2]"]), words: &["mesh.refine"] },
+        Case {
+            name: "missing-scene-file",
+            input: Input::Args(&["/nonexistent/scene.json"]),
+            words: &["/nonexistent/scene.json", "cannot read"],
+        },
+        Case {
+            name: "missing-mesh-file",
+            input: Input::Scene(
+                std::fs::read_to_string("scenes/hemisphere_gmsh.json")
+                    .expect("scene")
+                    .replace("../meshes/hemisphere.msh", "no_such.msh"),
+                &[],
+            ),
+            words: &["no_such.msh"],
+        },
+        // --- Gmsh files --------------------------------------------------------------------------
+        Case {
+            name: "msh-not-a-mesh",
+            input: Input::Msh(|_| "hello, this is not a mesh\n".into()),
+            words: &["mesh.msh", "$MeshFormat"],
+        },
+        Case { name: "msh-truncated", input: Input::Msh(|t| t[..t.len() / 2].to_string()), words: &["mesh.msh"] },
+        Case {
+            name: "msh-unknown-element",
+            input: Input::Msh(|t| {
+                let line = first_tet(&t);
+                let f: Vec<&str> = line.split_whitespace().collect();
+                t.replacen(&line, &format!("{} 11 {}", f[0], f[2..].join(" ")), 1)
+            }),
+            words: &["mesh.msh", "type 11"],
+        },
+        Case {
+            name: "msh-degenerate-tet",
+            input: Input::Msh(|t| {
+                let line = first_tet(&t);
+                let mut f: Vec<&str> = line.split_whitespace().collect();
+                let n = f.len();
+                f[n - 1] = f[n - 2];
+                t.replacen(&line, &f.join(" "), 1)
+            }),
+            words: &["mesh.msh", "degenerate"],
+        },
+        Case {
+            name: "msh-node-out-of-range",
+            input: Input::Msh(|t| {
+                let line = first_tet(&t);
+                let mut f: Vec<String> = line.split_whitespace().map(String::from).collect();
+                let n = f.len();
+                f[n - 1] = "99999999".into();
+                t.replacen(&line, &f.join(" "), 1)
+            }),
+            words: &["mesh.msh", "99999999"],
+        },
+        Case {
+            name: "msh-missing-group",
+            input: Input::Msh(|t| t.replace("\"electrode\"", "\"cathode\"")),
+            words: &["mesh.msh", "electrode"],
+        },
+    ]
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("znfield-bad-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// Runs one case; returns a description of what went wrong, if anything.
+fn check(case: &Case) -> Option<String> {
+    let dir = scratch(case.name);
+    let out = dir.join("out");
+    let scene = dir.join("scene.json");
+    let mut args: Vec<String> = vec!["run".into()];
+    let sets: &[&str] = match &case.input {
+        Input::Set(sets) => {
+            std::fs::write(&scene, BASE).expect("scene");
+            args.push(scene.display().to_string());
+            sets
+        }
+        Input::Scene(text, sets) => {
+            std::fs::write(&scene, text).expect("scene");
+            args.push(scene.display().to_string());
+            sets
+        }
+        Input::Msh(change) => {
+            let msh = std::fs::read_to_string("meshes/hemisphere_coarse_v22.msh").expect("mesh");
+            std::fs::write(dir.join("mesh.msh"), change(msh)).expect("mesh");
+            let text = std::fs::read_to_string("scenes/hemisphere_gmsh.json").expect("scene");
+            std::fs::write(&scene, text.replace("../meshes/hemisphere.msh", "mesh.msh")).expect("scene");
+            args.push(scene.display().to_string());
+            &[]
+        }
+        Input::Args(extra) => {
+            args.extend(extra.iter().map(|s| s.to_string()));
+            &[]
+        }
+    };
+    for s in sets {
+        args.push("--set".into());
+        args.push(s.to_string());
+    }
+    args.extend(["--out".into(), out.display().to_string(), "--backend".into(), "cpu".into()]);
+    let o = Command::new(env!("CARGO_BIN_EXE_znfield")).args(&args).output().expect("run znfield");
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    let mut problems = Vec::new();
+    if o.status.code() != Some(2) {
+        problems.push(format!("exit code {:?}", o.status.code()));
+    }
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
+    if errors.len() != 1 {
+        problems.push(format!("{} error lines", errors.len()));
+    }
+    for w in case.words {
+        if !stderr.contains(w) {
+            problems.push(format!("message lacks `{w}`"));
+        }
+    }
+    if Path::new(&out).exists() {
+        problems.push("output directory created".into());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    (!problems.is_empty()).then(|| format!("{}: {} -- stderr: {}", case.name, problems.join(", "), stderr.trim()))
+}
+
+#[test]
+fn every_bad_input_is_refused_with_one_clear_message_and_no_output() {
+    let cases = catalogue();
+    assert!(cases.len() >= 40, "the catalogue has {} cases", cases.len());
+    let failures: Vec<String> = cases.iter().filter_map(check).collect();
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
