@@ -336,6 +336,27 @@ fn bench_reports_sizes_iterations_and_bandwidths() {
     assert_eq!(report["preconditioner"], "amg");
 }
 
+/// A mesh too coarse for the protrusion runs, but warns on stderr (even with --quiet) and in
+/// summary.json.
+#[test]
+fn suspicious_settings_warn_without_failing() {
+    let dir = scratch("warn");
+    let scene = dir.join("scene.json");
+    std::fs::write(&scene, GOOD).expect("write");
+    let out = dir.join("out");
+    let o = run_scene(&scene, &out, &["--set", "mesh.size_near_m=9e-7", "--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("warning") && stderr.contains("under-resolved") && stderr.contains("geometry.protrusions.0"),
+        "{stderr}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).expect("summary")).expect("JSON");
+    let warnings = summary["warnings"].as_array().expect("warnings in summary.json");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+}
+
 #[test]
 fn builtin_default_scene_runs_and_matches_the_shipped_file() {
     let shipped = std::fs::read_to_string("scenes/default.json").expect("scenes/default.json");

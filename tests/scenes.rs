@@ -64,6 +64,9 @@ fn every_shipped_scene_runs_on_a_coarse_mesh_and_draws_its_maps() {
     paths.sort();
     assert!(paths.len() >= 18, "expected the shipped scenes, found {}", paths.len());
     for path in &paths {
+        let as_shipped = Scene::load(Path::new(path), &[]).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let warnings = znfield::run::scene_warnings(&as_shipped);
+        assert!(warnings.is_empty(), "{}: the shipped scene should not warn: {warnings:?}", path.display());
         let sets = vec!["mesh.refine=0.35".to_string()];
         let scene = Scene::load(Path::new(path), &sets).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(scene.description.len() > 80, "{}: the description should say what it shows and what to expect", path.display());

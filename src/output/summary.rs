@@ -12,6 +12,10 @@ use crate::scene::Scene;
 /// Top-level summary.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
+    /// Legal but suspicious settings and workarounds the solver took (also printed on stderr);
+    /// absent when there were none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// The scene as run, with defaults and `--set` overrides applied.
     pub scene: Scene,
     pub backend: BackendInfo,

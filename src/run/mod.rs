@@ -162,9 +162,29 @@ fn imported_length_scale(mesh: &TetMesh) -> f64 {
     }
 }
 
+/// Legal but suspicious settings, found before meshing: an element size at the protrusions
+/// coarser than half the smallest feature (the tip field is then under-resolved).
+pub fn scene_warnings(scene: &Scene) -> Vec<String> {
+    let mut out = Vec::new();
+    if scene.geometry.mesh_file.is_none() {
+        let near = size_field(scene).near;
+        let smallest =
+            scene.geometry.all_protrusions().into_iter().min_by(|a, b| a.1.feature_size().total_cmp(&b.1.feature_size()));
+        if let Some((key, p)) = smallest.filter(|(_, p)| near > 0.5 * p.feature_size()) {
+            out.push(format!(
+                "the element size at the protrusions ({near:.3e} m) is more than half the smallest feature \
+                 ({:.3e} m, {key}): the tip field is under-resolved; lower mesh.size_near_m or raise mesh.refine",
+                p.feature_size()
+            ));
+        }
+    }
+    out
+}
+
 /// Runs a scene to completion in memory.
 pub fn run(scene: &Scene, choice: BackendChoice) -> Result<RunResult> {
     let start = Instant::now();
+    scene_warnings(scene).iter().for_each(|w| progress::warn(w));
     // 1-2. Geometry and mesh (built-in or imported).
     progress::stage("meshing");
     let domain = build_domain(scene)?;
@@ -174,6 +194,9 @@ pub fn run(scene: &Scene, choice: BackendChoice) -> Result<RunResult> {
 /// Runs a scene on an already built domain (steps 3 onward); `start` is when the run began.
 pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: Instant) -> Result<RunResult> {
     let Domain { mesh, geometry, sizes, length_scale } = domain;
+    // Warnings about the scene were printed before meshing (by `run`); the solve adds its own.
+    let scene_warnings = scene_warnings(scene);
+    let mut warnings = scene_warnings.clone();
     let quality = Quality::of(&mesh);
     // 3. Discrete system in scaled units.
     progress::stage("assembling");
@@ -287,7 +310,7 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
             let mut sol = sol;
             expand_transport(&sys, &mut sol);
             if sol.continuation_steps > 0 {
-                progress::warn(&format!(
+                warnings.push(format!(
                     "Newton did not converge from the bulk state; the drive was ramped up in {} continuation steps",
                     sol.continuation_steps
                 ));
@@ -363,13 +386,22 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
     let dimensionless = dimensionless_groups(scene, &mesh, length_scale, electrode.overpotential.map(|eta| eta.mean), applied);
     if let Some(res) = dimensionless.as_ref().and_then(|d| d.debye_resolution) {
         if scene.physics.model == Model::Pnp && res < 2.0 {
-            progress::warn(&format!(
+            warnings.push(format!(
                 "the mesh does not resolve the Debye length at the electrode (lambda_D / h_min = {res:.2} < 2); \
                  the double layer is under-resolved: refine near the electrode (mesh.size_near_m, mesh.refine_boxes)"
             ));
         }
     }
+    if let Some(wa) = dimensionless.as_ref().and_then(|d| d.wagner).filter(|wa| !(1e-5..=1e6).contains(wa)) {
+        warnings.push(format!(
+            "the Wagner number is {wa:.2e}, outside 1e-5..1e6: check physics.kinetics.exchange_current_density_A_m2 \
+             and the conductivity for a unit slip (at this value the current distribution is purely {})",
+            if wa > 1.0 { "kinetic (uniform)" } else { "primary (geometric)" }
+        ));
+    }
+    warnings.iter().skip(scene_warnings.len()).for_each(|w| progress::warn(w));
     let summary = Summary {
+        warnings,
         scene: scene.clone(),
         backend: backend.info.clone(),
         mesh: MeshSummary {
