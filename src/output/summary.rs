@@ -110,8 +110,8 @@ pub struct SolverSummary {
     /// finish from the bulk state (absent when it could).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub continuation_steps: Option<u32>,
-    /// What preconditioned the linear solves: "amg" (smoothed-aggregation multigrid CG) or
-    /// "jacobi" (CG) for the potential models; "ilu0-gmres" (CPU) or "block-jacobi-bicgstab"
+    /// What preconditioned the linear solves: "amg" (smoothed-aggregation multigrid CG, on
+    /// either backend) or "jacobi" (CG) for the potential models; "ilu0-gmres" (CPU) or "block-jacobi-bicgstab"
     /// (GPU) for the transport models.
     pub preconditioner: String,
     pub wall_time_s: f64,

@@ -439,15 +439,13 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
 }
 
 /// The preconditioner the backend applies for the scene's model (see
-/// [`crate::output::summary::SolverSummary::preconditioner`]). The GPU backend has Jacobi only
-/// for the potential models so far.
+/// [`crate::output::summary::SolverSummary::preconditioner`]).
 fn preconditioner_used(scene: &Scene, backend_kind: &str) -> &'static str {
     match (scene.physics.model, backend_kind) {
-        (Model::Primary | Model::Secondary, "cpu") => match scene.solver.preconditioner {
+        (Model::Primary | Model::Secondary, _) => match scene.solver.preconditioner {
             crate::solve::linear::Preconditioner::Amg => "amg",
             crate::solve::linear::Preconditioner::Jacobi => "jacobi",
         },
-        (Model::Primary | Model::Secondary, _) => "jacobi",
         (_, "cpu") => "ilu0-gmres",
         _ => "block-jacobi-bicgstab",
     }

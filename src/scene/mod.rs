@@ -614,7 +614,7 @@ pub struct SolverControls {
     /// Newton iteration cap.
     pub newton_max_iterations: u32,
     /// Preconditioner of the potential models' conjugate gradients: "amg" (smoothed-aggregation
-    /// multigrid, iteration counts nearly flat under refinement; CPU backend) or "jacobi".
+    /// multigrid, iteration counts nearly flat under refinement; both backends) or "jacobi".
     pub preconditioner: crate::solve::linear::Preconditioner,
 }
 

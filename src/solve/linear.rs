@@ -1,7 +1,8 @@
 //! Linear solver API shared by the backends: parameters, information, errors.
 //!
 //! Both backends run preconditioned conjugate gradients on the SPD systems of the potential
-//! problem: Jacobi on both, smoothed-aggregation multigrid ([`super::amg`]) on the CPU backend.
+//! problem, with Jacobi or smoothed-aggregation multigrid ([`super::amg`]; V-cycles in f64 on
+//! the CPU, from the SpMV and vector kernels on the GPU).
 //! Convergence is always judged on the f64 residual `||b - A x|| <= rtol ||b||`.
 
 use crate::fem::CsrMatrix;
@@ -34,7 +35,7 @@ pub enum Preconditioner {
     /// Diagonal scaling: cheap per iteration, iterations grow like 1/h under refinement.
     Jacobi,
     /// Smoothed-aggregation algebraic multigrid, one V-cycle per iteration: iteration counts
-    /// nearly independent of the mesh (CPU backend; the GPU backend uses Jacobi for now).
+    /// nearly independent of the mesh (both backends; the hierarchy is built on the host).
     #[default]
     Amg,
 }

@@ -8,6 +8,7 @@ pub mod defect;
 pub mod kernel;
 pub mod kernels;
 pub mod layout;
+pub mod multigrid;
 pub mod pcg;
 pub mod timing;
 pub mod transport_jacobian;

@@ -12,10 +12,14 @@ use std::sync::Arc;
 
 use super::context::GpuContext;
 use super::defect::{self, Sweep};
-use super::kernels::{dot_partial, pcg_alpha, pcg_begin, pcg_beta, pcg_start, pcg_update_p, pcg_update_xr, spmv};
-use super::layout::{status, Dims, PcgState};
+use super::kernels::{
+    dot2_partial, dot_partial, lincomb3, pcg_alpha, pcg_begin, pcg_beta, pcg_start, pcg_update_p, pcg_update_xr, spmv,
+};
+use super::layout::{slot, status, Dims, LincombSlots, PcgState};
+use super::multigrid::DeviceHierarchy;
 use crate::fem::CsrMatrix;
-use crate::solve::linear::{LinearError, LinearInfo, LinearParams, LinearSolver};
+use crate::solve::amg::{AmgParams, Hierarchy};
+use crate::solve::linear::{LinearError, LinearInfo, LinearParams, LinearSolver, Preconditioner};
 
 /// Largest number of iterations recorded between two host reads of the state.
 const MAX_BATCH: u32 = 64;
@@ -40,6 +44,9 @@ impl GpuPcg {
 /// Device buffers and bind groups of one system.
 struct Resident {
     dims: Dims,
+    /// With multigrid: the V-cycle from `r` into `z`, the copy p = z and the (r.z, r.r)
+    /// partials after it (the fused Jacobi update is then given a zero diagonal).
+    multigrid: Option<Multigrid>,
     state: wgpu::Buffer,
     rhs: wgpu::Buffer,
     x: wgpu::Buffer,
@@ -54,23 +61,52 @@ struct Resident {
     staging: wgpu::Buffer,
 }
 
+/// The multigrid preconditioner's part of a resident system.
+struct Multigrid {
+    cycle: DeviceHierarchy,
+    copy_p: wgpu::BindGroup,
+    partials: wgpu::BindGroup,
+    _buffers: Vec<wgpu::Buffer>,
+}
+
 impl Resident {
-    fn upload(ctx: &GpuContext, a: &CsrMatrix) -> Result<Self, String> {
+    fn upload(ctx: &GpuContext, a: &CsrMatrix, hierarchy: Option<&Hierarchy>) -> Result<Self, String> {
         let n = a.n;
         let csr = ctx.upload_csr(a)?;
         let d = &ctx.device;
         let k = &ctx.kernels;
         let dims = Dims::for_len(n);
         let dims_buf = ctx.uniform("dims", &dims);
-        let dinv: Vec<f64> = a.diagonal().iter().map(|v| 1.0 / v).collect();
+        // With multigrid the fused update's z = dinv r is overwritten by the V-cycle: dinv = 0.
+        let dinv: Vec<f64> = match hierarchy {
+            Some(_) => vec![0.0; n],
+            None => a.diagonal().iter().map(|v| 1.0 / v).collect(),
+        };
         let dinv = ctx.storage_f32("dinv", &dinv);
         let rhs = ctx.storage_zeroed("b", n);
         let [x, r, z, p, q] = ["x", "r", "z", "p", "q"].map(|l| ctx.storage_zeroed(l, n));
         let partials = ctx.storage_zeroed("partials", 2 * dims.reduce_groups as usize);
         let state = ctx.storage_zeroed("state", std::mem::size_of::<PcgState>() / 4);
         let staging = ctx.readback_buffer("state readback", std::mem::size_of::<PcgState>() as u64);
+        let multigrid = match hierarchy {
+            None => None,
+            Some(h) => {
+                let cycle = DeviceHierarchy::upload(ctx, h, &r, &z)?;
+                let mut constants = [0.0f64; 12];
+                constants[11] = 0.0; // status slot: RUNNING
+                let constants = ctx.storage_f32("copy constants", &constants);
+                let copy = ctx.uniform("copy slots", &LincombSlots { n: n as u32, a: slot::ZERO, b: slot::ONE, c: slot::ZERO });
+                Some(Multigrid {
+                    cycle,
+                    copy_p: lincomb3::bind(&k.lincomb3, d, &copy, &constants, &z, &z, &p),
+                    partials: dot2_partial::bind(&k.dot2_partial, d, &dims_buf, &r, &z, &r, &r, &partials),
+                    _buffers: vec![constants, copy],
+                })
+            }
+        };
         Ok(Resident {
             dims,
+            multigrid,
             start: pcg_start::bind(&k.pcg_start, d, &dims_buf, &rhs, &dinv, &x, &r, &z, &p, &partials),
             begin: pcg_begin::bind(&k.pcg_begin, d, &dims_buf, &partials, &state),
             spmv: spmv::bind(&k.spmv, d, &dims_buf, &csr.row_ptr, &csr.col_idx, &csr.values, &p, &q),
@@ -98,6 +134,11 @@ impl Resident {
         {
             let mut pass = enc.begin_compute_pass(&Default::default());
             k.pcg_start.dispatch(&mut pass, &self.start, &self.dims);
+            if let Some(mg) = &self.multigrid {
+                mg.cycle.record(ctx, &mut pass);
+                k.lincomb3.dispatch(&mut pass, &mg.copy_p, &self.dims);
+                k.dot2_partial.dispatch(&mut pass, &mg.partials, &self.dims);
+            }
             k.pcg_begin.dispatch(&mut pass, &self.begin, &self.dims);
         }
         ctx.queue.submit([enc.finish()]);
@@ -111,6 +152,10 @@ impl Resident {
                 k.dot_partial.dispatch(pass, &self.dot, &self.dims);
                 k.pcg_alpha.dispatch(pass, &self.alpha, &self.dims);
                 k.pcg_update_xr.dispatch(pass, &self.update_xr, &self.dims);
+                if let Some(mg) = &self.multigrid {
+                    mg.cycle.record(ctx, pass);
+                    k.dot2_partial.dispatch(pass, &mg.partials, &self.dims);
+                }
                 k.pcg_beta.dispatch(pass, &self.beta, &self.dims);
                 k.pcg_update_p.dispatch(pass, &self.update_p, &self.dims);
             },
@@ -129,7 +174,11 @@ impl LinearSolver for GpuPcg {
         assert_eq!(b.len(), a.n);
         assert_eq!(x.len(), a.n);
         let ctx = &*self.ctx;
-        let resident = Resident::upload(ctx, a).map_err(LinearError::Device)?;
+        let hierarchy = match params.preconditioner {
+            Preconditioner::Amg => Hierarchy::build(a, &AmgParams::default()).ok(),
+            Preconditioner::Jacobi => None,
+        };
+        let resident = Resident::upload(ctx, a, hierarchy.as_ref()).map_err(LinearError::Device)?;
         defect::solve(a, b, x, params, "GPU PCG", |rhs, rtol, max_iterations| {
             let (correction, state) = resident.sweep(ctx, rhs, rtol, max_iterations)?;
             Ok(Sweep {

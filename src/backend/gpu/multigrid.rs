@@ -1,0 +1,169 @@
+//! The multigrid V-cycle of [`crate::solve::amg`] on the device, built from the existing
+//! kernels: every step is an SpMV (`spmv`), a diagonal scaling (`diag_scale`) or a linear
+//! combination (`lincomb3`), so no new WGSL is needed.
+//!
+//! The hierarchy is built on the host (f64) and uploaded in f32: per level the operator A, the
+//! prolongator P and restriction R as CSR, and omega D^-1 as a vector; the coarsest level's
+//! inverse is uploaded as a dense CSR matrix, so the coarse solve is one SpMV. One V-cycle
+//! z = M^-1 r, per level (b the level's right-hand side, x its iterate):
+//!
+//! ```text
+//! x = (omega D^-1) b                                  diag_scale
+//! repeat sweeps - 1:  t = A x; t = b - t;             spmv, lincomb3
+//!                     t2 = (omega D^-1) t; x += t2     diag_scale, lincomb3
+//! t = A x; t = b - t; b_c = R t                       spmv, lincomb3, spmv
+//! (coarser level on b_c, x_c)
+//! t = P x_c; x += t                                   spmv, lincomb3
+//! repeat sweeps: as above
+//! ```
+//!
+//! Level 0 reads the PCG residual buffer and writes the PCG `z` buffer. The cycle never reads
+//! the PCG state, so it may run after convergence within a batch (it then recomputes the same z).
+
+use super::context::{DeviceCsr, GpuContext};
+use super::kernels::{diag_scale, lincomb3, spmv};
+use super::layout::{slot, Dims, LincombSlots};
+use crate::fem::CsrMatrix;
+use crate::solve::amg::{Hierarchy, Sparse};
+
+/// Slot of -1 in the constants buffer that `lincomb3` reads its coefficients from.
+const MINUS_ONE: u32 = 0;
+
+/// One level's device data and the bind groups of its steps.
+struct DeviceLevel {
+    dims: Dims,
+    coarse_dims: Dims,
+    first: wgpu::BindGroup,
+    residual_spmv: wgpu::BindGroup,
+    residual_sub: wgpu::BindGroup,
+    scale: wgpu::BindGroup,
+    add_scaled: wgpu::BindGroup,
+    restrict: wgpu::BindGroup,
+    prolong: wgpu::BindGroup,
+    add_prolonged: wgpu::BindGroup,
+    _buffers: Vec<wgpu::Buffer>,
+    _matrices: [DeviceCsr; 3],
+}
+
+/// The uploaded hierarchy of one matrix, bound to the PCG's residual and preconditioned
+/// residual buffers.
+pub struct DeviceHierarchy {
+    levels: Vec<DeviceLevel>,
+    coarse: wgpu::BindGroup,
+    coarse_dims: Dims,
+    sweeps: usize,
+    _buffers: Vec<wgpu::Buffer>,
+    _coarse_inverse: DeviceCsr,
+}
+
+/// The coarsest operator's inverse as a dense CSR matrix (columns of A^-1 from the Cholesky
+/// factor, one solve per unit vector).
+fn dense_inverse(h: &Hierarchy) -> CsrMatrix {
+    let n = h.coarse.n;
+    let columns: Vec<Vec<f64>> = (0..n)
+        .map(|j| {
+            let mut e = vec![0.0; n];
+            e[j] = 1.0;
+            h.coarse.solve(&e)
+        })
+        .collect();
+    let rows = (0..n).map(|i| (0..n).map(|j| (j as u32, columns[j][i])).collect()).collect();
+    CsrMatrix::from_rows(rows)
+}
+
+impl DeviceHierarchy {
+    /// Uploads `h`; `input` is the residual the cycle reads (length of the finest level) and
+    /// `output` the buffer it writes z into.
+    pub fn upload(ctx: &GpuContext, h: &Hierarchy, input: &wgpu::Buffer, output: &wgpu::Buffer) -> Result<Self, String> {
+        let d = &ctx.device;
+        let k = &ctx.kernels;
+        let mut constants = [0.0f64; 12];
+        constants[MINUS_ONE as usize] = -1.0; // slot 11 (status) stays 0 = RUNNING
+        let constants = ctx.storage_f32("multigrid constants", &constants);
+        let slots = |n: usize, a: u32, b: u32, c: u32| ctx.uniform("lincomb slots", &LincombSlots { n: n as u32, a, b, c });
+        let upload = |m: &Sparse| ctx.upload_csr(&m.m);
+        // Right-hand side and iterate of every level below the finest, and of the coarsest.
+        let mut level_b: Vec<wgpu::Buffer> = Vec::new();
+        let mut level_x: Vec<wgpu::Buffer> = Vec::new();
+        for l in h.levels.iter().skip(1) {
+            level_b.push(ctx.storage_zeroed("level b", l.a.n));
+            level_x.push(ctx.storage_zeroed("level x", l.a.n));
+        }
+        let coarse_b = ctx.storage_zeroed("coarse b", h.coarse.n);
+        let coarse_x = ctx.storage_zeroed("coarse x", h.coarse.n);
+        let mut levels = Vec::new();
+        for (index, l) in h.levels.iter().enumerate() {
+            let n = l.a.n;
+            let nc = l.r.m.n;
+            let (b, x) = if index == 0 { (input, output) } else { (&level_b[index - 1], &level_x[index - 1]) };
+            let (bc, xc) = if index + 1 < h.levels.len() { (&level_b[index], &level_x[index]) } else { (&coarse_b, &coarse_x) };
+            let dims = Dims::for_len(n);
+            let coarse_dims = Dims::for_len(nc);
+            let dims_buf = ctx.uniform("level dims", &dims);
+            let coarse_dims_buf = ctx.uniform("coarse dims", &coarse_dims);
+            let scaled_dinv: Vec<f64> = l.dinv.iter().map(|v| l.omega * v).collect();
+            let wdinv = ctx.storage_f32("omega dinv", &scaled_dinv);
+            let t = ctx.storage_zeroed("level t", n);
+            let t2 = ctx.storage_zeroed("level t2", n);
+            let a = ctx.upload_csr(&l.a)?;
+            let (p, r) = (upload(&l.p)?, upload(&l.r)?);
+            let sub = slots(n, MINUS_ONE, slot::ONE, slot::ZERO);
+            let add = slots(n, slot::ONE, slot::ONE, slot::ZERO);
+            levels.push(DeviceLevel {
+                dims,
+                coarse_dims,
+                first: diag_scale::bind(&k.diag_scale, d, &dims_buf, &wdinv, b, x),
+                residual_spmv: spmv::bind(&k.spmv, d, &dims_buf, &a.row_ptr, &a.col_idx, &a.values, x, &t),
+                residual_sub: lincomb3::bind(&k.lincomb3, d, &sub, &constants, b, b, &t),
+                scale: diag_scale::bind(&k.diag_scale, d, &dims_buf, &wdinv, &t, &t2),
+                add_scaled: lincomb3::bind(&k.lincomb3, d, &add, &constants, &t2, &t2, x),
+                restrict: spmv::bind(&k.spmv, d, &coarse_dims_buf, &r.row_ptr, &r.col_idx, &r.values, &t, bc),
+                prolong: spmv::bind(&k.spmv, d, &dims_buf, &p.row_ptr, &p.col_idx, &p.values, xc, &t),
+                add_prolonged: lincomb3::bind(&k.lincomb3, d, &add, &constants, &t, &t, x),
+                _buffers: vec![dims_buf, coarse_dims_buf, wdinv, t, t2, sub, add],
+                _matrices: [a, p, r],
+            });
+        }
+        let inverse = ctx.upload_csr(&dense_inverse(h))?;
+        let coarse_dims = Dims::for_len(h.coarse.n);
+        let coarse_dims_buf = ctx.uniform("coarsest dims", &coarse_dims);
+        let (cb, cx) = if h.levels.is_empty() { (input, output) } else { (&coarse_b, &coarse_x) };
+        let coarse = spmv::bind(&k.spmv, d, &coarse_dims_buf, &inverse.row_ptr, &inverse.col_idx, &inverse.values, cb, cx);
+        let mut buffers = vec![constants, coarse_b, coarse_x, coarse_dims_buf];
+        buffers.extend(level_b);
+        buffers.extend(level_x);
+        Ok(DeviceHierarchy { levels, coarse, coarse_dims, sweeps: h.sweeps, _buffers: buffers, _coarse_inverse: inverse })
+    }
+
+    /// Records one V-cycle (z = M^-1 r) into `pass`.
+    pub fn record(&self, ctx: &GpuContext, pass: &mut wgpu::ComputePass<'_>) {
+        self.record_level(ctx, pass, 0);
+    }
+
+    fn record_level(&self, ctx: &GpuContext, pass: &mut wgpu::ComputePass<'_>, index: usize) {
+        let k = &ctx.kernels;
+        let Some(l) = self.levels.get(index) else {
+            k.spmv.dispatch(pass, &self.coarse, &self.coarse_dims);
+            return;
+        };
+        let sweep = |pass: &mut wgpu::ComputePass<'_>| {
+            k.spmv.dispatch(pass, &l.residual_spmv, &l.dims);
+            k.lincomb3.dispatch(pass, &l.residual_sub, &l.dims);
+            k.diag_scale.dispatch(pass, &l.scale, &l.dims);
+            k.lincomb3.dispatch(pass, &l.add_scaled, &l.dims);
+        };
+        k.diag_scale.dispatch(pass, &l.first, &l.dims);
+        for _ in 1..self.sweeps {
+            sweep(pass);
+        }
+        k.spmv.dispatch(pass, &l.residual_spmv, &l.dims);
+        k.lincomb3.dispatch(pass, &l.residual_sub, &l.dims);
+        k.spmv.dispatch(pass, &l.restrict, &l.coarse_dims);
+        self.record_level(ctx, pass, index + 1);
+        k.spmv.dispatch(pass, &l.prolong, &l.dims);
+        k.lincomb3.dispatch(pass, &l.add_prolonged, &l.dims);
+        for _ in 0..self.sweeps {
+            sweep(pass);
+        }
+    }
+}
