@@ -290,6 +290,62 @@ pub struct Workspace {
     levels: Vec<LevelWork>,
 }
 
+/// A hierarchy kept across solves of one sparsity pattern (the Jacobians of one Newton solve,
+/// repeated solves), rebuilt when the pattern changes or when a solve takes more than twice the
+/// iterations the first solve with it took (the matrix has drifted from the one it was built
+/// for).
+#[derive(Default)]
+pub struct HierarchyCache {
+    entry: Option<CacheEntry>,
+}
+
+struct CacheEntry {
+    pattern: (usize, usize, u64),
+    hierarchy: Hierarchy,
+    work: Workspace,
+    fresh_iterations: Option<u32>,
+}
+
+/// Size, non-zeros and a checksum of the column indices: equal for the matrices of one
+/// discrete problem.
+fn pattern_of(a: &CsrMatrix) -> (usize, usize, u64) {
+    let sum = a.col_idx.iter().enumerate().fold(0u64, |h, (k, &c)| h.wrapping_mul(31).wrapping_add(c as u64 ^ k as u64));
+    (a.n, a.nnz(), sum)
+}
+
+impl HierarchyCache {
+    /// The hierarchy for `a` with its scratch vectors: the kept one if `a` has its pattern, else
+    /// a new one; None when none can be built (the caller falls back to Jacobi).
+    pub fn get(&mut self, a: &CsrMatrix, params: &AmgParams) -> Option<(&Hierarchy, &mut Workspace)> {
+        let pattern = pattern_of(a);
+        if self.entry.as_ref().is_none_or(|e| e.pattern != pattern) {
+            self.entry = Hierarchy::build(a, params).ok().map(|hierarchy| CacheEntry {
+                pattern,
+                work: hierarchy.workspace(),
+                hierarchy,
+                fresh_iterations: None,
+            });
+        }
+        self.entry.as_mut().map(|e| (&e.hierarchy, &mut e.work))
+    }
+
+    /// Whether a hierarchy is kept.
+    pub fn is_kept(&self) -> bool {
+        self.entry.is_some()
+    }
+
+    /// Records the iterations of a solve with the kept hierarchy.
+    pub fn record(&mut self, iterations: u32) {
+        if let Some(e) = self.entry.as_mut() {
+            match e.fresh_iterations {
+                None => e.fresh_iterations = Some(iterations.max(1)),
+                Some(fresh) if iterations > 2 * fresh + 2 => self.entry = None,
+                Some(_) => {}
+            }
+        }
+    }
+}
+
 /// r = b - A x, one pass over the rows.
 fn compute_residual(a: &CsrMatrix, b: &[f64], x: &[f64], r: &mut [f64]) {
     r.par_iter_mut().enumerate().with_min_len(2048).for_each(|(i, ri)| {
@@ -534,6 +590,19 @@ mod tests {
             eprintln!("m = {m}: levels {:?}, contraction {factor:.3}", h.sizes());
             assert!(factor < 0.35, "m = {m}: V-cycle contraction {factor:.3} per cycle");
         }
+    }
+
+    #[test]
+    fn the_cache_keeps_a_hierarchy_until_it_stops_paying() {
+        let a = laplacian(20);
+        let mut cache = HierarchyCache::default();
+        assert!(cache.get(&a, &AmgParams::default()).is_some() && cache.is_kept());
+        cache.record(8); // fresh
+        cache.record(12); // still pays
+        assert!(cache.is_kept());
+        cache.record(40); // more than twice the fresh count: forget it
+        assert!(!cache.is_kept());
+        assert!(cache.get(&laplacian(21), &AmgParams::default()).is_some(), "a new pattern builds anew");
     }
 
     #[test]

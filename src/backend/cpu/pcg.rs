@@ -1,35 +1,18 @@
 //! Preconditioned conjugate gradients in f64 on the CPU: the reference solver.
 //!
 //! Jacobi: the same steps as the GPU loop (start, spmv, alpha, update x/r/z, beta, update p).
-//! Multigrid: one V-cycle of [`crate::solve::amg`] per iteration. The hierarchy is kept and
-//! reused while the solves that follow have the same sparsity pattern (the Jacobians of one
-//! Newton solve, the steps of a transient run) and it still pays: it is rebuilt when a solve
-//! takes more than twice the iterations of the one right after the last build.
+//! Multigrid: one V-cycle of [`crate::solve::amg`] per iteration, the hierarchy kept across
+//! solves by a [`HierarchyCache`].
 
 use super::kernels;
 use crate::fem::CsrMatrix;
-use crate::solve::amg::{AmgParams, Hierarchy, Workspace};
+use crate::solve::amg::{AmgParams, Hierarchy, HierarchyCache, Workspace};
 use crate::solve::linear::{dot, norm, residual, LinearError, LinearInfo, LinearParams, LinearSolver, Preconditioner};
 
 /// The CPU linear solver.
 #[derive(Default)]
 pub struct CpuPcg {
-    cached: Option<CachedHierarchy>,
-}
-
-/// A multigrid hierarchy with what identifies its matrix and how well it did when fresh.
-struct CachedHierarchy {
-    hierarchy: Hierarchy,
-    work: Workspace,
-    pattern: (usize, usize, u64),
-    fresh_iterations: Option<u32>,
-}
-
-/// Size, non-zeros and a checksum of the column indices: equal for the matrices of one
-/// discrete problem.
-fn pattern_of(a: &CsrMatrix) -> (usize, usize, u64) {
-    let sum = a.col_idx.iter().enumerate().fold(0u64, |h, (k, &c)| h.wrapping_mul(31).wrapping_add(c as u64 ^ k as u64));
-    (a.n, a.nnz(), sum)
+    multigrid: HierarchyCache,
 }
 
 impl LinearSolver for CpuPcg {
@@ -92,72 +75,56 @@ impl CpuPcg {
         params: &LinearParams,
         bnorm: f64,
     ) -> Result<LinearInfo, LinearError> {
-        let pattern = pattern_of(a);
-        if self.cached.as_ref().is_none_or(|c| c.pattern != pattern) {
-            match Hierarchy::build(a, &AmgParams::default()) {
-                Ok(hierarchy) => {
-                    let work = hierarchy.workspace();
-                    self.cached = Some(CachedHierarchy { hierarchy, work, pattern, fresh_iterations: None })
-                }
-                Err(_) => {
-                    self.cached = None;
-                    return self.solve(a, b, x, &LinearParams { preconditioner: Preconditioner::Jacobi, ..*params });
-                }
-            }
-        }
-        let info = self.amg_cg(a, b, x, params, bnorm)?;
-        if let Some(cached) = self.cached.as_mut() {
-            match cached.fresh_iterations {
-                None => cached.fresh_iterations = Some(info.iterations.max(1)),
-                // The matrix has drifted from the one the hierarchy was built for: rebuild next time.
-                Some(fresh) if info.iterations > 2 * fresh + 2 => self.cached = None,
-                Some(_) => {}
-            }
-        }
+        let Some((h, work)) = self.multigrid.get(a, &AmgParams::default()) else {
+            return self.solve(a, b, x, &LinearParams { preconditioner: Preconditioner::Jacobi, ..*params });
+        };
+        let info = amg_cg(h, work, a, b, x, params, bnorm)?;
+        self.multigrid.record(info.iterations);
         Ok(info)
     }
+}
 
-    fn amg_cg(
-        &mut self,
-        a: &CsrMatrix,
-        b: &[f64],
-        x: &mut [f64],
-        params: &LinearParams,
-        bnorm: f64,
-    ) -> Result<LinearInfo, LinearError> {
-        let CachedHierarchy { hierarchy: h, work, .. } = self.cached.as_mut().expect("a hierarchy was just built");
-        let n = a.n;
-        let (mut r, mut z, mut p, mut q) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-        let mut rr = residual(a, b, x, &mut r).powi(2);
+/// CG with one V-cycle of `h` as the preconditioner.
+fn amg_cg(
+    h: &Hierarchy,
+    work: &mut Workspace,
+    a: &CsrMatrix,
+    b: &[f64],
+    x: &mut [f64],
+    params: &LinearParams,
+    bnorm: f64,
+) -> Result<LinearInfo, LinearError> {
+    let n = a.n;
+    let (mut r, mut z, mut p, mut q) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let mut rr = residual(a, b, x, &mut r).powi(2);
+    h.apply_with(work, &r, &mut z);
+    p.copy_from_slice(&z);
+    let mut rz = dot(&r, &z);
+    let tol2 = (params.rtol * bnorm).powi(2);
+    let mut it = 0;
+    while rr > tol2 && it < params.max_iterations {
+        a.spmv(&p, &mut q);
+        let pq = dot(&p, &q);
+        if !(pq.is_finite() && pq > 0.0) {
+            return Err(LinearError::NonFinite { iteration: it, where_: format!("p.Ap = {pq} (multigrid CG)") });
+        }
+        let alpha = rz / pq;
+        x.iter_mut().zip(&p).for_each(|(xi, pi)| *xi += alpha * pi);
+        r.iter_mut().zip(&q).for_each(|(ri, qi)| *ri -= alpha * qi);
+        rr = dot(&r, &r);
         h.apply_with(work, &r, &mut z);
-        p.copy_from_slice(&z);
-        let mut rz = dot(&r, &z);
-        let tol2 = (params.rtol * bnorm).powi(2);
-        let mut it = 0;
-        while rr > tol2 && it < params.max_iterations {
-            a.spmv(&p, &mut q);
-            let pq = dot(&p, &q);
-            if !(pq.is_finite() && pq > 0.0) {
-                return Err(LinearError::NonFinite { iteration: it, where_: format!("p.Ap = {pq} (multigrid CG)") });
-            }
-            let alpha = rz / pq;
-            x.iter_mut().zip(&p).for_each(|(xi, pi)| *xi += alpha * pi);
-            r.iter_mut().zip(&q).for_each(|(ri, qi)| *ri -= alpha * qi);
-            rr = dot(&r, &r);
-            h.apply_with(work, &r, &mut z);
-            let rz_new = dot(&r, &z);
-            let beta = rz_new / rz;
-            rz = rz_new;
-            p.iter_mut().zip(&z).for_each(|(pi, zi)| *pi = zi + beta * *pi);
-            it += 1;
-        }
-        let rel = residual(a, b, x, &mut r) / bnorm;
-        if !rel.is_finite() {
-            return Err(LinearError::NonFinite { iteration: it, where_: "final residual (multigrid CG)".into() });
-        }
-        if rel > params.rtol * 10.0 {
-            return Err(LinearError::NoConvergence { iterations: it, relative_residual: rel, rtol: params.rtol });
-        }
-        Ok(LinearInfo { iterations: it, relative_residual: rel })
+        let rz_new = dot(&r, &z);
+        let beta = rz_new / rz;
+        rz = rz_new;
+        p.iter_mut().zip(&z).for_each(|(pi, zi)| *pi = zi + beta * *pi);
+        it += 1;
     }
+    let rel = residual(a, b, x, &mut r) / bnorm;
+    if !rel.is_finite() {
+        return Err(LinearError::NonFinite { iteration: it, where_: "final residual (multigrid CG)".into() });
+    }
+    if rel > params.rtol * 10.0 {
+        return Err(LinearError::NoConvergence { iterations: it, relative_residual: rel, rtol: params.rtol });
+    }
+    Ok(LinearInfo { iterations: it, relative_residual: rel })
 }

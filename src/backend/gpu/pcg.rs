@@ -18,7 +18,7 @@ use super::kernels::{
 use super::layout::{slot, status, Dims, LincombSlots, PcgState};
 use super::multigrid::DeviceHierarchy;
 use crate::fem::CsrMatrix;
-use crate::solve::amg::{AmgParams, Hierarchy};
+use crate::solve::amg::{AmgParams, Hierarchy, HierarchyCache};
 use crate::solve::linear::{LinearError, LinearInfo, LinearParams, LinearSolver, Preconditioner};
 
 /// Largest number of iterations recorded between two host reads of the state.
@@ -27,12 +27,14 @@ const MAX_BATCH: u32 = 64;
 /// The GPU linear solver.
 pub struct GpuPcg {
     ctx: Arc<GpuContext>,
+    /// The multigrid hierarchy, built on the host, kept across solves of one pattern.
+    multigrid: HierarchyCache,
 }
 
 impl GpuPcg {
     /// Wraps an open context.
     pub fn new(ctx: Arc<GpuContext>) -> Self {
-        GpuPcg { ctx }
+        GpuPcg { ctx, multigrid: HierarchyCache::default() }
     }
 
     /// The context (for parity tests and diagnostics).
@@ -175,11 +177,12 @@ impl LinearSolver for GpuPcg {
         assert_eq!(x.len(), a.n);
         let ctx = &*self.ctx;
         let hierarchy = match params.preconditioner {
-            Preconditioner::Amg => Hierarchy::build(a, &AmgParams::default()).ok(),
+            Preconditioner::Amg => self.multigrid.get(a, &AmgParams::default()).map(|(h, _)| h),
             Preconditioner::Jacobi => None,
         };
-        let resident = Resident::upload(ctx, a, hierarchy.as_ref()).map_err(LinearError::Device)?;
-        defect::solve(a, b, x, params, "GPU PCG", |rhs, rtol, max_iterations| {
+        let multigrid = hierarchy.is_some();
+        let resident = Resident::upload(ctx, a, hierarchy).map_err(LinearError::Device)?;
+        let info = defect::solve(a, b, x, params, "GPU PCG", |rhs, rtol, max_iterations| {
             let (correction, state) = resident.sweep(ctx, rhs, rtol, max_iterations)?;
             Ok(Sweep {
                 correction,
@@ -187,6 +190,10 @@ impl LinearSolver for GpuPcg {
                 status: state.status,
                 detail: format!("p.Ap = {}, r.r = {}", state.pq, state.rr),
             })
-        })
+        })?;
+        if multigrid {
+            self.multigrid.record(info.iterations);
+        }
+        Ok(info)
     }
 }
