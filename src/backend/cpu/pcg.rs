@@ -53,14 +53,7 @@ impl LinearSolver for CpuPcg {
         for (xi, di) in x.iter_mut().zip(&d) {
             *xi += di;
         }
-        let rel = residual(a, b, x, &mut r) / bnorm;
-        if !rel.is_finite() {
-            return Err(LinearError::NonFinite { iteration: it, where_: "final residual".into() });
-        }
-        if rel > params.rtol * 10.0 {
-            return Err(LinearError::NoConvergence { iterations: it, relative_residual: rel, rtol: params.rtol });
-        }
-        Ok(LinearInfo { iterations: it, relative_residual: rel })
+        finish(a, b, x, params, bnorm, it, "final residual")
     }
 }
 
@@ -119,12 +112,26 @@ fn amg_cg(
         p.iter_mut().zip(&z).for_each(|(pi, zi)| *pi = zi + beta * *pi);
         it += 1;
     }
+    finish(a, b, x, params, bnorm, it, "final residual (multigrid CG)")
+}
+
+/// Judges a finished CG on the f64 residual of `x`: success within ten times rtol.
+fn finish(
+    a: &CsrMatrix,
+    b: &[f64],
+    x: &[f64],
+    params: &LinearParams,
+    bnorm: f64,
+    iterations: u32,
+    what: &str,
+) -> Result<LinearInfo, LinearError> {
+    let mut r = vec![0.0; a.n];
     let rel = residual(a, b, x, &mut r) / bnorm;
     if !rel.is_finite() {
-        return Err(LinearError::NonFinite { iteration: it, where_: "final residual (multigrid CG)".into() });
+        return Err(LinearError::NonFinite { iteration: iterations, where_: what.into() });
     }
     if rel > params.rtol * 10.0 {
-        return Err(LinearError::NoConvergence { iterations: it, relative_residual: rel, rtol: params.rtol });
+        return Err(LinearError::NoConvergence { iterations, relative_residual: rel, rtol: params.rtol });
     }
-    Ok(LinearInfo { iterations: it, relative_residual: rel })
+    Ok(LinearInfo { iterations, relative_residual: rel })
 }
