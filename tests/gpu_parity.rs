@@ -679,3 +679,26 @@ fn bench_runs_on_the_device() {
     // f32 multigrid CG with f64 defect correction: about the f64 one's iterations in all.
     assert!(g.iterations >= c.iterations / 2 && g.iterations <= 2 * c.iterations + 4, "{} vs {}", g.iterations, c.iterations);
 }
+
+/// A GPU run reports the device memory its largest solve took: a few hundred bytes per node,
+/// more with the multigrid hierarchy than with Jacobi alone (what `--backend gpu` users size
+/// their meshes by: about 376 bytes per node with multigrid, 110 with Jacobi).
+#[test]
+fn gpu_runs_report_their_device_memory() {
+    if common::gpu_or_skip("gpu_runs_report_their_device_memory").is_none() {
+        return;
+    }
+    use znfield::backend::BackendChoice;
+    use znfield::scene::Scene;
+    let footprint = |preconditioner: &str| {
+        let sets = ["mesh.refine=0.4".to_string(), format!("solver.preconditioner={preconditioner}")];
+        let scene = Scene::load(std::path::Path::new("scenes/hemisphere_primary.json"), &sets).expect("scene");
+        let solver = znfield::run::run(&scene, BackendChoice::Gpu).expect("GPU run").summary.solver;
+        (solver.gpu_memory_bytes.expect("bytes"), solver.gpu_bytes_per_node.expect("per node"))
+    };
+    let (amg, amg_per_node) = footprint("amg");
+    let (jacobi, jacobi_per_node) = footprint("jacobi");
+    eprintln!("device memory: multigrid {amg} B ({amg_per_node:.0} per node), Jacobi {jacobi} B ({jacobi_per_node:.0} per node)");
+    assert!((60.0..200.0).contains(&jacobi_per_node), "Jacobi CG: {jacobi_per_node} bytes per node");
+    assert!(amg > jacobi && amg_per_node < 1000.0, "multigrid: {amg_per_node} bytes per node");
+}

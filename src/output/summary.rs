@@ -114,6 +114,12 @@ pub struct SolverSummary {
     /// either backend) or "jacobi" (CG) for the potential models; "ilu0-gmres" (CPU) or "block-jacobi-bicgstab"
     /// (GPU) for the transport models.
     pub preconditioner: String,
+    /// GPU backend: the device memory the largest solve's buffers took, bytes, and per mesh
+    /// node (all unknowns of the node together).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu_memory_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu_bytes_per_node: Option<f64>,
     pub wall_time_s: f64,
 }
 

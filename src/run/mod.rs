@@ -423,6 +423,8 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
             residual_history: solution.residual_history.clone(),
             continuation_steps: transport.as_ref().map(|t| t.continuation_steps).filter(|&n| n > 0),
             preconditioner: preconditioner_used(scene, &backend.info.kind).into(),
+            gpu_memory_bytes: backend.solver.device_memory_peak(),
+            gpu_bytes_per_node: backend.solver.device_memory_peak().map(|b| b as f64 / mesh.nodes.len() as f64),
             wall_time_s: start.elapsed().as_secs_f64(),
         },
         electrode,

@@ -66,6 +66,12 @@ pub enum LinearError {
 pub trait LinearSolver {
     /// Solves in place.
     fn solve(&mut self, a: &CsrMatrix, b: &[f64], x: &mut [f64], params: &LinearParams) -> Result<LinearInfo, LinearError>;
+
+    /// The most device memory one solve of this backend has taken so far, bytes (None on the
+    /// CPU). Shared by the backend's solvers, which use one device.
+    fn device_memory_peak(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// A backend's solver for general (nonsymmetric) systems; `x` holds the initial guess on entry.

@@ -74,7 +74,7 @@ impl GpuBicgstab {
         params: &LinearParams,
     ) -> Result<LinearInfo, LinearError> {
         let ctx = &*self.ctx;
-        let resident = Resident::upload(ctx, a, params.block_size).map_err(LinearError::Device)?;
+        let resident = ctx.measure(|| Resident::upload(ctx, a, params.block_size)).map_err(LinearError::Device)?;
         defect::solve(a, b, x, params, "GPU BiCGStab", |rhs, rtol, max_iterations| {
             let (correction, state) = resident.sweep(ctx, rhs, rtol, max_iterations)?;
             Ok(Sweep {

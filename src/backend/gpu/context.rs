@@ -25,6 +25,10 @@ pub struct GpuContext {
     pub limits: wgpu::Limits,
     pub kernels: Kernels,
     errors: Arc<Mutex<Vec<String>>>,
+    /// Bytes of the buffers created through this context so far.
+    allocated: std::sync::atomic::AtomicU64,
+    /// The most device memory one solve's buffers took, bytes (see [`GpuContext::measure`]).
+    peak: std::sync::atomic::AtomicU64,
 }
 
 fn instance() -> wgpu::Instance {
@@ -143,9 +147,28 @@ impl GpuContext {
             }
         });
         let kernels = Kernels::build(&device);
-        let ctx = GpuContext { device, queue, info, limits, kernels, errors };
+        let ctx = GpuContext { device, queue, info, limits, kernels, errors, allocated: 0.into(), peak: 0.into() };
         ctx.check().map_err(|e| format!("kernel compilation on {}: {e}", ctx.info.name))?;
         Ok(ctx)
+    }
+
+    /// Runs `upload` and records the bytes of the buffers it created as a solve's footprint;
+    /// [`GpuContext::peak_solve_bytes`] keeps the largest.
+    pub fn measure<T>(&self, upload: impl FnOnce() -> T) -> T {
+        use std::sync::atomic::Ordering::Relaxed;
+        let before = self.allocated.load(Relaxed);
+        let out = upload();
+        self.peak.fetch_max(self.allocated.load(Relaxed) - before, Relaxed);
+        out
+    }
+
+    /// The largest device footprint of one solve so far, bytes.
+    pub fn peak_solve_bytes(&self) -> u64 {
+        self.peak.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn count(&self, bytes: u64) {
+        self.allocated.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// "name (backend, device type)".
@@ -188,6 +211,7 @@ impl GpuContext {
 
     /// A zeroed storage buffer of `len` 4-byte elements.
     pub fn storage_zeroed(&self, label: &str, len: usize) -> wgpu::Buffer {
+        self.count((4 * len.max(1)) as u64);
         self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),
             size: (4 * len.max(1)) as u64,
@@ -202,6 +226,7 @@ impl GpuContext {
     }
 
     fn init(&self, label: &str, bytes: &[u8], usage: wgpu::BufferUsages) -> wgpu::Buffer {
+        self.count(bytes.len() as u64);
         self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some(label),
             contents: bytes,
@@ -222,6 +247,7 @@ impl GpuContext {
 
     /// A MAP_READ buffer of `bytes` bytes for reading a device state back.
     pub fn readback_buffer(&self, label: &str, bytes: u64) -> wgpu::Buffer {
+        self.count(bytes);
         self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),
             size: bytes,

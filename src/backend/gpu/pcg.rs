@@ -181,7 +181,7 @@ impl LinearSolver for GpuPcg {
             Preconditioner::Jacobi => None,
         };
         let multigrid = hierarchy.is_some();
-        let resident = Resident::upload(ctx, a, hierarchy).map_err(LinearError::Device)?;
+        let resident = ctx.measure(|| Resident::upload(ctx, a, hierarchy)).map_err(LinearError::Device)?;
         let info = defect::solve(a, b, x, params, "GPU PCG", |rhs, rtol, max_iterations| {
             let (correction, state) = resident.sweep(ctx, rhs, rtol, max_iterations)?;
             Ok(Sweep {
@@ -195,5 +195,9 @@ impl LinearSolver for GpuPcg {
             self.multigrid.record(info.iterations);
         }
         Ok(info)
+    }
+
+    fn device_memory_peak(&self) -> Option<u64> {
+        Some(self.ctx.peak_solve_bytes())
     }
 }
