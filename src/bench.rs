@@ -1,7 +1,8 @@
 //! `znfield bench`: how the primary solve of the hemisphere tip scene scales with the mesh, and
 //! how close its sparse matrix-vector product comes to the machine's memory bandwidth.
 //!
-//! For each refinement factor it meshes `scenes/hemisphere_primary.json` (built in), assembles
+//! For each refinement factor it meshes `scenes/hemisphere_primary.json` (built in; `--scene`
+//! takes another, an imported Gmsh mesh included, whose solve is then the primary one), assembles
 //! the reduced primary system (free nodes; electrode at 1, bulk at 0) and solves it to a 1e-8
 //! relative residual from zero, reporting:
 //! - unknowns and non-zeros; meshing and assembly times;
@@ -16,6 +17,7 @@
 //! Times are wall-clock medians of repeated runs; they belong in docs/performance.md with the
 //! machine and the date, never in a test.
 
+use std::path::Path;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -99,10 +101,14 @@ fn host_copy_bandwidth() -> f64 {
     2.0 * (len * 8) as f64 / t / 1e9
 }
 
-/// The reduced primary system of the hemisphere scene at `refine`, with the meshing and
-/// assembly times.
-fn system(refine: f64) -> Result<(CsrMatrix, Vec<f64>, f64, f64)> {
-    let scene = Scene::parse(SCENE, "<bench scene>", &[format!("mesh.refine={refine}")])?;
+/// The reduced primary system of the scene (the hemisphere when None) at `refine`, with the
+/// meshing (or mesh import) and assembly times.
+fn system(scene: Option<&Path>, refine: f64) -> Result<(CsrMatrix, Vec<f64>, f64, f64)> {
+    let sets = [format!("mesh.refine={refine}")];
+    let scene = match scene {
+        Some(path) => Scene::load(path, &sets)?,
+        None => Scene::parse(SCENE, "<bench scene>", &sets)?,
+    };
     let t = Instant::now();
     let domain = build_domain(&scene)?;
     let mesh_s = t.elapsed().as_secs_f64();
@@ -119,6 +125,7 @@ fn system(refine: f64) -> Result<(CsrMatrix, Vec<f64>, f64, f64)> {
 
 /// Runs the bench over `refines` on `backend`; `progress` is told each size as it starts.
 pub fn run_bench(
+    scene: Option<&Path>,
     refines: &[f64],
     backend: BenchBackend,
     preconditioner: Preconditioner,
@@ -136,7 +143,7 @@ pub fn run_bench(
     let mut rows = Vec::new();
     for &refine in refines {
         progress(refine);
-        let (a, b, mesh_s, assembly_s) = system(refine)?;
+        let (a, b, mesh_s, assembly_s) = system(scene, refine)?;
         let (setup_s, iterations, solve_s, spmv_s, bytes) = match &gpu {
             None => {
                 // The first solve builds the multigrid hierarchy; the second, of the same

@@ -196,6 +196,9 @@ enum Command {
         /// Preconditioner of the CPU CG.
         #[arg(long, value_enum, default_value = "amg")]
         preconditioner: znfield::solve::linear::Preconditioner,
+        /// Scene whose geometry and mesh are solved [default: the hemisphere tip scene].
+        #[arg(long)]
+        scene: Option<PathBuf>,
         /// Mesh refinement factors (mesh.refine), comma-separated.
         #[arg(long, value_delimiter = ',', default_values_t = [0.5, 1.0, 2.0])]
         sizes: Vec<f64>,
@@ -232,9 +235,9 @@ fn main() -> ExitCode {
             print!("{}", gpu::describe_adapters());
             Ok(())
         }
-        Command::Bench { backend, preconditioner, sizes, json } => {
+        Command::Bench { backend, preconditioner, scene, sizes, json } => {
             let mut progress = |refine: f64| console().info(&format!("znfield: bench mesh.refine={refine}"));
-            znfield::bench::run_bench(&sizes, backend, preconditioner, &mut progress).and_then(|report| {
+            znfield::bench::run_bench(scene.as_deref(), &sizes, backend, preconditioner, &mut progress).and_then(|report| {
                 if json {
                     print_json(&report)
                 } else {

@@ -670,8 +670,8 @@ fn bench_runs_on_the_device() {
         return;
     }
     use znfield::bench::{run_bench, BenchBackend};
-    let gpu = run_bench(&[0.25], BenchBackend::Gpu, Preconditioner::Amg, &mut |_| {}).expect("GPU bench");
-    let cpu = run_bench(&[0.25], BenchBackend::Cpu, Preconditioner::Amg, &mut |_| {}).expect("CPU bench");
+    let gpu = run_bench(None, &[0.25], BenchBackend::Gpu, Preconditioner::Amg, &mut |_| {}).expect("GPU bench");
+    let cpu = run_bench(None, &[0.25], BenchBackend::Cpu, Preconditioner::Amg, &mut |_| {}).expect("CPU bench");
     assert_eq!(gpu.preconditioner, Preconditioner::Amg);
     let (g, c) = (&gpu.rows[0], &cpu.rows[0]);
     assert_eq!((g.unknowns, g.nonzeros), (c.unknowns, c.nonzeros));
