@@ -1,5 +1,7 @@
 //! f64 twins of the WGSL kernels: same arithmetic, same order of operations per element.
-//! GPU-vs-CPU parity tests compare against these.
+//! GPU-vs-CPU parity tests compare against these. Reductions sum fixed chunks of `MIN_LEN`
+//! elements in parallel and add the chunk sums in order, so they give the same bits whatever the
+//! thread schedule (a run is reproducible bit for bit on one machine).
 
 use rayon::prelude::*;
 
@@ -10,7 +12,9 @@ pub use crate::fem::CsrMatrix;
 
 /// `dot_partial.wgsl` + reduction: a . b.
 pub fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.par_iter().with_min_len(MIN_LEN).zip(b).map(|(x, y)| x * y).sum()
+    let chunks: Vec<f64> =
+        a.par_chunks(MIN_LEN).zip(b.par_chunks(MIN_LEN)).map(|(x, y)| x.iter().zip(y).map(|(x, y)| x * y).sum()).collect();
+    chunks.iter().sum()
 }
 
 /// `pcg_start.wgsl`: r = b, z = Dinv b, p = z, x = 0; returns (r.z, r.r).
@@ -25,17 +29,23 @@ pub fn pcg_start(b: &[f64], dinv: &[f64], x: &mut [f64], r: &mut [f64], z: &mut 
 /// `pcg_update_xr.wgsl`: x += alpha p, r -= alpha q, z = Dinv r; returns (r.z, r.r).
 pub fn pcg_update_xr(alpha: f64, p: &[f64], q: &[f64], dinv: &[f64], x: &mut [f64], r: &mut [f64], z: &mut [f64]) -> (f64, f64) {
     x.par_iter_mut().with_min_len(MIN_LEN).zip(p).for_each(|(xi, pi)| *xi += alpha * pi);
-    r.par_iter_mut()
-        .with_min_len(MIN_LEN)
-        .zip(z.par_iter_mut())
-        .zip(q)
-        .zip(dinv)
-        .map(|(((ri, zi), qi), di)| {
-            *ri -= alpha * qi;
-            *zi = di * *ri;
-            (*ri * *zi, *ri * *ri)
+    let chunks: Vec<(f64, f64)> = r
+        .par_chunks_mut(MIN_LEN)
+        .zip(z.par_chunks_mut(MIN_LEN))
+        .zip(q.par_chunks(MIN_LEN))
+        .zip(dinv.par_chunks(MIN_LEN))
+        .map(|(((rc, zc), qc), dc)| {
+            let (mut rz, mut rr) = (0.0, 0.0);
+            for (((ri, zi), qi), di) in rc.iter_mut().zip(zc.iter_mut()).zip(qc).zip(dc) {
+                *ri -= alpha * qi;
+                *zi = di * *ri;
+                rz += *ri * *zi;
+                rr += *ri * *ri;
+            }
+            (rz, rr)
         })
-        .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1))
+        .collect();
+    chunks.iter().fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1))
 }
 
 /// `pcg_update_p.wgsl`: p = z + beta p.
