@@ -14,7 +14,7 @@ use znfield::backend::cpu::CpuPcg;
 use znfield::backend::gpu::kernels::spmv;
 use znfield::backend::gpu::layout::Dims;
 use znfield::backend::gpu::{GpuContext, GpuPcg};
-use znfield::fem::{assembly, CsrMatrix};
+use znfield::fem::assembly;
 use znfield::geometry::ElectrodeGeometry;
 use znfield::mesh::{self, TetMesh};
 use znfield::run::{length_scale, size_field};
@@ -30,20 +30,9 @@ fn hemisphere() -> (TetMesh, f64) {
     (mesh::generate(&geom, &size_field(&scene)).expect("mesh"), length_scale(&scene))
 }
 
-/// The reduced primary system (free nodes) and a right-hand side.
-fn primary_system(mesh: &TetMesh, l: f64) -> (CsrMatrix, Vec<f64>) {
-    let sys = PotentialSystem::new(mesh, l);
-    let free = sys.free_nodes(&[&sys.electrode, &sys.bulk]);
-    let (a, coupling) = sys.k.split(&free);
-    let mut phi = vec![0.0; sys.n()];
-    sys.electrode.iter().for_each(|&n| phi[n as usize] = 1.0);
-    let b = (0..free.len()).map(|r| -coupling.row_dot(r, &phi)).collect();
-    (a, b)
-}
-
 fn benches(c: &mut Criterion) {
     let (mesh, l) = hemisphere();
-    let (a, b) = primary_system(&mesh, l);
+    let (a, b, _) = PotentialSystem::new(&mesh, l).reduced_primary();
     eprintln!("hemisphere mesh: {} nodes, {} tets; system {} rows, {} nonzeros", mesh.nodes.len(), mesh.tets.len(), a.n, a.nnz());
     let mut g = c.benchmark_group("hemisphere_primary");
     g.sample_size(10);

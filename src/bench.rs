@@ -113,13 +113,8 @@ fn system(scene: Option<&Path>, refine: f64) -> Result<(CsrMatrix, Vec<f64>, f64
     let domain = build_domain(&scene)?;
     let mesh_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let sys = PotentialSystem::new(&domain.mesh, domain.length_scale);
-    let free = sys.free_nodes(&[&sys.electrode, &sys.bulk]);
-    let (a, coupling) = sys.k.split(&free);
+    let (a, b, _) = PotentialSystem::new(&domain.mesh, domain.length_scale).reduced_primary();
     let assembly_s = t.elapsed().as_secs_f64();
-    let mut phi = vec![0.0; sys.n()];
-    sys.electrode.iter().for_each(|&n| phi[n as usize] = 1.0);
-    let b = (0..free.len()).map(|r| -coupling.row_dot(r, &phi)).collect();
     Ok((a, b, mesh_s, assembly_s))
 }
 

@@ -19,12 +19,7 @@ use znfield::solve::system::PotentialSystem;
 fn primary_system(refine: f64) -> (CsrMatrix, Vec<f64>) {
     let scene = Scene::load(Path::new("scenes/hemisphere_primary.json"), &[format!("mesh.refine={refine}")]).expect("scene");
     let mesh = mesh::generate(&ElectrodeGeometry::from_scene(&scene.geometry), &size_field(&scene)).expect("mesh");
-    let sys = PotentialSystem::new(&mesh, length_scale(&scene));
-    let free = sys.free_nodes(&[&sys.electrode, &sys.bulk]);
-    let (a, coupling) = sys.k.split(&free);
-    let mut phi = vec![0.0; sys.n()];
-    sys.electrode.iter().for_each(|&n| phi[n as usize] = 1.0);
-    let b = (0..free.len()).map(|r| -coupling.row_dot(r, &phi)).collect();
+    let (a, b, _) = PotentialSystem::new(&mesh, length_scale(&scene)).reduced_primary();
     (a, b)
 }
 

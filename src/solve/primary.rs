@@ -29,13 +29,11 @@ pub fn solve(
     solver: &mut dyn LinearSolver,
     params: &LinearParams,
 ) -> Result<PotentialSolution, LinearError> {
-    let free = sys.free_nodes(&[&sys.electrode, &sys.bulk]);
-    let (a, coupling) = sys.k.split(&free);
+    let (a, b, free) = sys.reduced_primary();
     let mut phi = vec![0.0; sys.n()];
     for &n in &sys.electrode {
         phi[n as usize] = 1.0;
     }
-    let b: Vec<f64> = (0..free.len()).map(|r| -coupling.row_dot(r, &phi)).collect();
     let mut x = vec![0.0; free.len()];
     let info = solver.solve(&a, &b, &mut x, params)?;
     for (&n, &v) in free.iter().zip(&x) {

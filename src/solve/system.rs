@@ -190,6 +190,17 @@ impl PotentialSystem {
         self.k.n
     }
 
+    /// The primary problem with the electrode at 1 and the bulk at 0, reduced to the free nodes:
+    /// `K_ff phi_f = -K_fd phi_d`, as (K_ff, right-hand side, the free nodes).
+    pub fn reduced_primary(&self) -> (crate::fem::CsrMatrix, Vec<f64>, Vec<u32>) {
+        let free = self.free_nodes(&[&self.electrode, &self.bulk]);
+        let (a, coupling) = self.k.split(&free);
+        let mut phi = vec![0.0; self.n()];
+        self.electrode.iter().for_each(|&n| phi[n as usize] = 1.0);
+        let b = (0..free.len()).map(|r| -coupling.row_dot(r, &phi)).collect();
+        (a, b, free)
+    }
+
     /// Nodes not in any of the `fixed` lists (nor periodic slaves), increasing.
     pub fn free_nodes(&self, fixed: &[&[u32]]) -> Vec<u32> {
         let mut is_fixed = vec![false; self.n()];
