@@ -12,6 +12,9 @@ pub enum Error {
     /// A solver did not converge or produced non-finite values.
     #[error("solve failed: {0}")]
     Solve(String),
+    /// A solver did not converge, with its last iterate and residuals for a diagnostics file.
+    #[error("solve failed: {}", .0.message)]
+    NotConverged(Box<crate::solve::failure::Failure>),
     /// GPU device problems: no adapter, device lost, buffer over limits.
     #[error("GPU device: {0}")]
     Device(String),
@@ -35,8 +38,30 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Input(_) => 2,
-            Error::Solve(_) => 3,
+            Error::Solve(_) | Error::NotConverged(_) => 3,
             Error::Device(_) | Error::Io { .. } | Error::Validation(_) | Error::Plot(_) => 1,
+        }
+    }
+
+    /// The message of a solve failure (either kind), for callers that retry another way.
+    pub fn solve_message(&self) -> Option<&str> {
+        match self {
+            Error::Solve(msg) => Some(msg),
+            Error::NotConverged(f) => Some(&f.message),
+            _ => None,
+        }
+    }
+
+    /// A solve failure with its message rewritten by `f` (a NotConverged keeps its iterate);
+    /// other errors unchanged.
+    pub fn map_solve_message(self, f: impl FnOnce(&str) -> String) -> Error {
+        match self {
+            Error::Solve(msg) => Error::Solve(f(&msg)),
+            Error::NotConverged(mut failure) => {
+                failure.message = f(&failure.message);
+                Error::NotConverged(failure)
+            }
+            other => other,
         }
     }
 

@@ -136,6 +136,14 @@ enum Command {
         /// Override a scene key by its dotted path, e.g. --set mesh.refine=2 (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
+        /// Transient runs: wall-clock seconds between checkpoints (0: after every time step)
+        /// [default: the scene's time.checkpoint_wall_interval_s, 600].
+        #[arg(long, value_name = "SECONDS")]
+        checkpoint_every: Option<f64>,
+        /// Continue the transient run whose checkpoint.json is in DIR, into DIR (the scene comes
+        /// from the checkpoint).
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["scene", "sets", "out"])]
+        resume: Option<PathBuf>,
     },
     /// Mesh a scene without solving: writes mesh.vtu and mesh_report.json.
     Mesh {
@@ -226,7 +234,7 @@ fn main() -> ExitCode {
     };
     Console::install(cli.quiet);
     let outcome = match cli.command {
-        Command::Run { scene, target, sets } => run(scene, target, &sets),
+        Command::Run { scene, target, sets, checkpoint_every, resume } => run(scene, target, &sets, checkpoint_every, resume),
         Command::Mesh { scene, out, sets } => mesh(scene, out, &sets),
         Command::Sweep { scene, target, sets } => sweep(scene, target, &sets),
         Command::Compare { scenes, target, sets } => compare(&scenes, target, &sets),
@@ -351,10 +359,49 @@ fn mesh(scene_path: Option<PathBuf>, out: Option<PathBuf>, sets: &[String]) -> z
     Ok(())
 }
 
-fn run(scene_path: Option<PathBuf>, target: Target, sets: &[String]) -> znfield::Result<()> {
-    let (scene, dir) = load(scene_path, target.out, sets)?;
-    console().info(&format!("znfield: running scene `{}`", scene.name));
-    let result = znfield::run::run(&scene, target.backend)?;
+fn run(
+    scene_path: Option<PathBuf>,
+    target: Target,
+    sets: &[String],
+    checkpoint_every: Option<f64>,
+    resume: Option<PathBuf>,
+) -> znfield::Result<()> {
+    use znfield::run::checkpoint::{Checkpoint, CheckpointPlan};
+    let (scene, dir, resume) = match resume {
+        Some(dir) => {
+            let ck = Checkpoint::load(&dir)?;
+            let scene = ck.scene();
+            console().info(&format!(
+                "znfield: resuming scene `{}` from {} (after step {}, t = {:.6e} s, {:.1} s of wall time so far)",
+                scene.name,
+                ck.path.display(),
+                ck.progress.steps,
+                ck.time_s,
+                ck.wall_time_s
+            ));
+            (scene, dir, Some(ck))
+        }
+        None => {
+            let (scene, dir) = load(scene_path, target.out, sets)?;
+            console().info(&format!("znfield: running scene `{}`", scene.name));
+            (scene, dir, None)
+        }
+    };
+    let interval = match (checkpoint_every, &scene.time) {
+        (Some(s), _) if !(s.is_finite() && s >= 0.0) => {
+            return Err(znfield::Error::input(format!("--checkpoint-every: {s} is not a number of seconds >= 0")))
+        }
+        (Some(_), None) => {
+            return Err(znfield::Error::input(
+                "--checkpoint-every: checkpoints are for transient runs; the scene has no `time` block",
+            ))
+        }
+        (Some(s), Some(_)) => Some(s),
+        (None, time) => time.as_ref().map(|t| t.checkpoint_wall_interval_s),
+    };
+    let checkpoints = interval.map(|s| CheckpointPlan { dir: dir.clone(), interval: Duration::from_secs_f64(s) });
+    let options = znfield::run::RunOptions { checkpoints, resume, diagnostics: Some(dir.clone()) };
+    let result = znfield::run::run_with(&scene, target.backend, options)?;
     znfield::run::write_outputs(&result, &dir)?;
     let s = &result.summary;
     console().info(&format!(

@@ -20,34 +20,6 @@ fn summary(scene: &str, backend: BackendChoice) -> Value {
     json
 }
 
-/// Every number of `a` within `rtol` of the same number of `b`, everything else equal; the
-/// paths of the differences.
-fn differences(a: &Value, b: &Value, rtol: f64, path: &str, out: &mut Vec<String>) {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            let (x, y) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
-            if (x - y).abs() > rtol * x.abs().max(y.abs()) {
-                out.push(format!("{path}: {x:e} vs {y:e}"));
-            }
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            for (k, v) in x {
-                match y.get(k) {
-                    Some(w) => differences(v, w, rtol, &format!("{path}.{k}"), out),
-                    None => out.push(format!("{path}.{k}: missing")),
-                }
-            }
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            for (k, (v, w)) in x.iter().zip(y).enumerate() {
-                differences(v, w, rtol, &format!("{path}.{k}"), out);
-            }
-        }
-        _ if a == b => {}
-        _ => out.push(format!("{path}: {a} vs {b}")),
-    }
-}
-
 #[test]
 fn cpu_runs_are_bitwise_reproducible() {
     for scene in ["scenes/default.json", "scenes/hemisphere_tertiary.json", "scenes/cf_g_cu_gradient.json"] {
@@ -64,7 +36,7 @@ fn gpu_runs_agree_to_a_millionth() {
     for scene in ["scenes/hemisphere_primary.json", "scenes/default.json"] {
         let (a, b) = (summary(scene, BackendChoice::Gpu), summary(scene, BackendChoice::Gpu));
         let mut diffs = Vec::new();
-        differences(&a, &b, 1e-6, "", &mut diffs);
+        common::differences(&a, &b, 1e-6, "", &mut diffs);
         assert!(diffs.is_empty(), "{scene}: two GPU runs differ: {diffs:?}");
     }
 }

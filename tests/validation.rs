@@ -315,7 +315,7 @@ fn pulse_waveform_switches_the_current_on_and_off() {
 }
 
 /// A steady galvanostatic run above the limiting current fails with exit 3, says why, and writes
-/// nothing.
+/// only its diagnostics (no summary.json, no fields).
 #[test]
 fn current_above_the_limiting_current_is_diagnosed() {
     let dir = std::env::temp_dir().join(format!("znfield-overlimit-{}", std::process::id()));
@@ -327,14 +327,23 @@ fn current_above_the_limiting_current_is_diagnosed() {
     assert_eq!(o.status.code(), Some(3));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("exceeds the planar limiting current") && err.contains("Sand"), "{err}");
-    assert!(!dir.exists());
+    assert_only_diagnostics(&dir);
     // Over a hemisphere, 10% above the planar limit: the continuation climbs as far as a steady
     // state exists and then reports where it stopped, never a stalled iterate as converged.
     let o = run_cli("scenes/hemisphere_tertiary.json", &dir, &["mesh.refine=0.3", "operation.mean_current_density_A_m2=-60000"]);
     assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stderr));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("continuation stopped at") && err.contains("exceeds the planar limiting current"), "{err}");
-    assert!(!dir.exists());
+    assert_only_diagnostics(&dir);
+}
+
+/// `dir` holds the diagnostics of a failed solve and nothing else; removes it.
+fn assert_only_diagnostics(dir: &Path) {
+    let mut files: Vec<String> =
+        std::fs::read_dir(dir).expect("output dir").map(|e| e.expect("entry").file_name().to_string_lossy().into()).collect();
+    files.sort();
+    assert_eq!(files, ["failed_last_iterate.vtu", "failed_solve.json"]);
+    std::fs::remove_dir_all(dir).expect("remove");
 }
 
 /// When Newton cannot finish from the bulk state (here: an iteration cap too small for a cold

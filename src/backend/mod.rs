@@ -28,10 +28,18 @@ pub struct BackendInfo {
     pub adapter: String,
     /// Arithmetic used by the kernels.
     pub precision: String,
-    /// Why `auto` chose what it chose (absent for explicit choices).
+    /// How the backend ran the model (absent when there is nothing to add).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// `--backend auto` only: why the GPU backend was not used (no hardware adapter) or was
+    /// abandoned (a device fault during the run, which then ran again on the CPU backend).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
 }
+
+/// With `ZNFIELD_AUTO_SOFTWARE_GPU=1`, `--backend auto` also takes a software adapter (lavapipe,
+/// llvmpipe) when no hardware one is found.
+pub const AUTO_SOFTWARE_ENV: &str = "ZNFIELD_AUTO_SOFTWARE_GPU";
 
 /// Ready linear solvers (SPD and general) and their description.
 pub struct Backend {
@@ -48,14 +56,22 @@ pub fn open(choice: BackendChoice) -> Result<Backend> {
             let ctx = gpu::GpuContext::new(false).map_err(Error::Device)?;
             Ok(gpu_backend(ctx))
         }
-        BackendChoice::Auto => match gpu::GpuContext::new(true) {
-            Ok(ctx) => Ok(gpu_backend(ctx)),
-            Err(reason) => Ok(cpu_backend(Some(format!("auto: no hardware GPU used ({reason}); CPU backend")))),
-        },
+        BackendChoice::Auto => {
+            let hardware_only = std::env::var(AUTO_SOFTWARE_ENV).map_or(true, |v| v != "1");
+            match gpu::GpuContext::new(hardware_only) {
+                Ok(ctx) => Ok(gpu_backend(ctx)),
+                Err(reason) => Ok(cpu_backend(Some(format!("GPU backend not used: {reason}")))),
+            }
+        }
     }
 }
 
-fn cpu_backend(note: Option<String>) -> Backend {
+/// The CPU backend after a GPU fault under `--backend auto`, with the reason recorded.
+pub fn cpu_fallback(reason: &str) -> Backend {
+    cpu_backend(Some(format!("the GPU backend failed during the run and the run was repeated on the CPU backend: {reason}")))
+}
+
+fn cpu_backend(fallback: Option<String>) -> Backend {
     Backend {
         solver: Box::new(cpu::CpuPcg::default()),
         general: Box::new(cpu::CpuGmres),
@@ -63,7 +79,8 @@ fn cpu_backend(note: Option<String>) -> Backend {
             kind: "cpu".into(),
             adapter: format!("CPU, {} threads (rayon)", rayon::current_num_threads()),
             precision: "f64".into(),
-            note,
+            note: None,
+            fallback,
         },
     }
 }
@@ -74,6 +91,12 @@ fn gpu_backend(ctx: gpu::GpuContext) -> Backend {
     Backend {
         solver: Box::new(gpu::GpuPcg::new(ctx.clone())),
         general: Box::new(gpu::GpuBicgstab::new(ctx)),
-        info: BackendInfo { kind: "gpu".into(), adapter, precision: "f32 kernels with f64 defect correction".into(), note: None },
+        info: BackendInfo {
+            kind: "gpu".into(),
+            adapter,
+            precision: "f32 kernels with f64 defect correction".into(),
+            note: None,
+            fallback: None,
+        },
     }
 }

@@ -33,7 +33,6 @@ impl CsrMatrix {
         CsrMatrix { n, row_ptr, col_idx, values }
     }
 
-    /// Number of stored entries.
     /// A matrix from its rows as (column, value) lists in any order (no duplicate columns).
     pub fn from_rows(rows: Vec<Vec<(u32, f64)>>) -> Self {
         let mut row_ptr = vec![0u32];
@@ -48,6 +47,7 @@ impl CsrMatrix {
         CsrMatrix { n: rows.len(), row_ptr, col_idx, values }
     }
 
+    /// Number of stored entries.
     pub fn nnz(&self) -> usize {
         self.col_idx.len()
     }

@@ -196,7 +196,8 @@ fn read_nodes_v4(
     let total = r.size(binary, "$Nodes node count")?;
     r.size(binary, "$Nodes min tag")?;
     r.size(binary, "$Nodes max tag")?;
-    nodes.reserve(total);
+    // A count from the file is trusted only as far as the bytes left could hold it.
+    nodes.reserve(r.plausible(total));
     for _ in 0..blocks {
         r.int(binary, "node block dimension")?;
         r.int(binary, "node block entity")?;
@@ -231,7 +232,7 @@ fn read_elements_v4(
     let total = r.size(binary, "$Elements element count")?;
     r.size(binary, "$Elements min tag")?;
     r.size(binary, "$Elements max tag")?;
-    out.reserve(total);
+    out.reserve(r.plausible(total));
     for _ in 0..blocks {
         let dim = r.int(binary, "element block dimension")?;
         let entity = r.int(binary, "element block entity")?;
@@ -257,6 +258,14 @@ fn read_elements_v4(
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
+}
+
+impl Reader<'_> {
+    /// `count` items, at most one per byte left: a capacity to reserve that a corrupted count
+    /// cannot blow up.
+    fn plausible(&self, count: usize) -> usize {
+        count.min(self.bytes.len().saturating_sub(self.pos))
+    }
 }
 
 impl Reader<'_> {

@@ -53,6 +53,19 @@ pub fn lattice(geom: &ElectrodeGeometry, size: &SizeField) -> Result<Background>
             size.far
         )));
     }
+    // Six tetrahedra per cell.
+    if 6 * nx * ny * nz > size.limit.max_tets {
+        return Err(Error::input(format!(
+            "mesh: {} lattice cells requested (mesh.size_near_m = {:.3e} m, mesh.size_far_m = {:.3e} m) make {} \
+             tetrahedra, more than {} ({}): coarsen the mesh or lower mesh.refine",
+            nx * ny * nz,
+            size.near,
+            size.far,
+            6 * nx * ny * nz,
+            size.limit.max_tets,
+            size.limit.reason
+        )));
+    }
     let mut nodes = Vec::with_capacity(xs.len() * ys.len() * zs.len());
     for &z in &zs {
         for &y in &ys {

@@ -17,7 +17,7 @@ use glam::DVec3;
 
 pub use boundary::BoundaryTag;
 pub use quality::Quality;
-pub use sizing::{generate, Generator, SizeField};
+pub use sizing::{generate, Generator, SizeField, TetLimit};
 
 /// A conforming tetrahedral mesh with tagged boundary faces. Coordinates in metres.
 #[derive(Debug, Clone)]

@@ -45,6 +45,22 @@ pub struct SizeField {
     pub curvature_elements: f64,
     /// Background mesh kind.
     pub generator: Generator,
+    /// The most tetrahedra the mesh may have.
+    pub limit: TetLimit,
+}
+
+/// The most tetrahedra a mesh may have and why, for the message when a size field asks for more.
+#[derive(Debug, Clone)]
+pub struct TetLimit {
+    pub max_tets: usize,
+    /// Where the limit comes from (the mesher's own cap, or the memory of the machine).
+    pub reason: String,
+}
+
+impl Default for TetLimit {
+    fn default() -> Self {
+        TetLimit { max_tets: MAX_BACKGROUND_TETS, reason: "the mesher's limit".into() }
+    }
 }
 
 impl SizeField {
@@ -60,6 +76,7 @@ impl SizeField {
             interfaces: Vec::new(),
             curvature_elements: CURVATURE_ELEMENTS,
             generator: Generator::Bisection,
+            limit: TetLimit::default(),
         }
     }
 
@@ -116,7 +133,8 @@ fn isotropic_background(geom: &ElectrodeGeometry, size: &SizeField) -> Result<su
     let finest = size.boxes.iter().map(|b| b.2).fold(size.near.min(size.plane), f64::min);
     // Three bisections halve the cell; a few more absorb the rounding of the start cells.
     let levels = 3 * ((size.far / finest).log2().ceil().max(0.0) as usize) + 6;
-    refine_box(lo, hi, [nx, ny, nz], levels, MAX_BACKGROUND_TETS, geom.periodic, |p, whole| {
+    let max_tets = size.limit.max_tets.min(MAX_BACKGROUND_TETS);
+    refine_box(lo, hi, [nx, ny, nz], levels, max_tets, geom.periodic, |p, whole| {
         let h = simplex_size(p);
         let c = (p[0] + p[1] + p[2] + p[3]) * 0.25;
         // Elements the surface may cut are taken to whole Kuhn cubes: their regular pattern
@@ -126,8 +144,8 @@ fn isotropic_background(geom: &ElectrodeGeometry, size: &SizeField) -> Result<su
     .ok_or_else(|| {
         Error::input(format!(
             "mesh: the size field (mesh.size_near_m = {:.3e} m, mesh.size_far_m = {:.3e} m) needs more than \
-             {MAX_BACKGROUND_TETS} tetrahedra: coarsen the mesh or lower mesh.refine",
-            size.near, size.far
+             {max_tets} tetrahedra ({}): coarsen the mesh or lower mesh.refine",
+            size.near, size.far, size.limit.reason
         ))
     })
 }

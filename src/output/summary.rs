@@ -44,6 +44,9 @@ pub struct TransientSummary {
     pub end_time_s: f64,
     /// "end_time", or "depletion" when the reacting species ran out at the surface (Sand time).
     pub stopped_by: &'static str,
+    /// For a run continued with `--resume`: the step of the checkpoint it continued from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumed_after_step: Option<u32>,
 }
 
 /// Dimensionless groups of the kinetic problem.

@@ -28,12 +28,27 @@ use crate::solve::primary::{self, Drive};
 use crate::solve::secondary::{self, KineticBoundary, NewtonParams};
 use crate::solve::system::PotentialSystem;
 use crate::solve::tertiary::{self, Closure, TransportParams, TransportSolution};
-use crate::solve::transient::{self, Stop, TimeParams};
+use crate::solve::transient::{self, NoObserver, StepObserver, Stop, TimeParams};
 use crate::solve::PotentialSolution;
 use std::collections::BTreeMap;
 
+pub mod checkpoint;
+pub mod diagnostics;
+pub mod resources;
 mod write;
 pub use write::{run_maps, write_mesh, write_outputs};
+
+use checkpoint::{Checkpoint, CheckpointPlan, CheckpointWriter};
+
+/// How a run keeps its progress: where to write checkpoints (transient runs), and a checkpoint
+/// to continue from.
+#[derive(Default)]
+pub struct RunOptions {
+    pub checkpoints: Option<CheckpointPlan>,
+    pub resume: Option<Checkpoint<'static>>,
+    /// Where a solve that does not converge writes its diagnostics ([`diagnostics`]).
+    pub diagnostics: Option<std::path::PathBuf>,
+}
 
 /// Everything a finished run produced, before it is written out.
 pub struct RunResult {
@@ -98,6 +113,7 @@ pub fn size_field(scene: &Scene) -> SizeField {
         interfaces,
         curvature_elements: mesh::sizing::CURVATURE_ELEMENTS * m.refine,
         generator: m.generator,
+        limit: mesh::TetLimit::default(),
     }
 }
 
@@ -108,6 +124,7 @@ pub fn length_scale(scene: &Scene) -> f64 {
 }
 
 /// The meshed domain of a scene and what is known about it exactly.
+#[derive(Clone)]
 pub struct Domain {
     pub mesh: TetMesh,
     /// Implicit geometry (built-in form only).
@@ -125,11 +142,13 @@ pub fn build_domain(scene: &Scene) -> Result<Domain> {
         Some(path) => {
             let msh = mesh::gmsh::read(&path)?;
             let origin = path.display().to_string();
+            resources::check_mesh(scene, msh.tets.len(), &origin)?;
             imported_domain(scene, &msh, &origin)
         }
         None => {
             let geom = ElectrodeGeometry::from_scene(g);
-            let sizes = size_field(scene);
+            // The machine's memory bounds the mesh: refused while the mesher counts, before it allocates.
+            let sizes = SizeField { limit: resources::tet_limit(scene)?, ..size_field(scene) };
             let mesh = mesh::generate(&geom, &sizes)?;
             Ok(Domain { mesh, geometry: Some(geom), sizes: Some(sizes), length_scale: length_scale(scene) })
         }
@@ -183,16 +202,61 @@ pub fn scene_warnings(scene: &Scene) -> Vec<String> {
 
 /// Runs a scene to completion in memory.
 pub fn run(scene: &Scene, choice: BackendChoice) -> Result<RunResult> {
+    run_with(scene, choice, RunOptions::default())
+}
+
+/// Runs a scene to completion in memory, writing checkpoints and resuming as `options` say.
+pub fn run_with(scene: &Scene, choice: BackendChoice, options: RunOptions) -> Result<RunResult> {
     let start = Instant::now();
     scene_warnings(scene).iter().for_each(|w| progress::warn(w));
     // 1-2. Geometry and mesh (built-in or imported).
     progress::stage("meshing");
     let domain = build_domain(scene)?;
-    run_domain(scene, domain, choice, start)
+    if let Some(ck) = &options.resume {
+        ck.check_mesh(&domain.mesh)?;
+    }
+    run_domain_with(scene, domain, choice, start, &options)
 }
 
 /// Runs a scene on an already built domain (steps 3 onward); `start` is when the run began.
 pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: Instant) -> Result<RunResult> {
+    run_domain_with(scene, domain, choice, start, &RunOptions::default())
+}
+
+/// Opens the backend and solves. Under `--backend auto`, a device fault on the GPU (device lost,
+/// out of memory, a buffer over the adapter's limits) runs the scene again on the CPU backend,
+/// with the reason in summary.json `backend.fallback` and a warning.
+fn run_domain_with(
+    scene: &Scene,
+    domain: Domain,
+    choice: BackendChoice,
+    start: Instant,
+    options: &RunOptions,
+) -> Result<RunResult> {
+    let backend = backend::open(choice)?;
+    if choice != BackendChoice::Auto || backend.info.kind != "gpu" {
+        return solve_domain(scene, domain, backend, start, options);
+    }
+    match solve_domain(scene, domain.clone(), backend, start, options) {
+        Err(Error::Device(reason)) => {
+            let warning = format!("the GPU backend failed ({reason}); the run was repeated on the CPU backend");
+            progress::warn(&warning);
+            let mut result = solve_domain(scene, domain, backend::cpu_fallback(&reason), start, options)?;
+            result.summary.warnings.push(warning);
+            Ok(result)
+        }
+        other => other,
+    }
+}
+
+/// Steps 3 onward on an open backend.
+fn solve_domain(
+    scene: &Scene,
+    domain: Domain,
+    mut backend: backend::Backend,
+    start: Instant,
+    options: &RunOptions,
+) -> Result<RunResult> {
     let Domain { mesh, geometry, sizes, length_scale } = domain;
     // Warnings about the scene were printed before meshing (by `run`); the solve adds its own.
     let scene_warnings = scene_warnings(scene);
@@ -210,9 +274,7 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
         sys.make_periodic(&mesh, g.half_width).map_err(Error::input)?;
     }
     let sys = sys;
-    // 4. Backend.
-    let mut backend = backend::open(choice)?;
-    // 5. Solve.
+    // 4. Solve on the backend.
     progress::stage("solving");
     let projected_area = mesh.projected_area(BoundaryTag::Electrode);
     // The applied value in the operation's unit (V or A/m^2) as the solver's scaled drive.
@@ -237,15 +299,24 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
     let mut transport = None;
     let mut transient_run = None;
     let mut transient_stats = None;
+    // A resumed run: the wall time before its checkpoint.
+    let mut earlier_wall_s = 0.0;
+    // A solver that does not converge: where its residual is largest, and the diagnostics files.
+    let diagnose = |e: Error| match e {
+        Error::NotConverged(failure) => {
+            diagnostics::report(failure, options.diagnostics.as_deref(), scene, &mesh, &sys, scaling.thermal_voltage_v)
+        }
+        other => other,
+    };
     let solution = match scene.physics.model {
-        Model::Primary => primary::solve(&sys, drive, backend.solver.as_mut(), &linear)?,
+        Model::Primary => primary::solve(&sys, drive, backend.solver.as_mut(), &linear).map_err(diagnose)?,
         Model::Secondary => {
             let kin = KineticBoundary {
                 gamma: scaling.kinetic_number(k.exchange_current_density_a_m2),
                 law: ButlerVolmer::from_scene(k),
                 conductivity_s_m: scaling.conductivity_s_m,
             };
-            secondary::solve(&sys, kin, drive, backend.solver.as_mut(), &linear, &newton)?
+            secondary::solve(&sys, kin, drive, backend.solver.as_mut(), &linear, &newton).map_err(diagnose)?
         }
         Model::Tertiary | Model::Pnp => {
             if backend.info.kind == "gpu" {
@@ -260,7 +331,7 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
             let edges = Edges::from_stiffness(&sys.k);
             let sol = match &scene.time {
                 None => tertiary::solve(&sys, &edges, &params, drive, backend.general.as_mut(), &linear, &newton)
-                    .map_err(|e| diagnose_steady_failure(scene, &mesh, e))?,
+                    .map_err(|e| diagnose(diagnose_steady_failure(scene, &mesh, e)))?,
                 Some(tc) => {
                     let tscale = transport_time_scale(scene, &scaling);
                     let time = TimeParams {
@@ -279,7 +350,31 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
                     };
                     let waveform = scene.operation.waveform.clone();
                     let drive_at = |t: f64| drive_of(waveform.as_ref().map_or(on_value, |w| w.value(t * tscale, on_value)));
-                    let tr = transient::run(&sys, &edges, &params, &drive_at, backend.general.as_mut(), &linear, &newton, &time)?;
+                    let resume = options.resume.as_ref().map(|ck| {
+                        earlier_wall_s = ck.wall_time_s;
+                        ck.progress.clone().into_owned()
+                    });
+                    let resumed_from_step = resume.as_ref().map(|p| p.steps);
+                    let mut observer: Box<dyn StepObserver> = match &options.checkpoints {
+                        Some(plan) => {
+                            Box::new(CheckpointWriter::new(plan, scene, &backend.info.kind, &mesh, start, earlier_wall_s, tscale))
+                        }
+                        None => Box::new(NoObserver),
+                    };
+                    let general = backend.general.as_mut();
+                    let tr = transient::run(
+                        &sys,
+                        &edges,
+                        &params,
+                        &drive_at,
+                        general,
+                        &linear,
+                        &newton,
+                        &time,
+                        resume,
+                        observer.as_mut(),
+                    )
+                    .map_err(diagnose)?;
                     let mut snapshots = tr.snapshots;
                     for (_, snapshot) in &mut snapshots {
                         expand_transport(&sys, snapshot);
@@ -293,6 +388,7 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
                             Stop::EndTime => "end_time",
                             Stop::Depletion => "depletion",
                         },
+                        resumed_after_step: resumed_from_step,
                     });
                     TransportSolution {
                         linear_iterations: tr.linear_iterations,
@@ -325,7 +421,7 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
     if solution.phi.iter().any(|v| !v.is_finite()) {
         return Err(Error::Solve("non-finite potential in the solution".into()));
     }
-    // 6. Metrics.
+    // 5. Metrics.
     let kinetic = matches!(scene.physics.model, Model::Secondary | Model::Tertiary)
         || (scene.physics.model == Model::Pnp && scene.physics.pnp_electrode == PnpElectrode::Reacting);
     let c_ref = reference_concentration(scene);
@@ -425,7 +521,7 @@ pub fn run_domain(scene: &Scene, domain: Domain, choice: BackendChoice, start: I
             preconditioner: preconditioner_used(scene, &backend.info.kind).into(),
             gpu_memory_bytes: backend.solver.device_memory_peak(),
             gpu_bytes_per_node: backend.solver.device_memory_peak().map(|b| b as f64 / mesh.nodes.len() as f64),
-            wall_time_s: start.elapsed().as_secs_f64(),
+            wall_time_s: earlier_wall_s + start.elapsed().as_secs_f64(),
         },
         electrode,
         electrolyte: ElectrolyteSummary {
@@ -649,21 +745,23 @@ fn dimensionless_groups(
 /// Adds the likely cause to a failed steady transport solve: a galvanostatic current above the
 /// planar limiting current has no steady state.
 fn diagnose_steady_failure(scene: &Scene, mesh: &TetMesh, e: Error) -> Error {
-    let (Error::Solve(msg), OperationMode::Current, Model::Tertiary) = (&e, scene.operation.mode, scene.physics.model) else {
+    if e.solve_message().is_none() || scene.operation.mode != OperationMode::Current || scene.physics.model != Model::Tertiary {
         return e;
-    };
+    }
     let applied = scene.operation.mean_current_density_a_m2.unwrap_or(0.0).abs();
     let limiting = planar_limiting_current(scene, mesh);
     if applied < limiting {
         return e;
     }
-    Error::Solve(format!(
-        "the applied current density {applied} A/m^2 exceeds the planar limiting current density {limiting:.4e} A/m^2 \
-         (ratio {:.3}): above the limiting current no steady state exists (a protrusion raises the cell's limit only a \
-         little above the planar value); lower operation.mean_current_density_A_m2 or add a `time` block to follow \
-         the depletion to Sand's time. ({msg})",
-        applied / limiting
-    ))
+    e.map_solve_message(|msg| {
+        format!(
+            "the applied current density {applied} A/m^2 exceeds the planar limiting current density {limiting:.4e} A/m^2 \
+             (ratio {:.3}): above the limiting current no steady state exists (a protrusion raises the cell's limit only a \
+             little above the planar value); lower operation.mean_current_density_A_m2 or add a `time` block to follow \
+             the depletion to Sand's time. ({msg})",
+            applied / limiting
+        )
+    })
 }
 
 /// Planar limiting current density (A/m^2) across the electrolyte's height (the Nernst layer of

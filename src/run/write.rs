@@ -67,6 +67,9 @@ fn timeseries_csv(tr: &TransientOutput) -> String {
 pub fn write_outputs(result: &RunResult, dir: &Path) -> Result<()> {
     crate::progress::stage("writing outputs");
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    // An older run's summary.json goes first: until the new one is written, the directory holds
+    // no complete-looking run.
+    atomic::remove(&dir.join("summary.json"))?;
     let mesh = &result.mesh;
     let f = &result.fields;
     atomic::write(&dir.join("fields.vtu"), &fields_vtu(mesh, f, &result.media))?;
@@ -107,7 +110,9 @@ pub fn write_outputs(result: &RunResult, dir: &Path) -> Result<()> {
         }
     }
     let json = serde_json::to_string_pretty(&result.summary).map_err(|e| Error::Solve(format!("summary.json: {e}")))?;
-    atomic::write(&dir.join("summary.json"), json.as_bytes())
+    atomic::write(&dir.join("summary.json"), json.as_bytes())?;
+    // The run is complete: its checkpoint (if it wrote one) is no longer needed.
+    atomic::remove(&dir.join(super::checkpoint::FILE_NAME))
 }
 
 /// The sampled maps of a finished run (see [`maps`]).

@@ -589,6 +589,16 @@ pub struct TimeControls {
     #[serde(default = "default_depletion")]
     #[schemars(range(min = 0.0, max = 0.9))]
     pub stop_at_depletion: f64,
+    /// Wall-clock seconds between checkpoints of `znfield run` (checkpoint.json in the output
+    /// directory, for `znfield run --resume DIR`); 0 writes one after every step. Overridden by
+    /// `--checkpoint-every`.
+    #[serde(default = "default_checkpoint_interval")]
+    #[schemars(range(min = 0.0, max = 1e6))]
+    pub checkpoint_wall_interval_s: f64,
+}
+
+fn default_checkpoint_interval() -> f64 {
+    600.0
 }
 
 fn default_time_rtol() -> f64 {

@@ -66,8 +66,8 @@ pub fn ramp(
                 steps += 1;
                 ds *= 1.5;
             }
-            Err(Error::Solve(msg)) => {
-                last_failure = msg;
+            Err(e) if e.solve_message().is_some() => {
+                last_failure = e.solve_message().unwrap_or_default().to_string();
                 ds *= 0.5;
             }
             Err(other) => return Err(other),

@@ -5,6 +5,7 @@
 pub mod amg;
 pub mod continuation;
 pub mod device_jacobian;
+pub mod failure;
 pub mod linear;
 pub mod np_system;
 pub mod primary;

@@ -14,6 +14,7 @@
 //! the bordered Newton system is solved by block elimination with two CG solves per step.
 //! Newton steps are damped by backtracking on the residual norm.
 
+use super::failure::{nodal_residual, Failure};
 use super::linear::{dot, LinearError, LinearParams, LinearSolver};
 use super::primary::Drive;
 use super::system::PotentialSystem;
@@ -222,6 +223,20 @@ pub fn solve(
             law.overpotential_for(target / w_total)
         }
     };
+    // A Newton that does not converge leaves its last iterate and residual for diagnosis.
+    let failure = |message: String, s: &State, history: &[f64]| {
+        let (r, _) = layout.residual(&law, &s.x, s.e);
+        let mut phi = vec![0.0; sys.n()];
+        layout.free.iter().zip(&s.x).for_each(|(&nd, &v)| phi[nd as usize] = v);
+        Error::NotConverged(Box::new(Failure {
+            message,
+            residual_history: history.to_vec(),
+            phi,
+            concentrations: Vec::new(),
+            nodal_residual: nodal_residual(sys.n(), &layout.free, 1, &r[..nf]),
+            iterate: "the last Newton iterate",
+        }))
+    };
     let mut x = vec![0.0; n_unknowns];
     x[nf..].iter_mut().for_each(|v| *v = e0);
     let mut s = State { x, e: e0 };
@@ -302,11 +317,12 @@ pub fn solve(
                     converged = true;
                     break;
                 }
-                return Err(Error::Solve(format!(
+                let message = format!(
                     "secondary Newton: line search failed at iteration {it} (residual {m0:.3e}, step {step:.3e} V_T); \
                      residual history {}",
                     format_history(&history)
-                )));
+                );
+                return Err(failure(message, &s, &history));
             }
         }
         if !s.e.is_finite() || s.x.iter().any(|v| !v.is_finite()) {
@@ -318,12 +334,13 @@ pub fn solve(
         }
     }
     if !converged {
-        return Err(Error::Solve(format!(
+        let message = format!(
             "secondary Newton did not converge in {} iterations (tolerance {:e} V_T); residual history {}",
             newton.max_iterations,
             newton.tol,
             format_history(&history)
-        )));
+        );
+        return Err(failure(message, &s, &history));
     }
     let mut phi = vec![0.0; sys.n()];
     for (&nd, &v) in layout.free.iter().zip(&s.x) {

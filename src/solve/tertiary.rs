@@ -8,6 +8,7 @@
 //! holds the parameters, the Newton driver and the solution.
 
 use super::device_jacobian::JacobianAssembler;
+use super::failure::{nodal_residual, Failure};
 use super::linear::{GeneralLinearSolver, LinearError, LinearParams};
 pub use super::np_system::Accumulation;
 use super::np_system::{electrode_reaction, BlockPattern, Evaluation, Problem, SolidField};
@@ -100,7 +101,7 @@ impl Closure {
 }
 
 /// Result of a tertiary solve, scaled.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TransportSolution {
     /// phi F / RT at every node.
     pub phi: Vec<f64>,
@@ -123,6 +124,7 @@ pub struct TransportSolution {
 
 /// A discrete transport problem with its Newton solver state.
 pub struct Transport<'a> {
+    sys: &'a PotentialSystem,
     problem: Problem<'a>,
     free: Vec<u32>,
     jac: CsrMatrix,
@@ -131,7 +133,7 @@ pub struct Transport<'a> {
 }
 
 /// Newton iterate: the unknowns (log-concentrations and phi per free node) and E.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct State {
     pub x: Vec<f64>,
     pub e: f64,
@@ -203,7 +205,7 @@ impl<'a> Transport<'a> {
             solid,
         };
         let jac = problem.pattern.matrix();
-        Transport { problem, free, jac, device_prepared: false }
+        Transport { sys, problem, free, jac, device_prepared: false }
     }
 
     /// The bulk state: bulk concentrations, phi = 0, E from the drive (for a current, the
@@ -243,6 +245,11 @@ impl<'a> Transport<'a> {
         let p = &self.problem;
         let (m, k) = (p.m(), p.independent());
         (0..self.free.len()).flat_map(|a| (0..k).map(move |i| st.x[a * m + i].exp())).collect()
+    }
+
+    /// Length of a state's unknown vector.
+    pub fn unknowns(&self) -> usize {
+        self.free.len() * self.problem.m()
     }
 
     /// Node volumes of the free nodes (scaled).
@@ -345,20 +352,38 @@ impl<'a> Transport<'a> {
                 if step * lambda < newton.tol && m0 <= STALLED_RESIDUAL * history[0].max(1.0) {
                     return Ok(NewtonStats { iterations: it, linear_iterations, history });
                 }
-                return Err(Error::Solve(format!(
+                let message = format!(
                     "transport Newton: line search failed at iteration {it} (residual {m0:.3e}); residual history {}",
                     format_history(&history)
-                )));
+                );
+                return Err(self.failure(message, st, acc, &history));
             }
             if finished {
                 return Ok(NewtonStats { iterations: it, linear_iterations, history });
             }
         }
-        Err(Error::Solve(format!(
+        let message = format!(
             "transport Newton did not converge in {} iterations; residual history {}",
             newton.max_iterations,
             format_history(&history)
-        )))
+        );
+        Err(self.failure(message, st, acc, &history))
+    }
+
+    /// A non-converged Newton solve at `st`, with the iterate and its f64 residual per node.
+    pub fn failure(&self, message: String, st: &State, acc: Option<&Accumulation>, history: &[f64]) -> Error {
+        let stats = NewtonStats { iterations: 0, linear_iterations: 0, history: history.to_vec() };
+        let sol = self.solution(self.sys, st, stats);
+        let m = self.problem.m();
+        let residual = self.residual(st, acc);
+        Error::NotConverged(Box::new(Failure {
+            message,
+            residual_history: history.to_vec(),
+            phi: sol.phi,
+            concentrations: sol.concentrations,
+            nodal_residual: nodal_residual(self.sys.n(), &self.free, m, &residual),
+            iterate: "the last Newton iterate",
+        }))
     }
 
     /// The solver's device assembler, holding this problem's layout (uploaded on first use), or
@@ -491,13 +516,14 @@ pub fn solve(
     let mut st = t.initial_state(drive)?;
     match t.newton(&mut st, drive, None, solver, linear, newton) {
         Ok(stats) => Ok(t.solution(sys, &st, stats)),
-        Err(Error::Solve(cold)) => {
-            let (st, stats, steps) = super::continuation::ramp(&mut t, drive, solver, linear, newton).map_err(|e| match e {
-                Error::Solve(ramp) => Error::Solve(format!("{cold}; then {ramp}")),
-                other => other,
-            })?;
-            Ok(TransportSolution { continuation_steps: steps, ..t.solution(sys, &st, stats) })
-        }
+        Err(cold) if cold.solve_message().is_some() => match super::continuation::ramp(&mut t, drive, solver, linear, newton) {
+            Ok((st, stats, steps)) => Ok(TransportSolution { continuation_steps: steps, ..t.solution(sys, &st, stats) }),
+            // The diagnostics keep the cold start's last iterate (from the bulk state).
+            Err(ramp) => match ramp.solve_message() {
+                Some(ramp) => Err(cold.map_solve_message(|cold| format!("{cold}; then {ramp}"))),
+                None => Err(ramp),
+            },
+        },
         Err(other) => Err(other),
     }
 }

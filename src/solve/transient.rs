@@ -10,10 +10,11 @@ use super::linear::{GeneralLinearSolver, LinearParams};
 use super::primary::Drive;
 use super::secondary::NewtonParams;
 use super::system::PotentialSystem;
-use super::tertiary::{Accumulation, Transport, TransportParams, TransportSolution};
+use super::tertiary::{Accumulation, State, Transport, TransportParams, TransportSolution};
 use crate::error::Error;
 use crate::fem::edges::Edges;
 use crate::progress::{self, Event};
+use serde::{Deserialize, Serialize};
 
 /// Time-stepping controls (scaled times).
 #[derive(Debug, Clone)]
@@ -35,7 +36,7 @@ pub struct TimeParams {
 
 /// One accepted step: time, electrode potential, smallest surface concentration per species and
 /// largest reaction flux density (scaled).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TimeRow {
     pub t: f64,
     pub electrode_potential: f64,
@@ -62,8 +63,48 @@ pub struct TransientResult {
     pub newton_iterations: u32,
 }
 
-/// Runs from the bulk state at t = 0 to `time.end` (or depletion); `drive(t)` is the applied
-/// potential or current at scaled time t (the value over the step ending at t).
+/// Everything the time loop carries from one accepted step to the next: saved whole, it lets a
+/// run continue exactly where it stopped (a checkpoint).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Progress {
+    /// The Newton state at `t`.
+    pub state: State,
+    /// Independent concentrations one step back (None right after t = 0 or a breakpoint, where
+    /// the next step is backward Euler).
+    pub previous_concentrations: Option<Vec<f64>>,
+    /// Scaled time reached.
+    pub t: f64,
+    /// The next step to try and the last accepted one (scaled).
+    pub dt: f64,
+    pub dt_prev: f64,
+    pub rows: Vec<TimeRow>,
+    pub snapshots: Vec<(f64, TransportSolution)>,
+    pub steps: u32,
+    pub rejected: u32,
+    pub linear_iterations: u32,
+    pub newton_iterations: u32,
+    /// The solution of the last accepted step.
+    pub last: Option<TransportSolution>,
+}
+
+/// Receives the time loop's progress after each accepted step (checkpoint writing).
+pub trait StepObserver {
+    /// Called after every accepted step; an error stops the run.
+    fn accepted(&mut self, progress: &Progress) -> Result<(), Error>;
+}
+
+/// An observer that does nothing.
+pub struct NoObserver;
+
+impl StepObserver for NoObserver {
+    fn accepted(&mut self, _: &Progress) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// Runs from the bulk state at t = 0 (or from `resume`, a saved [`Progress`] of the same problem)
+/// to `time.end` (or depletion); `drive(t)` is the applied potential or current at scaled time t
+/// (the value over the step ending at t). `observer` sees the progress after each accepted step.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     sys: &PotentialSystem,
@@ -74,49 +115,85 @@ pub fn run(
     linear: &LinearParams,
     newton: &NewtonParams,
     time: &TimeParams,
+    resume: Option<Progress>,
+    observer: &mut dyn StepObserver,
 ) -> Result<TransientResult, Error> {
     let mut tr = Transport::new(sys, edges, tp);
-    let mut st = tr.initial_state(drive(0.0))?;
-    let mut c_now = tr.concentrations(&st);
-    let mut c_prev: Option<Vec<f64>> = None;
-    let (mut t, mut dt, mut dt_prev) = (0.0f64, time.initial_step, 0.0f64);
-    let mut rows = Vec::new();
-    let mut snapshots = Vec::new();
-    let (mut steps, mut rejected, mut lin, mut nl) = (0u32, 0u32, 0u32, 0u32);
+    let mut p = match resume {
+        Some(saved) => {
+            if saved.state.x.len() != tr.unknowns() {
+                return Err(Error::input(format!(
+                    "checkpoint: {} unknowns saved, the problem has {}",
+                    saved.state.x.len(),
+                    tr.unknowns()
+                )));
+            }
+            saved
+        }
+        None => Progress {
+            state: tr.initial_state(drive(0.0))?,
+            previous_concentrations: None,
+            t: 0.0,
+            dt: time.initial_step,
+            dt_prev: 0.0,
+            rows: Vec::new(),
+            snapshots: Vec::new(),
+            steps: 0,
+            rejected: 0,
+            linear_iterations: 0,
+            newton_iterations: 0,
+            last: None,
+        },
+    };
+    let mut c_now = tr.concentrations(&p.state);
     let species = c_now.len() / tr.volumes().len().max(1);
-    let mut outputs = time.output_times.iter().copied().filter(|&o| o > 0.0 && o <= time.end).peekable();
-    let mut last = None;
+    // One snapshot per output time, so the saved ones are the first output times.
+    let mut outputs = time.output_times.iter().copied().filter(|&o| o > 0.0 && o <= time.end).skip(p.snapshots.len()).peekable();
+    let depleted =
+        |p: &Progress| p.rows.last().is_some_and(|r| r.min_surface[tp.reacting] < time.depletion * tp.bulk[tp.reacting]);
     let stop = loop {
-        if t >= time.end * (1.0 - 1e-12) {
+        // Checked before stepping, so a run resumed from its last step stops where it stopped.
+        if depleted(&p) {
+            break Stop::Depletion;
+        }
+        if p.t >= time.end * (1.0 - 1e-12) {
             break Stop::EndTime;
         }
+        let t = p.t;
         let next_break = time.breakpoints.iter().copied().find(|&b| b > t).unwrap_or(f64::INFINITY);
         let target = outputs.peek().copied().unwrap_or(time.end).min(time.end).min(next_break);
-        let step = dt.min(time.max_step).min(target - t);
-        // Steps that reach an output time or a breakpoint end exactly on it (no round-off drift).
-        let lands_on_target = step >= target - t;
+        // Steps that reach an output time or a breakpoint end exactly on it (no round-off drift;
+        // a max_step that divides the interval in floating point lands there too, not an ulp short).
+        let mut step = p.dt.min(time.max_step).min(target - t);
+        let lands_on_target = step >= (target - t) * (1.0 - 1e-9);
+        if lands_on_target {
+            step = target - t;
+        }
         let lands_on_break = lands_on_target && target == next_break;
-        let acc = match &c_prev {
+        let acc = match &p.previous_concentrations {
             None => Accumulation { a0: 1.0 / step, history: c_now.iter().map(|c| c / step).collect() },
             Some(prev) => {
-                let w = step / dt_prev;
+                let w = step / p.dt_prev;
                 Accumulation {
                     a0: (1.0 + 2.0 * w) / ((1.0 + w) * step),
                     history: c_now.iter().zip(prev).map(|(cn, cp)| ((1.0 + w) * cn - w * w / (1.0 + w) * cp) / step).collect(),
                 }
             }
         };
-        let mut trial = st.clone();
+        let mut trial = p.state.clone();
         let outcome = tr.newton(&mut trial, drive(t + step), Some(&acc), solver, linear, newton);
         let stats = match outcome {
             Ok(stats) => stats,
+            // A device fault is not cured by a smaller step.
+            Err(e) if e.solve_message().is_none() => return Err(e),
             Err(e) => {
-                rejected += 1;
-                dt = 0.25 * step;
-                if dt < 1e-12 * time.end.max(time.initial_step) {
-                    return Err(Error::Solve(format!(
-                        "time stepping: step size underflow at t = {t:.6e} (scaled); last error: {e}"
-                    )));
+                p.rejected += 1;
+                p.dt = 0.25 * step;
+                if p.dt < 1e-12 * time.end.max(time.initial_step) {
+                    // The diagnostics show the failed step's last Newton iterate.
+                    return Err(e.map_solve_message(|last| {
+                        format!("time stepping: step size underflow at t = {t:.6e} (scaled); last error: {last}")
+                    }));
                 }
                 continue;
             }
@@ -124,8 +201,8 @@ pub fn run(
         let c_new = tr.concentrations(&trial);
         // Local error estimate (BDF2 steps): distance from the linear extrapolation.
         let mut factor = 2.0;
-        if let Some(prev) = &c_prev {
-            let w = step / dt_prev;
+        if let Some(prev) = &p.previous_concentrations {
+            let w = step / p.dt_prev;
             // Each species relative to its own bulk value (a minor species must not hide behind
             // a supporting electrolyte a thousand times more concentrated).
             let err = c_new
@@ -137,27 +214,27 @@ pub fn run(
                 .fold(0.0, f64::max)
                 / 3.0;
             if err > time.rtol {
-                rejected += 1;
-                dt = step * (0.9 * (time.rtol / err).cbrt()).clamp(0.2, 0.9);
+                p.rejected += 1;
+                p.dt = step * (0.9 * (time.rtol / err).cbrt()).clamp(0.2, 0.9);
                 continue;
             }
             factor = (0.9 * (time.rtol / err.max(1e-300)).cbrt()).clamp(0.3, 2.0);
         }
         // Accept.
-        lin += stats.linear_iterations;
-        nl += stats.iterations;
-        steps += 1;
-        t = if lands_on_target { target } else { t + step };
-        st = trial;
-        c_prev = Some(std::mem::replace(&mut c_now, c_new));
-        dt_prev = step;
-        dt = step * factor;
+        p.linear_iterations += stats.linear_iterations;
+        p.newton_iterations += stats.iterations;
+        p.steps += 1;
+        p.t = if lands_on_target { target } else { t + step };
+        p.state = trial;
+        p.previous_concentrations = Some(std::mem::replace(&mut c_now, c_new));
+        p.dt_prev = step;
+        p.dt = step * factor;
         if lands_on_break {
             // The drive jumps here: restart the multistep history with a small Euler step.
-            c_prev = None;
-            dt = time.initial_step;
+            p.previous_concentrations = None;
+            p.dt = time.initial_step;
         }
-        let sol = tr.solution(sys, &st, stats);
+        let sol = tr.solution(sys, &p.state, stats);
         let min_surface: Vec<f64> = sol
             .concentrations
             .iter()
@@ -165,23 +242,16 @@ pub fn run(
             .collect();
         let max_reaction_density =
             sol.electrode_reaction.iter().zip(&sys.electrode_area).map(|(r, a)| (r / a).abs()).fold(0.0, f64::max);
-        rows.push(TimeRow {
-            t,
-            electrode_potential: sol.electrode_potential,
-            min_surface: min_surface.clone(),
-            max_reaction_density,
-        });
-        progress::report(Event::TimeStep { step: steps, fraction: t / time.end });
-        if outputs.peek().is_some_and(|&o| t >= o) {
+        p.rows.push(TimeRow { t: p.t, electrode_potential: sol.electrode_potential, min_surface, max_reaction_density });
+        progress::report(Event::TimeStep { step: p.steps, fraction: p.t / time.end });
+        if outputs.peek().is_some_and(|&o| p.t >= o) {
             outputs.next();
-            snapshots.push((t, sol.clone()));
+            p.snapshots.push((p.t, sol.clone()));
         }
-        let depleted = min_surface[tp.reacting] < time.depletion * tp.bulk[tp.reacting];
-        last = Some(sol);
-        if depleted {
-            break Stop::Depletion;
-        }
+        p.last = Some(sol);
+        observer.accepted(&p)?;
     };
+    let Progress { rows, snapshots, steps, rejected, linear_iterations, newton_iterations, last, .. } = p;
     let last = last.ok_or_else(|| Error::Solve("time stepping ended before the first step".into()))?;
-    Ok(TransientResult { last, rows, snapshots, steps, rejected, stop, linear_iterations: lin, newton_iterations: nl })
+    Ok(TransientResult { last, rows, snapshots, steps, rejected, stop, linear_iterations, newton_iterations })
 }

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use serde_json::Value;
 use znfield::backend::gpu::GpuContext;
 
 /// A small valid scene the command-line tests start from (primary model, coarse mesh).
@@ -30,4 +31,40 @@ pub fn gpu_or_skip(test: &str) -> Option<GpuContext> {
 /// Relative difference |a - b| / max(|a|, |b|, tiny).
 pub fn rel(a: f64, b: f64) -> f64 {
     (a - b).abs() / a.abs().max(b.abs()).max(1e-300)
+}
+
+/// Every number of `a` within `rtol` of the same number of `b`, everything else equal; the
+/// paths of the differences.
+pub fn differences(a: &Value, b: &Value, rtol: f64, path: &str, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
+            if (x - y).abs() > rtol * x.abs().max(y.abs()) {
+                out.push(format!("{path}: {x:e} vs {y:e}"));
+            }
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, v) in x {
+                match y.get(k) {
+                    Some(w) => differences(v, w, rtol, &format!("{path}.{k}"), out),
+                    None => out.push(format!("{path}.{k}: missing")),
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (k, (v, w)) in x.iter().zip(y).enumerate() {
+                differences(v, w, rtol, &format!("{path}.{k}"), out);
+            }
+        }
+        _ if a == b => {}
+        _ => out.push(format!("{path}: {a} vs {b}")),
+    }
+}
+
+/// An empty scratch directory for one test, unique to this process.
+pub fn scratch(prefix: &str, name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("znfield-{prefix}-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
 }

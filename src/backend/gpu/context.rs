@@ -102,6 +102,23 @@ pub fn describe_adapters() -> String {
     out
 }
 
+/// `ZNFIELD_GPU_MAX_BINDING_BYTES`: a storage binding size below the adapter's, requested from
+/// the device (to leave room on a shared GPU, or to see how a large problem meets the limit).
+pub const BINDING_CAP_ENV: &str = "ZNFIELD_GPU_MAX_BINDING_BYTES";
+
+fn binding_cap() -> Result<Option<u64>, String> {
+    match std::env::var(BINDING_CAP_ENV) {
+        Err(_) => Ok(None),
+        Ok(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|&b| b >= 256)
+            .map(Some)
+            .ok_or_else(|| format!("{BINDING_CAP_ENV}={v}: expected a number of bytes >= 256")),
+    }
+}
+
 impl GpuContext {
     /// Opens the best adapter; with `hardware_only`, software adapters are refused.
     pub fn new(hardware_only: bool) -> Result<Self, String> {
@@ -117,7 +134,10 @@ impl GpuContext {
                 }
             })?;
         let info = adapter.get_info();
-        let limits = adapter.limits();
+        let mut limits = adapter.limits();
+        if let Some(cap) = binding_cap()? {
+            limits.max_storage_buffer_binding_size = limits.max_storage_buffer_binding_size.min(cap);
+        }
         if limits.max_storage_buffers_per_shader_stage < 8 {
             return Err(format!(
                 "adapter {} allows {} storage buffers per stage; the kernels need 8",
@@ -192,7 +212,13 @@ impl GpuContext {
     pub fn fits(&self, what: &str, bytes: u64) -> Result<(), String> {
         let limit = self.limits.max_storage_buffer_binding_size.min(self.limits.max_buffer_size);
         if bytes > limit {
-            Err(format!("{what} needs {bytes} bytes, over the adapter's storage binding limit of {limit} bytes"))
+            let capped =
+                if std::env::var(BINDING_CAP_ENV).is_ok() { format!(" (capped by {BINDING_CAP_ENV})") } else { String::new() };
+            Err(format!(
+                "{what}: {bytes} bytes, over the storage binding limit of {limit} bytes{capped} on {}: \
+                 the problem is too large for this GPU; use --backend cpu or a coarser mesh",
+                self.info.name
+            ))
         } else {
             Ok(())
         }

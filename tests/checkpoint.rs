@@ -1,0 +1,176 @@
+//! Long transient runs lose nothing: a run killed with SIGKILL after a checkpoint leaves no
+//! complete-looking output, and `znfield run --resume DIR` ends with the result of an
+//! uninterrupted run: bit for bit on the CPU backend (summary.json less its wall time, every VTU,
+//! timeseries.csv), within 1e-6 relative on the GPU backend.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_znfield");
+
+/// The shipped transient scene on a coarse mesh: 16 time steps, snapshots at 5, 20 and 50 ms.
+fn args(backend: &str, out: &Path) -> Vec<String> {
+    [
+        "run",
+        "scenes/hemisphere_tertiary_transient.json",
+        "--set",
+        "mesh.refine=0.4",
+        "--set",
+        "output.maps=false",
+        "--quiet",
+        "--backend",
+        backend,
+        "--out",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([out.display().to_string()])
+    .collect()
+}
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("znfield-checkpoint-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// summary.json without what a resumed run legitimately changes (wall time, the resume note).
+fn summary(dir: &Path) -> Value {
+    let text = std::fs::read_to_string(dir.join("summary.json")).expect("summary.json");
+    let mut json: Value = serde_json::from_str(&text).expect("JSON");
+    json["solver"].as_object_mut().expect("solver").remove("wall_time_s");
+    json["transient"].as_object_mut().expect("transient").remove("resumed_after_step");
+    json
+}
+
+/// Names of the visible files in `dir`, sorted.
+fn visible_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Runs to completion uninterrupted.
+fn uninterrupted(backend: &str, dir: &Path) {
+    let out = Command::new(BIN).args(args(backend, dir)).output().expect("spawn");
+    assert!(out.status.success(), "uninterrupted run failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Starts the run with a checkpoint after every step, holds it after the `hold`-th, kills it
+/// with SIGKILL, checks what it left, and resumes it. Returns the resumed run's stderr.
+fn kill_and_resume(backend: &str, dir: &Path, hold: u32) -> String {
+    let mut child = Command::new(BIN)
+        .args(args(backend, dir))
+        .args(["--checkpoint-every", "0"])
+        .env("ZNFIELD_HOLD_AFTER_CHECKPOINT", hold.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let checkpoint = dir.join("checkpoint.json");
+    let began = Instant::now();
+    let saved_steps = loop {
+        // The file appears whole (written under a temporary name, then renamed), so any
+        // readable version parses.
+        if let Ok(text) = std::fs::read_to_string(&checkpoint) {
+            let steps = serde_json::from_str::<Value>(&text).expect("a checkpoint parses")["progress"]["steps"].as_u64();
+            if steps == Some(hold as u64) {
+                break hold;
+            }
+        }
+        assert!(child.try_wait().expect("wait").is_none(), "the run ended before its checkpoint {hold}");
+        assert!(began.elapsed() < Duration::from_secs(300), "no checkpoint {hold} after 300 s");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+    assert_eq!(
+        visible_files(dir),
+        ["checkpoint.json"],
+        "a run killed after step {saved_steps} may leave only its checkpoint (no summary.json, no fields)"
+    );
+    let out = Command::new(BIN).args(["run", "--backend", backend, "--resume"]).arg(dir).output().expect("spawn resume");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "resume failed: {stderr}");
+    assert!(!checkpoint.exists(), "a finished run removes its checkpoint");
+    let resumed: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).expect("summary")).expect("JSON");
+    assert_eq!(resumed["transient"]["resumed_after_step"], Value::from(hold), "summary.json records the resume");
+    stderr
+}
+
+#[test]
+fn killed_cpu_run_resumes_to_the_same_bits() {
+    let (whole, resumed) = (fresh_dir("cpu-whole"), fresh_dir("cpu-resumed"));
+    uninterrupted("cpu", &whole);
+    let stderr = kill_and_resume("cpu", &resumed, 7);
+    assert!(stderr.contains("after step 7"), "the resume says where it continues: {stderr}");
+    assert!(summary(&whole) == summary(&resumed), "resumed summary.json differs from the uninterrupted run's");
+    let files = visible_files(&whole);
+    assert_eq!(files, visible_files(&resumed));
+    // Three snapshots (5, 20 and 50 ms), the last landing on the end time.
+    for f in ["fields_0000.vtu", "fields_0001.vtu", "fields_0002.vtu", "fields.vtu", "electrode.vtu", "timeseries.csv"] {
+        assert!(files.contains(&f.to_string()), "{f} missing");
+        let (a, b) = (std::fs::read(whole.join(f)).expect("read"), std::fs::read(resumed.join(f)).expect("read"));
+        assert!(a == b, "{f} differs between the uninterrupted and the resumed run");
+    }
+    let _ = (std::fs::remove_dir_all(&whole), std::fs::remove_dir_all(&resumed));
+}
+
+#[test]
+fn killed_gpu_run_resumes_within_a_millionth() {
+    if common::gpu_or_skip("killed_gpu_run_resumes_within_a_millionth").is_none() {
+        return;
+    }
+    let (whole, resumed) = (fresh_dir("gpu-whole"), fresh_dir("gpu-resumed"));
+    uninterrupted("gpu", &whole);
+    kill_and_resume("gpu", &resumed, 5);
+    let mut diffs = Vec::new();
+    common::differences(&summary(&whole), &summary(&resumed), 1e-6, "", &mut diffs);
+    assert!(diffs.is_empty(), "resumed GPU run differs: {diffs:?}");
+    let _ = (std::fs::remove_dir_all(&whole), std::fs::remove_dir_all(&resumed));
+}
+
+#[test]
+fn resume_refuses_what_it_cannot_continue() {
+    let dir = fresh_dir("refusals");
+    let resume = |dir: &Path| Command::new(BIN).args(["run", "--backend", "cpu", "--resume"]).arg(dir).output().expect("spawn");
+    // No directory, no checkpoint.
+    let out = resume(&dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such directory"));
+    // A truncated checkpoint: named, with its line and column.
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join("checkpoint.json"), r#"{"format": "znfield transient checkpoint", "version": 1, "scene": {"#)
+        .expect("write");
+    let out = resume(&dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("checkpoint.json") && stderr.contains("line 1"), "{stderr}");
+    assert!(!dir.join("summary.json").exists());
+    // A finished run.
+    std::fs::remove_file(dir.join("checkpoint.json")).expect("rm");
+    std::fs::write(dir.join("summary.json"), "{}").expect("write");
+    let out = resume(&dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to resume"));
+    // Checkpoints are for transient runs.
+    let out = Command::new(BIN)
+        .args(["run", "scenes/hemisphere_primary.json", "--checkpoint-every", "10", "--out"])
+        .arg(dir.join("steady"))
+        .output()
+        .expect("spawn");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no `time` block"));
+    assert!(!dir.join("steady").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
