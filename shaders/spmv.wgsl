@@ -1,5 +1,8 @@
 // y = A x for a CSR matrix, one row per invocation.
 // CPU twin: CsrMatrix::spmv (src/fem/csr.rs). Dispatch: 2D grid of ceil(n / 256) workgroups.
+// A matrix too large for one binding is split into row blocks (DeviceCsr in context.rs): each
+// block's row_ptr starts at 0, dims.n is its row count and dims.row_offset its first row of y;
+// columns (and x) stay global.
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> row_ptr: array<u32>;
@@ -18,5 +21,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     for (var k = row_ptr[row]; k < row_ptr[row + 1u]; k = k + 1u) {
         sum += vals[k] * x[col_idx[k]];
     }
-    y[row] = sum;
+    y[dims.row_offset + row] = sum;
 }

@@ -702,3 +702,31 @@ fn gpu_runs_report_their_device_memory() {
     assert!((60.0..200.0).contains(&jacobi_per_node), "Jacobi CG: {jacobi_per_node} bytes per node");
     assert!(amg > jacobi && amg_per_node < 1000.0, "multigrid: {amg_per_node} bytes per node");
 }
+
+/// A matrix over the storage binding limit is uploaded in row blocks, one SpMV dispatch each:
+/// with the limit capped far below the test matrix, the device CG (Jacobi and multigrid) gives
+/// the same iterations and the same solution, bit for bit, as with one block.
+#[test]
+fn matrices_split_across_bindings_solve_as_one() {
+    let Some(whole) = common::gpu_or_skip("matrices_split_across_bindings_solve_as_one") else { return };
+    let cap = 32 * 1024;
+    let split = GpuContext::with_binding_cap(false, Some(cap)).expect("capped context");
+    let a = test_matrix();
+    assert!(4 * a.nnz() as u64 > 4 * cap, "the test matrix must need several blocks");
+    let blocks = split.upload_csr(&a).expect("split upload").blocks;
+    assert!(blocks.len() >= 4, "{} blocks", blocks.len());
+    eprintln!("{} rows, {} entries: {} row blocks under a {cap}-byte binding limit", a.n, a.nnz(), blocks.len());
+    assert!(blocks.iter().all(|b| b.values.size() <= cap && b.row_ptr.size() <= cap));
+    assert_eq!(blocks.iter().map(|b| b.dims.n as usize).sum::<usize>(), a.n, "the blocks cover every row once");
+    assert_eq!(whole.upload_csr(&a).expect("upload").blocks.len(), 1);
+    let b = random(a.n, 23);
+    let (whole, split) = (std::sync::Arc::new(whole), std::sync::Arc::new(split));
+    for preconditioner in [Preconditioner::Jacobi, Preconditioner::Amg] {
+        let params = LinearParams { rtol: 1e-10, max_iterations: 5000, preconditioner, ..Default::default() };
+        let (mut xw, mut xs) = (vec![0.0; a.n], vec![0.0; a.n]);
+        let wi = GpuPcg::new(whole.clone()).solve(&a, &b, &mut xw, &params).expect("one block");
+        let si = GpuPcg::new(split.clone()).solve(&a, &b, &mut xs, &params).expect("row blocks");
+        assert_eq!(wi.iterations, si.iterations, "{preconditioner:?}");
+        assert!(xw == xs, "{preconditioner:?}: split SpMV changed the solution by {}", max_rel(&xw, &xs));
+    }
+}

@@ -5,11 +5,12 @@
 // below field by field (all 4-byte scalars, 16-byte multiples, no vec3 padding traps).
 
 struct Dims {
-    // Vector length (matrix rows).
+    // Vector length (matrix rows; the rows of a row block for spmv).
     n: u32,
     // Workgroups used by grid-stride reduction kernels (<= WG).
     reduce_groups: u32,
-    _pad0: u32,
+    // First row of a row block (spmv of a matrix split across bindings); 0 otherwise.
+    row_offset: u32,
     _pad1: u32,
 }
 

@@ -21,9 +21,9 @@
 
 use std::sync::Arc;
 
-use super::context::GpuContext;
+use super::context::{GpuContext, SpmvOp};
 use super::defect::{self, Sweep};
-use super::kernels::{bicgstab_scalars, block_scale, diag_scale, dot2_partial, dot_partial, lincomb3, spmv};
+use super::kernels::{bicgstab_scalars, block_scale, diag_scale, dot2_partial, dot_partial, lincomb3};
 use super::layout::{bicg_mode, slot, status, BicgMode, BicgState, BlockDims, Dims, LincombSlots};
 use super::transport_jacobian::GpuJacobian;
 use crate::backend::cpu::CpuGmres;
@@ -98,7 +98,13 @@ struct Resident {
     state: wgpu::Buffer,
     staging: wgpu::Buffer,
     begin: (wgpu::BindGroup, wgpu::BindGroup),
-    iteration: Vec<(Step, wgpu::BindGroup)>,
+    iteration: Vec<Op>,
+}
+
+/// One recorded step of the iteration.
+enum Op {
+    Kernel(Step, wgpu::BindGroup),
+    Spmv(SpmvOp),
 }
 
 /// Which kernel a recorded step dispatches.
@@ -107,7 +113,6 @@ enum Step {
     Lincomb,
     Scale,
     Block,
-    Spmv,
     Dot,
     Dot2,
     Scalars,
@@ -133,9 +138,9 @@ impl Resident {
         let block_dims = ctx.uniform("block dims", &BlockDims { n: n as u32, m: m as u32, _pad0: 0, _pad1: 0 });
         let scale = |x: &wgpu::Buffer, out: &wgpu::Buffer| {
             if m > 1 {
-                (Step::Block, block_scale::bind(&k.block_scale, d, &block_dims, &dinv, x, out))
+                Op::Kernel(Step::Block, block_scale::bind(&k.block_scale, d, &block_dims, &dinv, x, out))
             } else {
-                (Step::Scale, diag_scale::bind(&k.diag_scale, d, &dims_buf, &dinv, x, out))
+                Op::Kernel(Step::Scale, diag_scale::bind(&k.diag_scale, d, &dims_buf, &dinv, x, out))
             }
         };
         let [r, rhat, x, p, v, y, s, z, t] = ["r", "rhat", "x", "p", "v", "y", "s", "z", "t"].map(|l| ctx.storage_zeroed(l, n));
@@ -150,21 +155,24 @@ impl Resident {
             lincomb3::bind(&k.lincomb3, d, sl, &state, yv, zv, out)
         };
         let begin = (dot2_partial::bind(&k.dot2_partial, d, &dims_buf, &rhat, &r, &r, &r, &partials), scalars(bicg_mode::BEGIN));
+        let lincomb = |sl: &wgpu::Buffer, yv: &wgpu::Buffer, zv: &wgpu::Buffer, out: &wgpu::Buffer| {
+            Op::Kernel(Step::Lincomb, lin(sl, yv, zv, out))
+        };
         let iteration = vec![
-            (Step::Lincomb, lin(&slots(slot::BETA, slot::ONE, slot::NEG_BETA_OMEGA), &r, &v, &p)),
+            lincomb(&slots(slot::BETA, slot::ONE, slot::NEG_BETA_OMEGA), &r, &v, &p),
             scale(&p, &y),
-            (Step::Spmv, spmv::bind(&k.spmv, d, &dims_buf, &csr.row_ptr, &csr.col_idx, &csr.values, &y, &v)),
-            (Step::Dot, dot_partial::bind(&k.dot_partial, d, &dims_buf, &rhat, &v, &partials)),
-            (Step::Scalars, scalars(bicg_mode::ALPHA)),
-            (Step::Lincomb, lin(&slots(slot::ZERO, slot::ONE, slot::NEG_ALPHA), &r, &v, &s)),
+            Op::Spmv(csr.spmv(ctx, &y, &v)),
+            Op::Kernel(Step::Dot, dot_partial::bind(&k.dot_partial, d, &dims_buf, &rhat, &v, &partials)),
+            Op::Kernel(Step::Scalars, scalars(bicg_mode::ALPHA)),
+            lincomb(&slots(slot::ZERO, slot::ONE, slot::NEG_ALPHA), &r, &v, &s),
             scale(&s, &z),
-            (Step::Spmv, spmv::bind(&k.spmv, d, &dims_buf, &csr.row_ptr, &csr.col_idx, &csr.values, &z, &t)),
-            (Step::Dot2, dot2_partial::bind(&k.dot2_partial, d, &dims_buf, &t, &s, &t, &t, &partials)),
-            (Step::Scalars, scalars(bicg_mode::OMEGA)),
-            (Step::Lincomb, lin(&slots(slot::ONE, slot::ALPHA, slot::OMEGA), &y, &z, &x)),
-            (Step::Lincomb, lin(&slots(slot::ZERO, slot::ONE, slot::NEG_OMEGA), &s, &t, &r)),
-            (Step::Dot2, dot2_partial::bind(&k.dot2_partial, d, &dims_buf, &rhat, &r, &r, &r, &partials)),
-            (Step::Scalars, scalars(bicg_mode::END)),
+            Op::Spmv(csr.spmv(ctx, &z, &t)),
+            Op::Kernel(Step::Dot2, dot2_partial::bind(&k.dot2_partial, d, &dims_buf, &t, &s, &t, &t, &partials)),
+            Op::Kernel(Step::Scalars, scalars(bicg_mode::OMEGA)),
+            lincomb(&slots(slot::ONE, slot::ALPHA, slot::OMEGA), &y, &z, &x),
+            lincomb(&slots(slot::ZERO, slot::ONE, slot::NEG_OMEGA), &s, &t, &r),
+            Op::Kernel(Step::Dot2, dot2_partial::bind(&k.dot2_partial, d, &dims_buf, &rhat, &r, &r, &r, &partials)),
+            Op::Kernel(Step::Scalars, scalars(bicg_mode::END)),
         ];
         Ok(Resident { dims, r, rhat, x, p, v, state, staging, begin, iteration })
     }
@@ -175,7 +183,6 @@ impl Resident {
             Step::Lincomb => &k.lincomb3,
             Step::Scale => &k.diag_scale,
             Step::Block => &k.block_scale,
-            Step::Spmv => &k.spmv,
             Step::Dot => &k.dot_partial,
             Step::Dot2 => &k.dot2_partial,
             Step::Scalars => &k.bicgstab_scalars,
@@ -207,8 +214,11 @@ impl Resident {
             &self.staging,
             MAX_BATCH,
             |pass| {
-                for (step, group) in &self.iteration {
-                    self.dispatch(ctx, pass, *step, group);
+                for op in &self.iteration {
+                    match op {
+                        Op::Kernel(step, group) => self.dispatch(ctx, pass, *step, group),
+                        Op::Spmv(spmv) => spmv.record(ctx, pass),
+                    }
                 }
             },
             |bytes| {

@@ -8,13 +8,78 @@ use std::sync::{Arc, Mutex};
 
 use wgpu::util::DeviceExt;
 
-use super::kernels::Kernels;
+use super::kernels::{spmv, Kernels};
+use super::layout::Dims;
 
-/// The buffers of a CSR matrix on the device (the `row_ptr, col_idx, vals` of `spmv.wgsl`).
+/// A CSR matrix on the device (f32 values) as row blocks, each within the adapter's storage
+/// binding limit: one block unless the matrix is larger than one binding may be.
 pub struct DeviceCsr {
+    pub blocks: Vec<CsrBlock>,
+}
+
+/// Consecutive rows of a [`DeviceCsr`]: the `row_ptr` (from 0), `col_idx` (global columns) and
+/// `vals` of `spmv.wgsl`, and the dims (row count and first row) its dispatch uses.
+pub struct CsrBlock {
+    pub dims: Dims,
+    pub dims_buf: wgpu::Buffer,
     pub row_ptr: wgpu::Buffer,
     pub col_idx: wgpu::Buffer,
     pub values: wgpu::Buffer,
+}
+
+/// y = A x recorded as one `spmv` dispatch per row block.
+pub struct SpmvOp {
+    groups: Vec<(wgpu::BindGroup, Dims)>,
+}
+
+impl DeviceCsr {
+    /// The SpMV y = A x between two device vectors of the matrix's size.
+    pub fn spmv(&self, ctx: &GpuContext, x: &wgpu::Buffer, y: &wgpu::Buffer) -> SpmvOp {
+        let groups = self
+            .blocks
+            .iter()
+            .map(|b| {
+                let group = spmv::bind(&ctx.kernels.spmv, &ctx.device, &b.dims_buf, &b.row_ptr, &b.col_idx, &b.values, x, y);
+                (group, b.dims)
+            })
+            .collect();
+        SpmvOp { groups }
+    }
+}
+
+impl SpmvOp {
+    /// Records the dispatches into `pass`.
+    pub fn record(&self, ctx: &GpuContext, pass: &mut wgpu::ComputePass<'_>) {
+        for (group, dims) in &self.groups {
+            ctx.kernels.spmv.dispatch(pass, group, dims);
+        }
+    }
+
+    /// Number of row blocks (dispatches).
+    pub fn blocks(&self) -> usize {
+        self.groups.len()
+    }
+}
+
+/// Splits rows `0..n` of a CSR pattern into consecutive blocks whose entries (and row pointers)
+/// each take at most `limit` bytes as 4-byte values; None if a single row is over it.
+fn row_blocks(row_ptr: &[u32], limit: u64) -> Option<Vec<std::ops::Range<usize>>> {
+    let n = row_ptr.len() - 1;
+    let per_block = (limit / 4) as usize;
+    let mut blocks = Vec::new();
+    let mut start = 0;
+    while start < n {
+        let mut end = start;
+        while end < n && (row_ptr[end + 1] - row_ptr[start]) as usize <= per_block && end + 2 - start <= per_block {
+            end += 1;
+        }
+        if end == start {
+            return None;
+        }
+        blocks.push(start..end);
+        start = end;
+    }
+    Some(blocks)
 }
 
 /// Device, queue and kernels for one adapter.
@@ -120,8 +185,15 @@ fn binding_cap() -> Result<Option<u64>, String> {
 }
 
 impl GpuContext {
-    /// Opens the best adapter; with `hardware_only`, software adapters are refused.
+    /// Opens the best adapter; with `hardware_only`, software adapters are refused. The storage
+    /// binding limit is the adapter's, or lower with `ZNFIELD_GPU_MAX_BINDING_BYTES`.
     pub fn new(hardware_only: bool) -> Result<Self, String> {
+        Self::with_binding_cap(hardware_only, binding_cap()?)
+    }
+
+    /// As [`GpuContext::new`] with the storage binding limit capped at `cap` bytes (tests of
+    /// matrices split across bindings).
+    pub fn with_binding_cap(hardware_only: bool, cap: Option<u64>) -> Result<Self, String> {
         let adapters = compute_adapters();
         let adapter = adapters
             .into_iter()
@@ -135,7 +207,7 @@ impl GpuContext {
             })?;
         let info = adapter.get_info();
         let mut limits = adapter.limits();
-        if let Some(cap) = binding_cap()? {
+        if let Some(cap) = cap {
             limits.max_storage_buffer_binding_size = limits.max_storage_buffer_binding_size.min(cap);
         }
         if limits.max_storage_buffers_per_shader_stage < 8 {
@@ -210,7 +282,7 @@ impl GpuContext {
 
     /// Checks that a buffer of `bytes` fits the adapter's binding limit.
     pub fn fits(&self, what: &str, bytes: u64) -> Result<(), String> {
-        let limit = self.limits.max_storage_buffer_binding_size.min(self.limits.max_buffer_size);
+        let limit = self.binding_limit();
         if bytes > limit {
             let capped =
                 if std::env::var(BINDING_CAP_ENV).is_ok() { format!(" (capped by {BINDING_CAP_ENV})") } else { String::new() };
@@ -260,15 +332,36 @@ impl GpuContext {
         })
     }
 
-    /// A CSR matrix in device buffers (f32 values), after checking the adapter's binding limits.
+    /// The largest storage binding, bytes.
+    fn binding_limit(&self) -> u64 {
+        self.limits.max_storage_buffer_binding_size.min(self.limits.max_buffer_size)
+    }
+
+    /// A CSR matrix in device buffers (f32 values), in as many row blocks as the adapter's
+    /// storage binding limit needs (vectors must fit one binding).
     pub fn upload_csr(&self, a: &crate::fem::CsrMatrix) -> Result<DeviceCsr, String> {
-        self.fits("matrix values", 4 * a.nnz() as u64)?;
         self.fits("vector", 4 * a.n as u64)?;
-        Ok(DeviceCsr {
-            row_ptr: self.storage_u32("row_ptr", &a.row_ptr),
-            col_idx: self.storage_u32("col_idx", &a.col_idx),
-            values: self.storage_f32("vals", &a.values),
-        })
+        let ranges = row_blocks(&a.row_ptr, self.binding_limit()).ok_or_else(|| {
+            let widest = a.row_ptr.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+            format!("a matrix row of {widest} entries is over the storage binding limit of {} bytes", self.binding_limit())
+        })?;
+        let blocks = ranges
+            .into_iter()
+            .map(|rows| {
+                let (lo, hi) = (a.row_ptr[rows.start] as usize, a.row_ptr[rows.end] as usize);
+                let row_ptr: Vec<u32> = a.row_ptr[rows.start..=rows.end].iter().map(|p| p - lo as u32).collect();
+                let dims = Dims { row_offset: rows.start as u32, ..Dims::for_len(rows.len()) };
+                CsrBlock {
+                    dims,
+                    dims_buf: self.uniform("row block dims", &dims),
+                    row_ptr: self.storage_u32("row_ptr", &row_ptr),
+                    // A block of empty rows still binds one (unread) entry: zero-sized bindings are invalid.
+                    col_idx: self.storage_u32("col_idx", if hi > lo { &a.col_idx[lo..hi] } else { &[0] }),
+                    values: self.storage_f32("vals", if hi > lo { &a.values[lo..hi] } else { &[0.0] }),
+                }
+            })
+            .collect();
+        Ok(DeviceCsr { blocks })
     }
 
     /// A MAP_READ buffer of `bytes` bytes for reading a device state back.

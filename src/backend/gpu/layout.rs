@@ -6,13 +6,14 @@ use bytemuck::{Pod, Zeroable};
 /// Workgroup size of every kernel (`WG` in WGSL).
 pub const WORKGROUP: u32 = 256;
 
-/// `Dims` in WGSL: vector length and the workgroup count of reduction kernels.
+/// `Dims` in WGSL: vector length (rows of a kernel's dispatch), the workgroup count of reduction
+/// kernels, and the first row of a row block (SpMV of a matrix split across bindings; else 0).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 pub struct Dims {
     pub n: u32,
     pub reduce_groups: u32,
-    pub _pad0: u32,
+    pub row_offset: u32,
     pub _pad1: u32,
 }
 
@@ -121,6 +122,6 @@ impl Dims {
     /// Dimensions for vectors of length `n`: reductions use up to 256 workgroups.
     pub fn for_len(n: usize) -> Self {
         let groups = (n as u32).div_ceil(WORKGROUP).clamp(1, WORKGROUP);
-        Dims { n: n as u32, reduce_groups: groups, _pad0: 0, _pad1: 0 }
+        Dims { n: n as u32, reduce_groups: groups, row_offset: 0, _pad1: 0 }
     }
 }

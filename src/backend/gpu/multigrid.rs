@@ -20,8 +20,8 @@
 //! Level 0 reads the PCG residual buffer and writes the PCG `z` buffer. The cycle never reads
 //! the PCG state, so it may run after convergence within a batch (it then recomputes the same z).
 
-use super::context::{DeviceCsr, GpuContext};
-use super::kernels::{diag_scale, lincomb3, spmv};
+use super::context::{DeviceCsr, GpuContext, SpmvOp};
+use super::kernels::{diag_scale, lincomb3};
 use super::layout::{slot, Dims, LincombSlots};
 use crate::fem::CsrMatrix;
 use crate::solve::amg::{Hierarchy, Sparse};
@@ -32,14 +32,13 @@ const MINUS_ONE: u32 = 0;
 /// One level's device data and the bind groups of its steps.
 struct DeviceLevel {
     dims: Dims,
-    coarse_dims: Dims,
     first: wgpu::BindGroup,
-    residual_spmv: wgpu::BindGroup,
+    residual_spmv: SpmvOp,
     residual_sub: wgpu::BindGroup,
     scale: wgpu::BindGroup,
     add_scaled: wgpu::BindGroup,
-    restrict: wgpu::BindGroup,
-    prolong: wgpu::BindGroup,
+    restrict: SpmvOp,
+    prolong: SpmvOp,
     add_prolonged: wgpu::BindGroup,
     _buffers: Vec<wgpu::Buffer>,
     _matrices: [DeviceCsr; 3],
@@ -49,8 +48,7 @@ struct DeviceLevel {
 /// residual buffers.
 pub struct DeviceHierarchy {
     levels: Vec<DeviceLevel>,
-    coarse: wgpu::BindGroup,
-    coarse_dims: Dims,
+    coarse: SpmvOp,
     sweeps: usize,
     _buffers: Vec<wgpu::Buffer>,
     _coarse_inverse: DeviceCsr,
@@ -94,13 +92,10 @@ impl DeviceHierarchy {
         let mut levels = Vec::new();
         for (index, l) in h.levels.iter().enumerate() {
             let n = l.a.n;
-            let nc = l.r.m.n;
             let (b, x) = if index == 0 { (input, output) } else { (&level_b[index - 1], &level_x[index - 1]) };
             let (bc, xc) = if index + 1 < h.levels.len() { (&level_b[index], &level_x[index]) } else { (&coarse_b, &coarse_x) };
             let dims = Dims::for_len(n);
-            let coarse_dims = Dims::for_len(nc);
             let dims_buf = ctx.uniform("level dims", &dims);
-            let coarse_dims_buf = ctx.uniform("coarse dims", &coarse_dims);
             let scaled_dinv: Vec<f64> = l.dinv.iter().map(|v| l.omega * v).collect();
             let wdinv = ctx.storage_f32("omega dinv", &scaled_dinv);
             let t = ctx.storage_zeroed("level t", n);
@@ -111,28 +106,25 @@ impl DeviceHierarchy {
             let add = slots(n, slot::ONE, slot::ONE, slot::ZERO);
             levels.push(DeviceLevel {
                 dims,
-                coarse_dims,
                 first: diag_scale::bind(&k.diag_scale, d, &dims_buf, &wdinv, b, x),
-                residual_spmv: spmv::bind(&k.spmv, d, &dims_buf, &a.row_ptr, &a.col_idx, &a.values, x, &t),
+                residual_spmv: a.spmv(ctx, x, &t),
                 residual_sub: lincomb3::bind(&k.lincomb3, d, &sub, &constants, b, b, &t),
                 scale: diag_scale::bind(&k.diag_scale, d, &dims_buf, &wdinv, &t, &t2),
                 add_scaled: lincomb3::bind(&k.lincomb3, d, &add, &constants, &t2, &t2, x),
-                restrict: spmv::bind(&k.spmv, d, &coarse_dims_buf, &r.row_ptr, &r.col_idx, &r.values, &t, bc),
-                prolong: spmv::bind(&k.spmv, d, &dims_buf, &p.row_ptr, &p.col_idx, &p.values, xc, &t),
+                restrict: r.spmv(ctx, &t, bc),
+                prolong: p.spmv(ctx, xc, &t),
                 add_prolonged: lincomb3::bind(&k.lincomb3, d, &add, &constants, &t, &t, x),
-                _buffers: vec![dims_buf, coarse_dims_buf, wdinv, t, t2, sub, add],
+                _buffers: vec![dims_buf, wdinv, t, t2, sub, add],
                 _matrices: [a, p, r],
             });
         }
         let inverse = ctx.upload_csr(&dense_inverse(h))?;
-        let coarse_dims = Dims::for_len(h.coarse.n);
-        let coarse_dims_buf = ctx.uniform("coarsest dims", &coarse_dims);
         let (cb, cx) = if h.levels.is_empty() { (input, output) } else { (&coarse_b, &coarse_x) };
-        let coarse = spmv::bind(&k.spmv, d, &coarse_dims_buf, &inverse.row_ptr, &inverse.col_idx, &inverse.values, cb, cx);
-        let mut buffers = vec![constants, coarse_b, coarse_x, coarse_dims_buf];
+        let coarse = inverse.spmv(ctx, cb, cx);
+        let mut buffers = vec![constants, coarse_b, coarse_x];
         buffers.extend(level_b);
         buffers.extend(level_x);
-        Ok(DeviceHierarchy { levels, coarse, coarse_dims, sweeps: h.sweeps, _buffers: buffers, _coarse_inverse: inverse })
+        Ok(DeviceHierarchy { levels, coarse, sweeps: h.sweeps, _buffers: buffers, _coarse_inverse: inverse })
     }
 
     /// Records one V-cycle (z = M^-1 r) into `pass`.
@@ -143,11 +135,11 @@ impl DeviceHierarchy {
     fn record_level(&self, ctx: &GpuContext, pass: &mut wgpu::ComputePass<'_>, index: usize) {
         let k = &ctx.kernels;
         let Some(l) = self.levels.get(index) else {
-            k.spmv.dispatch(pass, &self.coarse, &self.coarse_dims);
+            self.coarse.record(ctx, pass);
             return;
         };
         let sweep = |pass: &mut wgpu::ComputePass<'_>| {
-            k.spmv.dispatch(pass, &l.residual_spmv, &l.dims);
+            l.residual_spmv.record(ctx, pass);
             k.lincomb3.dispatch(pass, &l.residual_sub, &l.dims);
             k.diag_scale.dispatch(pass, &l.scale, &l.dims);
             k.lincomb3.dispatch(pass, &l.add_scaled, &l.dims);
@@ -156,11 +148,11 @@ impl DeviceHierarchy {
         for _ in 1..self.sweeps {
             sweep(pass);
         }
-        k.spmv.dispatch(pass, &l.residual_spmv, &l.dims);
+        l.residual_spmv.record(ctx, pass);
         k.lincomb3.dispatch(pass, &l.residual_sub, &l.dims);
-        k.spmv.dispatch(pass, &l.restrict, &l.coarse_dims);
+        l.restrict.record(ctx, pass);
         self.record_level(ctx, pass, index + 1);
-        k.spmv.dispatch(pass, &l.prolong, &l.dims);
+        l.prolong.record(ctx, pass);
         k.lincomb3.dispatch(pass, &l.add_prolonged, &l.dims);
         for _ in 0..self.sweeps {
             sweep(pass);

@@ -10,10 +10,10 @@
 
 use std::sync::Arc;
 
-use super::context::GpuContext;
+use super::context::{GpuContext, SpmvOp};
 use super::defect::{self, Sweep};
 use super::kernels::{
-    dot2_partial, dot_partial, lincomb3, pcg_alpha, pcg_begin, pcg_beta, pcg_start, pcg_update_p, pcg_update_xr, spmv,
+    dot2_partial, dot_partial, lincomb3, pcg_alpha, pcg_begin, pcg_beta, pcg_start, pcg_update_p, pcg_update_xr,
 };
 use super::layout::{slot, status, Dims, LincombSlots, PcgState};
 use super::multigrid::DeviceHierarchy;
@@ -54,7 +54,7 @@ struct Resident {
     x: wgpu::Buffer,
     start: wgpu::BindGroup,
     begin: wgpu::BindGroup,
-    spmv: wgpu::BindGroup,
+    spmv: SpmvOp,
     dot: wgpu::BindGroup,
     alpha: wgpu::BindGroup,
     update_xr: wgpu::BindGroup,
@@ -111,7 +111,7 @@ impl Resident {
             multigrid,
             start: pcg_start::bind(&k.pcg_start, d, &dims_buf, &rhs, &dinv, &x, &r, &z, &p, &partials),
             begin: pcg_begin::bind(&k.pcg_begin, d, &dims_buf, &partials, &state),
-            spmv: spmv::bind(&k.spmv, d, &dims_buf, &csr.row_ptr, &csr.col_idx, &csr.values, &p, &q),
+            spmv: csr.spmv(ctx, &p, &q),
             dot: dot_partial::bind(&k.dot_partial, d, &dims_buf, &p, &q, &partials),
             alpha: pcg_alpha::bind(&k.pcg_alpha, d, &dims_buf, &partials, &state),
             update_xr: pcg_update_xr::bind(&k.pcg_update_xr, d, &dims_buf, &state, &p, &q, &dinv, &x, &r, &z, &partials),
@@ -150,7 +150,7 @@ impl Resident {
             &self.staging,
             MAX_BATCH,
             |pass| {
-                k.spmv.dispatch(pass, &self.spmv, &self.dims);
+                self.spmv.record(ctx, pass);
                 k.dot_partial.dispatch(pass, &self.dot, &self.dims);
                 k.pcg_alpha.dispatch(pass, &self.alpha, &self.dims);
                 k.pcg_update_xr.dispatch(pass, &self.update_xr, &self.dims);

@@ -6,8 +6,6 @@
 use std::time::Instant;
 
 use super::context::GpuContext;
-use super::kernels::spmv;
-use super::layout::Dims;
 use crate::fem::CsrMatrix;
 
 /// Repetitions whose median is reported.
@@ -60,15 +58,13 @@ impl GpuContext {
     /// Wall time of one f32 SpMV of `a`, from batches of `per_submit` dispatches, s.
     pub fn time_spmv(&self, a: &CsrMatrix, per_submit: usize) -> Result<f64, String> {
         let csr = self.upload_csr(a)?;
-        let dims = Dims::for_len(a.n);
-        let dims_buf = self.uniform("dims", &dims);
         let x: Vec<f64> = (0..a.n).map(|i| (i % 7) as f64).collect();
         let (xb, yb) = (self.storage_f32("x", &x), self.storage_zeroed("y", a.n));
-        let group = spmv::bind(&self.kernels.spmv, &self.device, &dims_buf, &csr.row_ptr, &csr.col_idx, &csr.values, &xb, &yb);
+        let spmv = csr.spmv(self, &xb, &yb);
         let t = self.time_submits(|enc| {
             let mut pass = enc.begin_compute_pass(&Default::default());
             for _ in 0..per_submit {
-                self.kernels.spmv.dispatch(&mut pass, &group, &dims);
+                spmv.record(self, &mut pass);
             }
         })?;
         Ok(t / per_submit as f64)
