@@ -1,6 +1,6 @@
-//! Criterion benchmarks: assembly, SpMV, Jacobi-PCG and multigrid (setup, V-cycle, PCG) on the
-//! hemisphere scene's primary system, on the CPU backend and (when an adapter exists) the GPU
-//! backend.
+//! Criterion benchmarks: assembly, SpMV, Jacobi-PCG and multigrid (setup, V-cycle, one
+//! preconditioned iteration, PCG) on the hemisphere scene's primary system, on the CPU backend
+//! and (when an adapter exists) the GPU backend (SpMV, V-cycle, Jacobi and multigrid PCG).
 //!
 //! `cargo bench --bench kernels` (add `-- --quick` for a fast pass). `--set`-style mesh scaling:
 //! ZNFIELD_BENCH_REFINE=2 makes the mesh about 4.5x larger. Results on a software adapter
@@ -13,6 +13,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use znfield::backend::cpu::CpuPcg;
 use znfield::backend::gpu::kernels::spmv;
 use znfield::backend::gpu::layout::Dims;
+use znfield::backend::gpu::multigrid::DeviceHierarchy;
 use znfield::backend::gpu::{GpuContext, GpuPcg};
 use znfield::fem::assembly;
 use znfield::geometry::ElectrodeGeometry;
@@ -62,6 +63,18 @@ fn benches(c: &mut Criterion) {
             CpuPcg::default().solve(&a, &b, &mut x, &amg).expect("solve")
         })
     });
+    // One preconditioned iteration: a solve capped at one iteration with the hierarchy kept from
+    // the previous solve (it also pays the start, r = b and one V-cycle, and the final residual).
+    let mut cached = CpuPcg::default();
+    let mut x1 = vec![0.0; a.n];
+    let _ = cached.solve(&a, &b, &mut x1, &amg);
+    let one = LinearParams { max_iterations: 1, ..amg };
+    g.bench_function("cpu_amg_pcg_one_iteration", |bch| {
+        bch.iter(|| {
+            let mut x = vec![0.0; a.n];
+            black_box(cached.solve(&a, &b, &mut x, &one).is_ok())
+        })
+    });
     match GpuContext::new(false) {
         Err(reason) => eprintln!("GPU benches skipped: {reason}"),
         Ok(ctx) => {
@@ -86,11 +99,35 @@ fn benches(c: &mut Criterion) {
                     ctx.device.poll(wgpu::PollType::wait_indefinitely()).expect("poll");
                 })
             });
+            // Ten V-cycles per submit on the uploaded hierarchy.
+            let (rb, zb) = (ctx.storage_f32("r", &b), ctx.storage_zeroed("z", a.n));
+            let cycle = DeviceHierarchy::upload(&ctx, &hierarchy, &rb, &zb).expect("device hierarchy");
+            g.bench_function("gpu_amg_vcycle_x10_per_submit", |bch| {
+                bch.iter(|| {
+                    let mut enc = ctx.device.create_command_encoder(&Default::default());
+                    {
+                        let mut pass = enc.begin_compute_pass(&Default::default());
+                        for _ in 0..10 {
+                            cycle.record(&ctx, &mut pass);
+                        }
+                    }
+                    ctx.queue.submit([enc.finish()]);
+                    ctx.device.poll(wgpu::PollType::wait_indefinitely()).expect("poll");
+                })
+            });
+            drop(cycle);
             let mut solver = GpuPcg::new(std::sync::Arc::new(ctx));
             g.bench_function("gpu_pcg_solve", |bch| {
                 bch.iter(|| {
                     let mut x = vec![0.0; a.n];
                     solver.solve(&a, &b, &mut x, &params).expect("solve")
+                })
+            });
+            // Host hierarchy kept across solves; its upload is part of every solve.
+            g.bench_function("gpu_amg_pcg_solve", |bch| {
+                bch.iter(|| {
+                    let mut x = vec![0.0; a.n];
+                    solver.solve(&a, &b, &mut x, &amg).expect("solve")
                 })
             });
         }
