@@ -23,11 +23,13 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::backend::cpu::CpuPcg;
+use crate::backend::gpu::timing::KernelTime;
 use crate::backend::gpu::{GpuContext, GpuPcg};
 use crate::error::{Error, Result};
 use crate::fem::CsrMatrix;
 use crate::run::build_domain;
 use crate::scene::Scene;
+use crate::solve::amg::{AmgParams, Hierarchy};
 use crate::solve::linear::{LinearParams, LinearSolver, Preconditioner};
 use crate::solve::system::PotentialSystem;
 
@@ -62,6 +64,10 @@ pub struct BenchRow {
     pub spmv_over_copy: f64,
     /// Meshing + assembly + setup + solve.
     pub end_to_end_s: f64,
+    /// GPU backend: the GPU time per dispatch of each kernel from timestamp queries (absent
+    /// where the adapter has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_times: Option<Vec<KernelTime>>,
 }
 
 /// A whole bench run.
@@ -139,6 +145,7 @@ pub fn run_bench(
     for &refine in refines {
         progress(refine);
         let (a, b, mesh_s, assembly_s) = system(scene, refine)?;
+        let mut kernel_times = None;
         let (setup_s, iterations, solve_s, spmv_s, bytes) = match &gpu {
             None => {
                 // The first solve builds the multigrid hierarchy; the second, of the same
@@ -163,6 +170,11 @@ pub fn run_bench(
                 let info = GpuPcg::new(ctx.clone()).solve(&a, &b, &mut x, &params)?;
                 let solve_s = t.elapsed().as_secs_f64();
                 let spmv_s = ctx.time_spmv(&a, 50).map_err(Error::Device)?;
+                let hierarchy = match preconditioner {
+                    Preconditioner::Amg => Hierarchy::build(&a, &AmgParams::default()).ok(),
+                    Preconditioner::Jacobi => None,
+                };
+                kernel_times = ctx.kernel_times(&a, hierarchy.as_ref()).map_err(Error::Device)?;
                 (0.0, info.iterations, solve_s, spmv_s, spmv_bytes(&a, 4))
             }
         };
@@ -182,6 +194,7 @@ pub fn run_bench(
             copy_bandwidth_gb_s: copy_bandwidth,
             spmv_over_copy: spmv_bandwidth / copy_bandwidth,
             end_to_end_s: mesh_s + assembly_s + setup_s + solve_s,
+            kernel_times,
         });
     }
     Ok(BenchReport { backend, preconditioner, device, rows })
@@ -214,6 +227,19 @@ impl BenchReport {
                 r.spmv_over_copy,
                 r.end_to_end_s
             ));
+        }
+        let timed: Vec<&BenchRow> = self.rows.iter().filter(|r| r.kernel_times.is_some()).collect();
+        if let Some(first) = timed.first().and_then(|r| r.kernel_times.as_ref()) {
+            out.push_str("\nGPU time per dispatch from timestamp queries, us:\n\n| refine | unknowns |");
+            first.iter().for_each(|k| out.push_str(&format!(" {} |", k.kernel)));
+            out.push_str(&format!("\n|---|---|{}\n", "---|".repeat(first.len())));
+            for r in timed {
+                out.push_str(&format!("| {} | {} |", r.refine, r.unknowns));
+                r.kernel_times.iter().flatten().for_each(|k| out.push_str(&format!(" {:.1} |", k.seconds * 1e6)));
+                out.push('\n');
+            }
+        } else if self.backend == BenchBackend::Gpu {
+            out.push_str("\n(no per-kernel GPU times: the adapter has no timestamp queries)\n");
         }
         out
     }

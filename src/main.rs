@@ -198,10 +198,11 @@ enum Command {
     /// iterations, time per iteration, SpMV and copy bandwidth, end-to-end time (a Markdown
     /// table on stdout; --json for JSON).
     Bench {
-        /// Solver to measure: cpu (f64 CG) or gpu (the device's Jacobi CG).
+        /// Solver to measure: cpu (f64 CG) or gpu (the device's f32 CG with f64 defect correction,
+        /// and per-kernel GPU times where the adapter has timestamp queries).
         #[arg(long, value_enum, default_value = "cpu")]
         backend: znfield::bench::BenchBackend,
-        /// Preconditioner of the CPU CG.
+        /// Preconditioner of the CG (both backends).
         #[arg(long, value_enum, default_value = "amg")]
         preconditioner: znfield::solve::linear::Preconditioner,
         /// Scene whose geometry and mesh are solved [default: the hemisphere tip scene].

@@ -678,6 +678,18 @@ fn bench_runs_on_the_device() {
     assert!(g.spmv_bandwidth_gb_s > 0.0 && g.copy_bandwidth_gb_s > 0.0 && g.spmv_over_copy.is_finite());
     // f32 multigrid CG with f64 defect correction: about the f64 one's iterations in all.
     assert!(g.iterations >= c.iterations / 2 && g.iterations <= 2 * c.iterations + 4, "{} vs {}", g.iterations, c.iterations);
+    // Per-kernel GPU times come from timestamp queries where the adapter has them (lavapipe
+    // does), and only then.
+    let has_timestamps = common::gpu_or_skip("bench_runs_on_the_device").is_some_and(|ctx| ctx.timestamps);
+    match &g.kernel_times {
+        None => assert!(!has_timestamps, "the adapter has timestamp queries but the bench reports no kernel times"),
+        Some(times) => {
+            let names: Vec<&str> = times.iter().map(|k| k.kernel.as_str()).collect();
+            assert_eq!(names, ["spmv", "dot_partial", "dot2_partial", "lincomb3", "v_cycle"]);
+            assert!(times.iter().all(|k| k.seconds > 0.0 && k.seconds.is_finite()), "{times:?}");
+        }
+    }
+    assert!(c.kernel_times.is_none());
 }
 
 /// A GPU run reports the device memory its largest solve took: a few hundred bytes per node,

@@ -89,6 +89,8 @@ pub struct GpuContext {
     pub info: wgpu::AdapterInfo,
     pub limits: wgpu::Limits,
     pub kernels: Kernels,
+    /// Whether the device has timestamp queries (per-kernel GPU times in `znfield bench`).
+    pub timestamps: bool,
     errors: Arc<Mutex<Vec<String>>>,
     /// Bytes of the buffers created through this context so far.
     allocated: std::sync::atomic::AtomicU64,
@@ -218,7 +220,7 @@ impl GpuContext {
         }
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("znfield"),
-            required_features: wgpu::Features::empty(),
+            required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
             required_limits: limits.clone(),
             experimental_features: wgpu::ExperimentalFeatures::disabled(),
             memory_hints: wgpu::MemoryHints::Performance,
@@ -239,7 +241,8 @@ impl GpuContext {
             }
         });
         let kernels = Kernels::build(&device);
-        let ctx = GpuContext { device, queue, info, limits, kernels, errors, allocated: 0.into(), peak: 0.into() };
+        let timestamps = device.features().contains(wgpu::Features::TIMESTAMP_QUERY);
+        let ctx = GpuContext { device, queue, info, limits, kernels, timestamps, errors, allocated: 0.into(), peak: 0.into() };
         ctx.check().map_err(|e| format!("kernel compilation on {}: {e}", ctx.info.name))?;
         Ok(ctx)
     }
