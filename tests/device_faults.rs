@@ -121,5 +121,7 @@ fn non_finite_values_on_the_device_are_a_solver_failure() {
     let err = znfield::Error::from(err);
     let text = err.to_string();
     assert_eq!(err.exit_code(), 3, "{text}");
-    assert!(text.contains("non-finite") && text.contains("GPU PCG"), "the message says what and where: {text}");
+    assert!(text.contains("non-finite") && text.contains("GPU PCG"), "the message says what: {text}");
+    // ... and where: the row whose diagonal overflowed f32.
+    assert!(text.contains("first non-finite at unknown 17 of 64"), "the message says where: {text}");
 }

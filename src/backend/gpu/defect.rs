@@ -50,10 +50,15 @@ pub fn solve(
         let target = (params.rtol / rel).max(SWEEP_RTOL);
         let s = sweep(&scaled, target, params.max_iterations - iterations).map_err(LinearError::Device)?;
         iterations += s.iterations;
-        if s.correction.iter().any(|v| !v.is_finite()) {
+        if let Some(at) = s.correction.iter().position(|v| !v.is_finite()) {
+            let bad = s.correction.iter().filter(|v| !v.is_finite()).count();
             return Err(LinearError::NonFinite {
                 iteration: iterations,
-                where_: format!("{name} correction vector ({})", s.detail),
+                where_: format!(
+                    "{name} correction vector read back from the device: {bad} of {} entries non-finite, the first at unknown {at} ({})",
+                    s.correction.len(),
+                    s.detail
+                ),
             });
         }
         for (xi, di) in x.iter_mut().zip(&s.correction) {

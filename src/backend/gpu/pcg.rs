@@ -52,6 +52,8 @@ struct Resident {
     state: wgpu::Buffer,
     rhs: wgpu::Buffer,
     x: wgpu::Buffer,
+    /// A p of the current iterate (read back to locate a non-finite p.Ap).
+    q: wgpu::Buffer,
     start: wgpu::BindGroup,
     begin: wgpu::BindGroup,
     spmv: SpmvOp,
@@ -120,8 +122,22 @@ impl Resident {
             state,
             rhs,
             x,
+            q,
             staging,
         })
+    }
+
+    /// Where A p went non-finite, when p.Ap did: ", A p first non-finite at unknown i" (empty
+    /// otherwise, or if the read-back fails).
+    fn locate_non_finite(&self, ctx: &GpuContext, state: &PcgState) -> String {
+        if state.pq.is_finite() {
+            return String::new();
+        }
+        let q = ctx.read_f32(&self.q, self.dims.n as usize).unwrap_or_default();
+        match q.iter().position(|v| !v.is_finite()) {
+            Some(at) => format!(", A p first non-finite at unknown {at} of {}", q.len()),
+            None => String::new(),
+        }
     }
 
     /// Runs f32 PCG on A d = rhs from d = 0 until `rtol` (relative to ||rhs||) or `max_iterations`.
@@ -188,7 +204,7 @@ impl LinearSolver for GpuPcg {
                 correction,
                 iterations: state.iterations,
                 status: state.status,
-                detail: format!("p.Ap = {}, r.r = {}", state.pq, state.rr),
+                detail: format!("p.Ap = {}, r.r = {}{}", state.pq, state.rr, resident.locate_non_finite(ctx, &state)),
             })
         })?;
         if multigrid {
