@@ -742,3 +742,43 @@ fn matrices_split_across_bindings_solve_as_one() {
         assert!(xw == xs, "{preconditioner:?}: split SpMV changed the solution by {}", max_rel(&xw, &xs));
     }
 }
+
+/// Repeated solves of one pattern (Newton iterations) keep the device buffers: the second solve,
+/// of a matrix with new values, allocates nothing on the device and still matches the CPU, with
+/// Jacobi (its diagonal rewritten) and with multigrid (the kept hierarchy, as on the CPU).
+#[test]
+fn repeated_solves_of_one_pattern_reuse_the_device_buffers() {
+    let Some(ctx) = common::gpu_or_skip("repeated_solves_of_one_pattern_reuse_the_device_buffers") else { return };
+    let ctx = std::sync::Arc::new(ctx);
+    let a = test_matrix();
+    let mut changed = a.clone();
+    for i in 0..changed.n {
+        let d = changed.find(i, i as u32).expect("diagonal");
+        changed.values[d] *= 1.5;
+    }
+    changed.values = f32ed(&changed.values);
+    let b = random(a.n, 24);
+    for preconditioner in [Preconditioner::Jacobi, Preconditioner::Amg] {
+        let params = LinearParams { rtol: 1e-10, max_iterations: 5000, preconditioner, ..Default::default() };
+        let mut gpu = GpuPcg::new(ctx.clone());
+        let mut cpu = CpuPcg::default();
+        let (mut xg, mut xc) = (vec![0.0; a.n], vec![0.0; a.n]);
+        let start = ctx.allocated_bytes();
+        gpu.solve(&a, &b, &mut xg, &params).expect("first GPU solve");
+        cpu.solve(&a, &b, &mut xc, &params).expect("first CPU solve");
+        let before = ctx.allocated_bytes();
+        let first = before - start;
+        let (mut xg, mut xc) = (vec![0.0; a.n], vec![0.0; a.n]);
+        let gi = gpu.solve(&changed, &b, &mut xg, &params).expect("second GPU solve");
+        let ci = cpu.solve(&changed, &b, &mut xc, &params).expect("second CPU solve");
+        // Only the read-back staging of each defect-correction sweep (4 bytes a row) is new.
+        let grown = ctx.allocated_bytes() - before;
+        assert!(
+            grown <= 4 * 4 * a.n as u64 && grown * 10 < first,
+            "{preconditioner:?}: the second solve allocated {grown} bytes, the first {first}"
+        );
+        assert!(gi.relative_residual <= 1e-10);
+        assert!(max_rel(&xg, &xc) < 1e-8, "{preconditioner:?}: solutions differ by {}", max_rel(&xg, &xc));
+        assert!(gi.iterations <= 3 * ci.iterations + 50, "{preconditioner:?}: {} vs {}", gi.iterations, ci.iterations);
+    }
+}

@@ -297,6 +297,8 @@ pub struct Workspace {
 #[derive(Default)]
 pub struct HierarchyCache {
     entry: Option<CacheEntry>,
+    /// Hierarchies built so far: a new value means a new hierarchy (device copies go stale).
+    generation: u64,
 }
 
 struct CacheEntry {
@@ -308,7 +310,7 @@ struct CacheEntry {
 
 /// Size, non-zeros and a checksum of the column indices: equal for the matrices of one
 /// discrete problem.
-fn pattern_of(a: &CsrMatrix) -> (usize, usize, u64) {
+pub fn pattern_of(a: &CsrMatrix) -> (usize, usize, u64) {
     let sum = a.col_idx.iter().enumerate().fold(0u64, |h, (k, &c)| h.wrapping_mul(31).wrapping_add(c as u64 ^ k as u64));
     (a.n, a.nnz(), sum)
 }
@@ -319,6 +321,7 @@ impl HierarchyCache {
     pub fn get(&mut self, a: &CsrMatrix, params: &AmgParams) -> Option<(&Hierarchy, &mut Workspace)> {
         let pattern = pattern_of(a);
         if self.entry.as_ref().is_none_or(|e| e.pattern != pattern) {
+            self.generation += 1;
             self.entry = Hierarchy::build(a, params).ok().map(|hierarchy| CacheEntry {
                 pattern,
                 work: hierarchy.workspace(),
@@ -327,6 +330,11 @@ impl HierarchyCache {
             });
         }
         self.entry.as_mut().map(|e| (&e.hierarchy, &mut e.work))
+    }
+
+    /// Counts the hierarchies built: equal before and after a `get` that kept its hierarchy.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Whether a hierarchy is kept.

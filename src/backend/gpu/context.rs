@@ -20,6 +20,8 @@ pub struct DeviceCsr {
 /// Consecutive rows of a [`DeviceCsr`]: the `row_ptr` (from 0), `col_idx` (global columns) and
 /// `vals` of `spmv.wgsl`, and the dims (row count and first row) its dispatch uses.
 pub struct CsrBlock {
+    /// Its entries' positions in the host matrix.
+    pub entries: std::ops::Range<usize>,
     pub dims: Dims,
     pub dims_buf: wgpu::Buffer,
     pub row_ptr: wgpu::Buffer,
@@ -44,6 +46,16 @@ impl DeviceCsr {
             })
             .collect();
         SpmvOp { groups }
+    }
+}
+
+impl DeviceCsr {
+    /// Writes new values of a matrix with the uploaded one's pattern (f32).
+    pub fn write_values(&self, ctx: &GpuContext, a: &crate::fem::CsrMatrix) {
+        for b in self.blocks.iter().filter(|b| !b.entries.is_empty()) {
+            let v: Vec<f32> = a.values[b.entries.clone()].iter().map(|&x| x as f32).collect();
+            ctx.queue.write_buffer(&b.values, 0, bytemuck::cast_slice(&v));
+        }
     }
 }
 
@@ -257,6 +269,11 @@ impl GpuContext {
         out
     }
 
+    /// Bytes of all buffers created through this context so far.
+    pub fn allocated_bytes(&self) -> u64 {
+        self.allocated.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The largest device footprint of one solve so far, bytes.
     pub fn peak_solve_bytes(&self) -> u64 {
         self.peak.load(std::sync::atomic::Ordering::Relaxed)
@@ -355,6 +372,7 @@ impl GpuContext {
                 let row_ptr: Vec<u32> = a.row_ptr[rows.start..=rows.end].iter().map(|p| p - lo as u32).collect();
                 let dims = Dims { row_offset: rows.start as u32, ..Dims::for_len(rows.len()) };
                 CsrBlock {
+                    entries: lo..hi,
                     dims,
                     dims_buf: self.uniform("row block dims", &dims),
                     row_ptr: self.storage_u32("row_ptr", &row_ptr),

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use super::context::{GpuContext, SpmvOp};
+use super::context::{DeviceCsr, GpuContext, SpmvOp};
 use super::defect::{self, Sweep};
 use super::kernels::{
     dot2_partial, dot_partial, lincomb3, pcg_alpha, pcg_begin, pcg_beta, pcg_start, pcg_update_p, pcg_update_xr,
@@ -18,7 +18,7 @@ use super::kernels::{
 use super::layout::{slot, status, Dims, LincombSlots, PcgState};
 use super::multigrid::DeviceHierarchy;
 use crate::fem::CsrMatrix;
-use crate::solve::amg::{AmgParams, Hierarchy, HierarchyCache};
+use crate::solve::amg::{pattern_of, AmgParams, Hierarchy, HierarchyCache};
 use crate::solve::linear::{LinearError, LinearInfo, LinearParams, LinearSolver, Preconditioner};
 
 /// Largest number of iterations recorded between two host reads of the state.
@@ -29,12 +29,20 @@ pub struct GpuPcg {
     ctx: Arc<GpuContext>,
     /// The multigrid hierarchy, built on the host, kept across solves of one pattern.
     multigrid: HierarchyCache,
+    /// The device buffers of the last system, kept for the next solve of the same pattern and
+    /// hierarchy (Newton iterations): only the matrix values (and Jacobi's diagonal) are
+    /// written again.
+    resident: Option<(ResidentKey, Resident)>,
 }
+
+/// What a resident system may be reused for: the matrix pattern and the hierarchy generation
+/// (None: Jacobi).
+type ResidentKey = ((usize, usize, u64), Option<u64>);
 
 impl GpuPcg {
     /// Wraps an open context.
     pub fn new(ctx: Arc<GpuContext>) -> Self {
-        GpuPcg { ctx, multigrid: HierarchyCache::default() }
+        GpuPcg { ctx, multigrid: HierarchyCache::default(), resident: None }
     }
 
     /// The context (for parity tests and diagnostics).
@@ -46,6 +54,10 @@ impl GpuPcg {
 /// Device buffers and bind groups of one system.
 struct Resident {
     dims: Dims,
+    /// The system matrix (values rewritten on reuse).
+    csr: DeviceCsr,
+    /// Jacobi's D^-1 (zero with multigrid; rewritten on reuse).
+    dinv: wgpu::Buffer,
     /// With multigrid: the V-cycle from `r` into `z`, the copy p = z and the (r.z, r.r)
     /// partials after it (the fused Jacobi update is then given a zero diagonal).
     multigrid: Option<Multigrid>,
@@ -124,6 +136,8 @@ impl Resident {
             x,
             q,
             staging,
+            csr,
+            dinv,
         })
     }
 
@@ -192,12 +206,29 @@ impl LinearSolver for GpuPcg {
         assert_eq!(b.len(), a.n);
         assert_eq!(x.len(), a.n);
         let ctx = &*self.ctx;
-        let hierarchy = match params.preconditioner {
-            Preconditioner::Amg => self.multigrid.get(a, &AmgParams::default()).map(|(h, _)| h),
-            Preconditioner::Jacobi => None,
-        };
-        let multigrid = hierarchy.is_some();
-        let resident = ctx.measure(|| Resident::upload(ctx, a, hierarchy)).map_err(LinearError::Device)?;
+        // Build (or keep) the hierarchy first; its generation says whether device copies are current.
+        if params.preconditioner == Preconditioner::Amg {
+            let _ = self.multigrid.get(a, &AmgParams::default());
+        }
+        let multigrid = params.preconditioner == Preconditioner::Amg && self.multigrid.is_kept();
+        let key = (pattern_of(a), multigrid.then(|| self.multigrid.generation()));
+        match self.resident.take() {
+            Some((kept, resident)) if kept == key => {
+                resident.csr.write_values(ctx, a);
+                if !multigrid {
+                    let dinv: Vec<f32> = a.diagonal().iter().map(|v| (1.0 / v) as f32).collect();
+                    ctx.queue.write_buffer(&resident.dinv, 0, bytemuck::cast_slice(&dinv));
+                }
+                self.resident = Some((key, resident));
+            }
+            _ => {
+                // The same pattern: `get` returns the hierarchy just built or kept.
+                let hierarchy = if multigrid { self.multigrid.get(a, &AmgParams::default()).map(|(h, _)| h) } else { None };
+                let resident = ctx.measure(|| Resident::upload(ctx, a, hierarchy)).map_err(LinearError::Device)?;
+                self.resident = Some((key, resident));
+            }
+        }
+        let Some((_, resident)) = &self.resident else { unreachable!("a resident system was just stored") };
         let info = defect::solve(a, b, x, params, "GPU PCG", |rhs, rtol, max_iterations| {
             let (correction, state) = resident.sweep(ctx, rhs, rtol, max_iterations)?;
             Ok(Sweep {
