@@ -441,7 +441,7 @@ fn whole_bicgstab_solve_matches_cpu_gmres() {
     let (mut xg, mut xc) = (vec![0.0; a.n], vec![0.0; a.n]);
     let mut gpu = GpuBicgstab::new(std::sync::Arc::new(ctx));
     let info = gpu.solve_on_device(&a, &b, &mut xg, &params).expect("GPU BiCGStab");
-    CpuGmres.solve_general(&a, &b, &mut xc, &params).expect("CPU GMRES");
+    CpuGmres::default().solve_general(&a, &b, &mut xc, &params).expect("CPU GMRES");
     assert!(info.relative_residual <= 1e-10);
     assert!(max_rel(&xg, &xc) < 1e-8, "solutions differ by {}", max_rel(&xg, &xc));
     assert!(gpu.fallbacks().is_none());
@@ -578,7 +578,7 @@ fn compare_assembly(
     let history: Vec<f64> = random(st.x.len() / m * k, 91).iter().map(|r| 7.5 * (1.0 + 0.3 * r)).collect();
     let acc = Accumulation { a0: 7.5, history };
     for accumulation in [None, Some(&acc)] {
-        let host = t.jacobian(st, accumulation, &mut CpuGmres).expect("host").clone();
+        let host = t.jacobian(st, accumulation, &mut CpuGmres::default()).expect("host").clone();
         let device = t.jacobian(st, accumulation, gpu).expect("device").clone();
         let mut worst = 0.0f64;
         for row in 0..host.n {

@@ -74,7 +74,7 @@ pub fn cpu_fallback(reason: &str) -> Backend {
 fn cpu_backend(fallback: Option<String>) -> Backend {
     Backend {
         solver: Box::new(cpu::CpuPcg::default()),
-        general: Box::new(cpu::CpuGmres),
+        general: Box::new(cpu::CpuGmres::default()),
         info: BackendInfo {
             kind: "cpu".into(),
             adapter: format!("CPU, {} threads (rayon)", rayon::current_num_threads()),

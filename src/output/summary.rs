@@ -114,8 +114,9 @@ pub struct SolverSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub continuation_steps: Option<u32>,
     /// What preconditioned the linear solves: "amg" (smoothed-aggregation multigrid CG, on
-    /// either backend) or "jacobi" (CG) for the potential models; "ilu0-gmres" (CPU) or "block-jacobi-bicgstab"
-    /// (GPU) for the transport models.
+    /// either backend) or "jacobi" (CG) for the potential models; "block-amg-gmres" or
+    /// "ilu0-gmres" (CPU; an exact banded LU for small systems) or "block-jacobi-bicgstab" (GPU)
+    /// for the transport models.
     pub preconditioner: String,
     /// GPU backend: the device memory the largest solve's buffers took, bytes, and per mesh
     /// node (all unknowns of the node together).

@@ -544,7 +544,10 @@ fn preconditioner_used(scene: &Scene, backend_kind: &str) -> &'static str {
             crate::solve::linear::Preconditioner::Amg => "amg",
             crate::solve::linear::Preconditioner::Jacobi => "jacobi",
         },
-        (_, "cpu") => "ilu0-gmres",
+        (_, "cpu") => match scene.solver.preconditioner {
+            crate::solve::linear::Preconditioner::Amg => "block-amg-gmres",
+            crate::solve::linear::Preconditioner::Jacobi => "ilu0-gmres",
+        },
         _ => "block-jacobi-bicgstab",
     }
 }

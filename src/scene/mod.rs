@@ -623,8 +623,10 @@ pub struct SolverControls {
     pub newton_tol_thermal_voltages: f64,
     /// Newton iteration cap.
     pub newton_max_iterations: u32,
-    /// Preconditioner of the potential models' conjugate gradients: "amg" (smoothed-aggregation
-    /// multigrid, iteration counts nearly flat under refinement; both backends) or "jacobi".
+    /// Preconditioner: "amg" (smoothed-aggregation multigrid, iteration counts nearly flat under
+    /// refinement: the potential models' CG on both backends, and the transport models' GMRES on
+    /// the CPU with node-block aggregation) or "jacobi" (Jacobi CG; ILU(0) GMRES for transport).
+    /// Small transport systems use an exact banded LU either way.
     pub preconditioner: crate::solve::linear::Preconditioner,
 }
 

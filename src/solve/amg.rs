@@ -290,22 +290,66 @@ pub struct Workspace {
     levels: Vec<LevelWork>,
 }
 
-/// A hierarchy kept across solves of one sparsity pattern (the Jacobians of one Newton solve,
-/// repeated solves), rebuilt when the pattern changes or when a solve takes more than twice the
-/// iterations the first solve with it took (the matrix has drifted from the one it was built
-/// for).
-#[derive(Default)]
-pub struct HierarchyCache {
-    entry: Option<CacheEntry>,
-    /// Hierarchies built so far: a new value means a new hierarchy (device copies go stale).
+/// Something built from a matrix (a multigrid hierarchy) and kept across solves of one sparsity
+/// pattern (the Jacobians of one Newton solve, repeated solves): rebuilt when the pattern
+/// changes or when a solve takes more than twice the iterations the first solve with it took
+/// (the matrix has drifted from the one it was built for).
+pub struct Kept<T> {
+    entry: Option<KeptEntry<T>>,
+    /// Builds so far: a new value means a new build (device copies go stale).
     generation: u64,
 }
 
-struct CacheEntry {
+struct KeptEntry<T> {
     pattern: (usize, usize, u64),
-    hierarchy: Hierarchy,
-    work: Workspace,
+    value: T,
     fresh_iterations: Option<u32>,
+}
+
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Kept { entry: None, generation: 0 }
+    }
+}
+
+impl<T> Kept<T> {
+    /// The kept value if `a` has its pattern, else a new one from `build` (None: none can be
+    /// built).
+    pub fn get_or_build(&mut self, a: &CsrMatrix, build: impl FnOnce() -> Option<T>) -> Option<&mut T> {
+        let pattern = pattern_of(a);
+        if self.entry.as_ref().is_none_or(|e| e.pattern != pattern) {
+            self.generation += 1;
+            self.entry = build().map(|value| KeptEntry { pattern, value, fresh_iterations: None });
+        }
+        self.entry.as_mut().map(|e| &mut e.value)
+    }
+
+    /// Counts the builds: equal before and after a `get_or_build` that kept its value.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Whether a value is kept.
+    pub fn is_kept(&self) -> bool {
+        self.entry.is_some()
+    }
+
+    /// Records the iterations of a solve with the kept value.
+    pub fn record(&mut self, iterations: u32) {
+        if let Some(e) = self.entry.as_mut() {
+            match e.fresh_iterations {
+                None => e.fresh_iterations = Some(iterations.max(1)),
+                Some(fresh) if iterations > 2 * fresh + 2 => self.entry = None,
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+/// The multigrid hierarchy and its scratch vectors, kept across solves of one pattern.
+#[derive(Default)]
+pub struct HierarchyCache {
+    kept: Kept<(Hierarchy, Workspace)>,
 }
 
 /// Size, non-zeros and a checksum of the column indices: equal for the matrices of one
@@ -319,38 +363,27 @@ impl HierarchyCache {
     /// The hierarchy for `a` with its scratch vectors: the kept one if `a` has its pattern, else
     /// a new one; None when none can be built (the caller falls back to Jacobi).
     pub fn get(&mut self, a: &CsrMatrix, params: &AmgParams) -> Option<(&Hierarchy, &mut Workspace)> {
-        let pattern = pattern_of(a);
-        if self.entry.as_ref().is_none_or(|e| e.pattern != pattern) {
-            self.generation += 1;
-            self.entry = Hierarchy::build(a, params).ok().map(|hierarchy| CacheEntry {
-                pattern,
-                work: hierarchy.workspace(),
-                hierarchy,
-                fresh_iterations: None,
-            });
-        }
-        self.entry.as_mut().map(|e| (&e.hierarchy, &mut e.work))
+        let built = self.kept.get_or_build(a, || {
+            let h = Hierarchy::build(a, params).ok()?;
+            let work = h.workspace();
+            Some((h, work))
+        });
+        built.map(|(h, w)| (&*h, w))
     }
 
     /// Counts the hierarchies built: equal before and after a `get` that kept its hierarchy.
     pub fn generation(&self) -> u64 {
-        self.generation
+        self.kept.generation()
     }
 
     /// Whether a hierarchy is kept.
     pub fn is_kept(&self) -> bool {
-        self.entry.is_some()
+        self.kept.is_kept()
     }
 
     /// Records the iterations of a solve with the kept hierarchy.
     pub fn record(&mut self, iterations: u32) {
-        if let Some(e) = self.entry.as_mut() {
-            match e.fresh_iterations {
-                None => e.fresh_iterations = Some(iterations.max(1)),
-                Some(fresh) if iterations > 2 * fresh + 2 => self.entry = None,
-                Some(_) => {}
-            }
-        }
+        self.kept.record(iterations)
     }
 }
 
@@ -401,7 +434,7 @@ fn spectral_radius(a: &CsrMatrix, dinv: &[f64]) -> f64 {
 }
 
 /// Aggregate of every node and the number of aggregates.
-fn aggregate(a: &CsrMatrix, theta: f64) -> (Vec<u32>, usize) {
+pub(crate) fn aggregate(a: &CsrMatrix, theta: f64) -> (Vec<u32>, usize) {
     let n = a.n;
     let diag = a.diagonal();
     let strong: Vec<Vec<u32>> = (0..n)

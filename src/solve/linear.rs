@@ -85,6 +85,10 @@ pub trait GeneralLinearSolver {
         params: &LinearParams,
     ) -> Result<LinearInfo, LinearError>;
 
+    /// A new nonlinear solve begins: forget preconditioners kept from earlier systems, so a solve
+    /// depends only on its own matrices (a run resumed from a checkpoint repeats it bit for bit).
+    fn new_nonlinear_solve(&mut self) {}
+
     /// Solves that this solver handed to a fallback so far, with the last reason (None if none).
     fn fallbacks(&self) -> Option<(u32, String)> {
         None

@@ -3,6 +3,7 @@
 //! drivers.
 
 pub mod amg;
+pub mod block_amg;
 pub mod continuation;
 pub mod device_jacobian;
 pub mod failure;

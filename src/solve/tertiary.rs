@@ -267,6 +267,7 @@ impl<'a> Transport<'a> {
         linear: &LinearParams,
         newton: &NewtonParams,
     ) -> Result<NewtonStats, Error> {
+        solver.new_nonlinear_solve();
         let m = self.problem.m();
         let constraint = |total: f64| match drive {
             Drive::Potential(_) => 0.0,

@@ -3,12 +3,18 @@
 //! ||b - A x|| <= rtol ||b|| at every restart and at the end.
 //!
 //! The preconditioner is the exact banded LU ([`super::band_lu`]) when the matrix's band is small
-//! enough to factorise (small meshes, one-dimensional fixtures), else ILU(0).
+//! enough to factorise (small meshes, one-dimensional fixtures); else, with
+//! `solver.preconditioner = "amg"` (the default), the node-block smoothed-aggregation multigrid
+//! of [`crate::solve::block_amg`], kept across the Newton iterations of one pattern (iterations
+//! nearly flat under refinement: 14, 13, 14 on the tertiary hemisphere from 11k to 80k
+//! unknowns, where ILU(0) takes 46, 67, 104); with `"jacobi"`, ILU(0).
 
 use super::band_lu::{self, BandLu};
 use super::ilu::Ilu0;
 use crate::fem::CsrMatrix;
-use crate::solve::linear::{dot, norm, residual, GeneralLinearSolver, LinearError, LinearInfo, LinearParams};
+use crate::solve::amg::{AmgParams, Kept};
+use crate::solve::block_amg::BlockHierarchy;
+use crate::solve::linear::{self, dot, norm, residual, GeneralLinearSolver, LinearError, LinearInfo, LinearParams};
 
 /// Krylov dimension between restarts.
 const RESTART: usize = 60;
@@ -16,27 +22,37 @@ const RESTART: usize = 60;
 /// is reported as stalled (rounding-limited, or a preconditioner too weak for restarts).
 const STALL_FACTOR: f64 = 0.9;
 
-/// The CPU solver for general (nonsymmetric) systems.
-pub struct CpuGmres;
+/// The CPU solver for general (nonsymmetric) systems, with the block multigrid it keeps.
+#[derive(Default)]
+pub struct CpuGmres {
+    multigrid: Kept<BlockHierarchy>,
+}
 
 /// A right preconditioner M ~ A for GMRES.
-pub enum Preconditioner {
+pub enum Preconditioner<'a> {
     /// Exact: banded LU with partial pivoting.
     Band(BandLu),
     /// Incomplete LU with zero fill-in.
     Ilu(Ilu0),
+    /// One V-cycle of the node-block multigrid.
+    Multigrid(&'a BlockHierarchy),
 }
 
-impl Preconditioner {
+impl Preconditioner<'_> {
     /// The banded LU when its storage and work stay within [`band_lu::MAX_ENTRIES`] and
     /// [`band_lu::MAX_WORK`], else ILU(0).
     pub fn for_matrix(a: &CsrMatrix) -> Result<Self, String> {
-        let (kl, ku) = band_lu::bandwidths(a);
-        if BandLu::storage(a.n, kl, ku) <= band_lu::MAX_ENTRIES && BandLu::work(a.n, kl, ku) <= band_lu::MAX_WORK {
+        if Self::banded(a) {
             BandLu::new(a).map(Preconditioner::Band)
         } else {
             Ilu0::new(a).map(Preconditioner::Ilu)
         }
+    }
+
+    /// Whether the exact banded LU is affordable for `a`.
+    pub fn banded(a: &CsrMatrix) -> bool {
+        let (kl, ku) = band_lu::bandwidths(a);
+        BandLu::storage(a.n, kl, ku) <= band_lu::MAX_ENTRIES && BandLu::work(a.n, kl, ku) <= band_lu::MAX_WORK
     }
 
     /// z = M^-1 r.
@@ -44,11 +60,16 @@ impl Preconditioner {
         match self {
             Preconditioner::Band(lu) => lu.apply(r, z),
             Preconditioner::Ilu(ilu) => ilu.apply(r, z),
+            Preconditioner::Multigrid(h) => h.apply(r, z),
         }
     }
 }
 
 impl GeneralLinearSolver for CpuGmres {
+    fn new_nonlinear_solve(&mut self) {
+        self.multigrid = Kept::default();
+    }
+
     fn solve_general(
         &mut self,
         a: &CsrMatrix,
@@ -61,6 +82,16 @@ impl GeneralLinearSolver for CpuGmres {
         if norm(b) == 0.0 {
             x.fill(0.0);
             return Ok(LinearInfo { iterations: 0, relative_residual: 0.0 });
+        }
+        if params.preconditioner == linear::Preconditioner::Amg && params.block_size > 0 && !Preconditioner::banded(a) {
+            let m = params.block_size;
+            if let Some(h) = self.multigrid.get_or_build(a, || BlockHierarchy::build(a, m, &AmgParams::default())) {
+                let info = gmres(a, b, x, params, &Preconditioner::Multigrid(h));
+                if let Ok(info) = &info {
+                    self.multigrid.record(info.iterations);
+                }
+                return info;
+            }
         }
         let m = Preconditioner::for_matrix(a).map_err(|where_| LinearError::NonFinite { iteration: 0, where_ })?;
         gmres(a, b, x, params, &m)

@@ -58,7 +58,7 @@ impl GpuBicgstab {
         GpuBicgstab {
             jacobian: GpuJacobian::new(ctx.clone()),
             ctx,
-            fallback: CpuGmres,
+            fallback: CpuGmres::default(),
             handed_over: 0,
             consecutive: 0,
             last_reason: String::new(),
@@ -236,6 +236,10 @@ impl Resident {
 }
 
 impl GeneralLinearSolver for GpuBicgstab {
+    fn new_nonlinear_solve(&mut self) {
+        self.fallback.new_nonlinear_solve();
+    }
+
     fn solve_general(
         &mut self,
         a: &CsrMatrix,
