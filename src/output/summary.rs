@@ -115,8 +115,8 @@ pub struct SolverSummary {
     pub continuation_steps: Option<u32>,
     /// What preconditioned the linear solves: "amg" (smoothed-aggregation multigrid CG, on
     /// either backend) or "jacobi" (CG) for the potential models; "block-amg-gmres" or
-    /// "ilu0-gmres" (CPU; an exact banded LU for small systems) or "block-jacobi-bicgstab" (GPU)
-    /// for the transport models.
+    /// "ilu0-gmres" (CPU; an exact banded LU for small systems) or "block-amg-bicgstab" or
+    /// "block-jacobi-bicgstab" (GPU) for the transport models.
     pub preconditioner: String,
     /// GPU backend: the device memory the largest solve's buffers took, bytes, and per mesh
     /// node (all unknowns of the node together).

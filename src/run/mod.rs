@@ -320,12 +320,15 @@ fn solve_domain(
         }
         Model::Tertiary | Model::Pnp => {
             if backend.info.kind == "gpu" {
-                backend.info.note = Some(
+                backend.info.note = Some(format!(
                     "transport models: Newton Jacobians and residuals assembled on the device (WGSL) and Newton systems \
-                     solved there (block-Jacobi BiCGStab, f64 defect correction); the last Newton iterations on the f64 \
-                     residual of the CPU"
-                        .into(),
-                );
+                     solved there ({} BiCGStab, f64 defect correction); the last Newton iterations on the f64 residual \
+                     of the CPU",
+                    match scene.solver.preconditioner {
+                        crate::solve::linear::Preconditioner::Amg => "node-block multigrid",
+                        crate::solve::linear::Preconditioner::Jacobi => "block-Jacobi",
+                    }
+                ));
             }
             let params = transport_params(scene, &scaling);
             let edges = Edges::from_stiffness(&sys.k);
@@ -548,7 +551,10 @@ fn preconditioner_used(scene: &Scene, backend_kind: &str) -> &'static str {
             crate::solve::linear::Preconditioner::Amg => "block-amg-gmres",
             crate::solve::linear::Preconditioner::Jacobi => "ilu0-gmres",
         },
-        _ => "block-jacobi-bicgstab",
+        _ => match scene.solver.preconditioner {
+            crate::solve::linear::Preconditioner::Amg => "block-amg-bicgstab",
+            crate::solve::linear::Preconditioner::Jacobi => "block-jacobi-bicgstab",
+        },
     }
 }
 

@@ -624,9 +624,10 @@ pub struct SolverControls {
     /// Newton iteration cap.
     pub newton_max_iterations: u32,
     /// Preconditioner: "amg" (smoothed-aggregation multigrid, iteration counts nearly flat under
-    /// refinement: the potential models' CG on both backends, and the transport models' GMRES on
-    /// the CPU with node-block aggregation) or "jacobi" (Jacobi CG; ILU(0) GMRES for transport).
-    /// Small transport systems use an exact banded LU either way.
+    /// refinement: the potential models' CG, and with node-block aggregation the transport
+    /// models' GMRES (CPU) and BiCGStab (GPU)) or "jacobi" (Jacobi CG; for transport ILU(0) GMRES
+    /// on the CPU, block-Jacobi BiCGStab on the GPU). Small transport systems use an exact banded
+    /// LU on the CPU either way.
     pub preconditioner: crate::solve::linear::Preconditioner,
 }
 

@@ -504,6 +504,19 @@ fn smooth_prolongator(a: &CsrMatrix, dinv: &[f64], omega: f64, t: &Sparse) -> Sp
     Sparse { m: scaled, cols: a.n }.multiply(t, false)
 }
 
+/// The inverse of an n x n operator as a dense CSR matrix, its columns from `solve` applied to
+/// the unit vectors (the coarsest level of a hierarchy, uploaded so its solve is one SpMV).
+pub fn dense_inverse(n: usize, solve: impl Fn(&[f64]) -> Vec<f64>) -> CsrMatrix {
+    let columns: Vec<Vec<f64>> = (0..n)
+        .map(|j| {
+            let mut e = vec![0.0; n];
+            e[j] = 1.0;
+            solve(&e)
+        })
+        .collect();
+    CsrMatrix::from_rows((0..n).map(|i| (0..n).map(|j| (j as u32, columns[j][i])).collect()).collect())
+}
+
 /// Dense Cholesky factor L (row-major, lower) of a small SPD matrix.
 #[derive(Debug, Clone)]
 pub struct DenseCholesky {

@@ -9,7 +9,7 @@
 //! coarsest operator is factorised densely (LU with partial pivoting). The V-cycle smooths with
 //! damped block Jacobi before and after the coarse correction.
 
-use super::amg::{aggregate, AmgParams, Sparse};
+use super::amg::{aggregate, dense_inverse, AmgParams, Sparse};
 use crate::backend::cpu::kernels::inverse_diagonal_blocks;
 use crate::fem::CsrMatrix;
 
@@ -62,6 +62,27 @@ impl BlockHierarchy {
     /// Unknowns per level, finest first, the coarsest last.
     pub fn sizes(&self) -> Vec<usize> {
         self.levels.iter().map(|l| l.a.n).chain([self.coarse.n]).collect()
+    }
+
+    /// Per level, finest first: the operator, prolongator, restriction, the inverse diagonal
+    /// blocks (m x m, row-major per node) and the smoother's weight.
+    pub fn levels(&self) -> impl Iterator<Item = (&CsrMatrix, &Sparse, &Sparse, &[f64], f64)> {
+        self.levels.iter().map(|l| (&l.a, &l.p, &l.r, l.dinv.as_slice(), l.omega))
+    }
+
+    /// Unknowns per node.
+    pub fn block(&self) -> usize {
+        self.m
+    }
+
+    /// Smoothing sweeps before and after each coarse correction.
+    pub fn sweeps(&self) -> usize {
+        self.sweeps
+    }
+
+    /// The coarsest operator's inverse as a dense CSR matrix (one LU solve per unit vector).
+    pub fn coarse_inverse(&self) -> CsrMatrix {
+        dense_inverse(self.coarse.n, |e| self.coarse.solve(e))
     }
 
     /// z = M^-1 r: one V-cycle from zero.

@@ -25,11 +25,15 @@ use super::context::{GpuContext, SpmvOp};
 use super::defect::{self, Sweep};
 use super::kernels::{bicgstab_scalars, block_scale, diag_scale, dot2_partial, dot_partial, lincomb3};
 use super::layout::{bicg_mode, slot, status, BicgMode, BicgState, BlockDims, Dims, LincombSlots};
+use super::multigrid::DeviceHierarchy;
 use super::transport_jacobian::GpuJacobian;
+use crate::backend::cpu::gmres::Preconditioner as GmresPreconditioner;
 use crate::backend::cpu::CpuGmres;
 use crate::fem::CsrMatrix;
+use crate::solve::amg::{AmgParams, Kept};
+use crate::solve::block_amg::BlockHierarchy;
 use crate::solve::device_jacobian::JacobianAssembler;
-use crate::solve::linear::{GeneralLinearSolver, LinearError, LinearInfo, LinearParams};
+use crate::solve::linear::{GeneralLinearSolver, LinearError, LinearInfo, LinearParams, Preconditioner};
 
 /// Largest number of iterations recorded between two host reads of the state.
 const MAX_BATCH: u32 = 64;
@@ -47,6 +51,8 @@ pub struct GpuBicgstab {
     /// The device assembler of the Newton Jacobians this solver is given.
     jacobian: GpuJacobian,
     fallback: CpuGmres,
+    /// The node-block multigrid of the current Newton solve (`solver.preconditioner = "amg"`).
+    multigrid: Kept<BlockHierarchy>,
     handed_over: u32,
     consecutive: u32,
     last_reason: String,
@@ -59,6 +65,7 @@ impl GpuBicgstab {
             jacobian: GpuJacobian::new(ctx.clone()),
             ctx,
             fallback: CpuGmres::default(),
+            multigrid: Kept::default(),
             handed_over: 0,
             consecutive: 0,
             last_reason: String::new(),
@@ -74,8 +81,15 @@ impl GpuBicgstab {
         params: &LinearParams,
     ) -> Result<LinearInfo, LinearError> {
         let ctx = &*self.ctx;
-        let resident = ctx.measure(|| Resident::upload(ctx, a, params.block_size)).map_err(LinearError::Device)?;
-        defect::solve(a, b, x, params, "GPU BiCGStab", |rhs, rtol, max_iterations| {
+        let m = params.block_size;
+        let multigrid = if params.preconditioner == Preconditioner::Amg && m > 1 && !GmresPreconditioner::banded(a) {
+            self.multigrid.get_or_build(a, || BlockHierarchy::build(a, m, &AmgParams::default())).map(|h| &*h)
+        } else {
+            None
+        };
+        let with_multigrid = multigrid.is_some();
+        let resident = ctx.measure(|| Resident::upload(ctx, a, m, multigrid)).map_err(LinearError::Device)?;
+        let info = defect::solve(a, b, x, params, "GPU BiCGStab", |rhs, rtol, max_iterations| {
             let (correction, state) = resident.sweep(ctx, rhs, rtol, max_iterations)?;
             Ok(Sweep {
                 correction,
@@ -83,7 +97,11 @@ impl GpuBicgstab {
                 status: state.status,
                 detail: format!("rho = {}, omega = {}, r.r = {}", state.rho, state.omega, state.rr),
             })
-        })
+        });
+        if let (true, Ok(info)) = (with_multigrid, &info) {
+            self.multigrid.record(info.iterations);
+        }
+        info
     }
 }
 
@@ -99,12 +117,16 @@ struct Resident {
     staging: wgpu::Buffer,
     begin: (wgpu::BindGroup, wgpu::BindGroup),
     iteration: Vec<Op>,
+    /// The node-block multigrid preconditioner, when one is used (else block or point Jacobi).
+    cycle: Option<DeviceHierarchy>,
 }
 
 /// One recorded step of the iteration.
 enum Op {
     Kernel(Step, wgpu::BindGroup),
     Spmv(SpmvOp),
+    /// One V-cycle of the resident multigrid (its input and output buffers).
+    Cycle,
 }
 
 /// Which kernel a recorded step dispatches.
@@ -119,7 +141,7 @@ enum Step {
 }
 
 impl Resident {
-    fn upload(ctx: &GpuContext, a: &CsrMatrix, block_size: usize) -> Result<Self, String> {
+    fn upload(ctx: &GpuContext, a: &CsrMatrix, block_size: usize, multigrid: Option<&BlockHierarchy>) -> Result<Self, String> {
         let n = a.n;
         let csr = ctx.upload_csr(a)?;
         let d = &ctx.device;
@@ -136,13 +158,9 @@ impl Resident {
         };
         let dinv = ctx.storage_f32("preconditioner", &precond);
         let block_dims = ctx.uniform("block dims", &BlockDims { n: n as u32, m: m as u32, _pad0: 0, _pad1: 0 });
-        let scale = |x: &wgpu::Buffer, out: &wgpu::Buffer| {
-            if m > 1 {
-                Op::Kernel(Step::Block, block_scale::bind(&k.block_scale, d, &block_dims, &dinv, x, out))
-            } else {
-                Op::Kernel(Step::Scale, diag_scale::bind(&k.diag_scale, d, &dims_buf, &dinv, x, out))
-            }
-        };
+        // With multigrid the preconditioner reads `cycle_in` and writes `cycle_out`.
+        let (cycle_in, cycle_out) = (ctx.storage_zeroed("cycle in", n), ctx.storage_zeroed("cycle out", n));
+        let cycle = multigrid.map(|h| DeviceHierarchy::upload_source(ctx, h.into(), &cycle_in, &cycle_out)).transpose()?;
         let [r, rhat, x, p, v, y, s, z, t] = ["r", "rhat", "x", "p", "v", "y", "s", "z", "t"].map(|l| ctx.storage_zeroed(l, n));
         let partials = ctx.storage_zeroed("partials", 2 * dims.reduce_groups as usize);
         let state = ctx.storage_zeroed("bicg state", std::mem::size_of::<BicgState>() / 4);
@@ -158,23 +176,41 @@ impl Resident {
         let lincomb = |sl: &wgpu::Buffer, yv: &wgpu::Buffer, zv: &wgpu::Buffer, out: &wgpu::Buffer| {
             Op::Kernel(Step::Lincomb, lin(sl, yv, zv, out))
         };
-        let iteration = vec![
-            lincomb(&slots(slot::BETA, slot::ONE, slot::NEG_BETA_OMEGA), &r, &v, &p),
+        // out = M^-1 x: copy in, one V-cycle, copy out; or one (block) Jacobi scaling.
+        let scale = |x: &wgpu::Buffer, out: &wgpu::Buffer| -> Vec<Op> {
+            if cycle.is_some() {
+                let copy = slots(slot::ZERO, slot::ONE, slot::ZERO);
+                vec![lincomb(&copy, x, x, &cycle_in), Op::Cycle, lincomb(&copy, &cycle_out, &cycle_out, out)]
+            } else if m > 1 {
+                vec![Op::Kernel(Step::Block, block_scale::bind(&k.block_scale, d, &block_dims, &dinv, x, out))]
+            } else {
+                vec![Op::Kernel(Step::Scale, diag_scale::bind(&k.diag_scale, d, &dims_buf, &dinv, x, out))]
+            }
+        };
+        let iteration = [
+            vec![lincomb(&slots(slot::BETA, slot::ONE, slot::NEG_BETA_OMEGA), &r, &v, &p)],
             scale(&p, &y),
-            Op::Spmv(csr.spmv(ctx, &y, &v)),
-            Op::Kernel(Step::Dot, dot_partial::bind(&k.dot_partial, d, &dims_buf, &rhat, &v, &partials)),
-            Op::Kernel(Step::Scalars, scalars(bicg_mode::ALPHA)),
-            lincomb(&slots(slot::ZERO, slot::ONE, slot::NEG_ALPHA), &r, &v, &s),
+            vec![
+                Op::Spmv(csr.spmv(ctx, &y, &v)),
+                Op::Kernel(Step::Dot, dot_partial::bind(&k.dot_partial, d, &dims_buf, &rhat, &v, &partials)),
+                Op::Kernel(Step::Scalars, scalars(bicg_mode::ALPHA)),
+                lincomb(&slots(slot::ZERO, slot::ONE, slot::NEG_ALPHA), &r, &v, &s),
+            ],
             scale(&s, &z),
-            Op::Spmv(csr.spmv(ctx, &z, &t)),
-            Op::Kernel(Step::Dot2, dot2_partial::bind(&k.dot2_partial, d, &dims_buf, &t, &s, &t, &t, &partials)),
-            Op::Kernel(Step::Scalars, scalars(bicg_mode::OMEGA)),
-            lincomb(&slots(slot::ONE, slot::ALPHA, slot::OMEGA), &y, &z, &x),
-            lincomb(&slots(slot::ZERO, slot::ONE, slot::NEG_OMEGA), &s, &t, &r),
-            Op::Kernel(Step::Dot2, dot2_partial::bind(&k.dot2_partial, d, &dims_buf, &rhat, &r, &r, &r, &partials)),
-            Op::Kernel(Step::Scalars, scalars(bicg_mode::END)),
-        ];
-        Ok(Resident { dims, r, rhat, x, p, v, state, staging, begin, iteration })
+            vec![
+                Op::Spmv(csr.spmv(ctx, &z, &t)),
+                Op::Kernel(Step::Dot2, dot2_partial::bind(&k.dot2_partial, d, &dims_buf, &t, &s, &t, &t, &partials)),
+                Op::Kernel(Step::Scalars, scalars(bicg_mode::OMEGA)),
+                lincomb(&slots(slot::ONE, slot::ALPHA, slot::OMEGA), &y, &z, &x),
+                lincomb(&slots(slot::ZERO, slot::ONE, slot::NEG_OMEGA), &s, &t, &r),
+                Op::Kernel(Step::Dot2, dot2_partial::bind(&k.dot2_partial, d, &dims_buf, &rhat, &r, &r, &r, &partials)),
+                Op::Kernel(Step::Scalars, scalars(bicg_mode::END)),
+            ],
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        Ok(Resident { dims, r, rhat, x, p, v, state, staging, begin, iteration, cycle })
     }
 
     fn dispatch(&self, ctx: &GpuContext, pass: &mut wgpu::ComputePass<'_>, step: Step, group: &wgpu::BindGroup) {
@@ -218,6 +254,11 @@ impl Resident {
                     match op {
                         Op::Kernel(step, group) => self.dispatch(ctx, pass, *step, group),
                         Op::Spmv(spmv) => spmv.record(ctx, pass),
+                        Op::Cycle => {
+                            if let Some(cycle) = &self.cycle {
+                                cycle.record(ctx, pass);
+                            }
+                        }
                     }
                 }
             },
@@ -237,6 +278,7 @@ impl Resident {
 
 impl GeneralLinearSolver for GpuBicgstab {
     fn new_nonlinear_solve(&mut self) {
+        self.multigrid = Kept::default();
         self.fallback.new_nonlinear_solve();
     }
 
