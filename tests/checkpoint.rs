@@ -39,11 +39,15 @@ fn fresh_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// summary.json without what a resumed run legitimately changes (wall time, the resume note).
+/// summary.json without what a resumed run legitimately changes: the wall time, the resume note,
+/// and the device memory peak (of this process's solves only).
 fn summary(dir: &Path) -> Value {
     let text = std::fs::read_to_string(dir.join("summary.json")).expect("summary.json");
     let mut json: Value = serde_json::from_str(&text).expect("JSON");
-    json["solver"].as_object_mut().expect("solver").remove("wall_time_s");
+    let solver = json["solver"].as_object_mut().expect("solver");
+    for key in ["wall_time_s", "gpu_memory_bytes", "gpu_bytes_per_node"] {
+        solver.remove(key);
+    }
     json["transient"].as_object_mut().expect("transient").remove("resumed_after_step");
     json
 }

@@ -119,7 +119,8 @@ pub struct SolverSummary {
     /// "block-jacobi-bicgstab" (GPU) for the transport models.
     pub preconditioner: String,
     /// GPU backend: the device memory the largest solve's buffers took, bytes, and per mesh
-    /// node (all unknowns of the node together).
+    /// node (all unknowns of the node together); for a run resumed with `--resume`, of the
+    /// solves after the checkpoint.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gpu_memory_bytes: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
