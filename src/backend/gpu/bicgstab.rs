@@ -117,8 +117,9 @@ struct Resident {
     staging: wgpu::Buffer,
     begin: (wgpu::BindGroup, wgpu::BindGroup),
     iteration: Vec<Op>,
-    /// The node-block multigrid preconditioner, when one is used (else block or point Jacobi).
-    cycle: Option<DeviceHierarchy>,
+    /// The node-block multigrid preconditioner and its input and output vectors, when one is
+    /// used (else block or point Jacobi).
+    cycle: Option<(DeviceHierarchy, [wgpu::Buffer; 2])>,
 }
 
 /// One recorded step of the iteration.
@@ -158,9 +159,13 @@ impl Resident {
         };
         let dinv = ctx.storage_f32("preconditioner", &precond);
         let block_dims = ctx.uniform("block dims", &BlockDims { n: n as u32, m: m as u32, _pad0: 0, _pad1: 0 });
-        // With multigrid the preconditioner reads `cycle_in` and writes `cycle_out`.
-        let (cycle_in, cycle_out) = (ctx.storage_zeroed("cycle in", n), ctx.storage_zeroed("cycle out", n));
-        let cycle = multigrid.map(|h| DeviceHierarchy::upload_source(ctx, h.into(), &cycle_in, &cycle_out)).transpose()?;
+        // With multigrid the preconditioner is a V-cycle from its own input vector to its output.
+        let cycle = multigrid
+            .map(|h| {
+                let ends = [ctx.storage_zeroed("cycle in", n), ctx.storage_zeroed("cycle out", n)];
+                DeviceHierarchy::upload_source(ctx, h.into(), &ends[0], &ends[1]).map(|cycle| (cycle, ends))
+            })
+            .transpose()?;
         let [r, rhat, x, p, v, y, s, z, t] = ["r", "rhat", "x", "p", "v", "y", "s", "z", "t"].map(|l| ctx.storage_zeroed(l, n));
         let partials = ctx.storage_zeroed("partials", 2 * dims.reduce_groups as usize);
         let state = ctx.storage_zeroed("bicg state", std::mem::size_of::<BicgState>() / 4);
@@ -178,9 +183,9 @@ impl Resident {
         };
         // out = M^-1 x: copy in, one V-cycle, copy out; or one (block) Jacobi scaling.
         let scale = |x: &wgpu::Buffer, out: &wgpu::Buffer| -> Vec<Op> {
-            if cycle.is_some() {
+            if let Some((_, [cycle_in, cycle_out])) = &cycle {
                 let copy = slots(slot::ZERO, slot::ONE, slot::ZERO);
-                vec![lincomb(&copy, x, x, &cycle_in), Op::Cycle, lincomb(&copy, &cycle_out, &cycle_out, out)]
+                vec![lincomb(&copy, x, x, cycle_in), Op::Cycle, lincomb(&copy, cycle_out, cycle_out, out)]
             } else if m > 1 {
                 vec![Op::Kernel(Step::Block, block_scale::bind(&k.block_scale, d, &block_dims, &dinv, x, out))]
             } else {
@@ -255,7 +260,7 @@ impl Resident {
                         Op::Kernel(step, group) => self.dispatch(ctx, pass, *step, group),
                         Op::Spmv(spmv) => spmv.record(ctx, pass),
                         Op::Cycle => {
-                            if let Some(cycle) = &self.cycle {
+                            if let Some((cycle, _)) = &self.cycle {
                                 cycle.record(ctx, pass);
                             }
                         }
