@@ -152,7 +152,7 @@ pub struct CheckpointWriter<'a> {
     scene: &'a Scene,
     backend: String,
     mesh: MeshFingerprint,
-    /// When the run began, less the wall time before a resume.
+    /// When this process's run began, and the wall time spent before a resume.
     start: Instant,
     earlier_wall_s: f64,
     /// Seconds per unit of scaled time.
