@@ -136,7 +136,8 @@ enum Command {
         /// Override a scene key by its dotted path, e.g. --set mesh.refine=2 (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
-        /// Transient runs: wall-clock seconds between checkpoints (0: after every time step)
+        /// Transient runs: wall-clock seconds between checkpoints (0: at every preconditioner
+        /// rebuild, every time.preconditioner_reuse_steps steps)
         /// [default: the scene's time.checkpoint_wall_interval_s, 600].
         #[arg(long, value_name = "SECONDS")]
         checkpoint_every: Option<f64>,

@@ -203,6 +203,11 @@ fn catalogue() -> Vec<Case> {
             words: &["time.rtol", "2"],
         },
         Case {
+            name: "preconditioner-reuse-zero",
+            input: Input::Scene(tertiary.clone(), &[r#"time={"end_s":1,"preconditioner_reuse_steps":0}"#]),
+            words: &["time.preconditioner_reuse_steps", "0", "[1, 1000]"],
+        },
+        Case {
             name: "output-after-end",
             input: Input::Scene(tertiary, &[r#"time={"end_s":1,"output_times_s":[2]}"#]),
             words: &["time.output_times_s.0", "2"],

@@ -1,7 +1,9 @@
 //! Long transient runs lose nothing: a run killed with SIGKILL after a checkpoint leaves no
 //! complete-looking output, and `znfield run --resume DIR` ends with the result of an
 //! uninterrupted run: bit for bit on the CPU backend (summary.json less its wall time, every VTU,
-//! timeseries.csv), within 1e-6 relative on the GPU backend.
+//! timeseries.csv), within 1e-6 relative on the GPU backend. Checkpoints fall only on steps
+//! where the multigrid hierarchy is rebuilt (`time.preconditioner_reuse_steps`), and the CPU
+//! case keeps it across three steps, so the resumed run's hierarchies match too.
 
 mod common;
 
@@ -13,11 +15,14 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_znfield");
 
-/// The shipped transient scene on a coarse mesh: 16 time steps, snapshots at 5, 20 and 50 ms.
-fn args(backend: &str, out: &Path) -> Vec<String> {
+/// The shipped transient scene on a coarse mesh: 16 time steps, snapshots at 5, 20 and 50 ms;
+/// the multigrid hierarchy is rebuilt every `reuse` steps.
+fn args(backend: &str, reuse: u32, out: &Path) -> Vec<String> {
     [
         "run",
         "scenes/hemisphere_tertiary_transient.json",
+        "--set",
+        &format!("time.preconditioner_reuse_steps={reuse}"),
         "--set",
         "mesh.refine=0.4",
         "--set",
@@ -40,12 +45,12 @@ fn fresh_dir(name: &str) -> PathBuf {
 }
 
 /// summary.json without what a resumed run legitimately changes: the wall time, the resume note,
-/// and the device memory peak (of this process's solves only).
+/// and the device memory peak and multigrid setups (of this process's solves only).
 fn summary(dir: &Path) -> Value {
     let text = std::fs::read_to_string(dir.join("summary.json")).expect("summary.json");
     let mut json: Value = serde_json::from_str(&text).expect("JSON");
     let solver = json["solver"].as_object_mut().expect("solver");
-    for key in ["wall_time_s", "gpu_memory_bytes", "gpu_bytes_per_node"] {
+    for key in ["wall_time_s", "gpu_memory_bytes", "gpu_bytes_per_node", "multigrid_setups"] {
         solver.remove(key);
     }
     json["transient"].as_object_mut().expect("transient").remove("resumed_after_step");
@@ -64,16 +69,18 @@ fn visible_files(dir: &Path) -> Vec<String> {
 }
 
 /// Runs to completion uninterrupted.
-fn uninterrupted(backend: &str, dir: &Path) {
-    let out = Command::new(BIN).args(args(backend, dir)).output().expect("spawn");
+fn uninterrupted(backend: &str, reuse: u32, dir: &Path) {
+    let out = Command::new(BIN).args(args(backend, reuse, dir)).output().expect("spawn");
     assert!(out.status.success(), "uninterrupted run failed: {}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// Starts the run with a checkpoint after every step, holds it after the `hold`-th, kills it
-/// with SIGKILL, checks what it left, and resumes it. Returns the resumed run's stderr.
-fn kill_and_resume(backend: &str, dir: &Path, hold: u32) -> String {
+/// Starts the run with a checkpoint at every hierarchy rebuild (every `reuse` steps), holds it
+/// after the `hold`-th, kills it with SIGKILL, checks what it left, and resumes it. Returns the
+/// resumed run's stderr.
+fn kill_and_resume(backend: &str, reuse: u32, dir: &Path, hold: u32) -> String {
+    let step = hold * reuse;
     let mut child = Command::new(BIN)
-        .args(args(backend, dir))
+        .args(args(backend, reuse, dir))
         .args(["--checkpoint-every", "0"])
         .env("ZNFIELD_HOLD_AFTER_CHECKPOINT", hold.to_string())
         .stdout(Stdio::null())
@@ -87,11 +94,11 @@ fn kill_and_resume(backend: &str, dir: &Path, hold: u32) -> String {
         // readable version parses.
         if let Ok(text) = std::fs::read_to_string(&checkpoint) {
             let steps = serde_json::from_str::<Value>(&text).expect("a checkpoint parses")["progress"]["steps"].as_u64();
-            if steps == Some(hold as u64) {
-                break hold;
+            if steps == Some(step as u64) {
+                break step;
             }
         }
-        assert!(child.try_wait().expect("wait").is_none(), "the run ended before its checkpoint {hold}");
+        assert!(child.try_wait().expect("wait").is_none(), "the run ended before its checkpoint {hold} at step {step}");
         assert!(began.elapsed() < Duration::from_secs(300), "no checkpoint {hold} after 300 s");
         std::thread::sleep(Duration::from_millis(20));
     };
@@ -108,16 +115,23 @@ fn kill_and_resume(backend: &str, dir: &Path, hold: u32) -> String {
     assert!(!checkpoint.exists(), "a finished run removes its checkpoint");
     let resumed: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).expect("summary")).expect("JSON");
-    assert_eq!(resumed["transient"]["resumed_after_step"], Value::from(hold), "summary.json records the resume");
+    assert_eq!(resumed["transient"]["resumed_after_step"], Value::from(step), "summary.json records the resume");
     stderr
 }
 
 #[test]
 fn killed_cpu_run_resumes_to_the_same_bits() {
     let (whole, resumed) = (fresh_dir("cpu-whole"), fresh_dir("cpu-resumed"));
-    uninterrupted("cpu", &whole);
-    let stderr = kill_and_resume("cpu", &resumed, 7);
-    assert!(stderr.contains("after step 7"), "the resume says where it continues: {stderr}");
+    uninterrupted("cpu", 3, &whole);
+    let whole_summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(whole.join("summary.json")).expect("summary")).expect("JSON");
+    let (setups, steps) = (&whole_summary["solver"]["multigrid_setups"], &whole_summary["transient"]["steps"]);
+    assert!(
+        setups.as_u64().zip(steps.as_u64()).is_some_and(|(setups, steps)| setups <= steps.div_ceil(3) + 2),
+        "the multigrid hierarchy is kept across steps (setups {setups}, steps {steps})"
+    );
+    let stderr = kill_and_resume("cpu", 3, &resumed, 3);
+    assert!(stderr.contains("after step 9"), "the resume says where it continues: {stderr}");
     assert!(summary(&whole) == summary(&resumed), "resumed summary.json differs from the uninterrupted run's");
     let files = visible_files(&whole);
     assert_eq!(files, visible_files(&resumed));
@@ -136,8 +150,8 @@ fn killed_gpu_run_resumes_within_a_millionth() {
         return;
     }
     let (whole, resumed) = (fresh_dir("gpu-whole"), fresh_dir("gpu-resumed"));
-    uninterrupted("gpu", &whole);
-    kill_and_resume("gpu", &resumed, 5);
+    uninterrupted("gpu", 1, &whole);
+    kill_and_resume("gpu", 1, &resumed, 5);
     let mut diffs = Vec::new();
     common::differences(&summary(&whole), &summary(&resumed), 1e-6, "", &mut diffs);
     assert!(diffs.is_empty(), "resumed GPU run differs: {diffs:?}");

@@ -118,6 +118,13 @@ pub struct SolverSummary {
     /// "ilu0-gmres" (CPU; an exact banded LU for small systems) or "block-amg-bicgstab" or
     /// "block-jacobi-bicgstab" (GPU) for the transport models.
     pub preconditioner: String,
+    /// Multigrid hierarchies built (setups): for the potential models one per matrix pattern
+    /// while the kept one converges; for the transport models one per Newton solve (steady) or
+    /// per `time.preconditioner_reuse_steps` time steps, plus rebuilds where a kept one's
+    /// iterations doubled. Absent without multigrid; for a resumed run, the builds after the
+    /// checkpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multigrid_setups: Option<u64>,
     /// GPU backend: the device memory the largest solve's buffers took, bytes, and per mesh
     /// node (all unknowns of the node together); for a run resumed with `--resume`, of the
     /// solves after the checkpoint.

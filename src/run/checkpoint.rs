@@ -2,7 +2,8 @@
 //!
 //! A checkpoint is one JSON file, `checkpoint.json` in the run's output directory, written
 //! atomically (temporary name, then rename) after an accepted time step once the wall-clock
-//! interval has passed. It holds the resolved scene, a fingerprint of the mesh, and the time
+//! interval has passed, at the first step after which the linear solver rebuilds its
+//! preconditioner ([`crate::solve::transient::TimeParams::fresh_after`]). It holds the resolved scene, a fingerprint of the mesh, and the time
 //! loop's whole [`Progress`]: the Newton state, the BDF2 history, the step size, the rows and
 //! snapshots so far. Numbers are written in serde_json's shortest round-trip form and read back
 //! with `float_roundtrip`, so every f64 comes back bit for bit and a resumed CPU run ends with
@@ -142,7 +143,7 @@ impl Checkpoint<'static> {
 #[derive(Debug, Clone)]
 pub struct CheckpointPlan {
     pub dir: PathBuf,
-    /// Wall-clock time between checkpoints (zero: after every accepted step).
+    /// Wall-clock time between checkpoints (zero: at every preconditioner rebuild).
     pub interval: Duration,
 }
 
@@ -190,8 +191,10 @@ impl<'a> CheckpointWriter<'a> {
 }
 
 impl StepObserver for CheckpointWriter<'_> {
-    fn accepted(&mut self, progress: &Progress) -> Result<()> {
-        if self.last.elapsed() < self.plan.interval {
+    fn accepted(&mut self, progress: &Progress, resumable: bool) -> Result<()> {
+        // A checkpoint due between two preconditioner rebuilds waits for the next one, so the
+        // resumed run repeats this one's arithmetic.
+        if !resumable || self.last.elapsed() < self.plan.interval {
             return Ok(());
         }
         let ck = Checkpoint {

@@ -350,6 +350,7 @@ fn solve_domain(
                             .as_ref()
                             .map(|w| w.breakpoints(tc.end_s).iter().map(|b| b / tscale).collect())
                             .unwrap_or_default(),
+                        preconditioner_reuse_steps: tc.preconditioner_reuse_steps,
                     };
                     let waveform = scene.operation.waveform.clone();
                     let drive_at = |t: f64| drive_of(waveform.as_ref().map_or(on_value, |w| w.value(t * tscale, on_value)));
@@ -522,6 +523,11 @@ fn solve_domain(
             residual_history: solution.residual_history.clone(),
             continuation_steps: transport.as_ref().map(|t| t.continuation_steps).filter(|&n| n > 0),
             preconditioner: preconditioner_used(scene, &backend.info.kind).into(),
+            multigrid_setups: match scene.physics.model {
+                Model::Primary | Model::Secondary => backend.solver.preconditioner_builds(),
+                _ => backend.general.preconditioner_builds(),
+            }
+            .filter(|&n| n > 0),
             gpu_memory_bytes: backend.solver.device_memory_peak(),
             gpu_bytes_per_node: backend.solver.device_memory_peak().map(|b| b as f64 / mesh.nodes.len() as f64),
             wall_time_s: earlier_wall_s + start.elapsed().as_secs_f64(),

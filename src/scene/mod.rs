@@ -590,12 +590,27 @@ pub struct TimeControls {
     #[schemars(range(min = 0.0, max = 0.9))]
     pub stop_at_depletion: f64,
     /// Wall-clock seconds between checkpoints of `znfield run` (checkpoint.json in the output
-    /// directory, for `znfield run --resume DIR`); 0 writes one after every step. Overridden by
-    /// `--checkpoint-every`.
+    /// directory, for `znfield run --resume DIR`); 0 writes one as often as possible. A
+    /// checkpoint is written at the first preconditioner rebuild (see
+    /// `preconditioner_reuse_steps`) after the interval, where a resumed run repeats the
+    /// uninterrupted one exactly. Overridden by `--checkpoint-every`.
     #[serde(default = "default_checkpoint_interval")]
     #[schemars(range(min = 0.0, max = 1e6))]
     pub checkpoint_wall_interval_s: f64,
+    /// Accepted time steps over which the transport models' multigrid hierarchy (and the device
+    /// copy of it) is kept before it is rebuilt from the current Jacobian; it is rebuilt sooner
+    /// when its iterations double. 1 rebuilds it every step.
+    #[serde(default = "default_preconditioner_reuse_steps")]
+    #[schemars(range(min = 1, max = 1000))]
+    pub preconditioner_reuse_steps: u32,
 }
+
+fn default_preconditioner_reuse_steps() -> u32 {
+    PRECONDITIONER_REUSE_STEPS
+}
+
+/// Default of `time.preconditioner_reuse_steps` (see docs/performance.md for the measurement).
+pub const PRECONDITIONER_REUSE_STEPS: u32 = 1;
 
 fn default_checkpoint_interval() -> f64 {
     600.0

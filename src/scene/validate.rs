@@ -324,6 +324,7 @@ fn validate_physics_and_controls(s: &Scene) -> Result<(), String> {
         in_range("time.rtol", t.rtol, 1e-8, 0.5)?;
         in_range("time.stop_at_depletion", t.stop_at_depletion, 0.0, 0.9)?;
         in_range("time.checkpoint_wall_interval_s", t.checkpoint_wall_interval_s, 0.0, 1e6)?;
+        in_range("time.preconditioner_reuse_steps", t.preconditioner_reuse_steps.into(), 1.0, 1000.0)?;
         for (i, &o) in t.output_times_s.iter().enumerate() {
             in_range(&format!("time.output_times_s.{i}"), o, 0.0, t.end_s)?;
             if i > 0 && o <= t.output_times_s[i - 1] {

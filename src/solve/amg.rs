@@ -329,6 +329,17 @@ impl<T> Kept<T> {
         self.generation
     }
 
+    /// Drops the kept value; the next `get_or_build` builds anew (with a new generation, so
+    /// device copies of the old value are not mistaken for current).
+    pub fn forget(&mut self) {
+        self.entry = None;
+    }
+
+    /// The kept value, if any.
+    pub fn value(&self) -> Option<&T> {
+        self.entry.as_ref().map(|e| &e.value)
+    }
+
     /// Whether a value is kept.
     pub fn is_kept(&self) -> bool {
         self.entry.is_some()

@@ -56,6 +56,7 @@ pub fn ramp(
         if let Drive::Potential(e) = step_drive {
             trial.e = e;
         }
+        solver.new_nonlinear_solve();
         match t.newton(&mut trial, step_drive, None, solver, linear, &step_newton) {
             Ok(stats) => {
                 total.iterations += stats.iterations;

@@ -72,6 +72,11 @@ pub trait LinearSolver {
     fn device_memory_peak(&self) -> Option<u64> {
         None
     }
+
+    /// Multigrid hierarchies built so far (None where the solver builds none).
+    fn preconditioner_builds(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// A backend's solver for general (nonsymmetric) systems; `x` holds the initial guess on entry.
@@ -85,9 +90,15 @@ pub trait GeneralLinearSolver {
         params: &LinearParams,
     ) -> Result<LinearInfo, LinearError>;
 
-    /// A new nonlinear solve begins: forget preconditioners kept from earlier systems, so a solve
-    /// depends only on its own matrices (a run resumed from a checkpoint repeats it bit for bit).
+    /// Forget preconditioners kept from earlier systems: the solves from here on depend only on
+    /// their own matrices (a run resumed from this point repeats them bit for bit). Called before
+    /// each steady Newton solve, and every `preconditioner_reuse_steps` time steps.
     fn new_nonlinear_solve(&mut self) {}
+
+    /// Multigrid hierarchies built so far (None where the solver builds none).
+    fn preconditioner_builds(&self) -> Option<u64> {
+        None
+    }
 
     /// Solves that this solver handed to a fallback so far, with the last reason (None if none).
     fn fallbacks(&self) -> Option<(u32, String)> {

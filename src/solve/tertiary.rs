@@ -257,7 +257,9 @@ impl<'a> Transport<'a> {
         &self.problem.volume
     }
 
-    /// Damped Newton from `st` (updated in place).
+    /// Damped Newton from `st` (updated in place). The solver's kept preconditioner, if any, is
+    /// used until it degrades; callers decide when to forget it
+    /// ([`GeneralLinearSolver::new_nonlinear_solve`]).
     pub fn newton(
         &mut self,
         st: &mut State,
@@ -267,7 +269,6 @@ impl<'a> Transport<'a> {
         linear: &LinearParams,
         newton: &NewtonParams,
     ) -> Result<NewtonStats, Error> {
-        solver.new_nonlinear_solve();
         let m = self.problem.m();
         let constraint = |total: f64| match drive {
             Drive::Potential(_) => 0.0,
@@ -515,6 +516,7 @@ pub fn solve(
 ) -> Result<TransportSolution, Error> {
     let mut t = Transport::new(sys, edges, tp);
     let mut st = t.initial_state(drive)?;
+    solver.new_nonlinear_solve();
     match t.newton(&mut st, drive, None, solver, linear, newton) {
         Ok(stats) => Ok(t.solution(sys, &st, stats)),
         Err(cold) if cold.solve_message().is_some() => match super::continuation::ramp(&mut t, drive, solver, linear, newton) {

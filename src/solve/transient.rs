@@ -32,6 +32,17 @@ pub struct TimeParams {
     /// Times where the applied waveform jumps (increasing): steps land on them and BDF2 restarts
     /// with a backward Euler step after each.
     pub breakpoints: Vec<f64>,
+    /// Accepted steps over which the linear solver keeps its preconditioner (the transport
+    /// multigrid hierarchy; rebuilt sooner when its iterations double). At least 1.
+    pub preconditioner_reuse_steps: u32,
+}
+
+impl TimeParams {
+    /// Whether the step after `steps` accepted ones starts with a fresh preconditioner: the
+    /// points where a resumed run repeats the uninterrupted run's arithmetic exactly.
+    pub fn fresh_after(&self, steps: u32) -> bool {
+        steps % self.preconditioner_reuse_steps.max(1) == 0
+    }
 }
 
 /// One accepted step: time, electrode potential, smallest surface concentration per species and
@@ -89,15 +100,17 @@ pub struct Progress {
 
 /// Receives the time loop's progress after each accepted step (checkpoint writing).
 pub trait StepObserver {
-    /// Called after every accepted step; an error stops the run.
-    fn accepted(&mut self, progress: &Progress) -> Result<(), Error>;
+    /// Called after every accepted step; an error stops the run. `resumable`: the next step
+    /// starts with a fresh preconditioner, so a run resumed from `progress` repeats this run's
+    /// arithmetic bit for bit ([`TimeParams::fresh_after`]).
+    fn accepted(&mut self, progress: &Progress, resumable: bool) -> Result<(), Error>;
 }
 
 /// An observer that does nothing.
 pub struct NoObserver;
 
 impl StepObserver for NoObserver {
-    fn accepted(&mut self, _: &Progress) -> Result<(), Error> {
+    fn accepted(&mut self, _: &Progress, _: bool) -> Result<(), Error> {
         Ok(())
     }
 }
@@ -105,6 +118,10 @@ impl StepObserver for NoObserver {
 /// Runs from the bulk state at t = 0 (or from `resume`, a saved [`Progress`] of the same problem)
 /// to `time.end` (or depletion); `drive(t)` is the applied potential or current at scaled time t
 /// (the value over the step ending at t). `observer` sees the progress after each accepted step.
+///
+/// The solver's preconditioner is kept across steps and forgotten before the first attempt of
+/// every `preconditioner_reuse_steps`-th step, a rule of the step count alone: a run resumed
+/// from a step where it is forgotten repeats the uninterrupted run exactly.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     sys: &PotentialSystem,
@@ -149,6 +166,9 @@ pub fn run(
     let species = c_now.len() / tr.volumes().len().max(1);
     // One snapshot per output time, so the saved ones are the first output times.
     let mut outputs = time.output_times.iter().copied().filter(|&o| o > 0.0 && o <= time.end).skip(p.snapshots.len()).peekable();
+    // The accepted-step count at which the preconditioner was last forgotten (rejected attempts
+    // of that step keep the new one).
+    let mut forgotten_at: Option<u32> = None;
     let depleted =
         |p: &Progress| p.rows.last().is_some_and(|r| r.min_surface[tp.reacting] < time.depletion * tp.bulk[tp.reacting]);
     let stop = loop {
@@ -180,6 +200,10 @@ pub fn run(
                 }
             }
         };
+        if time.fresh_after(p.steps) && forgotten_at != Some(p.steps) {
+            solver.new_nonlinear_solve();
+            forgotten_at = Some(p.steps);
+        }
         let mut trial = p.state.clone();
         let outcome = tr.newton(&mut trial, drive(t + step), Some(&acc), solver, linear, newton);
         let stats = match outcome {
@@ -249,7 +273,7 @@ pub fn run(
             p.snapshots.push((p.t, sol.clone()));
         }
         p.last = Some(sol);
-        observer.accepted(&p)?;
+        observer.accepted(&p, time.fresh_after(p.steps))?;
     };
     let Progress { rows, snapshots, steps, rejected, linear_iterations, newton_iterations, last, .. } = p;
     let last = last.ok_or_else(|| Error::Solve("time stepping ended before the first step".into()))?;

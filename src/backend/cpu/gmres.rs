@@ -67,7 +67,11 @@ impl Preconditioner<'_> {
 
 impl GeneralLinearSolver for CpuGmres {
     fn new_nonlinear_solve(&mut self) {
-        self.multigrid = Kept::default();
+        self.multigrid.forget();
+    }
+
+    fn preconditioner_builds(&self) -> Option<u64> {
+        Some(self.multigrid.generation())
     }
 
     fn solve_general(

@@ -21,7 +21,7 @@
 
 use std::sync::Arc;
 
-use super::context::{GpuContext, SpmvOp};
+use super::context::{DeviceCsr, GpuContext, SpmvOp};
 use super::defect::{self, Sweep};
 use super::kernels::{bicgstab_scalars, block_scale, diag_scale, dot2_partial, dot_partial, lincomb3};
 use super::layout::{bicg_mode, slot, status, BicgMode, BicgState, BlockDims, Dims, LincombSlots};
@@ -30,7 +30,7 @@ use super::transport_jacobian::GpuJacobian;
 use crate::backend::cpu::gmres::Preconditioner as GmresPreconditioner;
 use crate::backend::cpu::CpuGmres;
 use crate::fem::CsrMatrix;
-use crate::solve::amg::{AmgParams, Kept};
+use crate::solve::amg::{pattern_of, AmgParams, Kept};
 use crate::solve::block_amg::BlockHierarchy;
 use crate::solve::device_jacobian::JacobianAssembler;
 use crate::solve::linear::{GeneralLinearSolver, LinearError, LinearInfo, LinearParams, Preconditioner};
@@ -53,6 +53,10 @@ pub struct GpuBicgstab {
     fallback: CpuGmres,
     /// The node-block multigrid of the current Newton solve (`solver.preconditioner = "amg"`).
     multigrid: Kept<BlockHierarchy>,
+    /// The device buffers of the last system, kept for the next solve of the same pattern and
+    /// hierarchy generation (the galvanostatic second solve, later Newton iterations): only the
+    /// matrix values (and block Jacobi's inverses) are written again.
+    resident: Option<(ResidentKey, Resident)>,
     handed_over: u32,
     consecutive: u32,
     last_reason: String,
@@ -66,6 +70,7 @@ impl GpuBicgstab {
             ctx,
             fallback: CpuGmres::default(),
             multigrid: Kept::default(),
+            resident: None,
             handed_over: 0,
             consecutive: 0,
             last_reason: String::new(),
@@ -82,13 +87,23 @@ impl GpuBicgstab {
     ) -> Result<LinearInfo, LinearError> {
         let ctx = &*self.ctx;
         let m = params.block_size;
-        let multigrid = if params.preconditioner == Preconditioner::Amg && m > 1 && !GmresPreconditioner::banded(a) {
-            self.multigrid.get_or_build(a, || BlockHierarchy::build(a, m, &AmgParams::default())).map(|h| &*h)
-        } else {
-            None
-        };
-        let with_multigrid = multigrid.is_some();
-        let resident = ctx.measure(|| Resident::upload(ctx, a, m, multigrid)).map_err(LinearError::Device)?;
+        let with_multigrid = params.preconditioner == Preconditioner::Amg
+            && m > 1
+            && !GmresPreconditioner::banded(a)
+            && self.multigrid.get_or_build(a, || BlockHierarchy::build(a, m, &AmgParams::default())).is_some();
+        let key = (pattern_of(a), m, with_multigrid.then(|| self.multigrid.generation()));
+        match self.resident.take() {
+            Some((kept, resident)) if kept == key => {
+                resident.write_values(ctx, a, m, with_multigrid);
+                self.resident = Some((key, resident));
+            }
+            _ => {
+                let multigrid = self.multigrid.value().filter(|_| with_multigrid);
+                let resident = ctx.measure(|| Resident::upload(ctx, a, m, multigrid)).map_err(LinearError::Device)?;
+                self.resident = Some((key, resident));
+            }
+        }
+        let Some((_, resident)) = &self.resident else { unreachable!("a resident system was just stored") };
         let info = defect::solve(a, b, x, params, "GPU BiCGStab", |rhs, rtol, max_iterations| {
             let (correction, state) = resident.sweep(ctx, rhs, rtol, max_iterations)?;
             Ok(Sweep {
@@ -105,9 +120,17 @@ impl GpuBicgstab {
     }
 }
 
+/// What a resident system may be reused for: the matrix pattern, the unknowns per node and the
+/// hierarchy generation (None: block or point Jacobi).
+type ResidentKey = ((usize, usize, u64), usize, Option<u64>);
+
 /// Device buffers and the bind groups of one iteration.
 struct Resident {
     dims: Dims,
+    /// The system matrix (values rewritten on reuse).
+    csr: DeviceCsr,
+    /// Block or point Jacobi's inverses (unused with multigrid; rewritten on reuse).
+    jacobi: wgpu::Buffer,
     r: wgpu::Buffer,
     rhat: wgpu::Buffer,
     x: wgpu::Buffer,
@@ -149,15 +172,8 @@ impl Resident {
         let k = &ctx.kernels;
         let dims = Dims::for_len(n);
         let dims_buf = ctx.uniform("dims", &dims);
-        // Block-Jacobi on node-interleaved systems (the m unknowns of a node coupled), point-Jacobi
-        // otherwise.
-        let m = if block_size > 1 && n % block_size == 0 { block_size } else { 1 };
-        let precond = if m > 1 {
-            crate::backend::cpu::kernels::inverse_diagonal_blocks(a, m)
-        } else {
-            a.diagonal().iter().map(|&v| if v != 0.0 { 1.0 / v } else { 1.0 }).collect()
-        };
-        let dinv = ctx.storage_f32("preconditioner", &precond);
+        let m = jacobi_block(n, block_size);
+        let dinv = ctx.storage_f32("preconditioner", &jacobi_inverses(a, m));
         let block_dims = ctx.uniform("block dims", &BlockDims { n: n as u32, m: m as u32, _pad0: 0, _pad1: 0 });
         // With multigrid the preconditioner is a V-cycle from its own input vector to its output.
         let cycle = multigrid
@@ -215,7 +231,17 @@ impl Resident {
         .into_iter()
         .flatten()
         .collect();
-        Ok(Resident { dims, r, rhat, x, p, v, state, staging, begin, iteration, cycle })
+        Ok(Resident { dims, csr, jacobi: dinv, r, rhat, x, p, v, state, staging, begin, iteration, cycle })
+    }
+
+    /// Writes the values of a matrix with the resident one's pattern (and, without multigrid,
+    /// its Jacobi inverses).
+    fn write_values(&self, ctx: &GpuContext, a: &CsrMatrix, block_size: usize, multigrid: bool) {
+        self.csr.write_values(ctx, a);
+        if !multigrid {
+            let inverses: Vec<f32> = jacobi_inverses(a, jacobi_block(a.n, block_size)).iter().map(|&v| v as f32).collect();
+            ctx.queue.write_buffer(&self.jacobi, 0, bytemuck::cast_slice(&inverses));
+        }
     }
 
     fn dispatch(&self, ctx: &GpuContext, pass: &mut wgpu::ComputePass<'_>, step: Step, group: &wgpu::BindGroup) {
@@ -281,10 +307,33 @@ impl Resident {
     }
 }
 
+/// Unknowns per Jacobi block: block Jacobi on node-interleaved systems (the m unknowns of a node
+/// coupled), point Jacobi otherwise.
+fn jacobi_block(n: usize, block_size: usize) -> usize {
+    if block_size > 1 && n % block_size == 0 {
+        block_size
+    } else {
+        1
+    }
+}
+
+/// The inverses of A's diagonal blocks of `m` unknowns (m = 1: of its diagonal; a zero stays 1).
+fn jacobi_inverses(a: &CsrMatrix, m: usize) -> Vec<f64> {
+    if m > 1 {
+        crate::backend::cpu::kernels::inverse_diagonal_blocks(a, m)
+    } else {
+        a.diagonal().iter().map(|&v| if v != 0.0 { 1.0 / v } else { 1.0 }).collect()
+    }
+}
+
 impl GeneralLinearSolver for GpuBicgstab {
     fn new_nonlinear_solve(&mut self) {
-        self.multigrid = Kept::default();
+        self.multigrid.forget();
         self.fallback.new_nonlinear_solve();
+    }
+
+    fn preconditioner_builds(&self) -> Option<u64> {
+        Some(self.multigrid.generation() + self.fallback.preconditioner_builds().unwrap_or(0))
     }
 
     fn solve_general(

@@ -202,6 +202,10 @@ impl Resident {
 }
 
 impl LinearSolver for GpuPcg {
+    fn preconditioner_builds(&self) -> Option<u64> {
+        Some(self.multigrid.generation())
+    }
+
     fn solve(&mut self, a: &CsrMatrix, b: &[f64], x: &mut [f64], params: &LinearParams) -> Result<LinearInfo, LinearError> {
         assert_eq!(b.len(), a.n);
         assert_eq!(x.len(), a.n);
