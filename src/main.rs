@@ -156,6 +156,10 @@ enum Command {
         /// Override a scene key by its dotted path (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
+        /// Also write mesh.msh (Gmsh MSH 2.2 ASCII, metres; physical surfaces electrode, bulk,
+        /// insulating, scaffold and the volume electrolyte) for Gmsh, meshio and other solvers.
+        #[arg(long)]
+        msh: bool,
     },
     /// Run a scene over the Cartesian product of key values: sweep.csv, sweep.json and every
     /// point's outputs in point_NNN/ under --out [default: znfield-out/<scene name>-sweep/].
@@ -237,7 +241,7 @@ fn main() -> ExitCode {
     Console::install(cli.quiet);
     let outcome = match cli.command {
         Command::Run { scene, target, sets, checkpoint_every, resume } => run(scene, target, &sets, checkpoint_every, resume),
-        Command::Mesh { scene, out, sets } => mesh(scene, out, &sets),
+        Command::Mesh { scene, out, sets, msh } => mesh(scene, out, &sets, msh),
         Command::Sweep { scene, target, sets } => sweep(scene, target, &sets),
         Command::Compare { scenes, target, sets } => compare(&scenes, target, &sets),
         Command::Validate { backend, json, cases } => validate(backend, json, &cases),
@@ -344,10 +348,10 @@ fn validate(backend: BackendChoice, json: bool, cases: &[String]) -> znfield::Re
     Ok(())
 }
 
-fn mesh(scene_path: Option<PathBuf>, out: Option<PathBuf>, sets: &[String]) -> znfield::Result<()> {
+fn mesh(scene_path: Option<PathBuf>, out: Option<PathBuf>, sets: &[String], gmsh: bool) -> znfield::Result<()> {
     let (scene, dir) = load(scene_path, out, sets)?;
     console().info(&format!("znfield: meshing scene `{}`", scene.name));
-    let report = znfield::run::write_mesh(&scene, &dir)?;
+    let report = znfield::run::write_mesh(&scene, &dir, gmsh)?;
     console().info(&format!(
         "znfield: {} nodes, {} tets; dihedral angles {:.2}..{:.2} deg (mean {:.1}); {} tets below 5 deg",
         report.nodes,

@@ -136,12 +136,16 @@ fn pictures(result: &RunResult) -> Result<Vec<(String, Vec<u8>)>> {
     Ok(out)
 }
 
-/// Meshes a scene and writes `mesh.vtu` and, last, `mesh_report.json` into `dir`.
-pub fn write_mesh(scene: &Scene, dir: &Path) -> Result<MeshReport> {
+/// Meshes a scene and writes `mesh.vtu`, with `gmsh` also `mesh.msh` (MSH 2.2, metres), and,
+/// last, `mesh_report.json` into `dir`.
+pub fn write_mesh(scene: &Scene, dir: &Path, gmsh: bool) -> Result<MeshReport> {
     let domain = build_domain(scene)?;
     let report = MeshReport::of(&domain);
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     atomic::write(&dir.join("mesh.vtu"), &mesh_report::mesh_vtu(&domain.mesh))?;
+    if gmsh {
+        atomic::write(&dir.join("mesh.msh"), crate::output::msh::msh(&domain.mesh).as_bytes())?;
+    }
     let json = serde_json::to_string_pretty(&report).map_err(|e| Error::Solve(format!("mesh_report.json: {e}")))?;
     atomic::write(&dir.join("mesh_report.json"), json.as_bytes())?;
     Ok(report)
