@@ -13,7 +13,9 @@
 // Then: accumulation V a0 c_i on the diagonal (transient), the Poisson operator and space charge
 // (pnp: blocking electrode rows replaced by phi - E, or a Stern layer), and the Butler–Volmer
 // electrode reaction (electroneutral, or pnp with a Stern layer).
-// Dispatch: 2D grid of ceil(n_free / 256) workgroups, one free node per invocation.
+// Dispatch: 2D grid of ceil(block.node_count / 256) workgroups, one free node per invocation. A
+// problem larger than one storage binding runs as row blocks of free nodes, each with its own
+// slices of the neighbour lists, edge weights and Jacobian values (offsets in `block`).
 
 const MAX_SPECIES: u32 = 8u;
 const NOT_FREE: u32 = 0xffffffffu;
@@ -55,6 +57,16 @@ struct JacobianParams {
 @group(0) @binding(6) var<storage, read_write> jac: array<f32>;
 @group(0) @binding(7) var<storage, read> history: array<f32>;    // independent species per free node
 @group(0) @binding(8) var<storage, read_write> residual: array<f32>;
+
+// Mirrors JacobianBlock in src/backend/gpu/transport_jacobian.rs: this dispatch's free nodes and
+// where its slices start in the whole problem's neighbour entries and node-pattern entries.
+struct JacobianBlock {
+    node_begin: u32,
+    node_count: u32,
+    neighbour_offset: u32,
+    pattern_offset: u32,
+}
+@group(0) @binding(9) var<uniform> block: JacobianBlock;
 
 fn charge(i: u32) -> f32 {
     return params.charges[i / 4u][i % 4u];
@@ -143,18 +155,20 @@ fn add(v: u32, slot: u32, w: u32, value: f32) {
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let a = row_index(gid, nwg);
-    if (a >= params.n_free) {
+    let local = row_index(gid, nwg);
+    if (local >= block.node_count) {
         return;
     }
+    let a = block.node_begin + local;
     let m = params.m;
     let n = params.n_species;
     let k = params.independent;
     let pv = m - 1u;
     let electroneutral = params.poisson == 0u;
-    let nb_start = nodes[5u * a];
-    let nb_end = nodes[5u * a + 1u];
-    row_lo = nodes[5u * a + 2u];
+    // Neighbour entries and Jacobian rows relative to this block's slices.
+    let nb_start = nodes[5u * a] - block.neighbour_offset;
+    let nb_end = nodes[5u * a + 1u] - block.neighbour_offset;
+    row_lo = nodes[5u * a + 2u] - block.pattern_offset;
     row_deg = nodes[5u * a + 3u];
     let own = nodes[5u * a + 4u];
     if (params.write_jacobian == 1u) {

@@ -504,36 +504,15 @@ fn block_scale_matches_cpu_and_inverts_the_node_blocks() {
 fn transport_jacobian_matches_host_assembly() {
     use znfield::backend::gpu::GpuBicgstab;
     use znfield::fem::edges::Edges;
-    use znfield::physics::kinetics::ButlerVolmer;
     use znfield::solve::primary::Drive;
     use znfield::solve::system::PotentialSystem;
     use znfield::solve::tertiary::{Closure, Transport, TransportParams};
     let Some(ctx) = common::gpu_or_skip("transport_jacobian_matches_host_assembly") else { return };
     let mut gpu = GpuBicgstab::new(std::sync::Arc::new(ctx));
-    let geom = ElectrodeGeometry {
-        half_width: 3.0,
-        height: 4.0,
-        shapes: vec![Shape::Spheroid { center: DVec3::ZERO, base_radius: 1.0, height: 1.0 }],
-        layers: vec![],
-        scaffold: Default::default(),
-        periodic: false,
-    };
-    let mesh = generate(&geom, &SizeField::graded(0.4, 1.2, 1.3)).expect("mesh");
+    let mesh = spheroid_mesh();
     let sys = PotentialSystem::new(&mesh, 1.0);
     let edges = Edges::from_stiffness(&sys.k);
-    let law = ButlerVolmer { anodic: 1.0, cathodic: 1.0, linear: false };
-    let electroneutral = TransportParams {
-        charges: vec![2.0, 1.0, -2.0],
-        diffusivities: vec![0.36, 1.0, 0.54],
-        bulk: vec![0.5, 1.0, 1.0],
-        reacting: 0,
-        law,
-        reaction_order: 1.0,
-        gamma: 0.8,
-        closure: Closure::Electroneutral,
-        concentration_scale: 1.0,
-        conductivity_unit: 1.0,
-    };
+    let electroneutral = three_species_electroneutral();
     let poisson = TransportParams {
         charges: vec![1.0, -1.0],
         diffusivities: vec![1.0, 0.7],
@@ -558,6 +537,37 @@ fn transport_jacobian_matches_host_assembly() {
         }
         // Independent species: all but the eliminated one, or all under Poisson (m - 1 either way).
         compare_assembly(name, &mut t, &st, &mut gpu, m - 1);
+    }
+}
+
+/// The transport fixtures' mesh: a unit spheroid on a 6 x 6 x 4 box, graded from 0.4 to 1.2.
+fn spheroid_mesh() -> znfield::mesh::TetMesh {
+    let geom = ElectrodeGeometry {
+        half_width: 3.0,
+        height: 4.0,
+        shapes: vec![Shape::Spheroid { center: DVec3::ZERO, base_radius: 1.0, height: 1.0 }],
+        layers: vec![],
+        scaffold: Default::default(),
+        periodic: false,
+    };
+    generate(&geom, &SizeField::graded(0.4, 1.2, 1.3)).expect("mesh")
+}
+
+/// Three species (2+, 1+, 2-) under electroneutrality with Butler-Volmer kinetics (scaled).
+fn three_species_electroneutral() -> znfield::solve::tertiary::TransportParams {
+    use znfield::physics::kinetics::ButlerVolmer;
+    use znfield::solve::tertiary::{Closure, TransportParams};
+    TransportParams {
+        charges: vec![2.0, 1.0, -2.0],
+        diffusivities: vec![0.36, 1.0, 0.54],
+        bulk: vec![0.5, 1.0, 1.0],
+        reacting: 0,
+        law: ButlerVolmer { anodic: 1.0, cathodic: 1.0, linear: false },
+        reaction_order: 1.0,
+        gamma: 0.8,
+        closure: Closure::Electroneutral,
+        concentration_scale: 1.0,
+        conductivity_unit: 1.0,
     }
 }
 
@@ -814,4 +824,44 @@ fn device_block_multigrid_bicgstab_matches_the_cpu() {
     );
     let (g, c) = (amg.electrode.tip_enhancement.expect("tip"), cpu.electrode.tip_enhancement.expect("tip"));
     assert!(common::rel(g, c) < 1e-6, "GPU {g} vs CPU {c}");
+}
+
+/// A transport Jacobian larger than the storage binding limit is assembled in row blocks of free
+/// nodes: under a 64 KiB cap, into the same values and residual, bit for bit, as in one block.
+#[test]
+fn transport_jacobian_split_across_bindings_is_the_whole_one() {
+    use znfield::backend::gpu::GpuBicgstab;
+    use znfield::fem::edges::Edges;
+    use znfield::solve::linear::GeneralLinearSolver;
+    use znfield::solve::primary::Drive;
+    use znfield::solve::system::PotentialSystem;
+    use znfield::solve::tertiary::{Accumulation, Transport};
+    let Some(whole) = common::gpu_or_skip("transport_jacobian_split_across_bindings_is_the_whole_one") else { return };
+    let cap = 64 * 1024;
+    let split = GpuContext::with_binding_cap(false, Some(cap)).expect("capped context");
+    let mesh = spheroid_mesh();
+    let sys = PotentialSystem::new(&mesh, 1.0);
+    let edges = Edges::from_stiffness(&sys.k);
+    let tp = three_species_electroneutral();
+    let mut t = Transport::new(&sys, &edges, &tp);
+    let mut st = t.initial_state(Drive::Potential(-3.0)).expect("state");
+    let noise = random(st.x.len(), 5);
+    for (x, r) in st.x.iter_mut().zip(noise) {
+        *x += 0.5 * r;
+    }
+    let acc = Accumulation { a0: 7.5, history: random(st.x.len() / 3 * 2, 6).iter().map(|r| 7.5 + r).collect() };
+    let (mut one, mut blocks) = (GpuBicgstab::new(std::sync::Arc::new(whole)), GpuBicgstab::new(std::sync::Arc::new(split)));
+    let a = t.jacobian(&st, Some(&acc), &mut one).expect("one block").clone();
+    assert!(4 * a.nnz() as u64 > 4 * cap, "the Jacobian ({} entries) must need several blocks", a.nnz());
+    // A Transport prepares the device layout for the first solver it meets: a second one for
+    // the capped device.
+    let mut t_split = Transport::new(&sys, &edges, &tp);
+    let b = t_split.jacobian(&st, Some(&acc), &mut blocks).expect("row blocks").clone();
+    assert!(a.values == b.values, "split assembly changed the Jacobian by {}", max_rel(&a.values, &b.values));
+    let residual = |gpu: &mut GpuBicgstab| {
+        let mut r = vec![0.0; st.x.len()];
+        gpu.jacobian_assembler().expect("assembler").assemble(&st.x, st.e, Some(&acc), None, Some(&mut r)).expect("residual");
+        r
+    };
+    assert!(residual(&mut one) == residual(&mut blocks), "split assembly changed the residual");
 }

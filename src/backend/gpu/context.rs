@@ -353,7 +353,7 @@ impl GpuContext {
     }
 
     /// The largest storage binding, bytes.
-    fn binding_limit(&self) -> u64 {
+    pub(crate) fn binding_limit(&self) -> u64 {
         self.limits.max_storage_buffer_binding_size.min(self.limits.max_buffer_size)
     }
 

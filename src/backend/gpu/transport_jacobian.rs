@@ -3,6 +3,10 @@
 //! `shaders/transport_jacobian.wgsl` (one free node's block rows per invocation, no atomics)
 //! and reads the f32 values back for the linear solve.
 //!
+//! Past the adapter's storage binding limit the free nodes are split into row blocks
+//! ([`node_blocks`]), each with its own slices of the neighbour lists, edge weights and Jacobian
+//! values and one dispatch; the per-node vectors (unknowns, residual, node data) stay whole.
+//!
 //! Every value read back is checked: a non-finite entry is reported with its row, never passed
 //! on to the solver.
 
@@ -80,6 +84,51 @@ impl JacobianParams {
     }
 }
 
+/// `JacobianBlock` in the shader: one dispatch's free nodes and the starts of its slices.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+struct JacobianBlock {
+    node_begin: u32,
+    node_count: u32,
+    neighbour_offset: u32,
+    pattern_offset: u32,
+}
+
+/// Consecutive free-node ranges whose Jacobian values (4 bytes an entry) and neighbour entries
+/// (8 bytes each, in the neighbour list and in the edge weights) each fit `limit` bytes. Node a
+/// owns neighbour entries `nodes[a][0]..nodes[a][1]` and node-pattern entries
+/// `nodes[a][2]..nodes[a][2] + nodes[a][3]` (m^2 values each); both must run on contiguously.
+pub fn node_blocks(nodes: &[[u32; 5]], m: usize, limit: u64) -> Result<Vec<std::ops::Range<usize>>, String> {
+    for (a, w) in nodes.windows(2).enumerate() {
+        if w[1][0] != w[0][1] || w[1][2] != w[0][2] + w[0][3] {
+            return Err(format!("transport layout: free node {} does not continue node {a}'s entries", a + 1));
+        }
+    }
+    let fits = |range: std::ops::Range<usize>| {
+        let (first, last) = (&nodes[range.start], &nodes[range.end - 1]);
+        let values = 4 * (m * m) as u64 * u64::from(last[2] + last[3] - first[2]);
+        let neighbours = 8 * u64::from(last[1] - first[0]);
+        values <= limit && neighbours <= limit
+    };
+    let mut blocks = Vec::new();
+    let mut start = 0;
+    while start < nodes.len() {
+        let mut end = start;
+        while end < nodes.len() && fits(start..end + 1) {
+            end += 1;
+        }
+        if end == start {
+            return Err(format!(
+                "free node {start}'s Jacobian rows ({} neighbours, m = {m}) are over the storage binding limit of {limit} bytes",
+                nodes[start][3]
+            ));
+        }
+        blocks.push(start..end);
+        start = end;
+    }
+    Ok(blocks)
+}
+
 /// The device assembler of the GPU backend.
 pub struct GpuJacobian {
     ctx: Arc<GpuContext>,
@@ -91,12 +140,18 @@ struct Resident {
     params: JacobianParams,
     params_buf: wgpu::Buffer,
     x: wgpu::Buffer,
-    jac: wgpu::Buffer,
     history: wgpu::Buffer,
     residual: wgpu::Buffer,
+    blocks: Vec<ResidentBlock>,
+    nnz: usize,
+}
+
+/// One row block: its Jacobian values (entries `values` of the whole) and bind group.
+struct ResidentBlock {
+    values: std::ops::Range<usize>,
+    jac: wgpu::Buffer,
     group: wgpu::BindGroup,
     dims: Dims,
-    nnz: usize,
 }
 
 impl GpuJacobian {
@@ -115,42 +170,70 @@ impl JacobianAssembler for GpuJacobian {
             ));
         }
         let ctx = &self.ctx;
-        ctx.fits("transport Jacobian values", 4 * layout.nnz as u64)?;
-        ctx.fits("transport neighbour lists", 8 * layout.neighbours.len() as u64)?;
+        let m = layout.m;
+        let blocks = node_blocks(&layout.nodes, m, ctx.binding_limit())?;
         let params = JacobianParams::of(layout);
         let flat_nodes: Vec<u32> = layout.nodes.iter().flatten().copied().collect();
-        let flat_neighbours: Vec<u32> = layout.neighbours.iter().flatten().copied().collect();
         let node_data: Vec<f64> = (0..layout.area.len())
             .flat_map(|a| {
                 let free = if layout.solid_free[a] { 1.0 } else { 0.0 };
                 [layout.area[a], layout.volume[a], layout.fixed[a], layout.solid_area[a], free]
             })
             .collect();
-        let pairs: Vec<f64> = layout.weights.iter().zip(&layout.solid_weights).flat_map(|(&w, &s)| [w, s]).collect();
+        for (what, len) in [("transport node lists", 20 * layout.nodes.len()), ("transport node data", 20 * layout.nodes.len())] {
+            ctx.fits(what, len as u64)?;
+        }
         let params_buf = ctx.uniform("jacobian params", &params);
         let nodes = ctx.storage_u32("jacobian nodes", &flat_nodes);
-        let neighbours = ctx.storage_u32("jacobian neighbours", &flat_neighbours);
-        let weights = ctx.storage_f32("jacobian edge weights", &pairs);
         let node_data = ctx.storage_f32("jacobian node data", &node_data);
-        let x = ctx.storage_zeroed("jacobian unknowns", layout.nodes.len() * layout.m);
-        let jac = ctx.storage_zeroed("jacobian values", layout.nnz);
+        let x = ctx.storage_zeroed("jacobian unknowns", layout.nodes.len() * m);
         let history = ctx.storage_zeroed("time-step history", layout.nodes.len() * layout.independent);
-        let residual = ctx.storage_zeroed("residual", layout.nodes.len() * layout.m);
-        let group = transport_jacobian::bind(
-            &ctx.kernels.transport_jacobian,
-            &ctx.device,
-            &params_buf,
-            &nodes,
-            &neighbours,
-            &weights,
-            &node_data,
-            &x,
-            &jac,
-            &history,
-            &residual,
-        );
-        let dims = Dims::for_len(layout.nodes.len());
-        self.resident = Some(Resident { params, params_buf, x, jac, history, residual, group, dims, nnz: layout.nnz });
+        let residual = ctx.storage_zeroed("residual", layout.nodes.len() * m);
+        let blocks = blocks
+            .into_iter()
+            .map(|range| {
+                let (first, last) = (layout.nodes[range.start], layout.nodes[range.end - 1]);
+                let entries = first[0] as usize..last[1] as usize;
+                let pattern = first[2] as usize..(last[2] + last[3]) as usize;
+                let values = pattern.start * m * m..pattern.end * m * m;
+                let neighbours: Vec<u32> = layout.neighbours[entries.clone()].iter().flatten().copied().collect();
+                let pairs: Vec<f64> = layout.weights[entries.clone()]
+                    .iter()
+                    .zip(&layout.solid_weights[entries.clone()])
+                    .flat_map(|(&w, &s)| [w, s])
+                    .collect();
+                // Bindings may not be empty: a block without neighbours gets one unused entry.
+                let neighbours =
+                    ctx.storage_u32("jacobian neighbours", if neighbours.is_empty() { &[0, 0] } else { &neighbours });
+                let weights = ctx.storage_f32("jacobian edge weights", if pairs.is_empty() { &[0.0, 0.0] } else { &pairs });
+                let jac = ctx.storage_zeroed("jacobian values", values.len().max(1));
+                let block = ctx.uniform(
+                    "jacobian block",
+                    &JacobianBlock {
+                        node_begin: range.start as u32,
+                        node_count: range.len() as u32,
+                        neighbour_offset: first[0],
+                        pattern_offset: first[2],
+                    },
+                );
+                let group = transport_jacobian::bind(
+                    &ctx.kernels.transport_jacobian,
+                    &ctx.device,
+                    &params_buf,
+                    &nodes,
+                    &neighbours,
+                    &weights,
+                    &node_data,
+                    &x,
+                    &jac,
+                    &history,
+                    &residual,
+                    &block,
+                );
+                ResidentBlock { values, jac, group, dims: Dims::for_len(range.len()) }
+            })
+            .collect();
+        self.resident = Some(Resident { params, params_buf, x, history, residual, blocks, nnz: layout.nnz });
         Ok(())
     }
 
@@ -189,16 +272,24 @@ impl JacobianAssembler for GpuJacobian {
         let mut enc = ctx.device.create_command_encoder(&Default::default());
         {
             let mut pass = enc.begin_compute_pass(&Default::default());
-            ctx.kernels.transport_jacobian.dispatch(&mut pass, &r.group, &r.dims);
+            for b in &r.blocks {
+                ctx.kernels.transport_jacobian.dispatch(&mut pass, &b.group, &b.dims);
+            }
         }
         ctx.queue.submit([enc.finish()]);
         let m = r.params.m as usize;
         if let Some(values) = values {
-            let out = ctx.read_f32(&r.jac, r.nnz)?;
-            if let Some(at) = out.iter().position(|v| !v.is_finite()) {
-                return Err(format!("non-finite Jacobian entry {at} (value {}) in the rows of a free node (m = {m})", out[at]));
+            for b in &r.blocks {
+                let out = ctx.read_f32(&b.jac, b.values.len())?;
+                if let Some(at) = out.iter().position(|v| !v.is_finite()) {
+                    return Err(format!(
+                        "non-finite Jacobian entry {} (value {}) in the rows of a free node (m = {m})",
+                        b.values.start + at,
+                        out[at]
+                    ));
+                }
+                values[b.values.clone()].copy_from_slice(&out);
             }
-            values.copy_from_slice(&out);
         }
         if let Some(residual) = residual {
             let out = ctx.read_f32(&r.residual, unknowns)?;
@@ -208,5 +299,54 @@ impl JacobianAssembler for GpuJacobian {
             residual.copy_from_slice(&out);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::node_blocks;
+
+    /// Nodes with `deg` pattern entries and `deg` neighbour entries each, laid out contiguously.
+    fn layout(degrees: &[u32]) -> Vec<[u32; 5]> {
+        let mut at = 0;
+        degrees
+            .iter()
+            .map(|&d| {
+                let node = [at, at + d, at, d, 0];
+                at += d;
+                node
+            })
+            .collect()
+    }
+
+    #[test]
+    fn blocks_cover_the_nodes_once_within_the_limit() {
+        let nodes = layout(&[3, 5, 2, 7, 4, 4, 1, 6]);
+        let m = 2;
+        // 16 bytes of values per pattern entry (m = 2) and 8 per neighbour: 10 entries = 160 bytes.
+        let blocks = node_blocks(&nodes, m, 160).expect("blocks");
+        assert_eq!(blocks.first().map(|b| b.start), Some(0));
+        assert_eq!(blocks.last().map(|b| b.end), Some(nodes.len()));
+        assert!(blocks.windows(2).all(|w| w[0].end == w[1].start), "{blocks:?}");
+        for b in &blocks {
+            let entries: u32 = nodes[b.clone()].iter().map(|n| n[3]).sum();
+            assert!(entries <= 10, "{b:?} holds {entries} entries");
+        }
+        // Greedy: each block but the last would overflow with the next node.
+        for w in blocks.windows(2) {
+            let entries: u32 = nodes[w[0].start..=w[1].start].iter().map(|n| n[3]).sum();
+            assert!(entries > 10, "{:?} could take the next node", w[0]);
+        }
+        assert_eq!(node_blocks(&nodes, m, 1 << 20).expect("one block"), vec![0..nodes.len()]);
+    }
+
+    #[test]
+    fn a_node_over_the_limit_and_a_broken_layout_are_errors() {
+        let nodes = layout(&[3, 12, 2]);
+        let err = node_blocks(&nodes, 2, 160).expect_err("node 1 alone is 192 bytes");
+        assert!(err.contains("free node 1") && err.contains("160 bytes"), "{err}");
+        let mut broken = layout(&[3, 4]);
+        broken[1][2] += 1;
+        assert!(node_blocks(&broken, 2, 1 << 20).expect_err("gap").contains("free node 1"));
     }
 }

@@ -25,6 +25,7 @@ pub fn bind(
     jac: &wgpu::Buffer,
     history: &wgpu::Buffer,
     residual: &wgpu::Buffer,
+    block: &wgpu::Buffer,
 ) -> wgpu::BindGroup {
-    kernel.bind(device, &[params, nodes, neighbours, weights, node_data, x, jac, history, residual])
+    kernel.bind(device, &[params, nodes, neighbours, weights, node_data, x, jac, history, residual, block])
 }
