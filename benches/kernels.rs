@@ -123,11 +123,21 @@ fn benches(c: &mut Criterion) {
                     solver.solve(&a, &b, &mut x, &params).expect("solve")
                 })
             });
-            // Host hierarchy kept across solves; its upload is part of every solve.
+            // Hierarchy and device buffers kept across solves; each solve writes the matrix
+            // values, the right-hand side, and reads back the solution.
             g.bench_function("gpu_amg_pcg_solve", |bch| {
                 bch.iter(|| {
                     let mut x = vec![0.0; a.n];
                     solver.solve(&a, &b, &mut x, &amg).expect("solve")
+                })
+            });
+            // One preconditioned iteration on the device, as on the CPU: a solve capped at one
+            // iteration with everything kept (it also pays the value upload, the start, one
+            // state read-back and the f64 residual on the host).
+            g.bench_function("gpu_amg_pcg_one_iteration", |bch| {
+                bch.iter(|| {
+                    let mut x = vec![0.0; a.n];
+                    black_box(solver.solve(&a, &b, &mut x, &one).is_ok())
                 })
             });
         }

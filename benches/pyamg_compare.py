@@ -2,7 +2,8 @@
 pyamg smoothed-aggregation CG on the same imported Gmsh mesh, to the same tolerance.
 
 Reads the mesh with meshio, assembles the P1 Laplacian with scikit-fem, fixes the potential to 1
-on the physical surface `electrode` and 0 on `top` (the primary problem `znfield bench` solves),
+on the electrode's physical surface and 0 on the bulk one (names from the command line, default
+`electrode` and `top`: the primary problem `znfield bench` solves),
 builds pyamg's smoothed-aggregation hierarchy and runs its CG to a relative residual of 1e-8.
 Prints one JSON object with the sizes, the iterations and the times (s). Run through
 benches/compare_pyamg.sh, which installs the packages into a local venv.
@@ -19,7 +20,7 @@ import skfem
 from skfem.models.poisson import laplace
 
 
-def main(path):
+def main(path, electrode="electrode", bulk="top"):
     t0 = time.perf_counter()
     m = meshio.read(path)
     tets = np.vstack([b.data for b in m.cells if b.type == "tetra"])
@@ -28,7 +29,7 @@ def main(path):
     surface = {}
     for block, physical in zip(m.cells, m.cell_data["gmsh:physical"]):
         if block.type == "triangle":
-            for name in ("electrode", "top"):
+            for name in (electrode, bulk):
                 picked = block.data[physical == tags[name]]
                 surface[name] = np.union1d(surface.get(name, np.empty(0, int)), picked.ravel())
     read_s = time.perf_counter() - t0
@@ -37,8 +38,8 @@ def main(path):
     basis = skfem.Basis(mesh, skfem.ElementTetP1())
     a = skfem.asm(laplace, basis).tocsr()
     x = np.zeros(a.shape[0])
-    x[surface["electrode"]] = 1.0
-    fixed = np.union1d(surface["electrode"], surface["top"])
+    x[surface[electrode]] = 1.0
+    fixed = np.union1d(surface[electrode], surface[bulk])
     a_free, b_free, _, free = skfem.condense(a, x=x, D=fixed)
     assembly_s = time.perf_counter() - t0
 
@@ -67,4 +68,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:4])
