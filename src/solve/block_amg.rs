@@ -95,10 +95,14 @@ impl BlockHierarchy {
             x.copy_from_slice(&self.coarse.solve(b));
             return;
         };
+        // From x = 0 the first sweep's residual is b itself (A 0 = 0 exactly): one product saved.
         x.fill(0.0);
-        let mut r = vec![0.0; b.len()];
-        for _ in 0..self.sweeps {
-            self.smooth(l, b, x, &mut r);
+        let mut r = b.to_vec();
+        for sweep in 0..self.sweeps {
+            if sweep > 0 {
+                residual(&l.a, b, x, &mut r);
+            }
+            self.correct(l, &r, x);
         }
         residual(&l.a, b, x, &mut r);
         let mut bc = vec![0.0; l.r.m.n];
@@ -107,13 +111,14 @@ impl BlockHierarchy {
         self.cycle(level + 1, &bc, &mut xc);
         l.p.apply_add(&xc, x);
         for _ in 0..self.sweeps {
-            self.smooth(l, b, x, &mut r);
+            residual(&l.a, b, x, &mut r);
+            self.correct(l, &r, x);
         }
     }
 
-    /// x += omega D^-1 (b - A x) with the inverse diagonal blocks.
-    fn smooth(&self, l: &BlockLevel, b: &[f64], x: &mut [f64], r: &mut [f64]) {
-        residual(&l.a, b, x, r);
+    /// One block-Jacobi sweep given the residual r = b - A x: x += omega D^-1 r with the inverse
+    /// diagonal blocks.
+    fn correct(&self, l: &BlockLevel, r: &[f64], x: &mut [f64]) {
         let m = self.m;
         for (node, block) in l.dinv.chunks_exact(m * m).enumerate() {
             for i in 0..m {
