@@ -509,10 +509,10 @@ fn transport_jacobian_matches_host_assembly() {
     use znfield::solve::tertiary::{Closure, Transport, TransportParams};
     let Some(ctx) = common::gpu_or_skip("transport_jacobian_matches_host_assembly") else { return };
     let mut gpu = GpuBicgstab::new(std::sync::Arc::new(ctx));
-    let mesh = spheroid_mesh();
+    let mesh = common::spheroid_mesh();
     let sys = PotentialSystem::new(&mesh, 1.0);
     let edges = Edges::from_stiffness(&sys.k);
-    let electroneutral = three_species_electroneutral();
+    let electroneutral = common::three_species_electroneutral();
     let poisson = TransportParams {
         charges: vec![1.0, -1.0],
         diffusivities: vec![1.0, 0.7],
@@ -537,37 +537,6 @@ fn transport_jacobian_matches_host_assembly() {
         }
         // Independent species: all but the eliminated one, or all under Poisson (m - 1 either way).
         compare_assembly(name, &mut t, &st, &mut gpu, m - 1);
-    }
-}
-
-/// The transport fixtures' mesh: a unit spheroid on a 6 x 6 x 4 box, graded from 0.4 to 1.2.
-fn spheroid_mesh() -> znfield::mesh::TetMesh {
-    let geom = ElectrodeGeometry {
-        half_width: 3.0,
-        height: 4.0,
-        shapes: vec![Shape::Spheroid { center: DVec3::ZERO, base_radius: 1.0, height: 1.0 }],
-        layers: vec![],
-        scaffold: Default::default(),
-        periodic: false,
-    };
-    generate(&geom, &SizeField::graded(0.4, 1.2, 1.3)).expect("mesh")
-}
-
-/// Three species (2+, 1+, 2-) under electroneutrality with Butler-Volmer kinetics (scaled).
-fn three_species_electroneutral() -> znfield::solve::tertiary::TransportParams {
-    use znfield::physics::kinetics::ButlerVolmer;
-    use znfield::solve::tertiary::{Closure, TransportParams};
-    TransportParams {
-        charges: vec![2.0, 1.0, -2.0],
-        diffusivities: vec![0.36, 1.0, 0.54],
-        bulk: vec![0.5, 1.0, 1.0],
-        reacting: 0,
-        law: ButlerVolmer { anodic: 1.0, cathodic: 1.0, linear: false },
-        reaction_order: 1.0,
-        gamma: 0.8,
-        closure: Closure::Electroneutral,
-        concentration_scale: 1.0,
-        conductivity_unit: 1.0,
     }
 }
 
@@ -839,10 +808,10 @@ fn transport_jacobian_split_across_bindings_is_the_whole_one() {
     let Some(whole) = common::gpu_or_skip("transport_jacobian_split_across_bindings_is_the_whole_one") else { return };
     let cap = 64 * 1024;
     let split = GpuContext::with_binding_cap(false, Some(cap)).expect("capped context");
-    let mesh = spheroid_mesh();
+    let mesh = common::spheroid_mesh();
     let sys = PotentialSystem::new(&mesh, 1.0);
     let edges = Edges::from_stiffness(&sys.k);
-    let tp = three_species_electroneutral();
+    let tp = common::three_species_electroneutral();
     let mut t = Transport::new(&sys, &edges, &tp);
     let mut st = t.initial_state(Drive::Potential(-3.0)).expect("state");
     let noise = random(st.x.len(), 5);

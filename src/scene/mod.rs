@@ -633,7 +633,10 @@ pub struct SolverControls {
     pub linear_rtol: f64,
     /// Iteration cap for each linear solve.
     pub linear_max_iterations: u32,
-    /// Newton stops when the update of the potential is below this many thermal voltages.
+    /// Newton stops when the update of the potential is below this many thermal voltages (the
+    /// transport models: the largest update of any unknown, potentials in thermal voltages and
+    /// log-concentrations; they also stop one iteration earlier when, after two full steps in
+    /// the quadratic regime, the next update is predicted below it).
     #[schemars(range(min = 1e-14, max = 1e-1))]
     pub newton_tol_thermal_voltages: f64,
     /// Newton iteration cap.

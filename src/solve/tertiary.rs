@@ -282,6 +282,8 @@ impl<'a> Transport<'a> {
         let mut current = self.residual_at(&st.x, st.e, acc, solver, device_phase)?;
         let mut history = vec![merit(&current)];
         let mut linear_iterations = 0;
+        // The size of the last step if it was a full one (the stopping estimate).
+        let mut previous_full_step: Option<f64> = None;
         let mut it = 0;
         while it < newton.max_iterations {
             it += 1;
@@ -337,13 +339,26 @@ impl<'a> Transport<'a> {
                 }
                 lambda *= 0.5;
             }
-            let finished = step * lambda < newton.tol && lambda >= scale.min(1.0);
+            // Converged when the step taken was below the tolerance or, after two full steps deep
+            // in Newton's quadratic regime (this step at most CONTRACTED times the last), when the
+            // next one, estimated from ||du_k+1|| ~ C ||du_k||^2 with C from the last two steps,
+            // is: the iteration that would only confirm convergence is saved. Judged on the f64
+            // host residual only.
+            let full = accepted && lambda == 1.0;
+            let predicted = match previous_full_step {
+                Some(previous) if full && !device_phase && step <= CONTRACTED * previous => step * (step / previous).powi(2),
+                _ => f64::INFINITY,
+            };
+            previous_full_step = full.then_some(step);
+            let finished = (step * lambda < newton.tol && lambda >= scale.min(1.0)) || predicted < newton.tol;
             // Leave the device residual once Newton converges fast (the next step would reach
             // the f32 rounding floor of the residual) or as soon as a step gains little (it has).
             let last = history.last().copied().unwrap_or(f64::INFINITY);
             let gain = last / m0;
             if device_phase && (!accepted || finished || !(DEVICE_FAST_GAIN..=DEVICE_STEP_GAIN).contains(&gain)) {
                 device_phase = false;
+                // Steps from the f32 residual do not enter the stopping estimate.
+                previous_full_step = None;
                 current = self.residual_at(&st.x, st.e, acc, solver, false)?;
                 history.push(merit(&current));
                 continue;
@@ -536,6 +551,10 @@ pub fn solve(
 const DEVICE_STEP_GAIN: f64 = 0.25;
 /// ... or by more than this one (quadratic convergence: the next step would hit the floor).
 const DEVICE_FAST_GAIN: f64 = 1e-2;
+
+/// A full Newton step at most this fraction of the full step before it is in the quadratic regime,
+/// where the next one is estimated from the two (the stopping estimate).
+const CONTRACTED: f64 = 0.1;
 
 /// Residual (relative to the first, or absolute below 1) under which a Newton iteration whose line
 /// search can make no more progress counts as converged.

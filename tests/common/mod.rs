@@ -68,3 +68,37 @@ pub fn scratch(prefix: &str, name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
 }
+
+/// The transport fixtures' mesh: a unit spheroid on a 6 x 6 x 4 box, graded from 0.4 to 1.2.
+pub fn spheroid_mesh() -> znfield::mesh::TetMesh {
+    use glam::DVec3;
+    use znfield::geometry::{ElectrodeGeometry, Shape};
+    use znfield::mesh::{generate, SizeField};
+    let geom = ElectrodeGeometry {
+        half_width: 3.0,
+        height: 4.0,
+        shapes: vec![Shape::Spheroid { center: DVec3::ZERO, base_radius: 1.0, height: 1.0 }],
+        layers: vec![],
+        scaffold: Default::default(),
+        periodic: false,
+    };
+    generate(&geom, &SizeField::graded(0.4, 1.2, 1.3)).expect("mesh")
+}
+
+/// Three species (2+, 1+, 2-) under electroneutrality with Butler-Volmer kinetics (scaled).
+pub fn three_species_electroneutral() -> znfield::solve::tertiary::TransportParams {
+    use znfield::physics::kinetics::ButlerVolmer;
+    use znfield::solve::tertiary::{Closure, TransportParams};
+    TransportParams {
+        charges: vec![2.0, 1.0, -2.0],
+        diffusivities: vec![0.36, 1.0, 0.54],
+        bulk: vec![0.5, 1.0, 1.0],
+        reacting: 0,
+        law: ButlerVolmer { anodic: 1.0, cathodic: 1.0, linear: false },
+        reaction_order: 1.0,
+        gamma: 0.8,
+        closure: Closure::Electroneutral,
+        concentration_scale: 1.0,
+        conductivity_unit: 1.0,
+    }
+}
