@@ -284,6 +284,8 @@ impl<'a> Transport<'a> {
         let mut linear_iterations = 0;
         // The size of the last step if it was a full one (the stopping estimate).
         let mut previous_full_step: Option<f64> = None;
+        // The last solution of J w = dR/dE (galvanostatic drive).
+        let mut last_w: Option<Vec<f64>> = None;
         let mut it = 0;
         while it < newton.max_iterations {
             it += 1;
@@ -298,12 +300,15 @@ impl<'a> Transport<'a> {
             let de = match drive {
                 Drive::Potential(_) => 0.0,
                 Drive::Current(_) => {
-                    let mut w = vec![0.0; st.x.len()];
+                    // J w = dR/dE changes little from one Newton iteration to the next: the last
+                    // w is the initial guess (GMRES's target is relative to the right-hand side).
+                    let mut w = last_w.take().unwrap_or_else(|| vec![0.0; st.x.len()]);
                     linear_iterations += general(solver, &self.jac, &ev.d_de, &mut w, linear)?;
                     let c_u: f64 = ev.total_dx.iter().map(|&(k, v)| v * u[k]).sum();
                     let c_w: f64 = ev.total_dx.iter().map(|&(k, v)| v * w[k]).sum();
                     let de = (-constraint(ev.total) - c_u) / (ev.total_de - c_w);
                     u.iter_mut().zip(&w).for_each(|(ui, wi)| *ui -= wi * de);
+                    last_w = Some(w);
                     de
                 }
             };
