@@ -610,7 +610,7 @@ fn default_preconditioner_reuse_steps() -> u32 {
 }
 
 /// Default of `time.preconditioner_reuse_steps` (see docs/performance.md for the measurement).
-pub const PRECONDITIONER_REUSE_STEPS: u32 = 1;
+pub const PRECONDITIONER_REUSE_STEPS: u32 = 3;
 
 fn default_checkpoint_interval() -> f64 {
     600.0
