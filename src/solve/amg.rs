@@ -54,20 +54,14 @@ impl Sparse {
     pub fn apply(&self, x: &[f64], y: &mut [f64]) {
         debug_assert_eq!(x.len(), self.cols);
         let m = &self.m;
-        y.par_iter_mut().enumerate().with_min_len(2048).for_each(|(i, yi)| {
-            let (lo, hi) = (m.row_ptr[i] as usize, m.row_ptr[i + 1] as usize);
-            *yi = (lo..hi).map(|k| m.values[k] * x[m.col_idx[k] as usize]).sum();
-        });
+        y.par_iter_mut().enumerate().with_min_len(2048).for_each(|(i, yi)| *yi = m.row_dot(i, x));
     }
 
     /// y += M x (rayon over rows).
     pub fn apply_add(&self, x: &[f64], y: &mut [f64]) {
         debug_assert_eq!(x.len(), self.cols);
         let m = &self.m;
-        y.par_iter_mut().enumerate().with_min_len(2048).for_each(|(i, yi)| {
-            let (lo, hi) = (m.row_ptr[i] as usize, m.row_ptr[i + 1] as usize);
-            *yi += (lo..hi).map(|k| m.values[k] * x[m.col_idx[k] as usize]).sum::<f64>();
-        });
+        y.par_iter_mut().enumerate().with_min_len(2048).for_each(|(i, yi)| *yi += m.row_dot(i, x));
     }
 
     /// The transpose.
@@ -400,10 +394,7 @@ impl HierarchyCache {
 
 /// r = b - A x, one pass over the rows.
 fn compute_residual(a: &CsrMatrix, b: &[f64], x: &[f64], r: &mut [f64]) {
-    r.par_iter_mut().enumerate().with_min_len(2048).for_each(|(i, ri)| {
-        let (lo, hi) = (a.row_ptr[i] as usize, a.row_ptr[i + 1] as usize);
-        *ri = b[i] - (lo..hi).map(|k| a.values[k] * x[a.col_idx[k] as usize]).sum::<f64>();
-    });
+    r.par_iter_mut().enumerate().with_min_len(2048).for_each(|(i, ri)| *ri = b[i] - a.row_dot(i, x));
 }
 
 /// x <- x + omega D^-1 (b - A x), one pass over the rows into `next`, then copied back.
@@ -411,9 +402,7 @@ fn jacobi_sweep(l: &Level, b: &[f64], x: &mut [f64], next: &mut [f64]) {
     let a = &l.a;
     let xr: &[f64] = x;
     next.par_iter_mut().enumerate().with_min_len(2048).for_each(|(i, ni)| {
-        let (lo, hi) = (a.row_ptr[i] as usize, a.row_ptr[i + 1] as usize);
-        let ax: f64 = (lo..hi).map(|k| a.values[k] * xr[a.col_idx[k] as usize]).sum();
-        *ni = xr[i] + l.omega * l.dinv[i] * (b[i] - ax);
+        *ni = xr[i] + l.omega * l.dinv[i] * (b[i] - a.row_dot(i, xr));
     });
     x.copy_from_slice(next);
 }
