@@ -3,9 +3,9 @@
 //! A checkpoint is one JSON file, `checkpoint.json` in the run's output directory, written
 //! atomically (temporary name, then rename) after an accepted time step once the wall-clock
 //! interval has passed, at the first step after which the linear solver rebuilds its
-//! preconditioner ([`crate::solve::transient::TimeParams::fresh_after`]). It holds the resolved scene, a fingerprint of the mesh, and the time
-//! loop's whole [`Progress`]: the Newton state, the BDF2 history, the step size, the rows and
-//! snapshots so far. Numbers are written in serde_json's shortest round-trip form and read back
+//! preconditioner ([`crate::solve::transient::TimeParams::fresh_after`]). It holds the resolved
+//! scene, a fingerprint of the mesh, and the time loop's whole [`Progress`]: the Newton state,
+//! the BDF2 history, the step size, the rows and snapshots so far. Numbers are written in serde_json's shortest round-trip form and read back
 //! with `float_roundtrip`, so every f64 comes back bit for bit and a resumed CPU run ends with
 //! the same result as an uninterrupted one. The file is removed once the run's outputs, with
 //! summary.json last, are in place.
