@@ -157,7 +157,8 @@ enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
         /// Also write mesh.msh (Gmsh MSH 2.2 ASCII, metres; physical surfaces electrode, bulk,
-        /// insulating, scaffold and the volume electrolyte) for Gmsh, meshio and other solvers.
+        /// insulating, scaffold; physical volumes electrolyte and each coating layer by its name)
+        /// for Gmsh, meshio and other solvers.
         #[arg(long)]
         msh: bool,
     },

@@ -78,7 +78,6 @@ impl CsrMatrix {
         y.par_iter_mut().enumerate().with_min_len(4096).for_each(|(i, yi)| *yi = self.row_dot(i, x));
     }
 
-
     /// The submatrix A[free, free] with rows/columns renumbered by position in `free`, and the
     /// coupling A[free, fixed] as a separate matrix over the original column numbering.
     pub fn split(&self, free: &[u32]) -> (CsrMatrix, CsrMatrix) {

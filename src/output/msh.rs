@@ -2,7 +2,8 @@
 //! that znfield's own importer ([`crate::mesh::gmsh`]) reads back into the same mesh.
 //!
 //! Coordinates are written in metres. Every tetrahedron carries the physical volume of its
-//! region (`electrolyte` for region 0, `region_<id>` otherwise) and every boundary triangle the
+//! region (`electrolyte` for region 0, a coating layer's name for its region, `region_<id>`
+//! where no usable name is given) and every boundary triangle the
 //! physical surface of its tag (`electrode`, `bulk`, `insulating`, `scaffold`); an element's
 //! first tag is its physical group and its second an elementary entity of the same number.
 //! Only groups that have elements are named. A scene that imports the file maps them with
@@ -28,18 +29,21 @@ pub fn surface_name(tag: BoundaryTag) -> &'static str {
     }
 }
 
-/// The physical volume name of a region id.
-fn volume_name(region: u8) -> String {
-    if region == 0 {
-        "electrolyte".into()
-    } else {
-        format!("region_{region}")
+/// The physical volume name of a region id: `electrolyte` for 0, else the region's entry of
+/// `names` (region k is `names[k - 1]`, the coating layers in scene order) unless it is missing,
+/// empty, `electrolyte` or holds a double quote, then `region_<id>`.
+fn volume_name(region: u8, names: &[&str]) -> String {
+    match (region, names.get(usize::from(region).wrapping_sub(1))) {
+        (0, _) => "electrolyte".into(),
+        (_, Some(name)) if !name.is_empty() && *name != "electrolyte" && !name.contains('"') => name.to_string(),
+        _ => format!("region_{region}"),
     }
 }
 
-/// The MSH 2.2 ASCII text of `mesh`. Physical surfaces are numbered by their VTU tag id
-/// ([`BoundaryTag::id`]), physical volumes 100 + region id.
-pub fn msh(mesh: &TetMesh) -> String {
+/// The MSH 2.2 ASCII text of `mesh`; `region_names[k - 1]` names region k (see
+/// [`volume_name`]). Physical surfaces are numbered by their VTU tag id ([`BoundaryTag::id`]),
+/// physical volumes 100 + region id.
+pub fn msh(mesh: &TetMesh, region_names: &[&str]) -> String {
     let mut surfaces: Vec<BoundaryTag> = Vec::new();
     for &tag in &mesh.face_tags {
         if !surfaces.contains(&tag) {
@@ -60,7 +64,7 @@ pub fn msh(mesh: &TetMesh) -> String {
         let _ = writeln!(out, "2 {} \"{}\"", tag.id(), surface_name(tag));
     }
     for &region in &volumes {
-        let _ = writeln!(out, "3 {} \"{}\"", volume_group(region), volume_name(region));
+        let _ = writeln!(out, "3 {} \"{}\"", volume_group(region), volume_name(region, region_names));
     }
     out.push_str("$EndPhysicalNames\n$Nodes\n");
     let _ = writeln!(out, "{}", mesh.nodes.len());
@@ -83,4 +87,20 @@ pub fn msh(mesh: &TetMesh) -> String {
     }
     out.push_str("$EndElements\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::volume_name;
+
+    #[test]
+    fn volumes_are_named_after_their_layers_where_the_name_is_usable() {
+        let names = ["cf_scaffold", "", "electrolyte", "a \"quoted\" one"];
+        assert_eq!(volume_name(0, &names), "electrolyte");
+        assert_eq!(volume_name(1, &names), "cf_scaffold");
+        assert_eq!(volume_name(2, &names), "region_2");
+        assert_eq!(volume_name(3, &names), "region_3");
+        assert_eq!(volume_name(4, &names), "region_4");
+        assert_eq!(volume_name(5, &names), "region_5");
+    }
 }

@@ -144,7 +144,8 @@ pub fn write_mesh(scene: &Scene, dir: &Path, gmsh: bool) -> Result<MeshReport> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     atomic::write(&dir.join("mesh.vtu"), &mesh_report::mesh_vtu(&domain.mesh))?;
     if gmsh {
-        atomic::write(&dir.join("mesh.msh"), crate::output::msh::msh(&domain.mesh).as_bytes())?;
+        let layers: Vec<&str> = scene.geometry.layers.iter().map(|l| l.name.as_str()).collect();
+        atomic::write(&dir.join("mesh.msh"), crate::output::msh::msh(&domain.mesh, &layers).as_bytes())?;
     }
     let json = serde_json::to_string_pretty(&report).map_err(|e| Error::Solve(format!("mesh_report.json: {e}")))?;
     atomic::write(&dir.join("mesh_report.json"), json.as_bytes())?;
