@@ -5,7 +5,8 @@
 //! The preconditioner is the exact banded LU ([`super::band_lu`]) when the matrix's band is small
 //! enough to factorise (small meshes, one-dimensional fixtures); else, with
 //! `solver.preconditioner = "amg"` (the default), the node-block smoothed-aggregation multigrid
-//! of [`crate::solve::block_amg`], kept across the Newton iterations of one pattern (iterations
+//! of [`crate::solve::block_amg`], kept across the Newton iterations of one pattern and, in
+//! transient runs, `time.preconditioner_reuse_steps` time steps (iterations
 //! nearly flat under refinement: 14, 13, 14 on the tertiary hemisphere from 11k to 80k
 //! unknowns, where ILU(0) takes 46, 67, 104); with `"jacobi"`, ILU(0).
 

@@ -51,11 +51,13 @@ pub struct GpuBicgstab {
     /// The device assembler of the Newton Jacobians this solver is given.
     jacobian: GpuJacobian,
     fallback: CpuGmres,
-    /// The node-block multigrid of the current Newton solve (`solver.preconditioner = "amg"`).
+    /// The node-block multigrid (`solver.preconditioner = "amg"`), kept across solves of one
+    /// pattern until the caller forgets it (`new_nonlinear_solve`: each steady Newton solve,
+    /// every `time.preconditioner_reuse_steps` time steps) or its iterations double.
     multigrid: Kept<BlockHierarchy>,
     /// The device buffers of the last system, kept for the next solve of the same pattern and
-    /// hierarchy generation (the galvanostatic second solve, later Newton iterations): only the
-    /// matrix values (and block Jacobi's inverses) are written again.
+    /// hierarchy generation (the galvanostatic second solve, later Newton iterations and time
+    /// steps): only the matrix values (and block Jacobi's inverses) are written again.
     resident: Option<(ResidentKey, Resident)>,
     handed_over: u32,
     consecutive: u32,
