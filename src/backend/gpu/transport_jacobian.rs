@@ -171,6 +171,9 @@ impl JacobianAssembler for GpuJacobian {
         }
         let ctx = &self.ctx;
         let m = layout.m;
+        // The smallest block is one node: its rows must fit (the message says what to do).
+        let widest = layout.nodes.iter().map(|n| (4 * (m * m) as u64 * u64::from(n[3])).max(8 * u64::from(n[1] - n[0]))).max();
+        ctx.fits("the Jacobian rows of one free node", widest.unwrap_or(0))?;
         let blocks = node_blocks(&layout.nodes, m, ctx.binding_limit())?;
         let params = JacobianParams::of(layout);
         let flat_nodes: Vec<u32> = layout.nodes.iter().flatten().copied().collect();
