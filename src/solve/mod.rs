@@ -8,6 +8,7 @@ pub mod continuation;
 pub mod device_jacobian;
 pub mod failure;
 pub mod linear;
+mod np_fluxes;
 pub mod np_system;
 pub mod primary;
 pub mod secondary;

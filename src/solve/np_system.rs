@@ -32,11 +32,11 @@
 //! Galvanostatic operation adds E and `sum_j Gamma A_j f_j = I`, eliminated per Newton step by the
 //! driver in [`super::tertiary`] with two solves of the Jacobian (as in the secondary model).
 
-use super::device_jacobian::{JacobianLayout, NOT_FREE};
+use super::device_jacobian::JacobianLayout;
+use super::np_fluxes::NodeEdges;
 use super::tertiary::{Closure, TransportParams};
 use crate::fem::edges::Edges;
 use crate::fem::CsrMatrix;
-use crate::physics::bernoulli::{bernoulli, bernoulli_derivative};
 
 /// Node-block sparsity: the node pattern expanded to m x m blocks, node-interleaved unknowns.
 pub(super) struct BlockPattern {
@@ -83,6 +83,8 @@ pub(super) struct Problem<'a> {
     /// How many of `electrode` are electrode nodes (the rest are scaffold sites).
     pub(super) n_electrode: usize,
     pub(super) pattern: BlockPattern,
+    /// The edges at each free node (row-owned assembly, host and device).
+    pub(super) node_edges: NodeEdges,
     pub(super) n_species: usize,
     /// Lumped (scaled) pore volume of each free node.
     pub(super) volume: Vec<f64>,
@@ -105,14 +107,6 @@ pub(super) struct SolidField {
     pub(super) free: Vec<bool>,
     /// Per reaction (aligned with `electrode`): whether it reacts against phi_s (else E).
     pub(super) on_solid: Vec<bool>,
-}
-
-/// Values of all species at one node and the derivatives of each concentration with respect to
-/// the node's unknowns (dc_i / du_w).
-pub(super) struct NodeState {
-    pub(super) c: Vec<f64>,
-    pub(super) dc: Vec<Vec<(usize, f64)>>,
-    pub(super) phi: f64,
 }
 
 impl Problem<'_> {
@@ -140,33 +134,6 @@ impl Problem<'_> {
         self.m() - 1
     }
 
-    pub(super) fn node_state(&self, x: &[f64], node: usize) -> NodeState {
-        let n = self.n_species;
-        let tp = self.tp;
-        match self.free_of[node] {
-            u32::MAX => NodeState { c: tp.bulk.clone(), dc: vec![Vec::new(); n], phi: 0.0 },
-            f => {
-                let m = self.m();
-                let base = f as usize * m;
-                let mut c = vec![0.0; n];
-                let mut dc = vec![Vec::new(); n];
-                for i in 0..self.independent() {
-                    c[i] = x[base + i].exp();
-                    dc[i].push((i, c[i]));
-                }
-                if self.tp.closure == Closure::Electroneutral {
-                    let zl = tp.charges[n - 1];
-                    c[n - 1] = -self.fixed[f as usize] / zl;
-                    for i in 0..n - 1 {
-                        c[n - 1] -= tp.charges[i] * c[i] / zl;
-                        dc[n - 1].push((i, -tp.charges[i] * c[i] / zl));
-                    }
-                }
-                NodeState { c, dc, phi: x[base + m - 1] }
-            }
-        }
-    }
-
     /// Whether every concentration of `x` is positive: always for the log unknowns; the one
     /// eliminated by electroneutrality can turn negative in a charged layer (a trial step there
     /// is too long).
@@ -187,31 +154,22 @@ impl Problem<'_> {
     pub(super) fn device_layout(&self) -> JacobianLayout {
         let tp = self.tp;
         let n_free = self.volume.len();
-        let mut lists: Vec<Vec<(u32, f64, f64)>> = vec![Vec::new(); n_free];
-        for (e, (&(ja, jb), &omega)) in self.edges.pairs.iter().zip(&self.edges.weights).enumerate() {
-            let (fa, fb) = (self.free_of[ja as usize], self.free_of[jb as usize]);
-            let ws = self.solid.as_ref().map_or(0.0, |s| s.weights[e]);
-            if fa != u32::MAX {
-                lists[fa as usize].push((fb, omega, ws));
-            }
-            if fb != u32::MAX {
-                lists[fb as usize].push((fa, omega, ws));
-            }
-        }
         let pattern = &self.pattern.node;
+        let edges = &self.node_edges;
         let (mut nodes, mut neighbours, mut weights, mut solid_weights) =
-            (Vec::with_capacity(n_free), Vec::new(), Vec::new(), Vec::new());
-        for (a, list) in lists.iter().enumerate() {
-            let lo = pattern.row_ptr[a] as usize;
-            let slot = |b: u32| (pattern.find(a, b).expect("neighbour outside the node pattern") - lo) as u32;
-            let start = neighbours.len() as u32;
-            for &(b, omega, ws) in list {
-                neighbours.push([b, if b == u32::MAX { NOT_FREE } else { slot(b) }]);
-                weights.push(omega);
-                solid_weights.push(ws);
+            (Vec::with_capacity(n_free), Vec::with_capacity(edges.edge.len()), Vec::new(), Vec::new());
+        for a in 0..n_free {
+            for k in edges.of(a) {
+                let e = edges.edge[k] as usize;
+                let (ja, jb) = self.edges.pairs[e];
+                let other = if self.free_of[ja as usize] as usize == a { jb } else { ja };
+                neighbours.push([self.free_of[other as usize], edges.slot[k]]);
+                weights.push(self.edges.weights[e]);
+                solid_weights.push(self.solid.as_ref().map_or(0.0, |s| s.weights[e]));
             }
-            let deg = pattern.row_ptr[a + 1] - pattern.row_ptr[a];
-            nodes.push([start, neighbours.len() as u32, lo as u32, deg, slot(a as u32)]);
+            let (lo, hi) = (pattern.row_ptr[a], pattern.row_ptr[a + 1]);
+            let entries = edges.of(a);
+            nodes.push([entries.start as u32, entries.end as u32, lo, hi - lo, edges.own_slot[a]]);
         }
         let (mut area, mut solid_area) = (vec![0.0; n_free], vec![0.0; n_free]);
         for (k, &(a, ar)) in self.electrode.iter().enumerate() {
@@ -293,71 +251,8 @@ impl Problem<'_> {
                 j.values[idx] += val;
             }
         };
-        // Edge fluxes (all edges, or none for the constraint terms alone).
-        let edges = if with_fluxes { self.edges.pairs.len() } else { 0 };
-        for (&(ja, jb), &omega) in self.edges.pairs.iter().zip(&self.edges.weights).take(edges) {
-            let (fa, fb) = (self.free_of[ja as usize], self.free_of[jb as usize]);
-            if fa == u32::MAX && fb == u32::MAX {
-                continue;
-            }
-            let sa = self.node_state(x, ja as usize);
-            let sb = self.node_state(x, jb as usize);
-            let delta = sb.phi - sa.phi;
-            if let Closure::Poisson { lambda, .. } = tp.closure {
-                // Poisson rows: lambda omega (phi_a - phi_b) at a, its negative at b.
-                let g = lambda * omega * (sa.phi - sb.phi);
-                for (free, sign) in [(fa, 1.0), (fb, -1.0)] {
-                    if free == u32::MAX {
-                        continue;
-                    }
-                    r[free as usize * m + pv] += sign * g;
-                    if fa != u32::MAX {
-                        add(&mut jac, free as usize, pv, fa as usize, pv, sign * lambda * omega);
-                    }
-                    if fb != u32::MAX {
-                        add(&mut jac, free as usize, pv, fb as usize, pv, -sign * lambda * omega);
-                    }
-                }
-            }
-            for i in 0..n {
-                let z = tp.charges[i];
-                let d = omega * tp.diffusivities[i];
-                let (bp, bm) = (bernoulli(z * delta), bernoulli(-z * delta));
-                let flux = d * (bp * sa.c[i] - bm * sb.c[i]);
-                let d_ca = d * bp;
-                let d_cb = -d * bm;
-                let d_phib = d * z * (bernoulli_derivative(z * delta) * sa.c[i] + bernoulli_derivative(-z * delta) * sb.c[i]);
-                // Rows at a (+flux) and b (-flux): species i (if independent) and charge.
-                // Species i's own row (if independent) and, under electroneutrality, the charge row.
-                let all_rows = [(i, 1.0), (pv, z)];
-                let rows = match (i < self.independent(), electroneutral) {
-                    (true, true) => &all_rows[..],
-                    (true, false) => &all_rows[..1],
-                    (false, _) => &all_rows[1..],
-                };
-                for (free, sign) in [(fa, 1.0), (fb, -1.0)] {
-                    if free == u32::MAX {
-                        continue;
-                    }
-                    let row = free as usize;
-                    for &(v, wt) in rows {
-                        r[row * m + v] += sign * wt * flux;
-                        if jac.is_none() {
-                            continue;
-                        }
-                        for (other, fother, dcv, st) in [(ja, fa, d_ca, &sa), (jb, fb, d_cb, &sb)] {
-                            if fother == u32::MAX {
-                                continue;
-                            }
-                            for &(w, dcdw) in &st.dc[i] {
-                                add(&mut jac, row, v, fother as usize, w, sign * wt * dcv * dcdw);
-                            }
-                            let dphi = if other == jb { d_phib } else { -d_phib };
-                            add(&mut jac, row, v, fother as usize, pv, sign * wt * dphi);
-                        }
-                    }
-                }
-            }
+        if with_fluxes {
+            self.add_edge_fluxes(x, &mut r, jac.as_deref_mut().map(|j| &mut j.values[..]));
         }
         if let Some(acc) = acc {
             // Time derivative of the independent species: V_j (a0 c - history).

@@ -10,6 +10,7 @@
 use super::device_jacobian::JacobianAssembler;
 use super::failure::{nodal_residual, Failure};
 use super::linear::{GeneralLinearSolver, LinearError, LinearParams};
+use super::np_fluxes::NodeEdges;
 pub use super::np_system::Accumulation;
 use super::np_system::{electrode_reaction, BlockPattern, Evaluation, Problem, SolidField};
 use super::primary::Drive;
@@ -192,6 +193,7 @@ impl<'a> Transport<'a> {
             Closure::Electroneutral => n,
             Closure::Poisson { .. } => n + 1,
         } + usize::from(solid.is_some());
+        let node_edges = NodeEdges::new(edges, &free_of, &node_pattern);
         let problem = Problem {
             tp,
             edges,
@@ -199,6 +201,7 @@ impl<'a> Transport<'a> {
             electrode,
             n_electrode,
             pattern: BlockPattern { node: node_pattern, m },
+            node_edges,
             n_species: n,
             volume,
             fixed,
@@ -477,15 +480,9 @@ impl<'a> Transport<'a> {
     pub fn solution(&self, sys: &PotentialSystem, st: &State, stats: NewtonStats) -> TransportSolution {
         let p = &self.problem;
         let n = p.n_species;
-        let mut phi = vec![0.0; sys.n()];
-        let mut concentrations = vec![vec![0.0; sys.n()]; n];
-        for node in 0..sys.n() {
-            let ns = p.node_state(&st.x, node);
-            phi[node] = ns.phi;
-            for i in 0..n {
-                concentrations[i][node] = ns.c[i];
-            }
-        }
+        let values = p.node_values(&st.x);
+        let concentrations: Vec<Vec<f64>> = (0..n).map(|i| values.c.iter().skip(i).step_by(n).copied().collect()).collect();
+        let phi = values.phi;
         let mut reaction = match p.tp.closure {
             closure if closure.reacting() => electrode_reaction(p, &st.x, st.e),
             _ => vec![0.0; p.electrode.len()],
