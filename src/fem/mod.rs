@@ -2,6 +2,7 @@
 //! quadrature and the variationally consistent boundary flux.
 
 pub mod assembly;
+pub mod block_csr;
 pub mod boundary_flux;
 pub mod csr;
 pub mod edges;
