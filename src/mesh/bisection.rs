@@ -19,7 +19,7 @@
 //! hanging midpoint on one of their edges are bisected until none is left (the conforming closure,
 //! which terminates for compatibly labelled meshes).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use glam::DVec3;
 use rayon::prelude::*;
@@ -108,7 +108,7 @@ pub fn refine_box(
     }
     let mut leaves: Vec<Simplex> = kuhn_grid(cells).into_iter().map(|v| Simplex { v, tag: 3 }).collect();
 
-    let mut midpoints: HashMap<(u32, u32), u32> = HashMap::new();
+    let mut midpoints: HashMap<(u32, u32), u32> = HashMap::default();
     for _ in 0..max_levels {
         let marks: Vec<bool> = leaves.par_iter().map(|s| too_big(&s.v.map(|n| nodes[n as usize]), s.tag == 3)).collect();
         let marked = marks.iter().filter(|&&m| m).count();
@@ -259,7 +259,7 @@ mod tests {
         let smallest = bg.tets.iter().map(|t| simplex_size(&points(t))).fold(f64::INFINITY, f64::min);
         let largest = bg.tets.iter().map(|t| simplex_size(&points(t))).fold(0.0, f64::max);
         assert!(smallest < 0.04 && largest > 0.4, "sizes {smallest} .. {largest}: not graded");
-        let mut faces: HashMap<[u32; 3], usize> = HashMap::new();
+        let mut faces: HashMap<[u32; 3], usize> = HashMap::default();
         for t in &bg.tets {
             for skip in 0..4 {
                 let mut f = [0u32; 3];

@@ -13,7 +13,7 @@
 //! Every electrode node lies on the true surface: either on the plane z = 0 or at a root of the
 //! level function found by bisection; nodes where a protrusion meets the plane lie on both.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use glam::DVec3;
 
@@ -126,8 +126,8 @@ fn warp(
     level: &mut [f64],
     may_move: impl Fn(DVec3, DVec3, f64) -> bool,
 ) -> Vec<u32> {
-    let mut best: HashMap<u32, (f64, DVec3)> = HashMap::new();
-    let mut seen: HashMap<(u32, u32), ()> = HashMap::new();
+    let mut best: HashMap<u32, (f64, DVec3)> = HashMap::default();
+    let mut seen: HashMap<(u32, u32), ()> = HashMap::default();
     for tet in tets {
         for (a, b) in TET_EDGES {
             let (a, b) = (tet[a], tet[b]);
@@ -240,7 +240,7 @@ fn split(
     level: &[f64],
     keep: Keep,
 ) -> (Vec<DVec3>, Vec<[u32; 4]>, Vec<i8>) {
-    let mut cut_nodes: HashMap<(u32, u32), u32> = HashMap::new();
+    let mut cut_nodes: HashMap<(u32, u32), u32> = HashMap::default();
     let mut tets = Vec::new();
     let mut signs = Vec::new();
     for &tet in tets_in {
