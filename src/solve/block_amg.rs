@@ -12,18 +12,21 @@
 //! precision the device hierarchy has, which the preconditioner tolerates and which moves 2.7
 //! times fewer bytes than the f64 scalar form at m = 3.
 
+use rayon::prelude::*;
+
 use super::amg::{aggregate, dense_inverse, AmgParams, Sparse};
-use crate::backend::cpu::kernels::inverse_diagonal_blocks;
-use crate::fem::block_csr::{fits_f32, BlockCsr};
+use crate::backend::cpu::kernels::inverse_block;
+use crate::fem::block_csr::{block_multiply_add, BlockCsr};
 use crate::fem::CsrMatrix;
 
-/// One level: operator (as built, and as the V-cycle applies it), prolongator, restriction,
-/// inverse diagonal blocks, smoother weight.
+/// One level: operator (f64, as built: the next level's Galerkin product and the device's
+/// copy; and f32, as the V-cycle applies it), prolongator, restriction, inverse diagonal
+/// blocks, smoother weight.
 struct BlockLevel {
-    a: CsrMatrix,
+    a: BlockCsr<f64>,
     op: CycleOperator,
-    p: Sparse,
-    r: Sparse,
+    p: BlockCsr<f64>,
+    r: BlockCsr<f64>,
     dinv: Vec<f64>,
     omega: f64,
 }
@@ -38,43 +41,46 @@ pub struct BlockHierarchy {
 
 impl BlockHierarchy {
     /// Builds the hierarchy of `a` with `m` unknowns per node; None if the coarsest operator is
-    /// singular or `m` does not divide the size.
+    /// singular or `m` does not divide the size. Every product of the setup is formed on m x m
+    /// blocks ([`BlockCsr::multiply`]): one index operation per block pair instead of one per
+    /// scalar pair.
     pub fn build(a: &CsrMatrix, m: usize, params: &AmgParams) -> Option<Self> {
         if m == 0 || a.n % m != 0 {
             return None;
         }
         let mut levels = Vec::new();
-        let mut current = a.clone();
-        while current.n / m > params.max_coarse && levels.len() + 1 < params.max_levels {
-            let dinv = inverse_diagonal_blocks(&current, m);
-            let op = CycleOperator::new(&current, m);
+        let mut current = BlockCsr::<f64>::from_csr(a, m);
+        while current.rows() > params.max_coarse && levels.len() + 1 < params.max_levels {
+            let dinv = inverse_diagonal_blocks(&current);
+            let op = CycleOperator::new(&current);
             let rho = spectral_radius(&op, &dinv, m);
             let omega = 4.0 / (3.0 * rho);
             let theta = params.strength * 0.5f64.powi(levels.len() as i32);
-            let (aggregates, count) = aggregate(&node_graph(&current, m), theta);
-            if count == 0 || count * m == current.n {
+            let (aggregates, count) = aggregate(&node_graph(&current), theta);
+            if count == 0 || count == current.rows() {
                 break;
             }
-            let t = tentative(&aggregates, count, m);
-            let p = smooth(&current, &dinv, omega, m, &t);
+            let p = smoothed_prolongator(&current, &dinv, omega, &aggregates, count);
             let r = p.transpose();
-            let coarse = r.multiply(&Sparse { m: current.clone(), cols: current.n }.multiply(&p, false), true).m;
+            let coarse = r.multiply(&current.multiply(&p));
             levels.push(BlockLevel { a: current, op, p, r, dinv, omega });
             current = coarse;
         }
-        let coarse = DenseLu::factor(&current)?;
+        let coarse = DenseLu::factor(&current.to_csr())?;
         Some(BlockHierarchy { levels, coarse, m, sweeps: params.sweeps })
     }
 
     /// Unknowns per level, finest first, the coarsest last.
     pub fn sizes(&self) -> Vec<usize> {
-        self.levels.iter().map(|l| l.a.n).chain([self.coarse.n]).collect()
+        self.levels.iter().map(|l| l.a.n()).chain([self.coarse.n]).collect()
     }
 
-    /// Per level, finest first: the operator, prolongator, restriction, the inverse diagonal
-    /// blocks (m x m, row-major per node) and the smoother's weight.
-    pub fn levels(&self) -> impl Iterator<Item = (&CsrMatrix, &Sparse, &Sparse, &[f64], f64)> {
-        self.levels.iter().map(|l| (&l.a, &l.p, &l.r, l.dinv.as_slice(), l.omega))
+    /// Per level, finest first, in scalar CSR form (for a device upload): the operator,
+    /// prolongator, restriction, the inverse diagonal blocks (m x m, row-major per node) and the
+    /// smoother's weight.
+    pub fn levels(&self) -> impl Iterator<Item = (CsrMatrix, Sparse, Sparse, &[f64], f64)> {
+        let sparse = |b: &BlockCsr<f64>| Sparse { m: b.to_csr(), cols: b.cols * b.m };
+        self.levels.iter().map(move |l| (l.a.to_csr(), sparse(&l.p), sparse(&l.r), l.dinv.as_slice(), l.omega))
     }
 
     /// Unknowns per node.
@@ -112,11 +118,11 @@ impl BlockHierarchy {
             self.correct(l, &r, x);
         }
         residual(&l.op, b, x, &mut r);
-        let mut bc = vec![0.0; l.r.m.n];
-        l.r.apply(&r, &mut bc);
+        let mut bc = vec![0.0; l.r.n()];
+        l.r.spmv(&r, &mut bc);
         let mut xc = vec![0.0; bc.len()];
         self.cycle(level + 1, &bc, &mut xc);
-        l.p.apply_add(&xc, x);
+        l.p.spmv_add(&xc, x);
         for _ in 0..self.sweeps {
             residual(&l.op, b, x, &mut r);
             self.correct(l, &r, x);
@@ -143,11 +149,12 @@ enum CycleOperator {
 }
 
 impl CycleOperator {
-    fn new(a: &CsrMatrix, m: usize) -> Self {
-        if fits_f32(a) {
-            CycleOperator::Single(BlockCsr::from_csr(a, m))
+    /// f32 blocks unless a value would overflow f32.
+    fn new(a: &BlockCsr<f64>) -> Self {
+        if a.values.iter().all(|&v| (v as f32).is_finite()) {
+            CycleOperator::Single(a.convert())
         } else {
-            CycleOperator::Double(BlockCsr::from_csr(a, m))
+            CycleOperator::Double(a.clone())
         }
     }
 
@@ -164,51 +171,74 @@ fn residual(a: &CycleOperator, b: &[f64], x: &[f64], r: &mut [f64]) {
     r.iter_mut().zip(b).for_each(|(ri, bi)| *ri = bi - *ri);
 }
 
+/// Inverses of the diagonal blocks (m x m, row-major per node).
+fn inverse_diagonal_blocks(a: &BlockCsr<f64>) -> Vec<f64> {
+    (0..a.rows()).into_par_iter().with_min_len(1024).flat_map_iter(|node| inverse_block(&a.diagonal_block(node), a.m)).collect()
+}
+
 /// The node graph: entry (a, b) the Frobenius norm of block (a, b), with the diagonal positive
 /// and off-diagonals negative (the sign the strength test ignores).
-fn node_graph(a: &CsrMatrix, m: usize) -> CsrMatrix {
-    let nodes = a.n / m;
-    let rows = (0..nodes)
-        .map(|node| {
-            let mut norms: std::collections::BTreeMap<u32, f64> = std::collections::BTreeMap::new();
-            for i in 0..m {
-                let row = node * m + i;
-                for k in a.row_ptr[row] as usize..a.row_ptr[row + 1] as usize {
-                    *norms.entry(a.col_idx[k] / m as u32).or_insert(0.0) += a.values[k] * a.values[k];
+fn node_graph(a: &BlockCsr<f64>) -> CsrMatrix {
+    let mm = a.m * a.m;
+    let values = (0..a.rows())
+        .into_par_iter()
+        .with_min_len(1024)
+        .flat_map_iter(|node| {
+            (a.row_ptr[node] as usize..a.row_ptr[node + 1] as usize).map(move |k| {
+                let norm = a.values[k * mm..(k + 1) * mm].iter().map(|v| v * v).sum::<f64>().sqrt();
+                if a.col_idx[k] as usize == node {
+                    norm
+                } else {
+                    -norm
                 }
-            }
-            norms.into_iter().map(|(c, s)| (c, if c as usize == node { s.sqrt() } else { -s.sqrt() })).collect()
+            })
         })
         .collect();
-    CsrMatrix::from_rows(rows)
+    CsrMatrix { n: a.rows(), row_ptr: a.row_ptr.clone(), col_idx: a.col_idx.clone(), values }
 }
 
-/// `T (x) I_m`: row a m + i has a 1 in column aggregate(a) m + i.
-fn tentative(aggregates: &[u32], count: usize, m: usize) -> Sparse {
-    let rows = aggregates.iter().flat_map(|&g| (0..m).map(move |i| vec![(g * m as u32 + i as u32, 1.0)])).collect();
-    Sparse { m: CsrMatrix::from_rows(rows), cols: count * m }
-}
-
-/// P = (I - omega D^-1 A) T.
-fn smooth(a: &CsrMatrix, dinv: &[f64], omega: f64, m: usize, t: &Sparse) -> Sparse {
-    // S = I - omega D^-1 A, built row by row: row (node, i) = e_i - omega sum_j Dinv[i][j] A[node m + j, :].
-    let rows = (0..a.n)
-        .map(|row| {
-            let (node, i) = (row / m, row % m);
-            let block = &dinv[node * m * m..(node + 1) * m * m];
-            let mut entries: std::collections::BTreeMap<u32, f64> = std::collections::BTreeMap::new();
-            entries.insert(row as u32, 1.0);
-            for j in 0..m {
-                let w = omega * block[i * m + j];
-                let src = node * m + j;
-                for k in a.row_ptr[src] as usize..a.row_ptr[src + 1] as usize {
-                    *entries.entry(a.col_idx[k]).or_insert(0.0) -= w * a.values[k];
+/// P = (I - omega D^-1 A)(T (x) I_m), T the aggregation (node a to its aggregate): node row a of
+/// P has, in the column of each aggregate g it touches, the sum over a's neighbours b in g of
+/// `delta_ab I - omega Dinv_a A_ab`.
+fn smoothed_prolongator(a: &BlockCsr<f64>, dinv: &[f64], omega: f64, aggregates: &[u32], count: usize) -> BlockCsr<f64> {
+    let m = a.m;
+    let mm = m * m;
+    let rows = (0..a.rows())
+        .into_par_iter()
+        .with_min_len(256)
+        .map_init(
+            || vec![u32::MAX; count],
+            |slot, node| {
+                let inverse = &dinv[node * mm..(node + 1) * mm];
+                let (mut cols, mut acc): (Vec<u32>, Vec<f64>) = (Vec::new(), Vec::new());
+                let mut scaled = vec![0.0; mm];
+                for k in a.row_ptr[node] as usize..a.row_ptr[node + 1] as usize {
+                    let b = a.col_idx[k] as usize;
+                    let g = aggregates[b] as usize;
+                    if slot[g] == u32::MAX {
+                        slot[g] = cols.len() as u32;
+                        cols.push(g as u32);
+                        acc.extend(std::iter::repeat_n(0.0, mm));
+                    }
+                    let target = &mut acc[slot[g] as usize * mm..(slot[g] as usize + 1) * mm];
+                    scaled.fill(0.0);
+                    block_multiply_add(m, inverse, &a.values[k * mm..(k + 1) * mm], &mut scaled);
+                    for (t, s) in target.iter_mut().zip(&scaled) {
+                        *t -= omega * s;
+                    }
+                    if b == node {
+                        (0..m).for_each(|i| target[i * m + i] += 1.0);
+                    }
                 }
-            }
-            entries.into_iter().collect()
-        })
+                cols.iter().for_each(|&g| slot[g as usize] = u32::MAX);
+                let mut order: Vec<usize> = (0..cols.len()).collect();
+                order.sort_unstable_by_key(|&t| cols[t]);
+                let values = order.iter().flat_map(|&t| acc[t * mm..(t + 1) * mm].iter().copied()).collect();
+                (order.iter().map(|&t| cols[t]).collect(), values)
+            },
+        )
         .collect();
-    Sparse { m: CsrMatrix::from_rows(rows), cols: a.n }.multiply(t, false)
+    BlockCsr::from_block_rows(m, count, rows)
 }
 
 /// Largest |eigenvalue| of D^-1 A by power iteration (20 steps from a fixed start).

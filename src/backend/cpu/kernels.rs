@@ -101,14 +101,19 @@ pub fn inverse_diagonal_blocks(a: &CsrMatrix, m: usize) -> Vec<f64> {
                 }
             }
         }
-        let inv = invert(&block, m).unwrap_or_else(|| {
-            let mut d = vec![0.0; m * m];
-            (0..m).for_each(|i| d[i * m + i] = if block[i * m + i] != 0.0 { 1.0 / block[i * m + i] } else { 1.0 });
-            d
-        });
-        out[k * m * m..(k + 1) * m * m].copy_from_slice(&inv);
+        out[k * m * m..(k + 1) * m * m].copy_from_slice(&inverse_block(&block, m));
     }
     out
+}
+
+/// The inverse of one m x m block (row-major) by Gauss-Jordan with partial pivoting; a singular
+/// block falls back to its inverted diagonal (1 where the diagonal is 0).
+pub fn inverse_block(block: &[f64], m: usize) -> Vec<f64> {
+    invert(block, m).unwrap_or_else(|| {
+        let mut d = vec![0.0; m * m];
+        (0..m).for_each(|i| d[i * m + i] = if block[i * m + i] != 0.0 { 1.0 / block[i * m + i] } else { 1.0 });
+        d
+    })
 }
 
 fn invert(a: &[f64], m: usize) -> Option<Vec<f64>> {

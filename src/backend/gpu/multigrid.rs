@@ -21,6 +21,8 @@
 //! Level 0 reads the PCG residual buffer and writes the PCG `z` buffer. The cycle never reads
 //! the PCG state, so it may run after convergence within a batch (it then recomputes the same z).
 
+use std::borrow::Cow;
+
 use super::context::{DeviceCsr, GpuContext, SpmvOp};
 use super::kernels::{block_scale, diag_scale, lincomb3};
 use super::layout::{slot, BlockDims, Dims, LincombSlots};
@@ -66,17 +68,27 @@ pub struct DeviceHierarchy {
 
 /// What a device V-cycle is built from, for either multigrid: per level A, P, R and the
 /// smoother's omega D^-1 (`block` x `block` inverse diagonal blocks, row-major per node, for the
-/// transport systems), the coarsest inverse, and the sweeps.
+/// transport systems), the coarsest inverse, and the sweeps. The scalar hierarchy lends its
+/// matrices; the block one converts its m x m blocks to CSR for the upload.
 pub struct CycleSource<'a> {
-    levels: Vec<(&'a CsrMatrix, &'a Sparse, &'a Sparse, Vec<f64>)>,
+    levels: Vec<SourceLevel<'a>>,
     coarse_inverse: CsrMatrix,
     sweeps: usize,
     block: usize,
 }
 
+/// One level of a [`CycleSource`]: A, P, R and omega D^-1.
+type SourceLevel<'a> = (Cow<'a, CsrMatrix>, Cow<'a, Sparse>, Cow<'a, Sparse>, Vec<f64>);
+
 impl<'a> From<&'a Hierarchy> for CycleSource<'a> {
     fn from(h: &'a Hierarchy) -> Self {
-        let levels = h.levels.iter().map(|l| (&l.a, &l.p, &l.r, l.dinv.iter().map(|v| l.omega * v).collect())).collect();
+        let levels = h
+            .levels
+            .iter()
+            .map(|l| {
+                (Cow::Borrowed(&l.a), Cow::Borrowed(&l.p), Cow::Borrowed(&l.r), l.dinv.iter().map(|v| l.omega * v).collect())
+            })
+            .collect();
         let coarse_inverse = dense_inverse(h.coarse.n, |e| h.coarse.solve(e));
         CycleSource { levels, coarse_inverse, sweeps: h.sweeps, block: 1 }
     }
@@ -84,7 +96,10 @@ impl<'a> From<&'a Hierarchy> for CycleSource<'a> {
 
 impl<'a> From<&'a BlockHierarchy> for CycleSource<'a> {
     fn from(h: &'a BlockHierarchy) -> Self {
-        let levels = h.levels().map(|(a, p, r, dinv, omega)| (a, p, r, dinv.iter().map(|v| omega * v).collect())).collect();
+        let levels = h
+            .levels()
+            .map(|(a, p, r, dinv, omega)| (Cow::Owned(a), Cow::Owned(p), Cow::Owned(r), dinv.iter().map(|v| omega * v).collect()))
+            .collect();
         CycleSource { levels, coarse_inverse: h.coarse_inverse(), sweeps: h.sweeps(), block: h.block() }
     }
 }
