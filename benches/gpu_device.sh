@@ -2,8 +2,8 @@
 # The GPU figures of docs/performance.md on a machine with a hardware GPU and no Rust toolchain
 # (the workplace's device machines), in two steps:
 #
-#   bash benches/gpu_device.sh prepare   here: builds znfield, the criterion kernels bench and the
-#                                        gpu_parity tests into .devicebin/, downloads the Vulkan
+#   bash benches/gpu_device.sh prepare   here: builds znfield, the criterion kernels and transport
+#                                        benches and the gpu_parity tests into .devicebin/, downloads the Vulkan
 #                                        loader packages into .gl/ (network needed once), and
 #                                        keeps both out of git (.git/info/exclude)
 #   bash benches/gpu_device.sh run       there, from the repository root with .devicebin and .gl
@@ -12,7 +12,8 @@
 #                                        devices.txt, gpu_parity.txt (the parity tests on the
 #                                        hardware), bench_amg.md and bench_jacobi.md (`znfield
 #                                        bench --backend gpu`, per-kernel timestamps included)
-#                                        and criterion.txt (`cargo bench --bench kernels`).
+#                                        criterion.txt (`cargo bench --bench kernels`) and
+#                                        criterion_transport.txt (`--bench transport`).
 #
 # Environment for `run`: SIZES (mesh.refine list, default 0.5,1,2,4: about 14k to 1e6 unknowns),
 # BENCH_REFINE (the criterion mesh, default 2), SKIP_CRITERION=1, SKIP_PARITY=1.
@@ -24,11 +25,11 @@ prepare() {
   set -e
   cargo build --release --quiet
   local artifacts
-  artifacts="$( (cargo bench --bench kernels --no-run --message-format=json-render-diagnostics;
+  artifacts="$( (cargo bench --bench kernels --bench transport --no-run --message-format=json-render-diagnostics;
                  cargo test --release --test gpu_parity --no-run --message-format=json-render-diagnostics) 2>/dev/null)"
   mkdir -p "$bin"
   cp target/release/znfield "$bin/znfield"
-  for name in kernels gpu_parity; do
+  for name in kernels transport gpu_parity; do
     local exe
     exe="$(printf '%s\n' "$artifacts" | python3 -c '
 import json, sys
@@ -82,6 +83,8 @@ run() {
   if [ "${SKIP_CRITERION:-0}" != 1 ]; then
     ZNFIELD_BENCH_REFINE="${BENCH_REFINE:-2}" "$bin/kernels" --bench --quick > "$out/criterion.txt" 2>&1
     grep -E "^hemisphere|time:|GPU adapter|multigrid levels" "$out/criterion.txt"
+    ZNFIELD_BENCH_REFINE="${BENCH_REFINE:-2}" "$bin/transport" --bench --quick > "$out/criterion_transport.txt" 2>&1
+    grep -E "^hemisphere|time:|GPU|transport system|levels" "$out/criterion_transport.txt"
   fi
 }
 

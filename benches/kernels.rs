@@ -7,7 +7,8 @@
 //! (lavapipe) measure correctness plumbing, not GPU performance.
 
 use std::hint::black_box;
-use std::path::Path;
+
+mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use znfield::backend::cpu::CpuPcg;
@@ -16,23 +17,12 @@ use znfield::backend::gpu::layout::Dims;
 use znfield::backend::gpu::multigrid::DeviceHierarchy;
 use znfield::backend::gpu::{GpuContext, GpuPcg};
 use znfield::fem::assembly;
-use znfield::geometry::ElectrodeGeometry;
-use znfield::mesh::{self, TetMesh};
-use znfield::run::{length_scale, size_field};
-use znfield::scene::Scene;
 use znfield::solve::amg::{AmgParams, Hierarchy};
 use znfield::solve::linear::{LinearParams, LinearSolver, Preconditioner};
 use znfield::solve::system::PotentialSystem;
 
-fn hemisphere() -> (TetMesh, f64) {
-    let refine = std::env::var("ZNFIELD_BENCH_REFINE").unwrap_or_else(|_| "1".into());
-    let scene = Scene::load(Path::new("scenes/hemisphere_primary.json"), &[format!("mesh.refine={refine}")]).expect("scene");
-    let geom = ElectrodeGeometry::from_scene(&scene.geometry);
-    (mesh::generate(&geom, &size_field(&scene)).expect("mesh"), length_scale(&scene))
-}
-
 fn benches(c: &mut Criterion) {
-    let (mesh, l) = hemisphere();
+    let (mesh, l) = common::hemisphere();
     let (a, b, _) = PotentialSystem::new(&mesh, l).reduced_primary();
     eprintln!("hemisphere mesh: {} nodes, {} tets; system {} rows, {} nonzeros", mesh.nodes.len(), mesh.tets.len(), a.n, a.nnz());
     let mut g = c.benchmark_group("hemisphere_primary");
