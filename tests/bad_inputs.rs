@@ -17,8 +17,8 @@ enum Input {
     /// This scene text (with `--set` overrides).
     Scene(String, &'static [&'static str]),
     /// The committed coarse hemisphere mesh (Gmsh 2.2) changed by a function, run with the
-    /// shipped Gmsh scene's mapping.
-    Msh(fn(String) -> String),
+    /// shipped Gmsh scene's mapping (with `--set` overrides).
+    Msh(fn(String) -> String, &'static [&'static str]),
     /// Raw command-line arguments after `run` (no scene file written).
     Args(&'static [&'static str]),
 }
@@ -235,45 +235,219 @@ fn catalogue() -> Vec<Case> {
         // --- Gmsh files --------------------------------------------------------------------------
         Case {
             name: "msh-not-a-mesh",
-            input: Input::Msh(|_| "hello, this is not a mesh\n".into()),
+            input: Input::Msh(|_| "hello, this is not a mesh\n".into(), &[]),
             words: &["mesh.msh", "$MeshFormat"],
         },
-        Case { name: "msh-truncated", input: Input::Msh(|t| t[..t.len() / 2].to_string()), words: &["mesh.msh"] },
+        Case { name: "msh-truncated", input: Input::Msh(|t| t[..t.len() / 2].to_string(), &[]), words: &["mesh.msh"] },
         Case {
             name: "msh-unknown-element",
-            input: Input::Msh(|t| {
-                let line = first_tet(&t);
-                let f: Vec<&str> = line.split_whitespace().collect();
-                t.replacen(&line, &format!("{} 11 {}", f[0], f[2..].join(" ")), 1)
-            }),
+            input: Input::Msh(
+                |t| {
+                    let line = first_tet(&t);
+                    let f: Vec<&str> = line.split_whitespace().collect();
+                    t.replacen(&line, &format!("{} 11 {}", f[0], f[2..].join(" ")), 1)
+                },
+                &[],
+            ),
             words: &["mesh.msh", "type 11"],
         },
         Case {
             name: "msh-degenerate-tet",
-            input: Input::Msh(|t| {
-                let line = first_tet(&t);
-                let mut f: Vec<&str> = line.split_whitespace().collect();
-                let n = f.len();
-                f[n - 1] = f[n - 2];
-                t.replacen(&line, &f.join(" "), 1)
-            }),
+            input: Input::Msh(
+                |t| {
+                    let line = first_tet(&t);
+                    let mut f: Vec<&str> = line.split_whitespace().collect();
+                    let n = f.len();
+                    f[n - 1] = f[n - 2];
+                    t.replacen(&line, &f.join(" "), 1)
+                },
+                &[],
+            ),
             words: &["mesh.msh", "degenerate"],
         },
         Case {
             name: "msh-node-out-of-range",
-            input: Input::Msh(|t| {
-                let line = first_tet(&t);
-                let mut f: Vec<String> = line.split_whitespace().map(String::from).collect();
-                let n = f.len();
-                f[n - 1] = "99999999".into();
-                t.replacen(&line, &f.join(" "), 1)
-            }),
+            input: Input::Msh(
+                |t| {
+                    let line = first_tet(&t);
+                    let mut f: Vec<String> = line.split_whitespace().map(String::from).collect();
+                    let n = f.len();
+                    f[n - 1] = "99999999".into();
+                    t.replacen(&line, &f.join(" "), 1)
+                },
+                &[],
+            ),
             words: &["mesh.msh", "99999999"],
         },
         Case {
             name: "msh-missing-group",
-            input: Input::Msh(|t| t.replace("\"electrode\"", "\"cathode\"")),
+            input: Input::Msh(|t| t.replace("\"electrode\"", "\"cathode\""), &[]),
             words: &["mesh.msh", "electrode"],
+        },
+        // --- moved from the command-line tests: coatings, scaffolds, outputs, pnp ----------------
+        Case {
+            name: "unknown-key-in-file",
+            input: Input::Scene(with(BASE, r#""radius_m""#, r#""radus_m""#), &[]),
+            words: &["radus_m", "geometry.protrusions.0", "radius_m", "scene.json", "line 4"],
+        },
+        Case {
+            name: "mismatched-bracket",
+            input: Input::Scene("{ \"name\": \"x\", \n \"geometry\": { ] }".into(), &[]),
+            words: &["scene.json", "line 2"],
+        },
+        Case {
+            name: "protrusion-off-centre-outside",
+            input: Input::Scene(with(BASE, "[0.0, 0.0]", "[3.5e-6, 0.0]"), &[]),
+            words: &["geometry.protrusions.0", "outside the box", "half_width_m"],
+        },
+        Case {
+            name: "layer-zero-thickness",
+            input: Input::Set(&[r#"geometry.layers=[{"name":"c","kind":"conformal","thickness_m":0}]"#]),
+            words: &["geometry.layers.0.thickness_m", "positive"],
+        },
+        Case {
+            name: "layer-too-thick",
+            input: Input::Set(&[r#"geometry.layers=[{"name":"c","kind":"planar","thickness_m":1}]"#]),
+            words: &["geometry.layers.0.thickness_m", "80%", "height_m"],
+        },
+        Case {
+            name: "layer-kind",
+            input: Input::Set(&[r#"geometry.layers=[{"name":"c","kind":"wavy","thickness_m":1e-7}]"#]),
+            words: &["wavy", "conformal", "planar"],
+        },
+        Case {
+            name: "layer-names",
+            input: Input::Set(&[
+                r#"geometry.layers=[{"name":"c","kind":"planar","thickness_m":1e-7}, {"name":"c","kind":"planar","thickness_m":1e-7}]"#,
+            ]),
+            words: &["geometry.layers.1.name", "no other layer"],
+        },
+        Case {
+            name: "porosity-profile-above-one",
+            input: Input::Set(&[
+                r#"geometry.layers=[{"name":"c","kind":"planar","thickness_m":1e-6,"porosity":{"bottom":0.5,"top":1.2}}]"#,
+            ]),
+            words: &["geometry.layers.0.porosity", "1.2"],
+        },
+        Case {
+            name: "porosity-profile-form",
+            input: Input::Set(&[
+                r#"geometry.layers=[{"name":"c","kind":"planar","thickness_m":1e-6,"porosity":{"bottom":0.5,"slope":2}}]"#,
+            ]),
+            words: &["geometry.layers.0.porosity", "slope"],
+        },
+        Case {
+            name: "tortuosity-below-one",
+            input: Input::Set(&[r#"geometry.layers=[{"name":"c","kind":"planar","thickness_m":1e-6,"tortuosity":0.5}]"#]),
+            words: &["geometry.layers.0.tortuosity", "0.5"],
+        },
+        Case {
+            name: "fixed-charge-primary",
+            input: Input::Set(&[
+                r#"geometry.layers=[{"name":"c","kind":"planar","thickness_m":1e-6,"fixed_charge_mol_m3":-100}]"#,
+            ]),
+            words: &["fixed_charge_mol_m3", "tertiary", "primary"],
+        },
+        Case {
+            name: "solid-primary",
+            input: Input::Set(&[
+                r#"geometry.layers=[{"name":"c","kind":"planar","thickness_m":1e-6,"solid":{"specific_area_m_1":1e5,"exchange_current_density_A_m2":1}}]"#,
+            ]),
+            words: &["geometry.layers.0.solid", "secondary", "primary"],
+        },
+        Case {
+            name: "solid-area-negative",
+            input: Input::Set(&[
+                r#"geometry.layers=[{"name":"c","kind":"planar","thickness_m":1e-6,"solid":{"specific_area_m_1":-1,"exchange_current_density_A_m2":1}}]"#,
+                "physics.model=secondary",
+            ]),
+            words: &["geometry.layers.0.solid.specific_area_m_1", "-1"],
+        },
+        Case {
+            name: "solid-second-layer",
+            input: Input::Set(&[
+                r#"geometry.layers=[{"name":"a","kind":"planar","thickness_m":1e-7}, {"name":"b","kind":"planar","thickness_m":1e-7,"solid":{"specific_area_m_1":1,"exchange_current_density_A_m2":1}}]"#,
+                "physics.model=secondary",
+            ]),
+            words: &["geometry.layers.1.solid", "first layer"],
+        },
+        Case {
+            name: "porous-pnp",
+            input: Input::Set(&[
+                r#"geometry.layers=[{"name":"c","kind":"planar","thickness_m":1e-6,"porosity":0.5}]"#,
+                "physics.model=pnp",
+                "physics.pnp_electrode=reacting",
+            ]),
+            words: &["geometry.layers.0.porosity", "pnp", "tertiary"],
+        },
+        Case {
+            name: "scaffold-exchange-current",
+            input: Input::Set(&[
+                r#"geometry.scaffold={"particles":[{"center_m":[0,0,2e-6],"radius_m":2e-7}],"surface_exchange_current_density_A_m2":-5}"#,
+                "physics.model=secondary",
+            ]),
+            words: &["surface_exchange_current_density_A_m2", "-5"],
+        },
+        Case {
+            name: "fibre-tilted",
+            input: Input::Set(&[r#"geometry.scaffold={"fibres":[{"point_m":[0,0,1e-6],"direction":[1,0,1],"radius_m":1e-7}]}"#]),
+            words: &["geometry.scaffold.fibres.0.direction", "horizontal"],
+        },
+        Case {
+            name: "particle-touching",
+            input: Input::Set(&[r#"geometry.scaffold={"particles":[{"center_m":[0,0,1e-7],"radius_m":2e-7}]}"#]),
+            words: &["geometry.scaffold.particles.0", "clear of the electrode"],
+        },
+        Case {
+            name: "mat-porosity",
+            input: Input::Set(&[
+                r#"geometry.scaffold={"fibre_mat":{"seed":1,"radius_m":1e-7,"porosity":1.5,"z_min_m":1e-6,"z_max_m":2e-6}}"#,
+            ]),
+            words: &["geometry.scaffold.fibre_mat.porosity", "1.5", "(0, 1)"],
+        },
+        Case {
+            name: "set-index",
+            input: Input::Set(&["geometry.protrusions.3.radius_m=1e-6"]),
+            words: &["index 3", "1 entries"],
+        },
+        Case { name: "set-bad-value", input: Input::Set(&["mesh.refine=lots"]), words: &["mesh.refine", "lots"] },
+        Case {
+            name: "slice-outside",
+            input: Input::Set(&[r#"output.slices=[{"normal": "x", "at_m": 5e-6}]"#]),
+            words: &["output.slices.0.at_m", "5e-6", "outside the domain", "-4e-6 to 4e-6"],
+        },
+        Case {
+            name: "slice-axis",
+            input: Input::Set(&[r#"output.slices=[{"normal": "w", "at_m": 0}]"#]),
+            words: &["output.slices.0.normal", "`w`", "x", "z"],
+        },
+        Case {
+            name: "slice-misses-mesh",
+            input: Input::Msh(|t| t, &[r#"output.slices=[{"normal": "z", "at_m": 1}]"#]),
+            words: &["mesh.msh", "output.slices.0.at_m", "misses the mesh"],
+        },
+        Case {
+            name: "pnp-blocking-current",
+            input: Input::Set(&["physics.model=\"pnp\"", "operation.mode=\"current\""]),
+            words: &["operation.mode", "blocking", "pnp_electrode", "reacting"],
+        },
+        Case {
+            name: "pnp-stern",
+            input: Input::Set(&[
+                "physics.model=\"pnp\"",
+                "physics.pnp_electrode=\"reacting\"",
+                "physics.stern_capacitance_F_m2=0",
+            ]),
+            words: &["physics.stern_capacitance_F_m2", "0"],
+        },
+        Case {
+            name: "pnp-reacting-species",
+            input: Input::Set(&[
+                "physics.model=\"pnp\"",
+                "physics.pnp_electrode=\"reacting\"",
+                "physics.kinetics.reacting_species=\"Cu2+\"",
+            ]),
+            words: &["physics.kinetics.reacting_species", "Cu2+", "Zn2+"],
         },
     ]
 }
@@ -302,13 +476,13 @@ fn check(case: &Case) -> Option<String> {
             args.push(scene.display().to_string());
             sets
         }
-        Input::Msh(change) => {
+        Input::Msh(change, sets) => {
             let msh = std::fs::read_to_string("meshes/hemisphere_coarse_v22.msh").expect("mesh");
             std::fs::write(dir.join("mesh.msh"), change(msh)).expect("mesh");
             let text = std::fs::read_to_string("scenes/hemisphere_gmsh.json").expect("scene");
             std::fs::write(&scene, text.replace("../meshes/hemisphere.msh", "mesh.msh")).expect("scene");
             args.push(scene.display().to_string());
-            &[]
+            sets
         }
         Input::Args(extra) => {
             args.extend(extra.iter().map(|s| s.to_string()));
@@ -345,7 +519,7 @@ fn check(case: &Case) -> Option<String> {
 #[test]
 fn every_bad_input_is_refused_with_one_clear_message_and_no_output() {
     let cases = catalogue();
-    assert!(cases.len() >= 40, "the catalogue has {} cases", cases.len());
+    assert!(cases.len() >= 79, "the catalogue has {} cases", cases.len());
     let failures: Vec<String> = cases.iter().filter_map(check).collect();
     assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
 }

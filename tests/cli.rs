@@ -1,5 +1,6 @@
-//! The command-line contract: exit codes, messages that name the file/key/value, and no output
-//! directory for bad input.
+//! The command-line contract: what each command writes, exit codes, and output directories left
+//! alone on failure. The catalogue of bad inputs (exit code 2, one message naming the file, key
+//! and value, no output) is tests/bad_inputs.rs.
 
 mod common;
 
@@ -18,142 +19,6 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 const GOOD: &str = common::TINY_SCENE;
-
-/// Runs a bad input and checks exit code 2, the message words, and that no output appeared.
-fn rejects(case: &str, scene_text: Option<&str>, extra: &[&str], words: &[&str]) {
-    let dir = scratch(case);
-    let scene = dir.join("scene.json");
-    let out = dir.join("out");
-    let mut args: Vec<String> = vec!["run".into()];
-    if let Some(text) = scene_text {
-        std::fs::write(&scene, text).expect("write scene");
-        args.push(scene.display().to_string());
-    }
-    args.extend(["--out".into(), out.display().to_string(), "--backend".into(), "cpu".into()]);
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let argv: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
-    let o = znfield(&argv);
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{case}: exit code {:?}, stderr: {stderr}", o.status.code());
-    for w in words {
-        assert!(stderr.contains(w), "{case}: message lacks `{w}`: {stderr}");
-    }
-    assert_eq!(stderr.lines().filter(|l| l.starts_with("error")).count(), 1, "{case}: one message expected: {stderr}");
-    assert!(!out.exists(), "{case}: output directory was created");
-}
-
-#[test]
-fn malformed_json_names_file_and_line() {
-    rejects("malformed", Some("{ \"name\": \"x\", \n \"geometry\": { ] }"), &[], &["scene.json", "line 2"]);
-}
-
-#[test]
-fn unknown_key_names_key_path_and_valid_keys() {
-    let text = GOOD.replace("\"radius_m\"", "\"radus_m\"");
-    rejects("unknown-key", Some(&text), &[], &["radus_m", "geometry.protrusions.0", "radius_m", "scene.json", "line 4"]);
-}
-
-#[test]
-fn negative_radius_names_key_and_value() {
-    let text = GOOD.replace("\"radius_m\": 1e-6", "\"radius_m\": -1e-6");
-    rejects("negative-radius", Some(&text), &[], &["geometry.protrusions.0.radius_m", "-1e-6", "positive"]);
-}
-
-#[test]
-fn protrusion_outside_the_box_is_rejected() {
-    let text = GOOD.replace("[0.0, 0.0]", "[3.5e-6, 0.0]");
-    rejects("outside", Some(&text), &[], &["geometry.protrusions.0", "outside the box", "half_width_m"]);
-}
-
-#[test]
-fn bad_coating_layers_are_rejected() {
-    let layer = |json: &str| format!("geometry.layers=[{json}]");
-    let zero = layer(r#"{"name":"c","kind":"conformal","thickness_m":0}"#);
-    rejects("layer-zero-thickness", Some(GOOD), &["--set", &zero], &["geometry.layers.0.thickness_m", "positive"]);
-    let thick = layer(r#"{"name":"c","kind":"planar","thickness_m":1}"#);
-    rejects("layer-too-thick", Some(GOOD), &["--set", &thick], &["geometry.layers.0.thickness_m", "80%", "height_m"]);
-    let kind = layer(r#"{"name":"c","kind":"wavy","thickness_m":1e-7}"#);
-    rejects("layer-kind", Some(GOOD), &["--set", &kind], &["wavy", "conformal", "planar"]);
-    let twice = format!(
-        "geometry.layers=[{}, {}]",
-        r#"{"name":"c","kind":"planar","thickness_m":1e-7}"#, r#"{"name":"c","kind":"planar","thickness_m":1e-7}"#
-    );
-    rejects("layer-names", Some(GOOD), &["--set", &twice], &["geometry.layers.1.name", "no other layer"]);
-}
-
-#[test]
-fn bad_coating_materials_are_rejected() {
-    let layer = |extra: &str| format!(r#"geometry.layers=[{{"name":"c","kind":"planar","thickness_m":1e-6{extra}}}]"#);
-    let cases: [(&str, String, &[&str], &[&str]); 7] = [
-        ("porosity-zero", layer(r#","porosity":0"#), &[], &["geometry.layers.0.porosity", "(0, 1]"]),
-        ("porosity-high", layer(r#","porosity":{"bottom":0.5,"top":1.2}"#), &[], &["geometry.layers.0.porosity", "1.2"]),
-        ("profile-form", layer(r#","porosity":{"bottom":0.5,"slope":2}"#), &[], &["geometry.layers.0.porosity", "slope"]),
-        ("tortuosity", layer(r#","tortuosity":0.5"#), &[], &["geometry.layers.0.tortuosity", "0.5"]),
-        ("charge-primary", layer(r#","fixed_charge_mol_m3":-100"#), &[], &["fixed_charge_mol_m3", "tertiary", "primary"]),
-        (
-            "solid-primary",
-            layer(r#","solid":{"specific_area_m_1":1e5,"exchange_current_density_A_m2":1}"#),
-            &[],
-            &["geometry.layers.0.solid", "secondary", "primary"],
-        ),
-        (
-            "solid-area-negative",
-            layer(r#","solid":{"specific_area_m_1":-1,"exchange_current_density_A_m2":1}"#),
-            &["--set", "physics.model=secondary"],
-            &["geometry.layers.0.solid.specific_area_m_1", "-1"],
-        ),
-    ];
-    for (case, set, more, words) in cases {
-        let mut args = vec!["--set", set.as_str()];
-        args.extend_from_slice(more);
-        rejects(case, Some(GOOD), &args, words);
-    }
-    let two = format!(
-        "geometry.layers=[{}, {}]",
-        r#"{"name":"a","kind":"planar","thickness_m":1e-7}"#,
-        r#"{"name":"b","kind":"planar","thickness_m":1e-7,"solid":{"specific_area_m_1":1,"exchange_current_density_A_m2":1}}"#
-    );
-    rejects(
-        "solid-second-layer",
-        Some(GOOD),
-        &["--set", &two, "--set", "physics.model=secondary"],
-        &["geometry.layers.1.solid", "first layer"],
-    );
-    let pnp = layer(r#","porosity":0.5"#);
-    rejects(
-        "porous-pnp",
-        Some(GOOD),
-        &["--set", &pnp, "--set", "physics.model=pnp", "--set", "physics.pnp_electrode=reacting"],
-        &["geometry.layers.0.porosity", "pnp", "tertiary"],
-    );
-    let scaffold =
-        r#"geometry.scaffold={"particles":[{"center_m":[0,0,2e-6],"radius_m":2e-7}],"surface_exchange_current_density_A_m2":-5}"#;
-    rejects(
-        "scaffold-i0",
-        Some(GOOD),
-        &["--set", scaffold, "--set", "physics.model=secondary"],
-        &["surface_exchange_current_density_A_m2", "-5"],
-    );
-}
-
-#[test]
-fn bad_scaffolds_are_rejected() {
-    let set = |json: &str| format!("geometry.scaffold={json}");
-    let tilted = set(r#"{"fibres":[{"point_m":[0,0,1e-6],"direction":[1,0,1],"radius_m":1e-7}]}"#);
-    rejects("fibre-tilted", Some(GOOD), &["--set", &tilted], &["geometry.scaffold.fibres.0.direction", "horizontal"]);
-    let touching = set(r#"{"particles":[{"center_m":[0,0,1e-7],"radius_m":2e-7}]}"#);
-    rejects("particle-touching", Some(GOOD), &["--set", &touching], &["geometry.scaffold.particles.0", "clear of the electrode"]);
-    let porosity = set(r#"{"fibre_mat":{"seed":1,"radius_m":1e-7,"porosity":1.5,"z_min_m":1e-6,"z_max_m":2e-6}}"#);
-    rejects("mat-porosity", Some(GOOD), &["--set", &porosity], &["geometry.scaffold.fibre_mat.porosity", "1.5", "(0, 1)"]);
-}
-
-#[test]
-fn unknown_set_path_lists_valid_keys() {
-    rejects("unknown-set", Some(GOOD), &["--set", "mesh.refin=2"], &["mesh.refin", "refine", "valid keys"]);
-    rejects("set-index", Some(GOOD), &["--set", "geometry.protrusions.3.radius_m=1e-6"], &["index 3", "1 entries"]);
-    rejects("set-bad-value", Some(GOOD), &["--set", "mesh.refine=lots"], &["mesh.refine", "lots"]);
-    rejects("set-no-equals", Some(GOOD), &["--set", "mesh.refine"], &["KEY=VALUE"]);
-}
 
 #[test]
 fn missing_scene_file_is_an_input_error() {
@@ -233,30 +98,6 @@ fn run_writes_complete_outputs() {
         .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
         .collect();
     assert!(leftovers.is_empty(), "temporary files left behind");
-}
-
-#[test]
-fn bad_output_settings_are_rejected() {
-    rejects("map-pixels", Some(GOOD), &["--set", "output.map_pixels=10"], &["output.map_pixels", "10", "64 to 4096"]);
-    let outside = r#"output.slices=[{"normal": "x", "at_m": 5e-6}]"#;
-    rejects(
-        "slice-outside",
-        Some(GOOD),
-        &["--set", outside],
-        &["output.slices.0.at_m", "5e-6", "outside the domain", "-4e-6 to 4e-6"],
-    );
-    let axis = r#"output.slices=[{"normal": "w", "at_m": 0}]"#;
-    rejects("slice-axis", Some(GOOD), &["--set", axis], &["output.slices.0.normal", "`w`", "x", "z"]);
-    let imported = std::fs::read_to_string("scenes/hemisphere_gmsh.json")
-        .expect("scene")
-        .replace("../meshes/", &format!("{}/meshes/", env!("CARGO_MANIFEST_DIR")));
-    let high = r#"output.slices=[{"normal": "z", "at_m": 1}]"#;
-    rejects(
-        "slice-misses-mesh",
-        Some(&imported),
-        &["--set", high],
-        &["hemisphere.msh", "output.slices.0.at_m", "misses the mesh"],
-    );
 }
 
 #[test]
@@ -401,30 +242,6 @@ fn mesh_command_writes_vtu_and_report() {
         .unwrap_or_else(|_| String::from_utf8_lossy(&std::fs::read(out.join("mesh.vtu")).expect("vtu")).into_owned());
     assert!(vtu.contains(&format!("NumberOfCells=\"{}\"", tets + faces)));
     assert!(!out.join("summary.json").exists(), "mesh must not solve");
-}
-
-#[test]
-fn bad_pnp_electrodes_are_rejected() {
-    let pnp = ["--set", "physics.model=\"pnp\""];
-    let with = |extra: &[&'static str]| -> Vec<&'static str> { pnp.iter().chain(extra).copied().collect() };
-    rejects(
-        "pnp-blocking-current",
-        Some(GOOD),
-        &with(&["--set", "operation.mode=\"current\""]),
-        &["operation.mode", "blocking", "pnp_electrode", "reacting"],
-    );
-    rejects(
-        "pnp-stern",
-        Some(GOOD),
-        &with(&["--set", "physics.pnp_electrode=\"reacting\"", "--set", "physics.stern_capacitance_F_m2=0"]),
-        &["physics.stern_capacitance_F_m2", "0"],
-    );
-    rejects(
-        "pnp-reacting-species",
-        Some(GOOD),
-        &with(&["--set", "physics.pnp_electrode=\"reacting\"", "--set", "physics.kinetics.reacting_species=\"Cu2+\""]),
-        &["physics.kinetics.reacting_species", "Cu2+", "Zn2+"],
-    );
 }
 
 /// Coated runs add the coating block to summary.json and the material arrays to fields.vtu
