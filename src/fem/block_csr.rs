@@ -307,6 +307,11 @@ impl BlockCsr<f64> {
         BlockCsr { m: self.m, cols: other.cols, row_ptr, col_idx, values }
     }
 
+    /// Whether every value is finite in f32 (none overflows on conversion).
+    pub fn fits_f32(&self) -> bool {
+        self.values.iter().all(|&v| (v as f32).is_finite())
+    }
+
     /// The diagonal block of node row `a` (zeros if it stores none), row-major.
     pub fn diagonal_block(&self, a: usize) -> Vec<f64> {
         let mm = self.m * self.m;
@@ -329,11 +334,6 @@ pub fn block_multiply_add(m: usize, left: &[f64], right: &[f64], acc: &mut [f64]
             }
         }
     }
-}
-
-/// Whether every value of `a` is finite in f32 (no overflow on conversion).
-pub fn fits_f32(a: &CsrMatrix) -> bool {
-    a.values.iter().all(|&v| (v as f32).is_finite())
 }
 
 #[cfg(test)]

@@ -151,7 +151,7 @@ enum CycleOperator {
 impl CycleOperator {
     /// f32 blocks unless a value would overflow f32.
     fn new(a: &BlockCsr<f64>) -> Self {
-        if a.values.iter().all(|&v| (v as f32).is_finite()) {
+        if a.fits_f32() {
             CycleOperator::Single(a.convert())
         } else {
             CycleOperator::Double(a.clone())
@@ -364,7 +364,18 @@ mod tests {
 
     #[test]
     fn a_v_cycle_reduces_the_error_of_a_block_system() {
-        let a = block_system(2000);
+        v_cycles_reduce_the_error(block_system(2000));
+    }
+
+    #[test]
+    fn values_beyond_f32_keep_f64_operators() {
+        // Scaled past f32::MAX (3.4e38) an f32 copy would be infinite; the cycle keeps f64.
+        let mut a = block_system(2000);
+        a.values.iter_mut().for_each(|v| *v *= 1e50);
+        v_cycles_reduce_the_error(a);
+    }
+
+    fn v_cycles_reduce_the_error(a: CsrMatrix) {
         let h = BlockHierarchy::build(&a, 2, &AmgParams { max_coarse: 50, ..Default::default() }).expect("hierarchy");
         assert!(h.sizes().len() >= 3, "levels {:?}", h.sizes());
         // Stationary iteration x += M^-1 (b - A x): converges when the V-cycle is a good
