@@ -19,14 +19,12 @@ use crate::backend::cpu::kernels::inverse_block;
 use crate::fem::block_csr::{block_multiply_add, BlockCsr};
 use crate::fem::CsrMatrix;
 
-/// One level: operator (f64, as built: the next level's Galerkin product and the device's
-/// copy; and f32, as the V-cycle applies it), prolongator, restriction, inverse diagonal
-/// blocks, smoother weight.
+/// One level as the V-cycle applies it: operator, prolongator and restriction (f32 blocks; the
+/// f64 ones the setup formed them from are dropped), inverse diagonal blocks, smoother weight.
 struct BlockLevel {
-    a: BlockCsr<f64>,
-    op: CycleOperator,
-    p: BlockCsr<f64>,
-    r: BlockCsr<f64>,
+    a: CycleOperator,
+    p: CycleOperator,
+    r: CycleOperator,
     dinv: Vec<f64>,
     omega: f64,
 }
@@ -52,8 +50,8 @@ impl BlockHierarchy {
         let mut current = BlockCsr::<f64>::from_csr(a, m);
         while current.rows() > params.max_coarse && levels.len() + 1 < params.max_levels {
             let dinv = inverse_diagonal_blocks(&current);
-            let op = CycleOperator::new(&current);
-            let rho = spectral_radius(&op, &dinv, m);
+            let a = CycleOperator::new(&current);
+            let rho = spectral_radius(&a, &dinv, m);
             let omega = 4.0 / (3.0 * rho);
             let theta = params.strength * 0.5f64.powi(levels.len() as i32);
             let (aggregates, count) = aggregate(&node_graph(&current), theta);
@@ -63,7 +61,8 @@ impl BlockHierarchy {
             let p = smoothed_prolongator(&current, &dinv, omega, &aggregates, count);
             let r = p.transpose();
             let coarse = r.multiply(&current.multiply(&p));
-            levels.push(BlockLevel { a: current, op, p, r, dinv, omega });
+            let (p, r) = (CycleOperator::new(&p), CycleOperator::new(&r));
+            levels.push(BlockLevel { a, p, r, dinv, omega });
             current = coarse;
         }
         let coarse = DenseLu::factor(&current.to_csr())?;
@@ -75,11 +74,11 @@ impl BlockHierarchy {
         self.levels.iter().map(|l| l.a.n()).chain([self.coarse.n]).collect()
     }
 
-    /// Per level, finest first, in scalar CSR form (for a device upload): the operator,
-    /// prolongator, restriction, the inverse diagonal blocks (m x m, row-major per node) and the
-    /// smoother's weight.
+    /// Per level, finest first, in scalar CSR form (for a device upload, in f32 there too): the
+    /// operator, prolongator, restriction, the inverse diagonal blocks (m x m, row-major per
+    /// node) and the smoother's weight.
     pub fn levels(&self) -> impl Iterator<Item = (CsrMatrix, Sparse, Sparse, &[f64], f64)> {
-        let sparse = |b: &BlockCsr<f64>| Sparse { m: b.to_csr(), cols: b.cols * b.m };
+        let sparse = |b: &CycleOperator| Sparse { m: b.to_csr(), cols: b.cols() };
         self.levels.iter().map(move |l| (l.a.to_csr(), sparse(&l.p), sparse(&l.r), l.dinv.as_slice(), l.omega))
     }
 
@@ -113,18 +112,18 @@ impl BlockHierarchy {
         let mut r = b.to_vec();
         for sweep in 0..self.sweeps {
             if sweep > 0 {
-                residual(&l.op, b, x, &mut r);
+                residual(&l.a, b, x, &mut r);
             }
             self.correct(l, &r, x);
         }
-        residual(&l.op, b, x, &mut r);
+        residual(&l.a, b, x, &mut r);
         let mut bc = vec![0.0; l.r.n()];
         l.r.spmv(&r, &mut bc);
         let mut xc = vec![0.0; bc.len()];
         self.cycle(level + 1, &bc, &mut xc);
         l.p.spmv_add(&xc, x);
         for _ in 0..self.sweeps {
-            residual(&l.op, b, x, &mut r);
+            residual(&l.a, b, x, &mut r);
             self.correct(l, &r, x);
         }
     }
@@ -133,16 +132,16 @@ impl BlockHierarchy {
     /// diagonal blocks.
     fn correct(&self, l: &BlockLevel, r: &[f64], x: &mut [f64]) {
         let m = self.m;
-        for (node, block) in l.dinv.chunks_exact(m * m).enumerate() {
+        x.par_chunks_mut(m).zip(r.par_chunks(m)).zip(l.dinv.par_chunks(m * m)).with_min_len(1024).for_each(|((x, r), block)| {
             for i in 0..m {
-                let s: f64 = (0..m).map(|j| block[i * m + j] * r[node * m + j]).sum();
-                x[node * m + i] += l.omega * s;
+                let s: f64 = (0..m).map(|j| block[i * m + j] * r[j]).sum();
+                x[i] += l.omega * s;
             }
-        }
+        });
     }
 }
 
-/// A level operator as the V-cycle applies it.
+/// A level's matrix as the V-cycle applies it: f32 blocks unless a value would overflow f32.
 enum CycleOperator {
     Single(BlockCsr<f32>),
     Double(BlockCsr<f64>),
@@ -164,11 +163,41 @@ impl CycleOperator {
             CycleOperator::Double(a) => a.spmv(x, y),
         }
     }
+
+    fn spmv_add(&self, x: &[f64], y: &mut [f64]) {
+        match self {
+            CycleOperator::Single(a) => a.spmv_add(x, y),
+            CycleOperator::Double(a) => a.spmv_add(x, y),
+        }
+    }
+
+    /// Scalar rows.
+    fn n(&self) -> usize {
+        match self {
+            CycleOperator::Single(a) => a.n(),
+            CycleOperator::Double(a) => a.n(),
+        }
+    }
+
+    /// Scalar columns.
+    fn cols(&self) -> usize {
+        match self {
+            CycleOperator::Single(a) => a.cols * a.m,
+            CycleOperator::Double(a) => a.cols * a.m,
+        }
+    }
+
+    fn to_csr(&self) -> CsrMatrix {
+        match self {
+            CycleOperator::Single(a) => a.to_csr(),
+            CycleOperator::Double(a) => a.to_csr(),
+        }
+    }
 }
 
 fn residual(a: &CycleOperator, b: &[f64], x: &[f64], r: &mut [f64]) {
     a.spmv(x, r);
-    r.iter_mut().zip(b).for_each(|(ri, bi)| *ri = bi - *ri);
+    r.par_iter_mut().zip(b).with_min_len(4096).for_each(|(ri, bi)| *ri = bi - *ri);
 }
 
 /// Inverses of the diagonal blocks (m x m, row-major per node).
