@@ -134,7 +134,7 @@ impl Problem<'_> {
 
     /// Calls `f(w, dc_i / du_w)` for each unknown w of a free node that concentration `i`
     /// depends on, given the node's concentrations `c`.
-    pub(super) fn concentration_derivatives(&self, i: usize, c: &[f64], mut f: impl FnMut(usize, f64)) {
+    fn concentration_derivatives(&self, i: usize, c: &[f64], mut f: impl FnMut(usize, f64)) {
         if i < self.independent() {
             f(i, c[i]);
             return;
