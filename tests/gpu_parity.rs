@@ -503,15 +503,11 @@ fn block_scale_matches_cpu_and_inverts_the_node_blocks() {
 #[test]
 fn transport_jacobian_matches_host_assembly() {
     use znfield::backend::gpu::GpuBicgstab;
-    use znfield::fem::edges::Edges;
     use znfield::solve::primary::Drive;
-    use znfield::solve::system::PotentialSystem;
     use znfield::solve::tertiary::{Closure, Transport, TransportParams};
     let Some(ctx) = common::gpu_or_skip("transport_jacobian_matches_host_assembly") else { return };
     let mut gpu = GpuBicgstab::new(std::sync::Arc::new(ctx));
-    let mesh = common::spheroid_mesh();
-    let sys = PotentialSystem::new(&mesh, 1.0);
-    let edges = Edges::from_stiffness(&sys.k);
+    let (sys, edges) = common::spheroid_system();
     let electroneutral = common::three_species_electroneutral();
     let poisson = TransportParams {
         charges: vec![1.0, -1.0],
@@ -800,17 +796,13 @@ fn device_block_multigrid_bicgstab_matches_the_cpu() {
 #[test]
 fn transport_jacobian_split_across_bindings_is_the_whole_one() {
     use znfield::backend::gpu::GpuBicgstab;
-    use znfield::fem::edges::Edges;
     use znfield::solve::linear::GeneralLinearSolver;
     use znfield::solve::primary::Drive;
-    use znfield::solve::system::PotentialSystem;
     use znfield::solve::tertiary::{Accumulation, Transport};
     let Some(whole) = common::gpu_or_skip("transport_jacobian_split_across_bindings_is_the_whole_one") else { return };
     let cap = 64 * 1024;
     let split = GpuContext::with_binding_cap(false, Some(cap)).expect("capped context");
-    let mesh = common::spheroid_mesh();
-    let sys = PotentialSystem::new(&mesh, 1.0);
-    let edges = Edges::from_stiffness(&sys.k);
+    let (sys, edges) = common::spheroid_system();
     let tp = common::three_species_electroneutral();
     let mut t = Transport::new(&sys, &edges, &tp);
     let mut st = t.initial_state(Drive::Potential(-3.0)).expect("state");

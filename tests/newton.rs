@@ -6,18 +6,14 @@
 mod common;
 
 use znfield::backend::cpu::CpuGmres;
-use znfield::fem::edges::Edges;
 use znfield::solve::linear::{GeneralLinearSolver, LinearParams};
 use znfield::solve::primary::Drive;
 use znfield::solve::secondary::NewtonParams;
-use znfield::solve::system::PotentialSystem;
 use znfield::solve::tertiary::Transport;
 
 #[test]
 fn newton_stops_only_where_one_more_step_is_below_the_tolerance() {
-    let mesh = common::spheroid_mesh();
-    let sys = PotentialSystem::new(&mesh, 1.0);
-    let edges = Edges::from_stiffness(&sys.k);
+    let (sys, edges) = common::spheroid_system();
     let tp = common::three_species_electroneutral();
     let linear = LinearParams { rtol: 1e-12, ..Default::default() };
     for (drive, tol) in [(-3.0, 1e-8), (-1.0, 1e-6), (-1.0, 1e-4), (-3.0, 1e-3), (-0.3, 1e-5)] {

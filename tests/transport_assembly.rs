@@ -6,9 +6,7 @@
 mod common;
 
 use znfield::backend::cpu::CpuGmres;
-use znfield::fem::edges::Edges;
 use znfield::solve::primary::Drive;
-use znfield::solve::system::PotentialSystem;
 use znfield::solve::tertiary::{Accumulation, Closure, State, Transport, TransportParams};
 
 /// Two species (2+, 2-) under Poisson with a reacting (Stern) electrode.
@@ -46,9 +44,7 @@ fn norm(v: &[f64]) -> f64 {
 
 #[test]
 fn the_jacobian_is_the_derivative_of_the_residual() {
-    let mesh = common::spheroid_mesh();
-    let sys = PotentialSystem::new(&mesh, 1.0);
-    let edges = Edges::from_stiffness(&sys.k);
+    let (sys, edges) = common::spheroid_system();
     for (name, tp) in [("electroneutral", common::three_species_electroneutral()), ("poisson", two_species_poisson())] {
         let mut t = Transport::new(&sys, &edges, &tp);
         let st = disturbed(&t, Drive::Potential(-1.0));
@@ -79,9 +75,7 @@ fn the_jacobian_is_the_derivative_of_the_residual() {
 
 #[test]
 fn host_assembly_gives_the_same_bits_on_one_thread_and_on_four() {
-    let mesh = common::spheroid_mesh();
-    let sys = PotentialSystem::new(&mesh, 1.0);
-    let edges = Edges::from_stiffness(&sys.k);
+    let (sys, edges) = common::spheroid_system();
     let tp = common::three_species_electroneutral();
     let assemble = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");

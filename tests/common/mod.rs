@@ -85,6 +85,13 @@ pub fn spheroid_mesh() -> znfield::mesh::TetMesh {
     generate(&geom, &SizeField::graded(0.4, 1.2, 1.3)).expect("mesh")
 }
 
+/// The transport fixtures' discrete system on [`spheroid_mesh`] (length scale 1) and its edges.
+pub fn spheroid_system() -> (znfield::solve::system::PotentialSystem, znfield::fem::edges::Edges) {
+    let sys = znfield::solve::system::PotentialSystem::new(&spheroid_mesh(), 1.0);
+    let edges = znfield::fem::edges::Edges::from_stiffness(&sys.k);
+    (sys, edges)
+}
+
 /// Three species (2+, 1+, 2-) under electroneutrality with Butler-Volmer kinetics (scaled).
 pub fn three_species_electroneutral() -> znfield::solve::tertiary::TransportParams {
     use znfield::physics::kinetics::ButlerVolmer;
