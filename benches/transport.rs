@@ -27,19 +27,18 @@ use znfield::solve::block_amg::BlockHierarchy;
 use znfield::solve::linear::{GeneralLinearSolver, LinearParams, Preconditioner};
 use znfield::solve::primary::Drive;
 use znfield::solve::system::PotentialSystem;
-use znfield::solve::tertiary::{Accumulation, Transport};
+use znfield::solve::transport::{Accumulation, TransportProblem};
 
 fn benches(c: &mut Criterion) {
     let (mesh, l) = common::hemisphere();
     let sys = PotentialSystem::new(&mesh, l);
     let edges = Edges::from_stiffness(&sys.k);
     let tp = fixtures::three_species_electroneutral();
-    let mut t = Transport::new(&sys, &edges, &tp);
+    let mut t = TransportProblem::new(&sys, &edges, &tp);
     let st = t.initial_state(Drive::Potential(-1.0)).expect("state");
     let acc = Accumulation { a0: 10.0, history: t.concentrations(&st).iter().map(|c| 10.0 * c).collect() };
     let m = st.x.len() / t.volumes().len();
-    let mut cpu = CpuGmres::default();
-    let jacobian = t.jacobian(&st, Some(&acc), &mut cpu).expect("jacobian").clone();
+    let jacobian = t.jacobian(&st, Some(&acc), None).expect("jacobian").clone();
     let rhs: Vec<f64> = t.residual(&st, Some(&acc)).iter().map(|r| -r).collect();
     eprintln!(
         "transport system: {} nodes, {} unknowns ({m} per node), {} non-zeros",
@@ -51,7 +50,7 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("hemisphere_transport");
     g.sample_size(10);
     g.bench_function("cpu_transport_assembly", |bch| {
-        bch.iter(|| black_box(t.jacobian(&st, Some(&acc), &mut cpu).expect("jacobian").nnz()))
+        bch.iter(|| black_box(t.jacobian(&st, Some(&acc), None).expect("jacobian").nnz()))
     });
     let params = AmgParams::default();
     let hierarchy = BlockHierarchy::build(&jacobian, m, &params).expect("hierarchy");

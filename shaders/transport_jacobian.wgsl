@@ -1,6 +1,6 @@
 // Newton Jacobian and residual of the scaled Nernst–Planck system (tertiary: electroneutrality; pnp: Poisson)
 // in the node-block pattern, one invocation per free node owning that node's m block rows.
-// Host twin: solve::tertiary::Problem::evaluate_with (the weak form and its scaling are
+// Host twin: solve::transport_system::Problem::evaluate_with (the weak form and its scaling are
 // documented there); layout: solve::device_jacobian::JacobianLayout.
 //
 // For free node a and every mesh neighbour b with edge weight omega, species i contributes the
@@ -12,13 +12,27 @@
 // neighbours hold the bulk state (no Jacobian columns).
 // Then: accumulation V a0 c_i on the diagonal (transient), the Poisson operator and space charge
 // (pnp: blocking electrode rows replaced by phi - E, or a Stern layer), and the Butler–Volmer
-// electrode reaction (electroneutral, or pnp with a Stern layer).
+// electrode reactions (electroneutral, or pnp with a Stern layer), up to MAX_REACTIONS of them.
 // Dispatch: 2D grid of ceil(block.node_count / 256) workgroups, one free node per invocation. A
 // problem larger than one storage binding runs as row blocks of free nodes, each with its own
 // slices of the neighbour lists, edge weights and Jacobian values (offsets in `block`).
 
 const MAX_SPECIES: u32 = 8u;
 const NOT_FREE: u32 = 0xffffffffu;
+
+const MAX_REACTIONS: u32 = 4u;
+
+// Mirrors ReactionParams in src/backend/gpu/transport_jacobian.rs: one electrode reaction.
+struct ReactionParams {
+    species: u32,            // the species it consumes and produces
+    linear_law: u32,
+    anodic: f32,             // alpha_a n
+    cathodic: f32,           // alpha_c n
+    cathodic_order: f32,     // gamma in (c_r / c_r,bulk)^gamma
+    gamma: f32,              // scaled exchange current
+    _pad0: u32,
+    _pad1: u32,
+}
 
 // Mirrors JacobianParams in src/backend/gpu/transport_jacobian.rs.
 struct JacobianParams {
@@ -27,24 +41,21 @@ struct JacobianParams {
     n_species: u32,
     independent: u32,
     poisson: u32,            // 1: Poisson closure; 0: electroneutrality
-    reacting: u32,
-    linear_law: u32,
+    n_reactions: u32,
     has_accumulation: u32,
+    write_jacobian: u32,     // 0: residual only (line-search trials)
     lambda: f32,
-    anodic: f32,
-    cathodic: f32,
-    reaction_order: f32,
-    gamma: f32,
     e: f32,                  // electrode potential (scaled)
     a0: f32,                 // leading BDF coefficient / dt (accumulation)
     stern: f32,              // Lambda_S of a reacting pnp electrode; 0: blocking
-    write_jacobian: u32,     // 0: residual only (line-search trials)
     solid: u32,              // 1: a resistive scaffold's phi_s is unknown `independent`
+    _pad0: u32,
     _pad1: u32,
     _pad2: u32,
     charges: array<vec4<f32>, 2>,
     diffusivities: array<vec4<f32>, 2>,
     bulk: array<vec4<f32>, 2>,
+    reactions: array<ReactionParams, 4>,
 }
 
 @group(0) @binding(0) var<uniform> params: JacobianParams;
@@ -291,54 +302,60 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         res[pv] += params.stern * area * (sa.phi - params.e);
         add(pv, own, pv, params.stern * area);
     }
-    let rr = params.reacting;
-    let zr = charge(rr);
-    if (area > 0.0) {
-        let bv = butler_volmer(params.e - sa.phi, sa.c[rr]);
-        let g = params.gamma * area;
-        res[rr] -= g * bv.x;
-        if (electroneutral) {
-            res[pv] -= zr * g * bv.x;
+    // Electrode reactions (each leaves its species' row, and the charge row under
+    // electroneutrality); at scaffold sites against phi_s the solid gains them.
+    for (var q = 0u; q < params.n_reactions; q = q + 1u) {
+        let rx = params.reactions[q];
+        let rr = rx.species;
+        let zr = charge(rr);
+        if (area > 0.0) {
+            let bv = butler_volmer(rx, params.e - sa.phi, sa.c[rr]);
+            let g = rx.gamma * area;
+            res[rr] -= g * bv.x;
+            if (electroneutral) {
+                res[pv] -= zr * g * bv.x;
+            }
+            add(rr, own, pv, g * bv.y);
+            add(rr, own, rr, -g * bv.z);
+            if (electroneutral) {
+                add(pv, own, pv, zr * g * bv.y);
+                add(pv, own, rr, -zr * g * bv.z);
+            }
         }
-        add(rr, own, pv, g * bv.y);
-        add(rr, own, rr, -g * bv.z);
-        if (electroneutral) {
+        if (solid_area > 0.0) {
+            // Scaffold sites reacting against phi_s (electroneutral only): the electrolyte gains
+            // what the solid loses, z_r g f in the solid row.
+            let sv = k;
+            let bv = butler_volmer(rx, x[a * m + sv] - sa.phi, sa.c[rr]);
+            let g = rx.gamma * solid_area;
+            res[rr] -= g * bv.x;
+            res[pv] -= zr * g * bv.x;
+            res[sv] += zr * g * bv.x;
+            add(rr, own, pv, g * bv.y);
+            add(rr, own, rr, -g * bv.z);
+            add(rr, own, sv, -g * bv.y);
             add(pv, own, pv, zr * g * bv.y);
             add(pv, own, rr, -zr * g * bv.z);
+            add(pv, own, sv, -zr * g * bv.y);
+            add(sv, own, sv, zr * g * bv.y);
+            add(sv, own, pv, -zr * g * bv.y);
+            add(sv, own, rr, zr * g * bv.z);
         }
-    }
-    if (solid_area > 0.0) {
-        // Scaffold sites reacting against phi_s (electroneutral only): the electrolyte gains
-        // what the solid loses, z_r g f in the solid row.
-        let sv = k;
-        let bv = butler_volmer(x[a * m + sv] - sa.phi, sa.c[rr]);
-        let g = params.gamma * solid_area;
-        res[rr] -= g * bv.x;
-        res[pv] -= zr * g * bv.x;
-        res[sv] += zr * g * bv.x;
-        add(rr, own, pv, g * bv.y);
-        add(rr, own, rr, -g * bv.z);
-        add(rr, own, sv, -g * bv.y);
-        add(pv, own, pv, zr * g * bv.y);
-        add(pv, own, rr, -zr * g * bv.z);
-        add(pv, own, sv, -zr * g * bv.y);
-        add(sv, own, sv, zr * g * bv.y);
-        add(sv, own, pv, -zr * g * bv.y);
-        add(sv, own, rr, zr * g * bv.z);
     }
     store_residual(a, res);
 }
 
-// Scaled Butler–Volmer f(eta, c_r) with df/deta and df/du_r (u_r = ln c_r) as (f, f_eta, f_u).
-fn butler_volmer(eta: f32, c_r: f32) -> vec3<f32> {
-    if (params.linear_law == 1u) {
-        let slope = params.anodic + params.cathodic;
+// A reaction's scaled Butler–Volmer f(eta, c_r) with df/deta and df/du_r (u_r = ln c_r) as
+// (f, f_eta, f_u).
+fn butler_volmer(rx: ReactionParams, eta: f32, c_r: f32) -> vec3<f32> {
+    if (rx.linear_law == 1u) {
+        let slope = rx.anodic + rx.cathodic;
         return vec3<f32>(slope * eta, slope, 0.0);
     }
-    let fa = exp(params.anodic * eta);
-    let ratio = c_r / bulk_concentration(params.reacting);
-    let fc = pow(ratio, params.reaction_order) * exp(-params.cathodic * eta);
-    return vec3<f32>(fa - fc, params.anodic * fa + params.cathodic * fc, -params.reaction_order * fc);
+    let fa = exp(rx.anodic * eta);
+    let ratio = c_r / bulk_concentration(rx.species);
+    let fc = pow(ratio, rx.cathodic_order) * exp(-rx.cathodic * eta);
+    return vec3<f32>(fa - fc, rx.anodic * fa + rx.cathodic * fc, -rx.cathodic_order * fc);
 }
 
 fn store_residual(a: u32, res: array<f32, 9>) {

@@ -2,8 +2,10 @@
 //! zinc-metal battery anodes.
 //!
 //! Data flows one way: [`scene`] (JSON) -> [`geometry`] -> [`mesh`] -> [`fem`] discrete problem
-//! -> [`backend`] solve ([`solve`] drivers) -> [`output`] metrics and exports. [`run`] strings
-//! the steps together.
+//! -> [`solve`] drivers on a [`backend`] -> [`output`] metrics and exports. Each module uses only
+//! those before it ([`physics`] sits beside fem: constants, kinetics, scaling, media; [`error`]
+//! is used by all); [`run`] strings the stages together (see its module doc), and [`sweep`],
+//! [`compare`] and [`validate`] drive whole runs.
 
 pub mod backend;
 pub mod bench;

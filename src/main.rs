@@ -119,7 +119,7 @@ struct Target {
 
 /// Prints `value` as pretty JSON on stdout.
 fn print_json(value: &impl serde::Serialize) -> znfield::Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| znfield::Error::Solve(format!("JSON output: {e}")))?;
+    let text = serde_json::to_string_pretty(value).map_err(|e| znfield::Error::output("JSON on stdout", e))?;
     println!("{text}");
     Ok(())
 }
@@ -291,7 +291,7 @@ fn load(scene_path: Option<PathBuf>, out: Option<PathBuf>, sets: &[String]) -> z
 }
 
 fn sweep(scene_path: Option<PathBuf>, target: Target, sets: &[String]) -> znfield::Result<()> {
-    let axes = sets.iter().map(|s| znfield::sweep::Axis::parse(s)).collect::<znfield::Result<Vec<_>>>()?;
+    let axes = sets.iter().map(|s| znfield::sweep::SweptKey::parse(s)).collect::<znfield::Result<Vec<_>>>()?;
     let base = match &scene_path {
         Some(p) => Scene::load(p, &[])?,
         None => Scene::builtin_default(&[])?,
@@ -336,7 +336,7 @@ fn validate(backend: BackendChoice, json: bool, cases: &[String]) -> znfield::Re
         checks.extend(znfield::validate::run_case(case, backend)?);
     }
     if json {
-        let text = serde_json::to_string_pretty(&checks).map_err(|e| znfield::Error::Solve(e.to_string()))?;
+        let text = serde_json::to_string_pretty(&checks).map_err(|e| znfield::Error::output("validation JSON", e))?;
         println!("{text}");
     } else {
         print!("{}", znfield::validate::table(&checks));

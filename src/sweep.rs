@@ -20,14 +20,14 @@ use crate::scene::Scene;
 
 /// One swept key and its values (JSON text, as `--set` takes them).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Axis {
+pub struct SweptKey {
     pub key: String,
     pub values: Vec<String>,
 }
 
-impl Axis {
+impl SweptKey {
     /// Parses `KEY=V1,V2,...`.
-    pub fn parse(arg: &str) -> Result<Axis> {
+    pub fn parse(arg: &str) -> Result<SweptKey> {
         let (key, list) = arg
             .split_once('=')
             .ok_or_else(|| Error::input(format!("--set {arg:?}: expected KEY=V1,V2,... (for example mesh.refine=1,2)")))?;
@@ -35,7 +35,7 @@ impl Axis {
         if key.is_empty() || values.iter().any(|v| v.trim().is_empty()) {
             return Err(Error::input(format!("--set {arg:?}: a key and non-empty values are needed (KEY=V1,V2,...)")));
         }
-        Ok(Axis { key: key.to_string(), values })
+        Ok(SweptKey { key: key.to_string(), values })
     }
 }
 
@@ -60,7 +60,7 @@ fn split_top_level(list: &str) -> Vec<String> {
 }
 
 /// Every combination of the axes' values, the last axis fastest, as `KEY=VALUE` overrides.
-pub fn points(axes: &[Axis]) -> Vec<Vec<String>> {
+pub fn points(axes: &[SweptKey]) -> Vec<Vec<String>> {
     axes.iter().fold(vec![Vec::new()], |acc, axis| {
         acc.iter()
             .flat_map(|prefix| {
@@ -173,7 +173,7 @@ pub struct Sweep {
     /// Overrides with a single value (`KEY=VALUE`), applied to every point.
     pub fixed: Vec<String>,
     /// The swept keys (two or more values each); each point's `values` follow this order.
-    pub axes: Vec<Axis>,
+    pub axes: Vec<SweptKey>,
     pub points: Vec<SweepPoint>,
 }
 
@@ -181,7 +181,7 @@ pub struct Sweep {
 /// `progress` is told each point as it starts.
 pub fn run_sweep(
     scene_path: Option<&Path>,
-    axes: &[Axis],
+    axes: &[SweptKey],
     backend: BackendChoice,
     dir: &Path,
     progress: &mut dyn FnMut(usize, usize, &[String]),
@@ -216,7 +216,7 @@ pub fn run_sweep(
         points: done,
     };
     atomic::write(&dir.join("sweep.csv"), csv(&sweep).as_bytes())?;
-    let json = serde_json::to_vec_pretty(&sweep).map_err(|e| Error::Solve(format!("sweep.json: {e}")))?;
+    let json = serde_json::to_vec_pretty(&sweep).map_err(|e| Error::output("sweep.json", e))?;
     atomic::write(&dir.join("sweep.json"), &json)?;
     for (file, png) in plots(&sweep)? {
         atomic::write(&dir.join(file), &png)?;
@@ -287,12 +287,12 @@ mod tests {
 
     #[test]
     fn axes_split_at_top_level_commas_and_combine_last_fastest() {
-        let a = Axis::parse("geometry.protrusions.0.center_m=[0,0],[1e-6, 0]").expect("axis");
+        let a = SweptKey::parse("geometry.protrusions.0.center_m=[0,0],[1e-6, 0]").expect("axis");
         assert_eq!(a.values, vec!["[0,0]", "[1e-6, 0]"]);
-        let b = Axis::parse("mesh.refine=1,2").expect("axis");
-        let p = points(&[b, Axis::parse("operation.mode=current").expect("axis")]);
+        let b = SweptKey::parse("mesh.refine=1,2").expect("axis");
+        let p = points(&[b, SweptKey::parse("operation.mode=current").expect("axis")]);
         assert_eq!(p, vec![vec!["mesh.refine=1", "operation.mode=current"], vec!["mesh.refine=2", "operation.mode=current"]]);
-        assert!(Axis::parse("mesh.refine").is_err());
-        assert!(Axis::parse("mesh.refine=1,,2").is_err());
+        assert!(SweptKey::parse("mesh.refine").is_err());
+        assert!(SweptKey::parse("mesh.refine=1,,2").is_err());
     }
 }

@@ -502,11 +502,11 @@ fn block_scale_matches_cpu_and_inverts_the_node_blocks() {
 /// 5e-6 of the largest residual of its row kind (measured 5e-7).
 #[test]
 fn transport_jacobian_matches_host_assembly() {
-    use znfield::backend::gpu::GpuBicgstab;
+    use znfield::backend::gpu::GpuJacobian;
     use znfield::solve::primary::Drive;
-    use znfield::solve::tertiary::{Closure, Transport, TransportParams};
+    use znfield::solve::transport::{Closure, TransportParams, TransportProblem};
     let Some(ctx) = common::gpu_or_skip("transport_jacobian_matches_host_assembly") else { return };
-    let mut gpu = GpuBicgstab::new(std::sync::Arc::new(ctx));
+    let mut gpu = GpuJacobian::new(std::sync::Arc::new(ctx));
     let (sys, edges) = common::spheroid_system();
     let electroneutral = common::three_species_electroneutral();
     let poisson = TransportParams {
@@ -524,7 +524,7 @@ fn transport_jacobian_matches_host_assembly() {
         ..electroneutral.clone()
     };
     for (name, tp) in [("electroneutral", &electroneutral), ("poisson", &poisson), ("poisson, reacting", &reacting)] {
-        let mut t = Transport::new(&sys, &edges, tp);
+        let mut t = TransportProblem::new(&sys, &edges, tp);
         let mut st = t.initial_state(Drive::Potential(-3.0)).expect("state");
         let m = st.x.len() / (sys.n() - sys.bulk.len());
         let noise = random(st.x.len(), 77);
@@ -541,20 +541,19 @@ fn transport_jacobian_matches_host_assembly() {
 /// largest of its row kind, with and without a time-step accumulation.
 fn compare_assembly(
     name: &str,
-    t: &mut znfield::solve::tertiary::Transport,
-    st: &znfield::solve::tertiary::State,
-    gpu: &mut znfield::backend::gpu::GpuBicgstab,
+    t: &mut znfield::solve::transport::TransportProblem,
+    st: &znfield::solve::transport::State,
+    gpu: &mut znfield::backend::gpu::GpuJacobian,
     k: usize,
 ) {
-    use znfield::backend::cpu::CpuGmres;
-    use znfield::solve::linear::GeneralLinearSolver;
-    use znfield::solve::tertiary::Accumulation;
+    use znfield::solve::device_jacobian::JacobianAssembler;
+    use znfield::solve::transport::Accumulation;
     let m = st.x.len() / t.volumes().len();
     let history: Vec<f64> = random(st.x.len() / m * k, 91).iter().map(|r| 7.5 * (1.0 + 0.3 * r)).collect();
     let acc = Accumulation { a0: 7.5, history };
     for accumulation in [None, Some(&acc)] {
-        let host = t.jacobian(st, accumulation, &mut CpuGmres::default()).expect("host").clone();
-        let device = t.jacobian(st, accumulation, gpu).expect("device").clone();
+        let host = t.jacobian(st, accumulation, None).expect("host").clone();
+        let device = t.jacobian(st, accumulation, Some(&mut *gpu)).expect("device").clone();
         let mut worst = 0.0f64;
         for row in 0..host.n {
             let range = host.row_ptr[row] as usize..host.row_ptr[row + 1] as usize;
@@ -568,10 +567,7 @@ fn compare_assembly(
         // The residual, row kind by row kind (each unknown of a node), against its largest.
         let host_r = t.residual(st, accumulation);
         let mut device_r = vec![0.0; host_r.len()];
-        gpu.jacobian_assembler()
-            .expect("the GPU solver assembles")
-            .assemble(&st.x, st.e, accumulation, None, Some(&mut device_r))
-            .expect("device residual");
+        gpu.assemble(&st.x, st.e, accumulation, None, Some(&mut device_r)).expect("device residual");
         for v in 0..m {
             let rows = (v..host_r.len()).step_by(m);
             let scale = rows.clone().map(|i| host_r[i].abs()).fold(0.0f64, f64::max);
@@ -587,15 +583,15 @@ fn compare_assembly(
 /// a fixed charge in the eliminated species, against the host assembly.
 #[test]
 fn transport_jacobian_with_a_resistive_charged_scaffold_matches_host_assembly() {
-    use znfield::backend::gpu::GpuBicgstab;
+    use znfield::backend::gpu::GpuJacobian;
     use znfield::fem::edges::Edges;
     use znfield::physics::kinetics::ButlerVolmer;
     use znfield::physics::porous::Media;
     use znfield::solve::primary::Drive;
     use znfield::solve::system::PotentialSystem;
-    use znfield::solve::tertiary::{Closure, Transport, TransportParams};
+    use znfield::solve::transport::{Closure, TransportParams, TransportProblem};
     let Some(ctx) = common::gpu_or_skip("transport Jacobian with a scaffold") else { return };
-    let mut gpu = GpuBicgstab::new(std::sync::Arc::new(ctx));
+    let mut gpu = GpuJacobian::new(std::sync::Arc::new(ctx));
     let sets: Vec<String> = [
         "physics.model=tertiary",
         "geometry.layers.0.solid.conductivity_S_m={\"bottom\": 20, \"top\": 5}",
@@ -617,15 +613,17 @@ fn transport_jacobian_with_a_resistive_charged_scaffold_matches_host_assembly() 
         charges: vec![2.0, -2.0],
         diffusivities: vec![0.66, 1.0],
         bulk: vec![1.0, 1.0],
-        reacting: 0,
-        law: ButlerVolmer { anodic: 1.0, cathodic: 1.0, linear: false },
-        reaction_order: 1.0,
-        gamma: 0.8,
+        reactions: vec![znfield::physics::kinetics::Reaction {
+            species: Some(0),
+            law: ButlerVolmer { anodic: 1.0, cathodic: 1.0, linear: false },
+            cathodic_order: 1.0,
+            gamma: 0.8,
+        }],
         closure: Closure::Electroneutral,
         concentration_scale: 1000.0,
         conductivity_unit: 4.0,
     };
-    let mut t = Transport::new(&sys, &edges, &tp);
+    let mut t = TransportProblem::new(&sys, &edges, &tp);
     let mut st = t.initial_state(Drive::Potential(-3.0)).expect("state");
     let m = st.x.len() / t.volumes().len();
     assert_eq!(m, 3, "log c, phi_s, phi per node");
@@ -795,33 +793,33 @@ fn device_block_multigrid_bicgstab_matches_the_cpu() {
 /// nodes: under a 64 KiB cap, into the same values and residual, bit for bit, as in one block.
 #[test]
 fn transport_jacobian_split_across_bindings_is_the_whole_one() {
-    use znfield::backend::gpu::GpuBicgstab;
-    use znfield::solve::linear::GeneralLinearSolver;
+    use znfield::backend::gpu::GpuJacobian;
+    use znfield::solve::device_jacobian::JacobianAssembler;
     use znfield::solve::primary::Drive;
-    use znfield::solve::tertiary::{Accumulation, Transport};
+    use znfield::solve::transport::{Accumulation, TransportProblem};
     let Some(whole) = common::gpu_or_skip("transport_jacobian_split_across_bindings_is_the_whole_one") else { return };
     let cap = 64 * 1024;
     let split = GpuContext::with_binding_cap(false, Some(cap)).expect("capped context");
     let (sys, edges) = common::spheroid_system();
     let tp = common::three_species_electroneutral();
-    let mut t = Transport::new(&sys, &edges, &tp);
+    let mut t = TransportProblem::new(&sys, &edges, &tp);
     let mut st = t.initial_state(Drive::Potential(-3.0)).expect("state");
     let noise = random(st.x.len(), 5);
     for (x, r) in st.x.iter_mut().zip(noise) {
         *x += 0.5 * r;
     }
     let acc = Accumulation { a0: 7.5, history: random(st.x.len() / 3 * 2, 6).iter().map(|r| 7.5 + r).collect() };
-    let (mut one, mut blocks) = (GpuBicgstab::new(std::sync::Arc::new(whole)), GpuBicgstab::new(std::sync::Arc::new(split)));
-    let a = t.jacobian(&st, Some(&acc), &mut one).expect("one block").clone();
+    let (mut one, mut blocks) = (GpuJacobian::new(std::sync::Arc::new(whole)), GpuJacobian::new(std::sync::Arc::new(split)));
+    let a = t.jacobian(&st, Some(&acc), Some(&mut one)).expect("one block").clone();
     assert!(4 * a.nnz() as u64 > 4 * cap, "the Jacobian ({} entries) must need several blocks", a.nnz());
-    // A Transport prepares the device layout for the first solver it meets: a second one for
+    // A TransportProblem prepares the device layout for the first solver it meets: a second one for
     // the capped device.
-    let mut t_split = Transport::new(&sys, &edges, &tp);
-    let b = t_split.jacobian(&st, Some(&acc), &mut blocks).expect("row blocks").clone();
+    let mut t_split = TransportProblem::new(&sys, &edges, &tp);
+    let b = t_split.jacobian(&st, Some(&acc), Some(&mut blocks)).expect("row blocks").clone();
     assert!(a.values == b.values, "split assembly changed the Jacobian by {}", max_rel(&a.values, &b.values));
-    let residual = |gpu: &mut GpuBicgstab| {
+    let residual = |gpu: &mut GpuJacobian| {
         let mut r = vec![0.0; st.x.len()];
-        gpu.jacobian_assembler().expect("assembler").assemble(&st.x, st.e, Some(&acc), None, Some(&mut r)).expect("residual");
+        gpu.assemble(&st.x, st.e, Some(&acc), None, Some(&mut r)).expect("residual");
         r
     };
     assert!(residual(&mut one) == residual(&mut blocks), "split assembly changed the residual");

@@ -63,7 +63,7 @@ fn gpu_matches_cpu_and_analytic_value() {
     }
     let gpu = hemisphere(&[], BackendChoice::Gpu);
     let cpu = hemisphere(&[], BackendChoice::Cpu);
-    assert_eq!(gpu.summary.backend.kind, "gpu");
+    assert_eq!(gpu.summary.backend.kind, znfield::backend::BackendKind::Gpu);
     let (g, c) = (&gpu.summary.electrode, &cpu.summary.electrode);
     assert!(
         (g.tip_enhancement.expect("net current") - 3.0).abs() < 0.03,

@@ -6,10 +6,11 @@
 mod common;
 
 use znfield::backend::cpu::CpuGmres;
+use znfield::solve::device_jacobian::TransportBackend;
 use znfield::solve::linear::{GeneralLinearSolver, LinearParams};
 use znfield::solve::primary::Drive;
 use znfield::solve::secondary::NewtonParams;
-use znfield::solve::tertiary::Transport;
+use znfield::solve::transport::TransportProblem;
 
 #[test]
 fn newton_stops_only_where_one_more_step_is_below_the_tolerance() {
@@ -18,16 +19,17 @@ fn newton_stops_only_where_one_more_step_is_below_the_tolerance() {
     let linear = LinearParams { rtol: 1e-12, ..Default::default() };
     for (drive, tol) in [(-3.0, 1e-8), (-1.0, 1e-6), (-1.0, 1e-4), (-3.0, 1e-3), (-0.3, 1e-5)] {
         let drive = Drive::Potential(drive);
-        let mut t = Transport::new(&sys, &edges, &tp);
+        let mut t = TransportProblem::new(&sys, &edges, &tp);
         let mut st = t.initial_state(drive).expect("state");
         let newton = NewtonParams { tol, max_iterations: 60 };
         let mut solver = CpuGmres::default();
         solver.new_nonlinear_solve();
-        let stats = t.newton(&mut st, drive, None, &mut solver, &linear, &newton).expect("converges");
+        let mut backend = TransportBackend::host(&mut solver);
+        let stats = t.newton(&mut st, drive, None, &mut backend, &linear, &newton).expect("converges");
         assert!(stats.iterations >= 2, "{drive:?}: a nonlinear problem takes more than one step");
         // The full Newton step from the stopping point (the electrode potential is fixed).
         let m = st.x.len() / t.volumes().len();
-        let jacobian = t.jacobian(&st, None, &mut solver).expect("jacobian").clone();
+        let jacobian = t.jacobian(&st, None, None).expect("jacobian").clone();
         let minus_r: Vec<f64> = t.residual(&st, None).iter().map(|r| -r).collect();
         let mut du = vec![0.0; minus_r.len()];
         solver.solve_general(&jacobian, &minus_r, &mut du, &LinearParams { block_size: m, ..linear }).expect("step");

@@ -1,12 +1,20 @@
 //! Every WGSL file in shaders/ is parsed and validated with naga (as the kernels are compiled:
-//! shared prelude + kernel), so a broken shader fails CI on a machine without a GPU.
+//! shared prelude + kernel), so a broken shader fails CI on a machine without a GPU; and the
+//! kernel registry is checked against shaders/: every file registered, each kernel's binding
+//! count as its Rust `bind` function has it, and every host <-> shader struct of the same size on
+//! both sides.
 
 use znfield::backend::gpu::kernel::COMMON_WGSL;
-use znfield::backend::gpu::kernels::ALL_SOURCES;
+use znfield::backend::gpu::kernels::REGISTRY;
+use znfield::backend::gpu::layout::{BicgMode, BicgState, BlockDims, Dims, LincombSlots, PcgState};
+use znfield::backend::gpu::transport_jacobian::{JacobianBlock, JacobianParams, ReactionParams};
+
+fn parse(name: &str, source: &str) -> Result<naga::Module, String> {
+    naga::front::wgsl::parse_str(source).map_err(|e| format!("{name}: parse error:\n{}", e.emit_to_string(source)))
+}
 
 fn validate(name: &str, source: &str) -> Result<(), String> {
-    let module =
-        naga::front::wgsl::parse_str(source).map_err(|e| format!("{name}: parse error:\n{}", e.emit_to_string(source)))?;
+    let module = parse(name, source)?;
     naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
         .validate(&module)
         .map_err(|e| format!("{name}: validation error:\n{}", e.emit_to_string(source)))?;
@@ -15,11 +23,69 @@ fn validate(name: &str, source: &str) -> Result<(), String> {
 
 #[test]
 fn every_kernel_file_is_valid_wgsl() {
-    for (name, source) in ALL_SOURCES {
-        let full = format!("{COMMON_WGSL}\n{source}");
-        if let Err(e) = validate(name, &full) {
+    for kernel in REGISTRY {
+        let full = format!("{COMMON_WGSL}\n{}", kernel.source);
+        if let Err(e) = validate(kernel.file, &full) {
             panic!("{e}");
         }
+    }
+}
+
+/// The bindings of group 0 that the kernel's entry point uses (naga drops nothing it parses, so
+/// the prelude's unused declarations are counted only where the kernel declares them).
+fn group0_bindings(module: &naga::Module) -> Vec<u32> {
+    let mut bindings: Vec<u32> = module
+        .global_variables
+        .iter()
+        .filter_map(|(_, var)| var.binding.as_ref())
+        .filter(|b| b.group == 0)
+        .map(|b| b.binding)
+        .collect();
+    bindings.sort_unstable();
+    bindings
+}
+
+#[test]
+fn each_kernel_binds_as_many_buffers_as_its_wgsl_declares() {
+    for kernel in REGISTRY {
+        let module = parse(kernel.file, &format!("{COMMON_WGSL}\n{}", kernel.source)).expect("parses");
+        let declared = group0_bindings(&module);
+        let expected: Vec<u32> = (0..kernel.bindings as u32).collect();
+        assert_eq!(
+            declared, expected,
+            "{}: bindings in the WGSL vs BINDINGS = {} in the Rust module",
+            kernel.file, kernel.bindings
+        );
+    }
+}
+
+/// The size naga lays a WGSL struct out at.
+fn wgsl_struct_size(source: &str, name: &str) -> u32 {
+    let module = parse(name, source).expect("parses");
+    let size = module.types.iter().find_map(|(_, ty)| match (&ty.name, &ty.inner) {
+        (Some(n), naga::TypeInner::Struct { span, .. }) if n == name => Some(*span),
+        _ => None,
+    });
+    size.unwrap_or_else(|| panic!("no struct {name} in the WGSL"))
+}
+
+#[test]
+fn host_structs_have_the_sizes_of_their_wgsl_twins() {
+    let file = |name: &str| REGISTRY.iter().find(|k| k.file == name).map(|k| format!("{COMMON_WGSL}\n{}", k.source));
+    let jacobian = file("transport_jacobian.wgsl").expect("registered");
+    let cases: [(&str, &str, usize); 9] = [
+        (COMMON_WGSL, "Dims", std::mem::size_of::<Dims>()),
+        (COMMON_WGSL, "PcgState", std::mem::size_of::<PcgState>()),
+        (COMMON_WGSL, "BicgState", std::mem::size_of::<BicgState>()),
+        (COMMON_WGSL, "LincombSlots", std::mem::size_of::<LincombSlots>()),
+        (&jacobian, "JacobianParams", std::mem::size_of::<JacobianParams>()),
+        (&jacobian, "ReactionParams", std::mem::size_of::<ReactionParams>()),
+        (&jacobian, "JacobianBlock", std::mem::size_of::<JacobianBlock>()),
+        (&file("bicgstab_scalars.wgsl").expect("registered"), "Mode", std::mem::size_of::<BicgMode>()),
+        (&file("block_scale.wgsl").expect("registered"), "BlockDims", std::mem::size_of::<BlockDims>()),
+    ];
+    for (source, name, host) in cases {
+        assert_eq!(wgsl_struct_size(source, name) as usize, host, "struct {name}: WGSL size vs host size");
     }
 }
 
@@ -32,7 +98,7 @@ fn every_wgsl_file_on_disk_is_a_registered_kernel() {
         .filter(|n| n.ends_with(".wgsl"))
         .collect();
     on_disk.sort();
-    let mut registered: Vec<String> = ALL_SOURCES.iter().map(|(n, _)| n.to_string()).collect();
+    let mut registered: Vec<String> = REGISTRY.iter().map(|k| k.file.to_string()).collect();
     registered.sort();
     assert_eq!(on_disk, registered, "every shaders/*.wgsl must be compiled and validated");
 }

@@ -5,9 +5,8 @@
 
 mod common;
 
-use znfield::backend::cpu::CpuGmres;
 use znfield::solve::primary::Drive;
-use znfield::solve::tertiary::{Accumulation, Closure, State, Transport, TransportParams};
+use znfield::solve::transport::{Accumulation, Closure, State, TransportParams, TransportProblem};
 
 /// Two species (2+, 2-) under Poisson with a reacting (Stern) electrode.
 fn two_species_poisson() -> TransportParams {
@@ -22,7 +21,7 @@ fn two_species_poisson() -> TransportParams {
 
 /// A state away from the bulk: every unknown moved by a smooth, node-dependent amount (log
 /// concentrations by up to 0.3, potentials by up to 1.5 thermal voltages).
-fn disturbed(t: &Transport, drive: Drive) -> State {
+fn disturbed(t: &TransportProblem, drive: Drive) -> State {
     let mut st = t.initial_state(drive).expect("state");
     let m = st.x.len() / t.volumes().len();
     for (k, x) in st.x.iter_mut().enumerate() {
@@ -33,7 +32,7 @@ fn disturbed(t: &Transport, drive: Drive) -> State {
 }
 
 /// A time step's accumulation with history at the disturbed state's concentrations x 1.1.
-fn accumulation(t: &Transport, st: &State) -> Accumulation {
+fn accumulation(t: &TransportProblem, st: &State) -> Accumulation {
     let history = t.concentrations(st).iter().map(|c| 1.1 * c).collect();
     Accumulation { a0: 3.0, history }
 }
@@ -46,11 +45,11 @@ fn norm(v: &[f64]) -> f64 {
 fn the_jacobian_is_the_derivative_of_the_residual() {
     let (sys, edges) = common::spheroid_system();
     for (name, tp) in [("electroneutral", common::three_species_electroneutral()), ("poisson", two_species_poisson())] {
-        let mut t = Transport::new(&sys, &edges, &tp);
+        let mut t = TransportProblem::new(&sys, &edges, &tp);
         let st = disturbed(&t, Drive::Potential(-1.0));
         let acc = accumulation(&t, &st);
         for acc in [None, Some(&acc)] {
-            let jacobian = t.jacobian(&st, acc, &mut CpuGmres::default()).expect("jacobian").clone();
+            let jacobian = t.jacobian(&st, acc, None).expect("jacobian").clone();
             for direction in 0..3 {
                 let v: Vec<f64> = (0..st.x.len()).map(|k| (0.71 * (k + 7 * direction) as f64).cos()).collect();
                 let h = 1e-5;
@@ -80,10 +79,10 @@ fn host_assembly_gives_the_same_bits_on_one_thread_and_on_four() {
     let assemble = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
         pool.install(|| {
-            let mut t = Transport::new(&sys, &edges, &tp);
+            let mut t = TransportProblem::new(&sys, &edges, &tp);
             let st = disturbed(&t, Drive::Potential(-1.0));
             let residual = t.residual(&st, None);
-            let values = t.jacobian(&st, None, &mut CpuGmres::default()).expect("jacobian").values.clone();
+            let values = t.jacobian(&st, None, None).expect("jacobian").values.clone();
             (residual, values)
         })
     };

@@ -6,6 +6,7 @@ pub mod gpu;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::solve::device_jacobian::{JacobianAssembler, TransportBackend};
 use crate::solve::linear::{GeneralLinearSolver, LinearSolver};
 
 /// What the user asked for on the command line.
@@ -19,11 +20,37 @@ pub enum BackendChoice {
     Gpu,
 }
 
+/// The kind of a backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// The f64 CPU reference backend.
+    Cpu,
+    /// The wgpu backend (hardware or software adapter).
+    Gpu,
+}
+
+impl BackendKind {
+    /// "cpu" or "gpu", as in summary.json.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::Cpu => "cpu",
+            BackendKind::Gpu => "gpu",
+        }
+    }
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Which backend ran, for summary.json.
 #[derive(Debug, Clone, Serialize)]
 pub struct BackendInfo {
     /// "cpu" or "gpu".
-    pub kind: String,
+    pub kind: BackendKind,
     /// Adapter name, or the CPU description.
     pub adapter: String,
     /// Arithmetic used by the kernels.
@@ -41,11 +68,27 @@ pub struct BackendInfo {
 /// llvmpipe) when no hardware one is found.
 pub const AUTO_SOFTWARE_ENV: &str = "ZNFIELD_AUTO_SOFTWARE_GPU";
 
-/// Ready linear solvers (SPD and general) and their description.
+/// An open backend and its capabilities: its linear solvers (SPD and general), the assembler of
+/// transport Jacobians where it has a device, and its description.
 pub struct Backend {
+    pub kind: BackendKind,
+    /// Solver of the potential models' SPD systems.
     pub solver: Box<dyn LinearSolver>,
+    /// Solver of the transport models' Newton systems.
     pub general: Box<dyn GeneralLinearSolver>,
+    /// The device that assembles transport Jacobians and residuals (None: the host does).
+    pub assembler: Option<Box<dyn JacobianAssembler>>,
     pub info: BackendInfo,
+}
+
+impl Backend {
+    /// What a transport solve runs on: the general solver and the assembler.
+    pub fn transport(&mut self) -> TransportBackend<'_> {
+        TransportBackend {
+            solver: self.general.as_mut(),
+            assembler: self.assembler.as_mut().map(|a| a.as_mut() as &mut dyn JacobianAssembler),
+        }
+    }
 }
 
 /// Opens the backend the user chose.
@@ -73,10 +116,12 @@ pub fn cpu_fallback(reason: &str) -> Backend {
 
 fn cpu_backend(fallback: Option<String>) -> Backend {
     Backend {
+        kind: BackendKind::Cpu,
         solver: Box::new(cpu::CpuPcg::default()),
         general: Box::new(cpu::CpuGmres::default()),
+        assembler: None,
         info: BackendInfo {
-            kind: "cpu".into(),
+            kind: BackendKind::Cpu,
             adapter: format!("CPU, {} threads (rayon)", rayon::current_num_threads()),
             precision: "f64".into(),
             note: None,
@@ -89,10 +134,12 @@ fn gpu_backend(ctx: gpu::GpuContext) -> Backend {
     let adapter = ctx.adapter_summary();
     let ctx = std::sync::Arc::new(ctx);
     Backend {
+        kind: BackendKind::Gpu,
         solver: Box::new(gpu::GpuPcg::new(ctx.clone())),
-        general: Box::new(gpu::GpuBicgstab::new(ctx)),
+        general: Box::new(gpu::GpuBicgstab::new(ctx.clone())),
+        assembler: Some(Box::new(gpu::GpuJacobian::new(ctx))),
         info: BackendInfo {
-            kind: "gpu".into(),
+            kind: BackendKind::Gpu,
             adapter,
             precision: "f32 kernels with f64 defect correction".into(),
             note: None,

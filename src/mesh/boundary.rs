@@ -57,9 +57,7 @@ pub fn boundary_faces(tets: &[[u32; 4]]) -> Result<Vec<[u32; 3]>> {
         match j - i {
             1 => faces.push(all[i].1),
             2 => {}
-            n => {
-                return Err(Error::Solve(format!("mesher: face {:?} is shared by {n} tetrahedra (non-manifold mesh)", all[i].0)))
-            }
+            n => return Err(Error::Mesh(format!("face {:?} is shared by {n} tetrahedra (non-manifold mesh)", all[i].0))),
         }
         i = j;
     }
@@ -98,10 +96,7 @@ pub fn extract_and_tag(
                 BoundaryTag::Electrode
             }
         } else {
-            return Err(Error::Solve(format!(
-                "mesher: boundary face {f:?} at {:?} lies on no known boundary (internal error)",
-                p
-            )));
+            return Err(Error::Mesh(format!("boundary face {f:?} at {:?} lies on no known boundary (internal error)", p)));
         };
         tags.push(tag);
     }

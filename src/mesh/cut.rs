@@ -112,7 +112,7 @@ fn region_of(geom: &ElectrodeGeometry, nodes: &[DVec3], tet: &[u32; 4], tol: f64
 fn oriented(nodes: &[DVec3], tets: Vec<[u32; 4]>, signs: &[i8], what: &str) -> Result<Vec<[u32; 4]>> {
     let (tets, inverted) = orient(nodes, tets, signs);
     if inverted > 0 {
-        return Err(Error::Solve(format!("mesher: warping to {what} inverted {inverted} tetrahedra; refine the mesh there")));
+        return Err(Error::Mesh(format!("warping to {what} inverted {inverted} tetrahedra; refine the mesh there")));
     }
     Ok(tets)
 }

@@ -88,7 +88,11 @@ pub fn to_tet_mesh(
             }
         }
     }
-    let faces = boundary_faces(&tets)?;
+    // A non-manifold file is bad input (exit 2), not a failure of the built-in mesher.
+    let faces = boundary_faces(&tets).map_err(|e| match e {
+        Error::Mesh(msg) => Error::input(format!("{origin}: {msg}")),
+        other => other,
+    })?;
     let mut face_tags = Vec::with_capacity(faces.len());
     let mut untagged = Vec::new();
     for f in &faces {

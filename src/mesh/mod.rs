@@ -4,6 +4,7 @@
 pub mod bisection;
 pub mod boundary;
 pub mod cut;
+pub mod domain;
 pub mod gmsh;
 pub mod graded_axis;
 pub mod import;
@@ -16,6 +17,7 @@ pub mod smooth;
 use glam::DVec3;
 
 pub use boundary::BoundaryTag;
+pub use domain::Domain;
 pub use quality::Quality;
 pub use sizing::{generate, Generator, SizeField, TetLimit};
 
@@ -35,6 +37,14 @@ pub struct TetMesh {
 }
 
 impl TetMesh {
+    /// Lower and upper corners of the nodes' bounding box, m.
+    pub fn bounding_box(&self) -> ([f64; 3], [f64; 3]) {
+        self.nodes.iter().fold(([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]), |(lo, hi), p| {
+            let p = p.to_array();
+            (std::array::from_fn(|k| lo[k].min(p[k])), std::array::from_fn(|k| hi[k].max(p[k])))
+        })
+    }
+
     /// Signed volume of tetrahedron `t` (positive for a well-oriented element), m^3.
     pub fn tet_volume(&self, t: usize) -> f64 {
         let [a, b, c, d] = self.tets[t].map(|i| self.nodes[i as usize]);

@@ -2,8 +2,6 @@
 //! (isotropic bisection or layered lattice), cut to the electrode surface.
 
 use glam::DVec3;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 
 use super::bisection::{refine_box, simplex_size};
 use super::{cut, layered, TetMesh};
@@ -13,9 +11,9 @@ use crate::geometry::ElectrodeGeometry;
 /// Most tetrahedra the isotropic background may have before it is cut.
 const MAX_BACKGROUND_TETS: usize = 60_000_000;
 
-/// Which background mesh the built-in generator cuts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
+/// Which background mesh the built-in generator cuts (the scene's `mesh.generator`, mapped in
+/// `run::domain`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Generator {
     /// Isotropic: Kuhn cubes refined by conforming bisection, graded with distance to the
     /// protrusions and to the electrode plane. Dihedral angles stay those of the Kuhn family

@@ -172,7 +172,7 @@ fn mean_product(a: &crate::scene::Profile, b: &crate::scene::Profile) -> f64 {
 pub fn transference(scene: &Scene, c: &[f64]) -> f64 {
     let sp = &scene.physics.species;
     let g = |i: usize| (sp[i].charge as f64).powi(2) * sp[i].diffusivity_m2_s * c[i];
-    let r = sp.iter().position(|s| s.name == scene.physics.kinetics.reacting_species).unwrap_or(0);
+    let r = scene.physics.reacting_species_index();
     g(r) / (0..sp.len()).map(g).sum::<f64>()
 }
 

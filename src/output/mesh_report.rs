@@ -6,8 +6,7 @@ use serde::Serialize;
 
 use super::vtu;
 use crate::mesh::quality::dihedral_angles;
-use crate::mesh::{BoundaryTag, TetMesh};
-use crate::run::Domain;
+use crate::mesh::{BoundaryTag, Domain, TetMesh};
 
 /// Width of the dihedral-angle histogram bins, degrees.
 pub const HISTOGRAM_BIN_DEG: f64 = 5.0;

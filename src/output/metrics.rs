@@ -3,7 +3,7 @@
 //! Current densities are normal to the electrode and reported as magnitudes in the direction of
 //! the net current (`direction`: "cathodic" means zinc plating). Definitions:
 //! - `mean`: total current / true electrode area (area-weighted mean);
-//! - `max`, `min`, `std`: of the smoothed nodal current density (see [`super::recovery`]), `std`
+//! - `max`, `min`, `std`: of the smoothed nodal current density (see [`crate::fem::recovery`]), `std`
 //!   area-weighted;
 //! - `tip_enhancement`: max / (total current / projected electrode area);
 //! - `nonuniformity`: std / mean.
@@ -11,8 +11,8 @@
 use glam::DVec3;
 use serde::Serialize;
 
-use super::recovery::smooth_surface_field;
 use crate::fem::element::P1Tet;
+use crate::fem::recovery::smooth_surface_field;
 use crate::mesh::{BoundaryTag, TetMesh};
 use crate::physics::scaling::Scaling;
 use crate::solve::system::PotentialSystem;

@@ -1,4 +1,4 @@
-//! Outputs: metrics and summary.json, smoothed surface flux recovery, VTU export, Gmsh export,
+//! Outputs: metrics and summary.json, VTU export, Gmsh export,
 //! PNG maps, atomic writes.
 
 pub mod atomic;
@@ -7,6 +7,5 @@ pub mod maps;
 pub mod mesh_report;
 pub mod metrics;
 pub mod msh;
-pub mod recovery;
 pub mod summary;
 pub mod vtu;

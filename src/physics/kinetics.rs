@@ -1,7 +1,14 @@
-//! Butler–Volmer electrode kinetics in scaled form.
+//! Butler–Volmer electrode kinetics in scaled form, and electrode reactions as a list.
 //!
 //! `i / i0 = exp(alpha_a n eta_hat) - exp(-alpha_c n eta_hat)` with `eta_hat = eta F / (R T)`,
-//! anodic positive; the linearized form is `i / i0 = (alpha_a + alpha_c) n eta_hat`.
+//! anodic positive; the linearized form is `i / i0 = (alpha_a + alpha_c) n eta_hat`. With a
+//! concentration dependence (the transport models) the cathodic branch is multiplied by
+//! `(c_r / c_r,bulk)^gamma`.
+//!
+//! The solvers take the electrode's reactions as a slice of [`Reaction`]s: every electrode node
+//! (and scaffold site) carries the sum of their currents. Scenes declare one reaction today (zinc
+//! plating, `physics.kinetics`); a second one (hydrogen evolution beside plating) is a further
+//! entry, with its own law, exchange current and species.
 
 use crate::scene::Kinetics;
 
@@ -62,6 +69,38 @@ impl ButlerVolmer {
     }
 }
 
+/// One electrode reaction in scaled form.
+#[derive(Debug, Clone, Copy)]
+pub struct Reaction {
+    /// Index of the species it consumes and produces, whose concentration enters the cathodic
+    /// branch: required by the transport models (their problem asserts it); None for the
+    /// potential models. At scaffold sites the reaction acts on the site's equivalent area
+    /// (scaled by the site's exchange current relative to the electrode's plating one): a
+    /// second reaction with other site kinetics needs a site weight per reaction.
+    pub species: Option<usize>,
+    /// The Butler–Volmer law (alpha n products).
+    pub law: ButlerVolmer,
+    /// Cathodic reaction order gamma in `(c_r / c_r,bulk)^gamma`.
+    pub cathodic_order: f64,
+    /// Scaled exchange current density: `L i0 / (kappa V_T)` for the potential models,
+    /// `i0 L / (n F D_ref c_ref)` for the transport models.
+    pub gamma: f64,
+}
+
+/// The scaled overpotential at which the reactions together draw the scaled current `target`
+/// at bulk concentrations: `sum_r W_r f_r(eta) = target`, with `weight(r)` = W_r the reaction's
+/// total weight (Gamma times the reacting area, summed as the caller's discretization sums it).
+/// One reaction inverts its law; several are solved by bisection on the increasing sum
+/// ([`super::roots`]).
+pub fn overpotential_for(reactions: &[Reaction], weight: impl Fn(&Reaction) -> f64, target: f64) -> f64 {
+    if let [only] = reactions {
+        return only.law.overpotential_for(target / weight(only));
+    }
+    // The total current increases with eta: its excess over the target, negated, decreases.
+    let shortfall = |eta: f64| target - reactions.iter().map(|r| weight(r) * r.law.current(eta)).sum::<f64>();
+    super::roots::root_of_decreasing(shortfall, 700.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +115,18 @@ mod tests {
         let h = 1e-6;
         let fd = (bv.current(0.3 + h) - bv.current(0.3 - h)) / (2.0 * h);
         assert!((fd - bv.slope(0.3)).abs() < 1e-8);
+    }
+
+    #[test]
+    fn two_reactions_share_the_drawn_current() {
+        let law = ButlerVolmer { anodic: 0.5, cathodic: 1.5, linear: false };
+        let plating = Reaction { species: Some(0), law, cathodic_order: 1.0, gamma: 2.0 };
+        let side = Reaction { gamma: 0.5, ..plating };
+        let area = 3.0;
+        let eta = overpotential_for(&[plating, side], |r| r.gamma * area, -40.0);
+        let drawn = (2.0 * area) * law.current(eta) + (0.5 * area) * law.current(eta);
+        assert!((drawn + 40.0).abs() < 1e-9 * 40.0, "drawn {drawn}");
+        // One reaction: the law's own inverse.
+        assert_eq!(overpotential_for(&[plating], |r| r.gamma * area, -40.0), law.overpotential_for(-40.0 / 6.0));
     }
 }

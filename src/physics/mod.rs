@@ -4,5 +4,6 @@ pub mod bernoulli;
 pub mod constants;
 pub mod kinetics;
 pub mod porous;
+pub mod roots;
 pub mod scaling;
 pub mod transport;

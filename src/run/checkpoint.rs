@@ -210,7 +210,7 @@ impl StepObserver for CheckpointWriter<'_> {
             progress: Cow::Borrowed(progress),
             path: PathBuf::new(),
         };
-        let json = serde_json::to_vec(&ck).map_err(|e| Error::Solve(format!("checkpoint: {e}")))?;
+        let json = serde_json::to_vec(&ck).map_err(|e| Error::output("checkpoint.json", e))?;
         std::fs::create_dir_all(&self.plan.dir).map_err(|e| Error::io(&self.plan.dir, e))?;
         // The directory now holds an unfinished run: an older run's summary.json must not
         // stand beside it looking complete.

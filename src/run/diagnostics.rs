@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::reference_concentration;
+use super::setup::reference_concentration;
 use crate::error::{Error, Result};
 use crate::mesh::TetMesh;
 use crate::output::{atomic, vtu};
@@ -117,7 +117,7 @@ fn write(
         largest_residual,
         iterate: failure.iterate,
     };
-    let json = serde_json::to_string_pretty(&report).map_err(|e| Error::Solve(format!("{REPORT_FILE}: {e}")))?;
+    let json = serde_json::to_string_pretty(&report).map_err(|e| Error::output(REPORT_FILE, e))?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     atomic::write(&dir.join(ITERATE_FILE), &vtu)?;
     atomic::write(&dir.join(REPORT_FILE), json.as_bytes())

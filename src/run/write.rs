@@ -109,7 +109,7 @@ pub fn write_outputs(result: &RunResult, dir: &Path) -> Result<()> {
             atomic::write(&dir.join(file), &png)?;
         }
     }
-    let json = serde_json::to_string_pretty(&result.summary).map_err(|e| Error::Solve(format!("summary.json: {e}")))?;
+    let json = serde_json::to_string_pretty(&result.summary).map_err(|e| Error::output("summary.json", e))?;
     atomic::write(&dir.join("summary.json"), json.as_bytes())?;
     // The run is complete: its checkpoint (if it wrote one) is no longer needed.
     atomic::remove(&dir.join(super::checkpoint::FILE_NAME))
@@ -147,7 +147,7 @@ pub fn write_mesh(scene: &Scene, dir: &Path, gmsh: bool) -> Result<MeshReport> {
         let layers: Vec<&str> = scene.geometry.layers.iter().map(|l| l.name.as_str()).collect();
         atomic::write(&dir.join("mesh.msh"), crate::output::msh::msh(&domain.mesh, &layers).as_bytes())?;
     }
-    let json = serde_json::to_string_pretty(&report).map_err(|e| Error::Solve(format!("mesh_report.json: {e}")))?;
+    let json = serde_json::to_string_pretty(&report).map_err(|e| Error::output("mesh_report.json", e))?;
     atomic::write(&dir.join("mesh_report.json"), json.as_bytes())?;
     Ok(report)
 }

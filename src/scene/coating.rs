@@ -225,8 +225,8 @@ pub fn no_fixed_charge() -> Profile {
 /// Checks the materials of the coating layers and the scaffold surfaces against each other and
 /// the model: ranges of every profile, a solid phase only in the first layer, and the properties
 /// each model can represent.
-pub(super) fn validate(s: &super::Scene) -> Result<(), String> {
-    use super::validate::{finite, in_range, num};
+pub(super) fn check(s: &super::Scene) -> Result<(), String> {
+    use super::checks::{finite, in_range, num};
     use super::Model;
     let model = s.physics.model;
     let model_name = serde_json::to_value(model).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
@@ -254,7 +254,7 @@ pub(super) fn validate(s: &super::Scene) -> Result<(), String> {
             ));
         }
         let charged = l.fixed_charge_mol_m3.range() != (0.0, 0.0);
-        if charged && matches!(model, Model::Primary | Model::Secondary) {
+        if charged && !model.has_transport() {
             return Err(format!(
                 "key `{key}.fixed_charge_mol_m3`: a fixed charge enters electroneutrality or Poisson: it needs physics.model \
                  \"tertiary\" or \"pnp\" (found \"{model_name}\")"

@@ -3,25 +3,26 @@
 //! A scene is parsed strictly: unknown keys are rejected with the key, its dotted path and the
 //! keys valid there; every quantity carries its unit in its key name (`radius_m`,
 //! `conductivity_S_m`, ...). Defaults are physically sensible for 2 M ZnSO4 at 298.15 K.
-//! `--set KEY=VALUE` overrides any key by its dotted path (see [`overrides`]); validation with
-//! precise messages lives in [`validate`].
+//! `--set KEY=VALUE` overrides any key by its dotted path (see [`overrides`]); the checks with
+//! precise messages live in [`checks`].
 
+pub mod checks;
 pub mod coating;
 pub mod overrides;
 pub mod protrusions;
 pub mod scaffold;
 pub mod schema;
-pub mod validate;
+pub mod waveform;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::mesh::Generator;
 pub use coating::{BaseElectrode, Profile, SolidPhase};
 pub use protrusions::{Protrusion, ProtrusionArray, RoughSurface};
 pub use scaffold::ScaffoldSpec;
+pub use waveform::Waveform;
 
 /// The built-in default scene (also shipped as `scenes/default.json`).
 pub const DEFAULT_SCENE_JSON: &str = include_str!("../../scenes/default.json");
@@ -243,6 +244,24 @@ pub enum Model {
     Pnp,
 }
 
+impl Model {
+    /// Whether the model carries concentrations (Nernst–Planck: tertiary and pnp); the others
+    /// solve for the potential alone.
+    pub fn has_transport(self) -> bool {
+        matches!(self, Model::Tertiary | Model::Pnp)
+    }
+
+    /// Whether the electrode reacts by Butler–Volmer kinetics: secondary, tertiary, and pnp with
+    /// a reacting electrode.
+    pub fn has_kinetics(self, pnp_electrode: PnpElectrode) -> bool {
+        match self {
+            Model::Primary => false,
+            Model::Secondary | Model::Tertiary => true,
+            Model::Pnp => pnp_electrode == PnpElectrode::Reacting,
+        }
+    }
+}
+
 /// The electrode of the pnp model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -287,6 +306,14 @@ pub struct Physics {
     #[serde(rename = "stern_capacitance_F_m2")]
     #[schemars(range(min = 1e-3, max = 10.0))]
     pub stern_capacitance_f_m2: f64,
+}
+
+impl Physics {
+    /// Index of `kinetics.reacting_species` among the species (0 when it names none: the
+    /// scene's checks refuse that for the transport models).
+    pub fn reacting_species_index(&self) -> usize {
+        self.species.iter().position(|x| x.name == self.kinetics.reacting_species).unwrap_or(0)
+    }
 }
 
 impl Default for Physics {
@@ -408,93 +435,6 @@ pub struct Operation {
     pub waveform: Option<Waveform>,
 }
 
-/// Applied value against time, in the operation's unit (A/m^2 or V). The operation's own value is
-/// the "on" value of a step or pulse.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Waveform {
-    /// `before` until `time_s`, then the operation's value.
-    Step {
-        /// Time of the step, s.
-        #[schemars(extend("exclusiveMinimum" = 0))]
-        time_s: f64,
-        /// Value before the step (A/m^2 or V).
-        before: f64,
-    },
-    /// The operation's value for the first `on_fraction` of every period, `off_value` otherwise.
-    Pulse {
-        /// Period, s.
-        #[schemars(extend("exclusiveMinimum" = 0))]
-        period_s: f64,
-        /// Share of each period at the operation's value.
-        #[schemars(range(min = 1e-6, max = 0.999999))]
-        on_fraction: f64,
-        /// Value in the off part (A/m^2 or V).
-        off_value: f64,
-    },
-    /// Piecewise linear through (times_s, values), held constant outside.
-    Table {
-        /// Times, s, increasing.
-        times_s: Vec<f64>,
-        /// Values at those times (A/m^2 or V).
-        values: Vec<f64>,
-    },
-}
-
-impl Waveform {
-    /// Applied value at time t given the operation's value `on`.
-    pub fn value(&self, t: f64, on: f64) -> f64 {
-        match self {
-            Waveform::Step { time_s, before } => {
-                if t <= *time_s {
-                    *before
-                } else {
-                    on
-                }
-            }
-            Waveform::Pulse { period_s, on_fraction, off_value } => {
-                let phase = (t / period_s).fract();
-                // The value over a step ending at t: the instant just before t.
-                let phase = if phase == 0.0 && t > 0.0 { 1.0 } else { phase };
-                if phase <= *on_fraction {
-                    on
-                } else {
-                    *off_value
-                }
-            }
-            Waveform::Table { times_s, values } => {
-                let k = times_s.partition_point(|&x| x <= t);
-                if k == 0 {
-                    values[0]
-                } else if k == times_s.len() {
-                    values[values.len() - 1]
-                } else {
-                    let w = (t - times_s[k - 1]) / (times_s[k] - times_s[k - 1]);
-                    values[k - 1] + w * (values[k] - values[k - 1])
-                }
-            }
-        }
-    }
-
-    /// Times where the value jumps or its slope changes, up to `end` (s).
-    pub fn breakpoints(&self, end: f64) -> Vec<f64> {
-        match self {
-            Waveform::Step { time_s, .. } => vec![*time_s],
-            Waveform::Pulse { period_s, on_fraction, .. } => {
-                let mut out = Vec::new();
-                let mut k = 0.0;
-                while k * period_s < end {
-                    out.push(k * period_s + on_fraction * period_s);
-                    out.push((k + 1.0) * period_s);
-                    k += 1.0;
-                }
-                out
-            }
-            Waveform::Table { times_s, .. } => times_s.clone(),
-        }
-    }
-}
-
 impl Default for Operation {
     fn default() -> Self {
         Operation {
@@ -524,7 +464,7 @@ pub struct MeshControls {
     /// Background mesh: "bisection" (isotropic, graded by conforming bisection; the default) or
     /// "layered" (a tensor lattice fine in z over the whole electrode plane: anisotropic
     /// boundary-layer cells for flat-electrode problems).
-    pub generator: Generator,
+    pub generator: MeshGenerator,
     /// Growth ratio of neighbouring element sizes away from the protrusions (> 1).
     #[schemars(range(min = 1.01, max = 3.0))]
     pub grading: f64,
@@ -554,7 +494,7 @@ impl Default for MeshControls {
             size_near_m: None,
             size_far_m: None,
             size_electrode_m: None,
-            generator: Generator::Bisection,
+            generator: MeshGenerator::Bisection,
             grading: 1.25,
             refine: 1.0,
             refine_boxes: Vec::new(),
@@ -633,10 +573,10 @@ pub struct SolverControls {
     pub linear_rtol: f64,
     /// Iteration cap for each linear solve.
     pub linear_max_iterations: u32,
-    /// Newton stops when the update of the potential is below this many thermal voltages (the
-    /// transport models: the largest update of any unknown, potentials in thermal voltages and
-    /// log-concentrations; they also stop one iteration earlier when, after two full steps in
-    /// the quadratic regime, the next update is predicted below it).
+    /// Newton stops when the largest update of any unknown is below this (potentials in thermal
+    /// voltages; log-concentrations for the transport models), or one iteration earlier when,
+    /// after two full steps in the quadratic regime, the next update is predicted below it
+    /// (every nonlinear model).
     #[schemars(range(min = 1e-14, max = 1e-1))]
     pub newton_tol_thermal_voltages: f64,
     /// Newton iteration cap.
@@ -646,7 +586,33 @@ pub struct SolverControls {
     /// models' GMRES (CPU) and BiCGStab (GPU)) or "jacobi" (Jacobi CG; for transport ILU(0) GMRES
     /// on the CPU, block-Jacobi BiCGStab on the GPU). Small transport systems use an exact banded
     /// LU on the CPU either way.
-    pub preconditioner: crate::solve::linear::Preconditioner,
+    pub preconditioner: Preconditioner,
+}
+
+/// Which background mesh the built-in generator cuts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MeshGenerator {
+    /// Isotropic: Kuhn cubes refined by conforming bisection, graded with distance to the
+    /// protrusions and to the electrode plane. Dihedral angles stay those of the Kuhn family
+    /// away from the surface whatever the grading.
+    #[default]
+    Bisection,
+    /// Layered tensor lattice: anisotropic cells, fine in z over the whole electrode plane.
+    Layered,
+}
+
+/// The scene's choice of preconditioner (mapped to the solvers' own in `run::setup`, so the
+/// scene format does not depend on solver internals).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Preconditioner {
+    /// Diagonal scaling: cheap per iteration, iterations grow like 1/h under refinement.
+    Jacobi,
+    /// Smoothed-aggregation algebraic multigrid, one V-cycle per iteration: iteration counts
+    /// nearly independent of the mesh.
+    #[default]
+    Amg,
 }
 
 impl Default for SolverControls {
@@ -656,7 +622,7 @@ impl Default for SolverControls {
             linear_max_iterations: 20_000,
             newton_tol_thermal_voltages: 1e-8,
             newton_max_iterations: 60,
-            preconditioner: crate::solve::linear::Preconditioner::Amg,
+            preconditioner: Preconditioner::Amg,
         }
     }
 }
@@ -730,7 +696,7 @@ impl Scene {
         let mut de = serde_json::Deserializer::from_str(text);
         let scene: Scene = serde_path_to_error::deserialize(&mut de).map_err(|e| describe_error(origin, &e, true))?;
         let scene = if sets.is_empty() { scene } else { overrides::apply(scene, origin, sets)? };
-        validate::validate(&scene).map_err(|msg| Error::input(format!("{origin}: {msg}")))?;
+        checks::check(&scene).map_err(|msg| Error::input(format!("{origin}: {msg}")))?;
         Ok(scene)
     }
 }

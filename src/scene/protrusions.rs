@@ -173,7 +173,7 @@ impl Protrusion {
             if v.is_finite() && v > 0.0 {
                 Ok(())
             } else {
-                Err(format!("key `{key}.{name}`: {} must be a positive number", super::validate::num(v)))
+                Err(format!("key `{key}.{name}`: {} must be a positive number", super::checks::num(v)))
             }
         };
         match *self {
@@ -189,9 +189,9 @@ impl Protrusion {
                 if tip_radius_m >= base_radius_m || tip_radius_m >= height_m {
                     return Err(format!(
                         "key `{key}.tip_radius_m`: {} must be smaller than base_radius_m ({}) and height_m ({})",
-                        super::validate::num(tip_radius_m),
-                        super::validate::num(base_radius_m),
-                        super::validate::num(height_m)
+                        super::checks::num(tip_radius_m),
+                        super::checks::num(base_radius_m),
+                        super::checks::num(height_m)
                     ));
                 }
                 Ok(())
@@ -202,8 +202,8 @@ impl Protrusion {
                 if height_m < radius_m {
                     return Err(format!(
                         "key `{key}.height_m`: {} must be at least radius_m ({}) to hold the rounded top",
-                        super::validate::num(height_m),
-                        super::validate::num(radius_m)
+                        super::checks::num(height_m),
+                        super::checks::num(radius_m)
                     ));
                 }
                 Ok(())
@@ -224,9 +224,9 @@ impl Protrusion {
                     return Err(format!(
                         "key `{key}`: a mushroom needs cap_radius_m ({}) > stalk_radius_m ({}) and stalk_height_m ({}) > cap_radius_m \
                          so the cap overhangs the stalk without touching the plane",
-                        super::validate::num(cap_radius_m),
-                        super::validate::num(stalk_radius_m),
-                        super::validate::num(stalk_height_m)
+                        super::checks::num(cap_radius_m),
+                        super::checks::num(stalk_radius_m),
+                        super::checks::num(stalk_height_m)
                     ));
                 }
                 Ok(())

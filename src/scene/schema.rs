@@ -4,7 +4,7 @@
 //! comments, defaults, enum values and `deny_unknown_fields` are the schema's descriptions,
 //! defaults, `enum`/`const` values and `additionalProperties: false`. Ranges come from
 //! `#[schemars(range(..))]`/`extend(..)` on the fields; the semantic checks of
-//! `scene::validate` (a protrusion inside the box, one reacting species, ...) are beyond a
+//! `scene::checks` (a protrusion inside the box, one reacting species, ...) are beyond a
 //! schema.
 //!
 //! [`key_table`] flattens the schema into one row per key (dotted path as `--set` takes it,

@@ -15,8 +15,8 @@
 use rayon::prelude::*;
 
 use super::amg::{aggregate, dense_inverse, AmgParams, Sparse};
-use crate::backend::cpu::kernels::inverse_block;
 use crate::fem::block_csr::{block_multiply_add, BlockCsr};
+use crate::fem::dense::inverse_block;
 use crate::fem::CsrMatrix;
 
 /// One level as the V-cycle applies it: operator, prolongator and restriction (f32 blocks; the

@@ -4,10 +4,11 @@
 //! solution. A step that fails is retried at half the increment; a step that succeeds lets the
 //! next grow by half.
 
-use super::linear::{GeneralLinearSolver, LinearParams};
+use super::device_jacobian::TransportBackend;
+use super::linear::LinearParams;
+use super::newton::NewtonParams;
 use super::primary::Drive;
-use super::secondary::NewtonParams;
-use super::tertiary::{NewtonStats, State, Transport};
+use super::transport::{NewtonStats, State, TransportProblem};
 use crate::error::Error;
 
 /// First fraction of the drive tried.
@@ -31,9 +32,9 @@ fn scaled(drive: Drive, s: f64) -> Drive {
 /// Ramps the drive from zero to `drive`; returns the final state, the summed Newton statistics
 /// and the number of successful steps.
 pub fn ramp(
-    t: &mut Transport<'_>,
+    t: &mut TransportProblem<'_>,
     drive: Drive,
-    solver: &mut dyn GeneralLinearSolver,
+    backend: &mut TransportBackend,
     linear: &LinearParams,
     newton: &NewtonParams,
 ) -> Result<(State, NewtonStats, u32), Error> {
@@ -56,8 +57,8 @@ pub fn ramp(
         if let Drive::Potential(e) = step_drive {
             trial.e = e;
         }
-        solver.new_nonlinear_solve();
-        match t.newton(&mut trial, step_drive, None, solver, linear, &step_newton) {
+        backend.solver.new_nonlinear_solve();
+        match t.newton(&mut trial, step_drive, None, backend, linear, &step_newton) {
             Ok(stats) => {
                 total.iterations += stats.iterations;
                 total.linear_iterations += stats.linear_iterations;

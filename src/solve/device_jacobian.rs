@@ -6,14 +6,16 @@
 //! two invocations write the same entry (no atomics): for free node a it lists every mesh
 //! neighbour b with the edge weight omega_ab and, when b is free, the position of b in a's row
 //! of the node pattern. The Jacobian it fills has the node-block pattern of
-//! [`super::tertiary`]: entry ((a, v), (b, w)) at `lo_a m^2 + v deg_a m + slot_ab m + w`, with
+//! [`super::transport`]: entry ((a, v), (b, w)) at `lo_a m^2 + v deg_a m + slot_ab m + w`, with
 //! `lo_a` the start of a's row in the node pattern and `deg_a` its length.
 //!
 //! The device residual (f32) drives Newton's early iterations; convergence is judged on the f64
 //! host residual, which finishes every solve, while the Jacobian only steers the step and
 //! tolerates f32 rounding.
 
-use super::tertiary::Accumulation;
+use super::linear::GeneralLinearSolver;
+use super::transport::Accumulation;
+use crate::physics::kinetics::Reaction;
 
 /// A neighbour slot that is not a free node (a bulk node held at its Dirichlet state).
 pub const NOT_FREE: u32 = u32::MAX;
@@ -35,13 +37,9 @@ pub struct JacobianLayout {
     pub charges: Vec<f64>,
     pub diffusivities: Vec<f64>,
     pub bulk: Vec<f64>,
-    /// Reacting species and its kinetics (electroneutral, or pnp with a Stern layer).
-    pub reacting: usize,
-    pub anodic: f64,
-    pub cathodic: f64,
-    pub linear_law: bool,
-    pub reaction_order: f64,
-    pub gamma: f64,
+    /// The electrode reactions (electroneutral, or pnp with a Stern layer), each with its
+    /// species and kinetics.
+    pub reactions: Vec<Reaction>,
     /// Per free node: `[neighbour start, neighbour end, node-pattern row start, row length,
     /// own slot in the row]`.
     pub nodes: Vec<[u32; 5]>,
@@ -83,4 +81,27 @@ pub trait JacobianAssembler {
         values: Option<&mut [f64]>,
         residual: Option<&mut [f64]>,
     ) -> Result<(), String>;
+}
+
+/// What a transport solve runs on: the backend's general linear solver and, where the backend
+/// has a device, its assembler of Newton Jacobians and residuals (the host assembles them
+/// otherwise).
+pub struct TransportBackend<'a> {
+    pub solver: &'a mut dyn GeneralLinearSolver,
+    pub assembler: Option<&'a mut dyn JacobianAssembler>,
+}
+
+impl<'a> TransportBackend<'a> {
+    /// A solver with host assembly.
+    pub fn host(solver: &'a mut dyn GeneralLinearSolver) -> Self {
+        TransportBackend { solver, assembler: None }
+    }
+
+    /// The device assembler, reborrowed.
+    pub fn assembler(&mut self) -> Option<&mut dyn JacobianAssembler> {
+        match &mut self.assembler {
+            Some(a) => Some(&mut **a),
+            None => None,
+        }
+    }
 }

@@ -104,12 +104,6 @@ pub trait GeneralLinearSolver {
     fn fallbacks(&self) -> Option<(u32, String)> {
         None
     }
-
-    /// The device that assembles transport Jacobians for this solver, if any (the GPU backend's);
-    /// without one the host assembles them.
-    fn jacobian_assembler(&mut self) -> Option<&mut dyn crate::solve::device_jacobian::JacobianAssembler> {
-        None
-    }
 }
 
 /// a . b in f64.
@@ -130,4 +124,14 @@ pub fn residual(a: &CsrMatrix, b: &[f64], x: &[f64], r: &mut [f64]) -> f64 {
         *ri = bi - *ri;
     }
     norm(r)
+}
+
+/// A linear solver's failure as the library's error: a device fault stays a device fault.
+impl From<LinearError> for crate::error::Error {
+    fn from(e: LinearError) -> Self {
+        match e {
+            LinearError::Device(msg) => crate::error::Error::Device(msg),
+            other => crate::error::Error::Solve(other.to_string()),
+        }
+    }
 }

@@ -8,13 +8,14 @@ pub mod continuation;
 pub mod device_jacobian;
 pub mod failure;
 pub mod linear;
-mod np_fluxes;
-pub mod np_system;
+pub mod newton;
 pub mod primary;
 pub mod secondary;
 pub mod system;
-pub mod tertiary;
 pub mod transient;
+pub mod transport;
+mod transport_fluxes;
+pub mod transport_system;
 
 /// Result of a potential solve, in scaled units (see [`crate::physics::scaling`]).
 #[derive(Debug, Clone)]

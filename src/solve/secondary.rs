@@ -11,47 +11,46 @@
 //! with the boundary integral lumped at the nodes (`A_j f(E - phi_j)`), which keeps the Jacobian
 //! `K + diag(Gamma A_j f'(eta_j))` symmetric positive definite, so each Newton step is a CG solve.
 //! Galvanostatic operation adds the unknown E and the constraint `sum_j Gamma A_j f(E - phi_j) = I`;
-//! the bordered Newton system is solved by block elimination with two CG solves per step.
-//! Newton steps are damped by backtracking on the residual norm.
+//! the bordered Newton system is solved by block elimination with two CG solves per step
+//! ([`super::newton`], the loop every nonlinear model shares).
 
 use super::failure::{nodal_residual, Failure};
-use super::linear::{dot, LinearError, LinearParams, LinearSolver};
+use super::linear::{LinearError, LinearParams, LinearSolver};
+pub use super::newton::NewtonParams;
+use super::newton::{self, Evaluation, NewtonSystem, State};
 use super::primary::Drive;
 use super::system::PotentialSystem;
 use super::PotentialSolution;
 use crate::error::Error;
 use crate::fem::boundary_flux::residual_flux;
 use crate::fem::CsrMatrix;
-use crate::physics::kinetics::ButlerVolmer;
-use crate::progress::{self, Event};
-
-/// Newton controls.
-#[derive(Debug, Clone, Copy)]
-pub struct NewtonParams {
-    /// Stop when the largest potential update is below this (thermal voltages).
-    pub tol: f64,
-    /// Iteration cap.
-    pub max_iterations: u32,
-}
+use crate::physics::kinetics::{self, Reaction};
 
 /// The kinetic boundary term in scaled form.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct KineticBoundary {
-    /// Gamma = L i0 / (kappa V_T).
-    pub gamma: f64,
-    /// Butler–Volmer law.
-    pub law: ButlerVolmer,
+    /// The electrode reactions (each `gamma` = L i0 / (kappa V_T)); their currents add at every
+    /// reaction site.
+    pub reactions: Vec<Reaction>,
     /// Electrolyte conductivity kappa, S/m: the solid stiffness (weighted by sigma_eff in S/m)
     /// is divided by it to join the kappa-scaled system.
     pub conductivity_s_m: f64,
 }
 
-/// One Butler–Volmer reaction of the discrete system: at electrolyte unknown `l`, against the
-/// solid-potential unknown `s` (None: the electrode potential E), with scaled weight `w`.
-struct Reaction {
+/// A reaction site of the discrete system: at electrolyte unknown `l`, against the
+/// solid-potential unknown `s` (None: the electrode potential E), with scaled (equivalent) area
+/// `area`; each reaction draws `gamma area f(eta)` there.
+struct Site {
     l: usize,
     s: Option<usize>,
-    w: f64,
+    area: f64,
+}
+
+impl Site {
+    /// The overpotential at (x, E).
+    fn eta(&self, x: &[f64], e: f64) -> f64 {
+        self.s.map_or(e, |s| x[s]) - x[self.l]
+    }
 }
 
 /// The unknowns' layout: electrolyte potential at the free nodes, then the solid potential at
@@ -63,9 +62,9 @@ struct Layout {
     base: CsrMatrix,
     /// Row sums of K_s over the electrode columns (the solid's Dirichlet coupling to E).
     solid_dirichlet: Vec<f64>,
-    reactions: Vec<Reaction>,
-    /// The first `electrode_reactions` reactions are the electrode's (in `sys.electrode` order).
-    electrode_reactions: usize,
+    sites: Vec<Site>,
+    /// The first `electrode_sites` sites are the electrode's nodes (in `sys.electrode` order).
+    electrode_sites: usize,
     /// Positions of the Jacobian's reaction entries: (l,l), (l,s), (s,l), (s,s).
     slots: Vec<[Option<usize>; 4]>,
 }
@@ -99,19 +98,19 @@ impl Layout {
         };
         let mut solid_pos = vec![u32::MAX; n];
         solid_free.iter().enumerate().for_each(|(i, &nd)| solid_pos[nd as usize] = (nf + i) as u32);
-        let mut reactions: Vec<Reaction> = Vec::new();
+        let mut sites: Vec<Site> = Vec::new();
         if sys.electrode_reacts {
             for (&nd, &a) in sys.electrode.iter().zip(&sys.electrode_area) {
-                reactions.push(Reaction { l: position[nd as usize] as usize, s: None, w: kin.gamma * a });
+                sites.push(Site { l: position[nd as usize] as usize, s: None, area: a });
             }
         }
-        let electrode_reactions = reactions.len();
+        let electrode_sites = sites.len();
         for site in &sys.sites {
             let sp = solid_pos[site.node as usize];
-            reactions.push(Reaction {
+            sites.push(Site {
                 l: position[site.node as usize] as usize,
                 s: (sp != u32::MAX).then_some(sp as usize),
-                w: kin.gamma * site.equivalent_area,
+                area: site.equivalent_area,
             });
         }
         // Rows: K_ff with the solid column of each node that has one; K_ss shifted, with the
@@ -133,7 +132,7 @@ impl Layout {
             }
         }
         let base = CsrMatrix::from_rows(rows);
-        let slots = reactions
+        let slots = sites
             .iter()
             .map(|r| {
                 let at = |i: usize, j: usize| base.find(i, j as u32);
@@ -143,7 +142,7 @@ impl Layout {
                 }
             })
             .collect();
-        Layout { free, solid_free, base, solid_dirichlet, reactions, electrode_reactions, slots }
+        Layout { free, solid_free, base, solid_dirichlet, sites, electrode_sites, slots }
     }
 
     fn nf(&self) -> usize {
@@ -151,7 +150,7 @@ impl Layout {
     }
 
     /// Residual and total reaction at (x, E).
-    fn residual(&self, law: &ButlerVolmer, x: &[f64], e: f64) -> (Vec<f64>, f64) {
+    fn residual(&self, reactions: &[Reaction], x: &[f64], e: f64) -> (Vec<f64>, f64) {
         let mut r = vec![0.0; x.len()];
         self.base.spmv(x, &mut r);
         let nf = self.nf();
@@ -159,8 +158,8 @@ impl Layout {
             *ri += d * e;
         }
         let mut total = 0.0;
-        for re in &self.reactions {
-            let g = re.w * law.current(re.s.map_or(e, |s| x[s]) - x[re.l]);
+        for (re, rx) in self.sites.iter().flat_map(|site| reactions.iter().map(move |rx| (site, rx))) {
+            let g = rx.gamma * re.area * rx.law.current(re.eta(x, e));
             r[re.l] -= g;
             if let Some(s) = re.s {
                 r[s] += g;
@@ -170,15 +169,97 @@ impl Layout {
         (r, total)
     }
 
+    /// The electrolyte potential at every mesh node (0 on the bulk boundary) from the unknowns.
+    fn scatter(&self, n: usize, x: &[f64]) -> Vec<f64> {
+        let mut phi = vec![0.0; n];
+        self.free.iter().zip(x).for_each(|(&nd, &v)| phi[nd as usize] = v);
+        phi
+    }
+
     /// Each reaction's scaled current at (x, E).
-    fn reaction_currents(&self, law: &ButlerVolmer, x: &[f64], e: f64) -> Vec<f64> {
-        self.reactions.iter().map(|re| re.w * law.current(re.s.map_or(e, |s| x[s]) - x[re.l])).collect()
+    fn reaction_currents(&self, reactions: &[Reaction], x: &[f64], e: f64) -> Vec<f64> {
+        let current =
+            |site: &Site| -> f64 { reactions.iter().map(|rx| rx.gamma * site.area * rx.law.current(site.eta(x, e))).sum() };
+        self.sites.iter().map(current).collect()
     }
 }
 
-struct State {
-    x: Vec<f64>,
-    e: f64,
+/// The secondary model as Newton sees it: the layout's residual and Jacobian, solved by the
+/// backend's SPD solver.
+struct SecondaryNewton<'a> {
+    sys: &'a PotentialSystem,
+    layout: &'a Layout,
+    reactions: &'a [Reaction],
+    jac: CsrMatrix,
+    solver: &'a mut dyn LinearSolver,
+    linear: &'a LinearParams,
+}
+
+impl NewtonSystem for SecondaryNewton<'_> {
+    fn name(&self) -> &'static str {
+        "secondary"
+    }
+
+    /// The residual and the galvanostatic border: dR/dE (the electrode reactions and the
+    /// solid's Dirichlet coupling to E), dI/dx and dI/dE.
+    fn evaluate(&mut self, x: &[f64], e: f64, _rough: bool) -> Result<Evaluation, Error> {
+        let layout = self.layout;
+        let (residual, total) = layout.residual(self.reactions, x, e);
+        let nf = layout.nf();
+        let mut d_de = vec![0.0; x.len()];
+        d_de[nf..].copy_from_slice(&layout.solid_dirichlet);
+        let mut c = vec![0.0; x.len()];
+        let mut total_de = 0.0;
+        for (re, rx) in layout.sites.iter().flat_map(|site| self.reactions.iter().map(move |rx| (site, rx))) {
+            let slope = rx.gamma * re.area * rx.law.slope(re.eta(x, e));
+            c[re.l] -= slope;
+            match re.s {
+                Some(k) => c[k] += slope,
+                None => {
+                    d_de[re.l] -= slope;
+                    total_de += slope;
+                }
+            }
+        }
+        let total_dx = c.into_iter().enumerate().filter(|&(_, v)| v != 0.0).collect();
+        Ok(Evaluation { residual, d_de, total, total_dx, total_de })
+    }
+
+    /// `J = diag(K_ff, K_s) + sum_reactions w f'(eta) [[1, -1], [-1, 1]]` (SPD).
+    fn linearize(&mut self, st: &State) -> Result<Option<Evaluation>, Error> {
+        self.jac.values.copy_from_slice(&self.layout.base.values);
+        for (re, slot) in self.layout.sites.iter().zip(&self.layout.slots) {
+            let slope: f64 = self.reactions.iter().map(|rx| rx.gamma * re.area * rx.law.slope(re.eta(&st.x, st.e))).sum();
+            for (k, sign) in slot.iter().zip([1.0, -1.0, -1.0, 1.0]) {
+                if let Some(k) = k {
+                    self.jac.values[*k] += sign * slope;
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn solve(&mut self, b: &[f64], u: &mut [f64]) -> Result<u32, Error> {
+        self.solver.solve(&self.jac, b, u, self.linear).map(|info| info.iterations).map_err(|e: LinearError| {
+            match Error::from(e) {
+                Error::Solve(msg) => Error::Solve(format!("secondary Newton linear solve: {msg}")),
+                other => other,
+            }
+        })
+    }
+
+    fn failure(&mut self, message: String, st: &State, history: &[f64]) -> Error {
+        let (r, _) = self.layout.residual(self.reactions, &st.x, st.e);
+        let nf = self.layout.nf();
+        Error::NotConverged(Box::new(Failure {
+            message,
+            residual_history: history.to_vec(),
+            phi: self.layout.scatter(self.sys.n(), &st.x),
+            concentrations: Vec::new(),
+            nodal_residual: nodal_residual(self.sys.n(), &self.layout.free, 1, &r[..nf]),
+            iterate: "the last Newton iterate",
+        }))
+    }
 }
 
 /// Solves the secondary problem (with the scaffold's volumetric reactions and solid phase when
@@ -197,7 +278,7 @@ struct State {
 /// still a CG solve. phi_s = E on the electrode (the scaffold touches the metal).
 pub fn solve(
     sys: &PotentialSystem,
-    kin: KineticBoundary,
+    kin: &KineticBoundary,
     drive: Drive,
     solver: &mut dyn LinearSolver,
     linear: &LinearParams,
@@ -205,147 +286,24 @@ pub fn solve(
 ) -> Result<PotentialSolution, Error> {
     let layout = Layout::new(sys, &kin);
     let nf = layout.nf();
-    let n_unknowns = nf + layout.solid_free.len();
-    let law = kin.law;
-    let constraint = |total: f64| match drive {
-        Drive::Potential(_) => 0.0,
-        Drive::Current(target) => total - target,
-    };
-    let merit = |r: &[f64], c: f64| (r.iter().map(|v| v * v).sum::<f64>() + c * c).sqrt();
-
+    let reactions = &kin.reactions[..];
     let e0 = match drive {
         Drive::Potential(e) => e,
         Drive::Current(target) => {
-            let w_total: f64 = layout.reactions.iter().map(|r| r.w).sum();
-            if w_total <= 0.0 {
+            let weight = |rx: &Reaction| layout.sites.iter().map(|site| rx.gamma * site.area).sum::<f64>();
+            if reactions.iter().map(weight).sum::<f64>() <= 0.0 {
                 return Err(Error::input("operation.mode \"current\": nothing reacts (every exchange current density is zero)"));
             }
-            law.overpotential_for(target / w_total)
+            kinetics::overpotential_for(reactions, weight, target)
         }
     };
-    // A Newton that does not converge leaves its last iterate and residual for diagnosis.
-    let failure = |message: String, s: &State, history: &[f64]| {
-        let (r, _) = layout.residual(&law, &s.x, s.e);
-        let mut phi = vec![0.0; sys.n()];
-        layout.free.iter().zip(&s.x).for_each(|(&nd, &v)| phi[nd as usize] = v);
-        Error::NotConverged(Box::new(Failure {
-            message,
-            residual_history: history.to_vec(),
-            phi,
-            concentrations: Vec::new(),
-            nodal_residual: nodal_residual(sys.n(), &layout.free, 1, &r[..nf]),
-            iterate: "the last Newton iterate",
-        }))
-    };
-    let mut x = vec![0.0; n_unknowns];
+    let mut x = vec![0.0; nf + layout.solid_free.len()];
     x[nf..].iter_mut().for_each(|v| *v = e0);
     let mut s = State { x, e: e0 };
-    let (mut r, mut total) = layout.residual(&law, &s.x, s.e);
-    let mut history = vec![merit(&r, constraint(total))];
-    let mut linear_iterations = 0;
-    let mut converged = false;
-    let mut it = 0;
-    let mut jac = layout.base.clone();
-    while it < newton.max_iterations {
-        it += 1;
-        jac.values.copy_from_slice(&layout.base.values);
-        // dR/dE (b), dC/dx (c) and dC/dE (c_e) for the galvanostatic border.
-        let mut b = vec![0.0; n_unknowns];
-        for (bi, d) in b[nf..].iter_mut().zip(&layout.solid_dirichlet) {
-            *bi = *d;
-        }
-        let mut c = vec![0.0; n_unknowns];
-        let mut c_e = 0.0;
-        for (re, slot) in layout.reactions.iter().zip(&layout.slots) {
-            let slope = re.w * law.slope(re.s.map_or(s.e, |k| s.x[k]) - s.x[re.l]);
-            let signs = [1.0, -1.0, -1.0, 1.0];
-            for (k, sign) in slot.iter().zip(signs) {
-                if let Some(k) = k {
-                    jac.values[*k] += sign * slope;
-                }
-            }
-            c[re.l] -= slope;
-            match re.s {
-                Some(k) => c[k] += slope,
-                None => {
-                    b[re.l] -= slope;
-                    c_e += slope;
-                }
-            }
-        }
-        let neg_r: Vec<f64> = r.iter().map(|v| -v).collect();
-        let mut u = vec![0.0; n_unknowns];
-        linear_iterations += lin(solver, &jac, &neg_r, &mut u, linear)?;
-        let de = match drive {
-            Drive::Potential(_) => 0.0,
-            Drive::Current(_) => {
-                let mut w = vec![0.0; n_unknowns];
-                linear_iterations += lin(solver, &jac, &b, &mut w, linear)?;
-                let de = (-constraint(total) - dot(&c, &u)) / (c_e - dot(&c, &w));
-                for (ui, wi) in u.iter_mut().zip(&w) {
-                    *ui -= wi * de;
-                }
-                de
-            }
-        };
-        // Backtracking on the residual norm.
-        let m0 = merit(&r, constraint(total));
-        let mut lambda = 1.0;
-        let mut accepted = None;
-        for _ in 0..30 {
-            let trial = State { x: s.x.iter().zip(&u).map(|(p, du)| p + lambda * du).collect(), e: s.e + lambda * de };
-            let (rt, tt) = layout.residual(&law, &trial.x, trial.e);
-            let mt = merit(&rt, constraint(tt));
-            if mt.is_finite() && (mt <= (1.0 - 1e-4 * lambda) * m0 || m0 == 0.0) {
-                accepted = Some((trial, rt, tt, mt));
-                break;
-            }
-            lambda *= 0.5;
-        }
-        let step = u.iter().fold(de.abs(), |m, v| m.max(v.abs())) * lambda;
-        match accepted {
-            Some((trial, rt, tt, mt)) => {
-                s = trial;
-                r = rt;
-                total = tt;
-                history.push(mt);
-                progress::report(Event::Newton { iteration: it, residual: mt });
-            }
-            None => {
-                // No decrease possible: the current iterate is as good as f64 allows if the step is tiny.
-                if step < newton.tol {
-                    converged = true;
-                    break;
-                }
-                let message = format!(
-                    "secondary Newton: line search failed at iteration {it} (residual {m0:.3e}, step {step:.3e} V_T); \
-                     residual history {}",
-                    format_history(&history)
-                );
-                return Err(failure(message, &s, &history));
-            }
-        }
-        if !s.e.is_finite() || s.x.iter().any(|v| !v.is_finite()) {
-            return Err(Error::Solve(format!("secondary Newton: non-finite potential at iteration {it}")));
-        }
-        if step < newton.tol {
-            converged = true;
-            break;
-        }
-    }
-    if !converged {
-        let message = format!(
-            "secondary Newton did not converge in {} iterations (tolerance {:e} V_T); residual history {}",
-            newton.max_iterations,
-            newton.tol,
-            format_history(&history)
-        );
-        return Err(failure(message, &s, &history));
-    }
-    let mut phi = vec![0.0; sys.n()];
-    for (&nd, &v) in layout.free.iter().zip(&s.x) {
-        phi[nd as usize] = v;
-    }
+    let jac = layout.base.clone();
+    let mut system = SecondaryNewton { sys, layout: &layout, reactions, jac, solver, linear };
+    let stats = newton::solve(&mut system, &mut s, drive, newton)?;
+    let phi = layout.scatter(sys.n(), &s.x);
     let solid_potential = sys.solid.as_ref().map(|_| {
         let mut phi_s = vec![s.e; sys.n()];
         for (&nd, &v) in layout.solid_free.iter().zip(&s.x[nf..]) {
@@ -353,8 +311,8 @@ pub fn solve(
         }
         phi_s
     });
-    let currents = layout.reaction_currents(&law, &s.x, s.e);
-    let site_reaction = currents[layout.electrode_reactions..].to_vec();
+    let currents = layout.reaction_currents(reactions, &s.x, s.e);
+    let site_reaction = currents[layout.electrode_sites..].to_vec();
     // Electrode current: the variationally consistent residual flux, less the scaffold reactions
     // at electrode nodes.
     let zero = vec![0.0; sys.n()];
@@ -364,9 +322,9 @@ pub fn solve(
         phi,
         electrode_potential: s.e,
         electrode_flux,
-        linear_iterations,
-        nonlinear_iterations: it,
-        residual_history: history,
+        linear_iterations: stats.linear_iterations,
+        nonlinear_iterations: stats.iterations,
+        residual_history: stats.history,
         site_reaction,
         solid_potential,
     })
@@ -387,15 +345,4 @@ pub(crate) fn subtract_site_reactions(sys: &PotentialSystem, site_reaction: &[f6
             *flux -= q;
         }
     }
-}
-
-fn lin(solver: &mut dyn LinearSolver, a: &CsrMatrix, b: &[f64], x: &mut [f64], p: &LinearParams) -> Result<u32, Error> {
-    solver.solve(a, b, x, p).map(|info| info.iterations).map_err(|e: LinearError| match Error::from(e) {
-        Error::Solve(msg) => Error::Solve(format!("secondary Newton linear solve: {msg}")),
-        other => other,
-    })
-}
-
-fn format_history(h: &[f64]) -> String {
-    h.iter().map(|v| format!("{v:.3e}")).collect::<Vec<_>>().join(", ")
 }

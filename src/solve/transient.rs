@@ -6,11 +6,12 @@
 //! `dc/dt ~ [(1 + 2w)/(1 + w) c^{n+1} - (1 + w) c^n + w^2/(1 + w) c^{n-1}] / dt_n`.
 //! Times here are scaled by `L^2 / D_ref`.
 
-use super::linear::{GeneralLinearSolver, LinearParams};
+use super::device_jacobian::TransportBackend;
+use super::linear::LinearParams;
+use super::newton::NewtonParams;
 use super::primary::Drive;
-use super::secondary::NewtonParams;
 use super::system::PotentialSystem;
-use super::tertiary::{Accumulation, State, Transport, TransportParams, TransportSolution};
+use super::transport::{Accumulation, State, TransportParams, TransportProblem, TransportSolution};
 use crate::error::Error;
 use crate::fem::edges::Edges;
 use crate::progress::{self, Event};
@@ -128,40 +129,15 @@ pub fn run(
     edges: &Edges,
     tp: &TransportParams,
     drive: &dyn Fn(f64) -> Drive,
-    solver: &mut dyn GeneralLinearSolver,
+    backend: &mut TransportBackend,
     linear: &LinearParams,
     newton: &NewtonParams,
     time: &TimeParams,
     resume: Option<Progress>,
     observer: &mut dyn StepObserver,
 ) -> Result<TransientResult, Error> {
-    let mut tr = Transport::new(sys, edges, tp);
-    let mut p = match resume {
-        Some(saved) => {
-            if saved.state.x.len() != tr.unknowns() {
-                return Err(Error::input(format!(
-                    "checkpoint: {} unknowns saved, the problem has {}",
-                    saved.state.x.len(),
-                    tr.unknowns()
-                )));
-            }
-            saved
-        }
-        None => Progress {
-            state: tr.initial_state(drive(0.0))?,
-            previous_concentrations: None,
-            t: 0.0,
-            dt: time.initial_step,
-            dt_prev: 0.0,
-            rows: Vec::new(),
-            snapshots: Vec::new(),
-            steps: 0,
-            rejected: 0,
-            linear_iterations: 0,
-            newton_iterations: 0,
-            last: None,
-        },
-    };
+    let mut tr = TransportProblem::new(sys, edges, tp);
+    let mut p = starting_progress(&tr, drive, time, resume)?;
     let mut c_now = tr.concentrations(&p.state);
     let species = c_now.len() / tr.volumes().len().max(1);
     // One snapshot per output time, so the saved ones are the first output times.
@@ -169,8 +145,8 @@ pub fn run(
     // The accepted-step count at which the preconditioner was last forgotten (rejected attempts
     // of that step keep the new one).
     let mut forgotten_at: Option<u32> = None;
-    let depleted =
-        |p: &Progress| p.rows.last().is_some_and(|r| r.min_surface[tp.reacting] < time.depletion * tp.bulk[tp.reacting]);
+    let plating = tp.plating_species();
+    let depleted = |p: &Progress| p.rows.last().is_some_and(|r| r.min_surface[plating] < time.depletion * tp.bulk[plating]);
     let stop = loop {
         // Checked before stepping, so a run resumed from its last step stops where it stopped.
         if depleted(&p) {
@@ -189,24 +165,13 @@ pub fn run(
         if lands_on_target {
             step = target - t;
         }
-        let lands_on_break = lands_on_target && target == next_break;
-        let acc = match &p.previous_concentrations {
-            None => Accumulation { a0: 1.0 / step, history: c_now.iter().map(|c| c / step).collect() },
-            Some(prev) => {
-                let w = step / p.dt_prev;
-                Accumulation {
-                    a0: (1.0 + 2.0 * w) / ((1.0 + w) * step),
-                    history: c_now.iter().zip(prev).map(|(cn, cp)| ((1.0 + w) * cn - w * w / (1.0 + w) * cp) / step).collect(),
-                }
-            }
-        };
+        let acc = accumulation(&c_now, p.previous_concentrations.as_deref(), step, p.dt_prev);
         if time.fresh_after(p.steps) && forgotten_at != Some(p.steps) {
-            solver.new_nonlinear_solve();
+            backend.solver.new_nonlinear_solve();
             forgotten_at = Some(p.steps);
         }
         let mut trial = p.state.clone();
-        let outcome = tr.newton(&mut trial, drive(t + step), Some(&acc), solver, linear, newton);
-        let stats = match outcome {
+        let stats = match tr.newton(&mut trial, drive(t + step), Some(&acc), backend, linear, newton) {
             Ok(stats) => stats,
             // A device fault is not cured by a smaller step.
             Err(e) if e.solve_message().is_none() => return Err(e),
@@ -223,20 +188,10 @@ pub fn run(
             }
         };
         let c_new = tr.concentrations(&trial);
-        // Local error estimate (BDF2 steps): distance from the linear extrapolation.
+        // Local error estimate (BDF2 steps) and the next step's growth factor.
         let mut factor = 2.0;
         if let Some(prev) = &p.previous_concentrations {
-            let w = step / p.dt_prev;
-            // Each species relative to its own bulk value (a minor species must not hide behind
-            // a supporting electrolyte a thousand times more concentrated).
-            let err = c_new
-                .iter()
-                .zip(&c_now)
-                .zip(prev)
-                .enumerate()
-                .map(|(j, ((cn1, cn), cp))| (cn1 - (cn + w * (cn - cp))).abs() / tp.bulk[j % species])
-                .fold(0.0, f64::max)
-                / 3.0;
+            let err = local_error(&c_new, &c_now, prev, step / p.dt_prev, &tp.bulk, species);
             if err > time.rtol {
                 p.rejected += 1;
                 p.dt = step * (0.9 * (time.rtol / err).cbrt()).clamp(0.2, 0.9);
@@ -253,20 +208,13 @@ pub fn run(
         p.previous_concentrations = Some(std::mem::replace(&mut c_now, c_new));
         p.dt_prev = step;
         p.dt = step * factor;
-        if lands_on_break {
+        if lands_on_target && target == next_break {
             // The drive jumps here: restart the multistep history with a small Euler step.
             p.previous_concentrations = None;
             p.dt = time.initial_step;
         }
         let sol = tr.solution(sys, &p.state, stats);
-        let min_surface: Vec<f64> = sol
-            .concentrations
-            .iter()
-            .map(|c| sys.electrode.iter().map(|&n| c[n as usize]).fold(f64::INFINITY, f64::min))
-            .collect();
-        let max_reaction_density =
-            sol.electrode_reaction.iter().zip(&sys.electrode_area).map(|(r, a)| (r / a).abs()).fold(0.0, f64::max);
-        p.rows.push(TimeRow { t: p.t, electrode_potential: sol.electrode_potential, min_surface, max_reaction_density });
+        p.rows.push(time_row(sys, p.t, &sol));
         progress::report(Event::TimeStep { step: p.steps, fraction: p.t / time.end });
         if outputs.peek().is_some_and(|&o| p.t >= o) {
             outputs.next();
@@ -278,4 +226,74 @@ pub fn run(
     let Progress { rows, snapshots, steps, rejected, linear_iterations, newton_iterations, last, .. } = p;
     let last = last.ok_or_else(|| Error::Solve("time stepping ended before the first step".into()))?;
     Ok(TransientResult { last, rows, snapshots, steps, rejected, stop, linear_iterations, newton_iterations })
+}
+
+/// The progress a run starts from: `resume` (checked against the problem) or the bulk state at t = 0.
+fn starting_progress(
+    tr: &TransportProblem,
+    drive: &dyn Fn(f64) -> Drive,
+    time: &TimeParams,
+    resume: Option<Progress>,
+) -> Result<Progress, Error> {
+    if let Some(saved) = resume {
+        if saved.state.x.len() != tr.unknowns() {
+            return Err(Error::input(format!(
+                "checkpoint: {} unknowns saved, the problem has {}",
+                saved.state.x.len(),
+                tr.unknowns()
+            )));
+        }
+        return Ok(saved);
+    }
+    Ok(Progress {
+        state: tr.initial_state(drive(0.0))?,
+        previous_concentrations: None,
+        t: 0.0,
+        dt: time.initial_step,
+        dt_prev: 0.0,
+        rows: Vec::new(),
+        snapshots: Vec::new(),
+        steps: 0,
+        rejected: 0,
+        linear_iterations: 0,
+        newton_iterations: 0,
+        last: None,
+    })
+}
+
+/// The accumulation term of a step of size `step` from concentrations `c_now`: backward Euler
+/// without a previous step, else variable-step BDF2 with ratio `w = step / dt_prev`.
+fn accumulation(c_now: &[f64], previous: Option<&[f64]>, step: f64, dt_prev: f64) -> Accumulation {
+    match previous {
+        None => Accumulation { a0: 1.0 / step, history: c_now.iter().map(|c| c / step).collect() },
+        Some(prev) => {
+            let w = step / dt_prev;
+            Accumulation {
+                a0: (1.0 + 2.0 * w) / ((1.0 + w) * step),
+                history: c_now.iter().zip(prev).map(|(cn, cp)| ((1.0 + w) * cn - w * w / (1.0 + w) * cp) / step).collect(),
+            }
+        }
+    }
+}
+
+/// Local error estimate of a BDF2 step with ratio `w`: the distance of the new concentrations from
+/// the linear extrapolation of the last two, each species relative to its own bulk value (a minor
+/// species must not hide behind a supporting electrolyte a thousand times more concentrated).
+fn local_error(c_new: &[f64], c_now: &[f64], prev: &[f64], w: f64, bulk: &[f64], species: usize) -> f64 {
+    c_new
+        .iter()
+        .zip(c_now)
+        .zip(prev)
+        .enumerate()
+        .map(|(j, ((cn1, cn), cp))| (cn1 - (cn + w * (cn - cp))).abs() / bulk[j % species])
+        .fold(0.0, f64::max)
+        / 3.0
+}
+
+/// The time series row of an accepted step at `t`.
+fn time_row(sys: &PotentialSystem, t: f64, sol: &TransportSolution) -> TimeRow {
+    let min_surface: Vec<f64> =
+        sol.concentrations.iter().map(|c| sys.electrode.iter().map(|&n| c[n as usize]).fold(f64::INFINITY, f64::min)).collect();
+    let max_reaction_density = sol.electrode_flux.iter().zip(&sys.electrode_area).map(|(r, a)| (r / a).abs()).fold(0.0, f64::max);
+    TimeRow { t, electrode_potential: sol.electrode_potential, min_surface, max_reaction_density }
 }

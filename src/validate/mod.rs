@@ -149,10 +149,10 @@ fn sand_time_binary(backend: BackendChoice) -> Result<Vec<Check>> {
     let scene = embedded(SAND_TIME, "sand_time_binary")?;
     let r = run_builtin(&scene, backend)?;
     let sp = &scene.physics.species;
-    let tr = r.transient.as_ref().ok_or_else(|| Error::Solve("sand_time_binary: no time series".into()))?;
-    let last = tr.rows.last().ok_or_else(|| Error::Solve("sand_time_binary: no time steps".into()))?;
+    let tr = r.transient.as_ref().ok_or_else(|| Error::Validation("sand_time_binary: no time series".into()))?;
+    let last = tr.rows.last().ok_or_else(|| Error::Validation("sand_time_binary: no time steps".into()))?;
     if r.summary.transient.as_ref().map(|t| t.stopped_by) != Some("depletion") {
-        return Err(Error::Solve("sand_time_binary: the run ended before the surface was depleted".into()));
+        return Err(Error::Validation("sand_time_binary: the run ended before the surface was depleted".into()));
     }
     let c = sp[0].bulk_concentration_mol_m3;
     let tau = last.time_s / (1.0 - last.min_surface[0] / c).powi(2);
@@ -170,7 +170,7 @@ fn cottrell(backend: BackendChoice) -> Result<Vec<Check>> {
     let r = run_builtin(&scene, backend)?;
     let zn = &scene.physics.species[0];
     let n = scene.physics.kinetics.electrons as f64;
-    let tr = r.transient.as_ref().ok_or_else(|| Error::Solve("cottrell: no time series".into()))?;
+    let tr = r.transient.as_ref().ok_or_else(|| Error::Validation("cottrell: no time series".into()))?;
     let times = scene.time.as_ref().map(|t| t.output_times_s.clone()).unwrap_or_default();
     times
         .iter()
@@ -179,7 +179,7 @@ fn cottrell(backend: BackendChoice) -> Result<Vec<Check>> {
                 .rows
                 .iter()
                 .find(|row| (row.time_s - t).abs() <= 1e-9 * t)
-                .ok_or_else(|| Error::Solve(format!("cottrell: no step landed on t = {t} s")))?;
+                .ok_or_else(|| Error::Validation(format!("cottrell: no step landed on t = {t} s")))?;
             let expected = n * FARADAY * zn.bulk_concentration_mol_m3 * (zn.diffusivity_m2_s / (PI * t)).sqrt();
             Ok(Check::new("cottrell", &format!("current_density_A_m2_at_{t}_s"), row.max_current_density, expected, 0.02))
         })
@@ -287,7 +287,7 @@ fn porous_linear_kinetics(backend: BackendChoice) -> Result<Vec<Check>> {
         };
         let eta0 = layer_value(&r, &eta, l)?.abs();
         let coating =
-            r.summary.coating.as_ref().ok_or_else(|| Error::Solve("porous_linear_kinetics: no coating block".into()))?;
+            r.summary.coating.as_ref().ok_or_else(|| Error::Validation("porous_linear_kinetics: no coating block".into()))?;
         let i = coating.total_current.abs() / r.summary.electrode.projected_area;
         let i_expected = eta0 / (lambda * (ch / sh / kappa + 1.0 / (sigma * sh)));
         let (a, b) = (i * lambda * (1.0 / kappa + ch / sigma) / sh, -i * lambda / sigma);
@@ -342,9 +342,10 @@ fn donnan(backend: BackendChoice) -> Result<Vec<Check>> {
         checks.push(Check::new("donnan", &format!("c_Zn_mol_m3_in_layer_{model}"), c_zn, c_plus, 0.01));
         if model == "tertiary" {
             let t_plus = cation.diffusivity_m2_s * c_plus / (cation.diffusivity_m2_s * c_plus + anion.diffusivity_m2_s * c_minus);
-            let coating = r.summary.coating.as_ref().ok_or_else(|| Error::Solve("donnan: no coating block".into()))?;
-            let t_layer =
-                coating.effective_transference_number.ok_or_else(|| Error::Solve("donnan: no transference number".into()))?;
+            let coating = r.summary.coating.as_ref().ok_or_else(|| Error::Validation("donnan: no coating block".into()))?;
+            let t_layer = coating
+                .effective_transference_number
+                .ok_or_else(|| Error::Validation("donnan: no transference number".into()))?;
             checks.push(Check::new("donnan", "transference_number_in_layer", t_layer, t_plus, 0.01));
         }
     }
@@ -373,7 +374,7 @@ fn layer_value(r: &RunResult, values: &[f64], z: f64) -> Result<f64> {
         .windows(2)
         .find(|w| w[0].0 <= z && z <= w[1].0)
         .map(|w| w[0].1 + (w[1].1 - w[0].1) * (z - w[0].0) / (w[1].0 - w[0].0))
-        .ok_or_else(|| Error::Solve(format!("no mesh layers around z = {z:e} m")))
+        .ok_or_else(|| Error::Validation(format!("no mesh layers around z = {z:e} m")))
 }
 
 /// The suite as a table: case, quantity, computed, expected, relative error, tolerance, pass.

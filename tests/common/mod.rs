@@ -93,17 +93,19 @@ pub fn spheroid_system() -> (znfield::solve::system::PotentialSystem, znfield::f
 }
 
 /// Three species (2+, 1+, 2-) under electroneutrality with Butler-Volmer kinetics (scaled).
-pub fn three_species_electroneutral() -> znfield::solve::tertiary::TransportParams {
+pub fn three_species_electroneutral() -> znfield::solve::transport::TransportParams {
     use znfield::physics::kinetics::ButlerVolmer;
-    use znfield::solve::tertiary::{Closure, TransportParams};
+    use znfield::solve::transport::{Closure, TransportParams};
     TransportParams {
         charges: vec![2.0, 1.0, -2.0],
         diffusivities: vec![0.36, 1.0, 0.54],
         bulk: vec![0.5, 1.0, 1.0],
-        reacting: 0,
-        law: ButlerVolmer { anodic: 1.0, cathodic: 1.0, linear: false },
-        reaction_order: 1.0,
-        gamma: 0.8,
+        reactions: vec![znfield::physics::kinetics::Reaction {
+            species: Some(0),
+            law: ButlerVolmer { anodic: 1.0, cathodic: 1.0, linear: false },
+            cathodic_order: 1.0,
+            gamma: 0.8,
+        }],
         closure: Closure::Electroneutral,
         concentration_scale: 1.0,
         conductivity_unit: 1.0,

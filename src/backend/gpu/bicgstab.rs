@@ -26,13 +26,11 @@ use super::defect::{self, Sweep};
 use super::kernels::{bicgstab_scalars, block_scale, diag_scale, dot2_partial, dot_partial, lincomb3};
 use super::layout::{bicg_mode, slot, status, BicgMode, BicgState, BlockDims, Dims, LincombSlots};
 use super::multigrid::DeviceHierarchy;
-use super::transport_jacobian::GpuJacobian;
 use crate::backend::cpu::gmres::Preconditioner as GmresPreconditioner;
 use crate::backend::cpu::CpuGmres;
 use crate::fem::CsrMatrix;
 use crate::solve::amg::{pattern_of, AmgParams, Kept};
 use crate::solve::block_amg::BlockHierarchy;
-use crate::solve::device_jacobian::JacobianAssembler;
 use crate::solve::linear::{GeneralLinearSolver, LinearError, LinearInfo, LinearParams, Preconditioner};
 
 /// Largest number of iterations recorded between two host reads of the state.
@@ -48,8 +46,6 @@ const STICKY_FALLBACK: u32 = 2;
 /// After two consecutive hand-overs the rest of the run goes straight to the CPU solver.
 pub struct GpuBicgstab {
     ctx: Arc<GpuContext>,
-    /// The device assembler of the Newton Jacobians this solver is given.
-    jacobian: GpuJacobian,
     fallback: CpuGmres,
     /// The node-block multigrid (`solver.preconditioner = "amg"`), kept across solves of one
     /// pattern until the caller forgets it (`new_nonlinear_solve`: each steady Newton solve,
@@ -68,7 +64,6 @@ impl GpuBicgstab {
     /// Wraps an open context.
     pub fn new(ctx: Arc<GpuContext>) -> Self {
         GpuBicgstab {
-            jacobian: GpuJacobian::new(ctx.clone()),
             ctx,
             fallback: CpuGmres::default(),
             multigrid: Kept::default(),
@@ -370,9 +365,5 @@ impl GeneralLinearSolver for GpuBicgstab {
 
     fn fallbacks(&self) -> Option<(u32, String)> {
         (self.handed_over > 0).then(|| (self.handed_over, self.last_reason.clone()))
-    }
-
-    fn jacobian_assembler(&mut self) -> Option<&mut dyn JacobianAssembler> {
-        Some(&mut self.jacobian)
     }
 }

@@ -23,11 +23,13 @@ pub struct Kernel {
     pub label: &'static str,
     pub pipeline: wgpu::ComputePipeline,
     pub shape: Shape,
+    /// Buffers at group 0 (the kernel module's `BINDINGS`).
+    pub bindings: usize,
 }
 
 impl Kernel {
     /// Compiles `source` (without the shared prelude) into a pipeline.
-    pub fn new(device: &wgpu::Device, label: &'static str, source: &str, shape: Shape) -> Self {
+    pub fn new(device: &wgpu::Device, label: &'static str, source: &str, shape: Shape, bindings: usize) -> Self {
         let full = format!("{COMMON_WGSL}\n{source}");
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some(label),
@@ -41,11 +43,20 @@ impl Kernel {
             compilation_options: Default::default(),
             cache: None,
         });
-        Kernel { label, pipeline, shape }
+        Kernel { label, pipeline, shape, bindings }
     }
 
     /// Bind group with `buffers` at bindings 0, 1, 2, ... in order.
+    #[track_caller]
     pub fn bind(&self, device: &wgpu::Device, buffers: &[&wgpu::Buffer]) -> wgpu::BindGroup {
+        assert_eq!(
+            buffers.len(),
+            self.bindings,
+            "kernel {}: {} buffers for {} bindings",
+            self.label,
+            buffers.len(),
+            self.bindings
+        );
         let entries: Vec<wgpu::BindGroupEntry> = buffers
             .iter()
             .enumerate()

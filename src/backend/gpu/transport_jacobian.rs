@@ -18,13 +18,31 @@ use super::context::GpuContext;
 use super::kernels::transport_jacobian;
 use super::layout::Dims;
 use crate::solve::device_jacobian::{JacobianAssembler, JacobianLayout};
-use crate::solve::tertiary::Accumulation;
+use crate::solve::transport::Accumulation;
 
 /// Most species the kernel carries (`MAX_SPECIES` in the shader).
 pub const MAX_SPECIES: usize = 8;
 
-/// `JacobianParams` in the shader: sizes, closure, kinetics, and per-species arrays padded to
-/// [`MAX_SPECIES`] (two vec4 each).
+/// Most electrode reactions the kernel carries (`MAX_REACTIONS` in the shader).
+pub const MAX_REACTIONS: usize = 4;
+
+/// `ReactionParams` in the shader (keep in sync): one electrode reaction's species and
+/// Butler–Volmer kinetics, padded to 32 bytes (the uniform array stride).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable, Default)]
+pub struct ReactionParams {
+    pub species: u32,
+    pub linear_law: u32,
+    pub anodic: f32,
+    pub cathodic: f32,
+    pub cathodic_order: f32,
+    pub gamma: f32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+}
+
+/// `JacobianParams` in the shader (keep in sync): sizes, closure, the per-call values, per-species
+/// arrays padded to [`MAX_SPECIES`] (two vec4 each) and the reactions padded to [`MAX_REACTIONS`].
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, Default)]
 pub struct JacobianParams {
@@ -33,26 +51,27 @@ pub struct JacobianParams {
     pub n_species: u32,
     pub independent: u32,
     pub poisson: u32,
-    pub reacting: u32,
-    pub linear_law: u32,
+    pub n_reactions: u32,
     pub has_accumulation: u32,
+    pub write_jacobian: u32,
     pub lambda: f32,
-    pub anodic: f32,
-    pub cathodic: f32,
-    pub reaction_order: f32,
-    pub gamma: f32,
     pub e: f32,
     pub a0: f32,
     pub stern: f32,
-    pub write_jacobian: u32,
     /// 1: a resistive scaffold's phi_s is unknown `independent` of each node.
     pub solid: u32,
+    pub _pad0: u32,
     pub _pad1: u32,
     pub _pad2: u32,
     pub charges: [f32; MAX_SPECIES],
     pub diffusivities: [f32; MAX_SPECIES],
     pub bulk: [f32; MAX_SPECIES],
+    pub reactions: [ReactionParams; MAX_REACTIONS],
 }
+
+// The shader's uniform layout: 16 scalars, three vec4 pairs, four 32-byte reactions.
+const _: () = assert!(std::mem::size_of::<ReactionParams>() == 32);
+const _: () = assert!(std::mem::size_of::<JacobianParams>() == 64 + 96 + 32 * MAX_REACTIONS);
 
 impl JacobianParams {
     fn of(layout: &JacobianLayout) -> Self {
@@ -61,24 +80,32 @@ impl JacobianParams {
             out.iter_mut().zip(v).for_each(|(o, &x)| *o = x as f32);
             out
         };
+        let mut reactions = [ReactionParams::default(); MAX_REACTIONS];
+        for (slot, r) in reactions.iter_mut().zip(&layout.reactions) {
+            *slot = ReactionParams {
+                species: r.species.unwrap_or(0) as u32,
+                linear_law: r.law.linear as u32,
+                anodic: r.law.anodic as f32,
+                cathodic: r.law.cathodic as f32,
+                cathodic_order: r.cathodic_order as f32,
+                gamma: r.gamma as f32,
+                ..Default::default()
+            };
+        }
         JacobianParams {
             n_free: layout.nodes.len() as u32,
             m: layout.m as u32,
             n_species: layout.charges.len() as u32,
             independent: layout.independent as u32,
             poisson: layout.poisson_lambda.is_some() as u32,
-            reacting: layout.reacting as u32,
-            linear_law: layout.linear_law as u32,
+            n_reactions: layout.reactions.len().min(MAX_REACTIONS) as u32,
             lambda: layout.poisson_lambda.unwrap_or(0.0) as f32,
             stern: layout.stern_lambda.unwrap_or(0.0) as f32,
-            anodic: layout.anodic as f32,
-            cathodic: layout.cathodic as f32,
-            reaction_order: layout.reaction_order as f32,
-            gamma: layout.gamma as f32,
             solid: layout.solid as u32,
             charges: pad(&layout.charges),
             diffusivities: pad(&layout.diffusivities),
             bulk: pad(&layout.bulk),
+            reactions,
             ..Default::default()
         }
     }
@@ -87,11 +114,11 @@ impl JacobianParams {
 /// `JacobianBlock` in the shader: one dispatch's free nodes and the starts of its slices.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
-struct JacobianBlock {
-    node_begin: u32,
-    node_count: u32,
-    neighbour_offset: u32,
-    pattern_offset: u32,
+pub struct JacobianBlock {
+    pub node_begin: u32,
+    pub node_count: u32,
+    pub neighbour_offset: u32,
+    pub pattern_offset: u32,
 }
 
 /// Consecutive free-node ranges whose Jacobian values (4 bytes an entry) and neighbour entries
@@ -163,6 +190,12 @@ impl GpuJacobian {
 
 impl JacobianAssembler for GpuJacobian {
     fn prepare(&mut self, layout: &JacobianLayout) -> Result<(), String> {
+        if layout.reactions.len() > MAX_REACTIONS {
+            return Err(format!(
+                "{} electrode reactions; the device kernel carries at most {MAX_REACTIONS} (use --backend cpu)",
+                layout.reactions.len()
+            ));
+        }
         if layout.charges.len() > MAX_SPECIES {
             return Err(format!(
                 "{} species; the device kernel carries at most {MAX_SPECIES} (use --backend cpu)",

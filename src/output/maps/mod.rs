@@ -20,7 +20,7 @@ pub mod sample;
 use render::{Arrow, MapSpec, Series};
 use sample::{Located, PixelGrid, Plane};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::mesh::TetMesh;
 use crate::output::metrics::Fields;
 use crate::physics::porous::Media;
@@ -79,7 +79,7 @@ pub fn field_maps(
     net_sign: f64,
 ) -> Vec<Map> {
     let pixels = scene.output.map_pixels;
-    let (lo, hi) = bounds(mesh);
+    let (lo, hi) = mesh.bounding_box();
     let mut maps = vec![electrode_map(
         mesh,
         fields,
@@ -106,38 +106,11 @@ pub fn slice_planes(scene: &Scene, mesh: &TetMesh) -> Vec<SlicePlane> {
     let at_m = match scene.geometry.all_protrusions().first() {
         Some((_, p)) => p.center()[1],
         None => {
-            let (lo, hi) = bounds(mesh);
+            let (lo, hi) = mesh.bounding_box();
             0.5 * (lo[1] + hi[1])
         }
     };
     vec![SlicePlane { normal: Axis::Y, at_m }]
-}
-
-/// Checks that every cut plane of the scene crosses the mesh (the scene's validation cannot know
-/// an imported mesh's extent); `origin` names the mesh in the message.
-pub fn check_slices(scene: &Scene, mesh: &TetMesh, origin: &str) -> Result<()> {
-    let (lo, hi) = bounds(mesh);
-    for (k, plane) in scene.output.slices.iter().enumerate() {
-        let a = plane.normal.index();
-        if !(lo[a]..=hi[a]).contains(&plane.at_m) {
-            return Err(Error::input(format!(
-                "{origin}: key `output.slices.{k}.at_m`: {} m misses the mesh, whose {} runs from {} to {} m",
-                render::number(plane.at_m),
-                plane.normal.name(),
-                render::number(lo[a]),
-                render::number(hi[a])
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Lower and upper corners of the mesh's bounding box, m.
-fn bounds(mesh: &TetMesh) -> ([f64; 3], [f64; 3]) {
-    mesh.nodes.iter().fold(([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]), |(lo, hi), p| {
-        let p = p.to_array();
-        (std::array::from_fn(|k| lo[k].min(p[k])), std::array::from_fn(|k| hi[k].max(p[k])))
-    })
 }
 
 fn electrode_map(mesh: &TetMesh, fields: &Fields, electrode_nodes: &[u32], scene: &Scene, net_sign: f64, grid: PixelGrid) -> Map {

@@ -7,6 +7,10 @@ use crate::backend::gpu::kernel::{Kernel, Shape};
 /// Kernel source (without the shared prelude).
 pub const SOURCE: &str = include_str!("../../../../shaders/diag_scale.wgsl");
 
+/// Bindings of group 0, in order: the buffers `bind` takes (checked against the WGSL with naga
+/// in tests/shaders.rs).
+pub const BINDINGS: usize = 4;
+
 /// Dispatch shape.
 pub const SHAPE: Shape = Shape::Rows;
 

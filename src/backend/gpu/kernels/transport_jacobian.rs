@@ -1,5 +1,6 @@
 //! `shaders/transport_jacobian.wgsl`: the Newton Jacobian and residual of the Nernst–Planck
-//! system, one free node's block rows per invocation. Host twin: `solve::tertiary` (its `evaluate_with`).
+//! system, one free node's block rows per invocation. Host twin:
+//! `solve::transport_system` (its `evaluate_with`).
 //!
 //! The bind function below is the kernel's signature: its parameters are the bindings in order.
 
@@ -7,6 +8,10 @@ use crate::backend::gpu::kernel::{Kernel, Shape};
 
 /// Kernel source (without the shared prelude).
 pub const SOURCE: &str = include_str!("../../../../shaders/transport_jacobian.wgsl");
+
+/// Bindings of group 0, in order: the buffers `bind` takes (checked against the WGSL with naga
+/// in tests/shaders.rs).
+pub const BINDINGS: usize = 10;
 
 /// Dispatch shape.
 pub const SHAPE: Shape = Shape::Rows;

@@ -1,27 +1,28 @@
-//! Physical and geometric validation of a parsed scene. Each message names the dotted key, the
+//! Physical and geometric checks of a parsed scene (the input rules beyond the schema; the
+//! analytic validation suite is [`crate::validate`]). Each message names the dotted key, the
 //! offending value and the accepted range.
 
 use super::{Model, OperationMode, PnpElectrode, Scene};
 
 /// Checks a scene; returns the first problem as a message.
-pub fn validate(s: &Scene) -> Result<(), String> {
+pub fn check(s: &Scene) -> Result<(), String> {
     if s.name.is_empty() || s.name.contains(['/', '\\']) || s.name.starts_with('.') {
         return Err(format!("key `name`: {:?} must be a non-empty plain name (no slashes, not starting with '.')", s.name));
     }
     let g = &s.geometry;
     if g.mesh_file.is_some() {
-        validate_imported(g)?;
+        check_imported(g)?;
     } else {
-        validate_builtin(s)?;
+        check_builtin(s)?;
     }
-    validate_physics_and_controls(s)?;
-    validate_output(s)?;
-    super::coating::validate(s)
+    check_physics_and_controls(s)?;
+    check_output(s)?;
+    super::coating::check(s)
 }
 
 /// Map resolution and slice planes (inside the box for the built-in form; an imported mesh's
 /// extent is checked once it is read).
-fn validate_output(s: &Scene) -> Result<(), String> {
+fn check_output(s: &Scene) -> Result<(), String> {
     let o = &s.output;
     if !(64..=4096).contains(&o.map_pixels) {
         return Err(format!("key `output.map_pixels`: {} is outside the accepted range 64 to 4096", o.map_pixels));
@@ -51,7 +52,7 @@ fn validate_output(s: &Scene) -> Result<(), String> {
 }
 
 /// The imported form: a mesh file with groups mapped to roles, and nothing of the built-in form.
-fn validate_imported(g: &super::Geometry) -> Result<(), String> {
+fn check_imported(g: &super::Geometry) -> Result<(), String> {
     if g.half_width_m != 0.0
         || g.height_m != 0.0
         || !g.protrusions.is_empty()
@@ -84,7 +85,7 @@ fn validate_imported(g: &super::Geometry) -> Result<(), String> {
 }
 
 /// The built-in form: a box with protrusions inside it.
-fn validate_builtin(s: &Scene) -> Result<(), String> {
+fn check_builtin(s: &Scene) -> Result<(), String> {
     let g = &s.geometry;
     if g.boundaries.is_some() || g.regions.is_some() {
         return Err("key `geometry.boundaries`/`geometry.regions`: only used with geometry.mesh_file".into());
@@ -149,9 +150,9 @@ fn validate_builtin(s: &Scene) -> Result<(), String> {
             ));
         }
     }
-    validate_layers(g)?;
+    check_layers(g)?;
     if let Some(sc) = &g.scaffold {
-        validate_scaffold(sc, g.half_width_m, g.height_m)?;
+        check_scaffold(sc, g.half_width_m, g.height_m)?;
     }
     for (k, b) in s.mesh.refine_boxes.iter().enumerate() {
         let key = format!("mesh.refine_boxes.{k}");
@@ -164,7 +165,7 @@ fn validate_builtin(s: &Scene) -> Result<(), String> {
 }
 
 /// Coating layers: named uniquely, positive thicknesses, the stack well below the bulk boundary.
-fn validate_layers(g: &super::Geometry) -> Result<(), String> {
+fn check_layers(g: &super::Geometry) -> Result<(), String> {
     let mut top = 0.0;
     for (k, l) in g.layers.iter().enumerate() {
         let key = format!("geometry.layers.{k}");
@@ -192,7 +193,7 @@ fn validate_layers(g: &super::Geometry) -> Result<(), String> {
 
 /// Scaffold solids: positive radii, horizontal fibres, everything clear of the flat electrode and
 /// below 80% of the cell height.
-fn validate_scaffold(sc: &super::ScaffoldSpec, half_width: f64, height: f64) -> Result<(), String> {
+fn check_scaffold(sc: &super::ScaffoldSpec, half_width: f64, height: f64) -> Result<(), String> {
     let clear = |key: &str, z_lo: f64, z_hi: f64| -> Result<(), String> {
         if z_lo <= 0.0 || z_hi >= 0.8 * height {
             return Err(format!(
@@ -261,104 +262,132 @@ fn validate_scaffold(sc: &super::ScaffoldSpec, half_width: f64, height: f64) -> 
     Ok(())
 }
 
-fn validate_physics_and_controls(s: &Scene) -> Result<(), String> {
+fn check_physics_and_controls(s: &Scene) -> Result<(), String> {
     let ph = &s.physics;
     positive("physics.conductivity_S_m", ph.conductivity_s_m)?;
     in_range("physics.temperature_K", ph.temperature_k, 200.0, 500.0)?;
-    let k = &ph.kinetics;
     if ph.model == Model::Tertiary {
-        validate_species(s)?;
+        check_species(s)?;
     }
     if let Some(w) = &s.operation.waveform {
-        if s.time.is_none() {
-            return Err("key `operation.waveform`: a waveform needs a transient run (a `time` block)".into());
-        }
-        match w {
-            super::Waveform::Step { time_s, before } => {
-                positive("operation.waveform.time_s", *time_s)?;
-                finite("operation.waveform.before", *before)?;
-            }
-            super::Waveform::Pulse { period_s, on_fraction, off_value } => {
-                positive("operation.waveform.period_s", *period_s)?;
-                in_range("operation.waveform.on_fraction", *on_fraction, 1e-6, 1.0 - 1e-6)?;
-                finite("operation.waveform.off_value", *off_value)?;
-                if let Some(t) = &s.time {
-                    if t.end_s / period_s > 10_000.0 {
-                        return Err(format!(
-                            "key `operation.waveform.period_s`: {} s gives more than 10000 pulses before time.end_s",
-                            num(*period_s)
-                        ));
-                    }
-                }
-            }
-            super::Waveform::Table { times_s, values } => {
-                if times_s.len() < 2 || times_s.len() != values.len() {
-                    return Err(format!(
-                        "key `operation.waveform`: a table needs at least two points and as many values as times (got {} times, {} values)",
-                        times_s.len(),
-                        values.len()
-                    ));
-                }
-                for (i, w2) in times_s.windows(2).enumerate() {
-                    if w2[1] <= w2[0] {
-                        return Err(format!("key `operation.waveform.times_s.{}`: times must increase", i + 1));
-                    }
-                }
-                for (i, v) in values.iter().enumerate() {
-                    finite(&format!("operation.waveform.values.{i}"), *v)?;
-                }
-            }
-        }
+        check_waveform(s, w)?;
     }
     if let Some(t) = &s.time {
-        if !matches!(ph.model, Model::Tertiary | Model::Pnp) {
-            return Err("key `time`: transient runs need a transport model (physics.model = \"tertiary\" or \"pnp\")".into());
+        check_time(s, t)?;
+    }
+    if ph.model == Model::Pnp {
+        check_pnp(s)?;
+    }
+    if ph.model != Model::Primary {
+        check_kinetics(&ph.kinetics)?;
+    }
+    check_operation(s)?;
+    check_mesh_and_solver(s)
+}
+
+/// The applied waveform of a transient run.
+fn check_waveform(s: &Scene, w: &super::Waveform) -> Result<(), String> {
+    if s.time.is_none() {
+        return Err("key `operation.waveform`: a waveform needs a transient run (a `time` block)".into());
+    }
+    match w {
+        super::Waveform::Step { time_s, before } => {
+            positive("operation.waveform.time_s", *time_s)?;
+            finite("operation.waveform.before", *before)?;
         }
-        positive("time.end_s", t.end_s)?;
-        if let Some(v) = t.initial_step_s {
-            positive("time.initial_step_s", v)?;
+        super::Waveform::Pulse { period_s, on_fraction, off_value } => {
+            positive("operation.waveform.period_s", *period_s)?;
+            in_range("operation.waveform.on_fraction", *on_fraction, 1e-6, 1.0 - 1e-6)?;
+            finite("operation.waveform.off_value", *off_value)?;
+            if let Some(t) = &s.time {
+                if t.end_s / period_s > 10_000.0 {
+                    return Err(format!(
+                        "key `operation.waveform.period_s`: {} s gives more than 10000 pulses before time.end_s",
+                        num(*period_s)
+                    ));
+                }
+            }
         }
-        if let Some(v) = t.max_step_s {
-            positive("time.max_step_s", v)?;
-        }
-        in_range("time.rtol", t.rtol, 1e-8, 0.5)?;
-        in_range("time.stop_at_depletion", t.stop_at_depletion, 0.0, 0.9)?;
-        in_range("time.checkpoint_wall_interval_s", t.checkpoint_wall_interval_s, 0.0, 1e6)?;
-        in_range("time.preconditioner_reuse_steps", t.preconditioner_reuse_steps.into(), 1.0, 1000.0)?;
-        for (i, &o) in t.output_times_s.iter().enumerate() {
-            in_range(&format!("time.output_times_s.{i}"), o, 0.0, t.end_s)?;
-            if i > 0 && o <= t.output_times_s[i - 1] {
+        super::Waveform::Table { times_s, values } => {
+            if times_s.len() < 2 || times_s.len() != values.len() {
                 return Err(format!(
-                    "key `time.output_times_s`: times must increase ({} after {})",
-                    num(o),
-                    num(t.output_times_s[i - 1])
+                    "key `operation.waveform`: a table needs at least two points and as many values as times (got {} times, {} values)",
+                    times_s.len(),
+                    values.len()
                 ));
+            }
+            for (i, w2) in times_s.windows(2).enumerate() {
+                if w2[1] <= w2[0] {
+                    return Err(format!("key `operation.waveform.times_s.{}`: times must increase", i + 1));
+                }
+            }
+            for (i, v) in values.iter().enumerate() {
+                finite(&format!("operation.waveform.values.{i}"), *v)?;
             }
         }
     }
-    if ph.model == Model::Pnp {
-        validate_species_common(s)?;
-        in_range("physics.relative_permittivity", ph.relative_permittivity, 1.0, 200.0)?;
-        in_range("physics.stern_capacitance_F_m2", ph.stern_capacitance_f_m2, 1e-3, 10.0)?;
-        if ph.pnp_electrode == PnpElectrode::Reacting {
-            validate_reacting_species(s, ph.species.len(), "")?;
-        }
-        if s.operation.mode != OperationMode::Potential && ph.pnp_electrode == PnpElectrode::Blocking {
-            return Err(
-                "key `operation.mode`: a blocking pnp electrode (physics.pnp_electrode = \"blocking\") draws no \
-                        current; use \"potential\" with operation.electrode_potential_V, or physics.pnp_electrode = \"reacting\""
-                    .into(),
-            );
+    Ok(())
+}
+
+/// The `time` block of a transient run.
+fn check_time(s: &Scene, t: &super::TimeControls) -> Result<(), String> {
+    if !s.physics.model.has_transport() {
+        return Err("key `time`: transient runs need a transport model (physics.model = \"tertiary\" or \"pnp\")".into());
+    }
+    positive("time.end_s", t.end_s)?;
+    if let Some(v) = t.initial_step_s {
+        positive("time.initial_step_s", v)?;
+    }
+    if let Some(v) = t.max_step_s {
+        positive("time.max_step_s", v)?;
+    }
+    in_range("time.rtol", t.rtol, 1e-8, 0.5)?;
+    in_range("time.stop_at_depletion", t.stop_at_depletion, 0.0, 0.9)?;
+    in_range("time.checkpoint_wall_interval_s", t.checkpoint_wall_interval_s, 0.0, 1e6)?;
+    in_range("time.preconditioner_reuse_steps", t.preconditioner_reuse_steps.into(), 1.0, 1000.0)?;
+    for (i, &o) in t.output_times_s.iter().enumerate() {
+        in_range(&format!("time.output_times_s.{i}"), o, 0.0, t.end_s)?;
+        if i > 0 && o <= t.output_times_s[i - 1] {
+            return Err(format!(
+                "key `time.output_times_s`: times must increase ({} after {})",
+                num(o),
+                num(t.output_times_s[i - 1])
+            ));
         }
     }
-    if ph.model != Model::Primary {
-        positive("physics.kinetics.exchange_current_density_A_m2", k.exchange_current_density_a_m2)?;
-        in_range("physics.kinetics.alpha_a", k.alpha_a, 1e-3, 1.0)?;
-        in_range("physics.kinetics.alpha_c", k.alpha_c, 1e-3, 1.0)?;
-        if k.electrons == 0 || k.electrons > 8 {
-            return Err(format!("key `physics.kinetics.electrons`: {} is outside the accepted range 1..=8", k.electrons));
-        }
+    Ok(())
+}
+
+/// The pnp model's permittivity, Stern layer and electrode.
+fn check_pnp(s: &Scene) -> Result<(), String> {
+    let ph = &s.physics;
+    check_species_common(s)?;
+    in_range("physics.relative_permittivity", ph.relative_permittivity, 1.0, 200.0)?;
+    in_range("physics.stern_capacitance_F_m2", ph.stern_capacitance_f_m2, 1e-3, 10.0)?;
+    if ph.pnp_electrode == PnpElectrode::Reacting {
+        check_reacting_species(s, ph.species.len(), "")?;
     }
+    if s.operation.mode != OperationMode::Potential && ph.pnp_electrode == PnpElectrode::Blocking {
+        return Err("key `operation.mode`: a blocking pnp electrode (physics.pnp_electrode = \"blocking\") draws no \
+                    current; use \"potential\" with operation.electrode_potential_V, or physics.pnp_electrode = \"reacting\""
+            .into());
+    }
+    Ok(())
+}
+
+/// The Butler–Volmer parameters.
+fn check_kinetics(k: &super::Kinetics) -> Result<(), String> {
+    positive("physics.kinetics.exchange_current_density_A_m2", k.exchange_current_density_a_m2)?;
+    in_range("physics.kinetics.alpha_a", k.alpha_a, 1e-3, 1.0)?;
+    in_range("physics.kinetics.alpha_c", k.alpha_c, 1e-3, 1.0)?;
+    if k.electrons == 0 || k.electrons > 8 {
+        return Err(format!("key `physics.kinetics.electrons`: {} is outside the accepted range 1..=8", k.electrons));
+    }
+    Ok(())
+}
+
+/// The applied potential or current.
+fn check_operation(s: &Scene) -> Result<(), String> {
     let op = &s.operation;
     match op.mode {
         OperationMode::Potential => {
@@ -383,6 +412,11 @@ fn validate_physics_and_controls(s: &Scene) -> Result<(), String> {
             }
         }
     }
+    Ok(())
+}
+
+/// Mesh sizes and solver controls.
+fn check_mesh_and_solver(s: &Scene) -> Result<(), String> {
     let m = &s.mesh;
     if let Some(h) = m.size_near_m {
         positive("mesh.size_near_m", h)?;
@@ -443,14 +477,14 @@ pub(super) fn in_range(key: &str, v: f64, lo: f64, hi: f64) -> Result<(), String
 /// Species of the tertiary model: positive diffusivities and concentrations, an electroneutral
 /// bulk, a reacting species whose charge is the electron count, and a last species that is the
 /// only one of its sign (it is eliminated by electroneutrality and must stay positive).
-fn validate_species(s: &Scene) -> Result<(), String> {
-    validate_species_common(s)?;
-    validate_tertiary_species(s)
+fn check_species(s: &Scene) -> Result<(), String> {
+    check_species_common(s)?;
+    check_tertiary_species(s)
 }
 
 /// Checks shared by the transport models: at least two species, positive diffusivities and
 /// concentrations, distinct names, an electroneutral bulk.
-fn validate_species_common(s: &Scene) -> Result<(), String> {
+fn check_species_common(s: &Scene) -> Result<(), String> {
     let sp = &s.physics.species;
     if sp.len() < 2 {
         return Err(format!("key `physics.species`: the transport models need at least two species, got {}", sp.len()));
@@ -477,7 +511,7 @@ fn validate_species_common(s: &Scene) -> Result<(), String> {
     Ok(())
 }
 
-fn validate_tertiary_species(s: &Scene) -> Result<(), String> {
+fn check_tertiary_species(s: &Scene) -> Result<(), String> {
     let sp = &s.physics.species;
     let last = &sp[sp.len() - 1];
     if sp[..sp.len() - 1].iter().any(|x| x.charge.signum() == last.charge.signum()) {
@@ -488,12 +522,12 @@ fn validate_tertiary_species(s: &Scene) -> Result<(), String> {
             last.name
         ));
     }
-    validate_reacting_species(s, sp.len() - 1, " (the last species cannot react)")
+    check_reacting_species(s, sp.len() - 1, " (the last species cannot react)")
 }
 
 /// The reacting species is one of the first `candidates` species and carries the charge of the
 /// electrons transferred. `why` explains a restriction in the message.
-fn validate_reacting_species(s: &Scene, candidates: usize, why: &str) -> Result<(), String> {
+fn check_reacting_species(s: &Scene, candidates: usize, why: &str) -> Result<(), String> {
     let sp = &s.physics.species;
     let k = &s.physics.kinetics;
     let r = sp[..candidates].iter().position(|x| x.name == k.reacting_species).ok_or_else(|| {

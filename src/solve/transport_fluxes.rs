@@ -1,4 +1,4 @@
-//! The edge fluxes of the discrete Nernst–Planck system ([`super::np_system`]), assembled row by
+//! The edge fluxes of the discrete Nernst–Planck system ([`super::transport_system`]), assembled row by
 //! row on the host.
 //!
 //! The rows of free node a take the Scharfetter–Gummel fluxes of a's own edges,
@@ -21,8 +21,8 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::device_jacobian::NOT_FREE;
-use super::np_system::Problem;
-use super::tertiary::Closure;
+use super::transport::Closure;
+use super::transport_system::Problem;
 use crate::fem::edges::Edges;
 use crate::fem::CsrMatrix;
 use crate::physics::bernoulli::{bernoulli, bernoulli_derivative};

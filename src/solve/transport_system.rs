@@ -30,13 +30,15 @@
 //! Under the Poisson closure every species is independent and the charge row is Poisson's
 //! (see [`Closure::Poisson`]). A time step adds `V_j (a0 c_ij - history_ij)` to the species rows.
 //! Galvanostatic operation adds E and `sum_j Gamma A_j f_j = I`, eliminated per Newton step by the
-//! driver in [`super::tertiary`] with two solves of the Jacobian (as in the secondary model).
+//! driver in [`super::transport`] with two solves of the Jacobian (as in the secondary model).
 
 use super::device_jacobian::JacobianLayout;
-use super::np_fluxes::NodeEdges;
-use super::tertiary::{Closure, TransportParams};
+use super::newton::Evaluation;
+use super::transport::{Closure, TransportParams};
+use super::transport_fluxes::NodeEdges;
 use crate::fem::edges::Edges;
 use crate::fem::CsrMatrix;
+use crate::physics::kinetics::Reaction;
 
 /// Node-block sparsity: the node pattern expanded to m x m blocks, node-interleaved unknowns.
 pub(super) struct BlockPattern {
@@ -194,12 +196,7 @@ impl Problem<'_> {
             charges: tp.charges.clone(),
             diffusivities: tp.diffusivities.clone(),
             bulk: tp.bulk.clone(),
-            reacting: tp.reacting,
-            anodic: tp.law.anodic,
-            cathodic: tp.law.cathodic,
-            linear_law: tp.law.linear,
-            reaction_order: tp.reaction_order,
-            gamma: tp.gamma,
+            reactions: tp.reactions.clone(),
             nodes,
             neighbours,
             weights,
@@ -238,7 +235,6 @@ impl Problem<'_> {
         let n = self.n_species;
         let m = self.m();
         let pv = self.phi_var();
-        let electroneutral = self.tp.closure == Closure::Electroneutral;
         let tp = self.tp;
         let mut r = vec![0.0; x.len()];
         let mut jac = jac;
@@ -295,60 +291,102 @@ impl Problem<'_> {
         if let Some(solid) = &self.solid {
             self.solid_rows(solid, x, e, &mut r, &mut d_de, &mut jac, with_fluxes);
         }
-        // Electrode reaction; under electroneutrality it also leaves the charge row.
-        let mut total = 0.0;
-        let mut total_dx = vec![(0usize, 0.0f64); 0];
-        let mut total_de = 0.0;
-        let rr = tp.reacting;
-        // Charge carried into the charge row (electroneutrality); Poisson rows take none.
-        let zr = if electroneutral { tp.charges[rr] } else { 0.0 };
-        let sv = self.solid_var();
+        // Electrode reactions; under electroneutrality they also leave the charge row.
+        let mut border = Border { d_de, total: 0.0, total_dx: Vec::new(), total_de: 0.0 };
         for (k, &(a, area)) in self.electrode.iter().enumerate() {
-            let base = a * m;
-            let phi = x[base + pv];
-            let c = x[base + rr].exp();
-            // Against the solid potential (a site of a resistive scaffold) or the electrode's.
-            let on_solid = self.solid.as_ref().is_some_and(|s| s.on_solid[k]);
-            let eta = if on_solid { x[base + sv] } else { e } - phi;
-            let ratio = c / tp.bulk[rr];
-            let (fa, fc) = if tp.law.linear {
-                (tp.law.current(eta), 0.0)
-            } else {
-                ((tp.law.anodic * eta).exp(), ratio.powf(tp.reaction_order) * (-tp.law.cathodic * eta).exp())
-            };
-            let f = if tp.law.linear { fa } else { fa - fc };
-            let df_deta = if tp.law.linear { tp.law.slope(eta) } else { tp.law.anodic * fa + tp.law.cathodic * fc };
-            // d f / d u_r = -gamma fc (since d ratio^gamma / du = gamma ratio^gamma).
-            let df_du = if tp.law.linear { 0.0 } else { -tp.reaction_order * fc };
-            let g = tp.gamma * area;
-            let reaction = g * f;
-            total += reaction;
-            r[base + rr] -= reaction;
-            r[base + pv] -= zr * reaction;
-            // d reaction / d phi = -g df_deta; / d u_r = g df_du; / dE = g df_deta.
-            add(&mut jac, a, rr, a, pv, g * df_deta);
-            add(&mut jac, a, rr, a, rr, -g * df_du);
-            add(&mut jac, a, pv, a, pv, zr * g * df_deta);
-            add(&mut jac, a, pv, a, rr, -zr * g * df_du);
-            total_dx.push((base + pv, -g * df_deta));
-            total_dx.push((base + rr, g * df_du));
-            if on_solid {
-                // The solid loses the current the electrolyte gains: + z_r reaction in its row.
-                let zs = tp.charges[rr];
-                r[base + sv] += zs * reaction;
-                add(&mut jac, a, rr, a, sv, -g * df_deta);
-                add(&mut jac, a, pv, a, sv, -zr * g * df_deta);
-                add(&mut jac, a, sv, a, sv, zs * g * df_deta);
-                add(&mut jac, a, sv, a, pv, -zs * g * df_deta);
-                add(&mut jac, a, sv, a, rr, zs * g * df_du);
-                total_dx.push((base + sv, g * df_deta));
-            } else {
-                d_de[base + rr] -= g * df_deta;
-                d_de[base + pv] -= zr * g * df_deta;
-                total_de += g * df_deta;
+            for reaction in &tp.reactions {
+                self.reaction_rows(reaction, k, a, area, x, e, &mut r, &mut border, &mut jac);
             }
         }
+        let Border { d_de, total, total_dx, total_de } = border;
         Evaluation { residual: r, d_de, total, total_dx, total_de }
+    }
+}
+
+/// The galvanostatic border terms accumulated over the reactions: dR/dE, the total reaction and
+/// its derivatives.
+struct Border {
+    d_de: Vec<f64>,
+    total: f64,
+    total_dx: Vec<(usize, f64)>,
+    total_de: f64,
+}
+
+/// A reaction's scaled rate `f` at node state (eta, u_r = ln c_r) with df/deta and df/du_r:
+/// `f = exp(alpha_a n eta) - (c_r / c_r,bulk)^gamma exp(-alpha_c n eta)` (the linear law has no
+/// concentration dependence).
+fn reaction_rate(reaction: &Reaction, bulk: f64, eta: f64, u_r: f64) -> (f64, f64, f64) {
+    let law = &reaction.law;
+    if law.linear {
+        return (law.current(eta), law.slope(eta), 0.0);
+    }
+    let ratio = u_r.exp() / bulk;
+    let fa = (law.anodic * eta).exp();
+    let fc = ratio.powf(reaction.cathodic_order) * (-law.cathodic * eta).exp();
+    // d f / d u_r = -gamma fc (since d ratio^gamma / du = gamma ratio^gamma).
+    (fa - fc, law.anodic * fa + law.cathodic * fc, -reaction.cathodic_order * fc)
+}
+
+impl Problem<'_> {
+    /// One reaction at reaction site `k` (free node `a`, scaled area `area`): it leaves its
+    /// species' row (and the charge row under electroneutrality), and against a resistive
+    /// scaffold's phi_s the solid gains it.
+    #[allow(clippy::too_many_arguments)]
+    fn reaction_rows(
+        &self,
+        reaction: &Reaction,
+        k: usize,
+        a: usize,
+        area: f64,
+        x: &[f64],
+        e: f64,
+        r: &mut [f64],
+        border: &mut Border,
+        jac: &mut Option<&mut CsrMatrix>,
+    ) {
+        let tp = self.tp;
+        let m = self.m();
+        let (pv, sv) = (self.phi_var(), self.solid_var());
+        let rr = reaction.species.unwrap_or(0);
+        // Charge carried into the charge row (electroneutrality); Poisson rows take none.
+        let zr = if tp.closure == Closure::Electroneutral { tp.charges[rr] } else { 0.0 };
+        let mut add = |v: usize, w: usize, val: f64| {
+            if let Some(j) = jac.as_deref_mut() {
+                j.values[self.pattern.index(a, v, a, w)] += val;
+            }
+        };
+        let base = a * m;
+        // Against the solid potential (a site of a resistive scaffold) or the electrode's.
+        let on_solid = self.solid.as_ref().is_some_and(|s| s.on_solid[k]);
+        let eta = if on_solid { x[base + sv] } else { e } - x[base + pv];
+        let (f, df_deta, df_du) = reaction_rate(reaction, tp.bulk[rr], eta, x[base + rr]);
+        let g = reaction.gamma * area;
+        let rate = g * f;
+        border.total += rate;
+        r[base + rr] -= rate;
+        r[base + pv] -= zr * rate;
+        // d rate / d phi = -g df_deta; / d u_r = g df_du; / dE = g df_deta.
+        add(rr, pv, g * df_deta);
+        add(rr, rr, -g * df_du);
+        add(pv, pv, zr * g * df_deta);
+        add(pv, rr, -zr * g * df_du);
+        border.total_dx.push((base + pv, -g * df_deta));
+        border.total_dx.push((base + rr, g * df_du));
+        if on_solid {
+            // The solid loses the current the electrolyte gains: + z_r rate in its row.
+            let zs = tp.charges[rr];
+            r[base + sv] += zs * rate;
+            add(rr, sv, -g * df_deta);
+            add(pv, sv, -zr * g * df_deta);
+            add(sv, sv, zs * g * df_deta);
+            add(sv, pv, -zs * g * df_deta);
+            add(sv, rr, zs * g * df_du);
+            border.total_dx.push((base + sv, g * df_deta));
+        } else {
+            border.d_de[base + rr] -= g * df_deta;
+            border.d_de[base + pv] -= zr * g * df_deta;
+            border.total_de += g * df_deta;
+        }
     }
 }
 
@@ -411,14 +449,6 @@ fn pin_to_electrode(k: usize, x: &[f64], e: f64, r: &mut [f64], d_de: &mut [f64]
     }
 }
 
-pub(super) struct Evaluation {
-    pub(super) residual: Vec<f64>,
-    pub(super) d_de: Vec<f64>,
-    pub(super) total: f64,
-    pub(super) total_dx: Vec<(usize, f64)>,
-    pub(super) total_de: f64,
-}
-
 /// Accumulation term of an implicit time step for the species rows:
 /// `V_j (a0 c_ij - history_ij)` with `a0` = leading BDF coefficient / dt and `history` the
 /// combination of earlier concentrations / dt (zero for a steady solve).
@@ -428,24 +458,24 @@ pub struct Accumulation {
     pub history: Vec<f64>,
 }
 
-/// Gamma A_j f_j at each electrode node.
-pub(super) fn electrode_reaction(p: &Problem, x: &[f64], e: f64) -> Vec<f64> {
+/// The scaled current `sum_r Gamma_r A_j f_r` at each reaction site (electrode nodes, then
+/// scaffold sites).
+pub(super) fn electrode_fluxes(p: &Problem, x: &[f64], e: f64) -> Vec<f64> {
     let tp = p.tp;
     let m = p.m();
-    let rr = tp.reacting;
     p.electrode
         .iter()
         .enumerate()
         .map(|(k, &(a, area))| {
             let on_solid = p.solid.as_ref().is_some_and(|s| s.on_solid[k]);
             let eta = if on_solid { x[a * m + p.solid_var()] } else { e } - x[a * m + m - 1];
-            let f = if tp.law.linear {
-                tp.law.current(eta)
-            } else {
-                let ratio = x[a * m + rr].exp() / tp.bulk[rr];
-                (tp.law.anodic * eta).exp() - ratio.powf(tp.reaction_order) * (-tp.law.cathodic * eta).exp()
-            };
-            tp.gamma * area * f
+            tp.reactions
+                .iter()
+                .map(|reaction| {
+                    let rr = reaction.species.unwrap_or(0);
+                    reaction.gamma * area * reaction_rate(reaction, tp.bulk[rr], eta, x[a * m + rr]).0
+                })
+                .sum()
         })
         .collect()
 }

@@ -1,4 +1,5 @@
-//! Smoothed recovery of the electrode current density from nodal residual fluxes.
+//! Smoothed recovery of the electrode current density from nodal residual fluxes, and the
+//! surface normals and node rings it (and the growing electrode) needs.
 //!
 //! Nodal values `Q_j / A_j` of the residual flux are accurate in the mean but jump by a few
 //! percent from node to node on curved, irregular surface meshes. Each node's recovered value is
@@ -15,26 +16,7 @@ use crate::mesh::{BoundaryTag, TetMesh};
 ///
 /// `nodes` lists the surface nodes (increasing), `values` and `areas` are aligned with it.
 pub fn smooth_surface_field(mesh: &TetMesh, tag: BoundaryTag, nodes: &[u32], values: &[f64], areas: &[f64]) -> Vec<f64> {
-    let mut local = vec![u32::MAX; mesh.nodes.len()];
-    for (i, &n) in nodes.iter().enumerate() {
-        local[n as usize] = i as u32;
-    }
-    let mut normal = vec![DVec3::ZERO; nodes.len()];
-    let mut ring: Vec<Vec<u32>> = vec![Vec::new(); nodes.len()];
-    for f in mesh.faces_with(tag) {
-        let av = mesh.face_area_vector(f);
-        // (Nodes not listed, such as periodic images of listed ones, are left out.)
-        let ids: Vec<u32> = mesh.faces[f].iter().map(|&n| local[n as usize]).filter(|&a| a != u32::MAX).collect();
-        for &a in &ids {
-            normal[a as usize] += av;
-            ring[a as usize].extend(ids.iter().filter(|&&b| b != a));
-        }
-    }
-    for r in &mut ring {
-        r.sort_unstable();
-        r.dedup();
-    }
-    let normal: Vec<DVec3> = normal.into_iter().map(|n| n.normalize_or(DVec3::Z)).collect();
+    let SurfaceNeighbourhood { normal, ring } = surface_neighbourhood(mesh, tag, nodes);
     let cos_limit = 40f64.to_radians().cos();
     (0..nodes.len())
         .map(|i| {
@@ -54,6 +36,39 @@ pub fn smooth_surface_field(mesh: &TetMesh, tag: BoundaryTag, nodes: &[u32], val
             fit_at_centre(mesh, nodes, i, &patch, normal[i], values, areas)
         })
         .collect()
+}
+
+/// Unit normals (out of the domain) and the neighbouring surface nodes of a surface's nodes.
+pub struct SurfaceNeighbourhood {
+    /// Area-weighted mean of the adjacent faces' outward normals, normalized (+z where they cancel).
+    pub normal: Vec<DVec3>,
+    /// Local indices (into the node list) of the nodes sharing a face with each node.
+    pub ring: Vec<Vec<u32>>,
+}
+
+/// Normals and rings of the listed nodes (`nodes`, increasing) of the faces tagged `tag`; nodes
+/// not listed (periodic images of listed ones) are left out.
+pub fn surface_neighbourhood(mesh: &TetMesh, tag: BoundaryTag, nodes: &[u32]) -> SurfaceNeighbourhood {
+    let mut local = vec![u32::MAX; mesh.nodes.len()];
+    for (i, &n) in nodes.iter().enumerate() {
+        local[n as usize] = i as u32;
+    }
+    let mut normal = vec![DVec3::ZERO; nodes.len()];
+    let mut ring: Vec<Vec<u32>> = vec![Vec::new(); nodes.len()];
+    for f in mesh.faces_with(tag) {
+        let av = mesh.face_area_vector(f);
+        let ids: Vec<u32> = mesh.faces[f].iter().map(|&n| local[n as usize]).filter(|&a| a != u32::MAX).collect();
+        for &a in &ids {
+            normal[a as usize] += av;
+            ring[a as usize].extend(ids.iter().filter(|&&b| b != a));
+        }
+    }
+    for r in &mut ring {
+        r.sort_unstable();
+        r.dedup();
+    }
+    let normal = normal.into_iter().map(|n| n.normalize_or(DVec3::Z)).collect();
+    SurfaceNeighbourhood { normal, ring }
 }
 
 /// Patch radius in local mean edge lengths: large enough to average out the node-to-node

@@ -4,23 +4,23 @@
 //! time step at a time ([`super::transient`]).
 //!
 //! The discrete equations (the edge form of P1 with Scharfetter–Gummel fluxes, log-concentration
-//! unknowns, the closures and the electrode conditions) are in [`super::np_system`]; this module
+//! unknowns, the closures and the electrode conditions) are in [`super::transport_system`]; this module
 //! holds the parameters, the Newton driver and the solution.
 
-use super::device_jacobian::JacobianAssembler;
+use super::device_jacobian::{JacobianAssembler, TransportBackend};
 use super::failure::{nodal_residual, Failure};
 use super::linear::{GeneralLinearSolver, LinearError, LinearParams};
-use super::np_fluxes::NodeEdges;
-pub use super::np_system::Accumulation;
-use super::np_system::{electrode_reaction, BlockPattern, Evaluation, Problem, SolidField};
+use super::newton::{self, Evaluation, NewtonSystem};
+pub use super::newton::{NewtonParams, NewtonStats, State};
 use super::primary::Drive;
-use super::secondary::NewtonParams;
 use super::system::PotentialSystem;
+use super::transport_fluxes::NodeEdges;
+pub use super::transport_system::Accumulation;
+use super::transport_system::{electrode_fluxes, BlockPattern, Problem, SolidField};
 use crate::error::Error;
 use crate::fem::edges::Edges;
 use crate::fem::CsrMatrix;
-use crate::physics::kinetics::ButlerVolmer;
-use crate::progress::{self, Event};
+use crate::physics::kinetics::{self, Reaction};
 
 /// Scaled transport and kinetic parameters.
 #[derive(Debug, Clone)]
@@ -31,14 +31,10 @@ pub struct TransportParams {
     pub diffusivities: Vec<f64>,
     /// Bulk concentrations c_i / c_ref.
     pub bulk: Vec<f64>,
-    /// Index of the reacting species (never the last).
-    pub reacting: usize,
-    /// Butler–Volmer law (alpha n products).
-    pub law: ButlerVolmer,
-    /// Cathodic reaction order gamma.
-    pub reaction_order: f64,
-    /// Gamma = i0 L / (n F D_ref c_ref).
-    pub gamma: f64,
+    /// The electrode reactions, each with its species (never the last under electroneutrality)
+    /// and Gamma = i0 L / (n F D_ref c_ref). The first is the plating reaction, whose species'
+    /// depletion ends a transient run.
+    pub reactions: Vec<Reaction>,
     /// How the potential is determined.
     pub closure: Closure,
     /// c_ref, mol/m^3: fixed charges are divided by it.
@@ -46,6 +42,13 @@ pub struct TransportParams {
     /// F^2 D_ref c_ref / RT, S/m: the conductivity unit of the scaled charge row (a resistive
     /// scaffold's sigma_eff is divided by it).
     pub conductivity_unit: f64,
+}
+
+impl TransportParams {
+    /// The species of the plating reaction (the first), whose depletion ends a transient run.
+    pub fn plating_species(&self) -> usize {
+        self.reactions.first().and_then(|r| r.species).unwrap_or(0)
+    }
 }
 
 /// The Donnan potential psi (scaled) of a node with fixed charge `fixed` (scaled) in equilibrium
@@ -56,22 +59,7 @@ pub fn donnan_potential(charges: &[f64], bulk: &[f64], fixed: f64) -> f64 {
         return 0.0;
     }
     let g = |psi: f64| charges.iter().zip(bulk).map(|(z, c)| z * c * (-z * psi).exp()).sum::<f64>() + fixed;
-    let (mut lo, mut hi) = (-1.0, 1.0);
-    while g(lo) < 0.0 && lo > -700.0 {
-        lo *= 2.0;
-    }
-    while g(hi) > 0.0 && hi < 700.0 {
-        hi *= 2.0;
-    }
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if g(mid) > 0.0 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    0.5 * (lo + hi)
+    crate::physics::roots::root_of_decreasing(g, 700.0)
 }
 
 /// The equation that closes the system for the potential.
@@ -101,7 +89,7 @@ impl Closure {
     }
 }
 
-/// Result of a tertiary solve, scaled.
+/// Result of a transport (tertiary or pnp) solve, scaled.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TransportSolution {
     /// phi F / RT at every node.
@@ -110,8 +98,10 @@ pub struct TransportSolution {
     pub concentrations: Vec<Vec<f64>>,
     /// E F / RT.
     pub electrode_potential: f64,
-    /// Gamma A_j f_j at each electrode node (species flux units; anodic positive).
-    pub electrode_reaction: Vec<f64>,
+    /// `sum_r Gamma_r A_j f_r` at each electrode node (species flux units; anodic positive): the
+    /// same quantity as [`super::PotentialSolution::electrode_flux`].
+    #[serde(alias = "electrode_reaction")]
+    pub electrode_flux: Vec<f64>,
     /// The same for each scaffold reaction site (aligned with `PotentialSystem::sites`).
     pub site_reaction: Vec<f64>,
     /// Solid potential F phi_s / RT at every node (E off the scaffold) for a resistive scaffold.
@@ -123,33 +113,37 @@ pub struct TransportSolution {
     pub continuation_steps: u32,
 }
 
+impl TransportSolution {
+    /// The solution in the form the potential models' metrics take.
+    pub fn as_potential_solution(&self) -> super::PotentialSolution {
+        super::PotentialSolution {
+            phi: self.phi.clone(),
+            electrode_potential: self.electrode_potential,
+            electrode_flux: self.electrode_flux.clone(),
+            linear_iterations: self.linear_iterations,
+            nonlinear_iterations: self.nonlinear_iterations,
+            residual_history: self.residual_history.clone(),
+            site_reaction: self.site_reaction.clone(),
+            solid_potential: self.solid_potential.clone(),
+        }
+    }
+}
+
 /// A discrete transport problem with its Newton solver state.
-pub struct Transport<'a> {
+pub struct TransportProblem<'a> {
     sys: &'a PotentialSystem,
     problem: Problem<'a>,
     free: Vec<u32>,
     jac: CsrMatrix,
-    /// Whether the solver's device assembler holds this problem's layout.
+    /// Whether the device assembler it met holds this problem's layout.
     device_prepared: bool,
 }
 
-/// Newton iterate: the unknowns (log-concentrations and phi per free node) and E.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct State {
-    pub x: Vec<f64>,
-    pub e: f64,
-}
-
-/// What one Newton solve did.
-pub struct NewtonStats {
-    pub iterations: u32,
-    pub linear_iterations: u32,
-    pub history: Vec<f64>,
-}
-
-impl<'a> Transport<'a> {
+impl<'a> TransportProblem<'a> {
     /// Sets up the problem on a mesh.
+    #[track_caller]
     pub fn new(sys: &'a PotentialSystem, edges: &'a Edges, tp: &'a TransportParams) -> Self {
+        assert!(tp.reactions.iter().all(|r| r.species.is_some()), "every transport reaction names its species");
         let n = tp.charges.len();
         let free = sys.free_nodes(&[&sys.bulk]);
         let mut free_of = vec![u32::MAX; sys.n()];
@@ -208,7 +202,7 @@ impl<'a> Transport<'a> {
             solid,
         };
         let jac = problem.pattern.matrix();
-        Transport { sys, problem, free, jac, device_prepared: false }
+        TransportProblem { sys, problem, free, jac, device_prepared: false }
     }
 
     /// The bulk state: bulk concentrations, phi = 0, E from the drive (for a current, the
@@ -229,7 +223,9 @@ impl<'a> Transport<'a> {
         let total_area: f64 = p.electrode.iter().map(|&(_, a)| a).sum();
         let e = match (drive, tp.closure) {
             (Drive::Potential(e), _) => e,
-            (Drive::Current(target), closure) if closure.reacting() => tp.law.overpotential_for(target / (tp.gamma * total_area)),
+            (Drive::Current(target), closure) if closure.reacting() => {
+                kinetics::overpotential_for(&tp.reactions, |r| r.gamma * total_area, target)
+            }
             (Drive::Current(_), _) => {
                 return Err(Error::input(
                     "operation.mode: a blocking pnp electrode (physics.pnp_electrode = \"blocking\") draws no current; use mode \"potential\" or physics.pnp_electrode = \"reacting\"",
@@ -260,139 +256,21 @@ impl<'a> Transport<'a> {
         &self.problem.volume
     }
 
-    /// Damped Newton from `st` (updated in place). The solver's kept preconditioner, if any, is
-    /// used until it degrades; callers decide when to forget it
+    /// Damped Newton from `st` (updated in place; [`super::newton`]) on `backend`. The solver's
+    /// kept preconditioner, if any, is used until it degrades; callers decide when to forget it
     /// ([`GeneralLinearSolver::new_nonlinear_solve`]).
     pub fn newton(
         &mut self,
         st: &mut State,
         drive: Drive,
         acc: Option<&Accumulation>,
-        solver: &mut dyn GeneralLinearSolver,
+        backend: &mut TransportBackend,
         linear: &LinearParams,
         newton: &NewtonParams,
     ) -> Result<NewtonStats, Error> {
-        let m = self.problem.m();
-        let constraint = |total: f64| match drive {
-            Drive::Potential(_) => 0.0,
-            Drive::Current(target) => total - target,
-        };
-        let merit = |ev: &Evaluation| (ev.residual.iter().map(|v| v * v).sum::<f64>() + constraint(ev.total).powi(2)).sqrt();
-        // With a device assembler the first iterations run on its f32 residual; once the merit
-        // has fallen by DEVICE_PHASE_REDUCTION (or the device iterates stall) Newton finishes on
-        // the f64 host residual, on which convergence is always judged.
-        let mut device_phase = solver.jacobian_assembler().is_some();
-        let mut current = self.residual_at(&st.x, st.e, acc, solver, device_phase)?;
-        let mut history = vec![merit(&current)];
-        let mut linear_iterations = 0;
-        // The size of the last step if it was a full one (the stopping estimate).
-        let mut previous_full_step: Option<f64> = None;
-        // The last solution of J w = dR/dE (galvanostatic drive).
-        let mut last_w: Option<Vec<f64>> = None;
-        let mut it = 0;
-        while it < newton.max_iterations {
-            it += 1;
-            // The residual at st is `current` (from the line search); the host assembly
-            // recomputes it alongside the Jacobian.
-            let host = self.assemble(st, acc, solver)?;
-            let ev = host.as_ref().unwrap_or(&current);
-            let neg_r: Vec<f64> = ev.residual.iter().map(|v| -v).collect();
-            let mut u = vec![0.0; st.x.len()];
-            let linear = &LinearParams { block_size: m, ..*linear };
-            linear_iterations += general(solver, &self.jac, &neg_r, &mut u, linear)?;
-            let de = match drive {
-                Drive::Potential(_) => 0.0,
-                Drive::Current(_) => {
-                    // J w = dR/dE changes little from one Newton iteration to the next: the last
-                    // w is the initial guess (GMRES's target is relative to the right-hand side).
-                    let mut w = last_w.take().unwrap_or_else(|| vec![0.0; st.x.len()]);
-                    linear_iterations += general(solver, &self.jac, &ev.d_de, &mut w, linear)?;
-                    let c_u: f64 = ev.total_dx.iter().map(|&(k, v)| v * u[k]).sum();
-                    let c_w: f64 = ev.total_dx.iter().map(|&(k, v)| v * w[k]).sum();
-                    let de = (-constraint(ev.total) - c_u) / (ev.total_de - c_w);
-                    u.iter_mut().zip(&w).for_each(|(ui, wi)| *ui -= wi * de);
-                    last_w = Some(w);
-                    de
-                }
-            };
-            // Limit the step: at most a factor e^2 in any concentration, 8 V_T in potential.
-            let mut scale = 1.0f64;
-            for (k, du) in u.iter().enumerate() {
-                let potential = k % m == m - 1 || (self.problem.solid.is_some() && k % m == self.problem.solid_var());
-                let cap = if potential { 8.0 } else { 2.0 };
-                scale = scale.min(cap / du.abs().max(1e-300));
-            }
-            scale = scale.min(8.0 / de.abs().max(1e-300));
-            let step = u.iter().fold(de.abs(), |acc, v| acc.max(v.abs()));
-            let m0 = merit(&current);
-            let mut lambda = scale.min(1.0);
-            let mut accepted = false;
-            for _ in 0..30 {
-                let trial: Vec<f64> = st.x.iter().zip(&u).map(|(xi, ui)| xi + lambda * ui).collect();
-                let te = st.e + lambda * de;
-                if !self.problem.admissible(&trial) {
-                    lambda *= 0.5;
-                    continue;
-                }
-                let ev_t = self.residual_at(&trial, te, acc, solver, device_phase)?;
-                let mt = merit(&ev_t);
-                if mt.is_finite() && (mt <= (1.0 - 1e-4 * lambda) * m0 || m0 == 0.0) {
-                    st.x = trial;
-                    st.e = te;
-                    current = ev_t;
-                    history.push(mt);
-                    progress::report(Event::Newton { iteration: it, residual: mt });
-                    accepted = true;
-                    break;
-                }
-                lambda *= 0.5;
-            }
-            // Converged when the step taken was below the tolerance or, after two full steps deep
-            // in Newton's quadratic regime (this step at most CONTRACTED times the last), when the
-            // next one, estimated from ||du_k+1|| ~ C ||du_k||^2 with C from the last two steps,
-            // is: the iteration that would only confirm convergence is saved. Judged on the f64
-            // host residual only.
-            let full = accepted && lambda == 1.0;
-            let predicted = match previous_full_step {
-                Some(previous) if full && !device_phase && step <= CONTRACTED * previous => step * (step / previous).powi(2),
-                _ => f64::INFINITY,
-            };
-            previous_full_step = full.then_some(step);
-            let finished = (step * lambda < newton.tol && lambda >= scale.min(1.0)) || predicted < newton.tol;
-            // Leave the device residual once Newton converges fast (the next step would reach
-            // the f32 rounding floor of the residual) or as soon as a step gains little (it has).
-            let last = history.last().copied().unwrap_or(f64::INFINITY);
-            let gain = last / m0;
-            if device_phase && (!accepted || finished || !(DEVICE_FAST_GAIN..=DEVICE_STEP_GAIN).contains(&gain)) {
-                device_phase = false;
-                // Steps from the f32 residual do not enter the stopping estimate.
-                previous_full_step = None;
-                current = self.residual_at(&st.x, st.e, acc, solver, false)?;
-                history.push(merit(&current));
-                continue;
-            }
-            if !accepted {
-                // A line search that stalls with a negligible step is convergence only if the
-                // residual is at the rounding floor too (not a stall on a singular Jacobian).
-                if step * lambda < newton.tol && m0 <= STALLED_RESIDUAL * history[0].max(1.0) {
-                    return Ok(NewtonStats { iterations: it, linear_iterations, history });
-                }
-                let message = format!(
-                    "transport Newton: line search failed at iteration {it} (residual {m0:.3e}); residual history {}",
-                    format_history(&history)
-                );
-                return Err(self.failure(message, st, acc, &history));
-            }
-            if finished {
-                return Ok(NewtonStats { iterations: it, linear_iterations, history });
-            }
-        }
-        let message = format!(
-            "transport Newton did not converge in {} iterations; residual history {}",
-            newton.max_iterations,
-            format_history(&history)
-        );
-        Err(self.failure(message, st, acc, &history))
+        let linear = LinearParams { block_size: self.problem.m(), ..*linear };
+        let mut system = TransportNewton { transport: self, acc, backend, linear };
+        newton::solve(&mut system, st, drive, newton)
     }
 
     /// A non-converged Newton solve at `st`, with the iterate and its f64 residual per node.
@@ -411,13 +289,12 @@ impl<'a> Transport<'a> {
         }))
     }
 
-    /// The solver's device assembler, holding this problem's layout (uploaded on first use), or
-    /// None when the solver has no device.
-    fn device_assembler<'s>(
+    /// `assembler` holding this problem's layout (uploaded on its first use here).
+    fn prepared<'s>(
         &mut self,
-        solver: &'s mut dyn GeneralLinearSolver,
+        assembler: Option<&'s mut dyn JacobianAssembler>,
     ) -> Result<Option<&'s mut dyn JacobianAssembler>, Error> {
-        let Some(device) = solver.jacobian_assembler() else { return Ok(None) };
+        let Some(device) = assembler else { return Ok(None) };
         if !self.device_prepared {
             device.prepare(&self.problem.device_layout()).map_err(device_error)?;
             self.device_prepared = true;
@@ -425,18 +302,16 @@ impl<'a> Transport<'a> {
         Ok(Some(device))
     }
 
-    /// The residual at (x, e): the f64 host evaluation, or with `device` the solver's device
+    /// The residual at (x, e): the f64 host evaluation, or with a device `assembler` its
     /// residual (f32) completed by the host's constraint terms.
     fn residual_at(
         &mut self,
         x: &[f64],
         e: f64,
         acc: Option<&Accumulation>,
-        solver: &mut dyn GeneralLinearSolver,
-        device: bool,
+        assembler: Option<&mut dyn JacobianAssembler>,
     ) -> Result<Evaluation, Error> {
-        let assembler = if device { self.device_assembler(solver)? } else { None };
-        let Some(assembler) = assembler else {
+        let Some(assembler) = self.prepared(assembler)? else {
             return Ok(self.problem.evaluate_with(x, e, None, acc));
         };
         let mut residual = vec![0.0; x.len()];
@@ -444,36 +319,37 @@ impl<'a> Transport<'a> {
         Ok(Evaluation { residual, ..self.problem.constraint_terms(x, e) })
     }
 
-    /// The Jacobian at `st` into `self.jac`: from the solver's device assembler when it has one
+    /// The Jacobian at `st` into `self.jac`: from the device `assembler` when there is one
     /// (returning None: the caller already holds the f64 residual at `st`), else from the host
     /// evaluation, which also returns the residual.
     fn assemble(
         &mut self,
         st: &State,
         acc: Option<&Accumulation>,
-        solver: &mut dyn GeneralLinearSolver,
+        assembler: Option<&mut dyn JacobianAssembler>,
     ) -> Result<Option<Evaluation>, Error> {
-        let Some(device) = self.device_assembler(solver)? else {
+        let Some(device) = self.prepared(assembler)? else {
             return Ok(Some(self.problem.evaluate_with(&st.x, st.e, Some(&mut self.jac), acc)));
         };
         device.assemble(&st.x, st.e, acc, Some(&mut self.jac.values), None).map_err(device_error)?;
         Ok(None)
     }
 
-    /// The f64 host residual at `st` (without the galvanostatic constraint).
-    pub fn residual(&self, st: &State, acc: Option<&Accumulation>) -> Vec<f64> {
-        self.problem.evaluate_with(&st.x, st.e, None, acc).residual
-    }
-
-    /// The Newton Jacobian at `st` as `solver` assembles it (on its device when it has one).
+    /// The Newton Jacobian at `st`, assembled on the device `assembler` when given, else on the
+    /// host.
     pub fn jacobian(
         &mut self,
         st: &State,
         acc: Option<&Accumulation>,
-        solver: &mut dyn GeneralLinearSolver,
+        assembler: Option<&mut dyn JacobianAssembler>,
     ) -> Result<&CsrMatrix, Error> {
-        self.assemble(st, acc, solver)?;
+        self.assemble(st, acc, assembler)?;
         Ok(&self.jac)
+    }
+
+    /// The f64 host residual at `st` (without the galvanostatic constraint).
+    pub fn residual(&self, st: &State, acc: Option<&Accumulation>) -> Vec<f64> {
+        self.problem.evaluate_with(&st.x, st.e, None, acc).residual
     }
 
     /// The solution in mesh numbering (scaled).
@@ -484,7 +360,7 @@ impl<'a> Transport<'a> {
         let concentrations: Vec<Vec<f64>> = (0..n).map(|i| values.c.iter().skip(i).step_by(n).copied().collect()).collect();
         let phi = values.phi;
         let mut reaction = match p.tp.closure {
-            closure if closure.reacting() => electrode_reaction(p, &st.x, st.e),
+            closure if closure.reacting() => electrode_fluxes(p, &st.x, st.e),
             _ => vec![0.0; p.electrode.len()],
         };
         let site_reaction = reaction.split_off(p.n_electrode);
@@ -501,7 +377,7 @@ impl<'a> Transport<'a> {
             phi,
             concentrations,
             electrode_potential: st.e,
-            electrode_reaction: reaction,
+            electrode_flux: reaction,
             site_reaction,
             solid_potential,
             linear_iterations: stats.linear_iterations,
@@ -516,10 +392,6 @@ fn device_error(e: String) -> Error {
     Error::Device(format!("transport assembly on the device: {e}"))
 }
 
-fn format_history(h: &[f64]) -> String {
-    h.iter().map(|v| format!("{v:.3e}")).collect::<Vec<_>>().join(", ")
-}
-
 /// Solves the steady problem from the bulk state; when Newton cannot finish from there, by
 /// continuation in the drive ([`super::continuation`]).
 pub fn solve(
@@ -527,16 +399,16 @@ pub fn solve(
     edges: &Edges,
     tp: &TransportParams,
     drive: Drive,
-    solver: &mut dyn GeneralLinearSolver,
+    backend: &mut TransportBackend,
     linear: &LinearParams,
     newton: &NewtonParams,
 ) -> Result<TransportSolution, Error> {
-    let mut t = Transport::new(sys, edges, tp);
+    let mut t = TransportProblem::new(sys, edges, tp);
     let mut st = t.initial_state(drive)?;
-    solver.new_nonlinear_solve();
-    match t.newton(&mut st, drive, None, solver, linear, newton) {
+    backend.solver.new_nonlinear_solve();
+    match t.newton(&mut st, drive, None, backend, linear, newton) {
         Ok(stats) => Ok(t.solution(sys, &st, stats)),
-        Err(cold) if cold.solve_message().is_some() => match super::continuation::ramp(&mut t, drive, solver, linear, newton) {
+        Err(cold) if cold.solve_message().is_some() => match super::continuation::ramp(&mut t, drive, backend, linear, newton) {
             Ok((st, stats, steps)) => Ok(TransportSolution { continuation_steps: steps, ..t.solution(sys, &st, stats) }),
             // The diagnostics keep the cold start's last iterate (from the bulk state).
             Err(ramp) => match ramp.solve_message() {
@@ -547,20 +419,6 @@ pub fn solve(
         Err(other) => Err(other),
     }
 }
-
-/// Device-residual Newton steps end when a step reduces the merit by less than this factor
-/// (the f32 floor of the residual is reached) ...
-const DEVICE_STEP_GAIN: f64 = 0.25;
-/// ... or by more than this one (quadratic convergence: the next step would hit the floor).
-const DEVICE_FAST_GAIN: f64 = 1e-2;
-
-/// A full Newton step at most this fraction of the full step before it is in the quadratic regime,
-/// where the next one is estimated from the two (the stopping estimate).
-const CONTRACTED: f64 = 0.1;
-
-/// Residual (relative to the first, or absolute below 1) under which a Newton iteration whose line
-/// search can make no more progress counts as converged.
-const STALLED_RESIDUAL: f64 = 1e-8;
 
 /// Relative linear residual a Newton step is taken with when the Krylov solver stalls short of
 /// its target: an inexact Newton step (the forcing term of Dembo, Eisenstat and Steihaug), still
@@ -583,5 +441,59 @@ fn general(
             Error::Solve(msg) => Error::Solve(format!("transport Newton linear solve: {msg}")),
             other => other,
         }),
+    }
+}
+
+/// The transport problem as Newton sees it: host or device residuals and Jacobians, solved by
+/// the backend's general solver with node blocks of `m` unknowns.
+struct TransportNewton<'t, 'a, 'b> {
+    transport: &'t mut TransportProblem<'a>,
+    acc: Option<&'t Accumulation>,
+    backend: &'t mut TransportBackend<'b>,
+    linear: LinearParams,
+}
+
+impl NewtonSystem for TransportNewton<'_, '_, '_> {
+    fn name(&self) -> &'static str {
+        "transport"
+    }
+
+    /// With a device assembler the first iterations run on its f32 residual.
+    fn has_rough_residual(&mut self) -> bool {
+        self.backend.assembler.is_some()
+    }
+
+    fn evaluate(&mut self, x: &[f64], e: f64, rough: bool) -> Result<Evaluation, Error> {
+        let assembler = if rough { self.backend.assembler() } else { None };
+        self.transport.residual_at(x, e, self.acc, assembler)
+    }
+
+    fn linearize(&mut self, st: &State) -> Result<Option<Evaluation>, Error> {
+        self.transport.assemble(st, self.acc, self.backend.assembler())
+    }
+
+    fn solve(&mut self, b: &[f64], u: &mut [f64]) -> Result<u32, Error> {
+        general(&mut *self.backend.solver, &self.transport.jac, b, u, &self.linear)
+    }
+
+    /// At most a factor e^2 in any concentration, 8 V_T in any potential.
+    fn step_limit(&self, u: &[f64], de: f64) -> f64 {
+        let p = &self.transport.problem;
+        let m = p.m();
+        let mut scale = 1.0f64;
+        for (k, du) in u.iter().enumerate() {
+            let potential = k % m == m - 1 || (p.solid.is_some() && k % m == p.solid_var());
+            let cap = if potential { 8.0 } else { 2.0 };
+            scale = scale.min(cap / du.abs().max(1e-300));
+        }
+        scale.min(8.0 / de.abs().max(1e-300))
+    }
+
+    fn admissible(&self, x: &[f64]) -> bool {
+        self.transport.problem.admissible(x)
+    }
+
+    fn failure(&mut self, message: String, st: &State, history: &[f64]) -> Error {
+        self.transport.failure(message, st, self.acc, history)
     }
 }

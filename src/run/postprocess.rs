@@ -1,0 +1,139 @@
+//! Stage 5 of a run: post-processing. The scaled solution becomes fields and metrics in SI units:
+//! potential, field and current density maps, the electrode's current distribution, the species
+//! concentrations, the transient time series and snapshots, and the coating's metrics.
+
+use std::collections::BTreeMap;
+
+use glam::DVec3;
+
+use super::setup::electrolyte_conductivity;
+use super::solve_model::{Solved, TransientRecord};
+use super::{RunSoFar, TimeSeriesRow, TransientOutput};
+use crate::fem::element::P1Tet;
+use crate::output::coating::{self, CoatingInputs, CoatingSummary};
+use crate::output::metrics::{self, ElectrodeMetrics, Fields};
+use crate::output::summary::MinConcentration;
+use crate::physics::constants::FARADAY;
+use crate::scene::Scene;
+use crate::solve::transport::TransportSolution;
+
+/// Fields and metrics of a solved run, SI units.
+pub struct PostProcessed {
+    pub fields: Fields,
+    pub electrode: ElectrodeMetrics,
+    /// Largest field magnitude in the electrolyte, V/m.
+    pub max_field: f64,
+    /// Smallest concentration of each species on the electrode and in the domain (transport).
+    pub min_concentration: Option<BTreeMap<String, MinConcentration>>,
+    pub transient: Option<TransientOutput>,
+    pub coating: Option<CoatingSummary>,
+}
+
+/// Fields and metrics of `solved`.
+pub fn postprocess(inputs: &RunSoFar, solved: &Solved) -> PostProcessed {
+    let (scene, setup) = (inputs.scene, inputs.setup);
+    let kinetic = scene.physics.model.has_kinetics(scene.physics.pnp_electrode);
+    let cell_current = solved.transport.as_ref().map(|t| transport_cell_current(inputs, t));
+    let (mut fields, electrode, max_field) = metrics::evaluate(
+        inputs.mesh,
+        inputs.sys,
+        &solved.potential,
+        &setup.scaling,
+        setup.projected_area_m2,
+        kinetic,
+        cell_current,
+    );
+    let min_concentration = solved.transport.as_ref().map(|t| {
+        fields.concentrations = species_fields(scene, &t.concentrations, setup.c_ref);
+        concentration_summary(&fields.concentrations, &inputs.sys.electrode)
+    });
+    let transient = solved.transient.as_ref().map(|record| transient_output(inputs, record));
+    let coating = coating::summarize(&CoatingInputs {
+        scene,
+        mesh: inputs.mesh,
+        sys: inputs.sys,
+        scaling: &setup.scaling,
+        electrode_flux: &solved.potential.electrode_flux,
+        site_reaction: &solved.potential.site_reaction,
+        concentrations: solved.transport.as_ref().map(|_| fields.concentrations.as_slice()),
+        conductivity_s_m: electrolyte_conductivity(scene),
+        media: inputs.media,
+    });
+    PostProcessed { fields, electrode, max_field, min_concentration, transient, coating }
+}
+
+/// A transient run's time series and snapshot fields in SI units.
+fn transient_output(inputs: &RunSoFar, record: &TransientRecord) -> TransientOutput {
+    let (scene, setup) = (inputs.scene, inputs.setup);
+    let tscale = setup.time.as_ref().map_or(1.0, |(_, s)| *s);
+    let kinetic = scene.physics.model.has_kinetics(scene.physics.pnp_electrode);
+    TransientOutput {
+        species: scene.physics.species.iter().map(|x| x.name.clone()).collect(),
+        rows: record
+            .rows
+            .iter()
+            .map(|r| TimeSeriesRow {
+                time_s: r.t * tscale,
+                electrode_potential_v: r.electrode_potential * setup.scaling.thermal_voltage_v,
+                min_surface: r.min_surface.iter().map(|c| c * setup.c_ref).collect(),
+                max_current_density: setup.scaling.current_density_a_m2(r.max_reaction_density),
+            })
+            .collect(),
+        snapshots: record
+            .snapshots
+            .iter()
+            .map(|(t, sol)| {
+                let current = transport_cell_current(inputs, sol);
+                let (mut f, _, _) = metrics::evaluate(
+                    inputs.mesh,
+                    inputs.sys,
+                    &sol.as_potential_solution(),
+                    &setup.scaling,
+                    setup.projected_area_m2,
+                    kinetic,
+                    Some(current),
+                );
+                f.concentrations = species_fields(scene, &sol.concentrations, setup.c_ref);
+                (t * tscale, f)
+            })
+            .collect(),
+    }
+}
+
+/// Named concentration fields in mol/m^3 from scaled ones.
+fn species_fields(scene: &Scene, conc: &[Vec<f64>], c_ref: f64) -> Vec<(String, Vec<f64>)> {
+    scene.physics.species.iter().zip(conc).map(|(sp, c)| (sp.name.clone(), c.iter().map(|v| v * c_ref).collect())).collect()
+}
+
+/// Current density per tet from the Nernst–Planck fluxes, A/m^2:
+/// `i = -F sum_i z_i D_i (grad c_i + z_i c_i grad phi_hat)` with element-average concentrations
+/// (scaled by the layer's transport factor D_eff / D).
+fn transport_cell_current(inputs: &RunSoFar, sol: &TransportSolution) -> Vec<DVec3> {
+    let (mesh, c_ref) = (inputs.mesh, inputs.setup.c_ref);
+    let species = &inputs.scene.physics.species;
+    mesh.tets
+        .iter()
+        .zip(&inputs.media.transport_factor)
+        .map(|(t, &factor)| {
+            let el = P1Tet::new(t.map(|n| mesh.nodes[n as usize]));
+            let grad_phi = el.gradient(t.map(|n| sol.phi[n as usize]));
+            species.iter().zip(&sol.concentrations).fold(DVec3::ZERO, |acc, (sp, c)| {
+                let values = t.map(|n| c[n as usize] * c_ref);
+                let mean = values.iter().sum::<f64>() / 4.0;
+                let z = sp.charge as f64;
+                acc - factor * FARADAY * z * sp.diffusivity_m2_s * (el.gradient(values) + z * mean * grad_phi)
+            })
+        })
+        .collect()
+}
+
+/// Smallest concentration of each species on the electrode and in the domain, mol/m^3.
+fn concentration_summary(conc: &[(String, Vec<f64>)], electrode: &[u32]) -> BTreeMap<String, MinConcentration> {
+    conc.iter()
+        .map(|(name, c)| {
+            let domain = c.iter().cloned().fold(f64::INFINITY, f64::min);
+            let surface = electrode.iter().map(|&n| c[n as usize]).fold(f64::INFINITY, f64::min);
+            (name.clone(), MinConcentration { electrode: surface, domain })
+        })
+        .collect()
+}

@@ -1,0 +1,218 @@
+//! Stage 6 of a run: the summary. Dimensionless groups, the physics warnings they raise, and
+//! summary.json's record of the mesh, the solver, the electrode and the electrolyte.
+
+use super::postprocess::PostProcessed;
+use super::setup::ModelSetup;
+use super::solve_model::Solved;
+use crate::backend::{Backend, BackendKind};
+use crate::mesh::{BoundaryTag, Domain, Quality, TetMesh};
+use crate::output::summary::{Dimensionless, ElectrolyteSummary, MeshSummary, SolverSummary, Summary, TransientSummary};
+use crate::physics::constants::{thermal_voltage, FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY};
+use crate::physics::kinetics::ButlerVolmer;
+use crate::scene::{Model, Scene};
+use crate::solve::linear::Preconditioner;
+use crate::solve::transient::Stop;
+
+/// What the summary is made from.
+pub struct SummaryInputs<'a> {
+    pub scene: &'a Scene,
+    pub setup: &'a ModelSetup,
+    pub domain: &'a Domain,
+    pub backend: &'a Backend,
+    pub solved: &'a Solved,
+    pub post: &'a PostProcessed,
+    /// Warnings so far (the scene's, printed before meshing).
+    pub warnings: Vec<String>,
+    /// Wall time of this run, s (an earlier run's, when resumed, is added).
+    pub wall_time_s: f64,
+}
+
+/// summary.json of a run. Physics warnings found here are printed as they are added.
+pub fn summarize(inputs: SummaryInputs) -> Summary {
+    let SummaryInputs { scene, setup, domain, backend, solved, post, mut warnings, wall_time_s } = inputs;
+    let mesh = &domain.mesh;
+    let electrode = &post.electrode;
+    let applied = electrode.total_current.abs() / electrode.projected_area;
+    let dimensionless =
+        dimensionless_groups(scene, mesh, domain.length_scale, electrode.overpotential.map(|eta| eta.mean), applied);
+    let potential = &solved.potential;
+    let transport = solved.transport.as_ref();
+    let mut run_warnings = Vec::new();
+    if let Some(steps) = transport.map(|t| t.continuation_steps).filter(|&n| n > 0) {
+        run_warnings
+            .push(format!("Newton did not converge from the bulk state; the drive was ramped up in {steps} continuation steps"));
+    }
+    run_warnings.extend(physics_warnings(scene, dimensionless.as_ref()));
+    run_warnings.iter().for_each(|w| crate::progress::warn(w));
+    warnings.extend(run_warnings);
+    Summary {
+        warnings,
+        scene: scene.clone(),
+        backend: backend.info.clone(),
+        mesh: mesh_summary(domain),
+        solver: SolverSummary {
+            converged: true,
+            linear_iterations: potential.linear_iterations,
+            nonlinear_iterations: potential.nonlinear_iterations,
+            residual_history: potential.residual_history.clone(),
+            continuation_steps: transport.map(|t| t.continuation_steps).filter(|&n| n > 0),
+            preconditioner: preconditioner_used(setup, backend.kind).into(),
+            multigrid_setups: match setup.model.has_transport() {
+                false => backend.solver.preconditioner_builds(),
+                true => backend.general.preconditioner_builds(),
+            }
+            .filter(|&n| n > 0),
+            gpu_memory_bytes: backend.solver.device_memory_peak(),
+            gpu_bytes_per_node: backend.solver.device_memory_peak().map(|b| b as f64 / mesh.nodes.len() as f64),
+            wall_time_s: solved.earlier_wall_s + wall_time_s,
+        },
+        electrode: post.electrode.clone(),
+        electrolyte: ElectrolyteSummary {
+            max_field: post.max_field,
+            conductivity: (!setup.model.has_transport()).then_some(setup.scaling.conductivity_s_m),
+            min_concentration: post.min_concentration.clone(),
+        },
+        dimensionless,
+        coating: post.coating.clone(),
+        transient: solved.transient.as_ref().map(|record| TransientSummary {
+            steps: record.steps,
+            rejected_steps: record.rejected,
+            end_time_s: record.rows.last().map_or(0.0, |r| r.t * setup.time.as_ref().map_or(1.0, |(_, s)| *s)),
+            stopped_by: match record.stop {
+                Stop::EndTime => "end_time",
+                Stop::Depletion => "depletion",
+            },
+            resumed_after_step: record.resumed_after_step,
+        }),
+    }
+}
+
+/// The mesh's counts, quality and volumes.
+fn mesh_summary(domain: &Domain) -> MeshSummary {
+    let mesh = &domain.mesh;
+    let quality = Quality::of(mesh);
+    MeshSummary {
+        nodes: mesh.nodes.len(),
+        tets: mesh.tets.len(),
+        electrode_faces: mesh.faces_with(BoundaryTag::Electrode).count(),
+        min_dihedral_deg: quality.min_dihedral_deg,
+        max_dihedral_deg: quality.max_dihedral_deg,
+        max_aspect_ratio: quality.max_aspect_ratio,
+        size_near_m: domain.sizes.as_ref().map(|s| s.near),
+        size_far_m: domain.sizes.as_ref().map(|s| s.far),
+        volume_m3: mesh.volume(),
+        exact_volume_m3: domain.geometry.as_ref().and_then(|g| g.exact_volume()),
+    }
+}
+
+/// Warnings the dimensionless groups raise: an unresolved Debye length (pnp), a Wagner number
+/// that suggests a unit slip.
+fn physics_warnings(scene: &Scene, dimensionless: Option<&Dimensionless>) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let Some(res) = dimensionless.and_then(|d| d.debye_resolution) {
+        if scene.physics.model == Model::Pnp && res < 2.0 {
+            warnings.push(format!(
+                "the mesh does not resolve the Debye length at the electrode (lambda_D / h_min = {res:.2} < 2); \
+                 the double layer is under-resolved: refine near the electrode (mesh.size_near_m, mesh.refine_boxes)"
+            ));
+        }
+    }
+    if let Some(wa) = dimensionless.and_then(|d| d.wagner).filter(|wa| !(1e-5..=1e6).contains(wa)) {
+        warnings.push(format!(
+            "the Wagner number is {wa:.2e}, outside 1e-5..1e6: check physics.kinetics.exchange_current_density_A_m2 \
+             and the conductivity for a unit slip (at this value the current distribution is purely {})",
+            if wa > 1.0 { "kinetic (uniform)" } else { "primary (geometric)" }
+        ));
+    }
+    warnings
+}
+
+/// The preconditioner the backend applies for the model (see
+/// [`crate::output::summary::SolverSummary::preconditioner`]).
+fn preconditioner_used(setup: &ModelSetup, backend: BackendKind) -> &'static str {
+    let amg = setup.linear.preconditioner == Preconditioner::Amg;
+    match (setup.model.has_transport(), backend, amg) {
+        (false, _, true) => "amg",
+        (false, _, false) => "jacobi",
+        (true, BackendKind::Cpu, true) => "block-amg-gmres",
+        (true, BackendKind::Cpu, false) => "ilu0-gmres",
+        (true, BackendKind::Gpu, true) => "block-amg-bicgstab",
+        (true, BackendKind::Gpu, false) => "block-jacobi-bicgstab",
+    }
+}
+
+/// Dimensionless groups: Wagner numbers (kinetic models) at zero and at the mean overpotential
+/// `eta_mean` (V), and the Debye length and its resolution (transport models).
+fn dimensionless_groups(
+    scene: &Scene,
+    mesh: &TetMesh,
+    length_scale: f64,
+    eta_mean: Option<f64>,
+    applied_current_density: f64,
+) -> Option<Dimensionless> {
+    let ph = &scene.physics;
+    let vt = thermal_voltage(ph.temperature_k);
+    let transport = ph.model.has_transport();
+    // Conductivity: the scene's for the potential models, Nernst–Einstein from the bulk for the
+    // transport models.
+    let kappa = if transport {
+        ph.species.iter().map(|x| (x.charge as f64).powi(2) * x.diffusivity_m2_s * x.bulk_concentration_mol_m3).sum::<f64>()
+            * FARADAY
+            / vt
+    } else {
+        ph.conductivity_s_m
+    };
+    let (wagner, wagner_operating_point) = match eta_mean {
+        Some(eta) => {
+            let k = &ph.kinetics;
+            let law = ButlerVolmer::from_scene(k);
+            // Charge-transfer resistance d(eta)/di = V_T / (i0 f'(eta / V_T)), Ohm m^2.
+            let r_ct = |eta: f64| vt / (k.exchange_current_density_a_m2 * law.slope(eta / vt));
+            (Some(kappa * r_ct(0.0) / length_scale), Some(kappa * r_ct(eta) / length_scale))
+        }
+        None => (None, None),
+    };
+    let (debye_length, debye_resolution) = if transport {
+        let strength: f64 = ph.species.iter().map(|x| (x.charge as f64).powi(2) * x.bulk_concentration_mol_m3).sum();
+        let lambda = (VACUUM_PERMITTIVITY * ph.relative_permittivity * GAS_CONSTANT * ph.temperature_k
+            / (FARADAY * FARADAY * strength))
+            .sqrt();
+        (Some(lambda), Some(lambda / first_layer_thickness(mesh)))
+    } else {
+        (None, None)
+    };
+    let limiting = (ph.model == Model::Tertiary).then(|| super::setup::planar_limiting_current(scene, mesh));
+    let i0 = ph.kinetics.exchange_current_density_a_m2;
+    if wagner.is_none() && debye_length.is_none() {
+        return None;
+    }
+    Some(Dimensionless {
+        wagner,
+        wagner_operating_point,
+        length_scale,
+        debye_length,
+        debye_resolution,
+        limiting_current_density: limiting,
+        applied_over_limiting: limiting.map(|l| applied_current_density / l),
+        damkohler: limiting.map(|l| i0 / l),
+    })
+}
+
+/// The mesh spacing normal to the electrode: the shortest edge from an electrode node to a node
+/// off the electrode, m.
+fn first_layer_thickness(mesh: &TetMesh) -> f64 {
+    let mut on = vec![false; mesh.nodes.len()];
+    for f in mesh.faces_with(BoundaryTag::Electrode) {
+        mesh.faces[f].iter().for_each(|&n| on[n as usize] = true);
+    }
+    let mut h = f64::INFINITY;
+    for t in &mesh.tets {
+        for (i, j) in [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)] {
+            let (a, b) = (t[i] as usize, t[j] as usize);
+            if on[a] != on[b] {
+                h = h.min(mesh.nodes[a].distance(mesh.nodes[b]));
+            }
+        }
+    }
+    h
+}
