@@ -314,6 +314,43 @@ fn pulse_waveform_switches_the_current_on_and_off() {
     }
 }
 
+/// Every step of a pulse train applies the phase it spans: a step that ends on a pulse edge is
+/// driven by the phase before the edge, one that starts there by the phase after it, at each of
+/// the 40 edges of 0.2 s of pulsing (runs evaluated the drive at the step's end time, and
+/// rounding of the scaled edge times gave the wrong phase at about a third of the edges).
+#[test]
+fn pulse_steps_apply_the_phase_they_span() {
+    let (period, on_fraction, on, off) = (0.01, 0.3, -0.4, -0.1);
+    let sets: Vec<String> = [
+        format!(r#"operation.waveform={{"kind":"pulse","period_s":{period},"on_fraction":{on_fraction},"off_value":{off}}}"#),
+        "time.output_times_s=[]".to_string(),
+        "time.end_s=0.2".to_string(),
+        "time.rtol=0.05".to_string(),
+        "mesh.size_far_m=6e-6".to_string(),
+    ]
+    .to_vec();
+    let scene = Scene::load(Path::new("scenes/validation/cottrell.json"), &sets).expect("scene");
+    let r = run(&scene, BackendChoice::Cpu).expect("run");
+    let rows = &r.transient.as_ref().expect("time series").rows;
+    let mut start = 0.0;
+    let mut edges_landed = 0;
+    for row in rows {
+        let middle = 0.5 * (start + row.time_s) / period;
+        let expected = if middle.fract() < on_fraction { on } else { off };
+        assert!(
+            (row.electrode_potential_v - expected).abs() < 1e-12,
+            "step ({start:e}, {:e}] applied {} V, its phase is {expected} V",
+            row.time_s,
+            row.electrode_potential_v
+        );
+        let phase = row.time_s / period;
+        let edge = [phase.round(), phase.floor() + on_fraction].iter().any(|&e| (phase - e).abs() < 1e-9);
+        edges_landed += usize::from(edge);
+        start = row.time_s;
+    }
+    assert!(edges_landed >= 40, "steps land on every pulse edge ({edges_landed} of 40)");
+}
+
 /// A steady galvanostatic run above the limiting current fails with exit 3, says why, and writes
 /// only its diagnostics (no summary.json, no fields).
 #[test]

@@ -103,10 +103,12 @@ impl ModelSetup {
         }
     }
 
-    /// The drive at scaled time `t` of a transient run (the scene's waveform, or its on value).
-    pub fn drive_at(&self, scene: &Scene, t: f64) -> Drive {
+    /// The drive of a transient step over the scaled interval `[t0, t1]` (the scene's waveform
+    /// over it, or the on value; see [`crate::scene::Waveform::value_over`]).
+    pub fn drive_over(&self, scene: &Scene, t0: f64, t1: f64) -> Drive {
         let tscale = self.time.as_ref().map_or(1.0, |(_, s)| *s);
-        let value = scene.operation.waveform.as_ref().map_or(self.on_value, |w| w.value(t * tscale, self.on_value));
+        let value =
+            scene.operation.waveform.as_ref().map_or(self.on_value, |w| w.value_over(t0 * tscale, t1 * tscale, self.on_value));
         self.drive_of(value)
     }
 }
@@ -173,6 +175,12 @@ fn time_params(scene: &Scene, tc: &scene::TimeControls, tscale: f64) -> TimePara
             .waveform
             .as_ref()
             .map(|w| w.breakpoints(tc.end_s).iter().map(|b| b / tscale).collect())
+            .unwrap_or_default(),
+        jumps: scene
+            .operation
+            .waveform
+            .as_ref()
+            .map(|w| w.jumps(tc.end_s).iter().map(|b| b / tscale).collect())
             .unwrap_or_default(),
         preconditioner_reuse_steps: tc.preconditioner_reuse_steps,
     }

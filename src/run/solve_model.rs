@@ -127,7 +127,7 @@ fn solve_transient(
     let (setup, scene) = (inputs.setup, inputs.scene);
     let params = setup.transport.as_ref().ok_or_else(|| Error::Solve("transport parameters missing".into()))?;
     let (time, tscale) = setup.time.as_ref().ok_or_else(|| Error::Solve("time parameters missing".into()))?;
-    let drive_at = |t: f64| setup.drive_at(scene, t);
+    let drive_over = |t0: f64, t1: f64| setup.drive_over(scene, t0, t1);
     let earlier_wall_s = inputs.options.resume.as_ref().map_or(0.0, |ck| ck.wall_time_s);
     let resume = inputs.options.resume.as_ref().map(|ck| ck.progress.clone().into_owned());
     let resumed_after_step = resume.as_ref().map(|p| p.steps);
@@ -141,7 +141,7 @@ fn solve_transient(
         inputs.sys,
         edges,
         params,
-        &drive_at,
+        &drive_over,
         &mut backend.transport(),
         &setup.linear,
         &setup.newton,

@@ -122,13 +122,17 @@ pub const CONTRACTED: f64 = 0.1;
 /// line search can make no more progress counts as converged.
 const STALLED_RESIDUAL: f64 = 1e-8;
 
-/// Damped Newton from `st` (updated in place) under `drive`.
+/// Damped Newton from `st` (updated in place) under `drive`; a potentiostatic drive sets `st.e`.
 pub fn solve(sys: &mut dyn NewtonSystem, st: &mut State, drive: Drive, params: &NewtonParams) -> Result<NewtonStats, Error> {
     let constraint = |total: f64| match drive {
         Drive::Potential(_) => 0.0,
         Drive::Current(target) => total - target,
     };
     let merit = |ev: &Evaluation| (ev.residual.iter().map(|v| v * v).sum::<f64>() + constraint(ev.total).powi(2)).sqrt();
+    // A potentiostatic drive fixes E (a waveform changes it from one time step to the next).
+    if let Drive::Potential(e) = drive {
+        st.e = e;
+    }
     let mut rough = sys.has_rough_residual();
     let mut current = sys.evaluate(&st.x, st.e, rough)?;
     let mut stats = NewtonStats { iterations: 0, linear_iterations: 0, history: vec![merit(&current)] };

@@ -30,9 +30,11 @@ pub struct TimeParams {
     /// Stop when the reacting species' smallest surface concentration falls below this fraction
     /// of its bulk value (galvanostatic depletion: the Sand time).
     pub depletion: f64,
-    /// Times where the applied waveform jumps (increasing): steps land on them and BDF2 restarts
-    /// with a backward Euler step after each.
+    /// Times where the applied waveform jumps or changes slope (increasing): steps land on them.
     pub breakpoints: Vec<f64>,
+    /// The subset where it jumps: BDF2 restarts with a backward Euler step after each (not where
+    /// a table waveform is continuous).
+    pub jumps: Vec<f64>,
     /// Accepted steps over which the linear solver keeps its preconditioner (the transport
     /// multigrid hierarchy; rebuilt sooner when its iterations double). At least 1.
     pub preconditioner_reuse_steps: u32,
@@ -117,8 +119,8 @@ impl StepObserver for NoObserver {
 }
 
 /// Runs from the bulk state at t = 0 (or from `resume`, a saved [`Progress`] of the same problem)
-/// to `time.end` (or depletion); `drive(t)` is the applied potential or current at scaled time t
-/// (the value over the step ending at t). `observer` sees the progress after each accepted step.
+/// to `time.end` (or depletion); `drive(t0, t1)` is the applied potential or current of a step
+/// over the scaled interval [t0, t1] (at t0 = t1 = 0: the initial state's). `observer` sees the progress after each accepted step.
 ///
 /// The solver's preconditioner is kept across steps and forgotten before the first attempt of
 /// every `preconditioner_reuse_steps`-th step, a rule of the step count alone: a run resumed
@@ -128,7 +130,7 @@ pub fn run(
     sys: &PotentialSystem,
     edges: &Edges,
     tp: &TransportParams,
-    drive: &dyn Fn(f64) -> Drive,
+    drive: &dyn Fn(f64, f64) -> Drive,
     backend: &mut TransportBackend,
     linear: &LinearParams,
     newton: &NewtonParams,
@@ -171,7 +173,7 @@ pub fn run(
             forgotten_at = Some(p.steps);
         }
         let mut trial = p.state.clone();
-        let stats = match tr.newton(&mut trial, drive(t + step), Some(&acc), backend, linear, newton) {
+        let stats = match tr.newton(&mut trial, drive(t, t + step), Some(&acc), backend, linear, newton) {
             Ok(stats) => stats,
             // A device fault is not cured by a smaller step.
             Err(e) if e.solve_message().is_none() => return Err(e),
@@ -208,7 +210,7 @@ pub fn run(
         p.previous_concentrations = Some(std::mem::replace(&mut c_now, c_new));
         p.dt_prev = step;
         p.dt = step * factor;
-        if lands_on_target && target == next_break {
+        if lands_on_target && target == next_break && time.jumps.contains(&target) {
             // The drive jumps here: restart the multistep history with a small Euler step.
             p.previous_concentrations = None;
             p.dt = time.initial_step;
@@ -231,7 +233,7 @@ pub fn run(
 /// The progress a run starts from: `resume` (checked against the problem) or the bulk state at t = 0.
 fn starting_progress(
     tr: &TransportProblem,
-    drive: &dyn Fn(f64) -> Drive,
+    drive: &dyn Fn(f64, f64) -> Drive,
     time: &TimeParams,
     resume: Option<Progress>,
 ) -> Result<Progress, Error> {
@@ -246,7 +248,7 @@ fn starting_progress(
         return Ok(saved);
     }
     Ok(Progress {
-        state: tr.initial_state(drive(0.0))?,
+        state: tr.initial_state(drive(0.0, 0.0))?,
         previous_concentrations: None,
         t: 0.0,
         dt: time.initial_step,
