@@ -37,6 +37,15 @@ pub struct TetMesh {
 }
 
 impl TetMesh {
+    /// Whether each node lies on a face tagged `tag`.
+    pub fn on_boundary(&self, tag: BoundaryTag) -> Vec<bool> {
+        let mut on = vec![false; self.nodes.len()];
+        for f in self.faces_with(tag) {
+            self.faces[f].iter().for_each(|&n| on[n as usize] = true);
+        }
+        on
+    }
+
     /// Lower and upper corners of the nodes' bounding box, m.
     pub fn bounding_box(&self) -> ([f64; 3], [f64; 3]) {
         self.nodes.iter().fold(([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]), |(lo, hi), p| {

@@ -5,6 +5,8 @@
 use serde::Serialize;
 
 use super::vtu;
+use crate::fem::assembly::laplacian;
+use crate::fem::edges::NegativeWeights;
 use crate::mesh::quality::dihedral_angles;
 use crate::mesh::{BoundaryTag, Domain, TetMesh};
 
@@ -37,6 +39,9 @@ pub struct MeshReport {
     pub exact_electrode_area: Option<f64>,
     #[serde(rename = "exact_volume_m3")]
     pub exact_volume: Option<f64>,
+    /// Edges whose P1 Laplacian weight is negative (obtuse elements): where an edge-based
+    /// transport scheme has no discrete maximum principle.
+    pub negative_edge_weights: NegativeWeights,
 }
 
 /// One value per boundary tag.
@@ -96,6 +101,10 @@ impl MeshReport {
             },
             exact_electrode_area: domain.geometry.as_ref().and_then(|g| g.exact_surface_area()),
             exact_volume: domain.geometry.as_ref().and_then(|g| g.exact_volume()),
+            negative_edge_weights: NegativeWeights::of(
+                &laplacian(m, domain.length_scale),
+                &m.on_boundary(BoundaryTag::Electrode),
+            ),
         }
     }
 }

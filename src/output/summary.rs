@@ -99,6 +99,10 @@ pub struct MeshSummary {
     /// Meshed electrolyte volume and the exact value (null when not known in closed form), m^3.
     pub volume_m3: f64,
     pub exact_volume_m3: Option<f64>,
+    /// Edges of the run's stiffness (with the coating layers' transport factors) whose P1
+    /// weight is negative: where the transport models' exponential fitting has no discrete
+    /// maximum principle.
+    pub negative_edge_weights: crate::fem::edges::NegativeWeights,
 }
 
 /// Solver record.

@@ -160,6 +160,7 @@ fn solve_domain(scene: &Scene, domain: Domain, mut backend: Backend, start: Inst
         scene,
         setup: &setup,
         domain: &domain,
+        sys: &sys,
         backend: &backend,
         solved: &solved,
         post: &post,

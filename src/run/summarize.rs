@@ -5,12 +5,14 @@ use super::postprocess::PostProcessed;
 use super::setup::ModelSetup;
 use super::solve_model::Solved;
 use crate::backend::{Backend, BackendKind};
+use crate::fem::edges::NegativeWeights;
 use crate::mesh::{BoundaryTag, Domain, Quality, TetMesh};
 use crate::output::summary::{Dimensionless, ElectrolyteSummary, MeshSummary, SolverSummary, Summary, TransientSummary};
 use crate::physics::constants::{thermal_voltage, FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY};
 use crate::physics::kinetics::ButlerVolmer;
 use crate::scene::{Model, Scene};
 use crate::solve::linear::Preconditioner;
+use crate::solve::system::PotentialSystem;
 use crate::solve::transient::Stop;
 
 /// What the summary is made from.
@@ -18,6 +20,7 @@ pub struct SummaryInputs<'a> {
     pub scene: &'a Scene,
     pub setup: &'a ModelSetup,
     pub domain: &'a Domain,
+    pub sys: &'a PotentialSystem,
     pub backend: &'a Backend,
     pub solved: &'a Solved,
     pub post: &'a PostProcessed,
@@ -29,7 +32,7 @@ pub struct SummaryInputs<'a> {
 
 /// summary.json of a run. Physics warnings found here are printed as they are added.
 pub fn summarize(inputs: SummaryInputs) -> Summary {
-    let SummaryInputs { scene, setup, domain, backend, solved, post, mut warnings, wall_time_s } = inputs;
+    let SummaryInputs { scene, setup, domain, sys, backend, solved, post, mut warnings, wall_time_s } = inputs;
     let mesh = &domain.mesh;
     let electrode = &post.electrode;
     let applied = electrode.total_current.abs() / electrode.projected_area;
@@ -43,13 +46,25 @@ pub fn summarize(inputs: SummaryInputs) -> Summary {
             .push(format!("Newton did not converge from the bulk state; the drive was ramped up in {steps} continuation steps"));
     }
     run_warnings.extend(physics_warnings(scene, dimensionless.as_ref()));
+    let negative_weights = NegativeWeights::of(&sys.k, &mesh.on_boundary(BoundaryTag::Electrode));
+    if setup.model.has_transport() && negative_weights.negative > 0 {
+        run_warnings.push(format!(
+            "{} of {} mesh edges ({:.1}%, {} touching the electrode) have negative P1 weights (obtuse elements): \
+             the exponentially fitted transport operator is not an M-matrix there, so positivity and the \
+             discrete maximum principle are not guaranteed (summary.json mesh.negative_edge_weights)",
+            negative_weights.negative,
+            negative_weights.edges,
+            100.0 * negative_weights.share,
+            negative_weights.touching_electrode
+        ));
+    }
     run_warnings.iter().for_each(|w| crate::progress::warn(w));
     warnings.extend(run_warnings);
     Summary {
         warnings,
         scene: scene.clone(),
         backend: backend.info.clone(),
-        mesh: mesh_summary(domain),
+        mesh: mesh_summary(domain, negative_weights),
         solver: SolverSummary {
             converged: true,
             linear_iterations: potential.linear_iterations,
@@ -87,8 +102,8 @@ pub fn summarize(inputs: SummaryInputs) -> Summary {
     }
 }
 
-/// The mesh's counts, quality and volumes.
-fn mesh_summary(domain: &Domain) -> MeshSummary {
+/// The mesh's counts, quality, volumes and negative edge weights.
+fn mesh_summary(domain: &Domain, negative_edge_weights: NegativeWeights) -> MeshSummary {
     let mesh = &domain.mesh;
     let quality = Quality::of(mesh);
     MeshSummary {
@@ -102,6 +117,7 @@ fn mesh_summary(domain: &Domain) -> MeshSummary {
         size_far_m: domain.sizes.as_ref().map(|s| s.far),
         volume_m3: mesh.volume(),
         exact_volume_m3: domain.geometry.as_ref().and_then(|g| g.exact_volume()),
+        negative_edge_weights,
     }
 }
 
@@ -201,10 +217,7 @@ fn dimensionless_groups(
 /// The mesh spacing normal to the electrode: the shortest edge from an electrode node to a node
 /// off the electrode, m.
 fn first_layer_thickness(mesh: &TetMesh) -> f64 {
-    let mut on = vec![false; mesh.nodes.len()];
-    for f in mesh.faces_with(BoundaryTag::Electrode) {
-        mesh.faces[f].iter().for_each(|&n| on[n as usize] = true);
-    }
+    let on = mesh.on_boundary(BoundaryTag::Electrode);
     let mut h = f64::INFINITY;
     for t in &mesh.tets {
         for (i, j) in [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)] {
