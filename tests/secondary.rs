@@ -116,3 +116,27 @@ fn butler_volmer_hemisphere_gpu_matches_cpu() {
         assert!(common::rel(a, b) < 1e-4, "{name}: GPU {a} vs CPU {b}");
     }
 }
+
+/// A uniform current on a hemisphere (kinetics dominate: Wagner number ~6e4) reads a peak-to-mean
+/// of 1, while the classic tip enhancement (peak over total current per projected area) is the
+/// projected over the true area, 400 / (400 + pi) for R = 1 um in a 20 um square.
+#[test]
+fn a_uniform_current_has_peak_to_mean_one_and_tip_enhancement_below_one() {
+    let sets: Vec<String> = [
+        "physics.model=secondary",
+        "physics.kinetics.exchange_current_density_A_m2=1",
+        "physics.kinetics.linearized=true",
+        "mesh.refine=0.5",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let scene = Scene::load(std::path::Path::new("scenes/hemisphere_primary.json"), &sets).expect("scene");
+    let r = run(&scene, BackendChoice::Cpu).expect("run");
+    let e = &r.summary.electrode;
+    let peak_to_mean = e.peak_to_mean.expect("a current flows");
+    let tip = e.tip_enhancement.expect("a current flows");
+    let area_ratio = 400.0 / (400.0 + std::f64::consts::PI);
+    assert!((peak_to_mean - 1.0).abs() < 2e-3, "peak_to_mean {peak_to_mean}");
+    assert!((tip - area_ratio).abs() < 3e-3, "tip_enhancement {tip} vs {area_ratio}");
+}

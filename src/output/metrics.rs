@@ -5,7 +5,10 @@
 //! - `mean`: total current / true electrode area (area-weighted mean);
 //! - `max`, `min`, `std`: of the smoothed nodal current density (see [`crate::fem::recovery`]), `std`
 //!   area-weighted;
-//! - `tip_enhancement`: max / (total current / projected electrode area);
+//! - `tip_enhancement`: max / (total current / projected electrode area), the classic
+//!   enhancement factor (3 for a hemisphere in the primary distribution; below 1 for a uniform
+//!   current on a surface larger than its footprint);
+//! - `peak_to_mean`: max / mean on the real surface (1 for a uniform current);
 //! - `nonuniformity`: std / mean.
 
 use glam::DVec3;
@@ -36,6 +39,9 @@ pub struct ElectrodeMetrics {
     /// Absent when no net current flows (a blocking electrode).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tip_enhancement: Option<f64>,
+    /// Peak over the area-weighted mean on the real electrode surface (1 for a uniform current).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_to_mean: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nonuniformity: Option<f64>,
     /// Net current through the electrode, A (anodic positive).
@@ -126,6 +132,7 @@ pub fn evaluate(
     let metrics = ElectrodeMetrics {
         current_density: Stats { mean, max, min, std },
         tip_enhancement: (total_current != 0.0).then(|| max / (sign * total_current / projected_area)),
+        peak_to_mean: (total_current != 0.0).then(|| max / mean),
         nonuniformity: (total_current != 0.0).then(|| std / mean),
         total_current,
         direction: if total_current == 0.0 {
