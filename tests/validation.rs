@@ -351,6 +351,21 @@ fn pulse_steps_apply_the_phase_they_span() {
     assert!(edges_landed >= 40, "steps land on every pulse edge ({edges_landed} of 40)");
 }
 
+/// At equilibrium under a cation-selective layer no current flows, so the kinetic overpotential
+/// is zero: the metal-solution potential difference (the Donnan potential, 13.5 mV) is all
+/// equilibrium shift of the enriched Zn2+ (285 against 100 mol/m^3: (V_T / 2) ln 2.85).
+#[test]
+fn at_donnan_equilibrium_the_overpotential_is_zero_and_the_shift_is_the_donnan_potential() {
+    let scene = Scene::load(Path::new("scenes/validation/donnan.json"), &[]).expect("scene");
+    let r = run(&scene, BackendChoice::Cpu).expect("run");
+    let e = &r.summary.electrode;
+    let eta = e.overpotential.expect("kinetic overpotential");
+    let shift = e.equilibrium_shift.expect("equilibrium shift");
+    let donnan = 0.5 * znfield::physics::constants::thermal_voltage(298.15) * (285.0f64 / 100.0).ln();
+    assert!(eta.mean.abs() < 1e-6 && eta.max.abs() < 1e-6 && eta.min.abs() < 1e-6, "overpotential {eta:?}");
+    assert!((shift.mean - donnan).abs() < 0.01 * donnan, "shift {} V vs {donnan} V", shift.mean);
+}
+
 /// A steady galvanostatic run above the limiting current fails with exit 3, says why, and writes
 /// only its diagnostics (no summary.json, no fields).
 #[test]

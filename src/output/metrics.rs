@@ -52,11 +52,20 @@ pub struct ElectrodeMetrics {
     /// Electrode potential vs a reference at the bulk boundary, V.
     #[serde(rename = "potential_V")]
     pub potential: f64,
-    /// Overpotential eta = E - phi at the electrode, V (kinetic models; for a reacting pnp
-    /// electrode phi is the reaction-plane potential): area-weighted mean
-    /// and std, extreme nodal values.
+    /// Kinetic overpotential at the electrode, V (kinetic models): `E - phi - dE_eq`, the part of
+    /// the metal-solution potential difference that drives the reaction (for a reacting pnp
+    /// electrode phi is the reaction-plane potential); area-weighted mean and std, extreme nodal
+    /// values.
     #[serde(rename = "overpotential_V", skip_serializing_if = "Option::is_none")]
     pub overpotential: Option<Stats>,
+    /// `dE_eq`, the shift of the equilibrium potential with the surface concentration of the
+    /// reacting species, V (transport models with Butler–Volmer kinetics):
+    /// `gamma V_T ln(c_s / c_bulk) / ((alpha_a + alpha_c) n)`, the potential at which the
+    /// reaction draws no current at that concentration (Nernst for gamma = 1, alpha_a + alpha_c = 1).
+    /// It carries a Donnan potential at a charged layer and the concentration overpotential of a
+    /// depleted surface.
+    #[serde(rename = "equilibrium_shift_V", skip_serializing_if = "Option::is_none")]
+    pub equilibrium_shift: Option<Stats>,
     /// True electrode area, m^2.
     #[serde(rename = "area_m2")]
     pub area: f64,
@@ -144,6 +153,7 @@ pub fn evaluate(
         },
         potential: sol.electrode_potential * vt,
         overpotential,
+        equilibrium_shift: None,
         area,
         projected_area,
     };

@@ -11,7 +11,7 @@ use super::solve_model::{Solved, TransientRecord};
 use super::{RunSoFar, TimeSeriesRow, TransientOutput};
 use crate::fem::element::P1Tet;
 use crate::output::coating::{self, CoatingInputs, CoatingSummary};
-use crate::output::metrics::{self, ElectrodeMetrics, Fields};
+use crate::output::metrics::{self, area_stats, ElectrodeMetrics, Fields, Stats};
 use crate::output::summary::MinConcentration;
 use crate::physics::constants::FARADAY;
 use crate::scene::Scene;
@@ -43,8 +43,14 @@ pub fn postprocess(inputs: &RunSoFar, solved: &Solved) -> PostProcessed {
         kinetic,
         cell_current,
     );
+    let mut electrode = electrode;
     let min_concentration = solved.transport.as_ref().map(|t| {
         fields.concentrations = species_fields(scene, &t.concentrations, setup.c_ref);
+        if kinetic && !scene.physics.kinetics.linearized {
+            let (overpotential, shift) = kinetic_overpotential(inputs, &solved.potential, &fields.concentrations);
+            electrode.overpotential = Some(overpotential);
+            electrode.equilibrium_shift = Some(shift);
+        }
         concentration_summary(&fields.concentrations, &inputs.sys.electrode)
     });
     let transient = solved.transient.as_ref().map(|record| transient_output(inputs, record));
@@ -98,6 +104,29 @@ fn transient_output(inputs: &RunSoFar, record: &TransientRecord) -> TransientOut
             })
             .collect(),
     }
+}
+
+/// The kinetic overpotential `E - phi - dE_eq(c_s)` and the equilibrium shift `dE_eq` at the
+/// electrode nodes, V (see [`crate::output::metrics::ElectrodeMetrics::equilibrium_shift`]).
+fn kinetic_overpotential(
+    inputs: &RunSoFar,
+    potential: &crate::solve::PotentialSolution,
+    concentrations: &[(String, Vec<f64>)],
+) -> (Stats, Stats) {
+    let ph = &inputs.scene.physics;
+    let k = &ph.kinetics;
+    let r = ph.reacting_species_index();
+    let bulk = ph.species[r].bulk_concentration_mol_m3;
+    let vt = inputs.setup.scaling.thermal_voltage_v;
+    let per_log = vt * k.cathodic_reaction_order / ((k.alpha_a + k.alpha_c) * k.electrons as f64);
+    let c = &concentrations[r].1;
+    let nodes = &inputs.sys.electrode;
+    let shift: Vec<f64> = nodes.iter().map(|&n| per_log * (c[n as usize] / bulk).ln()).collect();
+    let eta: Vec<f64> =
+        nodes.iter().zip(&shift).map(|(&n, s)| (potential.electrode_potential - potential.phi[n as usize]) * vt - s).collect();
+    let l2 = inputs.setup.scaling.length_m * inputs.setup.scaling.length_m;
+    let areas: Vec<f64> = inputs.sys.electrode_area.iter().map(|a| a * l2).collect();
+    (area_stats(&eta, &areas), area_stats(&shift, &areas))
 }
 
 /// Named concentration fields in mol/m^3 from scaled ones.
