@@ -51,6 +51,11 @@ fn secondary_flat() {
 }
 
 #[test]
+fn secondary_flat_tafel() {
+    check_case("secondary_flat_tafel");
+}
+
+#[test]
 fn limiting_current_binary() {
     check_case("limiting_current_binary");
 }

@@ -42,8 +42,9 @@ impl Check {
 }
 
 /// Case ids, in the order the suite runs them.
-pub const CASES: [&str; 9] = [
+pub const CASES: [&str; 10] = [
     "secondary_flat",
+    "secondary_flat_tafel",
     "limiting_current_binary",
     "sand_time_binary",
     "cottrell",
@@ -55,6 +56,7 @@ pub const CASES: [&str; 9] = [
 ];
 
 const SECONDARY_FLAT: &str = include_str!("../../scenes/validation/secondary_flat.json");
+const SECONDARY_FLAT_TAFEL: &str = include_str!("../../scenes/validation/secondary_flat_tafel.json");
 const LIMITING_CURRENT: &str = include_str!("../../scenes/validation/limiting_current_binary.json");
 const HEMISPHERE_DIFFUSION: &str = include_str!("../../scenes/validation/hemisphere_diffusion.json");
 const SAND_TIME: &str = include_str!("../../scenes/validation/sand_time_binary.json");
@@ -79,6 +81,7 @@ pub fn suite(backend: BackendChoice) -> Result<Vec<Check>> {
 pub fn run_case(case: &str, backend: BackendChoice) -> Result<Vec<Check>> {
     match case {
         "secondary_flat" => secondary_flat(backend),
+        "secondary_flat_tafel" => secondary_flat_tafel(backend),
         "limiting_current_binary" => limiting_current_binary(backend),
         "hemisphere_diffusion" => hemisphere_diffusion(backend),
         "gouy_chapman" => gouy_chapman(backend),
@@ -111,6 +114,25 @@ fn secondary_flat(backend: BackendChoice) -> Result<Vec<Check>> {
     let e = scene.operation.electrode_potential_v.unwrap_or(0.0);
     let expected = e.abs() / (r_ohm + r_ct);
     Ok(vec![Check::new("secondary_flat", "current_density_A_m2", r.summary.electrode.current_density.mean, expected, 0.005)])
+}
+
+/// Flat electrode with full Butler–Volmer kinetics and a comparable ohmic drop: the uniform
+/// current density i (anodic positive) solves `i = i0 f((E - i delta / kappa) / V_T)`, whose
+/// right side falls as i rises, so the root is bracketed and found by bisection.
+fn secondary_flat_tafel(backend: BackendChoice) -> Result<Vec<Check>> {
+    let scene = embedded(SECONDARY_FLAT_TAFEL, "secondary_flat_tafel")?;
+    let r = run_builtin(&scene, backend)?;
+    let ph = &scene.physics;
+    let k = &ph.kinetics;
+    let vt = thermal_voltage(ph.temperature_k);
+    let law = crate::physics::kinetics::ButlerVolmer::from_scene(k);
+    let r_ohm = scene.geometry.height_m / ph.conductivity_s_m;
+    let e = scene.operation.electrode_potential_v.unwrap_or(0.0);
+    let i0 = k.exchange_current_density_a_m2;
+    // g(i) = i0 f((E - i R) / V_T) - i decreases in i; its root is the current density.
+    let i = crate::physics::roots::root_of_decreasing(|i| i0 * law.current((e - i * r_ohm) / vt) - i, 1e7);
+    let computed = r.summary.electrode.current_density.mean;
+    Ok(vec![Check::new("secondary_flat_tafel", "current_density_A_m2", computed, i.abs(), 1e-3)])
 }
 
 /// Binary salt, cation reacts: i_lim = z+ nu+ F D_amb c / ((1 - t+) delta).
