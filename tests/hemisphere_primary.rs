@@ -85,3 +85,23 @@ fn gpu_matches_cpu_and_analytic_value() {
     let scale = cpu.fields.potential.iter().map(|v| v.abs()).fold(0.0, f64::max);
     assert!(worst / scale < 1e-5, "potential differs by {worst} V of {scale} V");
 }
+
+/// The hemisphere draws 3 times its footprint's far-field current (the integral of 3 E0 cos
+/// theta over the cap is 3 E0 pi R^2), and the integral converges under refinement.
+#[test]
+fn the_hemisphere_draws_three_times_its_footprint_current() {
+    let errors: Vec<f64> = ["mesh.refine=0.5", "mesh.refine=1"]
+        .iter()
+        .map(|set| {
+            let r = hemisphere(&[set], BackendChoice::Cpu);
+            let p = &r.summary.electrode.protrusions;
+            assert_eq!(p.len(), 1);
+            assert_eq!(p[0].key, "geometry.protrusions.0");
+            let enhancement = p[0].current_enhancement;
+            eprintln!("{set}: current enhancement {enhancement}, current {} A", p[0].current);
+            (enhancement - 3.0).abs() / 3.0
+        })
+        .collect();
+    assert!(errors[1] < 0.01, "relative error {errors:?}");
+    assert!(errors[1] < errors[0], "the error should fall under refinement: {errors:?}");
+}

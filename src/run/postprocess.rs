@@ -53,6 +53,13 @@ pub fn postprocess(inputs: &RunSoFar, solved: &Solved) -> PostProcessed {
         }
         concentration_summary(&fields.concentrations, &inputs.sys.electrode)
     });
+    let protrusions: Vec<(String, [f64; 2], f64, f64)> =
+        scene.geometry.all_protrusions().into_iter().map(|(key, p)| (key, p.center(), p.reach(), p.footprint_area())).collect();
+    if !protrusions.is_empty() && electrode.total_current != 0.0 {
+        let far_field = electrode.total_current / electrode.projected_area;
+        electrode.protrusions =
+            metrics::protrusion_currents(inputs.mesh, &inputs.sys.electrode, &fields.electrode_smoothed, far_field, &protrusions);
+    }
     let transient = solved.transient.as_ref().map(|record| transient_output(inputs, record));
     let coating = coating::summarize(&CoatingInputs {
         scene,

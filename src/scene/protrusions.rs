@@ -137,6 +137,19 @@ impl Protrusion {
         }
     }
 
+    /// Area of the footprint on the electrode plane, m^2 (the mushroom's stalk; the Gaussian
+    /// bump's disk out to its cut-off).
+    pub fn footprint_area(&self) -> f64 {
+        use std::f64::consts::PI;
+        match *self {
+            Protrusion::Hemisphere { radius_m: r, .. } | Protrusion::Pillar { radius_m: r, .. } => PI * r * r,
+            Protrusion::Hemispheroid { base_radius_m: b, .. } | Protrusion::Cone { base_radius_m: b, .. } => PI * b * b,
+            Protrusion::Pyramid { base_half_width_m: a, .. } => 4.0 * a * a,
+            Protrusion::GaussianBump { sigma_m, .. } => PI * (GAUSSIAN_CUTOFF_SIGMAS * sigma_m).powi(2),
+            Protrusion::Mushroom { stalk_radius_m: r, .. } => PI * r * r,
+        }
+    }
+
     /// Height of the top above the plane, m.
     pub fn height(&self) -> f64 {
         match *self {
