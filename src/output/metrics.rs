@@ -124,7 +124,8 @@ pub fn protrusion_currents(
 ) -> Vec<ProtrusionCurrent> {
     let mut value = vec![f64::NAN; mesh.nodes.len()];
     electrode_nodes.iter().zip(smoothed).for_each(|(&n, &v)| value[n as usize] = v);
-    let height = mesh.bounding_box().1[2] - mesh.bounding_box().0[2];
+    let (lo, hi) = mesh.bounding_box();
+    let height = hi[2] - lo[2];
     let mut current = vec![0.0; protrusions.len()];
     for f in mesh.faces_with(BoundaryTag::Electrode) {
         let corners = mesh.faces[f].map(|n| mesh.nodes[n as usize]);
