@@ -128,6 +128,27 @@ fn catalogue() -> Vec<Case> {
         },
         Case { name: "unknown-model", input: Input::Set(&["physics.model=quaternary"]), words: &["quaternary", "tertiary"] },
         Case {
+            name: "transference-in-a-potential-model",
+            input: Input::Set(&["physics.cation_transference_number=0.4"]),
+            words: &["physics.cation_transference_number", "tertiary and pnp"],
+        },
+        Case {
+            name: "transference-of-one",
+            input: Input::Set(&["physics.model=tertiary", "physics.cation_transference_number=1"]),
+            words: &["physics.cation_transference_number", "1"],
+        },
+        Case {
+            name: "transference-of-three-species",
+            input: Input::Set(&[
+                "physics.model=tertiary",
+                "physics.cation_transference_number=0.4",
+                r#"physics.species=[{"name":"Zn2+","charge":2,"diffusivity_m2_s":7e-10,"bulk_concentration_mol_m3":100},
+                   {"name":"K+","charge":1,"diffusivity_m2_s":2e-9,"bulk_concentration_mol_m3":200},
+                   {"name":"SO4 2-","charge":-2,"diffusivity_m2_s":1e-9,"bulk_concentration_mol_m3":200}]"#,
+            ]),
+            words: &["physics.cation_transference_number", "binary", "3"],
+        },
+        Case {
             name: "alpha-zero",
             input: Input::Scene(secondary.clone(), &["physics.kinetics.alpha_a=0"]),
             words: &["physics.kinetics.alpha_a", "0"],

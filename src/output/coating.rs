@@ -20,6 +20,7 @@
 use serde::Serialize;
 
 use crate::mesh::{BoundaryTag, TetMesh};
+use crate::physics::electrolyte::Electrolyte;
 use crate::physics::porous::Media;
 use crate::physics::scaling::Scaling;
 use crate::scene::{CoatingLayer, Scene};
@@ -58,8 +59,8 @@ pub struct CoatingInputs<'a> {
     pub site_reaction: &'a [f64],
     /// Concentrations per species at the nodes, mol/m^3 (transport models).
     pub concentrations: Option<&'a [(String, Vec<f64>)]>,
-    /// Electrolyte conductivity of the model, S/m (bulk).
-    pub conductivity_s_m: f64,
+    /// The electrolyte as the model uses it (bulk conductivity, effective species).
+    pub electrolyte: &'a Electrolyte,
     pub media: &'a Media,
 }
 
@@ -85,11 +86,11 @@ pub fn summarize(inp: &CoatingInputs) -> Option<CoatingSummary> {
         current_to_base_fraction: share(base),
         thickness,
         deposition_by_depth,
-        penetration_ratio: g.layers.first().and_then(|l| penetration_ratio(inp.scene, l, inp.conductivity_s_m)),
+        penetration_ratio: g.layers.first().and_then(|l| penetration_ratio(inp.scene, l, inp.electrolyte.conductivity_s_m)),
         effective_transference_number: inp.concentrations.and_then(|c| layer_transference_number(inp, c)),
         bulk_transference_number: inp.concentrations.map(|_| {
-            let sp = &inp.scene.physics.species;
-            transference(inp.scene, &sp.iter().map(|s| s.bulk_concentration_mol_m3).collect::<Vec<_>>())
+            let sp = &inp.electrolyte.species;
+            transference(inp, &sp.iter().map(|s| s.bulk_concentration_mol_m3).collect::<Vec<_>>())
         }),
     })
 }
@@ -168,11 +169,12 @@ fn mean_product(a: &crate::scene::Profile, b: &crate::scene::Profile) -> f64 {
     (0..200).map(|j| (j as f64 + 0.5) / 200.0).map(|s| a.at(s) * b.at(s)).sum::<f64>() / 200.0
 }
 
-/// The reacting species' share of the conductivity at concentrations `c` (mol/m^3).
-pub fn transference(scene: &Scene, c: &[f64]) -> f64 {
-    let sp = &scene.physics.species;
+/// The reacting species' share of the conductivity at concentrations `c` (mol/m^3), with the
+/// model's effective diffusivities.
+fn transference(inp: &CoatingInputs, c: &[f64]) -> f64 {
+    let sp = &inp.electrolyte.species;
     let g = |i: usize| (sp[i].charge as f64).powi(2) * sp[i].diffusivity_m2_s * c[i];
-    let r = scene.physics.reacting_species_index();
+    let r = inp.scene.physics.reacting_species_index();
     g(r) / (0..sp.len()).map(g).sum::<f64>()
 }
 
@@ -194,7 +196,7 @@ fn layer_transference_number(inp: &CoatingInputs, conc: &[(String, Vec<f64>)]) -
     for n in (0..mesh.nodes.len()).filter(|&n| inside[n] && touched[n]) {
         let c: Vec<f64> = conc.iter().map(|(_, v)| v[n]).collect();
         let v = inp.sys.node_volume[n];
-        sum += v * transference(inp.scene, &c);
+        sum += v * transference(inp, &c);
         volume += v;
     }
     (volume > 0.0).then(|| sum / volume)

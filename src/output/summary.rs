@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::metrics::ElectrodeMetrics;
 use crate::backend::BackendInfo;
+use crate::physics::electrolyte::{Electrolyte, PropertiesFrom};
 use crate::scene::Scene;
 
 /// Top-level summary.
@@ -145,13 +146,43 @@ pub struct ElectrolyteSummary {
     /// Largest electric field magnitude over all elements, V/m.
     #[serde(rename = "max_field_V_m")]
     pub max_field: f64,
-    /// Conductivity used, S/m (potential models; the transport models compute it from the
-    /// concentrations).
-    #[serde(rename = "conductivity_S_m", skip_serializing_if = "Option::is_none")]
-    pub conductivity: Option<f64>,
+    /// Bulk ionic conductivity the model used, S/m (transport models: Nernst–Einstein of the
+    /// diffusivities used).
+    #[serde(rename = "conductivity_S_m")]
+    pub conductivity: f64,
+    /// Where the properties come from: `stated_conductivity`, `default_conductivity` (potential
+    /// models), `nernst_einstein` (transport models, species as given) or `scaled_diffusivities`
+    /// (transport models, scaled to a stated conductivity or transference number).
+    pub properties_from: PropertiesFrom,
+    /// Cation transference number the model used (binary electrolytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cation_transference_number: Option<f64>,
+    /// Salt (ambipolar) diffusivity the model used, m^2/s (binary electrolytes).
+    #[serde(rename = "salt_diffusivity_m2_s", skip_serializing_if = "Option::is_none")]
+    pub salt_diffusivity: Option<f64>,
+    /// Diffusivity of each species the model used, m^2/s (transport models).
+    #[serde(rename = "diffusivities_m2_s", skip_serializing_if = "Option::is_none")]
+    pub diffusivities: Option<BTreeMap<String, f64>>,
     /// Smallest concentration of each species, mol/m^3 (transport models).
     #[serde(rename = "min_concentration_mol_m3", skip_serializing_if = "Option::is_none")]
     pub min_concentration: Option<BTreeMap<String, MinConcentration>>,
+}
+
+impl ElectrolyteSummary {
+    /// The record of `electrolyte`, with the run's largest field (V/m) and smallest
+    /// concentrations.
+    pub fn new(electrolyte: &Electrolyte, max_field: f64, min_concentration: Option<BTreeMap<String, MinConcentration>>) -> Self {
+        let transport = !electrolyte.species.is_empty();
+        ElectrolyteSummary {
+            max_field,
+            conductivity: electrolyte.conductivity_s_m,
+            properties_from: electrolyte.from,
+            cation_transference_number: electrolyte.binary.map(|(t, _)| t),
+            salt_diffusivity: electrolyte.binary.map(|(_, d)| d),
+            diffusivities: transport.then(|| electrolyte.species.iter().map(|x| (x.name.clone(), x.diffusivity_m2_s)).collect()),
+            min_concentration,
+        }
+    }
 }
 
 /// Smallest concentration of one species on the electrode surface and over the domain, mol/m^3.

@@ -2,6 +2,7 @@
 
 pub mod bernoulli;
 pub mod constants;
+pub mod electrolyte;
 pub mod kinetics;
 pub mod porous;
 pub mod roots;

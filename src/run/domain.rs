@@ -103,7 +103,8 @@ fn imported_length_scale(mesh: &TetMesh) -> f64 {
 }
 
 /// Legal but suspicious settings, found before meshing: an element size at the protrusions
-/// coarser than half the smallest feature (the tip field is then under-resolved).
+/// coarser than half the smallest feature (the tip field is then under-resolved); species
+/// diffusivities scaled by a stated conductivity or transference number.
 pub fn scene_warnings(scene: &Scene) -> Vec<String> {
     let mut out = Vec::new();
     if scene.geometry.mesh_file.is_none() {
@@ -118,6 +119,7 @@ pub fn scene_warnings(scene: &Scene) -> Vec<String> {
             ));
         }
     }
+    out.extend(crate::physics::electrolyte::Electrolyte::of(&scene.physics).scaling_warning(&scene.physics));
     out
 }
 

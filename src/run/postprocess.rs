@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use glam::DVec3;
 
-use super::setup::electrolyte_conductivity;
 use super::solve_model::{Solved, TransientRecord};
 use super::{RunSoFar, TimeSeriesRow, TransientOutput};
 use crate::fem::element::P1Tet;
@@ -69,7 +68,7 @@ pub fn postprocess(inputs: &RunSoFar, solved: &Solved) -> PostProcessed {
         electrode_flux: &solved.potential.electrode_flux,
         site_reaction: &solved.potential.site_reaction,
         concentrations: solved.transport.as_ref().map(|_| fields.concentrations.as_slice()),
-        conductivity_s_m: electrolyte_conductivity(scene),
+        electrolyte: &setup.electrolyte,
         media: inputs.media,
     });
     PostProcessed { fields, electrode, max_field, min_concentration, transient, coating }
@@ -146,7 +145,7 @@ fn species_fields(scene: &Scene, conc: &[Vec<f64>], c_ref: f64) -> Vec<(String, 
 /// (scaled by the layer's transport factor D_eff / D).
 fn transport_cell_current(inputs: &RunSoFar, sol: &TransportSolution) -> Vec<DVec3> {
     let (mesh, c_ref) = (inputs.mesh, inputs.setup.c_ref);
-    let species = &inputs.scene.physics.species;
+    let species = &inputs.setup.electrolyte.species;
     mesh.tets
         .iter()
         .zip(&inputs.media.transport_factor)

@@ -8,9 +8,10 @@
 
 use crate::mesh::TetMesh;
 use crate::physics::constants::{FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY};
+use crate::physics::electrolyte::Electrolyte;
 use crate::physics::kinetics::{ButlerVolmer, Reaction};
 use crate::physics::scaling::Scaling;
-use crate::scene::{self, Model, OperationMode, PnpElectrode, Scene};
+use crate::scene::{self, Model, OperationMode, PnpElectrode, Scene, Species};
 use crate::solve::linear::{LinearParams, Preconditioner};
 use crate::solve::newton::NewtonParams;
 use crate::solve::primary::Drive;
@@ -21,6 +22,9 @@ use crate::solve::transport::{Closure, TransportParams};
 /// A scene's model in the solver's scaled units.
 pub struct ModelSetup {
     pub model: Model,
+    /// The electrolyte's conductivity, transference number and diffusivities as the model uses
+    /// them (the transport models' effective species).
+    pub electrolyte: Electrolyte,
     pub scaling: Scaling,
     /// Projected electrode area, m^2 (the applied current is a density over it).
     pub projected_area_m2: f64,
@@ -46,22 +50,24 @@ impl ModelSetup {
     /// `projected_area_m2`.
     pub fn new(scene: &Scene, length_m: f64, projected_area_m2: f64) -> Self {
         let ph = &scene.physics;
-        let scaling = model_scaling(scene, length_m);
+        let electrolyte = Electrolyte::of(ph);
+        let scaling = model_scaling(scene, &electrolyte, length_m);
         let op = &scene.operation;
         let on_value = match op.mode {
             OperationMode::Potential => op.electrode_potential_v.unwrap_or(0.0),
             OperationMode::Current => op.mean_current_density_a_m2.unwrap_or(0.0),
         };
-        let transport = ph.model.has_transport().then(|| transport_params(scene, &scaling));
+        let transport = ph.model.has_transport().then(|| transport_params(scene, &electrolyte.species, &scaling));
         let time = match (&transport, &scene.time) {
             (Some(_), Some(tc)) => {
-                let tscale = transport_time_scale(scene, &scaling);
+                let tscale = scaling.length_m * scaling.length_m / reference_diffusivity(&electrolyte.species);
                 Some((time_params(scene, tc, tscale), tscale))
             }
             _ => None,
         };
         let mut setup = ModelSetup {
             model: ph.model,
+            electrolyte,
             scaling,
             projected_area_m2,
             on_value,
@@ -124,36 +130,21 @@ pub fn preconditioner(choice: scene::Preconditioner) -> Preconditioner {
 /// Scales of the model's discrete problem. For the potential models the flux-to-ampere factor
 /// is kappa V_T L; for the transport models the scaled fluxes are species fluxes in units of
 /// D_ref c_ref L, so the same conversions hold with the equivalent conductivity
-/// n F D_ref c_ref / V_T.
-pub fn model_scaling(scene: &Scene, length_scale: f64) -> Scaling {
+/// n F D_ref c_ref / V_T (D_ref of the `electrolyte`'s effective species).
+pub fn model_scaling(scene: &Scene, electrolyte: &Electrolyte, length_scale: f64) -> Scaling {
     let ph = &scene.physics;
-    let mut s = Scaling::new(length_scale, ph.temperature_k, ph.conductivity_s_m);
+    let mut s = Scaling::new(length_scale, ph.temperature_k, electrolyte.conductivity_s_m);
     if ph.model.has_transport() {
         let n = ph.kinetics.electrons as f64;
-        s.conductivity_s_m = n * FARADAY * reference_diffusivity(scene) * reference_concentration(scene) / s.thermal_voltage_v;
+        s.conductivity_s_m =
+            n * FARADAY * reference_diffusivity(&electrolyte.species) * reference_concentration(scene) / s.thermal_voltage_v;
     }
     s
 }
 
-/// The electrolyte's bulk conductivity, S/m: the scene's for the potential models, Nernst–Einstein
-/// `F^2/RT sum z_i^2 D_i c_i` for the transport models.
-pub fn electrolyte_conductivity(scene: &Scene) -> f64 {
-    let ph = &scene.physics;
-    if !ph.model.has_transport() {
-        return ph.conductivity_s_m;
-    }
-    FARADAY * FARADAY / (GAS_CONSTANT * ph.temperature_k)
-        * ph.species.iter().map(|x| (x.charge as f64).powi(2) * x.diffusivity_m2_s * x.bulk_concentration_mol_m3).sum::<f64>()
-}
-
 /// D_ref: the largest species diffusivity, m^2/s.
-fn reference_diffusivity(scene: &Scene) -> f64 {
-    scene.physics.species.iter().map(|x| x.diffusivity_m2_s).fold(0.0, f64::max)
-}
-
-/// The time scale L^2 / D_ref of the transport models, s.
-fn transport_time_scale(scene: &Scene, scaling: &Scaling) -> f64 {
-    scaling.length_m * scaling.length_m / reference_diffusivity(scene)
+fn reference_diffusivity(species: &[Species]) -> f64 {
+    species.iter().map(|x| x.diffusivity_m2_s).fold(0.0, f64::max)
 }
 
 /// c_ref: the largest bulk concentration, mol/m^3.
@@ -186,18 +177,18 @@ fn time_params(scene: &Scene, tc: &scene::TimeControls, tscale: f64) -> TimePara
     }
 }
 
-/// Scaled parameters of the transport models.
-fn transport_params(scene: &Scene, scaling: &Scaling) -> TransportParams {
+/// Scaled parameters of the transport models, with the effective `species`.
+fn transport_params(scene: &Scene, species: &[Species], scaling: &Scaling) -> TransportParams {
     let ph = &scene.physics;
     let k = &ph.kinetics;
-    let d_ref = reference_diffusivity(scene);
+    let d_ref = reference_diffusivity(species);
     let c_ref = reference_concentration(scene);
     let n = k.electrons as f64;
     let rt = GAS_CONSTANT * ph.temperature_k;
     let l = scaling.length_m;
     TransportParams {
         charges: ph.species.iter().map(|x| x.charge as f64).collect(),
-        diffusivities: ph.species.iter().map(|x| x.diffusivity_m2_s / d_ref).collect(),
+        diffusivities: species.iter().map(|x| x.diffusivity_m2_s / d_ref).collect(),
         bulk: ph.species.iter().map(|x| x.bulk_concentration_mol_m3 / c_ref).collect(),
         // One reaction per scene today: zinc plating (`physics.kinetics`).
         reactions: vec![Reaction {
@@ -223,9 +214,11 @@ fn transport_params(scene: &Scene, scaling: &Scaling) -> TransportParams {
 
 /// Planar limiting current density (A/m^2) across the electrolyte's height (the Nernst layer of
 /// the box; the z-extent of an imported mesh): the binary-salt formula for two species, the
-/// supported-electrolyte formula for more.
+/// supported-electrolyte formula for more (with the effective diffusivities, see
+/// [`Electrolyte`]).
 pub fn planar_limiting_current(scene: &Scene, mesh: &TetMesh) -> f64 {
     let ph = &scene.physics;
+    let species = Electrolyte::of(ph).species;
     let delta = if scene.geometry.mesh_file.is_some() {
         let (lo, hi) = mesh.nodes.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p.z), hi.max(p.z)));
         hi - lo
@@ -234,8 +227,8 @@ pub fn planar_limiting_current(scene: &Scene, mesh: &TetMesh) -> f64 {
     };
     let r = ph.reacting_species_index();
     if ph.species.len() == 2 {
-        crate::physics::transport::binary_limiting_current(&ph.species[r], &ph.species[1 - r], delta)
+        crate::physics::transport::binary_limiting_current(&species[r], &species[1 - r], delta)
     } else {
-        crate::physics::transport::supported_limiting_current(&ph.species[r], ph.kinetics.electrons as f64, delta)
+        crate::physics::transport::supported_limiting_current(&species[r], ph.kinetics.electrons as f64, delta)
     }
 }

@@ -36,8 +36,14 @@ pub fn summarize(inputs: SummaryInputs) -> Summary {
     let mesh = &domain.mesh;
     let electrode = &post.electrode;
     let applied = electrode.total_current.abs() / electrode.projected_area;
-    let dimensionless =
-        dimensionless_groups(scene, mesh, domain.length_scale, electrode.overpotential.map(|eta| eta.mean), applied);
+    let dimensionless = dimensionless_groups(
+        scene,
+        setup.electrolyte.conductivity_s_m,
+        mesh,
+        domain.length_scale,
+        electrode.overpotential.map(|eta| eta.mean),
+        applied,
+    );
     let potential = &solved.potential;
     let transport = solved.transport.as_ref();
     let mut run_warnings = Vec::new();
@@ -82,11 +88,7 @@ pub fn summarize(inputs: SummaryInputs) -> Summary {
             wall_time_s: solved.earlier_wall_s + wall_time_s,
         },
         electrode: post.electrode.clone(),
-        electrolyte: ElectrolyteSummary {
-            max_field: post.max_field,
-            conductivity: (!setup.model.has_transport()).then_some(setup.scaling.conductivity_s_m),
-            min_concentration: post.min_concentration.clone(),
-        },
+        electrolyte: ElectrolyteSummary::new(&setup.electrolyte, post.max_field, post.min_concentration.clone()),
         dimensionless,
         coating: post.coating.clone(),
         transient: solved.transient.as_ref().map(|record| TransientSummary {
@@ -157,10 +159,12 @@ fn preconditioner_used(setup: &ModelSetup, backend: BackendKind) -> &'static str
     }
 }
 
-/// Dimensionless groups: Wagner numbers (kinetic models) at zero and at the mean overpotential
-/// `eta_mean` (V), and the Debye length and its resolution (transport models).
+/// Dimensionless groups: Wagner numbers (kinetic models, with the model's bulk conductivity
+/// `kappa`, S/m) at zero and at the mean overpotential `eta_mean` (V), and the Debye length and
+/// its resolution (transport models).
 fn dimensionless_groups(
     scene: &Scene,
+    kappa: f64,
     mesh: &TetMesh,
     length_scale: f64,
     eta_mean: Option<f64>,
@@ -169,15 +173,6 @@ fn dimensionless_groups(
     let ph = &scene.physics;
     let vt = thermal_voltage(ph.temperature_k);
     let transport = ph.model.has_transport();
-    // Conductivity: the scene's for the potential models, Nernst–Einstein from the bulk for the
-    // transport models.
-    let kappa = if transport {
-        ph.species.iter().map(|x| (x.charge as f64).powi(2) * x.diffusivity_m2_s * x.bulk_concentration_mol_m3).sum::<f64>()
-            * FARADAY
-            / vt
-    } else {
-        ph.conductivity_s_m
-    };
     let (wagner, wagner_operating_point) = match eta_mean {
         Some(eta) => {
             let k = &ph.kinetics;

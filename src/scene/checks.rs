@@ -264,7 +264,12 @@ fn check_scaffold(sc: &super::ScaffoldSpec, half_width: f64, height: f64) -> Res
 
 fn check_physics_and_controls(s: &Scene) -> Result<(), String> {
     let ph = &s.physics;
-    positive("physics.conductivity_S_m", ph.conductivity_s_m)?;
+    if let Some(kappa) = ph.conductivity_s_m {
+        positive("physics.conductivity_S_m", kappa)?;
+    }
+    if let Some(t_plus) = ph.cation_transference_number {
+        check_transference_number(ph, t_plus)?;
+    }
     in_range("physics.temperature_K", ph.temperature_k, 200.0, 500.0)?;
     if ph.model == Model::Tertiary {
         check_species(s)?;
@@ -477,6 +482,25 @@ pub(super) fn in_range(key: &str, v: f64, lo: f64, hi: f64) -> Result<(), String
 /// Species of the tertiary model: positive diffusivities and concentrations, an electroneutral
 /// bulk, a reacting species whose charge is the electron count, and a last species that is the
 /// only one of its sign (it is eliminated by electroneutrality and must stay positive).
+/// A stated transference number belongs to a transport model's binary electrolyte and lies
+/// strictly between 0 and 1.
+fn check_transference_number(ph: &crate::scene::Physics, t_plus: f64) -> Result<(), String> {
+    let key = "physics.cation_transference_number";
+    if !t_plus.is_finite() || t_plus <= 0.0 || t_plus >= 1.0 {
+        return Err(format!("key `{key}`: {} must lie strictly between 0 and 1", num(t_plus)));
+    }
+    if !ph.model.has_transport() {
+        return Err(format!("key `{key}`: applies to the tertiary and pnp models (this scene's model has no species transport)"));
+    }
+    if crate::physics::electrolyte::cation_and_anion(&ph.species).is_none() {
+        return Err(format!(
+            "key `{key}`: applies to a binary electrolyte (one cation, one anion); `physics.species` lists {}",
+            ph.species.len()
+        ));
+    }
+    Ok(())
+}
+
 fn check_species(s: &Scene) -> Result<(), String> {
     check_species_common(s)?;
     check_tertiary_species(s)

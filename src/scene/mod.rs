@@ -281,11 +281,20 @@ pub enum PnpElectrode {
 #[serde(default, deny_unknown_fields)]
 pub struct Physics {
     pub model: Model,
-    /// Ionic conductivity of the electrolyte, S/m. Default 5 S/m: measured for 2 M ZnSO4 at 25 C
-    /// (Nernst–Einstein overestimates it about tenfold because of ion pairing).
+    /// Measured ionic conductivity of the electrolyte, S/m. Potential models: the conductivity
+    /// (absent: 5 S/m, measured for 2 M ZnSO4 at 25 C). Transport models: absent, the
+    /// Nernst–Einstein conductivity of the species as given (53 S/m for the default 2 M ZnSO4 with
+    /// infinite-dilution diffusivities: ion pairing makes the real value ~10x lower); stated, every
+    /// species diffusivity is scaled by one factor so that the model's conductivity equals it
+    /// (transference numbers unchanged). summary.json `electrolyte` reports what was used.
     #[serde(rename = "conductivity_S_m")]
     #[schemars(extend("exclusiveMinimum" = 0))]
-    pub conductivity_s_m: f64,
+    pub conductivity_s_m: Option<f64>,
+    /// Measured cation transference number of a binary electrolyte (transport models, two
+    /// species), in (0, 1): the two diffusivities are set so that it and the conductivity (stated,
+    /// else Nernst–Einstein of the given species) hold. Absent: from the diffusivities.
+    #[schemars(extend("exclusiveMinimum" = 0, "exclusiveMaximum" = 1))]
+    pub cation_transference_number: Option<f64>,
     /// Temperature, K.
     #[serde(rename = "temperature_K")]
     #[schemars(range(min = 200.0, max = 500.0))]
@@ -320,7 +329,8 @@ impl Default for Physics {
     fn default() -> Self {
         Physics {
             model: Model::Secondary,
-            conductivity_s_m: 5.0,
+            conductivity_s_m: None,
+            cation_transference_number: None,
             temperature_k: 298.15,
             kinetics: Kinetics::default(),
             species: Species::zinc_sulfate(2000.0),
@@ -517,7 +527,10 @@ pub struct TimeControls {
     #[serde(default)]
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub max_step_s: Option<f64>,
-    /// Local error tolerance on concentrations, relative to each species' bulk concentration.
+    /// Time-stepping error tolerance on concentrations, relative to each species' bulk
+    /// concentration: a step of length h ending a time t after the start (or the drive's last
+    /// jump) may commit rtol h / t, so the error at the end of a run is of the order of rtol
+    /// (1-2 rtol measured on a decaying diffusion mode) and falls in proportion to it.
     #[serde(default = "default_time_rtol")]
     #[schemars(range(min = 1e-8, max = 0.5))]
     pub rtol: f64,

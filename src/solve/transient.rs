@@ -25,7 +25,8 @@ pub struct TimeParams {
     pub end: f64,
     pub initial_step: f64,
     pub max_step: f64,
-    /// Local error tolerance on concentrations, relative to each species' bulk value.
+    /// Error tolerance on concentrations, relative to each species' bulk value: a step of length
+    /// h ending a time t after the start or the last jump may commit rtol h / t.
     pub rtol: f64,
     /// Times at which to keep snapshots (increasing); steps land on them exactly.
     pub output_times: Vec<f64>,
@@ -196,17 +197,15 @@ pub fn run(
                 continue;
             }
         };
-        // Local error control: the step's error estimate against rtol, relative to each species'
-        // bulk value; the error of an order-q step scales as step^(q+1).
         let err = taken.error.iter().enumerate().map(|(j, e)| e.abs() / tp.bulk[j % species]).fold(0.0, f64::max);
-        let exponent = 1.0 / (taken.order as f64 + 1.0);
-        if err > time.rtol {
-            p.rejected += 1;
-            p.dt = step * (0.9 * (time.rtol / err).powf(exponent)).clamp(0.2, 0.9);
-            continue;
-        }
-        // Growth at most 2 per step (variable-step BDF2 is zero-stable for ratios below 1 + sqrt 2).
-        let factor = (0.9 * (time.rtol / err.max(1e-300)).powf(exponent)).clamp(0.3, 2.0);
+        let factor = match step_factor(time, t, step, taken.order, err) {
+            Ok(factor) => factor,
+            Err(shrink) => {
+                p.rejected += 1;
+                p.dt = step * shrink;
+                continue;
+            }
+        };
         // Accept.
         let stats = taken.stats;
         p.linear_iterations += stats.linear_iterations;
@@ -250,6 +249,27 @@ pub fn run(
     let Progress { rows, snapshots, steps, rejected, linear_iterations, newton_iterations, last, .. } = p;
     let last = last.ok_or_else(|| Error::Solve("time stepping ended before the first step".into()))?;
     Ok(TransientResult { last, rows, snapshots, steps, rejected, stop, linear_iterations, newton_iterations })
+}
+
+/// Local error control, per unit of relative time: a step of size `step` from `t` ending a time
+/// `since` after the start (or the drive's last jump) may commit rtol step / since, relative to
+/// each species' bulk value (`err` is its estimate so measured). The steps' errors then add up
+/// to about rtol ln(t_end / t_first): the global error is in proportion to rtol (per-step
+/// control, rtol each, lets it grow with the step count, as rtol^(2/3) for BDF2), and a first
+/// step after a jump, where step = since, still gets all of rtol. Ok(growth factor of the next
+/// step) when the step is accepted, Err(shrink factor) when it is not.
+fn step_factor(time: &TimeParams, t: f64, step: f64, order: u32, err: f64) -> Result<f64, f64> {
+    let since = t + step - time.jumps.iter().copied().filter(|&j| j <= t).fold(0.0, f64::max);
+    let tolerance = time.rtol * (step / since).min(1.0);
+    // err / tolerance scales as step^q while step << since, as step^(q+1) near the start.
+    let q = order as f64;
+    let exponent = if step < 0.5 * since { 1.0 / q } else { 1.0 / (q + 1.0) };
+    let ratio = tolerance / err.max(1e-300);
+    if err > tolerance {
+        return Err((0.9 * ratio.powf(exponent)).clamp(0.2, 0.9));
+    }
+    // Growth at most 2 per step (variable-step BDF2 is zero-stable for ratios below 1 + sqrt 2).
+    Ok((0.9 * ratio.powf(exponent)).clamp(0.3, 2.0))
 }
 
 /// The progress a run starts from: `resume` (checked against the problem) or the bulk state at t = 0.

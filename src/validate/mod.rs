@@ -11,6 +11,7 @@ use crate::backend::BackendChoice;
 use crate::error::{Error, Result};
 use crate::mesh::gmsh;
 use crate::physics::constants::{thermal_voltage, FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY};
+use crate::physics::electrolyte::Electrolyte;
 use crate::run::{build_domain, imported_domain, run_domain, RunResult};
 use crate::scene::Scene;
 
@@ -110,7 +111,7 @@ fn secondary_flat(backend: BackendChoice) -> Result<Vec<Check>> {
     let k = &ph.kinetics;
     let r_ct =
         thermal_voltage(ph.temperature_k) / (k.electrons as f64 * k.exchange_current_density_a_m2 * (k.alpha_a + k.alpha_c));
-    let r_ohm = scene.geometry.height_m / ph.conductivity_s_m;
+    let r_ohm = scene.geometry.height_m / Electrolyte::of(ph).conductivity_s_m;
     let e = scene.operation.electrode_potential_v.unwrap_or(0.0);
     let expected = e.abs() / (r_ohm + r_ct);
     Ok(vec![Check::new("secondary_flat", "current_density_A_m2", r.summary.electrode.current_density.mean, expected, 0.005)])
@@ -126,7 +127,7 @@ fn secondary_flat_tafel(backend: BackendChoice) -> Result<Vec<Check>> {
     let k = &ph.kinetics;
     let vt = thermal_voltage(ph.temperature_k);
     let law = crate::physics::kinetics::ButlerVolmer::from_scene(k);
-    let r_ohm = scene.geometry.height_m / ph.conductivity_s_m;
+    let r_ohm = scene.geometry.height_m / Electrolyte::of(ph).conductivity_s_m;
     let e = scene.operation.electrode_potential_v.unwrap_or(0.0);
     let i0 = k.exchange_current_density_a_m2;
     // g(i) = i0 f((E - i R) / V_T) - i decreases in i; its root is the current density.
@@ -139,7 +140,7 @@ fn secondary_flat_tafel(backend: BackendChoice) -> Result<Vec<Check>> {
 fn limiting_current_binary(backend: BackendChoice) -> Result<Vec<Check>> {
     let scene = embedded(LIMITING_CURRENT, "limiting_current_binary")?;
     let r = run_builtin(&scene, backend)?;
-    let sp = &scene.physics.species;
+    let sp = &Electrolyte::of(&scene.physics).species;
     let expected = crate::physics::transport::binary_limiting_current(&sp[0], &sp[1], scene.geometry.height_m);
     Ok(vec![Check::new(
         "limiting_current_binary",
@@ -157,7 +158,7 @@ fn hemisphere_diffusion(backend: BackendChoice) -> Result<Vec<Check>> {
     let msh = gmsh::parse(HEMISPHERE_SHELL_MSH).map_err(|e| Error::input(format!("meshes/hemisphere_shell.msh: {e}")))?;
     let domain = imported_domain(&scene, &msh, "meshes/hemisphere_shell.msh")?;
     let r = run_domain(&scene, domain, backend, Instant::now())?;
-    let zn = &scene.physics.species[0];
+    let zn = &Electrolyte::of(&scene.physics).species[0];
     let n = scene.physics.kinetics.electrons as f64;
     let (radius, outer) = (1e-6, 10e-6);
     let expected =
@@ -170,7 +171,7 @@ fn hemisphere_diffusion(backend: BackendChoice) -> Result<Vec<Check>> {
 fn sand_time_binary(backend: BackendChoice) -> Result<Vec<Check>> {
     let scene = embedded(SAND_TIME, "sand_time_binary")?;
     let r = run_builtin(&scene, backend)?;
-    let sp = &scene.physics.species;
+    let sp = &Electrolyte::of(&scene.physics).species;
     let tr = r.transient.as_ref().ok_or_else(|| Error::Validation("sand_time_binary: no time series".into()))?;
     let last = tr.rows.last().ok_or_else(|| Error::Validation("sand_time_binary: no time steps".into()))?;
     if r.summary.transient.as_ref().map(|t| t.stopped_by) != Some("depletion") {
@@ -190,7 +191,7 @@ fn sand_time_binary(backend: BackendChoice) -> Result<Vec<Check>> {
 fn cottrell(backend: BackendChoice) -> Result<Vec<Check>> {
     let scene = embedded(COTTRELL, "cottrell")?;
     let r = run_builtin(&scene, backend)?;
-    let zn = &scene.physics.species[0];
+    let zn = &Electrolyte::of(&scene.physics).species[0];
     let n = scene.physics.kinetics.electrons as f64;
     let tr = r.transient.as_ref().ok_or_else(|| Error::Validation("cottrell: no time series".into()))?;
     let times = scene.time.as_ref().map(|t| t.output_times_s.clone()).unwrap_or_default();
@@ -296,7 +297,7 @@ fn porous_linear_kinetics(backend: BackendChoice) -> Result<Vec<Check>> {
         let solid = layer.solid.as_ref().ok_or_else(|| Error::input("porous_linear_kinetics: the layer has no solid"))?;
         let vt = thermal_voltage(ph.temperature_k);
         let k = &ph.kinetics;
-        let kappa = ph.conductivity_s_m * layer.transport_factor(0.5);
+        let kappa = Electrolyte::of(ph).conductivity_s_m * layer.transport_factor(0.5);
         let sigma = solid.conductivity_s_m.as_ref().map_or(f64::INFINITY, |s| s.at(0.5));
         let ai0 = solid.specific_area_m_1.at(0.5) * solid.exchange_current_density_a_m2.at(0.5);
         let lambda = (ai0 * (k.alpha_a + k.alpha_c) * k.electrons as f64 / vt * (1.0 / kappa + 1.0 / sigma)).powf(-0.5);
@@ -342,7 +343,8 @@ fn donnan(backend: BackendChoice) -> Result<Vec<Check>> {
         let r = run_builtin(&scene, backend)?;
         let ph = &scene.physics;
         let layer = &scene.geometry.layers[0];
-        let (cation, anion) = (&ph.species[0], &ph.species[1]);
+        let species = Electrolyte::of(ph).species;
+        let (cation, anion) = (&species[0], &species[1]);
         let (z, c) = (cation.charge as f64, cation.bulk_concentration_mol_m3);
         let x = layer.fixed_charge_mol_m3.at(0.5);
         let vt = thermal_voltage(ph.temperature_k);
