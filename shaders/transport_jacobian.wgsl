@@ -4,8 +4,8 @@
 // documented there); layout: solve::device_jacobian::JacobianLayout.
 //
 // For free node a and every mesh neighbour b with edge weight omega, species i contributes the
-// Scharfetter–Gummel edge flux
-//     F_ab = omega D_i [B(z_i (phi_b - phi_a)) c_a - B(-z_i (phi_b - phi_a)) c_b]
+// log-mean edge flux (host twin and its rationale: physics::edge_flux)
+//     F_ab = omega D_i [(c_a - c_b) - z_i (phi_b - phi_a) L(c_a, c_b)],  L = (c_b - c_a) / ln(c_b / c_a)
 // to a's own row (independent species) and z_i F_ab to the charge row (electroneutrality). The
 // unknowns are u_i = ln c_i and phi; under electroneutrality the last species is
 // c_l = -(sum_i z_i c_i + X) / z_l with X the node's fixed charge (charged coatings). Bulk
@@ -123,31 +123,26 @@ fn state_of(f: u32) -> NodeState {
     return s;
 }
 
-// B(x) = x / (e^x - 1), stable in f32 for all x.
-fn bernoulli(v: f32) -> f32 {
-    if (abs(v) < 0.1) {
-        let v2 = v * v;
-        return 1.0 - 0.5 * v + v2 / 12.0 - v2 * v2 / 720.0;
-    }
-    if (v > 30.0) {
-        return v * exp(-v);
-    }
-    return v / (exp(v) - 1.0);
+// g(x) = (L(a, b) / a - 1) / x = dL/da with x = ln(b / a), by its series (|x| < 0.1).
+fn log_mean_slope(x: f32) -> f32 {
+    return 0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (1.0 / 120.0 + x / 720.0)));
 }
 
-// dB/dx.
-fn bernoulli_derivative(v: f32) -> f32 {
-    if (abs(v) < 0.1) {
-        return -0.5 + v / 6.0 - v * v * v / 180.0;
+// The logarithmic mean L of a and b and its derivatives (L, dL/da, dL/db), stable in f32: the
+// series of sqrt(a b) sinh(x/2) / (x/2) below |x| = 0.1. An end that underflowed to 0 (a
+// depleted node in f32) gives L = 0 and no derivatives: the flux is then the diffusive one.
+fn log_mean(a: f32, b: f32) -> vec3<f32> {
+    if (a <= 0.0 || b <= 0.0) {
+        return vec3<f32>(0.0, 0.0, 0.0);
     }
-    if (v > 30.0) {
-        return (1.0 - v) * exp(-v);
+    let x = log(b) - log(a);
+    if (abs(x) < 0.1) {
+        let s2 = 0.25 * x * x;
+        let mean = a * exp(0.5 * x) * (1.0 + s2 * (1.0 / 6.0 + s2 * (1.0 / 120.0 + s2 / 5040.0)));
+        return vec3<f32>(mean, log_mean_slope(x), log_mean_slope(-x));
     }
-    if (v < -30.0) {
-        return -1.0;
-    }
-    let b = bernoulli(v);
-    return (b - v * b - b * b) / v;
+    let mean = (b - a) / x;
+    return vec3<f32>(mean, (mean / a - 1.0) / x, (1.0 - mean / b) / x);
 }
 
 // This invocation's row description: start of the row in the node pattern and its length.
@@ -219,10 +214,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         for (var i = 0u; i < n; i = i + 1u) {
             let z = charge(i);
             let d = omega * diffusivity(i);
-            let d_ca = d * bernoulli(z * delta);
-            let d_cb = -d * bernoulli(-z * delta);
-            let flux = d_ca * sa.c[i] + d_cb * sb.c[i];
-            let d_phib = d * z * (bernoulli_derivative(z * delta) * sa.c[i] + bernoulli_derivative(-z * delta) * sb.c[i]);
+            let y = z * delta;
+            let lm = log_mean(sa.c[i], sb.c[i]);
+            let flux = d * ((sa.c[i] - sb.c[i]) - y * lm.x);
+            let d_ca = d * (1.0 - y * lm.y);
+            let d_cb = d * (-1.0 - y * lm.z);
+            let d_phib = -d * z * lm.x;
             // Rows fed by species i: its own (if independent) and, under electroneutrality, charge.
             for (var r = 0u; r < 2u; r = r + 1u) {
                 var v = i;

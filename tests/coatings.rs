@@ -48,9 +48,11 @@ fn porous_layer_conducts_with_the_bruggeman_and_tortuosity_factors() {
 
 /// The binary limiting current through a porous layer (tertiary): both diffusivities scale by
 /// eps^b, so the ambipolar diffusion resistance of the layer is L / (D_amb eps^b) in series with
-/// the open electrolyte: i_lim = z+ nu+ F D_amb c / ((1 - t+) (delta - L + L / eps^b)). The cell
-/// cut by the interface mixes the two diffusivities, a first-order error: it must fall at least
-/// 1.6x when the mesh is refined twofold, and be below 1% on the finer mesh.
+/// the open electrolyte: i_lim = z+ nu+ F D_amb c / ((1 - t+) (delta - L + L / eps^b)). Under the
+/// log-mean edge flux the salt's diffusion is the linear P1 operator, exact for this piecewise-
+/// linear profile on the layered mesh (whose node planes hold the interface), so at -1 V (surface
+/// concentration ~1e-7 of the bulk) the current is the series value to 1e-5 on every mesh.
+/// (Scharfetter–Gummel fluxes overshot it at first order.)
 #[test]
 fn porous_layer_limits_the_binary_current_in_series() {
     let mut errors = Vec::new();
@@ -60,6 +62,7 @@ fn porous_layer_limits_the_binary_current_in_series() {
             &[
                 r#"geometry.layers=[{"name": "film", "kind": "planar", "thickness_m": 4e-6, "porosity": 0.5}]"#.to_string(),
                 format!("mesh.refine={refine}"),
+                "operation.electrode_potential_V=-1.0".to_string(),
             ],
         )
         .expect("scene");
@@ -73,8 +76,7 @@ fn porous_layer_limits_the_binary_current_in_series() {
         eprintln!("refine {refine}: limiting current through the film {got:.5} A/m^2, series model {expected:.5}");
         errors.push(common::rel(got, expected));
     }
-    assert!(errors[1] < errors[0] / 1.6, "no first-order convergence: {errors:?}");
-    assert!(errors[1] < 0.01, "{errors:?}");
+    assert!(errors.iter().all(|&e| e < 1e-5), "not the series limiting current: {errors:?}");
 }
 
 /// A resistive porous electrode in the tertiary model (solid potential coupled to Nernst–Planck)

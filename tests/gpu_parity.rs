@@ -622,6 +622,7 @@ fn transport_jacobian_with_a_resistive_charged_scaffold_matches_host_assembly() 
         closure: Closure::Electroneutral,
         concentration_scale: 1000.0,
         conductivity_unit: 4.0,
+        donnan_start: true,
     };
     let mut t = TransportProblem::new(&sys, &edges, &tp);
     let mut st = t.initial_state(Drive::Potential(-3.0)).expect("state");

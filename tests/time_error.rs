@@ -63,6 +63,7 @@ fn binary_salt() -> TransportParams {
         closure: Closure::Electroneutral,
         concentration_scale: 1.0,
         conductivity_unit: 1.0,
+        donnan_start: true,
     }
 }
 
@@ -85,22 +86,7 @@ fn run(mesh: &TetMesh, sys: &PotentialSystem, edges: &Edges, tp: &TransportParam
     for (a, &node) in free.iter().enumerate() {
         x[2 * a] = mode(mesh.nodes[node as usize].z, 0.0, d_amb).ln();
     }
-    let start = Progress {
-        state: State { x, e: 0.0 },
-        previous_concentrations: None,
-        older_concentrations: None,
-        t: 0.0,
-        dt: 1e-4,
-        dt_prev: 0.0,
-        dt_prev2: 0.0,
-        rows: Vec::new(),
-        snapshots: Vec::new(),
-        steps: 0,
-        rejected: 0,
-        linear_iterations: 0,
-        newton_iterations: 0,
-        last: None,
-    };
+    let start = Progress::at_start(State { x, e: 0.0 }, 1e-4);
     let time = TimeParams {
         end: END,
         initial_step: 1e-4,

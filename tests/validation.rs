@@ -105,6 +105,27 @@ fn donnan() {
     check_case("donnan");
 }
 
+/// The donnan case must not start at its own answer (#19 item 9): the default starting state
+/// in a charged layer is the Donnan equilibrium itself (initial residual 1e-16), so the scene
+/// starts Newton from the bulk state.
+#[test]
+fn donnan_case_starts_away_from_its_answer() {
+    let dir = common::scratch("validation", "donnan-start");
+    let out = run_cli("scenes/validation/donnan.json", &dir, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let s = read_summary(&dir);
+    let history: Vec<f64> = s
+        .pointer("/solver/residual_history")
+        .and_then(|v| v.as_array())
+        .expect("residual_history")
+        .iter()
+        .map(|v| v.as_f64().expect("number"))
+        .collect();
+    eprintln!("Newton residual history from the bulk state: {history:?}");
+    assert!(history.len() >= 3 && history[0] > 1e-2, "Newton started at the answer: {history:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn hemisphere_diffusion() {
     check_case("hemisphere_diffusion");

@@ -1,6 +1,7 @@
 //! Edge weights of the P1 Laplacian: `K_jk = -omega_jk` for j != k, so that
-//! `(K u)_j = sum_k omega_jk (u_j - u_k)`. Edge-based schemes (Scharfetter–Gummel / EAFE) replace
-//! `u_j - u_k` by an exponentially fitted difference on each edge.
+//! `(K u)_j = sum_k omega_jk (u_j - u_k)`. Edge-based transport schemes (the log-mean flux of
+//! [`crate::physics::edge_flux`], Scharfetter–Gummel / EAFE) replace `u_j - u_k` by a
+//! drift-diffusion flux on each edge.
 
 use super::csr::CsrMatrix;
 
@@ -30,8 +31,8 @@ impl Edges {
 }
 
 /// The edges whose P1 weight is negative (`K_jk > 0`: the angles opposite the edge are obtuse
-/// enough that the stiffness is not an M-matrix there). Edge-based transport schemes
-/// (Scharfetter–Gummel) keep a discrete maximum principle only where every weight is
+/// enough that the stiffness is not an M-matrix there). Edge-based transport schemes keep a
+/// discrete maximum principle only where every weight is
 /// non-negative, so these edges are where positivity and monotonicity are not guaranteed.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct NegativeWeights {

@@ -101,8 +101,8 @@ pub struct MeshSummary {
     pub volume_m3: f64,
     pub exact_volume_m3: Option<f64>,
     /// Edges of the run's stiffness (with the coating layers' transport factors) whose P1
-    /// weight is negative: where the transport models' exponential fitting has no discrete
-    /// maximum principle.
+    /// weight is negative: where the transport models' edge fluxes have no discrete maximum
+    /// principle.
     pub negative_edge_weights: crate::fem::edges::NegativeWeights,
 }
 

@@ -1,7 +1,7 @@
 //! Physics: constants, electrode kinetics and the scaling that keeps the discrete problem O(1).
 
-pub mod bernoulli;
 pub mod constants;
+pub mod edge_flux;
 pub mod electrolyte;
 pub mod kinetics;
 pub mod porous;

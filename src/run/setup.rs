@@ -209,6 +209,7 @@ fn transport_params(scene: &Scene, species: &[Species], scaling: &Scaling) -> Tr
         },
         concentration_scale: c_ref,
         conductivity_unit: FARADAY * FARADAY * d_ref * c_ref / rt,
+        donnan_start: scene.solver.initial_state == scene::InitialState::Donnan,
     }
 }
 

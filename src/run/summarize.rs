@@ -56,7 +56,7 @@ pub fn summarize(inputs: SummaryInputs) -> Summary {
     if setup.model.has_transport() && negative_weights.negative > 0 {
         run_warnings.push(format!(
             "{} of {} mesh edges ({:.1}%, {} touching the electrode) have negative P1 weights (obtuse elements): \
-             the exponentially fitted transport operator is not an M-matrix there, so positivity and the \
+             the edge-flux transport operator is not an M-matrix there, so positivity and the \
              discrete maximum principle are not guaranteed (summary.json mesh.negative_edge_weights)",
             negative_weights.negative,
             negative_weights.edges,

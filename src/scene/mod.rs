@@ -600,6 +600,20 @@ pub struct SolverControls {
     /// on the CPU, block-Jacobi BiCGStab on the GPU). Small transport systems use an exact banded
     /// LU on the CPU either way.
     pub preconditioner: Preconditioner,
+    /// Where the transport models' Newton starts: "donnan" (default: bulk concentrations, and in
+    /// charged layers the Donnan equilibrium with the bulk, exact at zero current) or "bulk"
+    /// (bulk concentrations and phi = 0 everywhere: for checks that must not start at the
+    /// answer, or to compare convergence).
+    pub initial_state: InitialState,
+}
+
+/// The transport models' starting state (see [`SolverControls::initial_state`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum InitialState {
+    #[default]
+    Donnan,
+    Bulk,
 }
 
 /// Which background mesh the built-in generator cuts.
@@ -636,6 +650,7 @@ impl Default for SolverControls {
             newton_tol_thermal_voltages: 1e-8,
             newton_max_iterations: 60,
             preconditioner: Preconditioner::Amg,
+            initial_state: InitialState::Donnan,
         }
     }
 }

@@ -289,22 +289,30 @@ fn starting_progress(
         }
         return Ok(saved);
     }
-    Ok(Progress {
-        state: tr.initial_state(drive(0.0, 0.0))?,
-        previous_concentrations: None,
-        older_concentrations: None,
-        t: 0.0,
-        dt: time.initial_step,
-        dt_prev: 0.0,
-        dt_prev2: 0.0,
-        rows: Vec::new(),
-        snapshots: Vec::new(),
-        steps: 0,
-        rejected: 0,
-        linear_iterations: 0,
-        newton_iterations: 0,
-        last: None,
-    })
+    Ok(Progress::at_start(tr.initial_state(drive(0.0, 0.0))?, time.initial_step))
+}
+
+impl Progress {
+    /// A run at t = 0 in `state` (the bulk state, or any other initial condition), whose first
+    /// step is a backward Euler step of `initial_step`.
+    pub fn at_start(state: State, initial_step: f64) -> Progress {
+        Progress {
+            state,
+            previous_concentrations: None,
+            older_concentrations: None,
+            t: 0.0,
+            dt: initial_step,
+            dt_prev: 0.0,
+            dt_prev2: 0.0,
+            rows: Vec::new(),
+            snapshots: Vec::new(),
+            steps: 0,
+            rejected: 0,
+            linear_iterations: 0,
+            newton_iterations: 0,
+            last: None,
+        }
+    }
 }
 
 /// The accumulation term of a step of size `step` from concentrations `c_now`: backward Euler

@@ -3,7 +3,7 @@
 //! fully coupled system (with continuation in the drive when needed), steady or one implicit
 //! time step at a time ([`super::transient`]).
 //!
-//! The discrete equations (the edge form of P1 with Scharfetter–Gummel fluxes, log-concentration
+//! The discrete equations (the edge form of P1 with log-mean edge fluxes, log-concentration
 //! unknowns, the closures and the electrode conditions) are in [`super::transport_system`]; this module
 //! holds the parameters, the Newton driver and the solution.
 
@@ -42,6 +42,9 @@ pub struct TransportParams {
     /// F^2 D_ref c_ref / RT, S/m: the conductivity unit of the scaled charge row (a resistive
     /// scaffold's sigma_eff is divided by it).
     pub conductivity_unit: f64,
+    /// Whether Newton starts from the Donnan equilibrium in charged layers (true: exact at zero
+    /// current) or from the bulk state everywhere.
+    pub donnan_start: bool,
 }
 
 impl TransportParams {
@@ -205,7 +208,8 @@ impl<'a> TransportProblem<'a> {
         TransportProblem { sys, problem, free, jac, device_prepared: false }
     }
 
-    /// The bulk state: bulk concentrations, phi = 0, E from the drive (for a current, the
+    /// The starting state: bulk concentrations and phi = 0 (in charged layers the Donnan
+    /// equilibrium with the bulk, with `donnan_start`), E from the drive (for a current, the
     /// overpotential that draws it uniformly over the electrode at bulk concentration).
     pub fn initial_state(&self, drive: Drive) -> Result<State, Error> {
         let p = &self.problem;
@@ -214,7 +218,8 @@ impl<'a> TransportProblem<'a> {
         let mut x = vec![0.0; self.free.len() * m];
         for a in 0..self.free.len() {
             // In a charged layer: the Donnan equilibrium with the bulk (exact at zero current).
-            let psi = donnan_potential(&tp.charges, &tp.bulk, p.fixed[a]);
+            let fixed = if tp.donnan_start { p.fixed[a] } else { 0.0 };
+            let psi = donnan_potential(&tp.charges, &tp.bulk, fixed);
             for i in 0..p.independent() {
                 x[a * m + i] = tp.bulk[i].ln() - tp.charges[i] * psi;
             }

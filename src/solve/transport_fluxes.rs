@@ -1,16 +1,17 @@
 //! The edge fluxes of the discrete Nernst–Planck system ([`super::transport_system`]), assembled row by
 //! row on the host.
 //!
-//! The rows of free node a take the Scharfetter–Gummel fluxes of a's own edges,
+//! The rows of free node a take the log-mean fluxes ([`crate::physics::edge_flux`]) of a's own
+//! edges,
 //!
 //! ```text
 //!     R_i,a   += sum_k s_ak F^i_e(k)        R_phi,a += sum_i z_i sum_k s_ak F^i_e(k)
-//!     F^i_jk   = omega_jk D_i [B(z_i (phi_k - phi_j)) c_i,j - B(-z_i (phi_k - phi_j)) c_i,k]
+//!     F^i_jk   = omega_jk D_i [(c_i,j - c_i,k) - z_i (phi_k - phi_j) L(c_i,j, c_i,k)]
 //! ```
 //!
 //! with e(k) = (j, k) the edge stored with j < k and s_ak = +1 when a is its first end, -1 when
 //! it is its second (under Poisson, `lambda omega (phi_a - phi_b)` in the phi row instead of the
-//! charge balance). Each edge is evaluated at both of its ends: twice the Bernoulli functions of
+//! charge balance). Each edge is evaluated at both of its ends: twice the logarithmic means of
 //! a scatter over edges, in exchange for nodes that are assembled in parallel with no two threads
 //! writing one entry, and for rows that add their terms in the same order on any number of
 //! threads (the result does not depend on the machine). The device kernel of
@@ -25,7 +26,7 @@ use super::transport::Closure;
 use super::transport_system::Problem;
 use crate::fem::edges::Edges;
 use crate::fem::CsrMatrix;
-use crate::physics::bernoulli::{bernoulli, bernoulli_derivative};
+use crate::physics::edge_flux::log_mean_flux;
 
 /// The edges at each free node, in edge order: what row-owned assembly walks.
 pub(super) struct NodeEdges {
@@ -200,9 +201,9 @@ impl Problem<'_> {
             for i in 0..self.n_species {
                 let z = tp.charges[i];
                 let d = omega * tp.diffusivities[i];
-                let (bp, bm) = (bernoulli(z * delta), bernoulli(-z * delta));
-                let flux = d * (bp * ca[i] - bm * cb[i]);
-                let d_phib = d * z * (bernoulli_derivative(z * delta) * ca[i] + bernoulli_derivative(-z * delta) * cb[i]);
+                let f = log_mean_flux(ca[i], cb[i], z, delta);
+                let flux = d * f.flux;
+                let d_phib = d * f.d_phi_b;
                 // Species i's own row (if carried) and, under electroneutrality, the charge row.
                 let all_rows = [(i, 1.0), (pv, z)];
                 let rows = match (i < self.independent(), electroneutral) {
@@ -215,7 +216,7 @@ impl Problem<'_> {
                     if !with_jacobian {
                         continue;
                     }
-                    for (slot, d_c, c, d_phi) in [(slot_a, d * bp, ca, -d_phib), (slot_b, -d * bm, cb, d_phib)] {
+                    for (slot, d_c, c, d_phi) in [(slot_a, d * f.d_ca, ca, -d_phib), (slot_b, d * f.d_cb, cb, d_phib)] {
                         if slot == NOT_FREE {
                             continue;
                         }

@@ -12,13 +12,13 @@
 //! ```text
 //!     R_i,j   = sum_k F^i_jk  - delta_{i,r} Gamma A_j f_j          = 0
 //!     R_phi,j = sum_i z_i sum_k F^i_jk - z_r Gamma A_j f_j          = 0
-//!     F^i_jk  = omega_jk D_i [B(z_i (phi_k - phi_j)) c_i,j - B(-z_i (phi_k - phi_j)) c_i,k]
+//!     F^i_jk  = omega_jk D_i L(c_i,j, c_i,k) (mu_i,j - mu_i,k),    mu_i = ln c_i + z_i phi
 //! ```
 //!
 //! with omega_jk the P1 Laplacian edge weights (of `-div(f grad)`, f = D_eff / D the transport
-//! factor of porous coatings, 1 in open electrolyte), B the Bernoulli function (Scharfetter–Gummel /
-//! exponential fitting on edges: exact for 1D drift-diffusion, stable at any migration strength),
-//! r the reacting species, `f_j = exp(alpha_a n eta) - (c_r,j / c_r,bulk)^gamma exp(-alpha_c n eta)`,
+//! factor of porous coatings, 1 in open electrolyte), L the logarithmic mean (the log-mean flux of
+//! [`crate::physics::edge_flux`]: zero at Boltzmann equilibria, finite at a depleted electrode,
+//! the linear P1 operator for a binary salt's diffusion), r the reacting species, `f_j = exp(alpha_a n eta) - (c_r,j / c_r,bulk)^gamma exp(-alpha_c n eta)`,
 //! `eta = E - phi_j`, and `Gamma = i0 L / (n F D_ref c_ref)`. Independent concentrations are
 //! carried as logarithms `u_i = ln c_i`, so no iterate can be negative; nothing is clipped. Bulk
 //! nodes hold the bulk concentrations and phi = 0; other boundaries have zero normal flux.

@@ -109,5 +109,6 @@ pub fn three_species_electroneutral() -> znfield::solve::transport::TransportPar
         closure: Closure::Electroneutral,
         concentration_scale: 1.0,
         conductivity_unit: 1.0,
+        donnan_start: true,
     }
 }
