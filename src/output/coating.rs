@@ -9,10 +9,17 @@
 //!   scaffold). A node's reaction is lumped from its elements (tetrahedra of a porous electrode,
 //!   faces of a surface); each element's part of it is spread evenly over the element's height
 //!   range, so the bins do not alias with the node layers of the mesh;
+//! - `deposition_centroid`: the deposition-weighted mean height in the coating over its thickness,
+//!   `sum_k share_k (k + 1/2) / 10` over the depth bins: 0.5 for a uniform distribution, below it
+//!   when the deposit sits low (the foil's share counts in the bottom bin);
 //! - `penetration_ratio`: L / lambda of a conductive layer, with
 //!   `lambda = [a i0 (alpha_a + alpha_c) n F / RT (1/kappa_eff + 1/sigma_eff)]^(-1/2)` from the
 //!   depth means of `a i0`, of the transport factor and of sigma_eff (porous-electrode theory:
-//!   L / lambda >> 1 means the reaction crowds at the layer's top, << 1 that it spreads through);
+//!   L / lambda >> 1 means the reaction crowds at the layer's top, << 1 that it spreads through).
+//!   A graded layer has a local lambda(s) at each height s; the mean does not see the direction
+//!   of the gradient, so `penetration_ratio_bottom` and `penetration_ratio_top` give L / lambda
+//!   with the local values at the base (s = 0) and at the top (s = 1), where the ionic current
+//!   enters: reactivity that falls from bottom to top (bottom > top) pulls the deposit down;
 //! - `effective_transference_number`: the reacting ion's share of the conductivity,
 //!   `z_r^2 D_r c_r / sum_i z_i^2 D_i c_i`, pore-volume mean over the nodes inside the layers
 //!   (transport models); `bulk_transference_number` is the same in the bulk.
@@ -41,7 +48,13 @@ pub struct CoatingSummary {
     pub thickness: f64,
     pub deposition_by_depth: Option<[f64; DEPTH_BINS]>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub deposition_centroid: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub penetration_ratio: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub penetration_ratio_bottom: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub penetration_ratio_top: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub effective_transference_number: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,8 +98,20 @@ pub fn summarize(inp: &CoatingInputs) -> Option<CoatingSummary> {
         current_to_scaffold_fraction: share(scaffold),
         current_to_base_fraction: share(base),
         thickness,
+        deposition_centroid: deposition_by_depth.as_ref().map(|bins| {
+            bins.iter().enumerate().map(|(k, share)| share * (k as f64 + 0.5) / DEPTH_BINS as f64).sum::<f64>()
+                / bins.iter().sum::<f64>()
+        }),
         deposition_by_depth,
         penetration_ratio: g.layers.first().and_then(|l| penetration_ratio(inp.scene, l, inp.electrolyte.conductivity_s_m)),
+        penetration_ratio_bottom: g
+            .layers
+            .first()
+            .and_then(|l| local_penetration_ratio(inp.scene, l, inp.electrolyte.conductivity_s_m, 0.0)),
+        penetration_ratio_top: g
+            .layers
+            .first()
+            .and_then(|l| local_penetration_ratio(inp.scene, l, inp.electrolyte.conductivity_s_m, 1.0)),
         effective_transference_number: inp.concentrations.and_then(|c| layer_transference_number(inp, c)),
         bulk_transference_number: inp.concentrations.map(|_| {
             let sp = &inp.electrolyte.species;
@@ -152,17 +177,32 @@ fn depth_bins(inp: &CoatingInputs, thickness: f64, total: f64) -> [f64; DEPTH_BI
     bins
 }
 
-/// L / lambda of a conductive first layer (porous-electrode theory, linearized kinetics).
+/// L / lambda of a conductive first layer (porous-electrode theory, linearized kinetics) from the
+/// depth means of a i0, the transport factor and sigma_eff; `kappa` is the bulk conductivity.
 pub fn penetration_ratio(scene: &Scene, layer: &CoatingLayer, kappa: f64) -> Option<f64> {
     let solid = layer.solid.as_ref()?;
-    let k = &scene.physics.kinetics;
-    let n = k.electrons as f64;
-    let vt = crate::physics::constants::GAS_CONSTANT * scene.physics.temperature_k / crate::physics::constants::FARADAY;
     let ai0 = mean_product(&solid.specific_area_m_1, &solid.exchange_current_density_a_m2);
     let kappa_eff = kappa * (0..200).map(|j| layer.transport_factor((j as f64 + 0.5) / 200.0)).sum::<f64>() / 200.0;
     let inv_sigma = solid.conductivity_s_m.as_ref().map_or(0.0, |s| 1.0 / s.mean());
-    let lambda = (ai0 * (k.alpha_a + k.alpha_c) * n / vt * (1.0 / kappa_eff + inv_sigma)).powf(-0.5);
-    (ai0 > 0.0).then(|| layer.thickness_m / lambda)
+    ratio(scene, layer.thickness_m, ai0, kappa_eff, inv_sigma)
+}
+
+/// L / lambda(s) with the local a i0, transport factor and sigma_eff at height `s` (0 at the
+/// base, 1 at the top) of a conductive first layer.
+pub fn local_penetration_ratio(scene: &Scene, layer: &CoatingLayer, kappa: f64, s: f64) -> Option<f64> {
+    let solid = layer.solid.as_ref()?;
+    let ai0 = solid.specific_area_m_1.at(s) * solid.exchange_current_density_a_m2.at(s);
+    let inv_sigma = solid.conductivity_s_m.as_ref().map_or(0.0, |sigma| 1.0 / sigma.at(s));
+    ratio(scene, layer.thickness_m, ai0, kappa * layer.transport_factor(s), inv_sigma)
+}
+
+/// `L / lambda`, `lambda = [a i0 (alpha_a + alpha_c) n F / RT (1/kappa_eff + 1/sigma_eff)]^(-1/2)`;
+/// None without a reaction.
+fn ratio(scene: &Scene, thickness: f64, ai0: f64, kappa_eff: f64, inv_sigma: f64) -> Option<f64> {
+    let k = &scene.physics.kinetics;
+    let vt = crate::physics::constants::thermal_voltage(scene.physics.temperature_k);
+    let lambda = (ai0 * (k.alpha_a + k.alpha_c) * k.electrons as f64 / vt * (1.0 / kappa_eff + inv_sigma)).powf(-0.5);
+    (ai0 > 0.0).then(|| thickness / lambda)
 }
 
 fn mean_product(a: &crate::scene::Profile, b: &crate::scene::Profile) -> f64 {
