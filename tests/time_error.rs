@@ -114,6 +114,7 @@ fn run(mesh: &TetMesh, sys: &PotentialSystem, edges: &Edges, tp: &TransportParam
         &time,
         Some(start),
         &mut NoObserver,
+        &|_| 0.0,
     )
     .expect("the run reaches its end time");
     (result.last.concentrations[0].clone(), result.steps)

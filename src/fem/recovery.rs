@@ -5,7 +5,8 @@
 //! percent from node to node on curved, irregular surface meshes. Each node's recovered value is
 //! the value at that node of a quadratic fitted by area-weighted least squares to the nodal
 //! values over a surface patch of radius five local edge lengths (nodes whose normals are within 40 degrees of its own,
-//! so patches do not reach across sharp edges). Integral quantities are never taken from the
+//! so patches do not reach across sharp edges), held to the range of the patch's nodal values (no
+//! overshoot: a current of one sign keeps its sign). Integral quantities are never taken from the
 //! recovered field: totals come from the fluxes themselves.
 
 use glam::DVec3;
@@ -33,7 +34,13 @@ pub fn smooth_surface_field(mesh: &TetMesh, tag: BoundaryTag, nodes: &[u32], val
                 }
                 radius *= 1.4;
             }
-            fit_at_centre(mesh, nodes, i, &patch, normal[i], values, areas)
+            // A fit may over- or undershoot where the patch is lopsided (an edge, a symmetry plane):
+            // it is held to the range of the values it was fitted to, so a field of one sign keeps it.
+            let (lo, hi) = patch
+                .iter()
+                .map(|&j| values[j as usize])
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+            fit_at_centre(mesh, nodes, i, &patch, normal[i], values, areas).clamp(lo, hi)
         })
         .collect()
 }

@@ -233,6 +233,16 @@ pub fn evaluate(
     )
 }
 
+/// The peak of the recovered electrode reaction density in the direction of the net reaction,
+/// in the units of `electrode_flux` per unit of `sys.electrode_area` (the value behind
+/// `current_density_A_m2.max`, for a transient run's time rows).
+pub fn recovered_peak(mesh: &TetMesh, sys: &PotentialSystem, electrode_flux: &[f64]) -> f64 {
+    let density: Vec<f64> = electrode_flux.iter().zip(&sys.electrode_area).map(|(q, a)| q / a).collect();
+    let smoothed = smooth_surface_field(mesh, BoundaryTag::Electrode, &sys.electrode, &density, &sys.electrode_area);
+    let sign = if electrode_flux.iter().sum::<f64>() < 0.0 { -1.0 } else { 1.0 };
+    smoothed.iter().map(|v| sign * v).fold(0.0, f64::max)
+}
+
 /// Area-weighted mean and std with the extreme values of a nodal field.
 pub fn area_stats(values: &[f64], areas: &[f64]) -> Stats {
     let total: f64 = areas.iter().sum();

@@ -69,8 +69,9 @@ pub struct Dimensionless {
     /// Debye length of the bulk electrolyte, sqrt(eps RT / (F^2 sum z_i^2 c_i)), m (transport models).
     #[serde(rename = "debye_length_m", skip_serializing_if = "Option::is_none")]
     pub debye_length: Option<f64>,
-    /// Debye length / mesh spacing normal to the electrode: below ~2 a pnp mesh does not
-    /// resolve the double layer.
+    /// Debye length / the first element layer's thickness normal to the electrode (the largest
+    /// height, over its electrode face, of a tetrahedron standing on the electrode): below ~2 a
+    /// pnp mesh does not resolve the double layer somewhere on the electrode.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub debye_resolution: Option<f64>,
     /// Planar limiting current density across the cell height, A/m^2 (tertiary): binary-salt

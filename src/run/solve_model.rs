@@ -148,6 +148,7 @@ fn solve_transient(
         time,
         resume,
         observer.as_mut(),
+        &|sol| crate::output::metrics::recovered_peak(inputs.mesh, inputs.sys, &sol.electrode_flux),
     )
     .map_err(|e| inputs.diagnose(e))?;
     let mut snapshots = tr.snapshots;

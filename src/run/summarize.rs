@@ -130,8 +130,8 @@ fn physics_warnings(scene: &Scene, dimensionless: Option<&Dimensionless>) -> Vec
     if let Some(res) = dimensionless.and_then(|d| d.debye_resolution) {
         if scene.physics.model == Model::Pnp && res < 2.0 {
             warnings.push(format!(
-                "the mesh does not resolve the Debye length at the electrode (lambda_D / h_min = {res:.2} < 2); \
-                 the double layer is under-resolved: refine near the electrode (mesh.size_near_m, mesh.refine_boxes)"
+                "the mesh does not resolve the Debye length at the electrode (lambda_D / h_normal = {res:.2} < 2, h_normal the thickest first element layer on the electrode); \
+                 the double layer is under-resolved there: refine along the electrode (mesh.size_electrode_m, mesh.size_near_m, mesh.refine_boxes)"
             ));
         }
     }
@@ -209,18 +209,25 @@ fn dimensionless_groups(
     })
 }
 
-/// The mesh spacing normal to the electrode: the shortest edge from an electrode node to a node
-/// off the electrode, m.
+/// The thickness of the first element layer normal to the electrode, m: the largest height of a
+/// tetrahedron standing on the electrode (three nodes on it) over the plane of those three. The
+/// double layer covers the whole electrode, so its worst-resolved place counts; the shortest
+/// slanted edge (used before) overstated the resolution.
 fn first_layer_thickness(mesh: &TetMesh) -> f64 {
     let on = mesh.on_boundary(BoundaryTag::Electrode);
-    let mut h = f64::INFINITY;
+    let mut h: f64 = 0.0;
     for t in &mesh.tets {
-        for (i, j) in [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)] {
-            let (a, b) = (t[i] as usize, t[j] as usize);
-            if on[a] != on[b] {
-                h = h.min(mesh.nodes[a].distance(mesh.nodes[b]));
-            }
+        // A tetrahedron standing on the electrode: three nodes on it, the fourth off it.
+        let off: Vec<usize> = (0..4).filter(|&k| !on[t[k] as usize]).collect();
+        if let [apex] = off[..] {
+            let base: Vec<_> = (0..4).filter(|&k| k != apex).map(|k| mesh.nodes[t[k] as usize]).collect();
+            let normal = (base[1] - base[0]).cross(base[2] - base[0]).normalize_or_zero();
+            h = h.max((mesh.nodes[t[apex] as usize] - base[0]).dot(normal).abs());
         }
     }
-    h
+    if h > 0.0 {
+        h
+    } else {
+        f64::INFINITY
+    }
 }

@@ -52,7 +52,8 @@ impl TimeParams {
 }
 
 /// One accepted step: time, electrode potential, smallest surface concentration per species and
-/// largest reaction flux density (scaled).
+/// the peak reaction flux density (scaled) that the caller's `peak_density` gives (the recovered
+/// value summary.json reports, not a raw nodal one).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TimeRow {
     pub t: f64,
@@ -129,7 +130,8 @@ impl StepObserver for NoObserver {
 
 /// Runs from the bulk state at t = 0 (or from `resume`, a saved [`Progress`] of the same problem)
 /// to `time.end` (or depletion); `drive(t0, t1)` is the applied potential or current of a step
-/// over the scaled interval [t0, t1] (at t0 = t1 = 0: the initial state's). `observer` sees the progress after each accepted step.
+/// over the scaled interval [t0, t1] (at t0 = t1 = 0: the initial state's). `observer` sees the progress after each accepted step;
+/// `peak_density` gives each step's peak electrode reaction density for its time row.
 ///
 /// The solver's preconditioner is kept across steps and forgotten before the first attempt of
 /// every `preconditioner_reuse_steps`-th step, a rule of the step count alone: a run resumed
@@ -146,6 +148,7 @@ pub fn run(
     time: &TimeParams,
     resume: Option<Progress>,
     observer: &mut dyn StepObserver,
+    peak_density: &dyn Fn(&TransportSolution) -> f64,
 ) -> Result<TransientResult, Error> {
     let mut tr = TransportProblem::new(sys, edges, tp);
     let mut p = starting_progress(&tr, drive, time, resume)?;
@@ -237,7 +240,7 @@ pub fn run(
             p.dt = time.initial_step;
         }
         let sol = tr.solution(sys, &p.state, stats);
-        p.rows.push(time_row(sys, p.t, &sol));
+        p.rows.push(time_row(sys, p.t, &sol, peak_density(&sol)));
         progress::report(Event::TimeStep { step: p.steps, fraction: p.t / time.end });
         if outputs.peek().is_some_and(|&o| p.t >= o) {
             outputs.next();
@@ -437,10 +440,9 @@ fn bdf2_error(c_new: &[f64], c_now: &[f64], previous: &[f64], older: &[f64], [h,
 }
 
 /// The time series row of an accepted step at `t`.
-fn time_row(sys: &PotentialSystem, t: f64, sol: &TransportSolution) -> TimeRow {
+fn time_row(sys: &PotentialSystem, t: f64, sol: &TransportSolution, max_reaction_density: f64) -> TimeRow {
     let min_surface: Vec<f64> =
         sol.concentrations.iter().map(|c| sys.electrode.iter().map(|&n| c[n as usize]).fold(f64::INFINITY, f64::min)).collect();
-    let max_reaction_density = sol.electrode_flux.iter().zip(&sys.electrode_area).map(|(r, a)| (r / a).abs()).fold(0.0, f64::max);
     TimeRow { t, electrode_potential: sol.electrode_potential, min_surface, max_reaction_density }
 }
 
