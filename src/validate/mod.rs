@@ -15,6 +15,8 @@ use crate::physics::electrolyte::Electrolyte;
 use crate::run::{build_domain, imported_domain, run_domain, RunResult};
 use crate::scene::Scene;
 
+mod stern;
+
 /// One compared quantity.
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
@@ -265,7 +267,38 @@ fn pnp_reacting_binary(backend: BackendChoice) -> Result<Vec<Check>> {
     let debye = (eps * vt / (FARADAY * ionic)).sqrt();
     let zinc = &r.fields.concentrations[0].1;
     let (mid, near) = (0.5 * delta, 20.0 * debye);
+    // The electrode itself: the thin-double-layer (Gouy–Chapman–Stern) limit at the outer
+    // solution's edge, c_0 = c (1 - i / i_lim).
+    let k = &ph.kinetics;
+    let thin = stern::ThinDoubleLayer {
+        outer_concentration: exact_c(0.0),
+        outer_potential: vt / zp * (exact_c(0.0) / c).ln(),
+        bulk_concentration: c,
+        z: zp,
+        vt,
+        permittivity: eps,
+        stern_capacitance: ph.stern_capacitance_f_m2,
+        law: crate::physics::kinetics::ButlerVolmer::from_scene(k),
+        cathodic_order: k.cathodic_reaction_order,
+        exchange_current_density: k.exchange_current_density_a_m2,
+    }
+    .at_current(scene.operation.mean_current_density_a_m2.unwrap_or(0.0));
     Ok(vec![
+        Check::new("pnp_reacting_binary", "electrode_potential_V", r.summary.electrode.potential, thin.electrode_potential, 0.01),
+        Check::new(
+            "pnp_reacting_binary",
+            "reaction_plane_potential_V",
+            layer_value(&r, &r.fields.potential, 0.0)?,
+            thin.plane_potential,
+            0.01,
+        ),
+        Check::new(
+            "pnp_reacting_binary",
+            "c_Zn_mol_m3_at_reaction_plane",
+            layer_value(&r, zinc, 0.0)?,
+            thin.plane_concentration,
+            0.01,
+        ),
         Check::new("pnp_reacting_binary", "c_Zn_mol_m3_at_mid_cell", layer_value(&r, zinc, mid)?, exact_c(mid), 0.005),
         Check::new("pnp_reacting_binary", "c_Zn_mol_m3_at_20_debye_lengths", layer_value(&r, zinc, near)?, exact_c(near), 0.005),
         Check::new(
