@@ -458,6 +458,23 @@ fn at_donnan_equilibrium_the_overpotential_is_zero_and_the_shift_is_the_donnan_p
     let donnan = 0.5 * znfield::physics::constants::thermal_voltage(298.15) * (285.0f64 / 100.0).ln();
     assert!(eta.mean.abs() < 1e-6 && eta.max.abs() < 1e-6 && eta.min.abs() < 1e-6, "overpotential {eta:?}");
     assert!((shift.mean - donnan).abs() < 0.01 * donnan, "shift {} V vs {donnan} V", shift.mean);
+    // Cell currents come from the edge fluxes (#19 item 7), which vanish at equilibrium: no
+    // spurious current where the potential jumps by the Donnan potential within a cell.
+    let largest = r.fields.current_density.iter().map(|j| j.length()).fold(0.0, f64::max);
+    assert!(largest < 1e-2, "{largest} A/m^2 of cell current at equilibrium");
+}
+
+/// Under current, the cell current at a charged layer's top stays of the order of the applied
+/// current (charged_coating: 149 A/m^2 at most for 100 applied; element-mean concentrations gave
+/// 10,600).
+#[test]
+fn cell_currents_at_a_charged_layer_are_of_the_applied_order() {
+    let scene = Scene::load(Path::new("scenes/charged_coating.json"), &["mesh.refine=0.6".to_string()]).expect("scene");
+    let r = run(&scene, BackendChoice::Cpu).expect("run");
+    let largest = r.fields.current_density.iter().map(|j| j.length()).fold(0.0, f64::max);
+    let applied = scene.operation.mean_current_density_a_m2.unwrap_or(0.0).abs();
+    eprintln!("largest cell current {largest:.1} A/m^2 for {applied} applied");
+    assert!(largest < 3.0 * applied, "{largest} A/m^2 for {applied} applied");
 }
 
 /// A steady galvanostatic run above the limiting current fails with exit 3, says why, and writes

@@ -4,15 +4,15 @@
 
 use std::collections::BTreeMap;
 
-use glam::DVec3;
+use glam::{DMat3, DVec3};
 
 use super::solve_model::{Solved, TransientRecord};
 use super::{RunSoFar, TimeSeriesRow, TransientOutput};
-use crate::fem::element::P1Tet;
 use crate::output::coating::{self, CoatingInputs, CoatingSummary};
 use crate::output::metrics::{self, area_stats, ElectrodeMetrics, Fields, Stats};
 use crate::output::summary::MinConcentration;
 use crate::physics::constants::FARADAY;
+use crate::physics::edge_flux::log_mean_flux;
 use crate::scene::Scene;
 use crate::solve::transport::TransportSolution;
 
@@ -140,23 +140,39 @@ fn species_fields(scene: &Scene, conc: &[Vec<f64>], c_ref: f64) -> Vec<(String, 
     scene.physics.species.iter().zip(conc).map(|(sp, c)| (sp.name.clone(), c.iter().map(|v| v * c_ref).collect())).collect()
 }
 
-/// Current density per tet from the Nernst–Planck fluxes, A/m^2:
-/// `i = -F sum_i z_i D_i (grad c_i + z_i c_i grad phi_hat)` with element-average concentrations
-/// (scaled by the layer's transport factor D_eff / D).
+/// Current density per tet, A/m^2, reconstructed from the scheme's own edge fluxes: for each
+/// species the constant flux vector J of the tet that best matches, in least squares over its six
+/// edges d_e = x_k - x_j, the edge flux per unit weight
+/// `J . d_e = f D [(c_j - c_k) - z (phi_k - phi_j) L(c_j, c_k)]` (the log-mean flux of
+/// [`crate::physics::edge_flux`], f the layer's transport factor), then `i = F sum_i z_i J_i`.
+/// Exact for linear fields; in a Boltzmann equilibrium (a Donnan jump, a diffuse layer) every
+/// edge flux vanishes and so does the current, where element-mean concentrations times the mean
+/// field (used before) left spurious currents of thousands of A/m^2.
 fn transport_cell_current(inputs: &RunSoFar, sol: &TransportSolution) -> Vec<DVec3> {
     let (mesh, c_ref) = (inputs.mesh, inputs.setup.c_ref);
     let species = &inputs.setup.electrolyte.species;
+    const EDGES: [(usize, usize); 6] = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)];
     mesh.tets
         .iter()
         .zip(&inputs.media.transport_factor)
         .map(|(t, &factor)| {
-            let el = P1Tet::new(t.map(|n| mesh.nodes[n as usize]));
-            let grad_phi = el.gradient(t.map(|n| sol.phi[n as usize]));
+            let x = t.map(|n| mesh.nodes[n as usize]);
+            let normal = EDGES.iter().fold(DMat3::ZERO, |m, &(j, k)| {
+                let d = x[k] - x[j];
+                m + DMat3::from_cols(d * d.x, d * d.y, d * d.z)
+            });
+            if normal.determinant().abs() <= f64::EPSILON * normal.x_axis.length().powi(3) {
+                return DVec3::ZERO;
+            }
+            let inverse = normal.inverse();
             species.iter().zip(&sol.concentrations).fold(DVec3::ZERO, |acc, (sp, c)| {
-                let values = t.map(|n| c[n as usize] * c_ref);
-                let mean = values.iter().sum::<f64>() / 4.0;
                 let z = sp.charge as f64;
-                acc - factor * FARADAY * z * sp.diffusivity_m2_s * (el.gradient(values) + z * mean * grad_phi)
+                let rhs = EDGES.iter().fold(DVec3::ZERO, |rhs, &(j, k)| {
+                    let (a, b) = (t[j] as usize, t[k] as usize);
+                    let f = log_mean_flux(c[a] * c_ref, c[b] * c_ref, z, sol.phi[b] - sol.phi[a]);
+                    rhs + (x[k] - x[j]) * (factor * sp.diffusivity_m2_s * f.flux)
+                });
+                acc + FARADAY * z * (inverse * rhs)
             })
         })
         .collect()
