@@ -464,6 +464,26 @@ fn at_donnan_equilibrium_the_overpotential_is_zero_and_the_shift_is_the_donnan_p
     assert!(largest < 1e-2, "{largest} A/m^2 of cell current at equilibrium");
 }
 
+/// The tertiary model's Donnan jump sits within a cell or two at a charged layer's interfaces,
+/// where the field grows as 1/h: `max_field_V_m` leaves those cells out and
+/// `max_field_at_charge_interfaces_V_m` reports them (#19 item 7). Away from them the field
+/// converges under refinement (8.8, 9.4 V/m at refine 0.6, 1); at them it is thousands of
+/// times larger and mesh-dependent (3.6e4, 4.6e4 V/m), and was what max_field_V_m reported.
+#[test]
+fn max_field_leaves_out_the_donnan_jump_of_the_electroneutral_model() {
+    let mut away = Vec::new();
+    for refine in ["0.6", "1"] {
+        let scene = Scene::load(Path::new("scenes/charged_coating.json"), &[format!("mesh.refine={refine}")]).expect("scene");
+        let r = run(&scene, BackendChoice::Cpu).expect("run");
+        let e = &r.summary.electrolyte;
+        let at = e.max_field_at_charge_interfaces.expect("a charged layer's interfaces");
+        eprintln!("refine {refine}: max field {:.3} V/m away from the interfaces, {at:.4e} V/m at them", e.max_field);
+        assert!(at > 100.0 * e.max_field, "{at} vs {}", e.max_field);
+        away.push(e.max_field);
+    }
+    assert!(common::rel(away[0], away[1]) < 0.1, "{away:?}");
+}
+
 /// Under current, the cell current at a charged layer's top stays of the order of the applied
 /// current (charged_coating: 149 A/m^2 at most for 100 applied; element-mean concentrations gave
 /// 10,600).

@@ -144,9 +144,15 @@ pub struct SolverSummary {
 /// Electrolyte fields.
 #[derive(Debug, Clone, Serialize)]
 pub struct ElectrolyteSummary {
-    /// Largest electric field magnitude over all elements, V/m.
+    /// Largest electric field magnitude over the elements, V/m; in the tertiary model with a
+    /// charged layer, over the elements away from its interfaces (see `max_field_at_charge_interfaces`).
     #[serde(rename = "max_field_V_m")]
     pub max_field: f64,
+    /// Tertiary model with a charged layer: the largest field in the elements whose nodes carry
+    /// different fixed charges, where the electroneutral model's Donnan potential jumps within
+    /// one or two cells (a field that grows as 1/h under refinement, not a physical value), V/m.
+    #[serde(rename = "max_field_at_charge_interfaces_V_m", skip_serializing_if = "Option::is_none")]
+    pub max_field_at_charge_interfaces: Option<f64>,
     /// Bulk ionic conductivity the model used, S/m (transport models: Nernst–Einstein of the
     /// diffusivities used).
     #[serde(rename = "conductivity_S_m")]
@@ -172,10 +178,15 @@ pub struct ElectrolyteSummary {
 impl ElectrolyteSummary {
     /// The record of `electrolyte`, with the run's largest field (V/m) and smallest
     /// concentrations.
-    pub fn new(electrolyte: &Electrolyte, max_field: f64, min_concentration: Option<BTreeMap<String, MinConcentration>>) -> Self {
+    pub fn new(
+        electrolyte: &Electrolyte,
+        max_field: FieldMaxima,
+        min_concentration: Option<BTreeMap<String, MinConcentration>>,
+    ) -> Self {
         let transport = !electrolyte.species.is_empty();
         ElectrolyteSummary {
-            max_field,
+            max_field: max_field.away,
+            max_field_at_charge_interfaces: max_field.at_charge_interfaces,
             conductivity: electrolyte.conductivity_s_m,
             properties_from: electrolyte.from,
             cation_transference_number: electrolyte.binary.map(|(t, _)| t),
@@ -184,6 +195,14 @@ impl ElectrolyteSummary {
             min_concentration,
         }
     }
+}
+
+/// The largest field magnitudes, V/m: away from the charge interfaces of an electroneutral model
+/// (everywhere when it has none), and at them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FieldMaxima {
+    pub away: f64,
+    pub at_charge_interfaces: Option<f64>,
 }
 
 /// Smallest concentration of one species on the electrode surface and over the domain, mol/m^3.

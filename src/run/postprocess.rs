@@ -10,18 +10,18 @@ use super::solve_model::{Solved, TransientRecord};
 use super::{RunSoFar, TimeSeriesRow, TransientOutput};
 use crate::output::coating::{self, CoatingInputs, CoatingSummary};
 use crate::output::metrics::{self, area_stats, ElectrodeMetrics, Fields, Stats};
-use crate::output::summary::MinConcentration;
+use crate::output::summary::{FieldMaxima, MinConcentration};
 use crate::physics::constants::FARADAY;
 use crate::physics::edge_flux::log_mean_flux;
-use crate::scene::Scene;
+use crate::scene::{Model, Scene};
 use crate::solve::transport::TransportSolution;
 
 /// Fields and metrics of a solved run, SI units.
 pub struct PostProcessed {
     pub fields: Fields,
     pub electrode: ElectrodeMetrics,
-    /// Largest field magnitude in the electrolyte, V/m.
-    pub max_field: f64,
+    /// Largest field magnitudes in the electrolyte, V/m (away from and at charge interfaces).
+    pub max_field: FieldMaxima,
     /// Smallest concentration of each species on the electrode and in the domain (transport).
     pub min_concentration: Option<BTreeMap<String, MinConcentration>>,
     pub transient: Option<TransientOutput>,
@@ -71,7 +71,30 @@ pub fn postprocess(inputs: &RunSoFar, solved: &Solved) -> PostProcessed {
         electrolyte: &setup.electrolyte,
         media: inputs.media,
     });
+    let max_field = field_maxima(inputs, &fields.field, max_field);
     PostProcessed { fields, electrode, max_field, min_concentration, transient, coating }
+}
+
+/// The largest field magnitude (`overall`, V/m) split, for the tertiary model with a charged
+/// layer, into the cells away from its interfaces and the cells whose nodes carry different fixed
+/// charges: there the electroneutral Donnan potential jumps within a cell or two, a field that
+/// grows as 1/h under refinement.
+fn field_maxima(inputs: &RunSoFar, field: &[DVec3], overall: f64) -> FieldMaxima {
+    let fixed = inputs.sys.fixed_charge();
+    if inputs.scene.physics.model != Model::Tertiary || fixed.iter().all(|&q| q == 0.0) {
+        return FieldMaxima { away: overall, at_charge_interfaces: None };
+    }
+    let (mut away, mut at) = (0.0f64, 0.0f64);
+    for (t, e) in inputs.mesh.tets.iter().zip(field) {
+        let q = t.map(|n| fixed[n as usize]);
+        let scale = q.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        if q.iter().any(|v| (v - q[0]).abs() > 1e-9 * scale) {
+            at = at.max(e.length());
+        } else {
+            away = away.max(e.length());
+        }
+    }
+    FieldMaxima { away, at_charge_interfaces: Some(at) }
 }
 
 /// A transient run's time series and snapshot fields in SI units.
