@@ -17,32 +17,63 @@ use crate::mesh::{BoundaryTag, TetMesh};
 ///
 /// `nodes` lists the surface nodes (increasing), `values` and `areas` are aligned with it.
 pub fn smooth_surface_field(mesh: &TetMesh, tag: BoundaryTag, nodes: &[u32], values: &[f64], areas: &[f64]) -> Vec<f64> {
-    let SurfaceNeighbourhood { normal, ring } = surface_neighbourhood(mesh, tag, nodes);
-    let cos_limit = 40f64.to_radians().cos();
-    (0..nodes.len())
-        .map(|i| {
-            let centre = mesh.nodes[nodes[i] as usize];
-            let h = ring[i].iter().map(|&j| mesh.nodes[nodes[j as usize] as usize].distance(centre)).sum::<f64>()
-                / ring[i].len().max(1) as f64;
-            // Patches cut short by an edge or a symmetry plane grow until they hold enough nodes.
-            let mut radius = PATCH_RADIUS_EDGES * h;
-            let mut patch = Vec::new();
-            for _ in 0..3 {
-                patch = patch_within(&ring, &normal, i, |j| mesh.nodes[nodes[j] as usize].distance(centre) <= radius, cos_limit);
-                if patch.len() >= MIN_PATCH_NODES {
-                    break;
+    SurfaceRecovery::new(mesh, tag, nodes, areas).smooth(values)
+}
+
+/// The recovery of one surface, prepared once: the fit at a node is a linear functional of the
+/// patch's values, so each node keeps its patch and the weights of that functional, and
+/// recovering a field (every time step of a transient run) costs one pass over the patches.
+pub struct SurfaceRecovery {
+    /// Per surface node: (local index, weight) of each node of its patch.
+    stencils: Vec<Vec<(u32, f64)>>,
+}
+
+impl SurfaceRecovery {
+    /// The patches and fit weights of the listed nodes (`nodes`, increasing) of the faces tagged
+    /// `tag`, with the nodes' `areas` as least-squares weights.
+    pub fn new(mesh: &TetMesh, tag: BoundaryTag, nodes: &[u32], areas: &[f64]) -> Self {
+        let SurfaceNeighbourhood { normal, ring } = surface_neighbourhood(mesh, tag, nodes);
+        let cos_limit = 40f64.to_radians().cos();
+        let stencils = (0..nodes.len())
+            .map(|i| {
+                let centre = mesh.nodes[nodes[i] as usize];
+                let h = ring[i].iter().map(|&j| mesh.nodes[nodes[j as usize] as usize].distance(centre)).sum::<f64>()
+                    / ring[i].len().max(1) as f64;
+                // Patches cut short by an edge or a symmetry plane grow until they hold enough nodes.
+                let mut radius = PATCH_RADIUS_EDGES * h;
+                let mut patch = Vec::new();
+                for _ in 0..3 {
+                    patch =
+                        patch_within(&ring, &normal, i, |j| mesh.nodes[nodes[j] as usize].distance(centre) <= radius, cos_limit);
+                    if patch.len() >= MIN_PATCH_NODES {
+                        break;
+                    }
+                    radius *= 1.4;
                 }
-                radius *= 1.4;
-            }
-            // A fit may over- or undershoot where the patch is lopsided (an edge, a symmetry plane):
-            // it is held to the range of the values it was fitted to, so a field of one sign keeps it.
-            let (lo, hi) = patch
-                .iter()
-                .map(|&j| values[j as usize])
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-            fit_at_centre(mesh, nodes, i, &patch, normal[i], values, areas).clamp(lo, hi)
-        })
-        .collect()
+                fit_weights(mesh, nodes, i, &patch, normal[i], areas)
+            })
+            .collect();
+        SurfaceRecovery { stencils }
+    }
+
+    /// The recovered field of nodal `values`. A fit may over- or undershoot where the patch is
+    /// lopsided (an edge, a symmetry plane): it is held to the range of the values it was fitted
+    /// to, so a field of one sign keeps it.
+    pub fn smooth(&self, values: &[f64]) -> Vec<f64> {
+        self.stencils
+            .iter()
+            .map(|stencil| {
+                let (mut fit, mut lo, mut hi) = (0.0, f64::INFINITY, f64::NEG_INFINITY);
+                for &(j, w) in stencil {
+                    let v = values[j as usize];
+                    fit += w * v;
+                    lo = lo.min(v);
+                    hi = hi.max(v);
+                }
+                fit.clamp(lo, hi)
+            })
+            .collect()
+    }
 }
 
 /// Unit normals (out of the domain) and the neighbouring surface nodes of a surface's nodes.
@@ -105,8 +136,12 @@ fn patch_within(ring: &[Vec<u32>], normal: &[DVec3], i: usize, inside: impl Fn(u
 }
 
 /// Weighted least-squares quadratic (or linear, for small patches) in the tangent plane of node
-/// `i`, evaluated at the node. Falls back to the raw value when the fit is ill-posed.
-fn fit_at_centre(mesh: &TetMesh, nodes: &[u32], i: usize, patch: &[u32], n: DVec3, values: &[f64], areas: &[f64]) -> f64 {
+/// `i`, evaluated at the node, as weights on the patch's values: the fit's constant term is
+/// `e0^T A^-1 B v` with A = sum_j w_j b_j b_j^T and B v = sum_j w_j b_j v_j, so node j weighs
+/// `w_j b_j . y` with A y = e0 (A is symmetric). Falls back to the raw value (weight 1 on node
+/// i) when the fit is ill-posed; the whole patch stays in the stencil for the range it holds to.
+fn fit_weights(mesh: &TetMesh, nodes: &[u32], i: usize, patch: &[u32], n: DVec3, areas: &[f64]) -> Vec<(u32, f64)> {
+    let raw = || patch.iter().map(|&j| (j, if j as usize == i { 1.0 } else { 0.0 })).collect();
     let origin = mesh.nodes[nodes[i] as usize];
     let t1 = n.any_orthonormal_vector();
     let t2 = n.cross(t1);
@@ -115,27 +150,37 @@ fn fit_at_centre(mesh: &TetMesh, nodes: &[u32], i: usize, patch: &[u32], n: DVec
     } else if patch.len() >= 4 {
         3
     } else {
-        return values[i];
+        return raw();
     };
-    let mut ata = [[0.0; 6]; 6];
-    let mut atb = [0.0; 6];
     let scale = patch.iter().map(|&j| mesh.nodes[nodes[j as usize] as usize].distance(origin)).fold(0.0, f64::max);
     if scale == 0.0 {
-        return values[i];
+        return raw();
     }
-    for &j in patch {
-        let d = (mesh.nodes[nodes[j as usize] as usize] - origin) / scale;
-        let (u, v) = (d.dot(t1), d.dot(t2));
-        let basis = [1.0, u, v, u * u, u * v, v * v];
+    let basis: Vec<[f64; 6]> = patch
+        .iter()
+        .map(|&j| {
+            let d = (mesh.nodes[nodes[j as usize] as usize] - origin) / scale;
+            let (u, v) = (d.dot(t1), d.dot(t2));
+            [1.0, u, v, u * u, u * v, v * v]
+        })
+        .collect();
+    let mut ata = [[0.0; 6]; 6];
+    for (b, &j) in basis.iter().zip(patch) {
         let w = areas[j as usize];
-        for a in 0..terms {
-            atb[a] += w * basis[a] * values[j as usize];
-            for b in 0..terms {
-                ata[a][b] += w * basis[a] * basis[b];
+        for r in 0..terms {
+            for c in 0..terms {
+                ata[r][c] += w * b[r] * b[c];
             }
         }
     }
-    solve_small(&mut ata, &mut atb, terms).map_or(values[i], |c| c[0])
+    let mut e0 = [0.0; 6];
+    e0[0] = 1.0;
+    match solve_small(&mut ata, &mut e0, terms) {
+        Some(y) => {
+            basis.iter().zip(patch).map(|(b, &j)| (j, areas[j as usize] * (0..terms).map(|r| b[r] * y[r]).sum::<f64>())).collect()
+        }
+        None => raw(),
+    }
 }
 
 /// Gaussian elimination with partial pivoting on the leading `m` x `m` block.

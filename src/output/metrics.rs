@@ -15,7 +15,7 @@ use glam::DVec3;
 use serde::Serialize;
 
 use crate::fem::element::P1Tet;
-use crate::fem::recovery::smooth_surface_field;
+use crate::fem::recovery::{smooth_surface_field, SurfaceRecovery};
 use crate::mesh::{BoundaryTag, TetMesh};
 use crate::physics::scaling::Scaling;
 use crate::solve::system::PotentialSystem;
@@ -235,10 +235,11 @@ pub fn evaluate(
 
 /// The peak of the recovered electrode reaction density in the direction of the net reaction,
 /// in the units of `electrode_flux` per unit of `sys.electrode_area` (the value behind
-/// `current_density_A_m2.max`, for a transient run's time rows).
-pub fn recovered_peak(mesh: &TetMesh, sys: &PotentialSystem, electrode_flux: &[f64]) -> f64 {
+/// `current_density_A_m2.max`, for a transient run's time rows); `recovery` is the electrode's
+/// ([`SurfaceRecovery::new`] on `sys.electrode`), prepared once per run.
+pub fn recovered_peak(recovery: &SurfaceRecovery, sys: &PotentialSystem, electrode_flux: &[f64]) -> f64 {
     let density: Vec<f64> = electrode_flux.iter().zip(&sys.electrode_area).map(|(q, a)| q / a).collect();
-    let smoothed = smooth_surface_field(mesh, BoundaryTag::Electrode, &sys.electrode, &density, &sys.electrode_area);
+    let smoothed = recovery.smooth(&density);
     let sign = if electrode_flux.iter().sum::<f64>() < 0.0 { -1.0 } else { 1.0 };
     smoothed.iter().map(|v| sign * v).fold(0.0, f64::max)
 }

@@ -7,7 +7,8 @@ use super::{diagnostics, RunSoFar};
 use crate::backend::{Backend, BackendKind};
 use crate::error::{Error, Result};
 use crate::fem::edges::Edges;
-use crate::mesh::TetMesh;
+use crate::fem::recovery::SurfaceRecovery;
+use crate::mesh::{BoundaryTag, TetMesh};
 use crate::scene::{Model, OperationMode, Scene};
 use crate::solve::primary;
 use crate::solve::secondary;
@@ -137,6 +138,7 @@ fn solve_transient(
         }
         None => Box::new(NoObserver),
     };
+    let recovery = SurfaceRecovery::new(inputs.mesh, BoundaryTag::Electrode, &inputs.sys.electrode, &inputs.sys.electrode_area);
     let tr = transient::run(
         inputs.sys,
         edges,
@@ -148,7 +150,7 @@ fn solve_transient(
         time,
         resume,
         observer.as_mut(),
-        &|sol| crate::output::metrics::recovered_peak(inputs.mesh, inputs.sys, &sol.electrode_flux),
+        &|sol| crate::output::metrics::recovered_peak(&recovery, inputs.sys, &sol.electrode_flux),
     )
     .map_err(|e| inputs.diagnose(e))?;
     let mut snapshots = tr.snapshots;
