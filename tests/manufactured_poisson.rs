@@ -4,13 +4,14 @@
 //! u = sin(1.3 x) cos(0.7 y) exp(0.5 z), -lap u = 1.93 u, Dirichlet data from u on the whole
 //! boundary. Expected observed orders: 2 in L2, 1 in the H1 seminorm.
 
+mod common;
+
 use glam::DVec3;
 use znfield::backend::cpu::CpuPcg;
 use znfield::fem::assembly::{error_norms, laplacian, load_vector};
 use znfield::fem::boundary_flux::tagged_nodes;
-use znfield::geometry::{ElectrodeGeometry, Shape};
 use znfield::mesh::BoundaryTag;
-use znfield::mesh::{generate, SizeField};
+use znfield::mesh::SizeField;
 use znfield::solve::linear::{LinearParams, LinearSolver};
 
 fn exact(p: DVec3) -> f64 {
@@ -23,15 +24,7 @@ fn exact_grad(p: DVec3) -> DVec3 {
 }
 
 fn solve_at(h: f64) -> (f64, f64) {
-    let geom = ElectrodeGeometry {
-        half_width: 1.0,
-        height: 1.0,
-        shapes: vec![Shape::Spheroid { center: DVec3::ZERO, base_radius: 0.45, height: 0.45 }],
-        layers: vec![],
-        scaffold: Default::default(),
-        periodic: false,
-    };
-    let mesh = generate(&geom, &SizeField::graded(h, h, 1.2)).expect("mesh");
+    let mesh = common::unit_box_hemisphere(&SizeField::graded(h, h, 1.2));
     let k = laplacian(&mesh, 1.0);
     let load = load_vector(&mesh, 1.0, |p| 1.93 * exact(p));
     let mut fixed = Vec::new();

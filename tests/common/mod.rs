@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod convergence;
+
 use serde_json::Value;
 use znfield::backend::gpu::GpuContext;
 
@@ -59,6 +61,20 @@ pub fn differences(a: &Value, b: &Value, rtol: f64, path: &str, out: &mut Vec<St
         _ if a == b => {}
         _ => out.push(format!("{path}: {a} vs {b}")),
     }
+}
+
+/// The manufactured-solution tests' mesh: the unit box [-1, 1]^2 x [0, 1] over a hemisphere of
+/// radius 0.45 at the origin, from the built-in mesher with `size`.
+pub fn unit_box_hemisphere(size: &znfield::mesh::SizeField) -> znfield::mesh::TetMesh {
+    let geom = znfield::geometry::ElectrodeGeometry {
+        half_width: 1.0,
+        height: 1.0,
+        shapes: vec![znfield::geometry::Shape::Spheroid { center: glam::DVec3::ZERO, base_radius: 0.45, height: 0.45 }],
+        layers: vec![],
+        scaffold: Default::default(),
+        periodic: false,
+    };
+    znfield::mesh::generate(&geom, size).expect("mesh")
 }
 
 /// An empty scratch directory for one test, unique to this process.
