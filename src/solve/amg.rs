@@ -433,7 +433,20 @@ fn spectral_radius(a: &CsrMatrix, dinv: &[f64]) -> f64 {
     1.05 * rho
 }
 
-/// Aggregate of every node and the number of aggregates.
+/// The aggregate of a node that has no strong connection ([`aggregate`]): it belongs to no
+/// aggregate, its row of the tentative prolongator is zero, and the smoother alone treats it.
+pub(crate) const ISOLATED: u32 = u32::MAX;
+
+/// Aggregate of every node ([`ISOLATED`] for a node without strong connections) and the number of
+/// aggregates.
+///
+/// Node j is a strong neighbour of i when `|a_ij| >= theta sqrt(|a_ii a_jj|)`. A node without
+/// strong neighbours is dominated by its diagonal (in a transport Jacobian: the accumulation
+/// term `V / dt` of a short time step against diffusion across large cells): the smoother solves
+/// for it, and a coarse unknown of its own would only slow the coarsening. Before such nodes were
+/// left out, each became a singleton aggregate: on a graded Gmsh mesh at the first step of a cold
+/// transient start the levels coarsened by 2.3x instead of 4-9x, and the Galerkin products grew
+/// to 2500 nonzeros per row (7.5M on a 3000-row level), 6 s per setup on 15k unknowns.
 pub(crate) fn aggregate(a: &CsrMatrix, theta: f64) -> (Vec<u32>, usize) {
     let n = a.n;
     let diag = a.diagonal();
@@ -449,12 +462,12 @@ pub(crate) fn aggregate(a: &CsrMatrix, theta: f64) -> (Vec<u32>, usize) {
                 .collect()
         })
         .collect();
-    const FREE: u32 = u32::MAX;
+    const FREE: u32 = ISOLATED;
     let mut agg = vec![FREE; n];
     let mut count = 0u32;
-    // 1. roots whose strong neighbourhood is entirely free
+    // 1. roots whose strong neighbourhood is not empty and entirely free
     for i in 0..n {
-        if agg[i] == FREE && strong[i].iter().all(|&j| agg[j as usize] == FREE) {
+        if agg[i] == FREE && !strong[i].is_empty() && strong[i].iter().all(|&j| agg[j as usize] == FREE) {
             agg[i] = count;
             strong[i].iter().for_each(|&j| agg[j as usize] = count);
             count += 1;
@@ -469,9 +482,10 @@ pub(crate) fn aggregate(a: &CsrMatrix, theta: f64) -> (Vec<u32>, usize) {
             }
         }
     }
-    // 3. what is left forms aggregates with its free strong neighbours
+    // 3. what is left with strong neighbours forms aggregates with its free strong neighbours;
+    //    nodes without any stay isolated
     for i in 0..n {
-        if agg[i] == FREE {
+        if agg[i] == FREE && !strong[i].is_empty() {
             agg[i] = count;
             for &j in &strong[i] {
                 if agg[j as usize] == FREE {
@@ -487,8 +501,11 @@ pub(crate) fn aggregate(a: &CsrMatrix, theta: f64) -> (Vec<u32>, usize) {
 /// Piecewise-constant prolongator with unit-norm columns.
 fn tentative(aggregate: &[u32], count: usize) -> Sparse {
     let mut size = vec![0usize; count];
-    aggregate.iter().for_each(|&g| size[g as usize] += 1);
-    let rows = aggregate.iter().map(|&g| vec![(g, 1.0 / (size[g as usize] as f64).sqrt())]).collect();
+    aggregate.iter().filter(|&&g| g != ISOLATED).for_each(|&g| size[g as usize] += 1);
+    let rows = aggregate
+        .iter()
+        .map(|&g| if g == ISOLATED { vec![] } else { vec![(g, 1.0 / (size[g as usize] as f64).sqrt())] })
+        .collect();
     Sparse { m: CsrMatrix::from_rows(rows), cols: count }
 }
 
