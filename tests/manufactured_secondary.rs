@@ -8,7 +8,7 @@
 //! g = grad phi . n - Gamma f_BV(E - phi) (n out of the electrolyte, the mesh faces' own normals:
 //! the data are exact on the discrete domain) go in through
 //! [`znfield::solve::secondary::solve_with_source`]. The electrode is at E = -3 V_T with
-//! symmetric Butler–Volmer kinetics (alpha n = 1 each way) and Gamma = 2: the cathodic branch
+//! symmetric Butler–Volmer kinetics (alpha n = 1 each way) and Gamma = 0.5: the cathodic branch
 //! dominates and the kinetics are far from linear.
 
 mod common;

@@ -6,7 +6,8 @@
 //!    halving from level to level;
 //! 2. aggregation: greedy, over the strength graph: a node whose strong neighbours are all free
 //!    starts an aggregate with them; the nodes left join a neighbouring aggregate; what is still
-//!    left forms aggregates of its own;
+//!    left forms aggregates of its own (the node-block variant leaves nodes without any strong
+//!    neighbour out instead: [`aggregate`]);
 //! 3. tentative prolongator T: one column per aggregate, constant on it (the near-null space of
 //!    a Laplacian is the constant), scaled to unit norm;
 //! 4. smoothed prolongator `P = (I - omega D^-1 A) T` with `omega = 4 / (3 rho(D^-1 A))`, rho by
@@ -192,7 +193,7 @@ impl Hierarchy {
             // theta halves on each coarser level (Vanek et al.): Galerkin operators spread their
             // couplings, and a fixed threshold would leave most coarse nodes isolated.
             let theta = params.strength * 0.5f64.powi(levels.len() as i32);
-            let (aggregate, count) = aggregate(&current, theta);
+            let (aggregate, count) = aggregate(&current, theta, false);
             if count == current.n || count == 0 {
                 break; // no coarsening possible
             }
@@ -292,6 +293,10 @@ pub struct Kept<T> {
     entry: Option<KeptEntry<T>>,
     /// Builds so far: a new value means a new build (device copies go stale).
     generation: u64,
+    /// The pattern whose build failed (None returned) since the last [`Kept::forget`]: not
+    /// retried, so a matrix no hierarchy can be built for costs one attempt per Newton solve,
+    /// not one per linear solve.
+    failed: Option<(usize, usize, u64)>,
 }
 
 struct KeptEntry<T> {
@@ -302,7 +307,7 @@ struct KeptEntry<T> {
 
 impl<T> Default for Kept<T> {
     fn default() -> Self {
-        Kept { entry: None, generation: 0 }
+        Kept { entry: None, generation: 0, failed: None }
     }
 }
 
@@ -311,11 +316,12 @@ impl<T> Kept<T> {
     /// built).
     pub fn get_or_build(&mut self, a: &CsrMatrix, build: impl FnOnce() -> Option<T>) -> Option<&mut T> {
         let pattern = pattern_of(a);
-        if self.entry.as_ref().is_none_or(|e| e.pattern != pattern) {
+        if self.entry.as_ref().is_none_or(|e| e.pattern != pattern) && self.failed != Some(pattern) {
             self.generation += 1;
             self.entry = build().map(|value| KeptEntry { pattern, value, fresh_iterations: None });
+            self.failed = self.entry.is_none().then_some(pattern);
         }
-        self.entry.as_mut().map(|e| &mut e.value)
+        self.entry.as_mut().filter(|e| e.pattern == pattern).map(|e| &mut e.value)
     }
 
     /// Counts the builds: equal before and after a `get_or_build` that kept its value.
@@ -327,6 +333,7 @@ impl<T> Kept<T> {
     /// device copies of the old value are not mistaken for current).
     pub fn forget(&mut self) {
         self.entry = None;
+        self.failed = None;
     }
 
     /// The kept value, if any.
@@ -437,17 +444,19 @@ fn spectral_radius(a: &CsrMatrix, dinv: &[f64]) -> f64 {
 /// aggregate, its row of the tentative prolongator is zero, and the smoother alone treats it.
 pub(crate) const ISOLATED: u32 = u32::MAX;
 
-/// Aggregate of every node ([`ISOLATED`] for a node without strong connections) and the number of
-/// aggregates.
+/// Aggregate of every node and the number of aggregates. Node j is a strong neighbour of i when
+/// `|a_ij| >= theta sqrt(|a_ii a_jj|)`.
 ///
-/// Node j is a strong neighbour of i when `|a_ij| >= theta sqrt(|a_ii a_jj|)`. A node without
-/// strong neighbours is dominated by its diagonal (in a transport Jacobian: the accumulation
-/// term `V / dt` of a short time step against diffusion across large cells): the smoother solves
-/// for it, and a coarse unknown of its own would only slow the coarsening. Before such nodes were
-/// left out, each became a singleton aggregate: on a graded Gmsh mesh at the first step of a cold
-/// transient start the levels coarsened by 2.3x instead of 4-9x, and the Galerkin products grew
-/// to 2500 nonzeros per row (7.5M on a 3000-row level), 6 s per setup on 15k unknowns.
-pub(crate) fn aggregate(a: &CsrMatrix, theta: f64) -> (Vec<u32>, usize) {
+/// A node without strong neighbours becomes an aggregate of its own, or, with `leave_isolated`,
+/// belongs to none ([`ISOLATED`]). The node-block multigrid leaves them out: there such a node is
+/// dominated by its diagonal (the accumulation term `V / dt` of a short time step against
+/// diffusion across large cells), the smoother solves for it, and a coarse unknown of its own
+/// only slows the coarsening. As singletons, on a graded Gmsh mesh at the first step of a cold
+/// transient start, the levels coarsened by 2.3x instead of 4-9x and the Galerkin products grew
+/// to 2500 nonzeros per row (7.5M on a 3000-row level), 6 s per setup on 15k unknowns. The scalar
+/// multigrid of the potential problem keeps them: a Laplacian row with many weak couplings still
+/// has a zero row sum, and its node needs the constant mode from the coarse space.
+pub(crate) fn aggregate(a: &CsrMatrix, theta: f64, leave_isolated: bool) -> (Vec<u32>, usize) {
     let n = a.n;
     let diag = a.diagonal();
     let strong: Vec<Vec<u32>> = (0..n)
@@ -465,9 +474,11 @@ pub(crate) fn aggregate(a: &CsrMatrix, theta: f64) -> (Vec<u32>, usize) {
     const FREE: u32 = ISOLATED;
     let mut agg = vec![FREE; n];
     let mut count = 0u32;
-    // 1. roots whose strong neighbourhood is not empty and entirely free
+    let kept = |i: usize| !(leave_isolated && strong[i].is_empty());
+    // 1. roots whose strong neighbourhood is entirely free (and, leaving isolated nodes out, not
+    //    empty)
     for i in 0..n {
-        if agg[i] == FREE && !strong[i].is_empty() && strong[i].iter().all(|&j| agg[j as usize] == FREE) {
+        if agg[i] == FREE && kept(i) && strong[i].iter().all(|&j| agg[j as usize] == FREE) {
             agg[i] = count;
             strong[i].iter().for_each(|&j| agg[j as usize] = count);
             count += 1;
@@ -482,10 +493,10 @@ pub(crate) fn aggregate(a: &CsrMatrix, theta: f64) -> (Vec<u32>, usize) {
             }
         }
     }
-    // 3. what is left with strong neighbours forms aggregates with its free strong neighbours;
-    //    nodes without any stay isolated
+    // 3. what is left forms aggregates with its free strong neighbours (isolated nodes, when
+    //    left out, stay so)
     for i in 0..n {
-        if agg[i] == FREE && !strong[i].is_empty() {
+        if agg[i] == FREE && kept(i) {
             agg[i] = count;
             for &j in &strong[i] {
                 if agg[j as usize] == FREE {
@@ -595,6 +606,40 @@ impl DenseCholesky {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A failed build is tried once per pattern until `forget`, not once per solve; a value
+    /// kept for another pattern is never returned.
+    #[test]
+    fn a_failed_build_is_not_retried_until_forgotten() {
+        let (a, b) = (laplacian(4), laplacian(5));
+        let mut kept: Kept<u32> = Kept::default();
+        let mut builds = 0;
+        for _ in 0..3 {
+            assert!(kept
+                .get_or_build(&a, || {
+                    builds += 1;
+                    None
+                })
+                .is_none());
+        }
+        assert_eq!(builds, 1);
+        assert_eq!(kept.get_or_build(&b, || Some(7)).copied(), Some(7));
+        assert!(kept
+            .get_or_build(&a, || {
+                builds += 1;
+                None
+            })
+            .is_none());
+        assert_eq!(builds, 2);
+        kept.forget();
+        assert!(kept
+            .get_or_build(&a, || {
+                builds += 1;
+                None
+            })
+            .is_none());
+        assert_eq!(builds, 3);
+    }
 
     /// The 5-point Laplacian on an m x m grid with Dirichlet walls (SPD, M-matrix).
     fn laplacian(m: usize) -> CsrMatrix {

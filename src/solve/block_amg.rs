@@ -2,8 +2,8 @@
 //! node, interleaved (row `a m + i` is unknown i of node a), nonsymmetric. A preconditioner for
 //! GMRES.
 //!
-//! Setup per level: the node graph weighted by the Frobenius norm of each m x m block is
-//! aggregated as in [`super::amg`]; the tentative prolongator is `T (x) I_m` (each aggregate
+//! Setup per level: the node graph of per-unknown strengths ([`node_graph`]) is aggregated as in
+//! [`super::amg`], nodes without strong connections left out of every aggregate; the tentative prolongator is `T (x) I_m` (each aggregate
 //! carries every unknown of its nodes); it is smoothed by one damped block-Jacobi step,
 //! `P = (I - omega D^-1 A) T`, omega = 4 / (3 rho(D^-1 A)); `R = P^T` and `A_c = R A P`. The
 //! coarsest operator is factorised densely (LU with partial pivoting). The V-cycle smooths with
@@ -37,14 +37,16 @@ pub struct BlockHierarchy {
     sweeps: usize,
 }
 
-/// Most unknowns of the coarsest level, factorised densely (about a gigaflop at this size).
+/// Most unknowns of a coarsest level that coarsening left above [`AmgParams::max_coarse`] nodes,
+/// factorised densely (about a gigaflop at this size).
 const MAX_DENSE_COARSE: usize = 1500;
 
 impl BlockHierarchy {
     /// Builds the hierarchy of `a` with `m` unknowns per node; None if the coarsest operator is
-    /// singular or larger than [`MAX_DENSE_COARSE`], or `m` does not divide the size. Every product of the setup is formed on m x m
-    /// blocks ([`BlockCsr::multiply`]): one index operation per block pair instead of one per
-    /// scalar pair.
+    /// singular, if coarsening stopped above `max_coarse` nodes with more than
+    /// [`MAX_DENSE_COARSE`] unknowns, or if `m` does not divide the size. Every product of the
+    /// setup is formed on m x m blocks ([`BlockCsr::multiply`]): one index operation per block
+    /// pair instead of one per scalar pair.
     pub fn build(a: &CsrMatrix, m: usize, params: &AmgParams) -> Option<Self> {
         if m == 0 || a.n % m != 0 {
             return None;
@@ -57,7 +59,7 @@ impl BlockHierarchy {
             let rho = spectral_radius(&a, &dinv, m);
             let omega = 4.0 / (3.0 * rho);
             let theta = params.strength * 0.5f64.powi(levels.len() as i32);
-            let (aggregates, count) = aggregate(&node_graph(&current), theta);
+            let (aggregates, count) = aggregate(&node_graph(&current), theta, true);
             if count == 0 || count == current.rows() {
                 break;
             }
@@ -68,7 +70,7 @@ impl BlockHierarchy {
             levels.push(BlockLevel { a, p, r, dinv, omega });
             current = coarse;
         }
-        if current.rows() * m > MAX_DENSE_COARSE {
+        if current.rows() > params.max_coarse && current.rows() * m > MAX_DENSE_COARSE {
             // Coarsening stopped early (every node isolated: a matrix dominated by its diagonal);
             // the caller's fallback (ILU or banded LU) serves such a matrix better than a large
             // dense factorisation.
