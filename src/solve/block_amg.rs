@@ -3,8 +3,8 @@
 //! GMRES.
 //!
 //! Setup per level: the node graph of per-unknown strengths ([`node_graph`]) is aggregated as in
-//! [`super::amg`], nodes without strong connections left out of every aggregate; the tentative prolongator is `T (x) I_m` (each aggregate
-//! carries every unknown of its nodes); it is smoothed by one damped block-Jacobi step,
+//! [`super::amg`], nodes without strong connections left out of every aggregate; the tentative
+//! prolongator is `T (x) I_m` (each aggregate carries every unknown of its nodes); it is smoothed by one damped block-Jacobi step,
 //! `P = (I - omega D^-1 A) T`, omega = 4 / (3 rho(D^-1 A)); `R = P^T` and `A_c = R A P`. The
 //! coarsest operator is factorised densely (LU with partial pivoting). The V-cycle smooths with
 //! damped block Jacobi before and after the coarse correction; it applies each level's operator
