@@ -96,8 +96,10 @@ pub struct Fields {
     pub solid_potential: Option<Vec<f64>>,
 }
 
-/// The current into one protrusion: the smoothed normal current density integrated over the
-/// electrode faces above the plane within the protrusion's reach (linear on each face).
+/// The current into one protrusion: the residual (variationally consistent) electrode fluxes of
+/// [`crate::fem::boundary_flux`], each node's flux shared among its electrode faces in proportion
+/// to their lumped areas, summed over the faces above the plane within the protrusion's reach.
+/// Summed over every electrode face it is exactly the total current; no smoothing enters.
 /// `current_enhancement` = that current / (the far-field mean, total current / projected area,
 /// times the footprint area): the protrusion's current over what its footprint would draw on a
 /// flat electrode; exactly 1/N_z for a conducting hemi-spheroid in the primary distribution (3
@@ -113,17 +115,18 @@ pub struct ProtrusionCurrent {
     pub current_enhancement: f64,
 }
 
-/// Each protrusion's current from the smoothed electrode field; `protrusions` lists (key, footprint
-/// centre, reach, footprint area), all in m.
+/// Each protrusion's current from the nodal flux densities `density` (residual flux over lumped
+/// area, aligned with `electrode_nodes`): a face's share of node j's flux is its area / 3 times
+/// node j's density. `protrusions` lists (key, footprint centre, reach, footprint area), all in m.
 pub fn protrusion_currents(
     mesh: &TetMesh,
     electrode_nodes: &[u32],
-    smoothed: &[f64],
+    density: &[f64],
     far_field_density: f64,
     protrusions: &[(String, [f64; 2], f64, f64)],
 ) -> Vec<ProtrusionCurrent> {
     let mut value = vec![f64::NAN; mesh.nodes.len()];
-    electrode_nodes.iter().zip(smoothed).for_each(|(&n, &v)| value[n as usize] = v);
+    electrode_nodes.iter().zip(density).for_each(|(&n, &v)| value[n as usize] = v);
     let (lo, hi) = mesh.bounding_box();
     let height = hi[2] - lo[2];
     let mut current = vec![0.0; protrusions.len()];

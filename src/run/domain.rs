@@ -38,7 +38,7 @@ pub fn size_field(scene: &Scene) -> SizeField {
         near,
         plane,
         far,
-        growth: m.grading,
+        growth: 1.0 + (m.grading - 1.0) / m.refine,
         boxes,
         interfaces,
         curvature_elements: mesh::sizing::CURVATURE_ELEMENTS * m.refine,

@@ -57,7 +57,7 @@ pub fn postprocess(inputs: &RunSoFar, solved: &Solved) -> PostProcessed {
     if !protrusions.is_empty() && electrode.total_current != 0.0 {
         let far_field = electrode.total_current / electrode.projected_area;
         electrode.protrusions =
-            metrics::protrusion_currents(inputs.mesh, &inputs.sys.electrode, &fields.electrode_smoothed, far_field, &protrusions);
+            metrics::protrusion_currents(inputs.mesh, &inputs.sys.electrode, &fields.electrode_raw, far_field, &protrusions);
     }
     let transient = solved.transient.as_ref().map(|record| transient_output(inputs, record));
     let coating = coating::summarize(&CoatingInputs {

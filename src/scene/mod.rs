@@ -475,10 +475,15 @@ pub struct MeshControls {
     /// "layered" (a tensor lattice fine in z over the whole electrode plane: anisotropic
     /// boundary-layer cells for flat-electrode problems).
     pub generator: MeshGenerator,
-    /// Growth ratio of neighbouring element sizes away from the protrusions (> 1).
+    /// Growth ratio of neighbouring element sizes away from the protrusions (> 1) at refine = 1:
+    /// the target size grows by (grading - 1) per unit distance from the solids, the plane and
+    /// the layer tops.
     #[schemars(range(min = 1.01, max = 3.0))]
     pub grading: f64,
-    /// Global refinement factor: 2 halves every target size, 0.5 doubles them.
+    /// Global refinement factor, a uniform refinement: the whole size function is divided by it
+    /// (every target size and the growth per unit distance, grading - 1), so refine = 2 halves
+    /// every element, near the protrusions and in the graded zone alike, and errors fall at the
+    /// scheme's order under it.
     #[schemars(range(min = 0.1, max = 16.0))]
     pub refine: f64,
     /// Boxes where the element size may not exceed their `size_m`.
