@@ -109,8 +109,8 @@ pub fn run_compare(
     let mut maps = Vec::new();
     for (k, (scene, name)) in scenes.iter().zip(&names).enumerate() {
         progress(k, scenes.len(), name);
-        let result = run(scene, backend)?;
-        write_outputs(&result, &dir.join(name))?;
+        let mut result = run(scene, backend)?;
+        write_outputs(&mut result, &dir.join(name))?;
         maps.push(run_maps(&result).into_iter().filter(|m| compared(&m.file)).collect::<Vec<_>>());
         summaries.push(result.summary);
     }

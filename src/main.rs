@@ -408,8 +408,8 @@ fn run(
     };
     let checkpoints = interval.map(|s| CheckpointPlan { dir: dir.clone(), interval: Duration::from_secs_f64(s) });
     let options = znfield::run::RunOptions { checkpoints, resume, diagnostics: Some(dir.clone()) };
-    let result = znfield::run::run_with(&scene, target.backend, options)?;
-    znfield::run::write_outputs(&result, &dir)?;
+    let mut result = znfield::run::run_with(&scene, target.backend, options)?;
+    znfield::run::write_outputs(&mut result, &dir)?;
     let s = &result.summary;
     console().info(&format!(
         "znfield: {} nodes, {} tets, backend {} ({}); {} linear / {} Newton iterations",

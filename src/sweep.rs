@@ -198,9 +198,9 @@ pub fn run_sweep(
     let mut done = Vec::with_capacity(scenes.len());
     for (k, (scene, sets)) in scenes.iter().zip(&combos).enumerate() {
         progress(k, scenes.len(), sets);
-        let result = run(scene, backend)?;
+        let mut result = run(scene, backend)?;
         let point_dir: PathBuf = dir.join(format!("point_{k:03}"));
-        write_outputs(&result, &point_dir)?;
+        write_outputs(&mut result, &point_dir)?;
         let values = sets
             .iter()
             .zip(axes)

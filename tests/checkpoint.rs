@@ -44,8 +44,9 @@ fn fresh_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// summary.json without what a resumed run legitimately changes: the wall time, the resume note,
-/// and the device memory peak and multigrid setups (of this process's solves only).
+/// summary.json without what a resumed run legitimately changes: the wall time and stage times,
+/// the resume note, and the device memory peak and multigrid setups (of this process's solves
+/// only).
 fn summary(dir: &Path) -> Value {
     let text = std::fs::read_to_string(dir.join("summary.json")).expect("summary.json");
     let mut json: Value = serde_json::from_str(&text).expect("JSON");
@@ -54,6 +55,7 @@ fn summary(dir: &Path) -> Value {
         solver.remove(key);
     }
     json["transient"].as_object_mut().expect("transient").remove("resumed_after_step");
+    json.as_object_mut().expect("summary").remove("timings_s");
     json
 }
 

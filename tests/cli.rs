@@ -210,6 +210,17 @@ fn builtin_default_scene_runs_and_matches_the_shipped_file() {
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).expect("summary")).expect("json");
     assert_eq!(summary.pointer("/scene/name").and_then(|v| v.as_str()), Some("default"));
     assert_eq!(summary.pointer("/solver/converged").and_then(|v| v.as_bool()), Some(true));
+    // Every stage's time is recorded, and together they stay within the run's wall time.
+    let stages = ["mesh", "backend_open", "assembly", "multigrid_setup", "solve", "postprocess", "write"];
+    let times: Vec<f64> = stages
+        .iter()
+        .map(|k| summary["timings_s"][k].as_f64().unwrap_or_else(|| panic!("summary.json lacks timings_s.{k}")))
+        .collect();
+    assert!(times.iter().all(|&t| t >= 0.0), "{times:?}");
+    assert!(times[0] > 0.0 && times[3] > 0.0 && times[4] > 0.0, "meshing, multigrid setup and solve take time: {times:?}");
+    let wall = summary["solver"]["wall_time_s"].as_f64().expect("wall time");
+    let before_writing: f64 = times[..6].iter().sum();
+    assert!(before_writing <= wall, "stages {before_writing} s, wall time {wall} s");
 }
 
 #[test]

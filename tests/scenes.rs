@@ -70,7 +70,9 @@ fn every_shipped_scene_runs_on_a_coarse_mesh_and_draws_its_maps() {
         let sets = vec!["mesh.refine=0.35".to_string()];
         let scene = Scene::load(Path::new(path), &sets).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(scene.description.len() > 80, "{}: the description should say what it shows and what to expect", path.display());
-        let r = run(&scene, BackendChoice::Cpu).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut r = run(&scene, BackendChoice::Cpu).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let dir = std::env::temp_dir().join(format!("znfield-scenes-{}-{}", std::process::id(), scene.name));
+        write_outputs(&mut r, &dir).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let s = &r.summary;
         let finite =
             [s.electrode.potential, s.electrode.total_current, s.electrode.current_density.mean, s.electrolyte.max_field];
@@ -79,8 +81,6 @@ fn every_shipped_scene_runs_on_a_coarse_mesh_and_draws_its_maps() {
         for (name, c) in &r.fields.concentrations {
             assert!(c.iter().all(|&v| v > 0.0 && v.is_finite()), "{}: {name} not positive", path.display());
         }
-        let dir = std::env::temp_dir().join(format!("znfield-scenes-{}-{}", std::process::id(), scene.name));
-        write_outputs(&r, &dir).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let species: Vec<String> = r.fields.concentrations.iter().map(|(name, _)| name.clone()).collect();
         check_pictures(&dir, &expected_pictures(&scene, &species), &scene.name);
         std::fs::remove_dir_all(&dir).ok();

@@ -74,9 +74,9 @@ fn vtu_files_read_back_by_meshio_match_what_was_written() {
         return;
     }
     let scene = Scene::load(Path::new("scenes/hemisphere_tertiary_transient.json"), &["mesh.refine=0.35".into()]).expect("scene");
-    let r = run(&scene, BackendChoice::Cpu).expect("run");
+    let mut r = run(&scene, BackendChoice::Cpu).expect("run");
     let dir = std::env::temp_dir().join(format!("znfield-vtu-readback-{}", std::process::id()));
-    write_outputs(&r, &dir).expect("outputs");
+    write_outputs(&mut r, &dir).expect("outputs");
 
     let pvd = std::fs::read_to_string(dir.join("fields.pvd")).expect("fields.pvd");
     let series: Vec<&str> = pvd.split("file=\"").skip(1).filter_map(|s| s.split('"').next()).collect();

@@ -22,6 +22,8 @@ pub struct Summary {
     pub backend: BackendInfo,
     pub mesh: MeshSummary,
     pub solver: SolverSummary,
+    /// Where this process's wall time went, stage by stage.
+    pub timings_s: StageTimings,
     pub electrode: ElectrodeMetrics,
     pub electrolyte: ElectrolyteSummary,
     /// Dimensionless groups (secondary model).
@@ -35,6 +37,29 @@ pub struct Summary {
     /// final state.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transient: Option<TransientSummary>,
+}
+
+/// Wall-clock seconds of a run's stages (this process's; a resumed run's earlier time is in
+/// `solver.wall_time_s` only). With the scene's parsing and the summary itself they make up
+/// the run's wall time.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StageTimings {
+    /// Meshing (built-in mesher) or reading and mapping a Gmsh file.
+    pub mesh: f64,
+    /// Opening the backend (the GPU adapter and its pipelines, on the GPU backend).
+    pub backend_open: f64,
+    /// The discrete system: P1 stiffness, media, electrode and boundary sets, scaled parameters.
+    pub assembly: f64,
+    /// Building multigrid hierarchies (on the host), all the solve's rebuilds together.
+    pub multigrid_setup: f64,
+    /// The model's solve (Newton, linear solves, time stepping), multigrid setup excluded.
+    pub solve: f64,
+    /// Fields and metrics in SI units (surface recovery included).
+    pub postprocess: f64,
+    /// Writing fields.vtu, electrode.vtu, the maps and the series (absent for a run kept in
+    /// memory); summary.json itself is written after it is measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write: Option<f64>,
 }
 
 /// What the time stepper did.

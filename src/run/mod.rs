@@ -17,7 +17,7 @@ use crate::backend::{self, Backend, BackendChoice, BackendKind};
 use crate::error::{Error, Result};
 use crate::mesh::TetMesh;
 use crate::output::metrics::Fields;
-use crate::output::summary::Summary;
+use crate::output::summary::{StageTimings, Summary};
 use crate::physics::porous::Media;
 use crate::progress;
 use crate::scene::Scene;
@@ -125,15 +125,18 @@ fn run_domain_with(
     start: Instant,
     options: &RunOptions,
 ) -> Result<RunResult> {
+    let mesh_s = start.elapsed().as_secs_f64();
+    let opened = Instant::now();
     let backend = backend::open(choice)?;
+    let timings = StageTimings { mesh: mesh_s, backend_open: opened.elapsed().as_secs_f64(), ..StageTimings::default() };
     if choice != BackendChoice::Auto || backend.kind != BackendKind::Gpu {
-        return solve_domain(scene, domain, backend, start, options);
+        return solve_domain(scene, domain, backend, start, options, timings);
     }
-    match solve_domain(scene, domain.clone(), backend, start, options) {
+    match solve_domain(scene, domain.clone(), backend, start, options, timings.clone()) {
         Err(Error::Device(reason)) => {
             let warning = format!("the GPU backend failed ({reason}); the run was repeated on the CPU backend");
             progress::warn(&warning);
-            let mut result = solve_domain(scene, domain, backend::cpu_fallback(&reason), start, options)?;
+            let mut result = solve_domain(scene, domain, backend::cpu_fallback(&reason), start, options, timings)?;
             result.summary.warnings.push(warning);
             Ok(result)
         }
@@ -141,19 +144,32 @@ fn run_domain_with(
     }
 }
 
-/// Stages 2 onward on an open backend.
-fn solve_domain(scene: &Scene, domain: Domain, mut backend: Backend, start: Instant, options: &RunOptions) -> Result<RunResult> {
+/// Stages 2 onward on an open backend; `timings` holds the stages before it.
+fn solve_domain(
+    scene: &Scene,
+    domain: Domain,
+    mut backend: Backend,
+    start: Instant,
+    options: &RunOptions,
+    mut timings: StageTimings,
+) -> Result<RunResult> {
     // 2. The discrete system in scaled units.
     progress::stage("assembling");
+    let stage = Instant::now();
     let (sys, media) = discretize(scene, &domain)?;
     // 3. The model's parameters.
     let projected_area = domain.mesh.projected_area(crate::mesh::BoundaryTag::Electrode);
     let setup = setup::ModelSetup::new(scene, domain.length_scale, projected_area);
+    timings.assembly = stage.elapsed().as_secs_f64();
     // 4. Solve on the backend.
     progress::stage("solving");
+    let stage = Instant::now();
     let so_far = RunSoFar { scene, setup: &setup, mesh: &domain.mesh, sys: &sys, media: &media, options, start };
     let solved = solve_model::solve(&so_far, &mut backend)?;
+    timings.multigrid_setup = backend.solver.multigrid_setup_seconds() + backend.general.multigrid_setup_seconds();
+    timings.solve = (stage.elapsed().as_secs_f64() - timings.multigrid_setup).max(0.0);
     // 5. Fields and metrics.
+    let stage = Instant::now();
     let post = postprocess::postprocess(&so_far, &solved);
     // 6. Summary.
     let summary = summarize::summarize(summarize::SummaryInputs {
@@ -166,6 +182,7 @@ fn solve_domain(scene: &Scene, domain: Domain, mut backend: Backend, start: Inst
         post: &post,
         warnings: scene_warnings(scene),
         wall_time_s: start.elapsed().as_secs_f64(),
+        timings: StageTimings { postprocess: stage.elapsed().as_secs_f64(), ..timings },
     });
     let postprocess::PostProcessed { fields, transient, .. } = post;
     Ok(RunResult { summary, mesh: domain.mesh, fields, electrode_nodes: sys.electrode, media, transient })

@@ -7,7 +7,9 @@ use super::solve_model::Solved;
 use crate::backend::{Backend, BackendKind};
 use crate::fem::edges::NegativeWeights;
 use crate::mesh::{BoundaryTag, Domain, Quality, TetMesh};
-use crate::output::summary::{Dimensionless, ElectrolyteSummary, MeshSummary, SolverSummary, Summary, TransientSummary};
+use crate::output::summary::{
+    Dimensionless, ElectrolyteSummary, MeshSummary, SolverSummary, StageTimings, Summary, TransientSummary,
+};
 use crate::physics::constants::{thermal_voltage, FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY};
 use crate::physics::kinetics::ButlerVolmer;
 use crate::scene::{Model, Scene};
@@ -28,11 +30,13 @@ pub struct SummaryInputs<'a> {
     pub warnings: Vec<String>,
     /// Wall time of this run, s (an earlier run's, when resumed, is added).
     pub wall_time_s: f64,
+    /// This run's stages, s.
+    pub timings: StageTimings,
 }
 
 /// summary.json of a run. Physics warnings found here are printed as they are added.
 pub fn summarize(inputs: SummaryInputs) -> Summary {
-    let SummaryInputs { scene, setup, domain, sys, backend, solved, post, mut warnings, wall_time_s } = inputs;
+    let SummaryInputs { scene, setup, domain, sys, backend, solved, post, mut warnings, wall_time_s, timings } = inputs;
     let mesh = &domain.mesh;
     let electrode = &post.electrode;
     let applied = electrode.total_current.abs() / electrode.projected_area;
@@ -87,6 +91,7 @@ pub fn summarize(inputs: SummaryInputs) -> Summary {
             gpu_bytes_per_node: backend.solver.device_memory_peak().map(|b| b as f64 / mesh.nodes.len() as f64),
             wall_time_s: solved.earlier_wall_s + wall_time_s,
         },
+        timings_s: timings,
         electrode: post.electrode.clone(),
         electrolyte: ElectrolyteSummary::new(&setup.electrolyte, post.max_field, post.min_concentration.clone()),
         dimensionless,

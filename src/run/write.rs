@@ -63,9 +63,11 @@ fn timeseries_csv(tr: &TransientOutput) -> String {
 
 /// Writes fields.vtu, electrode.vtu, the PNG maps (unless `output.maps` is false), for
 /// transient runs timeseries.csv, the fields.pvd series and the time plots, and, last,
-/// summary.json into `dir` (created if missing).
-pub fn write_outputs(result: &RunResult, dir: &Path) -> Result<()> {
+/// summary.json into `dir` (created if missing), with the time the other files took in the
+/// summary's `timings_s.write`.
+pub fn write_outputs(result: &mut RunResult, dir: &Path) -> Result<()> {
     crate::progress::stage("writing outputs");
+    let started = std::time::Instant::now();
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     // An older run's summary.json goes first: until the new one is written, the directory holds
     // no complete-looking run.
@@ -109,6 +111,7 @@ pub fn write_outputs(result: &RunResult, dir: &Path) -> Result<()> {
             atomic::write(&dir.join(file), &png)?;
         }
     }
+    result.summary.timings_s.write = Some(started.elapsed().as_secs_f64());
     let json = serde_json::to_string_pretty(&result.summary).map_err(|e| Error::output("summary.json", e))?;
     atomic::write(&dir.join("summary.json"), json.as_bytes())?;
     // The run is complete: its checkpoint (if it wrote one) is no longer needed.

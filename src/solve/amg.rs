@@ -297,6 +297,8 @@ pub struct Kept<T> {
     /// retried, so a matrix no hierarchy can be built for costs one attempt per Newton solve,
     /// not one per linear solve.
     failed: Option<(usize, usize, u64)>,
+    /// Wall-clock seconds spent in builds so far.
+    build_seconds: f64,
 }
 
 struct KeptEntry<T> {
@@ -307,7 +309,7 @@ struct KeptEntry<T> {
 
 impl<T> Default for Kept<T> {
     fn default() -> Self {
-        Kept { entry: None, generation: 0, failed: None }
+        Kept { entry: None, generation: 0, failed: None, build_seconds: 0.0 }
     }
 }
 
@@ -318,7 +320,9 @@ impl<T> Kept<T> {
         let pattern = pattern_of(a);
         if self.entry.as_ref().is_none_or(|e| e.pattern != pattern) && self.failed != Some(pattern) {
             self.generation += 1;
+            let started = std::time::Instant::now();
             self.entry = build().map(|value| KeptEntry { pattern, value, fresh_iterations: None });
+            self.build_seconds += started.elapsed().as_secs_f64();
             self.failed = self.entry.is_none().then_some(pattern);
         }
         self.entry.as_mut().filter(|e| e.pattern == pattern).map(|e| &mut e.value)
@@ -327,6 +331,11 @@ impl<T> Kept<T> {
     /// Counts the builds: equal before and after a `get_or_build` that kept its value.
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// Wall-clock seconds spent building values so far (failed builds included).
+    pub fn build_seconds(&self) -> f64 {
+        self.build_seconds
     }
 
     /// Drops the kept value; the next `get_or_build` builds anew (with a new generation, so
@@ -386,6 +395,11 @@ impl HierarchyCache {
     /// Counts the hierarchies built: equal before and after a `get` that kept its hierarchy.
     pub fn generation(&self) -> u64 {
         self.kept.generation()
+    }
+
+    /// Wall-clock seconds spent building hierarchies so far.
+    pub fn build_seconds(&self) -> f64 {
+        self.kept.build_seconds()
     }
 
     /// Whether a hierarchy is kept.

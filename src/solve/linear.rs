@@ -77,6 +77,11 @@ pub trait LinearSolver {
     fn preconditioner_builds(&self) -> Option<u64> {
         None
     }
+
+    /// Wall-clock seconds spent building multigrid hierarchies so far (on the host).
+    fn multigrid_setup_seconds(&self) -> f64 {
+        0.0
+    }
 }
 
 /// A backend's solver for general (nonsymmetric) systems; `x` holds the initial guess on entry.
@@ -98,6 +103,11 @@ pub trait GeneralLinearSolver {
     /// Multigrid hierarchies built so far (None where the solver builds none).
     fn preconditioner_builds(&self) -> Option<u64> {
         None
+    }
+
+    /// Wall-clock seconds spent building multigrid hierarchies so far (on the host).
+    fn multigrid_setup_seconds(&self) -> f64 {
+        0.0
     }
 
     /// Solves that this solver handed to a fallback so far, with the last reason (None if none).

@@ -75,6 +75,10 @@ impl GeneralLinearSolver for CpuGmres {
         Some(self.multigrid.generation())
     }
 
+    fn multigrid_setup_seconds(&self) -> f64 {
+        self.multigrid.build_seconds()
+    }
+
     fn solve_general(
         &mut self,
         a: &CsrMatrix,

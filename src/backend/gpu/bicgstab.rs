@@ -333,6 +333,10 @@ impl GeneralLinearSolver for GpuBicgstab {
         Some(self.multigrid.generation() + self.fallback.preconditioner_builds().unwrap_or(0))
     }
 
+    fn multigrid_setup_seconds(&self) -> f64 {
+        self.multigrid.build_seconds() + self.fallback.multigrid_setup_seconds()
+    }
+
     fn solve_general(
         &mut self,
         a: &CsrMatrix,

@@ -206,6 +206,10 @@ impl LinearSolver for GpuPcg {
         Some(self.multigrid.generation())
     }
 
+    fn multigrid_setup_seconds(&self) -> f64 {
+        self.multigrid.build_seconds()
+    }
+
     fn solve(&mut self, a: &CsrMatrix, b: &[f64], x: &mut [f64], params: &LinearParams) -> Result<LinearInfo, LinearError> {
         assert_eq!(b.len(), a.n);
         assert_eq!(x.len(), a.n);
