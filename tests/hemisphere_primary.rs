@@ -42,15 +42,15 @@ fn cap_error(r: &RunResult) -> f64 {
     (sum / n).sqrt() / 3.0
 }
 
-/// Under uniform refinement (refine 0.5 to 3, 12k to 1M nodes) the cap's current density
-/// converges at first order and the hemisphere's total current converges to the bounded cell's
-/// exact value ([`bounded_cell_enhancement`]) at order 1.6, as in
+/// Under uniform refinement (refine 0.5, 1, 2: 15k to 490k nodes) the cap's current density
+/// converges at first order or better, and the hemisphere's total current converges to the
+/// bounded cell's exact value ([`bounded_cell_enhancement`]) at order 1.9, as in
 /// `tests/convergence/hemisphere_protrusion_current.json`.
 #[test]
 fn the_hemisphere_current_converges_under_refinement() {
-    let exact = bounded_cell_enhancement(1.0, 10.0, 10.0);
+    let exact = bounded_cell_enhancement(1.0, 1.0, 10.0, 10.0);
     let (mut cap, mut levels) = (Vec::new(), Vec::new());
-    for refine in [0.5, 1.0, 2.0, 3.0] {
+    for refine in [0.5, 1.0, 2.0] {
         let r = hemisphere(&[&format!("mesh.refine={refine}")], BackendChoice::Cpu);
         cap.push(cap_error(&r));
         let p = &r.summary.electrode.protrusions;
@@ -58,8 +58,10 @@ fn the_hemisphere_current_converges_under_refinement() {
         assert_eq!(p[0].key, "geometry.protrusions.0");
         let current_error = p[0].current_enhancement / exact - 1.0;
         eprintln!("refine {refine}: cap rms error {:.4}, current enhancement {}", cap.last().unwrap(), p[0].current_enhancement);
-        if refine >= 1.0 {
-            levels.push(Level { h: 0.08e-6 / refine, nodes: r.mesh.nodes.len(), errors: vec![current_error] });
+        levels.push(Level { h: 0.08e-6 / refine, nodes: r.mesh.nodes.len(), errors: vec![current_error] });
+        if refine == 1.0 {
+            // The default mesh: within 0.3% of the exact current.
+            assert!(current_error.abs() < 3e-3, "current enhancement error {current_error} at refine 1");
         }
         if refine == 2.0 {
             let te = r.summary.electrode.tip_enhancement.expect("net current");
@@ -67,7 +69,7 @@ fn the_hemisphere_current_converges_under_refinement() {
         }
     }
     // First order in h for the recovered flux (ratio 2 per halving), with margin.
-    assert!(cap[1] < 0.7 * cap[0] && cap[2] < 0.8 * cap[1], "cap errors {cap:?}");
+    assert!(cap[1] < 0.7 * cap[0] && cap[2] < 0.7 * cap[1], "cap errors {cap:?}");
     assert!(cap[2] < 0.01, "cap errors {cap:?}");
     convergence::check("hemisphere_protrusion_current", &["current_enhancement"], &levels);
 }
@@ -102,27 +104,31 @@ fn gpu_matches_cpu_and_analytic_value() {
     assert!(worst / scale < 1e-5, "potential differs by {worst} V of {scale} V");
 }
 
-/// The exact `current_enhancement` of a conducting hemisphere of radius `r` in the scene's
-/// bounded cell (insulating side walls at |x|, |y| = `w`, the bulk at z = `h`), to first order in
-/// (r/w)^3: 3 in an unbounded cell.
+/// The exact `current_enhancement` of a conducting hemi-spheroid (footprint radius `a`, height
+/// `c`; a hemisphere when a = c) in the scene's bounded cell (insulating side walls at |x|, |y| =
+/// `w`, the bulk at z = `h`), to first order in its dipole volume over the cell's: 1/N_z in an
+/// unbounded cell, N_z the depolarization factor along the axis.
 ///
 /// Mirrored in z = 0 and in the walls, the cell is a slab |z| < h of periodic cells (period 2w)
-/// with a sphere in each, phi = -+V at z = -+h. A sphere in a local field G responds as the
-/// dipole -G r^3 u, u = z / |x|^3 + (the part that makes u periodic and zero at z = +-h). So
-/// G = E0 / (1 + r^3 du/dz(0)), du/dz(0) the regular part at the centre:
-/// - the sphere's own row of images: sum over (2w i, 2w j) != 0 of 1/d^3 = 4 zeta(3/2) beta(3/2)
-///   / (2w)^3 (the square lattice's Epstein sum);
+/// with a spheroid in each, phi = -+V at z = -+h. A conducting spheroid in a local field G
+/// responds as the dipole -G alpha u, alpha = a^2 c / (3 N_z) (r^3 for a sphere), u = z / |x|^3
+/// + (the part that makes u periodic and zero at z = +-h). So G = E0 / (1 + alpha du/dz(0)),
+/// du/dz(0) the regular part at the centre:
+/// - the own row of images: sum over (2w i, 2w j) != 0 of 1/d^3 = 4 zeta(3/2) beta(3/2) / (2w)^3
+///   (the square lattice's Epstein sum);
 /// - the image rows at z = 2hk, k != 0 (z-dipoles of the same sign for phi = const at z = +-h),
 ///   whose field at the centre is their lateral Fourier modes: -(2 pi / (2w)^2) sum_q |q|
 ///   exp(-|q| 2h|k|), q = (pi / w)(m, n) != 0;
 /// - the laterally averaged mode u0'' = (pi / w^2) delta'(z), u0(+-h) = 0: gradient -pi / (2 h w^2).
 ///
-/// The hemisphere draws 3 G pi r^2; the same mean mode raises the total current by
-/// G pi r^3 / (2 w^2 h) of E0 (2w)^2, which the far-field mean in the denominator carries.
-fn bounded_cell_enhancement(r: f64, w: f64, h: f64) -> f64 {
+/// The protrusion draws G pi a^2 / N_z; the same mean mode raises the total current by
+/// G alpha pi / (2 w^2 h) of E0 (2w)^2, which the far-field mean in the denominator carries.
+fn bounded_cell_enhancement(a: f64, c: f64, w: f64, h: f64) -> f64 {
     const ZETA_3_2: f64 = 2.612_375_348_685_488;
     const BETA_3_2: f64 = 0.864_502_653_461_202;
     let pi = std::f64::consts::PI;
+    let n_z = depolarization_factor(a, c);
+    let alpha = a * a * c / (3.0 * n_z);
     let period = 2.0 * w;
     let own_row = 4.0 * ZETA_3_2 * BETA_3_2 / period.powi(3);
     let mut image_rows = 0.0;
@@ -137,14 +143,33 @@ fn bounded_cell_enhancement(r: f64, w: f64, h: f64) -> f64 {
         }
     }
     let mean_mode = -pi / (2.0 * h * w * w);
-    let g = 1.0 / (1.0 + r.powi(3) * (own_row + image_rows + mean_mode));
-    3.0 * g / (1.0 + g * pi * r.powi(3) / (2.0 * w * w * h))
+    let g = 1.0 / (1.0 + alpha * (own_row + image_rows + mean_mode));
+    g / n_z / (1.0 + g * pi * alpha / (2.0 * w * w * h))
+}
+
+/// Depolarization factor along the axis of a spheroid with equatorial semi-axis `a` and polar
+/// semi-axis `c` (1/3 for a sphere).
+fn depolarization_factor(a: f64, c: f64) -> f64 {
+    if (c - a).abs() < 1e-12 * a {
+        return 1.0 / 3.0;
+    }
+    if c > a {
+        let e = (1.0 - a * a / (c * c)).sqrt();
+        (1.0 - e * e) / e.powi(3) * (e.atanh() - e)
+    } else {
+        let e = (1.0 - c * c / (a * a)).sqrt();
+        (1.0 - (1.0 - e * e).sqrt() / e * e.asin()) / (e * e)
+    }
 }
 
 #[test]
 fn the_bounded_cell_tends_to_the_unbounded_value() {
     // A wide, tall cell is the unbounded problem: 3 to (r/w)^3; the scene's cell is 0.1% below.
-    assert!((bounded_cell_enhancement(1.0, 1000.0, 1000.0) - 3.0).abs() < 1e-8);
-    let scene_cell = bounded_cell_enhancement(1.0, 10.0, 10.0);
+    assert!((bounded_cell_enhancement(1.0, 1.0, 1000.0, 1000.0) - 3.0).abs() < 1e-8);
+    // Depolarization factors: continuous through the sphere, and the known prolate 2:1 value.
+    assert!((depolarization_factor(1.0, 1.0 + 1e-6) - 1.0 / 3.0).abs() < 1e-6);
+    assert!((depolarization_factor(1.0, 1.0 - 1e-6) - 1.0 / 3.0).abs() < 1e-6);
+    assert!((1.0 / depolarization_factor(1.0, 2.0) - 5.7616).abs() < 1e-4);
+    let scene_cell = bounded_cell_enhancement(1.0, 1.0, 10.0, 10.0);
     assert!((scene_cell - 2.99686).abs() < 1e-5, "{scene_cell}");
 }

@@ -39,6 +39,8 @@ pub fn size_field(scene: &Scene) -> SizeField {
         plane,
         far,
         growth: 1.0 + (m.grading - 1.0) / m.refine,
+        // One footprint radius of the smallest protrusion: where a protrusion's current is decided.
+        solid_zone: g.all_protrusions().iter().map(|(_, p)| p.reach()).reduce(f64::min).unwrap_or(0.0),
         boxes,
         interfaces,
         curvature_elements: mesh::sizing::CURVATURE_ELEMENTS * m.refine,

@@ -477,7 +477,7 @@ pub struct MeshControls {
     pub generator: MeshGenerator,
     /// Growth ratio of neighbouring element sizes away from the protrusions (> 1) at refine = 1:
     /// the target size grows by (grading - 1) per unit distance from the solids, the plane and
-    /// the layer tops.
+    /// the layer tops (a quarter of that within one footprint radius of the smallest protrusion).
     #[schemars(range(min = 1.01, max = 3.0))]
     pub grading: f64,
     /// Global refinement factor, a uniform refinement: the whole size function is divided by it
