@@ -207,6 +207,20 @@ fn charged_coating_raises_the_transference_number_as_donnan_predicts() {
     assert!(common::rel(t_bulk, bulk) < 1e-12);
     assert!(t_layer > t_bulk + 0.1, "{t_layer} vs {t_bulk}");
     assert!(common::rel(t_layer, donnan) < 0.01, "{t_layer} vs Donnan {donnan}");
+    field_map_is_scaled_without_the_donnan_jump(&r);
+}
+
+/// The field-magnitude map's colour range is the field away from the layer's faces (summary.json
+/// `max_field_V_m`), not the 1/h Donnan jump, whose cells are drawn at the top of the scale.
+fn field_map_is_scaled_without_the_donnan_jump(r: &RunResult) {
+    let maps = znfield::run::run_maps(r);
+    let map = maps.iter().find(|m| m.file == "slice1_field_magnitude.png").expect("field map");
+    let [_, top] = map.range().expect("range");
+    let (away, at) =
+        (r.summary.electrolyte.max_field, r.summary.electrolyte.max_field_at_charge_interfaces.expect("charged layer"));
+    assert!(at > 100.0 * away, "the jump ({at} V/m) should dwarf the field elsewhere ({away} V/m)");
+    assert!(top <= away * (1.0 + 1e-12), "colour range top {top} V/m, field away from the faces {away} V/m");
+    assert!(map.values.iter().any(|&v| v > 10.0 * top), "the slice should cross the layer's faces");
 }
 
 /// Acceptance: the homogenized and the resolved fibre mat of the same porosity and area draw the

@@ -94,6 +94,10 @@ pub struct Fields {
     pub concentrations: Vec<(String, Vec<f64>)>,
     /// Solid-phase potential of a resistive scaffold at nodes (E elsewhere), V.
     pub solid_potential: Option<Vec<f64>>,
+    /// Per tet: whether its nodes carry different fixed charges (a charged layer's faces in the
+    /// tertiary model, where the electroneutral Donnan potential jumps within the cell, a field
+    /// that grows as 1/h); empty when no tet does.
+    pub charge_interface: Vec<bool>,
 }
 
 /// The current into one protrusion: the residual (variationally consistent) electrode fluxes of
@@ -230,6 +234,7 @@ pub fn evaluate(
             electrode_smoothed,
             concentrations: Vec::new(),
             solid_potential: sol.solid_potential.as_ref().map(|p| p.iter().map(|v| v * vt).collect()),
+            charge_interface: Vec::new(),
         },
         metrics,
         max_field,

@@ -71,27 +71,38 @@ pub fn postprocess(inputs: &RunSoFar, solved: &Solved) -> PostProcessed {
         electrolyte: &setup.electrolyte,
         media: inputs.media,
     });
-    let max_field = field_maxima(inputs, &fields.field, max_field);
+    fields.charge_interface = charge_interface_cells(inputs);
+    let max_field = field_maxima(&fields, max_field);
     PostProcessed { fields, electrode, max_field, min_concentration, transient, coating }
 }
 
-/// The largest field magnitude (`overall`, V/m) split, for the tertiary model with a charged
-/// layer, into the cells away from its interfaces and the cells whose nodes carry different fixed
-/// charges: there the electroneutral Donnan potential jumps within a cell or two, a field that
-/// grows as 1/h under refinement.
-fn field_maxima(inputs: &RunSoFar, field: &[DVec3], overall: f64) -> FieldMaxima {
+/// The tets whose nodes carry different fixed charges, in the tertiary model with a charged
+/// layer: there the electroneutral Donnan potential jumps within a cell or two, a field that
+/// grows as 1/h under refinement. Empty otherwise.
+fn charge_interface_cells(inputs: &RunSoFar) -> Vec<bool> {
     let fixed = inputs.sys.fixed_charge();
     if inputs.scene.physics.model != Model::Tertiary || fixed.iter().all(|&q| q == 0.0) {
+        return Vec::new();
+    }
+    let differs = |t: &[u32; 4]| {
+        let q = t.map(|n| fixed[n as usize]);
+        let scale = q.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        q.iter().any(|v| (v - q[0]).abs() > 1e-9 * scale)
+    };
+    inputs.mesh.tets.iter().map(differs).collect()
+}
+
+/// The largest field magnitude (`overall`, V/m) split, where `fields.charge_interface` marks
+/// cells, into the cells away from the charged layer's interfaces and those at them.
+fn field_maxima(fields: &Fields, overall: f64) -> FieldMaxima {
+    if fields.charge_interface.is_empty() {
         return FieldMaxima { away: overall, at_charge_interfaces: None };
     }
     let (mut away, mut at) = (0.0f64, 0.0f64);
-    for (t, e) in inputs.mesh.tets.iter().zip(field) {
-        let q = t.map(|n| fixed[n as usize]);
-        let scale = q.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        if q.iter().any(|v| (v - q[0]).abs() > 1e-9 * scale) {
-            at = at.max(e.length());
-        } else {
-            away = away.max(e.length());
+    for (e, &interface) in fields.field.iter().zip(&fields.charge_interface) {
+        match interface {
+            true => at = at.max(e.length()),
+            false => away = away.max(e.length()),
         }
     }
     FieldMaxima { away, at_charge_interfaces: Some(at) }

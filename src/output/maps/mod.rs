@@ -5,7 +5,7 @@
 //!   plating reads positive. The smoothed nodal field of summary.json, interpolated linearly.
 //! - `slice<k>_<field>.png` for each cut plane k = 1, 2, ... (`output.slices`; by default the
 //!   plane y = y0 through the first protrusion's axis): `potential` (V), `field_magnitude`
-//!   (|E|, V/m, constant per element), `current_density` (|i|, A/m^2, constant per element, with
+//!   (|E|, V/m, constant per element; scaled without a charged layer's Donnan-jump cells), `current_density` (|i|, A/m^2, constant per element, with
 //!   arrows of its in-plane direction), `concentration_<species>` (mol/m^3) for the transport
 //!   models and `solid_potential` (V, inside the conductive layer) with a resistive scaffold.
 //! - Transient runs: `transient_electrode_potential.png` and
@@ -38,12 +38,16 @@ pub struct Map {
     /// Value per pixel, row-major from the bottom row; NaN outside the electrolyte.
     pub values: Vec<f64>,
     pub arrows: Vec<Arrow>,
+    /// The colour range when it is not the values' own (values outside it are drawn at its
+    /// ends): the field magnitude's without the Donnan-jump cells of a charged layer.
+    pub scale: Option<[f64; 2]>,
 }
 
 impl Map {
-    /// Smallest and largest value shown, None for an empty map.
+    /// The colour range: [`Map::scale`], else the smallest and largest value shown; None for an
+    /// empty map.
     pub fn range(&self) -> Option<[f64; 2]> {
-        render::finite_range(&self.values)
+        self.scale.or_else(|| render::finite_range(&self.values))
     }
 
     /// The map as PNG, coloured over `range` (its own range when None).
@@ -128,6 +132,7 @@ fn electrode_map(mesh: &TetMesh, fields: &Fields, electrode_nodes: &[u32], scene
         grid,
         values: located.nodal(&nodal),
         arrows: Vec::new(),
+        scale: None,
     }
 }
 
@@ -173,11 +178,12 @@ fn slice_maps(located: &Located, plane: Plane, k: usize, fields: &Fields, media:
         grid: located.grid,
         values,
         arrows,
+        scale: None,
     };
     let magnitude = |v: &[glam::DVec3]| -> Vec<f64> { v.iter().map(|e| e.length()).collect() };
     let mut maps = vec![
         map("potential", "electrolyte potential", "potential (V)", located.nodal(&fields.potential), Vec::new()),
-        map("field_magnitude", "electric field", "|E| (V/m)", located.per_element(&magnitude(&fields.field)), Vec::new()),
+        field_magnitude_map(located, fields, map),
         map(
             "current_density",
             "current density and its direction",
@@ -200,6 +206,21 @@ fn slice_maps(located: &Located, plane: Plane, k: usize, fields: &Fields, media:
         maps.push(map("solid_potential", "scaffold (solid) potential", "potential (V)", values, Vec::new()));
     }
     maps
+}
+
+/// |E| per element. Where a charged layer's faces carry a Donnan jump within a cell (a 1/h
+/// field, `Fields::charge_interface`), the colour range is that of the other cells, the jump's
+/// cells are drawn at its top, and the title says so: otherwise those few cells would set the
+/// scale and leave the rest of the map one colour.
+fn field_magnitude_map(located: &Located, fields: &Fields, map: impl Fn(&str, &str, &str, Vec<f64>, Vec<Arrow>) -> Map) -> Map {
+    let values = located.per_element(&fields.field.iter().map(|e| e.length()).collect::<Vec<_>>());
+    if fields.charge_interface.is_empty() {
+        return map("field_magnitude", "electric field", "|E| (V/m)", values, Vec::new());
+    }
+    let at_interface = located.per_element(&fields.charge_interface.iter().map(|&b| f64::from(u8::from(b))).collect::<Vec<_>>());
+    let away: Vec<f64> = values.iter().zip(&at_interface).map(|(&v, &i)| if i == 0.0 { v } else { f64::NAN }).collect();
+    let what = "electric field (charged-layer interface cells above the scale)";
+    Map { scale: render::finite_range(&away), ..map("field_magnitude", what, "|E| (V/m)", values, Vec::new()) }
 }
 
 /// Line plots of a transient run: electrode potential and the smallest surface concentration of
