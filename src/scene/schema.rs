@@ -207,7 +207,22 @@ fn range_of(node: &Value) -> Option<String> {
     }
 }
 
-/// docs/scenes.md: the key reference, one table per section (top-level keys first).
+/// README.md, for its "Outputs" section: what a run writes and the definition of every
+/// summary.json metric, kept in one place and copied into docs/scenes.md.
+const README: &str = include_str!("../../README.md");
+
+/// The README's "## Outputs" section, up to the next second-level heading.
+fn outputs_section() -> &'static str {
+    let Some(start) = README.find("\n## Outputs\n") else {
+        return "";
+    };
+    let section = &README[start + 1..];
+    let end = section[3..].find("\n## ").map_or(section.len(), |i| i + 4);
+    section[..end].trim_end()
+}
+
+/// docs/scenes.md: the key reference, one table per section (top-level keys first), then the
+/// README's "Outputs" section (what a run writes, and the definitions of its metrics).
 pub fn markdown(schema: &Value) -> String {
     let mut out = String::from(
         "# Scene format\n\n\
@@ -242,13 +257,29 @@ pub fn markdown(schema: &Value) -> String {
                 cell(&row.description)
             ));
         }
+        if section == "output" {
+            out.push_str("\nWhat a run writes, and how each metric of summary.json is defined: [Outputs](#outputs) below.\n");
+        }
     }
+    out.push_str("\n");
+    out.push_str(outputs_section());
+    out.push('\n');
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_outputs_section_is_the_readmes_and_defines_the_headline_metrics() {
+        let section = outputs_section();
+        assert!(section.starts_with("## Outputs\n"), "{}", &section[..section.len().min(80)]);
+        assert!(!section[3..].contains("\n## "), "one section only");
+        for metric in ["`tip_enhancement` =", "`peak_to_mean` =", "`current_enhancement`", "`overpotential_V`", "`timings_s`"] {
+            assert!(section.contains(metric), "the Outputs section should define {metric}");
+        }
+    }
 
     #[test]
     fn units_follow_the_key_suffix() {
