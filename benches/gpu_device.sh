@@ -15,7 +15,7 @@
 #                                        criterion.txt (`cargo bench --bench kernels`) and
 #                                        criterion_transport.txt (`--bench transport`).
 #
-# Environment for `run`: SIZES (mesh.refine list, default 0.5,1,2,4: about 14k to 1e6 unknowns),
+# Environment for `run`: SIZES (mesh.refine list, default 0.5,1,2,3: about 15k to 1.5e6 unknowns),
 # BENCH_REFINE (the criterion mesh, default 2), SKIP_CRITERION=1, SKIP_PARITY=1.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -76,7 +76,7 @@ run() {
     ZNFIELD_REQUIRE_GPU=1 "$bin/gpu_parity" --test-threads=1 > "$out/gpu_parity.txt" 2>&1
     tail -3 "$out/gpu_parity.txt"
   fi
-  local sizes="${SIZES:-0.5,1,2,4}"
+  local sizes="${SIZES:-0.5,1,2,3}"
   "$bin/znfield" bench --backend gpu --sizes "$sizes" > "$out/bench_amg.md" 2>&1
   "$bin/znfield" bench --backend gpu --preconditioner jacobi --sizes "$sizes" > "$out/bench_jacobi.md" 2>&1
   cat "$out/bench_amg.md"
