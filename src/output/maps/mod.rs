@@ -5,9 +5,10 @@
 //!   plating reads positive. The smoothed nodal field of summary.json, interpolated linearly.
 //! - `slice<k>_<field>.png` for each cut plane k = 1, 2, ... (`output.slices`; by default the
 //!   plane y = y0 through the first protrusion's axis): `potential` (V), `field_magnitude`
-//!   (|E|, V/m, constant per element; scaled without a charged layer's Donnan-jump cells), `current_density` (|i|, A/m^2, constant per element, with
-//!   arrows of its in-plane direction), `concentration_<species>` (mol/m^3) for the transport
-//!   models and `solid_potential` (V, inside the conductive layer) with a resistive scaffold.
+//!   (|E|, V/m, constant per element; scaled without a charged layer's Donnan-jump cells),
+//!   `current_density` (|i|, A/m^2, constant per element, with arrows of its in-plane
+//!   direction), `concentration_<species>` (mol/m^3) for the transport models and
+//!   `solid_potential` (V, inside the conductive layer) with a resistive scaffold.
 //! - Transient runs: `transient_electrode_potential.png` and
 //!   `transient_min_surface_concentration.png` against time.
 //!
@@ -180,7 +181,6 @@ fn slice_maps(located: &Located, plane: Plane, k: usize, fields: &Fields, media:
         arrows,
         scale: None,
     };
-    let magnitude = |v: &[glam::DVec3]| -> Vec<f64> { v.iter().map(|e| e.length()).collect() };
     let mut maps = vec![
         map("potential", "electrolyte potential", "potential (V)", located.nodal(&fields.potential), Vec::new()),
         field_magnitude_map(located, fields, map),
@@ -188,7 +188,7 @@ fn slice_maps(located: &Located, plane: Plane, k: usize, fields: &Fields, media:
             "current_density",
             "current density and its direction",
             "|i| (A/m²)",
-            located.per_element(&magnitude(&fields.current_density)),
+            located.per_element(&magnitudes(&fields.current_density)),
             arrows(located, plane, &fields.current_density),
         ),
     ];
@@ -208,12 +208,17 @@ fn slice_maps(located: &Located, plane: Plane, k: usize, fields: &Fields, media:
     maps
 }
 
+/// The length of each vector.
+fn magnitudes(v: &[glam::DVec3]) -> Vec<f64> {
+    v.iter().map(|e| e.length()).collect()
+}
+
 /// |E| per element. Where a charged layer's faces carry a Donnan jump within a cell (a 1/h
 /// field, `Fields::charge_interface`), the colour range is that of the other cells, the jump's
 /// cells are drawn at its top, and the title says so: otherwise those few cells would set the
 /// scale and leave the rest of the map one colour.
 fn field_magnitude_map(located: &Located, fields: &Fields, map: impl Fn(&str, &str, &str, Vec<f64>, Vec<Arrow>) -> Map) -> Map {
-    let values = located.per_element(&fields.field.iter().map(|e| e.length()).collect::<Vec<_>>());
+    let values = located.per_element(&magnitudes(&fields.field));
     if fields.charge_interface.is_empty() {
         return map("field_magnitude", "electric field", "|E| (V/m)", values, Vec::new());
     }
