@@ -10,7 +10,8 @@ seconds="${1:-60}"
 cargo test --release --test fuzz --no-run
 status=0
 for target in scene_parser_survives_mutated_scenes scene_parser_survives_random_text \
-    set_overrides_survive_any_key_and_value msh_reader_survives_mutated_meshes msh_reader_survives_random_sections; do
+    set_overrides_survive_any_key_and_value sweep_and_compare_arguments_survive_anything \
+    msh_reader_survives_mutated_meshes msh_reader_survives_random_sections; do
     echo "== $target (${seconds} s)"
     set +e
     PROPTEST_CASES=1000000 timeout "$seconds" cargo test -q --release --test fuzz -- --exact "$target" >"/tmp/znfield-fuzz-$target.log" 2>&1

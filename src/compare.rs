@@ -2,7 +2,8 @@
 //! `report.md` and `report.html` (self-contained, no network), the best value of each row marked.
 //!
 //! Every scene is loaded and validated before the first run; each run writes its usual outputs to
-//! `<scene name>/` (suffixed `-#2`, `-#3`, ... when names repeat) and the reports come last.
+//! `<scene name>/` (suffixed `-2`, `-3`, ... where a name repeats or is one of the report's own
+//! files) and the reports come last. Names are escaped in both reports.
 //! The electrode map and the first slice's maps of every scene are drawn again on one colour
 //! scale per quantity (`maps/<scene>_<map>.png`), linked from report.md and embedded in
 //! report.html.
@@ -99,12 +100,9 @@ pub fn run_compare(
     if scene_paths.len() < 2 {
         return Err(Error::input(format!("compare: give two or more scene files (got {})", scene_paths.len())));
     }
+    crate::scene::overrides::check_order(sets)?;
     let scenes: Vec<Scene> = scene_paths.iter().map(|p| Scene::load(p, sets)).collect::<Result<_>>()?;
-    let mut names: Vec<String> = Vec::new();
-    for s in &scenes {
-        let repeats = names.iter().filter(|n| n.split("-#").next() == Some(s.name.as_str())).count();
-        names.push(if repeats == 0 { s.name.clone() } else { format!("{}-#{}", s.name, repeats + 1) });
-    }
+    let names = directory_names(scenes.iter().map(|s| s.name.as_str()));
     let mut summaries = Vec::new();
     let mut maps = Vec::new();
     for (k, (scene, name)) in scenes.iter().zip(&names).enumerate() {
@@ -248,7 +246,7 @@ impl Comparison {
     pub fn markdown(&self) -> String {
         let (names, rows, figures) = (&self.names, &self.rows, &self.figures);
         let mut out = String::from("# znfield comparison\n\n| metric | unit |");
-        names.iter().for_each(|n| out.push_str(&format!(" {n} |")));
+        names.iter().for_each(|n| out.push_str(&format!(" {} |", markdown_text(n))));
         out.push_str("\n|---|---|");
         names.iter().for_each(|_| out.push_str("---|"));
         out.push('\n');
@@ -276,7 +274,7 @@ impl Comparison {
                 ));
                 for (name, png) in names.iter().zip(&f.images) {
                     if png.is_some() {
-                        out.push_str(&format!("![{name}]({})\n", f.path(name)));
+                        out.push_str(&format!("![{}]({})\n", markdown_text(name), link_target(&f.path(name))));
                     }
                 }
             }
@@ -285,8 +283,61 @@ impl Comparison {
     }
 }
 
+/// One directory name per scene: its name, suffixed `-2`, `-3`, ... until it is unused and not
+/// one of the report's own files (`maps/`, `report.*`, the plots).
+fn directory_names<'a>(scene_names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let reserved = |n: &str| n == "maps" || [".md", ".html", ".png"].iter().any(|ext| n.ends_with(ext));
+    let mut names: Vec<String> = Vec::new();
+    for name in scene_names {
+        let mut candidate = name.to_string();
+        let mut k = 1;
+        while reserved(&candidate) || names.contains(&candidate) {
+            k += 1;
+            candidate = format!("{name}-{k}");
+        }
+        names.push(candidate);
+    }
+    names
+}
+
+/// Text for HTML content and attribute values.
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// Text for Markdown: the characters Markdown or inline HTML would interpret, backslash-escaped
+/// or as entities (an underscore inside a word, as in `cf_scaffold`, is left alone: it cannot
+/// start emphasis there).
+fn markdown_text(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    for (k, &ch) in chars.iter().enumerate() {
+        let inside_word =
+            |k: usize| k > 0 && chars[k - 1].is_alphanumeric() && chars.get(k + 1).is_some_and(|c| c.is_alphanumeric());
+        match ch {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '_' if inside_word(k) => out.push('_'),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '|' | '!' | '{' | '}' | '~' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+/// A relative path as a Markdown link target: every byte outside unreserved URL characters and
+/// `/` percent-encoded (a `#` in a name would otherwise start a fragment).
+fn link_target(path: &str) -> String {
+    path.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 impl Comparison {
@@ -353,6 +404,16 @@ figcaption{font-weight:bold}</style></head>\n\
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn directory_names_are_unique_and_clear_of_the_report_files() {
+        let names = directory_names(["a", "a", "a-2", "maps", "report.md"].into_iter());
+        assert_eq!(names, ["a", "a-2", "a-2-2", "maps-2", "report.md-2"]);
+        assert_eq!(markdown_text("x#<em>|1"), "x\\#&lt;em&gt;\\|1");
+        assert_eq!(markdown_text("cf_scaffold _x_"), "cf_scaffold \\_x\\_");
+        assert_eq!(link_target("maps/x#1 y_a.png"), "maps/x%231%20y_a.png");
+        assert_eq!(escape(r#"<a href="x">'"#), "&lt;a href=&quot;x&quot;&gt;&#39;");
+    }
 
     #[test]
     fn best_value_follows_the_row_direction() {

@@ -13,6 +13,7 @@ pub mod compare;
 pub mod error;
 pub mod fem;
 pub mod geometry;
+pub mod input;
 pub mod mesh;
 pub mod output;
 pub mod physics;

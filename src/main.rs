@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use znfield::backend::{gpu, BackendChoice};
+use znfield::output::outdir::OutputDir;
 use znfield::progress::{self, Event, Listener};
 use znfield::scene::Scene;
 
@@ -292,11 +293,13 @@ fn load(scene_path: Option<PathBuf>, out: Option<PathBuf>, sets: &[String]) -> z
 
 fn sweep(scene_path: Option<PathBuf>, target: Target, sets: &[String]) -> znfield::Result<()> {
     let axes = sets.iter().map(|s| znfield::sweep::SweptKey::parse(s)).collect::<znfield::Result<Vec<_>>>()?;
+    znfield::sweep::check_axes(&axes)?;
     let base = match &scene_path {
         Some(p) => Scene::load(p, &[])?,
         None => Scene::builtin_default(&[])?,
     };
     let dir = target.out.unwrap_or_else(|| PathBuf::from("znfield-out").join(format!("{}-sweep", base.name)));
+    let _claim = OutputDir::claim(&dir, &["sweep.csv", "sweep.json"], &znfield::run::RUN_MARKERS)?;
     let mut progress = |k: usize, n: usize, point: &[String]| {
         console().info(&format!("znfield: sweep point {}/{n}: {}", k + 1, point.join(" ")));
         console().set_point(format!("point {}/{n}: ", k + 1));
@@ -315,7 +318,9 @@ fn sweep(scene_path: Option<PathBuf>, target: Target, sets: &[String]) -> znfiel
 }
 
 fn compare(scenes: &[PathBuf], target: Target, sets: &[String]) -> znfield::Result<()> {
+    znfield::scene::overrides::check_order(sets)?;
     let dir = target.out.unwrap_or_else(|| PathBuf::from("znfield-out").join("compare"));
+    let _claim = OutputDir::claim(&dir, &["report.md", "report.html"], &znfield::run::RUN_MARKERS)?;
     let paths: Vec<&std::path::Path> = scenes.iter().map(|p| p.as_path()).collect();
     let mut progress = |k: usize, n: usize, name: &str| {
         console().info(&format!("znfield: compare {}/{n}: {name}", k + 1));
@@ -351,6 +356,9 @@ fn validate(backend: BackendChoice, json: bool, cases: &[String]) -> znfield::Re
 
 fn mesh(scene_path: Option<PathBuf>, out: Option<PathBuf>, sets: &[String], gmsh: bool) -> znfield::Result<()> {
     let (scene, dir) = load(scene_path, out, sets)?;
+    // A mesh written into a run's directory leaves no older run looking complete beside it.
+    let markers = [&["mesh_report.json"][..], &znfield::run::RUN_MARKERS].concat();
+    let _claim = OutputDir::claim(&dir, &markers, &[])?;
     console().info(&format!("znfield: meshing scene `{}`", scene.name));
     let report = znfield::run::write_mesh(&scene, &dir, gmsh)?;
     console().info(&format!(
@@ -394,6 +402,11 @@ fn run(
             (scene, dir, None)
         }
     };
+    // A fresh run also removes an older run's checkpoint (a later --resume would continue that
+    // run, not this one); a resumed run keeps its own.
+    let checkpoint = [znfield::run::checkpoint::FILE_NAME];
+    let markers = [&znfield::run::RUN_MARKERS[..], if resume.is_none() { &checkpoint[..] } else { &[] }].concat();
+    let _claim = OutputDir::claim(&dir, &markers, &[])?;
     let interval = match (checkpoint_every, &scene.time) {
         (Some(s), _) if !(s.is_finite() && s >= 0.0) => {
             return Err(znfield::Error::input(format!("--checkpoint-every: {s} is not a number of seconds >= 0")))

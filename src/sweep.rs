@@ -59,6 +59,25 @@ fn split_top_level(list: &str) -> Vec<String> {
     out.into_iter().map(|v| v.trim().to_string()).collect()
 }
 
+/// Most points a sweep may have.
+pub const MAX_SWEEP_POINTS: usize = 10_000;
+
+/// Checks the axes before any point is built: no key that replaces one given before it
+/// ([`crate::scene::overrides::check_order`]; the points would be labelled with values they did
+/// not run), and at most [`MAX_SWEEP_POINTS`] points.
+pub fn check_axes(axes: &[SweptKey]) -> Result<()> {
+    crate::scene::overrides::check_keys(&axes.iter().map(|a| a.key.as_str()).collect::<Vec<_>>())?;
+    let count = axes.iter().try_fold(1usize, |n, a| n.checked_mul(a.values.len()));
+    if count.is_none_or(|n| n > MAX_SWEEP_POINTS) {
+        let sizes: Vec<String> = axes.iter().map(|a| a.values.len().to_string()).collect();
+        return Err(Error::input(format!(
+            "--set: the axes ({} values) make more than the {MAX_SWEEP_POINTS} points a sweep may have; split the sweep",
+            sizes.join(" x ")
+        )));
+    }
+    Ok(())
+}
+
 /// Every combination of the axes' values, the last axis fastest, as `KEY=VALUE` overrides.
 pub fn points(axes: &[SweptKey]) -> Vec<Vec<String>> {
     axes.iter().fold(vec![Vec::new()], |acc, axis| {
@@ -186,19 +205,25 @@ pub fn run_sweep(
     dir: &Path,
     progress: &mut dyn FnMut(usize, usize, &[String]),
 ) -> Result<Sweep> {
+    check_axes(axes)?;
     let combos = points(axes);
-    // Every point's scene first: a bad value stops the sweep before anything runs or is written.
-    let scenes: Vec<Scene> = combos
-        .iter()
-        .map(|sets| match scene_path {
-            Some(p) => Scene::load(p, sets),
-            None => Scene::builtin_default(sets),
-        })
-        .collect::<Result<_>>()?;
-    let mut done = Vec::with_capacity(scenes.len());
-    for (k, (scene, sets)) in scenes.iter().zip(&combos).enumerate() {
-        progress(k, scenes.len(), sets);
-        let mut result = run(scene, backend)?;
+    let load = |sets: &[String]| match scene_path {
+        Some(p) => Scene::load(p, sets),
+        None => Scene::builtin_default(sets),
+    };
+    // Every point's scene is checked first (one at a time, so memory holds one scene): a bad
+    // value stops the sweep before anything runs or is written.
+    let mut name = String::new();
+    for (k, sets) in combos.iter().enumerate() {
+        let scene = load(sets)?;
+        if k == 0 {
+            name = scene.name;
+        }
+    }
+    let mut done = Vec::with_capacity(combos.len());
+    for (k, sets) in combos.iter().enumerate() {
+        progress(k, combos.len(), sets);
+        let mut result = run(&load(sets)?, backend)?;
         let point_dir: PathBuf = dir.join(format!("point_{k:03}"));
         write_outputs(&mut result, &point_dir)?;
         let values = sets
@@ -210,7 +235,7 @@ pub fn run_sweep(
         done.push(SweepPoint { values, directory: format!("point_{k:03}"), metrics: PointMetrics::of(&result) });
     }
     let sweep = Sweep {
-        scene: scenes.first().map_or_else(String::new, |s| s.name.clone()),
+        scene: name,
         fixed: axes.iter().filter(|a| a.values.len() == 1).map(|a| format!("{}={}", a.key, a.values[0])).collect(),
         axes: axes.iter().filter(|a| a.values.len() > 1).cloned().collect(),
         points: done,

@@ -1,11 +1,12 @@
 //! The catalogue of bad inputs: malformed and out-of-range scenes, `--set` values and Gmsh files.
 //! Each must end with exit code 2, one `error:` line that contains the given key words (the file,
-//! the dotted key or element, the value, the accepted range), and no output directory.
+//! the dotted key or element, the value, the accepted range), and no output directory, within the
+//! case limits of memory and time (`common::run_bounded`): a scene that asks for more than the
+//! machine has is refused before it allocates, never killed.
 
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The small valid scene every case starts from.
 const BASE: &str = common::TINY_SCENE;
@@ -44,6 +45,14 @@ fn first_tet(text: &str) -> String {
         .to_string()
 }
 
+/// The MSH 2.2 text with the `n`-th line of its $Nodes section (1-based) replaced.
+fn replace_node(text: &str, n: usize, line: &str) -> String {
+    let start = text.find("$Nodes").expect("$Nodes");
+    let old = text[start..].lines().nth(1 + n).expect("a node line");
+    let at = start + text[start..].find(old).expect("the node line");
+    format!("{}{line}{}", &text[..at], &text[at + old.len()..])
+}
+
 fn catalogue() -> Vec<Case> {
     let tertiary = with(BASE, r#""model": "primary""#, r#""model": "tertiary""#);
     let secondary = with(BASE, r#""model": "primary""#, r#""model": "secondary""#);
@@ -80,7 +89,7 @@ fn catalogue() -> Vec<Case> {
         Case {
             name: "zero-half-width",
             input: Input::Set(&["geometry.half_width_m=0"]),
-            words: &["geometry.half_width_m", "positive"],
+            words: &["geometry.half_width_m", "[1e-10, 1]"],
         },
         Case { name: "negative-height", input: Input::Set(&["geometry.height_m=-4e-6"]), words: &["geometry.height_m", "-4e-6"] },
         Case {
@@ -230,7 +239,7 @@ fn catalogue() -> Vec<Case> {
         },
         Case {
             name: "output-after-end",
-            input: Input::Scene(tertiary, &[r#"time={"end_s":1,"output_times_s":[2]}"#]),
+            input: Input::Scene(tertiary.clone(), &[r#"time={"end_s":1,"output_times_s":[2]}"#]),
             words: &["time.output_times_s.0", "2"],
         },
         Case { name: "map-pixels", input: Input::Set(&["output.map_pixels=10"]), words: &["output.map_pixels", "64 to 4096"] },
@@ -461,6 +470,121 @@ fn catalogue() -> Vec<Case> {
             ]),
             words: &["physics.stern_capacitance_F_m2", "0"],
         },
+        // --- resources: refused before anything is allocated -----------------------------------
+        Case {
+            name: "box-1e308",
+            input: Input::Set(&["geometry.half_width_m=1e308"]),
+            words: &["geometry.half_width_m", "1e308", "[1e-10, 1]"],
+        },
+        Case { name: "height-1e308", input: Input::Set(&["geometry.height_m=1e308"]), words: &["geometry.height_m", "1e308"] },
+        Case {
+            name: "box-1mm-default-sizes",
+            input: Input::Set(&["geometry.half_width_m=1e-3", "mesh.size_near_m=1e-7", "mesh.size_far_m=1e-6"]),
+            words: &["needs more than", "tetrahedra"],
+        },
+        Case {
+            name: "sizes-1e-12",
+            input: Input::Set(&["mesh.size_near_m=1e-12", "mesh.size_far_m=1e-12"]),
+            words: &["1.000e-12", "tetrahedra"],
+        },
+        Case {
+            name: "mat-porosity-unreachable",
+            input: Input::Set(&[
+                r#"geometry.scaffold={"fibre_mat":{"seed":1,"radius_m":1e-7,"porosity":1e-6,"z_min_m":1e-6,"z_max_m":2e-6}}"#,
+            ]),
+            words: &["geometry.scaffold.fibre_mat.porosity", "not reached", "2000 fibres"],
+        },
+        Case {
+            name: "too-many-output-times",
+            input: Input::Scene(
+                with(
+                    &tertiary,
+                    r#""physics""#,
+                    &format!(
+                        r#""time": {{"end_s": 1, "output_times_s": [{}]}}, "physics""#,
+                        (1..=1001).map(|k| format!("{}", k as f64 * 1e-4)).collect::<Vec<_>>().join(",")
+                    ),
+                ),
+                &[],
+            ),
+            words: &["time.output_times_s", "1001 entries", "1000"],
+        },
+        Case {
+            name: "too-many-time-steps",
+            input: Input::Scene(tertiary.clone(), &[r#"time={"end_s":1e6,"max_step_s":1e-3}"#]),
+            words: &["time.max_step_s", "0.001", "100000 steps"],
+        },
+        Case {
+            name: "array-members-in-all",
+            input: Input::Set(&[
+                r#"geometry.arrays=[{"protrusion":{"shape":"hemisphere","center_m":[0,0],"radius_m":1e-8},"pitch_m":[1e-8,1e-8],"count":[100,100]},{"protrusion":{"shape":"hemisphere","center_m":[0,0],"radius_m":1e-8},"pitch_m":[1e-8,1e-8],"count":[100,100]}]"#,
+            ]),
+            words: &["protrusions in all", "20001 entries", "10000"],
+        },
+        Case {
+            name: "species-name-markup",
+            input: Input::Set(&[
+                "physics.model=tertiary",
+                r#"physics.species=[{"name":"Zn<2+>","charge":2,"diffusivity_m2_s":7e-10,"bulk_concentration_mol_m3":1000},{"name":"SO4 2-","charge":-2,"diffusivity_m2_s":1e-9,"bulk_concentration_mol_m3":1000}]"#,
+            ]),
+            words: &["physics.species.0.name", "Zn<2+>", "control characters"],
+        },
+        Case {
+            name: "newton-cap",
+            input: Input::Set(&["solver.newton_max_iterations=4000000000"]),
+            words: &["solver.newton_max_iterations", "4000000000", "1..=10000"],
+        },
+        Case {
+            name: "trailing-junk",
+            input: Input::Scene(format!("{BASE}\n{{}}"), &[]),
+            words: &["scene.json", "after the end of the JSON object", "line 8"],
+        },
+        Case {
+            name: "species-names-collide",
+            input: Input::Set(&[
+                "physics.model=tertiary",
+                r#"physics.species=[{"name":"Zn2+","charge":2,"diffusivity_m2_s":7e-10,"bulk_concentration_mol_m3":1000},{"name":"Zn2p","charge":-2,"diffusivity_m2_s":1e-9,"bulk_concentration_mol_m3":1000}]"#,
+            ]),
+            words: &["physics.species.1.name", "Zn2p", "Zn2+", "share output names"],
+        },
+        Case {
+            name: "msh-unit-1e308",
+            input: Input::Msh(|t| t, &["geometry.length_unit_m=1e308"]),
+            words: &["geometry.length_unit_m", "1e308"],
+        },
+        Case {
+            name: "msh-unit-1e-300",
+            input: Input::Msh(|t| t, &["geometry.length_unit_m=1e-300"]),
+            words: &["geometry.length_unit_m", "1e-300"],
+        },
+        Case {
+            name: "msh-tiny-extent",
+            input: Input::Msh(|t| t, &["geometry.length_unit_m=1e-12"]),
+            words: &["mesh.msh", "the mesh spans", "length_unit_m"],
+        },
+        Case {
+            name: "msh-nan-coordinate",
+            input: Input::Msh(|t| replace_node(&t, 2, "2 nan 0 0"), &[]),
+            words: &["mesh.msh", "node 2", "not a finite number"],
+        },
+        Case {
+            name: "msh-duplicate-node-id",
+            input: Input::Msh(|t| replace_node(&t, 2, "1 0 0 0"), &[]),
+            words: &["mesh.msh", "node id 1 appears twice"],
+        },
+        Case {
+            name: "msh-group-two-roles",
+            input: Input::Msh(
+                |t| t,
+                &[r#"geometry.boundaries={"electrode":["electrode"],"bulk":["top", "electrode"],"insulating":["sides"]}"#],
+            ),
+            words: &["mesh.msh", "`electrode`", "two roles", "electrode and bulk"],
+        },
+        Case {
+            name: "msh-not-echoed",
+            input: Input::Msh(|_| "root:x:0:0:secret-line\n".into(), &[]),
+            words: &["mesh.msh", "not a Gmsh MSH file"],
+        },
         Case {
             name: "pnp-reacting-species",
             input: Input::Set(&[
@@ -515,7 +639,7 @@ fn check(case: &Case) -> Option<String> {
         args.push(s.to_string());
     }
     args.extend(["--out".into(), out.display().to_string(), "--backend".into(), "cpu".into()]);
-    let o = Command::new(env!("CARGO_BIN_EXE_znfield")).args(&args).output().expect("run znfield");
+    let o = common::run_bounded(&args, &[]);
     let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
     let mut problems = Vec::new();
     if o.status.code() != Some(2) {
@@ -532,6 +656,9 @@ fn check(case: &Case) -> Option<String> {
     }
     if Path::new(&out).exists() {
         problems.push("output directory created".into());
+    }
+    if case.name == "msh-not-echoed" && stderr.contains("secret") {
+        problems.push("the message echoes the file's contents".into());
     }
     let _ = std::fs::remove_dir_all(&dir);
     (!problems.is_empty()).then(|| format!("{}: {} -- stderr: {}", case.name, problems.join(", "), stderr.trim()))

@@ -80,6 +80,21 @@ fn uninterrupted(backend: &str, reuse: u32, dir: &Path) {
 /// after the `hold`-th, kills it with SIGKILL, checks what it left, and resumes it. Returns the
 /// resumed run's stderr.
 fn kill_and_resume(backend: &str, reuse: u32, dir: &Path, hold: u32) -> String {
+    let step = kill_after_checkpoint(backend, reuse, dir, hold);
+    let checkpoint = dir.join("checkpoint.json");
+    let out = Command::new(BIN).args(["run", "--backend", backend, "--resume"]).arg(dir).output().expect("spawn resume");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "resume failed: {stderr}");
+    assert!(!checkpoint.exists(), "a finished run removes its checkpoint");
+    let resumed: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).expect("summary")).expect("JSON");
+    assert_eq!(resumed["transient"]["resumed_after_step"], Value::from(step), "summary.json records the resume");
+    stderr
+}
+
+/// Runs until the `hold`-th checkpoint (at step `hold * reuse`), kills the run with SIGKILL and
+/// checks that it left only the checkpoint; returns the step saved.
+fn kill_after_checkpoint(backend: &str, reuse: u32, dir: &Path, hold: u32) -> u32 {
     let step = hold * reuse;
     let mut child = Command::new(BIN)
         .args(args(backend, reuse, dir))
@@ -111,14 +126,54 @@ fn kill_and_resume(backend: &str, reuse: u32, dir: &Path, hold: u32) -> String {
         ["checkpoint.json"],
         "a run killed after step {saved_steps} may leave only its checkpoint (no summary.json, no fields)"
     );
-    let out = Command::new(BIN).args(["run", "--backend", backend, "--resume"]).arg(dir).output().expect("spawn resume");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "resume failed: {stderr}");
-    assert!(!checkpoint.exists(), "a finished run removes its checkpoint");
-    let resumed: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).expect("summary")).expect("JSON");
-    assert_eq!(resumed["transient"]["resumed_after_step"], Value::from(step), "summary.json records the resume");
-    stderr
+    saved_steps
+}
+
+/// A checkpoint is read like a scene: an edited or damaged one is refused (exit 2, the file and
+/// what is wrong), never resumed into a run that reports what it did not compute.
+#[test]
+fn edited_checkpoints_are_refused() {
+    let dir = fresh_dir("edited");
+    kill_after_checkpoint("cpu", 1, &dir, 2);
+    let original: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("checkpoint.json")).expect("checkpoint")).expect("JSON");
+    type Edit = fn(&mut Value);
+    let edits: [(&str, Edit, &[&str]); 13] = [
+        ("short state", |c| pop(&mut c["progress"]["state"]["x"]), &["state has", "values"]),
+        ("short history", |c| pop(&mut c["progress"]["previous_concentrations"]), &["previous concentrations has"]),
+        ("short snapshot", |c| pop(&mut c["progress"]["last"]["concentrations"][0]), &["saved solution"]),
+        ("steps", |c| c["progress"]["steps"] = Value::from(7), &["7 steps but 2 rows"]),
+        ("time far past", |c| c["time_s"] = Value::from(1e9), &["time_s 1000000000", "outside the run"]),
+        ("time inconsistent", |c| c["time_s"] = Value::from(1e-6), &["time_s 0.000001 s disagrees"]),
+        ("scaled time", |c| c["progress"]["t"] = Value::from(1e30), &["disagrees with the saved progress"]),
+        ("step size", |c| c["progress"]["dt"] = Value::from(-1.0), &["step sizes -1", "out of range"]),
+        ("version", |c| c["version"] = Value::from(2), &["not a version 1"]),
+        ("rejected", |c| c["progress"]["rejected"] = Value::from(u32::MAX), &["4294967295 rejected", "100000"]),
+        ("row width", |c| pop(&mut c["progress"]["rows"][1]["min_surface"]), &["time series row 1 has 1 values"]),
+        (
+            "snapshot time",
+            |c| c["progress"]["snapshots"] = serde_json::json!([[1e-5, c["progress"]["last"].clone()]]),
+            &["1 snapshots, but only 0 output times"],
+        ),
+        ("scene", |c| c["scene"]["mesh"]["refine"] = Value::from(-1.0), &["the scene inside", "mesh.refine"]),
+    ];
+    for (name, edit, words) in edits {
+        let mut ck = original.clone();
+        edit(&mut ck);
+        std::fs::write(dir.join("checkpoint.json"), serde_json::to_string(&ck).expect("JSON")).expect("write");
+        let out = Command::new(BIN).args(["run", "--backend", "cpu", "--resume"]).arg(&dir).output().expect("spawn");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        for w in words.iter().chain(&["checkpoint"]) {
+            assert!(stderr.contains(w), "{name}: `{w}` missing from: {stderr}");
+        }
+        assert!(!dir.join("summary.json").exists(), "{name}: no summary.json");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn pop(v: &mut Value) {
+    v.as_array_mut().expect("an array").pop();
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! Fuzz targets (proptest): the scene parser, `--set` parsing and the Gmsh reader must answer
+//! Fuzz targets (proptest): the scene parser, `--set` parsing (of a run, and of a sweep's and a
+//! comparison's axes and overrides) and the Gmsh reader must answer
 //! every input, however mangled, with a value or an error, never a panic. Inputs are mutations of
 //! the shipped scenes and meshes (numbers swapped for edge values, bytes flipped, spans deleted
 //! or duplicated, truncation) and random text.
@@ -152,6 +153,31 @@ proptest! {
         let set = format!("{key}{separator}{value}");
         if let Ok(scene) = Scene::builtin_default(&[set]) {
             exercise(&scene);
+        }
+    }
+
+    #[test]
+    fn sweep_and_compare_arguments_survive_anything(
+        args in prop::collection::vec(
+            (
+                prop_oneof![
+                    prop::sample::select(vec!["mesh", "mesh.refine", "mesh.refine.x", "geometry.protrusions", "geometry.protrusions.0", "", "."])
+                        .prop_map(str::to_string),
+                    "[a-z_.0-9]{0,20}",
+                ],
+                prop::sample::select(vec!["=", "", "=="]),
+                prop::collection::vec(prop_oneof![Just("1".to_string()), Just("[1,2]".to_string()), "\\PC{0,8}"], 0..40),
+            ),
+            0..6,
+        ),
+    ) {
+        let sets: Vec<String> = args.iter().map(|(k, sep, vs)| format!("{k}{sep}{}", vs.join(","))).collect();
+        let _ = znfield::scene::overrides::check_order(&sets);
+        let axes: Vec<_> = sets.iter().filter_map(|s| znfield::sweep::SweptKey::parse(s).ok()).collect();
+        if znfield::sweep::check_axes(&axes).is_ok() {
+            let count: usize = axes.iter().map(|a| a.values.len()).product();
+            prop_assert!(count <= znfield::sweep::MAX_SWEEP_POINTS);
+            prop_assert_eq!(znfield::sweep::points(&axes).len(), count);
         }
     }
 

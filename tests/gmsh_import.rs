@@ -38,7 +38,7 @@ fn gmsh_hemisphere_gives_tip_enhancement_three_on_both_backends() {
 
 #[test]
 fn ascii_binary_and_v22_encodings_give_identical_meshes() {
-    let read = |f: &str| gmsh::read(Path::new(&format!("meshes/{f}"))).expect("read");
+    let read = |f: &str| gmsh::read(Path::new(&format!("meshes/{f}")), u64::MAX, "").expect("read");
     let ascii = read("hemisphere_coarse.msh");
     let binary = read("hemisphere_coarse_binary.msh");
     // Same connectivity and groups; coordinates agree to the 16 digits Gmsh prints in ASCII.
@@ -214,7 +214,8 @@ fn exported_mesh_reads_back_to_the_same_mesh_and_solution() {
         BoundaryGroups { electrode: vec!["electrode".into()], bulk: vec!["bulk".into()], insulating: vec!["insulating".into()] },
         RegionGroups { electrolyte: vec!["electrolyte".into()] },
     );
-    let read = to_tet_mesh(&gmsh::read(&dir.join("mesh.msh")).expect("read export"), &b, &r, 1.0, "export").expect("import");
+    let read = to_tet_mesh(&gmsh::read(&dir.join("mesh.msh"), u64::MAX, "").expect("read export"), &b, &r, 1.0, "export")
+        .expect("import");
     // The importer numbers nodes by first use; compare tetrahedra by their corner coordinates,
     // which the shortest round-trip decimal form keeps bit for bit.
     assert_eq!(read.nodes.len(), original.nodes.len());

@@ -34,7 +34,8 @@ fn fails_with_diagnostics(name: &str, model: &str, sets: &[&str]) -> (Value, Str
     let mut files: Vec<String> =
         std::fs::read_dir(&out_dir).expect("out dir").map(|e| e.expect("entry").file_name().to_string_lossy().into()).collect();
     files.sort();
-    assert_eq!(files, ["failed_last_iterate.vtu", "failed_solve.json"], "{name}: only the diagnostics are written");
+    let expected = [".znfield.lock", "failed_last_iterate.vtu", "failed_solve.json"];
+    assert_eq!(files, expected, "{name}: only the diagnostics are written (and the directory's lock file)");
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("failed_solve.json")).expect("report")).expect("JSON");
     let vtu = String::from_utf8_lossy(&std::fs::read(out_dir.join("failed_last_iterate.vtu")).expect("vtu")).into_owned();

@@ -62,8 +62,12 @@ fn a_mesh_too_large_for_the_memory_is_refused_with_the_estimate() {
 #[test]
 fn an_imported_mesh_too_large_for_the_memory_is_refused() {
     let dir = out_dir("imported");
-    let out = run("scenes/hemisphere_gmsh.json", "1000000", &dir, &[]);
+    // The 1.7 MB file fits a 28 MB budget's sixteenth; its 42270 tetrahedra at 700 bytes (30 MB) do not.
+    let out = run("scenes/hemisphere_gmsh.json", "28000000", &dir, &[]);
     refused(&out, &dir, &["hemisphere.msh", "42270 tetrahedra", "MB", "use a coarser mesh"]);
+    // A file larger than a sixteenth of the budget is not even read.
+    let out = run("scenes/hemisphere_gmsh.json", "1000000", &dir, &[]);
+    refused(&out, &dir, &["hemisphere.msh", "1733253 bytes", "more than the 62500 bytes", "a sixteenth of the 1.0 MB"]);
 }
 
 #[test]

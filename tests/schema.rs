@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use znfield::scene::schema::{key_table, markdown, scene_schema};
+use znfield::scene::schema::{key_table, markdown, scene_schema, KeyDoc};
 use znfield::scene::Scene;
 
 fn scene_files() -> Vec<PathBuf> {
@@ -79,20 +79,28 @@ fn lookup<'a>(scene: &'a Value, path: &str) -> Option<&'a Value> {
     })
 }
 
+/// Each key with a range that a shipped scene sets to a number: the key, its range, the first
+/// such scene and its text (keys no shipped scene sets, such as a tagged form none uses, are
+/// left out).
+fn ranged_keys_with_a_scene(rows: &[KeyDoc]) -> Vec<(&KeyDoc, String, PathBuf, String)> {
+    let scenes: Vec<(PathBuf, Value)> = scene_files().into_iter().map(|p| (p.clone(), read(&p))).collect();
+    rows.iter()
+        .filter_map(|row| {
+            let range = row.range.clone()?;
+            let (path, _) = scenes.iter().find(|(_, s)| lookup(s, &row.path).is_some_and(Value::is_number))?;
+            Some((row, range, path.clone(), std::fs::read_to_string(path).expect("scene")))
+        })
+        .collect()
+}
+
 #[test]
 fn every_range_in_the_schema_is_enforced_by_the_parser() {
     let rows = key_table(&scene_schema());
-    let scenes: Vec<(PathBuf, Value)> = scene_files().into_iter().map(|p| (p.clone(), read(&p))).collect();
     let mut checked = 0;
-    for row in rows.iter().filter(|r| r.range.is_some()) {
-        let range = row.range.as_deref().unwrap_or_default();
-        let Some((path, _)) = scenes.iter().find(|(_, s)| lookup(s, &row.path).is_some_and(Value::is_number)) else {
-            continue; // no shipped scene sets this key (for example a tagged form none uses)
-        };
+    for (row, range, path, text) in ranged_keys_with_a_scene(&rows) {
         let key = row.path.replace("<i>", "0");
-        let bad = outside(range);
+        let bad = outside(&range);
         let set = format!("{key}={bad:e}");
-        let text = std::fs::read_to_string(path).expect("scene");
         let parsed = Scene::parse(&text, &path.display().to_string(), std::slice::from_ref(&set));
         let err = parsed.err().unwrap_or_else(|| panic!("{}: --set {set} outside {range} was accepted", path.display()));
         assert!(err.to_string().contains(&key), "{}: --set {set}: message lacks the key: {err}", path.display());
@@ -104,6 +112,46 @@ fn every_range_in_the_schema_is_enforced_by_the_parser() {
             assert!(within(default, range), "{}: default {default} outside {range}", row.path);
         }
     }
+}
+
+/// The values a range includes at its ends (">= a": a; "[a, b]": a and b; open ends: none).
+fn closed_ends(range: &str) -> Vec<f64> {
+    let numbers = ends(range);
+    let mut out = Vec::new();
+    if range.starts_with(">=") || range.starts_with("<=") || range.starts_with('[') {
+        out.push(numbers[0]);
+    }
+    if range.ends_with(']') && numbers.len() > 1 {
+        out.push(numbers[1]);
+    }
+    out
+}
+
+/// The other direction: the parser accepts what the schema (and so docs/scenes.md) promises, so
+/// the two cannot disagree. A value at each closed end of a range is set in a shipped scene that
+/// has the key; a refusal may come from another rule (a value that contradicts the scene's
+/// other keys) but never from that key's own range.
+#[test]
+fn every_closed_end_of_a_schema_range_is_accepted_by_the_parser() {
+    let rows = key_table(&scene_schema());
+    let mut checked = 0;
+    for (row, range, path, text) in ranged_keys_with_a_scene(&rows) {
+        let key = row.path.replace("<i>", "0");
+        for end in closed_ends(&range) {
+            let set = if row.kind.contains("integer") { format!("{key}={}", end as i64) } else { format!("{key}={end:e}") };
+            if let Err(err) = Scene::parse(&text, &path.display().to_string(), std::slice::from_ref(&set)) {
+                let msg = err.to_string();
+                let range_words = ["accepted range", "at least", "positive", "must lie in", "out of range", "outside"];
+                assert!(
+                    !(msg.contains(&format!("`{key}`")) && range_words.iter().any(|w| msg.contains(w))),
+                    "{}: --set {set}, inside the documented range {range}, is refused for its own key: {msg}",
+                    path.display()
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} range ends could be checked against a shipped scene");
 }
 
 fn within(v: f64, range: &str) -> bool {

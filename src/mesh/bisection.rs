@@ -91,6 +91,11 @@ pub fn refine_box(
     too_big: impl Fn(&[DVec3; 4], bool) -> bool + Sync,
 ) -> Option<Background> {
     let [nx, ny, nz] = cells;
+    // The start grid counts too: a box far larger than its cell size is refused before it is built.
+    let start_tets = [nx, ny, nz].iter().try_fold(6usize, |n, &c| n.checked_mul(c));
+    if start_tets.is_none_or(|n| n > max_tets) {
+        return None;
+    }
     let step = (hi - lo) / DVec3::new(nx as f64, ny as f64, nz as f64);
     let mut nodes = Vec::with_capacity((nx + 1) * (ny + 1) * (nz + 1));
     for k in 0..=nz {
@@ -127,6 +132,9 @@ pub fn refine_box(
             }
         }
         leaves = close(next, &mut nodes, &mut midpoints, periodic.then_some((lo, hi)));
+        if leaves.len() > max_tets {
+            return None;
+        }
     }
     Some(Background { nodes, tets: leaves.into_iter().map(|s| s.v).collect() })
 }

@@ -29,6 +29,16 @@ impl BoundaryTag {
             BoundaryTag::Insulating => 3,
         }
     }
+
+    /// The role's name as scene keys spell it (`geometry.boundaries.electrode`).
+    pub fn name(self) -> &'static str {
+        match self {
+            BoundaryTag::Electrode => "electrode",
+            BoundaryTag::Bulk => "bulk",
+            BoundaryTag::Insulating => "insulating",
+            BoundaryTag::Scaffold => "scaffold",
+        }
+    }
 }
 
 /// Outward-oriented faces of a positively oriented tetrahedron, by local node index.

@@ -13,6 +13,11 @@ use glam::DVec3;
 
 use crate::error::{Error, Result};
 
+/// Fewest bytes a node record takes in any encoding (ASCII `1 0 0 0` and a newline).
+const MIN_NODE_BYTES: usize = 8;
+/// Fewest bytes an element record takes (ASCII `1 15 0 1` and a newline, a point).
+const MIN_ELEMENT_BYTES: usize = 9;
+
 /// Raw contents of a MSH file, with node ids resolved to indices into `nodes`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MshFile {
@@ -26,16 +31,18 @@ pub struct MshFile {
     pub physical_names: HashMap<(i32, i32), String>,
 }
 
-/// Reads a MSH file (format detected from `$MeshFormat`).
-pub fn read(path: &Path) -> Result<MshFile> {
-    let bytes = std::fs::read(path).map_err(|e| Error::input(format!("{}: cannot read mesh file: {e}", path.display())))?;
+/// Reads a MSH file (format detected from `$MeshFormat`) of at most `max_bytes` bytes (`why`:
+/// where that limit comes from, for the message).
+pub fn read(path: &Path, max_bytes: u64, why: &str) -> Result<MshFile> {
+    let bytes = crate::input::read_bounded(path, "mesh file", max_bytes, why)?;
     parse(&bytes).map_err(|msg| Error::input(format!("{}: {msg}", path.display())))
 }
 
 /// Parses MSH bytes; errors are messages without the file name.
 pub fn parse(bytes: &[u8]) -> std::result::Result<MshFile, String> {
     let mut r = Reader { bytes, pos: 0 };
-    r.expect_line("$MeshFormat")?;
+    // Whatever file was named, its contents are not echoed until it is known to be a MSH file.
+    r.expect_line("$MeshFormat").map_err(|_| "not a Gmsh MSH file (it does not begin with `$MeshFormat`)".to_string())?;
     let header = r.line()?;
     let fields: Vec<&str> = header.split_whitespace().collect();
     let (version, binary) = match fields.as_slice() {
@@ -93,8 +100,7 @@ pub fn parse(bytes: &[u8]) -> std::result::Result<MshFile, String> {
                     for _ in 0..n {
                         let id: u64 = r.ascii_number("node id")?;
                         let p = DVec3::new(r.ascii_number("node x")?, r.ascii_number("node y")?, r.ascii_number("node z")?);
-                        node_index.insert(id, mesh.nodes.len() as u32);
-                        mesh.nodes.push(p);
+                        add_node(&mut mesh.nodes, &mut node_index, id, p)?;
                     }
                 }
                 r.expect_line("$EndNodes")?;
@@ -186,6 +192,19 @@ fn read_entities(r: &mut Reader, binary: bool, out: &mut HashMap<(i32, i32), Vec
     Ok(())
 }
 
+/// Appends node `id` at `p`: a non-finite coordinate or an id seen before is an error naming
+/// the node.
+fn add_node(nodes: &mut Vec<DVec3>, index: &mut HashMap<u64, u32>, id: u64, p: DVec3) -> std::result::Result<(), String> {
+    if !p.is_finite() {
+        return Err(format!("node {id} has a coordinate that is not a finite number ({}, {}, {})", p.x, p.y, p.z));
+    }
+    if index.insert(id, nodes.len() as u32).is_some() {
+        return Err(format!("node id {id} appears twice in $Nodes"));
+    }
+    nodes.push(p);
+    Ok(())
+}
+
 fn read_nodes_v4(
     r: &mut Reader,
     binary: bool,
@@ -197,7 +216,7 @@ fn read_nodes_v4(
     r.size(binary, "$Nodes min tag")?;
     r.size(binary, "$Nodes max tag")?;
     // A count from the file is trusted only as far as the bytes left could hold it.
-    nodes.reserve(r.plausible(total));
+    nodes.reserve(r.plausible(total, MIN_NODE_BYTES));
     for _ in 0..blocks {
         r.int(binary, "node block dimension")?;
         r.int(binary, "node block entity")?;
@@ -210,8 +229,7 @@ fn read_nodes_v4(
             (0..n).map(|_| r.size(binary, "node tag").map(|t| t as u64)).collect::<std::result::Result<_, _>>()?;
         for t in tags {
             let p = DVec3::new(r.float(binary, "node x")?, r.float(binary, "node y")?, r.float(binary, "node z")?);
-            index.insert(t, nodes.len() as u32);
-            nodes.push(p);
+            add_node(nodes, index, t, p)?;
         }
     }
     if binary {
@@ -232,7 +250,7 @@ fn read_elements_v4(
     let total = r.size(binary, "$Elements element count")?;
     r.size(binary, "$Elements min tag")?;
     r.size(binary, "$Elements max tag")?;
-    out.reserve(r.plausible(total));
+    out.reserve(r.plausible(total, MIN_ELEMENT_BYTES));
     for _ in 0..blocks {
         let dim = r.int(binary, "element block dimension")?;
         let entity = r.int(binary, "element block entity")?;
@@ -263,8 +281,10 @@ struct Reader<'a> {
 impl Reader<'_> {
     /// `count` items, at most one per byte left: a capacity to reserve that a corrupted count
     /// cannot blow up.
-    fn plausible(&self, count: usize) -> usize {
-        count.min(self.bytes.len().saturating_sub(self.pos))
+    /// A count from the file, trusted only as far as the bytes left could hold that many records
+    /// of at least `record_bytes` bytes each (so a reservation never outgrows the file).
+    fn plausible(&self, count: usize, record_bytes: usize) -> usize {
+        count.min(self.bytes.len().saturating_sub(self.pos) / record_bytes.max(1))
     }
 }
 

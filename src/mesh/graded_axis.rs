@@ -14,8 +14,9 @@ pub struct FineInterval {
     pub size: f64,
 }
 
-/// Nodes on [lo, hi] graded toward the `fine` intervals (which may reach outside [lo, hi]).
-pub fn graded_axis(lo: f64, hi: f64, fine: &[FineInterval], h_far: f64, growth: f64) -> Vec<f64> {
+/// Nodes on [lo, hi] graded toward the `fine` intervals (which may reach outside [lo, hi]);
+/// None, before the nodes are allocated, where that takes more than `max_cells` cells.
+pub fn graded_axis(lo: f64, hi: f64, fine: &[FineInterval], h_far: f64, growth: f64, max_cells: usize) -> Option<Vec<f64>> {
     debug_assert!(hi > lo && h_far > 0.0 && growth > 1.0);
     let spacing = |x: f64| -> f64 {
         fine.iter()
@@ -42,7 +43,11 @@ pub fn graded_axis(lo: f64, hi: f64, fine: &[FineInterval], h_far: f64, growth: 
     }
     let total = cumulative[SAMPLES];
     // A hair below the integer so an exact fit (10.000000001 cells of 0.1 on [0, 1]) is not rounded up.
-    let cells = (total - 1e-6).ceil().max(1.0) as usize;
+    let cells = (total - 1e-6).ceil().max(1.0);
+    if cells.is_nan() || cells > max_cells as f64 {
+        return None;
+    }
+    let cells = cells as usize;
     let mut nodes = Vec::with_capacity(cells + 1);
     nodes.push(lo);
     let mut k = 0;
@@ -55,7 +60,7 @@ pub fn graded_axis(lo: f64, hi: f64, fine: &[FineInterval], h_far: f64, growth: 
         nodes.push(lo + (k as f64 + frac) * dx);
     }
     nodes.push(hi);
-    nodes
+    Some(nodes)
 }
 
 #[cfg(test)]
@@ -64,7 +69,7 @@ mod tests {
 
     #[test]
     fn uniform_without_fine_intervals() {
-        let x = graded_axis(0.0, 1.0, &[], 0.1, 1.2);
+        let x = graded_axis(0.0, 1.0, &[], 0.1, 1.2, 1000).expect("within the cap");
         assert_eq!(x.len(), 11);
         for w in x.windows(2) {
             assert!((w[1] - w[0] - 0.1).abs() < 1e-9);
@@ -73,7 +78,8 @@ mod tests {
 
     #[test]
     fn grading_ratio_is_bounded() {
-        let x = graded_axis(-10.0, 10.0, &[FineInterval { lo: -1.0, hi: 1.0, size: 0.1 }], 2.0, 1.25);
+        let x =
+            graded_axis(-10.0, 10.0, &[FineInterval { lo: -1.0, hi: 1.0, size: 0.1 }], 2.0, 1.25, 1000).expect("within the cap");
         let h: Vec<f64> = x.windows(2).map(|w| w[1] - w[0]).collect();
         let hmin = h.iter().cloned().fold(f64::INFINITY, f64::min);
         assert!(hmin > 0.09 && hmin <= 0.101, "finest cell {hmin}");

@@ -41,10 +41,11 @@ pub fn to_tet_mesh(
         (&boundaries.insulating, BoundaryTag::Insulating, "geometry.boundaries.insulating"),
     ] {
         for g in find(names, 2, key)? {
-            role_of_group.insert(g, tag);
+            assign_role(&mut role_of_group, g, tag, msh, origin)?;
         }
     }
 
+    check_extent(msh, unit, origin)?;
     let mut used = vec![u32::MAX; msh.nodes.len()];
     let mut nodes = Vec::new();
     let mut tets = Vec::new();
@@ -121,4 +122,34 @@ pub fn to_tet_mesh(
     }
     let regions = vec![0u8; tets.len()];
     Ok(TetMesh { nodes, tets, regions, faces, face_tags })
+}
+
+/// Refuses a mesh whose extent in metres (its largest side times `length_unit_m`) is not that of
+/// an electrode's surroundings: a wrong unit, not a geometry to solve.
+fn check_extent(msh: &MshFile, unit: f64, origin: &str) -> Result<()> {
+    let (lo, hi) =
+        msh.nodes.iter().fold((glam::DVec3::INFINITY, glam::DVec3::NEG_INFINITY), |(lo, hi), p| (lo.min(*p), hi.max(*p)));
+    let extent = (hi - lo).max_element() * unit;
+    let [min, max] = crate::scene::checks::DOMAIN_LENGTH_M;
+    if msh.nodes.is_empty() || !(extent >= min && extent <= 2.0 * max) {
+        return Err(Error::input(format!(
+            "{origin}: the mesh spans {extent:e} m (its largest side in file units times geometry.length_unit_m = {unit:e} m), \
+             outside the accepted {min:e} to {:e} m: is geometry.length_unit_m right?",
+            2.0 * max
+        )));
+    }
+    Ok(())
+}
+
+/// Gives physical surface `group` its role; a surface already given another role is an error.
+fn assign_role(roles: &mut HashMap<i32, BoundaryTag>, group: i32, tag: BoundaryTag, msh: &MshFile, origin: &str) -> Result<()> {
+    match roles.insert(group, tag) {
+        Some(other) if other != tag => Err(Error::input(format!(
+            "{origin}: physical surface `{}` is mapped to two roles, {} and {}, in geometry.boundaries; a surface has one role",
+            msh.physical_names.get(&(2, group)).map_or("?", String::as_str),
+            other.name(),
+            tag.name()
+        ))),
+        _ => Ok(()),
+    }
 }

@@ -40,18 +40,21 @@ pub fn lattice(geom: &ElectrodeGeometry, size: &SizeField) -> Result<Background>
         }
     }
     let w = geom.half_width;
-    let xs = graded_axis(-w, w, &fine[0], size.far, size.growth);
-    let ys = graded_axis(-w, w, &fine[1], size.far, size.growth);
-    let zs = graded_axis(0.0, geom.height, &fine[2], size.far, size.growth);
-    let (nx, ny, nz) = (xs.len() - 1, ys.len() - 1, zs.len() - 1);
-    if nx * ny * nz > MAX_CELLS {
-        return Err(Error::input(format!(
-            "mesh: {} lattice cells requested (mesh.size_near_m = {:.3e} m, mesh.size_far_m = {:.3e} m); \
+    let too_many = |cells: String| {
+        Error::input(format!(
+            "mesh: {cells} lattice cells requested (mesh.size_near_m = {:.3e} m, mesh.size_far_m = {:.3e} m); \
              that exceeds the layered mesher's limit of {MAX_CELLS} cells: coarsen the mesh or lower mesh.refine",
-            nx * ny * nz,
-            size.near,
-            size.far
-        )));
+            size.near, size.far
+        ))
+    };
+    let axis = |lo: f64, hi: f64, fine: &[FineInterval]| {
+        graded_axis(lo, hi, fine, size.far, size.growth, MAX_CELLS).ok_or_else(|| too_many(format!("more than {MAX_CELLS}")))
+    };
+    let (xs, ys, zs) = (axis(-w, w, &fine[0])?, axis(-w, w, &fine[1])?, axis(0.0, geom.height, &fine[2])?);
+    let (nx, ny, nz) = (xs.len() - 1, ys.len() - 1, zs.len() - 1);
+    let cells = nx.saturating_mul(ny).saturating_mul(nz);
+    if cells > MAX_CELLS {
+        return Err(too_many(cells.to_string()));
     }
     // Six tetrahedra per cell.
     if 6 * nx * ny * nz > size.limit.max_tets {

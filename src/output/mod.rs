@@ -7,5 +7,6 @@ pub mod maps;
 pub mod mesh_report;
 pub mod metrics;
 pub mod msh;
+pub mod outdir;
 pub mod summary;
 pub mod vtu;

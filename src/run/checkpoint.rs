@@ -96,10 +96,13 @@ impl Checkpoint<'static> {
             };
             return Err(Error::input(format!("--resume {}: no {FILE_NAME}: {why}", dir.display())));
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::input(format!("{}: cannot read: {e}", path.display())))?;
+        let (max_bytes, why) = crate::run::resources::file_read_limit()?;
+        let text = crate::input::read_text(&path, "checkpoint", max_bytes, &why)?;
         let mut de = serde_json::Deserializer::from_str(&text);
-        let mut ck: Checkpoint = serde_path_to_error::deserialize(&mut de)
-            .map_err(|e| crate::scene::describe_error(&path.display().to_string(), &e, true))?;
+        let origin = path.display().to_string();
+        let mut ck: Checkpoint =
+            serde_path_to_error::deserialize(&mut de).map_err(|e| crate::scene::describe_error(&origin, &e, true))?;
+        de.end().map_err(|e| crate::scene::describe_trailing(&origin, &e))?;
         if ck.format != FORMAT || ck.version != VERSION {
             return Err(Error::input(format!(
                 "{}: not a version {VERSION} znfield checkpoint (format `{}`, version {})",
@@ -109,7 +112,40 @@ impl Checkpoint<'static> {
             )));
         }
         ck.path = path;
+        ck.check_header().map_err(|why| Error::input(format!("{}: {why}", ck.path.display())))?;
         Ok(ck)
+    }
+
+    /// The checks a checkpoint's own fields allow before the run is set up: the embedded scene
+    /// goes through the same validation as a scene file, the wall time and simulated time are
+    /// numbers in range, and the scene is a transient one.
+    fn check_header(&self) -> std::result::Result<(), String> {
+        crate::scene::checks::check(&self.scene).map_err(|msg| format!("the scene inside: {msg}"))?;
+        let end = self.scene.time.as_ref().map(|t| t.end_s).ok_or("the scene inside has no `time` block")?;
+        if !(self.wall_time_s.is_finite() && self.wall_time_s >= 0.0) {
+            return Err(format!("wall_time_s {} is not a number of seconds >= 0", self.wall_time_s));
+        }
+        if !(self.time_s.is_finite() && self.time_s >= 0.0 && self.time_s <= end * (1.0 + 1e-9)) {
+            return Err(format!("time_s {} is outside the run, 0 to time.end_s = {end} s", self.time_s));
+        }
+        if !["cpu", "gpu"].contains(&self.backend.as_str()) {
+            return Err(format!("backend `{}` is neither cpu nor gpu", self.backend));
+        }
+        Ok(())
+    }
+
+    /// Checks the simulated time against the saved progress's (scaled) time; `time_scale_s`:
+    /// seconds per unit of scaled time.
+    pub fn check_time(&self, time_scale_s: f64) -> Result<()> {
+        let t = self.progress.t * time_scale_s;
+        if (t - self.time_s).abs() > 1e-9 * t.abs().max(self.time_s.abs()) {
+            return Err(Error::input(format!(
+                "{}: time_s {} s disagrees with the saved progress, which is at {t} s",
+                self.path.display(),
+                self.time_s
+            )));
+        }
+        Ok(())
     }
 
     /// The scene to run again, with its mesh file resolved as when the checkpoint was written.

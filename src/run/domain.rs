@@ -63,12 +63,16 @@ pub fn build_domain(scene: &Scene) -> Result<Domain> {
     let g = &scene.geometry;
     match g.mesh_path(scene.source_dir.as_deref()) {
         Some(path) => {
-            let msh = mesh::gmsh::read(&path)?;
+            let (max_bytes, why) = resources::file_read_limit()?;
+            let msh = mesh::gmsh::read(&path, max_bytes, &why)?;
             let origin = path.display().to_string();
             resources::check_mesh(scene, msh.tets.len(), &origin)?;
             imported_domain(scene, &msh, &origin)
         }
         None => {
+            if let Some(mat) = g.scaffold.as_ref().and_then(|s| s.fibre_mat.as_ref()) {
+                mat.check_reachable(g.half_width_m)?;
+            }
             let geom = ElectrodeGeometry::from_scene(g);
             // The machine's memory bounds the mesh: refused while the mesher counts, before it allocates.
             let sizes = SizeField { limit: resources::tet_limit(scene)?, ..size_field(scene) };

@@ -38,6 +38,11 @@ pub use write::{run_maps, write_mesh, write_outputs};
 
 use checkpoint::{Checkpoint, CheckpointPlan};
 
+/// The files whose presence says what became of a run in its output directory (finished, or
+/// failed with diagnostics); a new run into the directory removes them first
+/// ([`crate::output::outdir::OutputDir::claim`]).
+pub const RUN_MARKERS: [&str; 3] = ["summary.json", diagnostics::REPORT_FILE, diagnostics::ITERATE_FILE];
+
 /// How a run keeps its progress: where to write checkpoints (transient runs), and a checkpoint
 /// to continue from.
 #[derive(Default)]

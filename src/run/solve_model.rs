@@ -129,6 +129,9 @@ fn solve_transient(
     let params = setup.transport.as_ref().ok_or_else(|| Error::Solve("transport parameters missing".into()))?;
     let (time, tscale) = setup.time.as_ref().ok_or_else(|| Error::Solve("time parameters missing".into()))?;
     let drive_over = |t0: f64, t1: f64| setup.drive_over(scene, t0, t1);
+    if let Some(ck) = &inputs.options.resume {
+        ck.check_time(*tscale)?;
+    }
     let earlier_wall_s = inputs.options.resume.as_ref().map_or(0.0, |ck| ck.wall_time_s);
     let resume = inputs.options.resume.as_ref().map(|ck| ck.progress.clone().into_owned());
     let resumed_after_step = resume.as_ref().map(|p| p.steps);

@@ -6,9 +6,13 @@ use super::{Model, OperationMode, PnpElectrode, Scene};
 
 /// Checks a scene; returns the first problem as a message.
 pub fn check(s: &Scene) -> Result<(), String> {
-    if s.name.is_empty() || s.name.contains(['/', '\\']) || s.name.starts_with('.') {
-        return Err(format!("key `name`: {:?} must be a non-empty plain name (no slashes, not starting with '.')", s.name));
+    if s.name.is_empty() || s.name.contains(['/', '\\']) || s.name.starts_with('.') || s.name.chars().any(char::is_control) {
+        return Err(format!(
+            "key `name`: {:?} must be a non-empty plain name (no slashes or control characters, not starting with '.')",
+            s.name
+        ));
     }
+    check_counts(s)?;
     let g = &s.geometry;
     if g.mesh_file.is_some() {
         check_imported(g)?;
@@ -19,6 +23,42 @@ pub fn check(s: &Scene) -> Result<(), String> {
     check_output(s)?;
     super::coating::check(s)
 }
+
+/// Most entries of each list in a scene, checked before any list is walked or expanded (an
+/// array's members, a rough surface's protrusions): (dotted key, count, limit).
+fn check_counts(s: &Scene) -> Result<(), String> {
+    let g = &s.geometry;
+    let members = |a: &super::ProtrusionArray| a.count[0] as u64 * a.count[1] as u64;
+    let protrusions = g.protrusions.len() as u64
+        + g.arrays.iter().map(members).fold(0u64, u64::saturating_add)
+        + g.rough_surface.as_ref().map_or(0, |r| r.count as u64);
+    let scaffold = g.scaffold.as_ref().map_or(0, |sc| sc.fibres.len() + sc.particles.len());
+    let table = match &s.operation.waveform {
+        Some(super::Waveform::Table { times_s, .. }) => times_s.len(),
+        _ => 0,
+    };
+    let groups = g.boundaries.as_ref().map_or(0, |b| b.electrode.len() + b.bulk.len() + b.insulating.len());
+    let counts: [(&str, u64, u64); 9] = [
+        ("geometry.protrusions, arrays and rough_surface (protrusions in all)", protrusions, MAX_PROTRUSIONS),
+        ("geometry.layers", g.layers.len() as u64, 200),
+        ("geometry.scaffold (fibres and particles)", scaffold as u64, super::scaffold::MAX_MAT_FIBRES as u64),
+        ("geometry.boundaries (group names)", groups as u64, 64),
+        ("physics.species", s.physics.species.len() as u64, 16),
+        ("mesh.refine_boxes", s.mesh.refine_boxes.len() as u64, 64),
+        ("output.slices", s.output.slices.len() as u64, 16),
+        ("operation.waveform.times_s", table as u64, 100_000),
+        ("time.output_times_s", s.time.as_ref().map_or(0, |t| t.output_times_s.len()) as u64, MAX_OUTPUT_TIMES as u64),
+    ];
+    for (key, count, limit) in counts {
+        if count > limit {
+            return Err(format!("key `{key}`: {count} entries, more than the {limit} a scene may have"));
+        }
+    }
+    Ok(())
+}
+
+/// Most protrusions a scene may have (listed, in arrays and on a rough surface together).
+pub const MAX_PROTRUSIONS: u64 = 10_000;
 
 /// Map resolution and slice planes (inside the box for the built-in form; an imported mesh's
 /// extent is checked once it is read).
@@ -66,7 +106,7 @@ fn check_imported(g: &super::Geometry) -> Result<(), String> {
                     (half_width_m, height_m, protrusions, arrays, rough_surface, layers, scaffold, sides); use one form"
             .into());
     }
-    positive("geometry.length_unit_m", g.length_unit_m)?;
+    in_range("geometry.length_unit_m", g.length_unit_m, 1e-12, 1.0)?;
     let b = g.boundaries.as_ref().ok_or(
         "key `geometry.boundaries`: required with geometry.mesh_file, e.g. \
         {\"electrode\": [\"electrode\"], \"bulk\": [\"top\"], \"insulating\": [\"sides\"]}",
@@ -90,8 +130,9 @@ fn check_builtin(s: &Scene) -> Result<(), String> {
     if g.boundaries.is_some() || g.regions.is_some() {
         return Err("key `geometry.boundaries`/`geometry.regions`: only used with geometry.mesh_file".into());
     }
-    positive("geometry.half_width_m", g.half_width_m)?;
-    positive("geometry.height_m", g.height_m)?;
+    // The scales of an electrode's surroundings, from a double layer (an angstrom) to a whole cell.
+    in_range("geometry.half_width_m", g.half_width_m, DOMAIN_LENGTH_M[0], DOMAIN_LENGTH_M[1])?;
+    in_range("geometry.height_m", g.height_m, DOMAIN_LENGTH_M[0], DOMAIN_LENGTH_M[1])?;
     for (k, a) in g.arrays.iter().enumerate() {
         let key = format!("geometry.arrays.{k}");
         positive(&format!("{key}.pitch_m"), a.pitch_m[0])?;
@@ -184,9 +225,6 @@ fn check_layers(g: &super::Geometry) -> Result<(), String> {
                 num(g.height_m)
             ));
         }
-    }
-    if g.layers.len() > 200 {
-        return Err(format!("key `geometry.layers`: {} layers is over the limit of 200", g.layers.len()));
     }
     Ok(())
 }
@@ -345,6 +383,13 @@ fn check_time(s: &Scene, t: &super::TimeControls) -> Result<(), String> {
     }
     if let Some(v) = t.max_step_s {
         positive("time.max_step_s", v)?;
+        if t.end_s / v > MAX_TIME_STEPS as f64 {
+            return Err(format!(
+                "key `time.max_step_s`: {} s needs more than the {MAX_TIME_STEPS} steps a run may take to reach time.end_s = {} s",
+                num(v),
+                num(t.end_s)
+            ));
+        }
     }
     in_range("time.rtol", t.rtol, 1e-8, 0.5)?;
     in_range("time.stop_at_depletion", t.stop_at_depletion, 0.0, 0.9)?;
@@ -436,12 +481,18 @@ fn check_mesh_and_solver(s: &Scene) -> Result<(), String> {
     in_range("mesh.refine", m.refine, 0.1, 16.0)?;
     let sv = &s.solver;
     in_range("solver.linear_rtol", sv.linear_rtol, 1e-14, 1e-2)?;
-    if sv.linear_max_iterations == 0 {
-        return Err("key `solver.linear_max_iterations`: must be at least 1".into());
+    if sv.linear_max_iterations == 0 || sv.linear_max_iterations > 1_000_000 {
+        return Err(format!(
+            "key `solver.linear_max_iterations`: {} is outside the accepted range 1..=1000000",
+            sv.linear_max_iterations
+        ));
     }
     in_range("solver.newton_tol_thermal_voltages", sv.newton_tol_thermal_voltages, 1e-14, 1e-1)?;
-    if sv.newton_max_iterations == 0 {
-        return Err("key `solver.newton_max_iterations`: must be at least 1".into());
+    if sv.newton_max_iterations == 0 || sv.newton_max_iterations > 10_000 {
+        return Err(format!(
+            "key `solver.newton_max_iterations`: {} is outside the accepted range 1..=10000",
+            sv.newton_max_iterations
+        ));
     }
     Ok(())
 }
@@ -462,6 +513,16 @@ pub(super) fn finite(key: &str, v: f64) -> Result<(), String> {
         Err(format!("key `{key}`: {} is not a finite number", num(v)))
     }
 }
+
+/// Most time steps (accepted and rejected) a transient run may take; the time loop stops with
+/// an error past it.
+pub const MAX_TIME_STEPS: u32 = 100_000;
+
+/// Most output times a transient run may have (`time.output_times_s`).
+pub const MAX_OUTPUT_TIMES: usize = 1000;
+
+/// Accepted extent of a domain, m (a box's half-width and height; an imported mesh's extent).
+pub const DOMAIN_LENGTH_M: [f64; 2] = [1e-10, 1.0];
 
 pub(super) fn positive(key: &str, v: f64) -> Result<(), String> {
     if v.is_finite() && v > 0.0 {
@@ -522,6 +583,23 @@ fn check_species_common(s: &Scene) -> Result<(), String> {
         }
         if sp[..i].iter().any(|y| y.name == x.name) {
             return Err(format!("key `{key}.name`: species `{}` is listed twice", x.name));
+        }
+        // Names go into file names, VTU (XML) attributes and CSV headers.
+        if x.name.trim().is_empty() || x.name.chars().any(|c| c.is_control() || "\"<>&,/\\".contains(c)) {
+            return Err(format!(
+                "key `{key}.name`: {:?} must be a non-empty name without control characters or any of \" < > & , / \\",
+                x.name
+            ));
+        }
+        // Output names: maps use the file-safe form, VTU arrays the name without spaces.
+        let forms = |n: &str| (super::file_safe(n), n.replace(' ', ""));
+        if let Some(y) = sp[..i].iter().find(|y| forms(&y.name).0 == forms(&x.name).0 || forms(&y.name).1 == forms(&x.name).1) {
+            return Err(format!(
+                "key `{key}.name`: species `{}` and `{}` would share output names (`{}`); name them apart",
+                x.name,
+                y.name,
+                super::file_safe(&x.name)
+            ));
         }
     }
     let charge: f64 = sp.iter().map(|x| x.charge as f64 * x.bulk_concentration_mol_m3).sum();

@@ -69,13 +69,16 @@ pub struct Scene {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Geometry {
-    /// Half-width of the square box in x and y, m (built-in form).
+    /// Half-width of the square box in x and y, m (built-in form: 1e-10 to 1).
     #[serde(default)]
+    #[schemars(extend("maximum" = 1))]
     pub half_width_m: f64,
-    /// Distance from the flat electrode to the bulk boundary, m (built-in form).
+    /// Distance from the flat electrode to the bulk boundary, m (built-in form: 1e-10 to 1).
     #[serde(default)]
+    #[schemars(extend("maximum" = 1))]
     pub height_m: f64,
-    /// Protrusions on the electrode, each placed and sized (any number; overlapping shapes merge).
+    /// Protrusions on the electrode, each placed and sized (overlapping shapes merge); at most
+    /// 10000 with those of `arrays` and `rough_surface`.
     #[serde(default)]
     pub protrusions: Vec<Protrusion>,
     /// Regular arrays of one protrusion shape.
@@ -86,7 +89,7 @@ pub struct Geometry {
     pub rough_surface: Option<RoughSurface>,
     /// Coating layers stacked on the electrode, listed from the electrode up (built-in form).
     /// Each becomes a tagged region (region id 1, 2, ... in this order) with mesh faces on its
-    /// interfaces.
+    /// interfaces. At most 200.
     #[serde(default)]
     pub layers: Vec<CoatingLayer>,
     /// Resolved scaffold solids (fibres, particles, random fibre mats), removed from the
@@ -104,7 +107,7 @@ pub struct Geometry {
     pub regions: Option<RegionGroups>,
     /// Length of one mesh-file unit in metres (imported form; 1e-6 for a mesh drawn in um).
     #[serde(default = "one")]
-    #[schemars(extend("exclusiveMinimum" = 0))]
+    #[schemars(range(min = 1e-12, max = 1.0))]
     pub length_unit_m: f64,
     /// Side walls of the box (built-in form): insulating (zero flux; a mirror) or periodic.
     #[serde(default)]
@@ -302,7 +305,7 @@ pub struct Physics {
     pub kinetics: Kinetics,
     /// Dissolved species (tertiary and pnp models). The reacting species is named in the
     /// kinetics; with electroneutrality the last species is eliminated, so it must be the only
-    /// one of its sign.
+    /// one of its sign. At most 16; names without control characters or any of " < > & , / \\.
     pub species: Vec<Species>,
     /// Relative permittivity of the electrolyte (pnp model); 78.5 for water at 25 C.
     #[schemars(range(min = 1.0, max = 200.0))]
@@ -339,6 +342,18 @@ impl Default for Physics {
             stern_capacitance_f_m2: 0.2,
         }
     }
+}
+
+/// Species names as file-name parts: `Zn2+` -> `Zn2p`, `SO4 2-` -> `SO4_2m`.
+pub fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            '+' => 'p',
+            '-' => 'm',
+            c if c.is_ascii_alphanumeric() => c,
+            _ => '_',
+        })
+        .collect()
 }
 
 /// A dissolved species: charge number, diffusivity and bulk concentration (SI).
@@ -390,6 +405,7 @@ pub struct Kinetics {
     #[schemars(range(min = 1e-3, max = 1.0))]
     pub alpha_c: f64,
     /// Electrons transferred, n (2 for zinc).
+    #[schemars(range(min = 1, max = 8))]
     pub electrons: u32,
     /// Use the linear (small-overpotential) form of Butler–Volmer.
     pub linearized: bool,
@@ -486,7 +502,7 @@ pub struct MeshControls {
     /// scheme's order under it.
     #[schemars(range(min = 0.1, max = 16.0))]
     pub refine: f64,
-    /// Boxes where the element size may not exceed their `size_m`.
+    /// Boxes where the element size may not exceed their `size_m` (at most 64).
     pub refine_boxes: Vec<RefineBox>,
 }
 
@@ -528,7 +544,8 @@ pub struct TimeControls {
     #[serde(default)]
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub initial_step_s: Option<f64>,
-    /// Largest step, s (default end_s / 20).
+    /// Largest step, s (default end_s / 20); at least end_s / 100000 (a run takes at most
+    /// 100000 steps).
     #[serde(default)]
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub max_step_s: Option<f64>,
@@ -539,8 +556,10 @@ pub struct TimeControls {
     #[serde(default = "default_time_rtol")]
     #[schemars(range(min = 1e-8, max = 0.5))]
     pub rtol: f64,
-    /// Times at which fields are written (fields_NNNN.vtu in a fields.pvd series), s.
+    /// Times at which fields are written (fields_NNNN.vtu in a fields.pvd series), s; at most
+    /// 1000, increasing.
     #[serde(default)]
+    #[schemars(length(max = 1000))]
     pub output_times_s: Vec<f64>,
     /// Stop when the reacting species' surface concentration falls below this fraction of its
     /// bulk value (under constant current: the Sand time).
@@ -590,6 +609,7 @@ pub struct SolverControls {
     #[schemars(range(min = 1e-14, max = 1e-2))]
     pub linear_rtol: f64,
     /// Iteration cap for each linear solve.
+    #[schemars(range(min = 1, max = 1000000))]
     pub linear_max_iterations: u32,
     /// Newton stops when the largest update of any unknown is below this (potentials in thermal
     /// voltages; log-concentrations for the transport models), or one iteration earlier when,
@@ -598,6 +618,7 @@ pub struct SolverControls {
     #[schemars(range(min = 1e-14, max = 1e-1))]
     pub newton_tol_thermal_voltages: f64,
     /// Newton iteration cap.
+    #[schemars(range(min = 1, max = 10000))]
     pub newton_max_iterations: u32,
     /// Preconditioner: "amg" (smoothed-aggregation multigrid, iteration counts nearly flat under
     /// refinement: the potential models' CG, and with node-block aggregation the transport
@@ -670,7 +691,7 @@ pub struct OutputControls {
     #[schemars(range(min = 64, max = 4096))]
     pub map_pixels: usize,
     /// Cut planes for slice maps. Default: the plane y = y0 through the first protrusion's axis
-    /// (its centre, or the domain's centre without protrusions).
+    /// (its centre, or the domain's centre without protrusions). At most 16.
     pub slices: Vec<SlicePlane>,
 }
 
@@ -712,8 +733,7 @@ impl Axis {
 impl Scene {
     /// Reads, parses, applies `--set` overrides and validates a scene file.
     pub fn load(path: &Path, sets: &[String]) -> Result<Scene> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| Error::input(format!("{}: cannot read scene: {e}", path.display())))?;
+        let text = crate::input::read_text(path, "scene", crate::input::MAX_SCENE_BYTES, "")?;
         let mut scene = Scene::parse(&text, &path.display().to_string(), sets)?;
         scene.source_dir = Some(path.parent().map(Path::to_path_buf).unwrap_or_default());
         Ok(scene)
@@ -728,10 +748,20 @@ impl Scene {
     pub fn parse(text: &str, origin: &str, sets: &[String]) -> Result<Scene> {
         let mut de = serde_json::Deserializer::from_str(text);
         let scene: Scene = serde_path_to_error::deserialize(&mut de).map_err(|e| describe_error(origin, &e, true))?;
+        de.end().map_err(|e| describe_trailing(origin, &e))?;
         let scene = if sets.is_empty() { scene } else { overrides::apply(scene, origin, sets)? };
         checks::check(&scene).map_err(|msg| Error::input(format!("{origin}: {msg}")))?;
         Ok(scene)
     }
+}
+
+/// The error for text after a complete JSON value (a second object, stray characters).
+pub(crate) fn describe_trailing(origin: &str, e: &serde_json::Error) -> Error {
+    Error::input(format!(
+        "{origin}: unexpected text after the end of the JSON object (line {}, column {}); a file holds one object",
+        e.line(),
+        e.column()
+    ))
 }
 
 /// Formats a deserialisation error as `origin: key `path`: message (line L, column C)`, with the

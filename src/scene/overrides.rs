@@ -27,6 +27,29 @@ pub fn apply(scene: Scene, origin: &str, sets: &[String]) -> Result<Scene> {
         .map_err(|e| describe_error(&format!("{origin} (after --set {})", sets.join(" ")), &e, false))
 }
 
+/// Refuses overrides of which a later one replaces an earlier one: the same key twice, or a key
+/// that contains an earlier one (`mesh.refine=...` then `mesh={...}`), since the result would not
+/// be what the earlier one says (a sweep would label its points with values they did not run).
+/// A key inside an earlier one refines it and is fine: overrides apply in order.
+pub fn check_order(sets: &[String]) -> Result<()> {
+    let keys: Vec<&str> = sets.iter().map(|s| s.split_once('=').map_or(s.as_str(), |(k, _)| k)).collect();
+    check_keys(&keys)
+}
+
+/// [`check_order`] on the keys alone.
+pub fn check_keys(keys: &[&str]) -> Result<()> {
+    for (i, later) in keys.iter().enumerate() {
+        for earlier in &keys[..i] {
+            if later == earlier || earlier.starts_with(&format!("{later}.")) {
+                return Err(Error::input(format!(
+                    "--set {later}: replaces --set {earlier} given before it (the same key, or one that contains it); give each key once"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Finds the JSON slot at a dotted path (`geometry.protrusions.0.radius_m`).
 fn locate<'a>(root: &'a mut Value, key: &str) -> std::result::Result<&'a mut Value, String> {
     let mut here = root;

@@ -105,6 +105,28 @@ impl ScaffoldSpec {
 impl FibreMat {
     /// The mat's fibres in a box of half-width `half_width` (m).
     pub fn fibres(&self, half_width: f64) -> Vec<Fibre> {
+        self.grow(half_width).0
+    }
+
+    /// Refuses a mat whose porosity the generator cannot reach within [`MAX_MAT_FIBRES`] fibres
+    /// (a porosity far below what random overlapping fibres give), naming what it reaches.
+    pub fn check_reachable(&self, half_width: f64) -> crate::error::Result<()> {
+        let (fibres, solid) = self.grow(half_width);
+        let target = 1.0 - self.porosity;
+        if solid < target - 1.0 / MAT_SAMPLES as f64 {
+            return Err(crate::error::Error::input(format!(
+                "key `geometry.scaffold.fibre_mat.porosity`: {} is not reached with the {} fibres a mat may hold \
+                 (porosity {:.3} then); raise the porosity or the fibre radius",
+                self.porosity,
+                fibres.len(),
+                1.0 - solid
+            )));
+        }
+        Ok(())
+    }
+
+    /// The fibres and the solid fraction they reach (measured on the sample points).
+    fn grow(&self, half_width: f64) -> (Vec<Fibre>, f64) {
         let mut rng = SplitMix64(self.seed);
         let w = [-half_width, half_width];
         let samples: Vec<DVec3> = (0..MAT_SAMPLES)
@@ -128,6 +150,6 @@ impl FibreMat {
             }
             fibres.push(fibre);
         }
-        fibres
+        (fibres, solid as f64 / samples.len() as f64)
     }
 }

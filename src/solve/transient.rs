@@ -151,7 +151,7 @@ pub fn run(
     peak_density: &dyn Fn(&TransportSolution) -> f64,
 ) -> Result<TransientResult, Error> {
     let mut tr = TransportProblem::new(sys, edges, tp);
-    let mut p = starting_progress(&tr, drive, time, resume)?;
+    let mut p = starting_progress(&tr, sys, drive, time, resume)?;
     let mut c_now = tr.concentrations(&p.state);
     let species = c_now.len() / tr.volumes().len().max(1);
     // One snapshot per output time, so the saved ones are the first output times.
@@ -169,6 +169,7 @@ pub fn run(
         if p.t >= time.end * (1.0 - 1e-12) {
             break Stop::EndTime;
         }
+        p.check_step_budget(time)?;
         let t = p.t;
         let next_break = time.breakpoints.iter().copied().find(|&b| b > t).unwrap_or(f64::INFINITY);
         let target = outputs.peek().copied().unwrap_or(time.end).min(time.end).min(next_break);
@@ -189,7 +190,7 @@ pub fn run(
             // A device fault is not cured by a smaller step.
             Err(e) if e.solve_message().is_none() => return Err(e),
             Err(e) => {
-                p.rejected += 1;
+                p.rejected = p.rejected.saturating_add(1);
                 p.dt = 0.25 * step;
                 if p.dt < 1e-12 * time.end.max(time.initial_step) {
                     // The diagnostics show the failed step's last Newton iterate.
@@ -204,15 +205,15 @@ pub fn run(
         let factor = match step_factor(time, t, step, taken.order, err) {
             Ok(factor) => factor,
             Err(shrink) => {
-                p.rejected += 1;
+                p.rejected = p.rejected.saturating_add(1);
                 p.dt = step * shrink;
                 continue;
             }
         };
         // Accept.
         let stats = taken.stats;
-        p.linear_iterations += stats.linear_iterations;
-        p.newton_iterations += stats.iterations;
+        p.linear_iterations = p.linear_iterations.saturating_add(stats.linear_iterations);
+        p.newton_iterations = p.newton_iterations.saturating_add(stats.iterations);
         p.steps += 1;
         p.t = if lands_on_target { target } else { t + step };
         p.state = taken.state;
@@ -278,24 +279,118 @@ fn step_factor(time: &TimeParams, t: f64, step: f64, order: u32, err: f64) -> Re
 /// The progress a run starts from: `resume` (checked against the problem) or the bulk state at t = 0.
 fn starting_progress(
     tr: &TransportProblem,
+    sys: &PotentialSystem,
     drive: &dyn Fn(f64, f64) -> Drive,
     time: &TimeParams,
     resume: Option<Progress>,
 ) -> Result<Progress, Error> {
     if let Some(saved) = resume {
-        if saved.state.x.len() != tr.unknowns() {
-            return Err(Error::input(format!(
-                "checkpoint: {} unknowns saved, the problem has {}",
-                saved.state.x.len(),
-                tr.unknowns()
-            )));
-        }
+        saved.check(tr, sys, time).map_err(|why| Error::input(format!("checkpoint: {why}; it does not belong to this run")))?;
         return Ok(saved);
     }
     Ok(Progress::at_start(tr.initial_state(drive(0.0, 0.0))?, time.initial_step))
 }
 
 impl Progress {
+    /// Checks a saved progress (read from a file, so possibly edited or damaged) against the
+    /// problem it is to continue: vector lengths, finite numbers, and step, time and counts
+    /// consistent with one another and with the time controls. Returns what is wrong.
+    pub fn check(&self, tr: &TransportProblem, sys: &PotentialSystem, time: &TimeParams) -> std::result::Result<(), String> {
+        let finite = |name: &str, v: &[f64]| match v.iter().position(|x| !x.is_finite()) {
+            Some(i) => Err(format!("{name}[{i}] is not a finite number")),
+            None => Ok(()),
+        };
+        let length = |name: &str, v: &[f64], want: usize| {
+            if v.len() != want {
+                return Err(format!("{name} has {} values, the problem has {want}", v.len()));
+            }
+            finite(name, v)
+        };
+        length("state", &self.state.x, tr.unknowns())?;
+        finite("electrode potential", &[self.state.e])?;
+        let independent = tr.independent_concentrations();
+        for (name, c) in
+            [("previous concentrations", &self.previous_concentrations), ("older concentrations", &self.older_concentrations)]
+        {
+            if let Some(c) = c {
+                length(name, c, independent)?;
+            }
+        }
+        finite("time and step sizes", &[self.t, self.dt, self.dt_prev, self.dt_prev2])?;
+        if self.t < 0.0 || self.t > time.end * (1.0 + 1e-9) || self.dt <= 0.0 || self.dt_prev < 0.0 || self.dt_prev2 < 0.0 {
+            return Err(format!(
+                "time {:e} (of end {:e}) or step sizes {:e}, {:e}, {:e} out of range (scaled)",
+                self.t, time.end, self.dt, self.dt_prev, self.dt_prev2
+            ));
+        }
+        let cap = crate::scene::checks::MAX_TIME_STEPS;
+        if self.steps.saturating_add(self.rejected) > cap {
+            return Err(format!("{} steps and {} rejected ones, more than the {cap} a run may take", self.steps, self.rejected));
+        }
+        if self.rows.len() != self.steps as usize || self.last.is_some() != (self.steps > 0) {
+            return Err(format!("{} steps but {} rows of the time series", self.steps, self.rows.len()));
+        }
+        let reference = tr.solution(sys, &self.state, NewtonStats::default());
+        let species = reference.concentrations.len();
+        let mut before = 0.0;
+        for (k, r) in self.rows.iter().enumerate() {
+            let name = format!("time series row {k}");
+            finite(&name, &[r.t, r.electrode_potential, r.max_reaction_density])?;
+            length(&name, &r.min_surface, species)?;
+            if r.t < before || r.t > self.t {
+                return Err(format!("{name} at t = {:e} is out of order (the run is at {:e})", r.t, self.t));
+            }
+            before = r.t;
+        }
+        let outputs: Vec<f64> = time.output_times.iter().copied().filter(|&o| o > 0.0 && o <= self.t * (1.0 + 1e-12)).collect();
+        if self.snapshots.len() > outputs.len() {
+            return Err(format!("{} snapshots, but only {} output times lie before t", self.snapshots.len(), outputs.len()));
+        }
+        // Each snapshot is taken at the first step that reaches its output time.
+        let rows_t: Vec<f64> = self.rows.iter().map(|r| r.t).collect();
+        for (k, ((t, _), output)) in self.snapshots.iter().zip(&outputs).enumerate() {
+            let at_reaching_step = rows_t.iter().find(|&&rt| rt >= *output) == Some(t);
+            if !at_reaching_step {
+                return Err(format!("snapshot {k} at t = {t:e} is not at the step that reached output time {output:e}"));
+            }
+        }
+        let solutions = self.snapshots.iter().map(|(_, s)| s).chain(self.last.as_ref());
+        for (k, s) in solutions.enumerate() {
+            let name = format!("saved solution {k}");
+            length(&name, &s.phi, reference.phi.len())?;
+            length(&name, &s.electrode_flux, reference.electrode_flux.len())?;
+            length(&name, &s.site_reaction, reference.site_reaction.len())?;
+            if s.concentrations.len() != reference.concentrations.len() {
+                return Err(format!(
+                    "{name} has {} species, the problem has {}",
+                    s.concentrations.len(),
+                    reference.concentrations.len()
+                ));
+            }
+            for c in &s.concentrations {
+                length(&name, c, reference.phi.len())?;
+            }
+            if let (Some(a), Some(b)) = (&s.solid_potential, &reference.solid_potential) {
+                length(&name, a, b.len())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops a run that has taken [`crate::scene::checks::MAX_TIME_STEPS`] steps (accepted and
+    /// rejected) without reaching its end time.
+    fn check_step_budget(&self, time: &TimeParams) -> Result<(), Error> {
+        let taken = self.steps.saturating_add(self.rejected);
+        if taken < crate::scene::checks::MAX_TIME_STEPS {
+            return Ok(());
+        }
+        Err(Error::Solve(format!(
+            "time stepping: {taken} steps ({} rejected) without reaching the end time (at t = {:.6e} of {:.6e}, scaled); \
+             the step size is held far below the interval: loosen time.rtol or check the drive",
+            self.rejected, self.t, time.end
+        )))
+    }
+
     /// A run at t = 0 in `state` (the bulk state, or any other initial condition), whose first
     /// step is a backward Euler step of `initial_step`.
     pub fn at_start(state: State, initial_step: f64) -> Progress {

@@ -251,6 +251,11 @@ impl<'a> TransportProblem<'a> {
         (0..self.free.len()).flat_map(|a| (0..k).map(move |i| st.x[a * m + i].exp())).collect()
     }
 
+    /// Length of [`Self::concentrations`]: the independent concentrations at the free nodes.
+    pub fn independent_concentrations(&self) -> usize {
+        self.free.len() * self.problem.independent()
+    }
+
     /// Length of a state's unknown vector.
     pub fn unknowns(&self) -> usize {
         self.free.len() * self.problem.m()

@@ -128,3 +128,39 @@ pub fn three_species_electroneutral() -> znfield::solve::transport::TransportPar
         donnan_start: true,
     }
 }
+
+/// Address space a hostile-input case may use: a run that tries to take more is refused by the
+/// memory budget (which reads this limit) long before the kernel would kill it.
+pub const CASE_ADDRESS_SPACE_BYTES: u64 = 2 << 30;
+
+/// Wall-clock seconds a hostile-input case may take before it counts as a hang.
+pub const CASE_SECONDS: u32 = 120;
+
+/// Runs the znfield binary with `args` under the case limits (`ulimit -v`, and `timeout`, which
+/// kills a hang with exit 137). The stdin is empty.
+pub fn run_bounded(args: &[String], envs: &[(&str, &str)]) -> std::process::Output {
+    let script = format!("ulimit -v {}; exec timeout -s KILL {} \"$0\" \"$@\"", CASE_ADDRESS_SPACE_BYTES / 1024, CASE_SECONDS);
+    let mut cmd = std::process::Command::new("bash");
+    cmd.arg("-c").arg(script).arg(env!("CARGO_BIN_EXE_znfield")).args(args);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.stdin(std::process::Stdio::null()).output().expect("run znfield under bash")
+}
+
+/// Files in `dir` (recursively) that would make it look like a finished or failed run, or a
+/// temporary file left behind; empty when `dir` does not exist.
+pub fn complete_looking(dir: &std::path::Path) -> Vec<String> {
+    const MARKERS: [&str; 6] = ["summary.json", "sweep.json", "sweep.csv", "report.md", "report.html", "mesh_report.json"];
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return found };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_dir() {
+            found.extend(complete_looking(&entry.path()));
+        } else if MARKERS.contains(&name.as_str()) || name.ends_with(".partial") {
+            found.push(entry.path().display().to_string());
+        }
+    }
+    found
+}

@@ -137,17 +137,7 @@ fn electrode_map(mesh: &TetMesh, fields: &Fields, electrode_nodes: &[u32], scene
     }
 }
 
-/// Species names as file-name parts: `Zn2+` -> `Zn2p`, `SO4 2-` -> `SO4_2m`.
-pub fn file_safe(name: &str) -> String {
-    name.chars()
-        .map(|c| match c {
-            '+' => 'p',
-            '-' => 'm',
-            c if c.is_ascii_alphanumeric() => c,
-            _ => '_',
-        })
-        .collect()
-}
+pub use crate::scene::file_safe;
 
 /// Arrows on a lattice every 32 pixels, from the element vector field `cell` projected on the
 /// plane.

@@ -1,0 +1,214 @@
+//! The output directory a command owns while it runs.
+//!
+//! [`OutputDir::claim`] is called before any work: it refuses (exit 2) an `--out` that exists as
+//! a file or cannot be written, so no solve is wasted on a directory it cannot fill; it takes an
+//! exclusive lock on `.znfield.lock` there (released by the operating system when the process
+//! ends, however it ends), so a second run into the same directory is refused with the holder's
+//! process id instead of mixing its files with the first's; and it removes what would make the
+//! directory look like a finished (or failed) earlier run - that run's completion markers and
+//! any temporary `.partial` files a killed run left - so a failure never leaves a
+//! complete-looking directory. A directory the claim created is removed again when the command
+//! fails before writing anything into it.
+
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// The lock file in every output directory.
+pub const LOCK_FILE: &str = ".znfield.lock";
+
+/// An output directory held by this process until the value is dropped.
+#[derive(Debug)]
+pub struct OutputDir {
+    path: PathBuf,
+    /// Holds the lock: the operating system releases it when the file is closed.
+    _lock: std::fs::File,
+    /// The claim created the directory (it is removed again if nothing was written into it).
+    created: bool,
+}
+
+impl OutputDir {
+    /// Claims `path` for a command whose finished output is marked by the files `markers`
+    /// (`summary.json` for a run) and, in its subdirectories (a sweep's points), `sub_markers`;
+    /// earlier copies of them are removed.
+    pub fn claim(path: &Path, markers: &[&str], sub_markers: &[&str]) -> Result<OutputDir> {
+        let refuse = |why: String| Error::input(format!("--out {}: {why}", path.display()));
+        let created = match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => false,
+            Ok(_) => return Err(refuse("exists and is not a directory".into())),
+            Err(_) => {
+                std::fs::create_dir_all(path).map_err(|e| refuse(format!("cannot create the output directory: {e}")))?;
+                true
+            }
+        };
+        let mut lock = match lock(path) {
+            Ok(file) => file,
+            Err(e) => {
+                if created {
+                    let _ = std::fs::remove_file(path.join(LOCK_FILE));
+                    let _ = std::fs::remove_dir(path);
+                }
+                return Err(refuse(e));
+            }
+        };
+        let note = format!("process {}, `{}`", std::process::id(), std::env::args().collect::<Vec<_>>().join(" "));
+        let _ = lock.set_len(0).and_then(|()| lock.rewind()).and_then(|()| lock.write_all(note.as_bytes()));
+        let dir = OutputDir { path: path.to_path_buf(), _lock: lock, created };
+        remove_stale_in(&dir.path, markers, sub_markers)?;
+        Ok(dir)
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Removes `markers` and left-over temporary files of killed runs in `dir` (no other run holds
+/// it, so every `.partial` file there is abandoned), and `sub_markers` and `.partial` files in
+/// its immediate subdirectories (links are not followed).
+fn remove_stale_in(dir: &Path, markers: &[&str], sub_markers: &[&str]) -> Result<()> {
+    for marker in markers {
+        super::atomic::remove(&dir.join(marker))?;
+    }
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in entries.filter_map(|e| e.ok()) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if name.starts_with('.') && name.ends_with(".partial") && !is_dir {
+            super::atomic::remove(&entry.path())?;
+        } else if is_dir && !sub_markers.is_empty() {
+            remove_stale_in(&entry.path(), sub_markers, &[])?;
+        }
+    }
+    Ok(())
+}
+
+impl Drop for OutputDir {
+    /// A directory this claim created and nothing was written into goes again (a refused run
+    /// leaves no trace).
+    fn drop(&mut self) {
+        if !self.created {
+            return;
+        }
+        let only_lock = std::fs::read_dir(&self.path)
+            .map(|entries| entries.filter_map(|e| e.ok()).all(|e| e.file_name() == LOCK_FILE))
+            .unwrap_or(false);
+        if only_lock {
+            let _ = std::fs::remove_file(self.path.join(LOCK_FILE));
+            let _ = std::fs::remove_dir(&self.path);
+        }
+    }
+}
+
+/// Takes the lock of directory `dir`: opens (or creates) its lock file, locks it, checks that the
+/// file locked is still the one at the lock file's name (a run ending at that moment removes it),
+/// and that the directory takes new files. Errors are messages for the user.
+fn lock(dir: &Path) -> std::result::Result<std::fs::File, String> {
+    use std::os::unix::fs::MetadataExt;
+    let lock_path = dir.join(LOCK_FILE);
+    for _ in 0..10 {
+        let lock = open_lock(&lock_path)?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = (&lock).take(200).read_to_string(&mut holder);
+                return Err(format!(
+                    "another znfield command is writing there ({}); wait for it to finish or choose another --out",
+                    holder.trim()
+                ));
+            }
+            // A file system without locks (some network mounts): the run goes on unguarded.
+            Err(std::fs::TryLockError::Error(e)) => {
+                crate::progress::warn(&format!("{}: cannot lock ({e}); another run into it would not be refused", dir.display()));
+            }
+        }
+        let held = lock.metadata().map_err(|e| e.to_string())?;
+        let named = std::fs::symlink_metadata(&lock_path).ok();
+        if named.is_some_and(|m| m.dev() == held.dev() && m.ino() == held.ino()) {
+            probe_writable(dir)?;
+            return Ok(lock);
+        }
+    }
+    Err(format!("{LOCK_FILE} there keeps being replaced; is another program removing it?"))
+}
+
+/// Creates and removes a file in `dir`: a directory that cannot take new files (read-only, a
+/// full disk, /proc) is refused before the run, not after its solve.
+fn probe_writable(dir: &Path) -> std::result::Result<(), String> {
+    let probe = dir.join(format!(".znfield-write-test.{}", std::process::id()));
+    let _ = std::fs::remove_file(&probe);
+    let made = std::fs::OpenOptions::new().write(true).create_new(true).open(&probe).and_then(|mut f| f.write_all(b"x"));
+    let _ = std::fs::remove_file(&probe);
+    made.map_err(|e| format!("cannot write there: {e}"))
+}
+
+/// Opens (creating it if needed) the lock file, never through a symbolic link.
+fn open_lock(path: &Path) -> std::result::Result<std::fs::File, String> {
+    let not_writable = |e: std::io::Error| format!("cannot write there: {e}");
+    match std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(path) {
+        Ok(file) => Ok(file),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let meta = std::fs::symlink_metadata(path).map_err(not_writable)?;
+            if !meta.file_type().is_file() {
+                return Err(format!("{LOCK_FILE} there is not a regular file (a link?); remove it"));
+            }
+            std::fs::OpenOptions::new().read(true).write(true).open(path).map_err(not_writable)
+        }
+        Err(e) => Err(not_writable(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("znfield-outdir-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn a_claimed_directory_refuses_a_second_claim_until_released() {
+        let dir = scratch("twice");
+        let first = OutputDir::claim(&dir, &["summary.json"], &[]).expect("first claim");
+        std::fs::write(dir.join("fields.vtu"), "x").expect("write");
+        let err = OutputDir::claim(&dir, &["summary.json"], &[]).expect_err("held").to_string();
+        assert!(err.contains("another znfield command") && err.contains(&format!("process {}", std::process::id())), "{err}");
+        drop(first);
+        let again = OutputDir::claim(&dir, &["summary.json"], &[]).expect("released");
+        drop(again);
+        assert!(dir.join("fields.vtu").exists(), "a claim keeps the files that are not markers");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_claim_removes_the_markers_of_an_earlier_run_and_abandoned_temporaries() {
+        let dir = scratch("stale");
+        std::fs::create_dir_all(&dir).expect("dir");
+        for f in ["summary.json", ".fields.vtu.123.0.partial", "fields.vtu"] {
+            std::fs::write(dir.join(f), "old").expect("write");
+        }
+        let claim = OutputDir::claim(&dir, &["summary.json"], &[]).expect("claim");
+        assert!(!dir.join("summary.json").exists() && !dir.join(".fields.vtu.123.0.partial").exists());
+        assert!(dir.join("fields.vtu").exists());
+        drop(claim);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_file_or_an_unwritable_place_is_refused_and_an_unused_new_directory_removed() {
+        let dir = scratch("file");
+        std::fs::write(&dir, "not a directory").expect("file");
+        let err = OutputDir::claim(&dir, &[], &[]).expect_err("a file").to_string();
+        assert!(err.contains("exists and is not a directory"), "{err}");
+        let _ = std::fs::remove_file(&dir);
+        let err = OutputDir::claim(Path::new("/proc/znfield-out"), &[], &[]).expect_err("/proc").to_string();
+        assert!(err.starts_with("--out /proc/znfield-out: cannot"), "{err}");
+        drop(OutputDir::claim(&dir, &[], &[]).expect("claim"));
+        assert!(!dir.exists(), "a claimed directory nothing was written into is removed");
+    }
+}
