@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::output::atomic;
 use crate::output::maps::render::{line_png, Series};
 use crate::output::maps::Map;
+use crate::output::outdir::{refuse_link, OutputDir};
 use crate::output::summary::Summary;
 use crate::run::{run, run_maps, write_outputs};
 use crate::scene::Scene;
@@ -107,12 +108,14 @@ pub fn run_compare(
     let mut maps = Vec::new();
     for (k, (scene, name)) in scenes.iter().zip(&names).enumerate() {
         progress(k, scenes.len(), name);
+        let _claim = OutputDir::claim_subdir(&dir.join(name), &crate::run::RUN_MARKERS)?;
         let mut result = run(scene, backend)?;
         write_outputs(&mut result, &dir.join(name))?;
         maps.push(run_maps(&result).into_iter().filter(|m| compared(&m.file)).collect::<Vec<_>>());
         summaries.push(result.summary);
     }
     let figures = common_scale_figures(&names, &maps)?;
+    refuse_link(&dir.join("maps"))?;
     std::fs::create_dir_all(dir.join("maps")).map_err(|e| Error::io(dir.join("maps"), e))?;
     for figure in &figures {
         for (name, png) in names.iter().zip(&figure.images) {

@@ -276,7 +276,13 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            // One line, whatever the message quotes (a name with a newline or an escape code).
+            let text: String = e
+                .to_string()
+                .chars()
+                .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+                .collect();
+            eprintln!("error: {text}");
             ExitCode::from(e.exit_code() as u8)
         }
     }

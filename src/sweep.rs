@@ -15,6 +15,7 @@ use crate::backend::BackendChoice;
 use crate::error::{Error, Result};
 use crate::output::atomic;
 use crate::output::maps::render::{self, Series};
+use crate::output::outdir::OutputDir;
 use crate::run::{run, write_outputs, RunResult};
 use crate::scene::Scene;
 
@@ -223,8 +224,9 @@ pub fn run_sweep(
     let mut done = Vec::with_capacity(combos.len());
     for (k, sets) in combos.iter().enumerate() {
         progress(k, combos.len(), sets);
-        let mut result = run(&load(sets)?, backend)?;
         let point_dir: PathBuf = dir.join(format!("point_{k:03}"));
+        let _claim = OutputDir::claim_subdir(&point_dir, &crate::run::RUN_MARKERS)?;
+        let mut result = run(&load(sets)?, backend)?;
         write_outputs(&mut result, &point_dir)?;
         let values = sets
             .iter()

@@ -483,9 +483,9 @@ fn catalogue() -> Vec<Case> {
             words: &["needs more than", "tetrahedra"],
         },
         Case {
-            name: "sizes-1e-12",
-            input: Input::Set(&["mesh.size_near_m=1e-12", "mesh.size_far_m=1e-12"]),
-            words: &["1.000e-12", "tetrahedra"],
+            name: "sizes-1e-10",
+            input: Input::Set(&["mesh.size_near_m=1e-10", "mesh.size_far_m=1e-10"]),
+            words: &["1.000e-10", "tetrahedra"],
         },
         Case {
             name: "mat-porosity-unreachable",
@@ -533,6 +533,42 @@ fn catalogue() -> Vec<Case> {
             name: "newton-cap",
             input: Input::Set(&["solver.newton_max_iterations=4000000000"]),
             words: &["solver.newton_max_iterations", "4000000000", "1..=10000"],
+        },
+        Case {
+            name: "radius-1e-200",
+            input: Input::Set(&["geometry.protrusions.0.radius_m=1e-200"]),
+            words: &["geometry.protrusions.0.radius_m", "1e-200", "[1e-10, 1]"],
+        },
+        Case {
+            name: "conductivity-1e308",
+            input: Input::Set(&["physics.model=secondary", "physics.conductivity_S_m=1e308"]),
+            words: &["physics.conductivity_S_m", "1e308", "[1e-6, 1e4]"],
+        },
+        Case {
+            name: "exchange-1e15",
+            input: Input::Set(&["physics.model=secondary", "physics.kinetics.exchange_current_density_A_m2=1e15"]),
+            words: &["physics.kinetics.exchange_current_density_A_m2", "1e15"],
+        },
+        Case {
+            name: "layer-1e-308",
+            input: Input::Set(&[r#"geometry.layers=[{"name":"c","kind":"planar","thickness_m":1e-308}]"#]),
+            words: &["geometry.layers.0.thickness_m", "1e-308"],
+        },
+        Case {
+            name: "waveform-value-1e308",
+            input: Input::Scene(
+                tertiary.clone(),
+                &[
+                    r#"time={"end_s":0.05}"#,
+                    r#"operation.waveform={"kind":"table","times_s":[0,0.01,0.06],"values":[-100,1e308,-100]}"#,
+                ],
+            ),
+            words: &["operation.waveform.values.1", "1e308"],
+        },
+        Case {
+            name: "newline-in-a-name",
+            input: Input::Msh(|t| t, &["geometry.boundaries.electrode=[\"elec\\ntrode\u{1b}\"]"]),
+            words: &["elec\\ntrode\\u{1b}"],
         },
         Case {
             name: "trailing-junk",

@@ -138,7 +138,7 @@ fn edited_checkpoints_are_refused() {
     let original: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("checkpoint.json")).expect("checkpoint")).expect("JSON");
     type Edit = fn(&mut Value);
-    let edits: [(&str, Edit, &[&str]); 13] = [
+    let edits: [(&str, Edit, &[&str]); 14] = [
         ("short state", |c| pop(&mut c["progress"]["state"]["x"]), &["state has", "values"]),
         ("short history", |c| pop(&mut c["progress"]["previous_concentrations"]), &["previous concentrations has"]),
         ("short snapshot", |c| pop(&mut c["progress"]["last"]["concentrations"][0]), &["saved solution"]),
@@ -148,12 +148,17 @@ fn edited_checkpoints_are_refused() {
         ("scaled time", |c| c["progress"]["t"] = Value::from(1e30), &["disagrees with the saved progress"]),
         ("step size", |c| c["progress"]["dt"] = Value::from(-1.0), &["step sizes -1", "out of range"]),
         ("version", |c| c["version"] = Value::from(2), &["not a version 1"]),
+        (
+            "output passed",
+            |c| c["scene"]["time"]["output_times_s"] = serde_json::json!([1e-9, 0.05]),
+            &["0 snapshots, but 1 output times"],
+        ),
         ("rejected", |c| c["progress"]["rejected"] = Value::from(u32::MAX), &["4294967295 rejected", "100000"]),
         ("row width", |c| pop(&mut c["progress"]["rows"][1]["min_surface"]), &["time series row 1 has 1 values"]),
         (
             "snapshot time",
             |c| c["progress"]["snapshots"] = serde_json::json!([[1e-5, c["progress"]["last"].clone()]]),
-            &["1 snapshots, but only 0 output times"],
+            &["1 snapshots, but 0 output times lie before t"],
         ),
         ("scene", |c| c["scene"]["mesh"]["refine"] = Value::from(-1.0), &["the scene inside", "mesh.refine"]),
     ];

@@ -227,6 +227,16 @@ fn links_planted_in_an_output_directory_are_never_written_through() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "keep", "the victim file is untouched");
     assert!(!out.join("summary.json").is_symlink() && !out.join("fields.vtu").is_symlink(), "the outputs replaced the links");
+    // A link planted at a directory a sweep makes (a point's) is refused, not written through.
+    let sweep_out = dir.join("sweep");
+    std::fs::create_dir_all(&sweep_out).expect("sweep dir");
+    let victim_dir = dir.join("victim-dir");
+    std::fs::create_dir_all(&victim_dir).expect("victim dir");
+    std::os::unix::fs::symlink(&victim_dir, sweep_out.join("point_000")).expect("symlink");
+    let (scene_arg, out_arg) = (scene.display().to_string(), sweep_out.display().to_string());
+    let o = run_bounded(&args(&["sweep", &scene_arg, "--backend", "cpu", "--set", "mesh.refine=1,1.1", "--out", &out_arg]), &[]);
+    refused(&o, &["point_000", "symbolic link"], &sweep_out);
+    assert_eq!(std::fs::read_dir(&victim_dir).expect("victim dir").count(), 0, "nothing written through the link");
     // A link at the lock file's name is refused.
     let other = scratch("links-lock");
     std::fs::create_dir_all(&other).expect("dir");

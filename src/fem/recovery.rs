@@ -70,7 +70,12 @@ impl SurfaceRecovery {
                     lo = lo.min(v);
                     hi = hi.max(v);
                 }
-                fit.clamp(lo, hi)
+                // lo > hi only where the values are not finite: no clamp then (and no panic).
+                if lo <= hi {
+                    fit.clamp(lo, hi)
+                } else {
+                    fit
+                }
             })
             .collect()
     }

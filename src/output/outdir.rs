@@ -59,9 +59,28 @@ impl OutputDir {
         Ok(dir)
     }
 
+    /// Claims a subdirectory a command makes inside the one it holds (a sweep's point, a
+    /// comparison's scene): as [`Self::claim`], but a symbolic link planted at its name is refused
+    /// rather than followed.
+    pub fn claim_subdir(path: &Path, markers: &[&str]) -> Result<OutputDir> {
+        refuse_link(path)?;
+        OutputDir::claim(path, markers, &[])
+    }
+
     /// The directory.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// Refuses a symbolic link at `path` (a directory a command creates inside its output).
+pub fn refuse_link(path: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(Error::input(format!(
+            "{}: is a symbolic link; znfield writes its own directories there and follows no link: remove it",
+            path.display()
+        ))),
+        _ => Ok(()),
     }
 }
 

@@ -46,7 +46,7 @@ fn check_counts(s: &Scene) -> Result<(), String> {
         ("physics.species", s.physics.species.len() as u64, 16),
         ("mesh.refine_boxes", s.mesh.refine_boxes.len() as u64, 64),
         ("output.slices", s.output.slices.len() as u64, 16),
-        ("operation.waveform.times_s", table as u64, 100_000),
+        ("operation.waveform.times_s", table as u64, 10_000),
         ("time.output_times_s", s.time.as_ref().map_or(0, |t| t.output_times_s.len()) as u64, MAX_OUTPUT_TIMES as u64),
     ];
     for (key, count, limit) in counts {
@@ -56,6 +56,9 @@ fn check_counts(s: &Scene) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Largest magnitude of a waveform's values (A/m^2 or V, as the operation's).
+pub const WAVEFORM_LIMIT: f64 = 1e6;
 
 /// Most protrusions a scene may have (listed, in arrays and on a rough surface together).
 pub const MAX_PROTRUSIONS: u64 = 10_000;
@@ -336,12 +339,12 @@ fn check_waveform(s: &Scene, w: &super::Waveform) -> Result<(), String> {
     match w {
         super::Waveform::Step { time_s, before } => {
             positive("operation.waveform.time_s", *time_s)?;
-            finite("operation.waveform.before", *before)?;
+            in_range("operation.waveform.before", *before, -WAVEFORM_LIMIT, WAVEFORM_LIMIT)?;
         }
         super::Waveform::Pulse { period_s, on_fraction, off_value } => {
             positive("operation.waveform.period_s", *period_s)?;
             in_range("operation.waveform.on_fraction", *on_fraction, 1e-6, 1.0 - 1e-6)?;
-            finite("operation.waveform.off_value", *off_value)?;
+            in_range("operation.waveform.off_value", *off_value, -WAVEFORM_LIMIT, WAVEFORM_LIMIT)?;
             if let Some(t) = &s.time {
                 if t.end_s / period_s > 10_000.0 {
                     return Err(format!(
@@ -365,7 +368,7 @@ fn check_waveform(s: &Scene, w: &super::Waveform) -> Result<(), String> {
                 }
             }
             for (i, v) in values.iter().enumerate() {
-                finite(&format!("operation.waveform.values.{i}"), *v)?;
+                in_range(&format!("operation.waveform.values.{i}"), *v, -WAVEFORM_LIMIT, WAVEFORM_LIMIT)?;
             }
         }
     }
@@ -524,11 +527,26 @@ pub const MAX_OUTPUT_TIMES: usize = 1000;
 /// Accepted extent of a domain, m (a box's half-width and height; an imported mesh's extent).
 pub const DOMAIN_LENGTH_M: [f64; 2] = [1e-10, 1.0];
 
+/// Accepted ranges of positive quantities by the unit or name their key ends with: the scales a
+/// zinc anode's surroundings can have, so that no scaled parameter of the solve overflows or
+/// vanishes (a 1e-200 m radius or a 1e308 S/m conductivity made non-finite matrices).
+pub const POSITIVE_RANGES: [(&str, f64, f64); 6] = [
+    ("conductivity_S_m", 1e-6, 1e4),
+    ("exchange_current_density_A_m2", 1e-12, 1e6),
+    ("diffusivity_m2_s", 1e-16, 1e-6),
+    ("concentration_mol_m3", 1e-6, 1e5),
+    ("specific_area_m_1", 1e-3, 1e10),
+    ("_m", DOMAIN_LENGTH_M[0], DOMAIN_LENGTH_M[1]),
+];
+
+/// A positive number, within [`POSITIVE_RANGES`] where its key's ending has a range.
 pub(super) fn positive(key: &str, v: f64) -> Result<(), String> {
-    if v.is_finite() && v > 0.0 {
-        Ok(())
-    } else {
-        Err(format!("key `{key}`: {} must be a positive number", num(v)))
+    if !(v.is_finite() && v > 0.0) {
+        return Err(format!("key `{key}`: {} must be a positive number", num(v)));
+    }
+    match POSITIVE_RANGES.iter().find(|(ending, _, _)| key.ends_with(ending)) {
+        Some(&(_, lo, hi)) => in_range(key, v, lo, hi),
+        None => Ok(()),
     }
 }
 

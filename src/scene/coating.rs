@@ -230,8 +230,13 @@ pub(super) fn check(s: &super::Scene) -> Result<(), String> {
     use super::Model;
     let model = s.physics.model;
     let model_name = serde_json::to_value(model).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+    // A value may be 0 (none) but not a vanishing fraction of its unit, which the solve cannot
+    // tell from 0 (a 1e-308 exchange current gave NaN deposition profiles).
     let profile_in = |key: &str, p: &Profile, lo: f64, hi: f64| -> Result<(), String> {
         let (a, b) = p.range();
+        if let Some(v) = [a, b].into_iter().find(|v| *v != 0.0 && v.abs() < 1e-12) {
+            return Err(format!("key `{key}`: {} is neither 0 nor at least 1e-12", num(v)));
+        }
         in_range(key, a, lo, hi).and(in_range(key, b, lo, hi))
     };
     for (k, l) in s.geometry.layers.iter().enumerate() {
@@ -282,6 +287,9 @@ pub(super) fn check(s: &super::Scene) -> Result<(), String> {
         let key = "geometry.scaffold.surface_exchange_current_density_A_m2";
         finite(key, i0)?;
         in_range(key, i0, 0.0, 1e6)?;
+        if i0 != 0.0 && i0 < 1e-12 {
+            return Err(format!("key `{key}`: {} is neither 0 nor at least 1e-12", num(i0)));
+        }
         if !matches!(model, Model::Secondary | Model::Tertiary) {
             return Err(format!(
                 "key `{key}`: reacting scaffold surfaces need physics.model \"secondary\" or \"tertiary\" (found \"{model_name}\")"

@@ -182,13 +182,7 @@ impl Protrusion {
 
     /// Checks the shape's own parameters; `key` is its scene path for messages.
     pub fn check(&self, key: &str) -> Result<(), String> {
-        let positive = |name: &str, v: f64| {
-            if v.is_finite() && v > 0.0 {
-                Ok(())
-            } else {
-                Err(format!("key `{key}.{name}`: {} must be a positive number", super::checks::num(v)))
-            }
-        };
+        let positive = |name: &str, v: f64| super::checks::positive(&format!("{key}.{name}"), v);
         match *self {
             Protrusion::Hemisphere { radius_m, .. } => positive("radius_m", radius_m),
             Protrusion::Hemispheroid { height_m, base_radius_m, .. } => {

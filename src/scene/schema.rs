@@ -223,6 +223,18 @@ fn outputs_section() -> &'static str {
 
 /// docs/scenes.md: the key reference, one table per section (top-level keys first), then the
 /// README's "Outputs" section (what a run writes, and the definitions of its metrics).
+/// The ranges every positive quantity keeps by its key's ending (the checks'
+/// `POSITIVE_RANGES`), stated once above the tables.
+fn positive_ranges_note() -> String {
+    let list: Vec<String> =
+        super::checks::POSITIVE_RANGES.iter().map(|(ending, lo, hi)| format!("`*{ending}` {lo:e} to {hi:e}")).collect();
+    format!(
+        "\nBeyond the ranges in the tables, a positive quantity lies within the scales of a zinc anode's \
+         surroundings by its key's ending: {} (lengths in m).\n",
+        list.join(", ")
+    )
+}
+
 pub fn markdown(schema: &Value) -> String {
     let mut out = String::from(
         "# Scene format\n\n\
@@ -232,6 +244,7 @@ pub fn markdown(schema: &Value) -> String {
          written, with a list index for `<i>`. Keys of a tagged form (for example\n\
          `shape = hemisphere`) apply when the tag has that value. Required keys are marked *.\n",
     );
+    out.push_str(&positive_ranges_note());
     let mut sections: Vec<(String, Vec<KeyDoc>)> = vec![("scene".into(), Vec::new())];
     for row in key_table(schema) {
         let section = row.path.split_once('.').map_or("scene", |(top, _)| top).to_string();

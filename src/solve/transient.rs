@@ -343,8 +343,8 @@ impl Progress {
             before = r.t;
         }
         let outputs: Vec<f64> = time.output_times.iter().copied().filter(|&o| o > 0.0 && o <= self.t * (1.0 + 1e-12)).collect();
-        if self.snapshots.len() > outputs.len() {
-            return Err(format!("{} snapshots, but only {} output times lie before t", self.snapshots.len(), outputs.len()));
+        if self.snapshots.len() != outputs.len() {
+            return Err(format!("{} snapshots, but {} output times lie before t", self.snapshots.len(), outputs.len()));
         }
         // Each snapshot is taken at the first step that reaches its output time.
         let rows_t: Vec<f64> = self.rows.iter().map(|r| r.t).collect();

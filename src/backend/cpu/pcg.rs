@@ -38,6 +38,12 @@ impl LinearSolver for CpuPcg {
         // Solve for the correction d of the initial guess: A d = b - A x0.
         let mut defect = vec![0.0; a.n];
         residual(a, b, x, &mut defect);
+        if let Some(i) = a.diagonal().iter().position(|d| !(d.is_finite() && *d > 0.0)) {
+            return Err(LinearError::NonFinite {
+                iteration: 0,
+                where_: format!("row {i} of the matrix has a non-positive diagonal"),
+            });
+        }
         let dinv = kernels::inverse_diagonal(a);
         let n = a.n;
         let (mut d, mut r, mut z, mut p, mut q) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
