@@ -66,11 +66,6 @@ impl OutputDir {
         refuse_link(path)?;
         OutputDir::claim(path, markers, &[])
     }
-
-    /// The directory.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
 }
 
 /// Refuses a symbolic link at `path` (a directory a command creates inside its output).
