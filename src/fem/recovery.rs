@@ -10,6 +10,8 @@
 //! recovered field: totals come from the fluxes themselves.
 
 use glam::DVec3;
+use rayon::prelude::*;
+use rustc_hash::FxHashSet;
 
 use crate::mesh::{BoundaryTag, TetMesh};
 
@@ -34,7 +36,9 @@ impl SurfaceRecovery {
     pub fn new(mesh: &TetMesh, tag: BoundaryTag, nodes: &[u32], areas: &[f64]) -> Self {
         let SurfaceNeighbourhood { normal, ring } = surface_neighbourhood(mesh, tag, nodes);
         let cos_limit = 40f64.to_radians().cos();
+        // Each node's patch and fit are independent of the others'.
         let stencils = (0..nodes.len())
+            .into_par_iter()
             .map(|i| {
                 let centre = mesh.nodes[nodes[i] as usize];
                 let h = ring[i].iter().map(|&j| mesh.nodes[nodes[j as usize] as usize].distance(centre)).sum::<f64>()
@@ -126,7 +130,7 @@ const MIN_PATCH_NODES: usize = 30;
 /// within the angle limit of node i's normal (breadth-first over the surface rings).
 fn patch_within(ring: &[Vec<u32>], normal: &[DVec3], i: usize, inside: impl Fn(usize) -> bool, cos_limit: f64) -> Vec<u32> {
     let mut patch = vec![i as u32];
-    let mut seen = std::collections::HashSet::from([i as u32]);
+    let mut seen: FxHashSet<u32> = std::iter::once(i as u32).collect();
     let mut k = 0;
     while k < patch.len() {
         let here = patch[k] as usize;

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use glam::DVec3;
 
@@ -18,15 +19,18 @@ const MIN_NODE_BYTES: usize = 8;
 /// Fewest bytes an element record takes (ASCII `1 15 0 1` and a newline, a point).
 const MIN_ELEMENT_BYTES: usize = 9;
 
+/// The physical group tags of an element (possibly none), shared by all elements of an entity.
+pub type Groups = Arc<[i32]>;
+
 /// Raw contents of a MSH file, with node ids resolved to indices into `nodes`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MshFile {
     /// Node coordinates in file units.
     pub nodes: Vec<DVec3>,
-    /// Linear tetrahedra with the physical group tags of each (possibly empty), and the element id.
-    pub tets: Vec<([u32; 4], Vec<i32>, u64)>,
+    /// Linear tetrahedra with the physical group tags of each, and the element id.
+    pub tets: Vec<([u32; 4], Groups, u64)>,
     /// Triangles with their physical group tags and element id.
-    pub triangles: Vec<([u32; 3], Vec<i32>, u64)>,
+    pub triangles: Vec<([u32; 3], Groups, u64)>,
     /// Physical group (dimension, tag) -> name.
     pub physical_names: HashMap<(i32, i32), String>,
 }
@@ -69,9 +73,9 @@ pub fn parse(bytes: &[u8]) -> std::result::Result<MshFile, String> {
         v => return Err(format!("MSH version {v} is not supported; save as MSH 4.1 or 2.2")),
     };
     let mut mesh = MshFile { nodes: Vec::new(), tets: Vec::new(), triangles: Vec::new(), physical_names: HashMap::new() };
-    let mut entities: HashMap<(i32, i32), Vec<i32>> = HashMap::new();
-    let mut node_index: HashMap<u64, u32> = HashMap::new();
-    let mut raw_elements: Vec<(u64, i32, Vec<u64>, Vec<i32>)> = Vec::new();
+    let mut entities: HashMap<(i32, i32), Groups> = HashMap::new();
+    let mut node_index = NodeIndex::default();
+    let mut raw_elements: Vec<RawElement> = Vec::new();
     while let Some(section) = r.next_section()? {
         match section.as_str() {
             "$PhysicalNames" => {
@@ -97,6 +101,8 @@ pub fn parse(bytes: &[u8]) -> std::result::Result<MshFile, String> {
                     read_nodes_v4(&mut r, binary, &mut mesh.nodes, &mut node_index)?;
                 } else {
                     let n: usize = r.ascii_number("$Nodes count")?;
+                    node_index.expect(r.plausible(n, MIN_NODE_BYTES));
+                    mesh.nodes.reserve(r.plausible(n, MIN_NODE_BYTES));
                     for _ in 0..n {
                         let id: u64 = r.ascii_number("node id")?;
                         let p = DVec3::new(r.ascii_number("node x")?, r.ascii_number("node y")?, r.ascii_number("node z")?);
@@ -110,17 +116,30 @@ pub fn parse(bytes: &[u8]) -> std::result::Result<MshFile, String> {
                     read_elements_v4(&mut r, binary, &entities, &mut raw_elements)?;
                 } else {
                     let n: usize = r.ascii_number("$Elements count")?;
+                    raw_elements.reserve(r.plausible(n, MIN_ELEMENT_BYTES));
+                    // One shared group list per physical tag.
+                    let mut groups: HashMap<i32, Groups> = HashMap::new();
                     for _ in 0..n {
                         let id: u64 = r.ascii_number("element id")?;
                         let ty: i32 = r.ascii_number("element type")?;
                         let ntags: usize = r.ascii_number("element tag count")?;
-                        let tags: Vec<i32> =
-                            (0..ntags).map(|_| r.ascii_number("element tag")).collect::<std::result::Result<_, _>>()?;
+                        let mut physical = 0;
+                        for k in 0..ntags {
+                            let tag: i32 = r.ascii_number("element tag")?;
+                            if k == 0 {
+                                physical = tag;
+                            }
+                        }
                         let count = nodes_per_element(ty, id)?;
-                        let nodes: Vec<u64> =
-                            (0..count).map(|_| r.ascii_number("element node")).collect::<std::result::Result<_, _>>()?;
-                        let physical = tags.first().copied().filter(|&t| t != 0).into_iter().collect();
-                        raw_elements.push((id, ty, nodes, physical));
+                        let mut nodes = [0u64; 4];
+                        for node in &mut nodes[..count] {
+                            *node = r.ascii_number("element node")?;
+                        }
+                        let groups = groups
+                            .entry(physical)
+                            .or_insert_with(|| if physical == 0 { Arc::from([]) } else { Arc::from([physical]) })
+                            .clone();
+                        raw_elements.push(RawElement { id, ty, nodes, groups });
                     }
                 }
                 r.expect_line("$EndElements")?;
@@ -131,14 +150,11 @@ pub fn parse(bytes: &[u8]) -> std::result::Result<MshFile, String> {
     if mesh.nodes.is_empty() {
         return Err("no $Nodes section (truncated file?)".into());
     }
-    for (id, ty, nodes, physical) in raw_elements {
-        let ids: Vec<u32> = nodes
-            .iter()
-            .map(|n| node_index.get(n).copied().ok_or_else(|| format!("element {id} refers to node {n}, which is not in $Nodes")))
-            .collect::<std::result::Result<_, _>>()?;
+    for RawElement { id, ty, nodes, groups } in raw_elements {
+        let index = |n: u64| node_index.get(n).ok_or_else(|| format!("element {id} refers to node {n}, which is not in $Nodes"));
         match ty {
-            4 => mesh.tets.push(([ids[0], ids[1], ids[2], ids[3]], physical, id)),
-            2 => mesh.triangles.push(([ids[0], ids[1], ids[2]], physical, id)),
+            4 => mesh.tets.push(([index(nodes[0])?, index(nodes[1])?, index(nodes[2])?, index(nodes[3])?], groups, id)),
+            2 => mesh.triangles.push(([index(nodes[0])?, index(nodes[1])?, index(nodes[2])?], groups, id)),
             _ => {}
         }
     }
@@ -165,7 +181,7 @@ fn parse_field<T: std::str::FromStr>(field: Option<&str>, what: &str, line: &str
     field.and_then(|f| f.parse().ok()).ok_or_else(|| format!("malformed {what} in `{line}`"))
 }
 
-fn read_entities(r: &mut Reader, binary: bool, out: &mut HashMap<(i32, i32), Vec<i32>>) -> std::result::Result<(), String> {
+fn read_entities(r: &mut Reader, binary: bool, out: &mut HashMap<(i32, i32), Groups>) -> std::result::Result<(), String> {
     let counts: Vec<usize> = (0..4).map(|_| r.size(binary, "$Entities count")).collect::<std::result::Result<_, _>>()?;
     for (dim, &count) in counts.iter().enumerate() {
         for _ in 0..count {
@@ -183,7 +199,7 @@ fn read_entities(r: &mut Reader, binary: bool, out: &mut HashMap<(i32, i32), Vec
                     r.int(binary, "entity bounding tag")?;
                 }
             }
-            out.insert((dim as i32, tag), phys);
+            out.insert((dim as i32, tag), Arc::from(phys));
         }
     }
     if binary {
@@ -194,29 +210,75 @@ fn read_entities(r: &mut Reader, binary: bool, out: &mut HashMap<(i32, i32), Vec
 
 /// Appends node `id` at `p`: a non-finite coordinate or an id seen before is an error naming
 /// the node.
-fn add_node(nodes: &mut Vec<DVec3>, index: &mut HashMap<u64, u32>, id: u64, p: DVec3) -> std::result::Result<(), String> {
+fn add_node(nodes: &mut Vec<DVec3>, index: &mut NodeIndex, id: u64, p: DVec3) -> std::result::Result<(), String> {
     if !p.is_finite() {
         return Err(format!("node {id} has a coordinate that is not a finite number ({}, {}, {})", p.x, p.y, p.z));
     }
-    if index.insert(id, nodes.len() as u32).is_some() {
+    if !index.insert(id, nodes.len() as u32) {
         return Err(format!("node id {id} appears twice in $Nodes"));
     }
     nodes.push(p);
     Ok(())
 }
 
-fn read_nodes_v4(
-    r: &mut Reader,
-    binary: bool,
-    nodes: &mut Vec<DVec3>,
-    index: &mut HashMap<u64, u32>,
-) -> std::result::Result<(), String> {
+/// Node id -> index into the node list. Gmsh numbers nodes 1..n (or close), so ids below a
+/// bound set from the node count live in a plain array; any others in a hash map.
+#[derive(Default)]
+struct NodeIndex {
+    dense: Vec<u32>,
+    /// Ids below this go into `dense` (grown on demand, never beyond it).
+    dense_limit: usize,
+    sparse: HashMap<u64, u32>,
+}
+
+impl NodeIndex {
+    const NONE: u32 = u32::MAX;
+
+    /// Makes room for ids up to about twice `count` (a count already held to the file's size).
+    fn expect(&mut self, count: usize) {
+        self.dense_limit = self.dense_limit.max(2 * count + 1024);
+    }
+
+    /// Records `id`; false (and nothing changed) if it was there already.
+    fn insert(&mut self, id: u64, index: u32) -> bool {
+        match usize::try_from(id).ok().filter(|&k| k < self.dense_limit) {
+            Some(k) => {
+                if k >= self.dense.len() {
+                    self.dense.resize((k + 1).max(2 * self.dense.len()).min(self.dense_limit), Self::NONE);
+                }
+                let slot = &mut self.dense[k];
+                let fresh = *slot == Self::NONE;
+                if fresh {
+                    *slot = index;
+                }
+                fresh
+            }
+            None => match self.sparse.entry(id) {
+                std::collections::hash_map::Entry::Occupied(_) => false,
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(index);
+                    true
+                }
+            },
+        }
+    }
+
+    fn get(&self, id: u64) -> Option<u32> {
+        match usize::try_from(id).ok().filter(|&k| k < self.dense_limit) {
+            Some(k) => self.dense.get(k).copied().filter(|&i| i != Self::NONE),
+            None => self.sparse.get(&id).copied(),
+        }
+    }
+}
+
+fn read_nodes_v4(r: &mut Reader, binary: bool, nodes: &mut Vec<DVec3>, index: &mut NodeIndex) -> std::result::Result<(), String> {
     let blocks = r.size(binary, "$Nodes block count")?;
     let total = r.size(binary, "$Nodes node count")?;
     r.size(binary, "$Nodes min tag")?;
     r.size(binary, "$Nodes max tag")?;
     // A count from the file is trusted only as far as the bytes left could hold it.
     nodes.reserve(r.plausible(total, MIN_NODE_BYTES));
+    index.expect(r.plausible(total, MIN_NODE_BYTES));
     for _ in 0..blocks {
         r.int(binary, "node block dimension")?;
         r.int(binary, "node block entity")?;
@@ -225,8 +287,10 @@ fn read_nodes_v4(
             return Err("parametric node coordinates are not supported (save without Mesh.SaveParametric)".into());
         }
         let n = r.size(binary, "node block size")?;
-        let tags: Vec<u64> =
-            (0..n).map(|_| r.size(binary, "node tag").map(|t| t as u64)).collect::<std::result::Result<_, _>>()?;
+        let mut tags: Vec<u64> = Vec::with_capacity(r.plausible(n, MIN_NODE_BYTES));
+        for _ in 0..n {
+            tags.push(r.size(binary, "node tag")? as u64);
+        }
         for t in tags {
             let p = DVec3::new(r.float(binary, "node x")?, r.float(binary, "node y")?, r.float(binary, "node z")?);
             add_node(nodes, index, t, p)?;
@@ -238,12 +302,19 @@ fn read_nodes_v4(
     Ok(())
 }
 
-type RawElement = (u64, i32, Vec<u64>, Vec<i32>);
+/// An element as read, before its node ids are resolved: the first `nodes_per_element(ty)` of
+/// `nodes` are used.
+struct RawElement {
+    id: u64,
+    ty: i32,
+    nodes: [u64; 4],
+    groups: Groups,
+}
 
 fn read_elements_v4(
     r: &mut Reader,
     binary: bool,
-    entities: &HashMap<(i32, i32), Vec<i32>>,
+    entities: &HashMap<(i32, i32), Groups>,
     out: &mut Vec<RawElement>,
 ) -> std::result::Result<(), String> {
     let blocks = r.size(binary, "$Elements block count")?;
@@ -256,13 +327,15 @@ fn read_elements_v4(
         let entity = r.int(binary, "element block entity")?;
         let ty = r.int(binary, "element block type")?;
         let n = r.size(binary, "element block size")?;
-        let physical = entities.get(&(dim, entity)).cloned().unwrap_or_default();
+        let groups: Groups = entities.get(&(dim, entity)).cloned().unwrap_or_else(|| Arc::from([]));
         for _ in 0..n {
             let id = r.size(binary, "element tag")? as u64;
             let count = nodes_per_element(ty, id)?;
-            let nodes: Vec<u64> =
-                (0..count).map(|_| r.size(binary, "element node").map(|t| t as u64)).collect::<std::result::Result<_, _>>()?;
-            out.push((id, ty, nodes, physical.clone()));
+            let mut nodes = [0u64; 4];
+            for node in &mut nodes[..count] {
+                *node = r.size(binary, "element node")? as u64;
+            }
+            out.push(RawElement { id, ty, nodes, groups: groups.clone() });
         }
     }
     if binary {
@@ -288,7 +361,7 @@ impl Reader<'_> {
     }
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     fn line(&mut self) -> std::result::Result<String, String> {
         if self.pos >= self.bytes.len() {
             return Err("unexpected end of file (truncated?)".into());
@@ -337,7 +410,8 @@ impl Reader<'_> {
         }
     }
 
-    fn token(&mut self, what: &str) -> std::result::Result<&str, String> {
+    fn token(&mut self, what: &str) -> std::result::Result<&'a str, String> {
+        let bytes = self.bytes;
         while self.pos < self.bytes.len() && self.bytes[self.pos].is_ascii_whitespace() {
             self.pos += 1;
         }
@@ -348,15 +422,19 @@ impl Reader<'_> {
         if start == self.pos {
             return Err(format!("unexpected end of file while reading {what} (truncated?)"));
         }
-        std::str::from_utf8(&self.bytes[start..self.pos]).map_err(|_| format!("non-text bytes while reading {what}"))
+        std::str::from_utf8(&bytes[start..self.pos]).map_err(|_| format!("non-text bytes while reading {what}"))
     }
 
+    /// The next whitespace-separated token as a number (no allocation unless it is malformed).
     fn ascii_number<T: std::str::FromStr>(&mut self, what: &str) -> std::result::Result<T, String> {
-        let t = self.token(what)?.to_string();
-        if t.starts_with('$') {
-            return Err(format!("section ended early: found `{t}` while reading {what} (truncated?)"));
-        }
-        t.parse().map_err(|_| format!("malformed {what}: `{}`", truncate(&t)))
+        let t = self.token(what)?;
+        t.parse().map_err(|_| {
+            if t.starts_with('$') {
+                format!("section ended early: found `{t}` while reading {what} (truncated?)")
+            } else {
+                format!("malformed {what}: `{}`", truncate(t))
+            }
+        })
     }
 
     fn take(&mut self, n: usize, what: &str) -> std::result::Result<&[u8], String> {
@@ -413,5 +491,23 @@ fn truncate(s: &str) -> String {
         format!("{}...", &s[..s.char_indices().nth(60).map_or(s.len(), |(i, _)| i)])
     } else {
         s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_ids_anywhere_resolve_and_repeats_are_refused() {
+        let mut index = NodeIndex::default();
+        index.expect(2);
+        // 1 and 700 go to the array, 5000 and 2^40 beyond its limit (2 * 2 + 1024) to the map.
+        for (k, id) in [1u64, 700, 5000, 1 << 40].into_iter().enumerate() {
+            assert!(index.insert(id, k as u32), "id {id}");
+        }
+        assert!(!index.insert(700, 9) && !index.insert(1 << 40, 9), "a repeated id is refused in both stores");
+        assert_eq!([1u64, 700, 5000, 1 << 40].map(|id| index.get(id)), [Some(0), Some(1), Some(2), Some(3)]);
+        assert_eq!([0u64, 2, 1027, u64::MAX].map(|id| index.get(id)), [None; 4]);
     }
 }
