@@ -2,6 +2,8 @@
 
 use rayon::prelude::*;
 
+use crate::mesh::adjacency::Adjacency;
+
 /// A square sparse matrix in CSR form with sorted column indices.
 #[derive(Debug, Clone)]
 pub struct CsrMatrix {
@@ -13,45 +15,10 @@ pub struct CsrMatrix {
 
 impl CsrMatrix {
     /// The node-to-node pattern of a tetrahedral mesh with zero values.
-    ///
-    /// Row i holds the nodes of the tetrahedra at node i: a node-to-tetrahedra index is built
-    /// first (a counting sort), then the rows are gathered, sorted and deduplicated in parallel.
     pub fn pattern(n: usize, tets: &[[u32; 4]]) -> Self {
-        let mut first = vec![0usize; n + 1];
-        for &a in tets.iter().flatten() {
-            first[a as usize + 1] += 1;
-        }
-        for i in 0..n {
-            first[i + 1] += first[i];
-        }
-        let mut next = first.clone();
-        let mut touching = vec![0u32; first[n]];
-        for (t, tet) in tets.iter().enumerate() {
-            for &a in tet {
-                touching[next[a as usize]] = t as u32;
-                next[a as usize] += 1;
-            }
-        }
-        let rows: Vec<Vec<u32>> = (0..n)
-            .into_par_iter()
-            .with_min_len(256)
-            .map(|i| {
-                let at = &touching[first[i]..first[i + 1]];
-                let mut row: Vec<u32> = at.iter().flat_map(|&t| tets[t as usize]).collect();
-                row.sort_unstable();
-                row.dedup();
-                row
-            })
-            .collect();
-        let mut row_ptr = Vec::with_capacity(n + 1);
-        let mut col_idx = Vec::with_capacity(rows.iter().map(Vec::len).sum());
-        row_ptr.push(0u32);
-        for row in &rows {
-            col_idx.extend_from_slice(row);
-            row_ptr.push(col_idx.len() as u32);
-        }
-        let values = vec![0.0; col_idx.len()];
-        CsrMatrix { n, row_ptr, col_idx, values }
+        let Adjacency { first, neighbours } = Adjacency::of(n, tets);
+        let values = vec![0.0; neighbours.len()];
+        CsrMatrix { n, row_ptr: first, col_idx: neighbours, values }
     }
 
     /// A matrix from its rows as (column, value) lists in any order (no duplicate columns).

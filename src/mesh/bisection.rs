@@ -30,6 +30,9 @@ use rayon::prelude::*;
 struct Simplex {
     v: [u32; 4],
     tag: u8,
+    /// The size test said no to exactly this simplex already: it is not asked again (the test
+    /// depends only on the vertices and `tag`), so each level tests only the new leaves.
+    settled: bool,
 }
 
 /// Edges of a tetrahedron by local vertex index.
@@ -111,11 +114,12 @@ pub fn refine_box(
             }
         }
     }
-    let mut leaves: Vec<Simplex> = kuhn_grid(cells).into_iter().map(|v| Simplex { v, tag: 3 }).collect();
+    let mut leaves: Vec<Simplex> = kuhn_grid(cells).into_iter().map(|v| Simplex { v, tag: 3, settled: false }).collect();
 
     let mut midpoints: HashMap<(u32, u32), u32> = HashMap::default();
     for _ in 0..max_levels {
-        let marks: Vec<bool> = leaves.par_iter().map(|s| too_big(&s.v.map(|n| nodes[n as usize]), s.tag == 3)).collect();
+        let marks: Vec<bool> =
+            leaves.par_iter().map(|s| !s.settled && too_big(&s.v.map(|n| nodes[n as usize]), s.tag == 3)).collect();
         let marked = marks.iter().filter(|&&m| m).count();
         if marked == 0 {
             break;
@@ -128,7 +132,7 @@ pub fn refine_box(
             if marked {
                 bisect(s, &mut nodes, &mut midpoints, &mut next);
             } else {
-                next.push(s);
+                next.push(Simplex { settled: true, ..s });
             }
         }
         leaves = close(next, &mut nodes, &mut midpoints, periodic.then_some((lo, hi)));
@@ -236,8 +240,8 @@ fn bisect(s: Simplex, nodes: &mut Vec<DVec3>, midpoints: &mut HashMap<(u32, u32)
     let mut second = s.v;
     second[..k].copy_from_slice(&s.v[1..=k]);
     second[k] = z;
-    out.push(Simplex { v: first, tag });
-    out.push(Simplex { v: second, tag });
+    out.push(Simplex { v: first, tag, settled: false });
+    out.push(Simplex { v: second, tag, settled: false });
 }
 
 #[cfg(test)]

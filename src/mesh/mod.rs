@@ -1,6 +1,7 @@
 //! Tetrahedral meshes: the [`TetMesh`] container, the built-in generator for an electrode with
 //! protrusions, boundary extraction and tagging, and quality statistics.
 
+pub mod adjacency;
 pub mod bisection;
 pub mod boundary;
 pub mod cut;

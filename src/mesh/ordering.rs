@@ -8,19 +8,13 @@
 
 use std::collections::VecDeque;
 
+use super::adjacency::Adjacency;
+
 /// The RCM permutation of the nodes of `tets`: `order[new] = old`.
 pub fn reverse_cuthill_mckee(nodes: usize, tets: &[[u32; 4]]) -> Vec<u32> {
-    let mut adjacency: Vec<Vec<u32>> = vec![Vec::new(); nodes];
-    for t in tets {
-        for &a in t {
-            adjacency[a as usize].extend(t.iter().filter(|&&b| b != a));
-        }
-    }
-    for list in &mut adjacency {
-        list.sort_unstable();
-        list.dedup();
-    }
-    let degree = |n: u32| adjacency[n as usize].len();
+    let adjacency = Adjacency::of(nodes, tets);
+    // Rows include the node itself, which is already visited whenever its row is read.
+    let degree = |n: u32| adjacency.row(n as usize).len();
     let mut visited = vec![false; nodes];
     let mut order = Vec::with_capacity(nodes);
     // Each connected part from its own pseudo-peripheral start.
@@ -34,7 +28,7 @@ pub fn reverse_cuthill_mckee(nodes: usize, tets: &[[u32; 4]]) -> Vec<u32> {
         order.push(start);
         let mut k = first;
         while k < order.len() {
-            let mut next: Vec<u32> = adjacency[order[k] as usize].iter().copied().filter(|&m| !visited[m as usize]).collect();
+            let mut next: Vec<u32> = adjacency.row(order[k] as usize).iter().copied().filter(|&m| !visited[m as usize]).collect();
             next.sort_by_key(|&m| (degree(m), m));
             for m in next {
                 visited[m as usize] = true;
@@ -49,12 +43,12 @@ pub fn reverse_cuthill_mckee(nodes: usize, tets: &[[u32; 4]]) -> Vec<u32> {
 
 /// A node far from `seed` in its connected part: repeated breadth-first searches, each from the
 /// lowest-degree node of the previous search's last level, until the eccentricity stops growing.
-fn pseudo_peripheral(adjacency: &[Vec<u32>], seed: u32) -> u32 {
+fn pseudo_peripheral(adjacency: &Adjacency, seed: u32) -> u32 {
     let mut start = seed;
     let mut depth = 0;
     loop {
         let (levels, last) = breadth_first_levels(adjacency, start);
-        let candidate = last.into_iter().min_by_key(|&m| (adjacency[m as usize].len(), m)).unwrap_or(start);
+        let candidate = last.into_iter().min_by_key(|&m| (adjacency.row(m as usize).len(), m)).unwrap_or(start);
         if levels <= depth {
             return start;
         }
@@ -64,22 +58,22 @@ fn pseudo_peripheral(adjacency: &[Vec<u32>], seed: u32) -> u32 {
 }
 
 /// Number of levels of a breadth-first search from `start` and the nodes of its last level.
-fn breadth_first_levels(adjacency: &[Vec<u32>], start: u32) -> (usize, Vec<u32>) {
-    let mut level = vec![usize::MAX; adjacency.len()];
+fn breadth_first_levels(adjacency: &Adjacency, start: u32) -> (usize, Vec<u32>) {
+    let mut level = vec![usize::MAX; adjacency.nodes()];
     level[start as usize] = 0;
     let mut queue = VecDeque::from([start]);
     let mut deepest = 0;
     while let Some(n) = queue.pop_front() {
         let l = level[n as usize];
         deepest = deepest.max(l);
-        for &m in &adjacency[n as usize] {
+        for &m in adjacency.row(n as usize) {
             if level[m as usize] == usize::MAX {
                 level[m as usize] = l + 1;
                 queue.push_back(m);
             }
         }
     }
-    let last = (0..adjacency.len() as u32).filter(|&m| level[m as usize] == deepest).collect();
+    let last = (0..adjacency.nodes() as u32).filter(|&m| level[m as usize] == deepest).collect();
     (deepest, last)
 }
 
