@@ -11,29 +11,15 @@ pub struct Adjacency {
 }
 
 impl Adjacency {
-    /// The adjacency of `nodes` nodes under `tets`. A node-to-tetrahedra index is built first (a
-    /// counting sort), then each node's row is gathered, sorted and deduplicated, in parallel.
+    /// The adjacency of `nodes` nodes under `tets`: each node's row gathered from its
+    /// tetrahedra ([`Incidence`]), sorted and deduplicated, in parallel.
     pub fn of(nodes: usize, tets: &[[u32; 4]]) -> Self {
-        let mut start = vec![0usize; nodes + 1];
-        for &a in tets.iter().flatten() {
-            start[a as usize + 1] += 1;
-        }
-        for i in 0..nodes {
-            start[i + 1] += start[i];
-        }
-        let mut next = start.clone();
-        let mut touching = vec![0u32; start[nodes]];
-        for (t, tet) in tets.iter().enumerate() {
-            for &a in tet {
-                touching[next[a as usize]] = t as u32;
-                next[a as usize] += 1;
-            }
-        }
+        let incidence = Incidence::of(nodes, tets);
         let rows: Vec<Vec<u32>> = (0..nodes)
             .into_par_iter()
             .with_min_len(256)
             .map(|i| {
-                let mut row: Vec<u32> = touching[start[i]..start[i + 1]].iter().flat_map(|&t| tets[t as usize]).collect();
+                let mut row: Vec<u32> = incidence.tets_at(i).iter().flat_map(|&t| tets[t as usize]).collect();
                 row.sort_unstable();
                 row.dedup();
                 row
@@ -60,6 +46,39 @@ impl Adjacency {
     }
 }
 
+/// For each node, the tetrahedra that contain it (in increasing order):
+/// `tets[first[i]..first[i + 1]]`, built by a counting sort.
+pub struct Incidence {
+    first: Vec<usize>,
+    tets: Vec<u32>,
+}
+
+impl Incidence {
+    pub fn of(nodes: usize, tets: &[[u32; 4]]) -> Self {
+        let mut first = vec![0usize; nodes + 1];
+        for &a in tets.iter().flatten() {
+            first[a as usize + 1] += 1;
+        }
+        for i in 0..nodes {
+            first[i + 1] += first[i];
+        }
+        let mut next = first.clone();
+        let mut touching = vec![0u32; first[nodes]];
+        for (t, tet) in tets.iter().enumerate() {
+            for &a in tet {
+                touching[next[a as usize]] = t as u32;
+                next[a as usize] += 1;
+            }
+        }
+        Incidence { first, tets: touching }
+    }
+
+    /// The tetrahedra at node `i`.
+    pub fn tets_at(&self, i: usize) -> &[u32] {
+        &self.tets[self.first[i]..self.first[i + 1]]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +91,7 @@ mod tests {
         assert_eq!(a.row(4), [1, 2, 3, 4]);
         assert!(a.row(5).is_empty(), "a node in no tetrahedron has no row entries");
         assert_eq!(a.nodes(), 6);
+        let incidence = Incidence::of(6, &[[0, 1, 2, 3], [1, 2, 3, 4]]);
+        assert_eq!([0, 1, 4, 5].map(|i| incidence.tets_at(i).to_vec()), [vec![0], vec![0, 1], vec![1], vec![]]);
     }
 }

@@ -15,6 +15,9 @@
 
 use glam::DVec3;
 
+use rayon::prelude::*;
+
+use super::adjacency::Incidence;
 use super::boundary::boundary_faces;
 use super::quality::dihedral_angles;
 use crate::error::Result;
@@ -96,12 +99,7 @@ pub fn smooth_near_surface(geom: &ElectrodeGeometry, nodes: &mut [DVec3], tets: 
             _ => *r = Role::Fixed,
         }
     }
-    let mut incident: Vec<Vec<u32>> = vec![Vec::new(); nodes.len()];
-    for (t, tet) in tets.iter().enumerate() {
-        for &n in tet {
-            incident[n as usize].push(t as u32);
-        }
-    }
+    let incident = Incidence::of(nodes.len(), tets);
     let worst_angle = |nodes: &[DVec3], t: u32| -> f64 {
         let p = tets[t as usize].map(|n| nodes[n as usize]);
         if (p[1] - p[0]).cross(p[2] - p[0]).dot(p[3] - p[0]) <= 0.0 {
@@ -109,19 +107,19 @@ pub fn smooth_near_surface(geom: &ElectrodeGeometry, nodes: &mut [DVec3], tets: 
         }
         dihedral_angles(p).into_iter().fold(180.0, f64::min)
     };
-    let mut movable: Vec<u32> = Vec::new();
-    for t in 0..tets.len() as u32 {
-        if worst_angle(nodes, t) < SMOOTH_BELOW_DEG {
-            movable.extend(tets[t as usize].iter().filter(|&&n| role[n as usize] != Role::Fixed));
-        }
-    }
+    let nodes_now: &[DVec3] = nodes;
+    let mut movable: Vec<u32> = (0..tets.len() as u32)
+        .into_par_iter()
+        .filter(|&t| worst_angle(nodes_now, t) < SMOOTH_BELOW_DEG)
+        .flat_map_iter(|t| tets[t as usize].into_iter().filter(|&n| role[n as usize] != Role::Fixed))
+        .collect();
     movable.sort_unstable();
     movable.dedup();
 
     for _ in 0..SWEEPS {
         for &n in &movable {
             let n = n as usize;
-            let star = || incident[n].iter().flat_map(|&t| tets[t as usize]).filter(|&m| m as usize != n);
+            let star = || incident.tets_at(n).iter().flat_map(|&t| tets[t as usize]).filter(|&m| m as usize != n);
             let neighbours: Vec<u32> = match role[n] {
                 Role::Surface => surface_ring[n].clone(),
                 Role::Wall(axis) => {
@@ -159,10 +157,10 @@ pub fn smooth_near_surface(geom: &ElectrodeGeometry, nodes: &mut [DVec3], tets: 
                 }
                 _ => mean,
             };
-            let before = incident[n].iter().map(|&t| worst_angle(nodes, t)).fold(180.0, f64::min);
+            let before = incident.tets_at(n).iter().map(|&t| worst_angle(nodes, t)).fold(180.0, f64::min);
             let old = nodes[n];
             nodes[n] = target;
-            let after = incident[n].iter().map(|&t| worst_angle(nodes, t)).fold(180.0, f64::min);
+            let after = incident.tets_at(n).iter().map(|&t| worst_angle(nodes, t)).fold(180.0, f64::min);
             if after < before {
                 nodes[n] = old;
             }
