@@ -172,7 +172,7 @@ pub fn smooth_near_surface(geom: &ElectrodeGeometry, nodes: &mut [DVec3], tets: 
 /// Newton projection of `p` onto the zero set of `level`; `None` if it does not reach
 /// `|level| <= tol` within a few steps (near a crease of merged shapes). The gradient is taken by
 /// central differences of width `2 step`.
-fn project(level: &dyn Fn(DVec3) -> f64, p: DVec3, tol: f64, step: f64) -> Option<DVec3> {
+pub(super) fn project(level: &dyn Fn(DVec3) -> f64, p: DVec3, tol: f64, step: f64) -> Option<DVec3> {
     let mut q = p;
     for _ in 0..8 {
         let f = level(q);
