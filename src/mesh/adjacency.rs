@@ -30,7 +30,8 @@ impl Adjacency {
         first.push(0u32);
         for row in &rows {
             neighbours.extend_from_slice(row);
-            first.push(neighbours.len() as u32);
+            // Meshes are capped far below this (60M background tetrahedra, or the memory budget).
+            first.push(u32::try_from(neighbours.len()).expect("fewer than 2^32 adjacency entries"));
         }
         Adjacency { first, neighbours }
     }

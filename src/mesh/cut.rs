@@ -27,9 +27,10 @@ use crate::geometry::{crossing, ElectrodeGeometry};
 /// Fraction of an edge within which a crossing pulls the nearer endpoint onto the surface.
 const WARP_FRACTION: f64 = 0.3;
 
-/// Where a protrusion meets the plane at this angle or more (the opening of the electrolyte's
-/// wedge there, 90 degrees for a hemisphere), a plane node under the protrusion near the rim is
-/// moved onto the rim, which makes the rim a mesh feature.
+/// Where a protrusion meets the plane at this angle or more (between the plane under it and its
+/// surface: 90 degrees for a hemisphere, small for a shallow cap; at most 180 degrees minus it for
+/// an overhang), a plane node under the protrusion near the rim is moved onto the rim, which
+/// makes the rim a mesh feature.
 const RIM_SNAP_MIN_ANGLE_DEG: f64 = 45.0;
 
 const TET_EDGES: [(usize, usize); 6] = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)];
@@ -46,13 +47,14 @@ pub fn cut_to_electrode(geom: &ElectrodeGeometry, background: &Background) -> Re
         (p.x.abs() != w || hit.x == p.x) && (p.y.abs() != w || hit.y == p.y) && (p.z != geom.height || hit.z == p.z)
     };
     // Nodes of the flat electrode in the electrolyte move only within the plane (onto a
-    // protrusion's rim). One under a protrusion whose nearest crossing lies above the plane goes
-    // onto the rim instead, where the protrusion meets the plane at `RIM_SNAP_MIN_ANGLE_DEG` or
-    // more: had it risen onto the protrusion, the faces joining it to the plane would bridge the
+    // protrusion's rim). One under a protrusion whose crossing lies above the plane goes onto the
+    // rim instead, where the protrusion meets the plane within `RIM_SNAP_MIN_ANGLE_DEG` of a right
+    // angle: had it risen onto the protrusion, the faces joining it to the plane would bridge the
     // rim, which would then be no mesh feature (a uniform current read a protrusion current
-    // converging at first order, 0.71%, 0.36%, 0.20% low at refine 0.5, 1, 2). Where the
-    // protrusion meets the plane at a shallower angle the electrolyte's wedge there cannot be
-    // meshed without flat elements, so the node rises as before and the faces bridge the wedge.
+    // converging at first order, 0.71%, 0.36%, 0.20% low at refine 0.5, 1, 2). At a shallow
+    // rim (a low cap) the surface is nearly flat across it and a node on it makes flat
+    // tetrahedra with its neighbours; at a sharp overhang the electrolyte's wedge is itself thin.
+    // There the node rises as before, and the faces bridge the rim.
     let scale = geom.half_width.max(geom.height);
     let step = 1e-7 * scale;
     let on_plane = |q: DVec3| surface(DVec3::new(q.x, q.y, 0.0));
@@ -63,8 +65,9 @@ pub fn cut_to_electrode(geom: &ElectrodeGeometry, background: &Background) -> Re
             surface(q + DVec3::Y * step) - surface(q - DVec3::Y * step),
             surface(q + DVec3::Z * step) - surface(q - DVec3::Z * step),
         );
-        // The wedge of electrolyte between the plane and the protrusion opens at acos(n_z).
-        let steep = gradient.normalize_or_zero().z <= RIM_SNAP_MIN_ANGLE_DEG.to_radians().cos();
+        // The protrusion meets the plane at acos(n_z), n its outward unit normal at the rim.
+        let n_z = gradient.try_normalize()?.z;
+        let steep = n_z.abs() <= RIM_SNAP_MIN_ANGLE_DEG.to_radians().cos();
         (steep && q.x.abs() <= w && q.y.abs() <= w && same_planes(p, q)).then_some(q)
     };
     let moves = warp(&surface, &background.tets, &mut nodes, &mut level, |p, hit, l| {
@@ -152,8 +155,9 @@ fn oriented(nodes: &[DVec3], tets: Vec<[u32; 4]>, signs: &[i8], what: &str) -> R
 /// Moves nodes onto the zero set of `f` where a crossing lies within `WARP_FRACTION` of them:
 /// `target(node position, crossing, node level)` says where the node goes (the crossing, or
 /// another point of the zero set, taken only if it too lies within `WARP_FRACTION` of the edge,
-/// else the crossing) or that it stays; the shortest move per node wins. Returns the moved
-/// nodes.
+/// else the crossing) or that it stays. Per node, a move to another point wins over crossings
+/// (it is the target's choice for that node, whichever edge offered it), then the shortest.
+/// Returns the moved nodes.
 fn warp(
     f: &dyn Fn(DVec3) -> f64,
     tets: &[[u32; 4]],
@@ -161,7 +165,8 @@ fn warp(
     level: &mut [f64],
     target: impl Fn(DVec3, DVec3, f64) -> Option<DVec3>,
 ) -> Vec<u32> {
-    let mut best: HashMap<u32, (f64, DVec3)> = HashMap::default();
+    // Per node: (whether the move is the crossing itself, its reach, where to).
+    let mut best: HashMap<u32, (bool, f64, DVec3)> = HashMap::default();
     let mut seen: HashMap<(u32, u32), ()> = HashMap::default();
     for tet in tets {
         for (a, b) in TET_EDGES {
@@ -185,13 +190,14 @@ fn warp(
                 if to == hit || reach >= WARP_FRACTION {
                     (to, reach) = (hit, frac);
                 }
-                if best.get(&node).is_none_or(|&(r, _)| reach < r) {
-                    best.insert(node, (reach, to));
+                let candidate = (to == hit, reach, to);
+                if best.get(&node).is_none_or(|&(crossing, r, _)| (candidate.0, reach) < (crossing, r)) {
+                    best.insert(node, candidate);
                 }
             }
         }
     }
-    for (&node, &(_, to)) in &best {
+    for (&node, &(_, _, to)) in &best {
         nodes[node as usize] = to;
         level[node as usize] = 0.0;
     }

@@ -235,8 +235,11 @@ impl NodeIndex {
     const NONE: u32 = u32::MAX;
 
     /// Makes room for ids up to about twice `count` (a count already held to the file's size).
+    /// Only the first call sets the limit: ids already in the map must stay where `get` looks.
     fn expect(&mut self, count: usize) {
-        self.dense_limit = self.dense_limit.max(2 * count + 1024);
+        if self.dense_limit == 0 {
+            self.dense_limit = 2 * count + 1024;
+        }
     }
 
     /// Records `id`; false (and nothing changed) if it was there already.
@@ -502,7 +505,8 @@ mod tests {
     fn node_ids_anywhere_resolve_and_repeats_are_refused() {
         let mut index = NodeIndex::default();
         index.expect(2);
-        // 1 and 700 go to the array, 5000 and 2^40 beyond its limit (2 * 2 + 1024) to the map.
+        index.expect(1_000_000); // a second $Nodes section does not move the limit
+                                 // 1 and 700 go to the array, 5000 and 2^40 beyond its limit (2 * 2 + 1024) to the map.
         for (k, id) in [1u64, 700, 5000, 1 << 40].into_iter().enumerate() {
             assert!(index.insert(id, k as u32), "id {id}");
         }
