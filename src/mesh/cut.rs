@@ -60,13 +60,8 @@ pub fn cut_to_electrode(geom: &ElectrodeGeometry, background: &Background) -> Re
     let on_plane = |q: DVec3| surface(DVec3::new(q.x, q.y, 0.0));
     let steep_rim_point = |p: DVec3| {
         let q = smooth::project(&on_plane, p, 1e-12 * scale, step).map(|q| DVec3::new(q.x, q.y, 0.0))?;
-        let gradient = DVec3::new(
-            surface(q + DVec3::X * step) - surface(q - DVec3::X * step),
-            surface(q + DVec3::Y * step) - surface(q - DVec3::Y * step),
-            surface(q + DVec3::Z * step) - surface(q - DVec3::Z * step),
-        );
         // The protrusion meets the plane at acos(n_z), n its outward unit normal at the rim.
-        let n_z = gradient.try_normalize()?.z;
+        let n_z = smooth::gradient(&surface, q, step).try_normalize()?.z;
         let steep = n_z.abs() <= RIM_SNAP_MIN_ANGLE_DEG.to_radians().cos();
         (steep && q.x.abs() <= w && q.y.abs() <= w && same_planes(p, q)).then_some(q)
     };

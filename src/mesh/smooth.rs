@@ -179,15 +179,20 @@ pub(super) fn project(level: &dyn Fn(DVec3) -> f64, p: DVec3, tol: f64, step: f6
         if f.abs() <= tol {
             return Some(q);
         }
-        let grad = DVec3::new(
-            level(q + DVec3::X * step) - level(q - DVec3::X * step),
-            level(q + DVec3::Y * step) - level(q - DVec3::Y * step),
-            level(q + DVec3::Z * step) - level(q - DVec3::Z * step),
-        ) / (2.0 * step);
+        let grad = gradient(level, q, step);
         if grad.length_squared() == 0.0 || !grad.is_finite() {
             return None;
         }
         q -= f * grad / grad.length_squared();
     }
     None
+}
+
+/// Gradient of `level` at `q` by central differences of width `2 step`.
+pub(super) fn gradient(level: &dyn Fn(DVec3) -> f64, q: DVec3, step: f64) -> DVec3 {
+    DVec3::new(
+        level(q + DVec3::X * step) - level(q - DVec3::X * step),
+        level(q + DVec3::Y * step) - level(q - DVec3::Y * step),
+        level(q + DVec3::Z * step) - level(q - DVec3::Z * step),
+    ) / (2.0 * step)
 }
