@@ -39,6 +39,27 @@ pub fn weighted_laplacian(mesh: &TetMesh, length_scale: f64, coefficient: &[f64]
     k
 }
 
+/// The circumcentric (Voronoi-box) Laplacian of the mesh: the two-point flux weights
+/// `|dual face| / |edge|` of [`P1Tet`]'s circumcentric twin, [`super::element::circumcentric_stiffness`],
+/// with the scaling of [`laplacian`]. Non-negative off the diagonal (an M-matrix) where the mesh
+/// is Delaunay; the share of its negative weights says how far a mesh is from that.
+pub fn circumcentric_laplacian(mesh: &TetMesh, length_scale: f64) -> CsrMatrix {
+    let mut k = CsrMatrix::pattern(mesh.nodes.len(), &mesh.tets);
+    let locals: Vec<[[f64; 4]; 4]> = mesh
+        .tets
+        .par_iter()
+        .map(|t| super::element::circumcentric_stiffness(t.map(|n| mesh.nodes[n as usize] / length_scale)))
+        .collect();
+    for (t, local) in mesh.tets.iter().zip(&locals) {
+        for i in 0..4 {
+            for j in 0..4 {
+                k.add(t[i] as usize, t[j], local[i][j]);
+            }
+        }
+    }
+    k
+}
+
 /// Barycentric points and weight (per unit volume) of the 4-point Gauss rule on a tetrahedron,
 /// exact for quadratics.
 pub const GAUSS4: ([[f64; 4]; 4], f64) = {
@@ -92,16 +113,21 @@ mod tests {
     use crate::geometry::ElectrodeGeometry;
     use crate::mesh::{generate, SizeField};
 
-    #[test]
-    fn laplacian_annihilates_constants_and_is_symmetric() {
-        let geom = ElectrodeGeometry {
+    /// The unit box without protrusions.
+    fn unit_box() -> ElectrodeGeometry {
+        ElectrodeGeometry {
             half_width: 1.0,
             height: 1.0,
             shapes: vec![],
             layers: vec![],
             scaffold: Default::default(),
             periodic: false,
-        };
+        }
+    }
+
+    #[test]
+    fn laplacian_annihilates_constants_and_is_symmetric() {
+        let geom = unit_box();
         let mesh = generate(&geom, &SizeField::graded(0.25, 0.5, 1.5)).expect("mesh");
         let k = laplacian(&mesh, 1.0);
         let ones = vec![1.0; k.n];
@@ -114,6 +140,27 @@ mod tests {
                 let kt = k.find(j, i as u32).map(|q| k.values[q]).expect("symmetric pattern");
                 assert!((k.values[p] - kt).abs() < 1e-14);
             }
+        }
+    }
+
+    /// On a graded bisection mesh (not Delaunay everywhere) the circumcentric Laplacian still
+    /// annihilates linear functions at interior nodes, as the P1 one does: its dual cells close.
+    #[test]
+    fn circumcentric_laplacian_is_exact_for_linear_functions_at_interior_nodes() {
+        let geom = unit_box();
+        let mesh = generate(&geom, &SizeField::graded(0.1, 0.5, 1.5)).expect("mesh");
+        let mut on_boundary = vec![false; mesh.nodes.len()];
+        mesh.faces.iter().flatten().for_each(|&n| on_boundary[n as usize] = true);
+        let u: Vec<f64> = mesh.nodes.iter().map(|p| 2.0 * p.x - 3.0 * p.y + 0.5 * p.z + 1.0).collect();
+        let (k, p1) = (circumcentric_laplacian(&mesh, 1.0), laplacian(&mesh, 1.0));
+        let (mut y, mut y1) = (vec![0.0; k.n], vec![0.0; k.n]);
+        k.spmv(&u, &mut y);
+        p1.spmv(&u, &mut y1);
+        let diagonal = |i: usize| k.values[k.find(i, i as u32).expect("diagonal")];
+        let interior: Vec<usize> = (0..k.n).filter(|&i| !on_boundary[i]).collect();
+        assert!(interior.len() > 100, "{} interior nodes", interior.len());
+        for &i in &interior {
+            assert!(y[i].abs() < 1e-10 * diagonal(i), "node {i}: {} (P1 {})", y[i], y1[i]);
         }
     }
 }

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::vtu;
-use crate::fem::assembly::laplacian;
+use crate::fem::assembly::{circumcentric_laplacian, laplacian};
 use crate::fem::edges::NegativeWeights;
 use crate::mesh::quality::dihedral_angles;
 use crate::mesh::{BoundaryTag, Domain, TetMesh};
@@ -42,6 +42,10 @@ pub struct MeshReport {
     /// Edges whose P1 Laplacian weight is negative (obtuse elements): where an edge-based
     /// transport scheme has no discrete maximum principle.
     pub negative_edge_weights: NegativeWeights,
+    /// The same count for the circumcentric (Voronoi-box) weights |dual face| / |edge|, which are
+    /// non-negative at interior edges of a Delaunay mesh: how far the mesh is from one (the
+    /// transport scheme uses the P1 weights today).
+    pub negative_circumcentric_weights: NegativeWeights,
 }
 
 /// One value per boundary tag.
@@ -57,6 +61,7 @@ impl MeshReport {
     /// Computes the report of a domain.
     pub fn of(domain: &Domain) -> MeshReport {
         let m = &domain.mesh;
+        let on_electrode = m.on_boundary(BoundaryTag::Electrode);
         let bins = (180.0 / HISTOGRAM_BIN_DEG) as usize;
         let mut histogram = vec![0usize; bins];
         let (mut min, mut max, mut sum) = (180.0f64, 0.0f64, 0.0);
@@ -101,10 +106,8 @@ impl MeshReport {
             },
             exact_electrode_area: domain.geometry.as_ref().and_then(|g| g.exact_surface_area()),
             exact_volume: domain.geometry.as_ref().and_then(|g| g.exact_volume()),
-            negative_edge_weights: NegativeWeights::of(
-                &laplacian(m, domain.length_scale),
-                &m.on_boundary(BoundaryTag::Electrode),
-            ),
+            negative_edge_weights: NegativeWeights::of(&laplacian(m, domain.length_scale), &on_electrode),
+            negative_circumcentric_weights: NegativeWeights::of(&circumcentric_laplacian(m, domain.length_scale), &on_electrode),
         }
     }
 }
