@@ -7,7 +7,11 @@
 //! mean of its neighbours — protrusion-surface nodes to the mean of their surface neighbours,
 //! projected back onto the surface by Newton steps on the level function, and coating-interface
 //! nodes likewise within their interface — and the move is kept
-//! only if the worst dihedral angle among the node's tetrahedra does not get worse. Nodes on the
+//! only if the worst dihedral angle among the node's tetrahedra does not get worse. Where it
+//! would, a node in a tetrahedron below 20 degrees tries half and a quarter of the move and, if
+//! interior, lifts off the face opposite it in its worst tetrahedron, keeping the best that
+//! improves that angle (a sliver beside a coating interface, one node just off it, is mended so:
+//! the thinnest conformal coating across 0.36-0.44 um went from 4.4 to 7.0 degrees). Nodes on the
 //! box planes (the flat electrode, sides, bulk boundary and protrusion rims) and on coating
 //! interfaces never move, and the
 //! topology is unchanged, so the mesh stays conforming and every surface node stays on the true
@@ -25,6 +29,17 @@ use crate::geometry::ElectrodeGeometry;
 
 /// Gauss–Seidel sweeps over the movable nodes.
 const SWEEPS: usize = 3;
+
+/// Shorter moves toward the neighbours' mean a node tries where the whole move would spoil a
+/// tetrahedron (see [`fallback_positions`]), as fractions of the whole.
+const MOVE_FRACTIONS: [f64; 2] = [0.5, 0.25];
+
+/// Only nodes whose worst tetrahedron is below this (degrees) try the fallback positions.
+const FALLBACK_BELOW_DEG: f64 = 20.0;
+
+/// Lifts of a sliver's interior node off its opposite face a node tries, in mean neighbour
+/// distances.
+const LIFT_FRACTIONS: [f64; 2] = [0.25, 0.5];
 
 /// Tetrahedra whose worst dihedral angle is below this (degrees) have their nodes smoothed;
 /// descendants of Kuhn cubes are at 45 degrees or above, so only the cut band qualifies.
@@ -134,39 +149,87 @@ pub fn smooth_near_surface(geom: &ElectrodeGeometry, nodes: &mut [DVec3], tets: 
                 continue;
             }
             let mean = neighbours.iter().map(|&m| nodes[m as usize]).sum::<DVec3>() / neighbours.len() as f64;
-            let target = match role[n] {
-                Role::Surface => match project(&|p| geom.solid_level(p), mean, 1e-12 * scale, 1e-7 * scale) {
-                    Some(q) if q.z > 0.0 => q,
-                    _ => continue,
-                },
-                Role::Interface(k) => match project(&|p| geom.interface_level(k, p), mean, 1e-12 * scale, 1e-7 * scale) {
-                    Some(q) if q.z > 0.0 => q,
-                    _ => continue,
-                },
-                Role::Wall(axis) => {
-                    let mut q = mean;
-                    q[axis] = nodes[n][axis];
-                    // Stay in the electrolyte (a wall node must not slide into a solid) and on
-                    // the same side of every coating interface.
-                    let same_side =
-                        (0..geom.layers.len()).all(|k| geom.interface_level(k, q) * geom.interface_level(k, nodes[n]) > 0.0);
-                    if geom.solid_level(q) <= 0.0 || !same_side {
-                        continue;
-                    }
-                    q
-                }
-                _ => mean,
+            let Some(target) = on_own_surface(geom, role[n], nodes[n], mean, scale) else {
+                continue;
             };
-            let before = incident.tets_at(n).iter().map(|&t| worst_angle(nodes, t)).fold(180.0, f64::min);
+            let worst_at = |nodes: &[DVec3]| incident.tets_at(n).iter().map(|&t| worst_angle(nodes, t)).fold(180.0, f64::min);
             let old = nodes[n];
+            let before = worst_at(nodes);
             nodes[n] = target;
-            let after = incident.tets_at(n).iter().map(|&t| worst_angle(nodes, t)).fold(180.0, f64::min);
-            if after < before {
-                nodes[n] = old;
+            let after = worst_at(nodes);
+            if after >= before {
+                continue;
             }
+            nodes[n] = old;
+            if before >= FALLBACK_BELOW_DEG {
+                continue;
+            }
+            // The whole move would spoil a tetrahedron: try shorter moves and lifts instead.
+            let worst =
+                incident.tets_at(n).iter().copied().min_by(|&a, &b| worst_angle(nodes, a).total_cmp(&worst_angle(nodes, b)));
+            let opposite = worst.map(|t| {
+                let mut face = tets[t as usize].iter().filter(|&&m| m as usize != n).map(|&m| nodes[m as usize]);
+                [(); 3].map(|()| face.next().expect("three other nodes"))
+            });
+            let reach = neighbours.iter().map(|&m| nodes[m as usize].distance(old)).sum::<f64>() / neighbours.len() as f64;
+            let mut best = (before, old);
+            for q in fallback_positions(geom, role[n], old, target, opposite, reach, scale) {
+                nodes[n] = q;
+                let after = worst_at(nodes);
+                if after > best.0 {
+                    best = (after, q);
+                }
+            }
+            nodes[n] = best.1;
         }
     }
     Ok(())
+}
+
+/// The point of a node's own surface nearest to `q` (its protrusion surface or coating interface
+/// by Newton projection, its wall plane), or `q` itself for an interior node, for a node now at
+/// `old`; `None` where the projection fails or the point leaves the electrolyte (a wall node
+/// must not slide into a solid or across a coating interface).
+fn on_own_surface(geom: &ElectrodeGeometry, role: Role, old: DVec3, q: DVec3, scale: f64) -> Option<DVec3> {
+    let onto = |level: &dyn Fn(DVec3) -> f64| project(level, q, 1e-12 * scale, 1e-7 * scale).filter(|q| q.z > 0.0);
+    match role {
+        Role::Surface => onto(&|p| geom.solid_level(p)),
+        Role::Interface(k) => onto(&|p| geom.interface_level(k, p)),
+        Role::Wall(axis) => {
+            let mut q = q;
+            q[axis] = old[axis];
+            let same_side = (0..geom.layers.len()).all(|k| geom.interface_level(k, q) * geom.interface_level(k, old) > 0.0);
+            (geom.solid_level(q) > 0.0 && same_side).then_some(q)
+        }
+        _ => Some(q),
+    }
+}
+
+/// Positions a node whose whole move (to `target`) would spoil one of its tetrahedra tries
+/// instead: shorter moves along the way (re-projected onto its protrusion surface or coating
+/// interface), and, for an interior node, lifts off the face `opposite` it in its worst
+/// tetrahedron (the move that raises that tetrahedron's height; `reach` is its mean distance to
+/// its neighbours). A sliver next to an interface, with one node just off it, is mended by the
+/// lift where the move to the neighbours' mean would flatten another tetrahedron.
+fn fallback_positions(
+    geom: &ElectrodeGeometry,
+    role: Role,
+    old: DVec3,
+    target: DVec3,
+    opposite: Option<[DVec3; 3]>,
+    reach: f64,
+    scale: f64,
+) -> Vec<DVec3> {
+    let mut out: Vec<DVec3> = MOVE_FRACTIONS
+        .iter()
+        .filter_map(|&fraction| on_own_surface(geom, role, old, old + (target - old) * fraction, scale))
+        .collect();
+    if let (Role::Interior, Some([a, b, c])) = (role, opposite) {
+        let normal = (b - a).cross(c - a).normalize_or_zero();
+        let away = if normal.dot(old - a) >= 0.0 { normal } else { -normal };
+        out.extend(LIFT_FRACTIONS.iter().map(|&lift| old + away * (lift * reach)));
+    }
+    out
 }
 
 /// Newton projection of `p` onto the zero set of `level`; `None` if it does not reach
