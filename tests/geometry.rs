@@ -87,17 +87,19 @@ fn every_shipped_scene_meshes_validly() {
     }
 }
 
-/// A conformal coating's top cut through the graded mesh: whatever its thickness, the cut leaves
-/// no sliver the smoother cannot mend. Before the smoother tried shorter moves and lifts, 0.36
-/// and 0.38 um coatings kept tetrahedra of 5.4 and 4.4 degrees (a node just off the coating top
-/// whose move to its neighbours' mean would flatten another tetrahedron).
+/// A conformal coating's top cut through the graded mesh: whatever its thickness, no slivers.
+/// Before, 0.36 and 0.38 um coatings kept tetrahedra of 5.4 and 4.4 degrees: a node whose warp
+/// onto the coating top was undone stayed nanometres from it, with cut points as close, and the
+/// smoother's move to its neighbours' mean would flatten another tetrahedron. Now such a node is
+/// pushed off the interface and the smoother tries shorter moves and lifts (7.5, 10.8 and 10.7
+/// degrees at 0.36, 0.38 and 0.4 um).
 #[test]
 fn conformal_coatings_of_any_thickness_mesh_without_slivers() {
     for thickness in ["0.36e-6", "0.38e-6", "0.4e-6"] {
         let s = scene("scenes/conformal_coating.json", &[&format!("geometry.layers.0.thickness_m={thickness}")]);
         let q = Quality::of(&build_domain(&s).expect("mesh").mesh);
         eprintln!("conformal coating {thickness} m: min dihedral {:.2} deg", q.min_dihedral_deg);
-        assert!(q.inverted == 0 && q.min_dihedral_deg >= 6.5, "thickness {thickness} m: min dihedral {}", q.min_dihedral_deg);
+        assert!(q.inverted == 0 && q.min_dihedral_deg >= 7.0, "thickness {thickness} m: min dihedral {}", q.min_dihedral_deg);
     }
 }
 

@@ -92,7 +92,13 @@ pub fn cut_to_electrode(geom: &ElectrodeGeometry, background: &Background) -> Re
         let pinned = |p: DVec3| on_solid(p) || (0..k).any(|j| on_interface(p, j));
         let moves =
             warp(&interface, &tets, &mut nodes, &mut level, |p, hit, _| (!pinned(p) && same_planes(p, hit)).then_some(hit));
-        undo_inverting_moves(&interface, &tets, &mut nodes, &mut level, &rest, moves, Undo::FlatOrCapped);
+        let mut undone = undo_inverting_moves(&interface, &tets, &mut nodes, &mut level, &rest, moves, Undo::FlatOrCapped);
+        // Nodes on a side wall or the bulk boundary stay in it: only those inside the box move.
+        undone.retain(|&n| {
+            let p = nodes[n as usize];
+            p.x.abs() != w && p.y.abs() != w && p.z != geom.height
+        });
+        push_off(&interface, &tets, &mut nodes, &mut level, &undone);
         let (split_nodes, split_tets, signs) = split(&interface, &rest, &tets, nodes, &level, Keep::Both);
         nodes = split_nodes;
         tets = oriented(&nodes, split_tets, &signs, &format!("coating interface {}", k + 1))?;
@@ -210,7 +216,7 @@ enum Undo {
 }
 
 /// Puts back warped nodes whose move `undo` objects to, restoring their position `rest` and
-/// level `f`. Repeats
+/// level `f`, and returns them. Repeats
 /// until every tetrahedron is positive, since moving one node back can only help its neighbours.
 fn undo_inverting_moves(
     f: &dyn Fn(DVec3) -> f64,
@@ -220,7 +226,7 @@ fn undo_inverting_moves(
     rest: &[DVec3],
     moved: Vec<u32>,
     undo: Undo,
-) {
+) -> Vec<u32> {
     let mut was_moved = vec![false; nodes.len()];
     for &n in &moved {
         was_moved[n as usize] = true;
@@ -257,7 +263,48 @@ fn undo_inverting_moves(
             }
         }
         if undone == 0 {
-            return;
+            return moved.into_iter().filter(|&n| nodes[n as usize] == rest[n as usize]).collect();
+        }
+    }
+}
+
+/// Moves nodes whose warp was undone (`undone`) off the zero set of `f` they stay close to, to
+/// [`WARP_FRACTION`] of their shortest edge, where that keeps every tetrahedron around them at
+/// least half its volume: left a few nanometres from a coating interface, such a node would get
+/// cut points as close, and with them slivers and edges of a hundredth of the element size.
+fn push_off(f: &dyn Fn(DVec3) -> f64, tets: &[[u32; 4]], nodes: &mut [DVec3], level: &mut [f64], undone: &[u32]) {
+    if undone.is_empty() {
+        return;
+    }
+    let incident = super::adjacency::Incidence::of(nodes.len(), tets);
+    let volume = |nodes: &[DVec3], t: u32| {
+        let [a, b, c, d] = tets[t as usize].map(|n| nodes[n as usize]);
+        (b - a).cross(c - a).dot(d - a)
+    };
+    for &n in undone {
+        let n = n as usize;
+        let p = nodes[n];
+        let shortest = incident
+            .tets_at(n)
+            .iter()
+            .flat_map(|&t| tets[t as usize])
+            .filter(|&m| m as usize != n)
+            .map(|m| nodes[m as usize].distance(p))
+            .fold(f64::INFINITY, f64::min);
+        let gap = WARP_FRACTION * shortest - level[n].abs();
+        let step = 1e-3 * shortest;
+        let Some(normal) = super::smooth::gradient(f, p, step).try_normalize() else { continue };
+        if gap <= 0.0 || !gap.is_finite() {
+            continue;
+        }
+        let before: Vec<f64> = incident.tets_at(n).iter().map(|&t| volume(nodes, t)).collect();
+        nodes[n] = p + normal * (gap * level[n].signum());
+        let kept = incident.tets_at(n).iter().zip(&before).all(|(&t, &v)| volume(nodes, t) * v.signum() >= 0.5 * v.abs());
+        let q = nodes[n];
+        if kept && f(q) * level[n] > 0.0 {
+            level[n] = f(q);
+        } else {
+            nodes[n] = p;
         }
     }
 }

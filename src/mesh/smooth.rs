@@ -10,8 +10,7 @@
 //! only if the worst dihedral angle among the node's tetrahedra does not get worse. Where it
 //! would, a node in a tetrahedron below 20 degrees tries half and a quarter of the move and, if
 //! interior, lifts off the face opposite it in its worst tetrahedron, keeping the best that
-//! improves that angle (a sliver beside a coating interface, one node just off it, is mended so:
-//! the thinnest conformal coating across 0.36-0.44 um went from 4.4 to 7.0 degrees). Nodes on the
+//! improves that angle (a sliver beside a coating interface, one node just off it, is mended so). Nodes on the
 //! box planes (the flat electrode, sides, bulk boundary and protrusion rims) and on coating
 //! interfaces never move, and the
 //! topology is unchanged, so the mesh stays conforming and every surface node stays on the true
