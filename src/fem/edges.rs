@@ -38,7 +38,8 @@ impl Edges {
 pub struct NegativeWeights {
     /// Edges of the mesh (pairs of nodes sharing an element).
     pub edges: usize,
-    /// Edges with `K_jk > 1e-10 sqrt(K_jj K_kk)` (rounding of right angles does not count).
+    /// Edges with `K_jk > 1e-10 sqrt(K_jj K_kk)` (rounding of right angles does not count), or
+    /// with a weight that is not finite (a degenerate element).
     pub negative: usize,
     /// `negative / edges`.
     pub share: f64,
@@ -59,7 +60,8 @@ impl NegativeWeights {
                     continue;
                 }
                 edges += 1;
-                if k.values[p] > 1e-10 * (diagonal[j] * diagonal[c]).abs().sqrt() {
+                // (Not finite, from a degenerate element: counted, never passed over.)
+                if !(k.values[p] <= 1e-10 * (diagonal[j] * diagonal[c]).abs().sqrt()) {
                     negative += 1;
                     touching_electrode += usize::from(on_electrode[j] || on_electrode[c]);
                 }

@@ -104,8 +104,29 @@ mod tests {
         let f = triangle_circumcentre(p[0], p[1], p[2]);
         assert!((f.distance(p[1]) - f.distance(p[0])).abs() < 1e-12 && (f.distance(p[2]) - f.distance(p[0])).abs() < 1e-12);
         assert!((f - p[0]).dot((p[1] - p[0]).cross(p[2] - p[0])).abs() < 1e-12, "in the plane");
-        let rows: f64 = circumcentric_stiffness(p).iter().map(|r| r.iter().sum::<f64>().abs()).sum();
-        assert!(rows < 1e-12, "rows sum to zero");
+        // Every ordering of the vertices, mirror images included, gives the same weights.
+        let k = circumcentric_stiffness(p);
+        for perm in [[1, 0, 2, 3], [0, 2, 1, 3], [3, 1, 2, 0], [2, 3, 0, 1], [1, 2, 3, 0]] {
+            let kp = circumcentric_stiffness(perm.map(|i| p[i]));
+            for a in 0..4 {
+                for b in 0..4 {
+                    assert!((kp[a][b] - k[perm[a]][perm[b]]).abs() < 1e-12, "{perm:?} {a}-{b}");
+                }
+            }
+        }
+        // A regular tetrahedron (well centred): the six weights are equal by symmetry, and the
+        // pyramids from the vertices on the dual faces fill it, V = sum_edges w_e L_e^2 / 3, so
+        // each is V / (2 L^2) = L / (12 sqrt 2).
+        let regular =
+            [DVec3::new(1.0, 1.0, 1.0), DVec3::new(1.0, -1.0, -1.0), DVec3::new(-1.0, 1.0, -1.0), DVec3::new(-1.0, -1.0, 1.0)];
+        let length = 8f64.sqrt();
+        let volume = length.powi(3) / (6.0 * 2f64.sqrt());
+        let kr = circumcentric_stiffness(regular);
+        for a in 0..4 {
+            for b in a + 1..4 {
+                assert!((-kr[a][b] - 3.0 * volume / (6.0 * length * length)).abs() < 1e-12, "{a}-{b}: {}", -kr[a][b]);
+            }
+        }
 
         let corner = |i: usize| DVec3::new((i & 1) as f64, ((i >> 1) & 1) as f64, ((i >> 2) & 1) as f64);
         let kuhn: Vec<[usize; 4]> = [[1, 3], [1, 5], [2, 3], [2, 6], [4, 5], [4, 6]].iter().map(|&[a, b]| [0, a, b, 7]).collect();

@@ -8,6 +8,9 @@
 //!    electrolyte part (a tet, pyramid or prism) is split into tetrahedra. Quadrilateral faces are
 //!    split along the diagonal through their lowest-numbered node, so neighbours agree and the mesh
 //!    conforms (Dompierre et al. 1999).
+//!    Along a coating interface, a node whose warp is undone (it would flatten a tetrahedron or
+//!    lay four nodes on the curved interface) is pushed off the interface instead, so that no
+//!    cut point falls nanometres from it.
 //! 3. Unused nodes are dropped, every tet is oriented positively and boundary faces are tagged.
 //!
 //! Every electrode node lies on the true surface: either on the plane z = 0 or at a root of the
@@ -98,7 +101,13 @@ pub fn cut_to_electrode(geom: &ElectrodeGeometry, background: &Background) -> Re
             let p = nodes[n as usize];
             p.x.abs() != w && p.y.abs() != w && p.z != geom.height
         });
-        push_off(&interface, &tets, &mut nodes, &mut level, &undone);
+        let stays = |p: DVec3, q: DVec3| {
+            geom.solid_level(q) > 0.0
+                && (0..geom.layers.len())
+                    .filter(|&j| j != k)
+                    .all(|j| geom.interface_level(j, q) * geom.interface_level(j, p) > 0.0)
+        };
+        push_off(&interface, &tets, &mut nodes, &mut level, &undone, stays);
         let (split_nodes, split_tets, signs) = split(&interface, &rest, &tets, nodes, &level, Keep::Both);
         nodes = split_nodes;
         tets = oriented(&nodes, split_tets, &signs, &format!("coating interface {}", k + 1))?;
@@ -269,10 +278,19 @@ fn undo_inverting_moves(
 }
 
 /// Moves nodes whose warp was undone (`undone`) off the zero set of `f` they stay close to, to
-/// [`WARP_FRACTION`] of their shortest edge, where that keeps every tetrahedron around them at
-/// least half its volume: left a few nanometres from a coating interface, such a node would get
-/// cut points as close, and with them slivers and edges of a hundredth of the element size.
-fn push_off(f: &dyn Fn(DVec3) -> f64, tets: &[[u32; 4]], nodes: &mut [DVec3], level: &mut [f64], undone: &[u32]) {
+/// [`WARP_FRACTION`] of their shortest edge, where every tetrahedron around them keeps at least
+/// half the volume it had before any push and `stays(old, new)` accepts the new position (the
+/// caller's other surfaces: the electrolyte side of the solids, the same side of every other
+/// interface). Left a few nanometres from a coating interface, such a node would get cut points
+/// as close, and with them slivers and edges of a hundredth of the element size.
+fn push_off(
+    f: &dyn Fn(DVec3) -> f64,
+    tets: &[[u32; 4]],
+    nodes: &mut [DVec3],
+    level: &mut [f64],
+    undone: &[u32],
+    stays: impl Fn(DVec3, DVec3) -> bool,
+) {
     if undone.is_empty() {
         return;
     }
@@ -281,6 +299,8 @@ fn push_off(f: &dyn Fn(DVec3) -> f64, tets: &[[u32; 4]], nodes: &mut [DVec3], le
         let [a, b, c, d] = tets[t as usize].map(|n| nodes[n as usize]);
         (b - a).cross(c - a).dot(d - a)
     };
+    // Volumes before any push: a tetrahedron with several pushed nodes keeps half of this.
+    let start = nodes.to_vec();
     for &n in undone {
         let n = n as usize;
         let p = nodes[n];
@@ -292,16 +312,17 @@ fn push_off(f: &dyn Fn(DVec3) -> f64, tets: &[[u32; 4]], nodes: &mut [DVec3], le
             .map(|m| nodes[m as usize].distance(p))
             .fold(f64::INFINITY, f64::min);
         let gap = WARP_FRACTION * shortest - level[n].abs();
-        let step = 1e-3 * shortest;
-        let Some(normal) = super::smooth::gradient(f, p, step).try_normalize() else { continue };
         if gap <= 0.0 || !gap.is_finite() {
             continue;
         }
-        let before: Vec<f64> = incident.tets_at(n).iter().map(|&t| volume(nodes, t)).collect();
-        nodes[n] = p + normal * (gap * level[n].signum());
-        let kept = incident.tets_at(n).iter().zip(&before).all(|(&t, &v)| volume(nodes, t) * v.signum() >= 0.5 * v.abs());
-        let q = nodes[n];
-        if kept && f(q) * level[n] > 0.0 {
+        let Some(normal) = super::smooth::gradient(f, p, 1e-3 * shortest).try_normalize() else { continue };
+        let q = p + normal * (gap * level[n].signum());
+        nodes[n] = q;
+        let kept = incident.tets_at(n).iter().all(|&t| {
+            let v = volume(&start, t);
+            volume(nodes, t) * v.signum() >= 0.5 * v.abs()
+        });
+        if kept && f(q) * level[n] > 0.0 && stays(p, q) {
             level[n] = f(q);
         } else {
             nodes[n] = p;

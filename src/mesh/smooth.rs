@@ -10,10 +10,10 @@
 //! only if the worst dihedral angle among the node's tetrahedra does not get worse. Where it
 //! would, a node in a tetrahedron below 20 degrees tries half and a quarter of the move and, if
 //! interior, lifts off the face opposite it in its worst tetrahedron, keeping the best that
-//! improves that angle (a sliver beside a coating interface, one node just off it, is mended so). Nodes on the
-//! box planes (the flat electrode, sides, bulk boundary and protrusion rims) and on coating
-//! interfaces never move, and the
-//! topology is unchanged, so the mesh stays conforming and every surface node stays on the true
+//! improves that angle (a sliver beside a coating interface, one node just off it, is mended so).
+//! Nodes on the flat electrode, on two surfaces at once (box edges, protrusion rims, where an
+//! interface meets a wall) and on periodic walls never move; wall nodes move within their wall.
+//! The topology is unchanged, so the mesh stays conforming and every surface node stays on the true
 //! surface.
 
 use glam::DVec3;
