@@ -123,6 +123,15 @@ impl ElectrodeGeometry {
         p.z.min(self.level(p))
     }
 
+    /// Whether a node moving from `from` to `to` stays in the electrolyte (outside every solid)
+    /// and on its side of every coating interface but `except`.
+    pub fn keeps_sides(&self, from: DVec3, to: DVec3, except: Option<usize>) -> bool {
+        self.solid_level(to) > 0.0
+            && (0..self.layers.len())
+                .filter(|&k| Some(k) != except)
+                .all(|k| self.interface_level(k, to) * self.interface_level(k, from) > 0.0)
+    }
+
     /// Level function of the top of layer `k`: negative below it, zero on it, positive above, m.
     pub fn interface_level(&self, k: usize, p: DVec3) -> f64 {
         let layer = &self.layers[k];

@@ -101,13 +101,7 @@ pub fn cut_to_electrode(geom: &ElectrodeGeometry, background: &Background) -> Re
             let p = nodes[n as usize];
             p.x.abs() != w && p.y.abs() != w && p.z != geom.height
         });
-        let stays = |p: DVec3, q: DVec3| {
-            geom.solid_level(q) > 0.0
-                && (0..geom.layers.len())
-                    .filter(|&j| j != k)
-                    .all(|j| geom.interface_level(j, q) * geom.interface_level(j, p) > 0.0)
-        };
-        push_off(&interface, &tets, &mut nodes, &mut level, &undone, stays);
+        push_off(&interface, &tets, &mut nodes, &mut level, &undone, |p, q| geom.keeps_sides(p, q, Some(k)));
         let (split_nodes, split_tets, signs) = split(&interface, &rest, &tets, nodes, &level, Keep::Both);
         nodes = split_nodes;
         tets = oriented(&nodes, split_tets, &signs, &format!("coating interface {}", k + 1))?;

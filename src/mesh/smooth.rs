@@ -166,7 +166,7 @@ pub fn smooth_near_surface(geom: &ElectrodeGeometry, nodes: &mut [DVec3], tets: 
             // The whole move would spoil a tetrahedron: try shorter moves and lifts instead.
             let worst =
                 incident.tets_at(n).iter().copied().min_by(|&a, &b| worst_angle(nodes, a).total_cmp(&worst_angle(nodes, b)));
-            let opposite = worst.map(|t| {
+            let opposite = worst.filter(|_| role[n] == Role::Interior).map(|t| {
                 let mut face = tets[t as usize].iter().filter(|&&m| m as usize != n).map(|&m| nodes[m as usize]);
                 [(); 3].map(|()| face.next().expect("three other nodes"))
             });
@@ -197,8 +197,7 @@ fn on_own_surface(geom: &ElectrodeGeometry, role: Role, old: DVec3, q: DVec3, sc
         Role::Wall(axis) => {
             let mut q = q;
             q[axis] = old[axis];
-            let same_side = (0..geom.layers.len()).all(|k| geom.interface_level(k, q) * geom.interface_level(k, old) > 0.0);
-            (geom.solid_level(q) > 0.0 && same_side).then_some(q)
+            geom.keeps_sides(old, q, None).then_some(q)
         }
         _ => Some(q),
     }
