@@ -42,9 +42,9 @@ fn cap_error(r: &RunResult) -> f64 {
     (sum / n).sqrt() / 3.0
 }
 
-/// Under uniform refinement (refine 0.5, 1, 2: 15k to 490k nodes) the cap's current density
+/// Under uniform refinement (refine 0.5, 1, 2: 8k to 370k nodes) the cap's current density
 /// converges at first order or better, and the hemisphere's total current converges to the
-/// bounded cell's exact value ([`bounded_cell_enhancement`]) at order 1.9, as in
+/// bounded cell's exact value ([`bounded_cell_enhancement`]) at order 1.9 and 2.1, as in
 /// `tests/convergence/hemisphere_protrusion_current.json`.
 #[test]
 fn the_hemisphere_current_converges_under_refinement() {
