@@ -37,21 +37,55 @@ pub struct Row {
     pub unit: &'static str,
     pub better: Better,
     pub values: Vec<Option<f64>>,
+    /// Differences up to this absolute amount never mark a best (the row's noise level, where a
+    /// relative test would pick among values that are all about zero: nonuniformities of 1e-4).
+    pub floor: f64,
 }
 
+/// The smallest difference that marks a row's best value, as a share of the larger of the two
+/// values compared: 1%, above the discretization error of the integral metrics at the default
+/// mesh (0.28% for the hemisphere's current; `tests/convergence/`), so a mark never rests on
+/// mesh noise (1.000 against 1.002).
+pub const SIGNIFICANT_DIFFERENCE: f64 = 0.01;
+
+/// Absolute significance floors: a nonuniformity (std/mean) of 0.5%, an overpotential spread
+/// of 0.1 mV, and 0.01 of a fraction or transference number are below what a mesh at the default
+/// refine resolves or a design changes.
+const NONUNIFORMITY_FLOOR: f64 = 0.005;
+const OVERPOTENTIAL_FLOOR_V: f64 = 1e-4;
+const FRACTION_FLOOR: f64 = 0.01;
+
+/// How the report marks rows, in both report.md and report.html.
+pub const CRITERIA: &str = "Marked best (bold in report.md, highlighted in report.html): the best value of a row \
+(lower tip enhancement, protrusion current enhancement, current peak, nonuniformity, overpotential spread, field and \
+deposition centroid; higher surface concentration, lower-half deposition and transference number), only where it \
+differs from the next best by more than 1% of the larger of the two (more than the metrics' discretization error at \
+the default mesh) and by more than the row's noise floor (0.005 for the nonuniformity, 0.1 mV for the overpotential \
+spread, 0.01 for fractions and transference numbers); rows without a better direction are never marked. Current densities, tip enhancement, nonuniformity \
+and overpotential describe the base electrode surface (scaffold reactions are in the coating rows). Each scene's \
+outputs are in its own directory.";
+
 impl Row {
-    /// Index of the best value, when the row has a preferred direction and two or more values.
+    /// Index of the best value: the row has a preferred direction, two or more values, and the
+    /// best differs from the next best by more than [`SIGNIFICANT_DIFFERENCE`].
     pub fn best(&self) -> Option<usize> {
-        let present: Vec<(usize, f64)> = self.values.iter().enumerate().filter_map(|(k, v)| v.map(|v| (k, v))).collect();
+        let mut present: Vec<(usize, f64)> = self.values.iter().enumerate().filter_map(|(k, v)| v.map(|v| (k, v))).collect();
         if present.len() < 2 {
             return None;
         }
-        let pick = |a: &(usize, f64), b: &(usize, f64)| a.1.total_cmp(&b.1);
         match self.better {
-            Better::Lower => present.iter().min_by(|a, b| pick(a, b)).map(|p| p.0),
-            Better::Higher => present.iter().max_by(|a, b| pick(a, b)).map(|p| p.0),
-            Better::Neither => None,
+            Better::Lower => present.sort_by(|a, b| a.1.total_cmp(&b.1)),
+            Better::Higher => present.sort_by(|a, b| b.1.total_cmp(&a.1)),
+            Better::Neither => return None,
         }
+        let (best, next) = (present[0].1, present[1].1);
+        let significant = SIGNIFICANT_DIFFERENCE * best.abs().max(next.abs());
+        ((best - next).abs() > significant.max(self.floor)).then_some(present[0].0)
+    }
+
+    /// The row with an absolute significance floor (see [`Row::floor`]).
+    fn with_floor(self, floor: f64) -> Row {
+        Row { floor, ..self }
     }
 }
 
@@ -62,17 +96,22 @@ pub fn rows(summaries: &[Summary]) -> Vec<Row> {
         unit,
         better,
         values: summaries.iter().map(f).collect(),
+        floor: 0.0,
     };
     let reacting = |s: &Summary| s.scene.physics.kinetics.reacting_species.clone();
     vec![
         row("tip enhancement", "", Better::Lower, &|s| s.electrode.tip_enhancement),
+        row("first protrusion's current enhancement", "", Better::Lower, &|s| {
+            s.electrode.protrusions.first().map(|p| p.current_enhancement)
+        }),
         row("max current density", "A/m^2", Better::Lower, &|s| Some(s.electrode.current_density.max)),
         row("mean current density", "A/m^2", Better::Neither, &|s| Some(s.electrode.current_density.mean)),
-        row("nonuniformity (std/mean)", "", Better::Lower, &|s| s.electrode.nonuniformity),
+        row("nonuniformity (std/mean)", "", Better::Lower, &|s| s.electrode.nonuniformity).with_floor(NONUNIFORMITY_FLOOR),
         row("min surface concentration", "mol/m^3", Better::Higher, &|s| {
             s.electrolyte.min_concentration.as_ref().and_then(|m| m.get(&reacting(s))).map(|c| c.electrode)
         }),
-        row("overpotential range", "V", Better::Lower, &|s| s.electrode.overpotential.map(|o| o.max - o.min)),
+        row("overpotential range", "V", Better::Lower, &|s| s.electrode.overpotential.map(|o| o.max - o.min))
+            .with_floor(OVERPOTENTIAL_FLOOR_V),
         row("electrode potential", "V", Better::Neither, &|s| Some(s.electrode.potential)),
         row("max field", "V/m", Better::Lower, &|s| Some(s.electrolyte.max_field)),
         row("current to scaffold", "fraction", Better::Neither, &|s| {
@@ -80,10 +119,17 @@ pub fn rows(summaries: &[Summary]) -> Vec<Row> {
         }),
         row("deposition in the coating's lower half", "fraction", Better::Higher, &|s| {
             s.coating.as_ref().and_then(|c| c.deposition_by_depth).map(|b| b[..b.len() / 2].iter().sum())
-        }),
+        })
+        .with_floor(FRACTION_FLOOR),
+        row("deposition centroid (0 base, 1 top)", "fraction", Better::Lower, &|s| {
+            s.coating.as_ref().and_then(|c| c.deposition_centroid)
+        })
+        .with_floor(FRACTION_FLOOR),
+        row("L/lambda of the conductive layer", "", Better::Neither, &|s| s.coating.as_ref().and_then(|c| c.penetration_ratio)),
         row("Zn2+ transference number in the coating", "", Better::Higher, &|s| {
             s.coating.as_ref().and_then(|c| c.effective_transference_number)
-        }),
+        })
+        .with_floor(FRACTION_FLOOR),
     ]
     .into_iter()
     .filter(|r| r.values.iter().any(Option::is_some))
@@ -141,6 +187,22 @@ pub struct Comparison {
     pub rows: Vec<Row>,
     pub figures: Vec<Figure>,
     pub plots: Vec<Plot>,
+}
+
+impl Comparison {
+    /// What the comparison wrote, relative to its directory: each scene's run directory (with a
+    /// trailing `/`; its summary.json lists its files), the common-scale maps, the plots and the
+    /// reports.
+    pub fn files(&self) -> Vec<String> {
+        let mut files: Vec<String> = self.names.iter().map(|n| format!("{n}/")).collect();
+        for figure in &self.figures {
+            let drawn = self.names.iter().zip(&figure.images).filter(|(_, png)| png.is_some());
+            files.extend(drawn.map(|(name, _)| figure.path(name)));
+        }
+        files.extend(self.plots.iter().map(|p| p.path.clone()));
+        files.extend(["report.md".to_string(), "report.html".to_string()]);
+        files
+    }
 }
 
 /// A plot with every scene on it.
@@ -201,9 +263,15 @@ pub struct Figure {
     /// The shared colour range.
     pub range: [f64; 2],
     /// PNG per scene; None where the scene has no such map (a potential model has no
-    /// concentrations).
+    /// concentrations), and for every scene when the map is uniform.
     pub images: Vec<Option<Vec<u8>>>,
+    /// The one value every scene's map shows, when it shows no variation at all (within
+    /// [`UNIFORM_SPAN`] of its magnitude): the report says so instead of drawing one-colour maps.
+    pub uniform: Option<f64>,
 }
+
+/// A common colour range narrower than this share of its largest magnitude is a uniform map.
+pub const UNIFORM_SPAN: f64 = 1e-9;
 
 impl Figure {
     /// Where the common-scale image of scene `name` is written, relative to the compare directory.
@@ -225,9 +293,13 @@ fn common_scale_figures(names: &[String], maps: &[Vec<Map>]) -> Result<Vec<Figur
         let of_each: Vec<Option<&Map>> = maps.iter().map(|ms| ms.iter().find(|m| m.file == file)).collect();
         let range = of_each.iter().flatten().filter_map(|m| m.range()).reduce(|a, b| [a[0].min(b[0]), a[1].max(b[1])]);
         let Some(range) = range else { continue };
+        if range[1] - range[0] <= UNIFORM_SPAN * range[0].abs().max(range[1].abs()) {
+            figures.push(Figure { file, range, images: vec![None; names.len()], uniform: Some(range[1]) });
+            continue;
+        }
         let images = of_each.iter().map(|m| m.map(|m| m.png(Some(range))).transpose()).collect::<Result<Vec<_>>>()?;
         debug_assert_eq!(images.len(), names.len());
-        figures.push(Figure { file, range, images });
+        figures.push(Figure { file, range, images, uniform: None });
     }
     Ok(figures)
 }
@@ -262,24 +334,32 @@ impl Comparison {
             }
             out.push('\n');
         }
-        out.push_str("\nBold: the best value of the row (lower tip enhancement, current peak, nonuniformity, overpotential spread and field; higher surface concentration, lower-half deposition and transference number). Current densities, tip enhancement, nonuniformity and overpotential describe the base electrode surface (scaffold reactions are in the coating rows). Each scene's outputs are in its own directory.\n");
+        out.push_str(&format!("\n{CRITERIA}\n"));
         for plot in &self.plots {
             out.push_str(&format!("\n## {}\n\n![{}]({})\n", plot.title, plot.title, plot.path));
         }
         if !figures.is_empty() {
-            out.push_str("\n## Maps on a common colour scale\n");
+            out.push_str("\n## Maps on a common colour scale\n\nOne row per map, the scenes side by side.\n");
             for f in figures {
+                if let Some(value) = f.uniform {
+                    out.push_str(&format!("\n### {}\n\nUniform: {} in every scene (not drawn).\n", f.file, cell(Some(value))));
+                    continue;
+                }
                 out.push_str(&format!(
-                    "\n### {} (colour scale {} to {})\n\n",
+                    "\n### {} (colour scale {} to {})\n\n|",
                     f.file,
                     cell(Some(f.range[0])),
                     cell(Some(f.range[1]))
                 ));
+                names.iter().for_each(|n| out.push_str(&format!(" {} |", markdown_text(n))));
+                out.push_str(&format!("\n|{}\n|", "---|".repeat(names.len())));
                 for (name, png) in names.iter().zip(&f.images) {
-                    if png.is_some() {
-                        out.push_str(&format!("![{}]({})\n", markdown_text(name), link_target(&f.path(name))));
+                    match png {
+                        Some(_) => out.push_str(&format!(" ![{}]({}) |", markdown_text(name), link_target(&f.path(name)))),
+                        None => out.push_str(" (no such map) |"),
                     }
                 }
+                out.push('\n');
             }
         }
         out
@@ -352,7 +432,7 @@ impl Comparison {
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>znfield comparison</title>\n<style>\
 body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:4px 10px;\
 text-align:right}td:first-child,th:first-child{text-align:left}.best{font-weight:bold;background:#e6f4e6}\
-.maps{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}figure{margin:0}figure img{max-width:100%;height:auto}\
+.maps{display:grid;gap:1em;align-items:start}figure{margin:0}figure img{width:100%;height:auto}\
 figcaption{font-weight:bold}</style></head>\n\
 <body><h1>znfield comparison</h1>\n<table><tr><th>metric</th><th>unit</th>",
         );
@@ -367,7 +447,7 @@ figcaption{font-weight:bold}</style></head>\n\
             }
             out.push_str("</tr>\n");
         }
-        out.push_str("</table>\n<p>Highlighted: the best value of the row. Each scene's outputs are in its own directory.</p>\n");
+        out.push_str(&format!("</table>\n<p>{}</p>\n", escape(CRITERIA)));
         for plot in &self.plots {
             out.push_str(&format!(
                 "<h2>{}</h2>\n<figure><img alt=\"{}\" src=\"data:image/png;base64,{}\"></figure>\n",
@@ -380,21 +460,31 @@ figcaption{font-weight:bold}</style></head>\n\
             out.push_str("<h2>Maps on a common colour scale</h2>\n");
         }
         for f in figures {
+            if let Some(value) = f.uniform {
+                let note = format!("Uniform: {} in every scene (not drawn).", cell(Some(value)));
+                out.push_str(&format!("<h3>{}</h3>\n<p>{note}</p>\n", escape(&f.file)));
+                continue;
+            }
             out.push_str(&format!(
-                "<h3>{} <small>(colour scale {} to {})</small></h3>\n<div class=\"maps\">\n",
+                "<h3>{} <small>(colour scale {} to {})</small></h3>\n\
+                 <div class=\"maps\" style=\"grid-template-columns:repeat({},1fr)\">\n",
                 escape(&f.file),
                 cell(Some(f.range[0])),
-                cell(Some(f.range[1]))
+                cell(Some(f.range[1])),
+                names.len()
             ));
             for (name, png) in names.iter().zip(&f.images) {
-                if let Some(png) = png {
-                    out.push_str(&format!(
+                match png {
+                    Some(png) => out.push_str(&format!(
                         "<figure><figcaption>{}</figcaption><img alt=\"{} of {}\" src=\"data:image/png;base64,{}\"></figure>\n",
                         escape(name),
                         escape(&f.file),
                         escape(name),
                         BASE64.encode(png)
-                    ));
+                    )),
+                    None => {
+                        out.push_str(&format!("<figure><figcaption>{}</figcaption><p>(no such map)</p></figure>\n", escape(name)))
+                    }
                 }
             }
             out.push_str("</div>\n");
@@ -420,11 +510,19 @@ mod tests {
 
     #[test]
     fn best_value_follows_the_row_direction() {
-        let r = |better| Row { label: "x", unit: "", better, values: vec![Some(2.0), None, Some(1.0)] };
+        let r = |better| Row { label: "x", unit: "", better, values: vec![Some(2.0), None, Some(1.0)], floor: 0.0 };
         assert_eq!(r(Better::Lower).best(), Some(2));
         assert_eq!(r(Better::Higher).best(), Some(0));
         assert_eq!(r(Better::Neither).best(), None);
-        let single = Row { label: "x", unit: "", better: Better::Lower, values: vec![Some(1.0), None] };
+        let single = Row { label: "x", unit: "", better: Better::Lower, values: vec![Some(1.0), None], floor: 0.0 };
         assert_eq!(single.best(), None);
+        // Within 1% of the next best: mesh noise, not a finding.
+        let close = |values: Vec<Option<f64>>| Row { label: "x", unit: "", better: Better::Lower, values, floor: 0.0 }.best();
+        assert_eq!(close(vec![Some(1.002), Some(1.0), Some(3.0)]), None);
+        assert_eq!(close(vec![Some(1.02), Some(1.0), Some(3.0)]), Some(1));
+        assert_eq!(close(vec![Some(-1.0), Some(-1.005)]), None);
+        let noise = Row { label: "x", unit: "", better: Better::Lower, values: vec![Some(5.9e-5), Some(9.5e-4)], floor: 0.005 };
+        assert_eq!(noise.best(), None, "both nonuniformities are below the floor's resolution");
+        assert_eq!(noise.with_floor(1e-4).best(), Some(0));
     }
 }

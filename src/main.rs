@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use znfield::backend::{gpu, BackendChoice};
-use znfield::output::outdir::OutputDir;
+use znfield::output::outdir::{OutputDir, Reuse};
 use znfield::progress::{self, Event, Listener};
 use znfield::scene::Scene;
 
@@ -109,6 +109,11 @@ struct Target {
     /// Output directory (each command's help gives its default).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Replace the output of an earlier run in the output directory (the files its summary.json
+    /// lists go first). Without it such an --out is refused, and the default directory moves on
+    /// to <name>-2, <name>-3, ...
+    #[arg(long)]
+    overwrite: bool,
     /// Compute backend.
     #[arg(long, value_enum, default_value = "auto")]
     backend: BackendChoice,
@@ -162,6 +167,9 @@ enum Command {
         /// for Gmsh, meshio and other solvers.
         #[arg(long)]
         msh: bool,
+        /// Replace an earlier output in the output directory (see `run --help`).
+        #[arg(long)]
+        overwrite: bool,
     },
     /// Run a scene over the Cartesian product of key values: sweep.csv, sweep.json and every
     /// point's outputs in point_NNN/ under --out [default: znfield-out/<scene name>-sweep/].
@@ -243,7 +251,7 @@ fn main() -> ExitCode {
     Console::install(cli.quiet);
     let outcome = match cli.command {
         Command::Run { scene, target, sets, checkpoint_every, resume } => run(scene, target, &sets, checkpoint_every, resume),
-        Command::Mesh { scene, out, sets, msh } => mesh(scene, out, &sets, msh),
+        Command::Mesh { scene, out, sets, msh, overwrite } => mesh(scene, out, &sets, msh, overwrite),
         Command::Sweep { scene, target, sets } => sweep(scene, target, &sets),
         Command::Compare { scenes, target, sets } => compare(&scenes, target, &sets),
         Command::Validate { backend, json, cases } => validate(backend, json, &cases),
@@ -288,13 +296,44 @@ fn main() -> ExitCode {
     }
 }
 
-fn load(scene_path: Option<PathBuf>, out: Option<PathBuf>, sets: &[String]) -> znfield::Result<(Scene, PathBuf)> {
-    let scene = match &scene_path {
-        Some(p) => Scene::load(p, sets)?,
-        None => Scene::builtin_default(sets)?,
-    };
-    let dir = out.unwrap_or_else(|| PathBuf::from("znfield-out").join(&scene.name));
-    Ok((scene, dir))
+fn load(scene_path: Option<PathBuf>, sets: &[String]) -> znfield::Result<Scene> {
+    match &scene_path {
+        Some(p) => Scene::load(p, sets),
+        None => Scene::builtin_default(sets),
+    }
+}
+
+/// Tells the user every file a command wrote (names relative to `dir`).
+fn report_written(dir: &std::path::Path, files: &[String]) {
+    console().info(&format!("znfield: wrote into {}: {}", dir.display(), files.join(", ")));
+}
+
+/// Claims a command's output directory: `out` (refused while it holds an earlier output, unless
+/// `overwrite`) or, without one, the first of `znfield-out/<default_name>`, `-2`, `-3`, ... that
+/// holds nothing.
+fn claim_out(
+    out: Option<PathBuf>,
+    default_name: &str,
+    overwrite: bool,
+    markers: &[&str],
+    sub_markers: &[&str],
+) -> znfield::Result<OutputDir> {
+    let default = PathBuf::from("znfield-out").join(default_name);
+    match out {
+        Some(dir) => OutputDir::claim(&dir, markers, sub_markers, Reuse::from_flag(overwrite)),
+        None if overwrite => OutputDir::claim(&default, markers, sub_markers, Reuse::Replace),
+        None => {
+            let claim = OutputDir::claim_fresh(&default, markers, sub_markers)?;
+            if claim.path() != default {
+                console().info(&format!(
+                    "znfield: {} holds an earlier run; writing to {} (--overwrite replaces the earlier one)",
+                    default.display(),
+                    claim.path().display()
+                ));
+            }
+            Ok(claim)
+        }
+    }
 }
 
 fn sweep(scene_path: Option<PathBuf>, target: Target, sets: &[String]) -> znfield::Result<()> {
@@ -304,19 +343,21 @@ fn sweep(scene_path: Option<PathBuf>, target: Target, sets: &[String]) -> znfiel
         Some(p) => Scene::load(p, &[])?,
         None => Scene::builtin_default(&[])?,
     };
-    let dir = target.out.unwrap_or_else(|| PathBuf::from("znfield-out").join(format!("{}-sweep", base.name)));
-    let _claim = OutputDir::claim(&dir, &["sweep.csv", "sweep.json"], &znfield::run::RUN_MARKERS)?;
+    let claim = claim_out(
+        target.out,
+        &format!("{}-sweep", base.name),
+        target.overwrite,
+        &["sweep.csv", "sweep.json"],
+        &znfield::run::RUN_MARKERS,
+    )?;
+    let dir = claim.path().to_path_buf();
     let mut progress = |k: usize, n: usize, point: &[String]| {
         console().info(&format!("znfield: sweep point {}/{n}: {}", k + 1, point.join(" ")));
         console().set_point(format!("point {}/{n}: ", k + 1));
     };
     let s = znfield::sweep::run_sweep(scene_path.as_deref(), &axes, target.backend, &dir, &mut progress)?;
-    console().info(&format!(
-        "znfield: {} points; wrote {} and {}",
-        s.points.len(),
-        dir.join("sweep.csv").display(),
-        dir.join("sweep.json").display()
-    ));
+    console().info(&format!("znfield: {} points", s.points.len()));
+    report_written(&dir, &s.files);
     if target.json {
         print_json(&s)?;
     }
@@ -325,15 +366,15 @@ fn sweep(scene_path: Option<PathBuf>, target: Target, sets: &[String]) -> znfiel
 
 fn compare(scenes: &[PathBuf], target: Target, sets: &[String]) -> znfield::Result<()> {
     znfield::scene::overrides::check_order(sets)?;
-    let dir = target.out.unwrap_or_else(|| PathBuf::from("znfield-out").join("compare"));
-    let _claim = OutputDir::claim(&dir, &["report.md", "report.html"], &znfield::run::RUN_MARKERS)?;
+    let claim = claim_out(target.out, "compare", target.overwrite, &["report.md", "report.html"], &znfield::run::RUN_MARKERS)?;
+    let dir = claim.path().to_path_buf();
     let paths: Vec<&std::path::Path> = scenes.iter().map(|p| p.as_path()).collect();
     let mut progress = |k: usize, n: usize, name: &str| {
         console().info(&format!("znfield: compare {}/{n}: {name}", k + 1));
         console().set_point(format!("{name} ({}/{n}): ", k + 1));
     };
     let comparison = znfield::compare::run_compare(&paths, sets, target.backend, &dir, &mut progress)?;
-    console().info(&format!("znfield: wrote {} and {}", dir.join("report.md").display(), dir.join("report.html").display()));
+    report_written(&dir, &comparison.files());
     if target.json {
         print_json(&comparison.to_json())?;
     }
@@ -360,11 +401,12 @@ fn validate(backend: BackendChoice, json: bool, cases: &[String]) -> znfield::Re
     Ok(())
 }
 
-fn mesh(scene_path: Option<PathBuf>, out: Option<PathBuf>, sets: &[String], gmsh: bool) -> znfield::Result<()> {
-    let (scene, dir) = load(scene_path, out, sets)?;
+fn mesh(scene_path: Option<PathBuf>, out: Option<PathBuf>, sets: &[String], gmsh: bool, overwrite: bool) -> znfield::Result<()> {
+    let scene = load(scene_path, sets)?;
     // A mesh written into a run's directory leaves no older run looking complete beside it.
     let markers = [&["mesh_report.json"][..], &znfield::run::RUN_MARKERS].concat();
-    let _claim = OutputDir::claim(&dir, &markers, &[])?;
+    let claim = claim_out(out, &scene.name, overwrite, &markers, &[])?;
+    let dir = claim.path().to_path_buf();
     console().info(&format!("znfield: meshing scene `{}`", scene.name));
     let report = znfield::run::write_mesh(&scene, &dir, gmsh)?;
     console().info(&format!(
@@ -376,7 +418,7 @@ fn mesh(scene_path: Option<PathBuf>, out: Option<PathBuf>, sets: &[String], gmsh
         report.mean_dihedral_deg,
         report.tets_below_5_deg
     ));
-    console().info(&format!("znfield: wrote {}", dir.join("mesh_report.json").display()));
+    report_written(&dir, &report.files);
     Ok(())
 }
 
@@ -388,7 +430,9 @@ fn run(
     resume: Option<PathBuf>,
 ) -> znfield::Result<()> {
     use znfield::run::checkpoint::{Checkpoint, CheckpointPlan};
-    let (scene, dir, resume) = match resume {
+    // A fresh run also removes an older run's checkpoint (a later --resume would continue that
+    // run, not this one); a resumed run keeps its own, in the directory it continues.
+    let (scene, claim, resume) = match resume {
         Some(dir) => {
             let ck = Checkpoint::load(&dir)?;
             let scene = ck.scene();
@@ -400,19 +444,17 @@ fn run(
                 ck.time_s,
                 ck.wall_time_s
             ));
-            (scene, dir, Some(ck))
+            (scene, OutputDir::claim(&dir, &znfield::run::RUN_MARKERS, &[], Reuse::Replace)?, Some(ck))
         }
         None => {
-            let (scene, dir) = load(scene_path, target.out, sets)?;
+            let scene = load(scene_path, sets)?;
             console().info(&format!("znfield: running scene `{}`", scene.name));
-            (scene, dir, None)
+            let markers = [&znfield::run::RUN_MARKERS[..], &[znfield::run::checkpoint::FILE_NAME]].concat();
+            let claim = claim_out(target.out, &scene.name, target.overwrite, &markers, &[])?;
+            (scene, claim, None)
         }
     };
-    // A fresh run also removes an older run's checkpoint (a later --resume would continue that
-    // run, not this one); a resumed run keeps its own.
-    let checkpoint = [znfield::run::checkpoint::FILE_NAME];
-    let markers = [&znfield::run::RUN_MARKERS[..], if resume.is_none() { &checkpoint[..] } else { &[] }].concat();
-    let _claim = OutputDir::claim(&dir, &markers, &[])?;
+    let dir = claim.path().to_path_buf();
     let interval = match (checkpoint_every, &scene.time) {
         (Some(s), _) if !(s.is_finite() && s >= 0.0) => {
             return Err(znfield::Error::input(format!("--checkpoint-every: {s} is not a number of seconds >= 0")))
@@ -457,7 +499,7 @@ fn run(
             c.effective_transference_number.map_or(String::new(), |v| format!(", t+ in the coating {v:.3}")),
         ));
     }
-    console().info(&format!("znfield: wrote {}", dir.join("summary.json").display()));
+    report_written(&dir, &s.files);
     if target.json {
         print_json(&result.summary)?;
     }

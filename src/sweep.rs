@@ -195,6 +195,9 @@ pub struct Sweep {
     /// The swept keys (two or more values each); each point's `values` follow this order.
     pub axes: Vec<SweptKey>,
     pub points: Vec<SweepPoint>,
+    /// What the sweep wrote into its directory, sweep.json last: files by name and each point's
+    /// directory with a trailing `/` (its own summary.json lists the point's files).
+    pub files: Vec<String>,
 }
 
 /// Runs the sweep of `scene_path` (the built-in default scene when None) over `axes` into `dir`;
@@ -236,18 +239,22 @@ pub fn run_sweep(
             .collect();
         done.push(SweepPoint { values, directory: format!("point_{k:03}"), metrics: PointMetrics::of(&result) });
     }
-    let sweep = Sweep {
+    let mut sweep = Sweep {
         scene: name,
         fixed: axes.iter().filter(|a| a.values.len() == 1).map(|a| format!("{}={}", a.key, a.values[0])).collect(),
         axes: axes.iter().filter(|a| a.values.len() > 1).cloned().collect(),
+        files: done.iter().map(|p| format!("{}/", p.directory)).collect(),
         points: done,
     };
     atomic::write(&dir.join("sweep.csv"), csv(&sweep).as_bytes())?;
+    sweep.files.push("sweep.csv".into());
+    for (file, png) in plots(&sweep)? {
+        atomic::write(&dir.join(&file), &png)?;
+        sweep.files.push(file);
+    }
+    sweep.files.push("sweep.json".into());
     let json = serde_json::to_vec_pretty(&sweep).map_err(|e| Error::output("sweep.json", e))?;
     atomic::write(&dir.join("sweep.json"), &json)?;
-    for (file, png) in plots(&sweep)? {
-        atomic::write(&dir.join(file), &png)?;
-    }
     Ok(sweep)
 }
 

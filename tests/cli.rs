@@ -94,8 +94,14 @@ fn run_writes_complete_outputs() {
         assert!(summary.pointer(key).is_some(), "summary.json lacks {key}");
     }
     assert_eq!(summary.pointer("/backend/kind").and_then(|v| v.as_str()), Some("cpu"));
-    check_vtu(&out.join("fields.vtu"), &["potential_V", "field_V_m", "field_magnitude_V_m", "current_density_A_m2", "region_id"]);
-    check_vtu(&out.join("electrode.vtu"), &["normal_current_density_A_m2", "potential_V"]);
+    check_vtu(
+        &out.join("fields.vtu"),
+        &["electrolyte_potential_V", "field_V_m", "field_magnitude_V_m", "current_density_A_m2", "region_id"],
+    );
+    check_vtu(
+        &out.join("electrode.vtu"),
+        &["normal_current_density_A_m2", "plating_current_density_A_m2", "electrolyte_potential_V"],
+    );
     let leftovers: Vec<_> = std::fs::read_dir(&out)
         .expect("out")
         .filter_map(|e| e.ok())
@@ -157,7 +163,7 @@ fn json_and_quiet_serve_scripts() {
     let written: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).expect("summary")).expect("JSON");
     assert_eq!(printed, written);
-    let loud = run_scene(&scene, &out, &[]);
+    let loud = run_scene(&scene, &out, &["--overwrite"]);
     assert!(loud.stdout.is_empty(), "without --json nothing goes to stdout");
     assert!(String::from_utf8_lossy(&loud.stderr).contains("tip_enhancement"));
 }
@@ -264,7 +270,7 @@ fn mesh_command_writes_vtu_and_report() {
 #[test]
 fn coated_runs_write_materials_and_the_coating_block() {
     for (scene, arrays) in [
-        ("scenes/charged_coating.json", vec!["porosity", "transport_factor", "fixed_charge_mol_m3", "c_Zn2+_mol_m3"]),
+        ("scenes/charged_coating.json", vec!["porosity", "transport_factor", "fixed_charge_mol_m3", "c_Zn2p_mol_m3"]),
         ("scenes/cf_scaffold.json", vec!["porosity", "solid_potential_V", "volumetric_exchange_current_A_m3"]),
     ] {
         let dir = scratch("coated");
@@ -445,4 +451,71 @@ document.getElementById('r').addEventListener('load', () => {
     assert!(dom.contains(&format!("<title>images={images} decoded={images}</title>")), "chromium: {dom}\n{log}");
     let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:?}");
+}
+
+/// The names in `dir` other than the lock file, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("dir")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|n| n != ".znfield.lock")
+        .collect();
+    names.sort();
+    names
+}
+
+/// summary.json's `files`, sorted.
+fn listed_files(summary: &Path) -> Vec<String> {
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(summary).expect("summary")).expect("JSON");
+    let files = summary["files"].as_array().expect("summary.json lists its files");
+    assert_eq!(files.last().and_then(|f| f.as_str()), Some("summary.json"), "summary.json is written last");
+    let mut names: Vec<String> = files.iter().map(|f| f.as_str().expect("name").to_string()).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn outputs_never_replace_an_earlier_run_silently() {
+    let dir = scratch("overwrite");
+    let scene = dir.join("scene.json");
+    std::fs::write(&scene, GOOD).expect("write");
+    let out = dir.join("out");
+    let first = run_scene(&scene, &out, &[]);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert_eq!(listed_files(&out.join("summary.json")), listing(&out), "summary.json lists exactly what is there");
+    let told = String::from_utf8_lossy(&first.stderr);
+    assert!(told.contains(&format!("wrote into {}: fields.vtu, electrode.vtu, ", out.display())), "{told}");
+    assert!(listing(&out).iter().any(|f| f.ends_with(".png")), "the first run draws maps");
+
+    let before = std::fs::read(out.join("summary.json")).expect("summary");
+    let refused = run_scene(&scene, &out, &["--set", "output.maps=false"]);
+    let text = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{text}");
+    assert!(text.contains("holds the output of an earlier run") && text.contains("--overwrite"), "{text}");
+    assert_eq!(std::fs::read(out.join("summary.json")).expect("summary"), before, "the refusal changed nothing");
+
+    let replaced = run_scene(&scene, &out, &["--set", "output.maps=false", "--overwrite"]);
+    assert!(replaced.status.success(), "{}", String::from_utf8_lossy(&replaced.stderr));
+    assert!(!listing(&out).iter().any(|f| f.ends_with(".png")), "the earlier run's maps went with it: {:?}", listing(&out));
+    assert_eq!(listed_files(&out.join("summary.json")), listing(&out));
+
+    // Without --out: znfield-out/<name>, then <name>-2, and the user is told.
+    let in_dir =
+        |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_znfield")).args(args).current_dir(&dir).output().expect("run znfield");
+    let scene_arg = scene.display().to_string();
+    for (k, expected) in ["znfield-out/tiny", "znfield-out/tiny-2"].iter().enumerate() {
+        let o = in_dir(&["run", &scene_arg, "--backend", "cpu", "--set", "output.maps=false"]);
+        let text = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{text}");
+        assert!(dir.join(expected).join("summary.json").exists(), "run {k} into {expected}");
+        assert_eq!(text.contains("znfield-out/tiny holds an earlier run; writing to znfield-out/tiny-2"), k == 1, "{text}");
+    }
+    // `mesh --msh` says what it wrote, mesh.msh included.
+    let o = in_dir(&["mesh", &scene_arg, "--msh", "--out", "mesh"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("wrote into mesh: mesh.vtu, mesh.msh, mesh_report.json"));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("mesh/mesh_report.json")).expect("report")).expect("JSON");
+    assert_eq!(report["files"], serde_json::json!(["mesh.vtu", "mesh.msh", "mesh_report.json"]));
+    let _ = std::fs::remove_dir_all(&dir);
 }

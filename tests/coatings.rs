@@ -290,3 +290,31 @@ fn periodic_sides_fold_the_scaffold_consistently() {
     let nonuniformity = runs[1].summary.electrode.nonuniformity.expect("nonuniformity");
     assert!(nonuniformity < 1e-6, "periodic run not laterally uniform: {nonuniformity}");
 }
+
+/// fields.vtu's `volumetric_plating_current_A_m3` of a graded scaffold: integrated over the
+/// tetrahedra it is exactly the scaffold's plating current (the coating block's, a conservation
+/// law of the lumping), zero outside the layer, and, as the depth bins say, larger in the lower
+/// half of the layer than in the upper.
+#[test]
+fn the_volumetric_plating_array_integrates_to_the_scaffold_current() {
+    let r = run_scene("scenes/cf_g_cu_gradient.json", &["mesh.refine=0.5"], BackendChoice::Cpu);
+    let (mesh, rate) = (&r.mesh, &r.fields.volumetric_plating);
+    assert_eq!(rate.len(), mesh.tets.len());
+    let c = coating(&r);
+    let scaffold = c.total_current * c.current_to_scaffold_fraction.expect("a reacting scaffold");
+    assert!(scaffold < 0.0, "the scaffold plates: {scaffold} A");
+    let integral: f64 = rate.iter().enumerate().map(|(t, q)| q * mesh.tet_volume(t)).sum();
+    assert!(common::rel(integral, -scaffold) < 1e-9, "integral {integral} A vs the scaffold's plating {} A", -scaffold);
+    let (mut lower, mut upper) = ((0.0, 0.0), (0.0, 0.0));
+    for (t, &q) in rate.iter().enumerate() {
+        if mesh.regions[t] == 0 {
+            assert_eq!(q, 0.0, "tet {t} outside the layer");
+            continue;
+        }
+        let z = mesh.tets[t].iter().map(|&n| mesh.nodes[n as usize].z).sum::<f64>() / 4.0;
+        let half = if z < c.thickness / 2.0 { &mut lower } else { &mut upper };
+        *half = (half.0 + q * mesh.tet_volume(t), half.1 + mesh.tet_volume(t));
+    }
+    let (lower_mean, upper_mean) = (lower.0 / lower.1, upper.0 / upper.1);
+    assert!(lower_mean > 2.0 * upper_mean, "graded layer: {lower_mean:.4e} A/m^3 below vs {upper_mean:.4e} above");
+}

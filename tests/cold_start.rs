@@ -36,7 +36,7 @@ fn a_cold_transient_start_converges_on_an_imported_mesh() {
     // The surface has emptied: the last row's minimum Zn2+ at the electrode is far below the
     // bulk's 1 mol/m^3 (3.7e-2 measured at 2 ns).
     let last_row = series.lines().last().expect("rows");
-    let column = series.lines().next().expect("header").split(',').position(|h| h == "min_surface_concentration_mol_m3_Zn2+");
+    let column = series.lines().next().expect("header").split(',').position(|h| h == "min_surface_c_Zn2p_mol_m3");
     let c: f64 = last_row.split(',').nth(column.expect("Zn2+ column")).expect("value").parse().expect("number");
     assert!(c < 0.1, "Zn2+ at the surface {c} mol/m^3 after 2 ns");
 }

@@ -110,14 +110,19 @@ fn sweeps_too_large_or_contradictory_are_refused_before_any_point_is_built() {
     ]);
     refused(&run_bounded(&replacing, &[]), &["--set mesh: replaces --set mesh.refine"], &out);
     assert!(!out.exists());
-    // An older sweep's tables and points' summaries go before the new sweep checks its points,
-    // so a sweep refused there leaves nothing that looks finished.
+    // An older sweep is refused without --overwrite and left as it was; with it, its tables and
+    // points' summaries go before the new sweep checks its points, so a sweep refused there
+    // leaves nothing that looks finished.
     std::fs::create_dir_all(out.join("point_000")).expect("old point");
     for old in ["sweep.json", "sweep.csv", "point_000/summary.json"] {
         std::fs::write(out.join(old), "{}").expect("old file");
     }
-    let bad_value =
-        args(&["sweep", &scene.display().to_string(), "--out", &out.display().to_string(), "--set", "mesh.refine=1,-1"]);
+    let (scene_arg, out_arg) = (scene.display().to_string(), out.display().to_string());
+    let o = run_bounded(&args(&["sweep", &scene_arg, "--out", &out_arg, "--set", "mesh.refine=1,2"]), &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("holds the output of an earlier run (point_000, sweep.csv, sweep.json)"), "{}", stderr(&o));
+    assert!(out.join("sweep.json").exists(), "the refused sweep left the earlier one alone");
+    let bad_value = args(&["sweep", &scene_arg, "--overwrite", "--out", &out_arg, "--set", "mesh.refine=1,-1"]);
     refused(&run_bounded(&bad_value, &[]), &["mesh.refine", "-1"], &out);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -174,8 +179,14 @@ fn a_second_run_into_a_directory_in_use_is_refused_naming_the_holder() {
     assert!(!out.join("summary.json").exists() && !out.join("fields.vtu").exists(), "the second run wrote nothing");
     first.kill().expect("kill");
     first.wait().expect("reap");
-    // The lock dies with its holder: the directory is free again.
+    // The lock dies with its holder: the directory is free again (its checkpoint is an earlier
+    // run's output, replaced only on request).
     let third = run_bounded(&args(&["run", &scene.display().to_string(), "--out", &out.display().to_string()]), &[]);
+    let text = stderr(&third);
+    assert_eq!(third.status.code(), Some(2), "{text}");
+    assert!(text.contains("holds the output of an earlier run (checkpoint.json") && text.contains("--overwrite"), "{text}");
+    let third =
+        run_bounded(&args(&["run", &scene.display().to_string(), "--overwrite", "--out", &out.display().to_string()]), &[]);
     assert!(third.status.success(), "{}", stderr(&third));
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -187,7 +198,8 @@ fn a_failed_run_never_stands_beside_an_older_complete_one() {
     let scene = dir.join("tiny.json");
     std::fs::write(&scene, TINY_SCENE).expect("scene");
     let run = |sets: &[&str]| {
-        let mut a = args(&["run", &scene.display().to_string(), "--backend", "cpu", "--out", &out.display().to_string()]);
+        let out = out.display().to_string();
+        let mut a = args(&["run", &scene.display().to_string(), "--backend", "cpu", "--overwrite", "--out", &out]);
         for s in sets {
             a.extend(["--set".to_string(), s.to_string()]);
         }
@@ -222,8 +234,8 @@ fn links_planted_in_an_output_directory_are_never_written_through() {
     }
     let scene = dir.join("tiny.json");
     std::fs::write(&scene, TINY_SCENE).expect("scene");
-    let o =
-        run_bounded(&args(&["run", &scene.display().to_string(), "--backend", "cpu", "--out", &out.display().to_string()]), &[]);
+    let out_arg = out.display().to_string();
+    let o = run_bounded(&args(&["run", &scene.display().to_string(), "--backend", "cpu", "--overwrite", "--out", &out_arg]), &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "keep", "the victim file is untouched");
     assert!(!out.join("summary.json").is_symlink() && !out.join("fields.vtu").is_symlink(), "the outputs replaced the links");
@@ -234,7 +246,8 @@ fn links_planted_in_an_output_directory_are_never_written_through() {
     std::fs::create_dir_all(&victim_dir).expect("victim dir");
     std::os::unix::fs::symlink(&victim_dir, sweep_out.join("point_000")).expect("symlink");
     let (scene_arg, out_arg) = (scene.display().to_string(), sweep_out.display().to_string());
-    let o = run_bounded(&args(&["sweep", &scene_arg, "--backend", "cpu", "--set", "mesh.refine=1,1.1", "--out", &out_arg]), &[]);
+    let sweep = ["sweep", &scene_arg, "--backend", "cpu", "--set", "mesh.refine=1,1.1", "--overwrite", "--out", &out_arg];
+    let o = run_bounded(&args(&sweep), &[]);
     refused(&o, &["point_000", "symbolic link"], &sweep_out);
     assert_eq!(std::fs::read_dir(&victim_dir).expect("victim dir").count(), 0, "nothing written through the link");
     // A link at the lock file's name is refused.

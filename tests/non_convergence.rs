@@ -39,7 +39,9 @@ fn fails_with_diagnostics(name: &str, model: &str, sets: &[&str]) -> (Value, Str
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("failed_solve.json")).expect("report")).expect("JSON");
     let vtu = String::from_utf8_lossy(&std::fs::read(out_dir.join("failed_last_iterate.vtu")).expect("vtu")).into_owned();
-    assert!(vtu.contains("UnstructuredGrid") && vtu.contains("Name=\"potential_V\"") && vtu.contains("Name=\"residual\""));
+    assert!(
+        vtu.contains("UnstructuredGrid") && vtu.contains("Name=\"electrolyte_potential_V\"") && vtu.contains("Name=\"residual\"")
+    );
     // The worst node lies in the tiny box (8 um wide, 4 um tall).
     let at = report["largest_residual"]["position_m"].as_array().expect("position");
     let xyz: Vec<f64> = at.iter().map(|v| v.as_f64().expect("number")).collect();
@@ -78,5 +80,5 @@ fn a_transport_newton_that_fails_writes_concentrations() {
         &["solver.newton_max_iterations=1", "operation.mean_current_density_A_m2=-2000"],
     );
     assert_eq!(report["model"], "tertiary");
-    assert!(vtu.contains("Name=\"c_Zn2+_mol_m3\""), "the concentrations of the last iterate are written");
+    assert!(vtu.contains("Name=\"c_Zn2p_mol_m3\""), "the concentrations of the last iterate are written");
 }

@@ -79,7 +79,7 @@ fn sand_time_error(mesh_factor: f64) -> f64 {
     let mut lines = series.lines();
     let header: Vec<&str> = lines.next().expect("header").split(',').collect();
     let column = |name: &str| header.iter().position(|h| h.starts_with(name)).unwrap_or_else(|| panic!("{name} column"));
-    let (t_col, c_col) = (column("time_s"), column("min_surface_concentration"));
+    let (t_col, c_col) = (column("time_s"), column("min_surface_c_"));
     let last: Vec<f64> = lines.last().expect("rows").split(',').map(|v| v.parse().expect("number")).collect();
     let c = number(&s, "/scene/physics/species/0/bulk_concentration_mol_m3");
     let tau = last[t_col] / (1.0 - last[c_col] / c).powi(2);

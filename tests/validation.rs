@@ -281,8 +281,8 @@ fn transient_run_writes_time_series_and_pvd() {
     let header = csv.lines().next().expect("header");
     assert_eq!(
         header,
-        "time_s,electrode_potential_V,min_surface_concentration_mol_m3_Zn2+,min_surface_concentration_mol_m3_K+,\
-         min_surface_concentration_mol_m3_SO42-,max_current_density_A_m2"
+        "time_s,electrode_potential_V,min_surface_c_Zn2p_mol_m3,min_surface_c_Kp_mol_m3,min_surface_c_SO4_2m_mol_m3,\
+         max_current_density_A_m2"
     );
     let times: Vec<f64> = csv.lines().skip(1).map(|l| l.split(',').next().and_then(|t| t.parse().ok()).expect("time")).collect();
     assert!(times.windows(2).all(|w| w[1] > w[0]), "times increase");

@@ -46,6 +46,9 @@ pub struct MeshReport {
     /// non-negative at interior edges of a Delaunay mesh: how far the mesh is from one (the
     /// transport scheme uses the P1 weights today).
     pub negative_circumcentric_weights: NegativeWeights,
+    /// The files `znfield mesh` wrote, mesh_report.json last (empty for a report not written).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
 }
 
 /// One value per boundary tag.
@@ -108,6 +111,7 @@ impl MeshReport {
             exact_volume: domain.geometry.as_ref().and_then(|g| g.exact_volume()),
             negative_edge_weights: NegativeWeights::of(&laplacian(m, domain.length_scale), &on_electrode),
             negative_circumcentric_weights: NegativeWeights::of(&circumcentric_laplacian(m, domain.length_scale), &on_electrode),
+            files: Vec::new(),
         }
     }
 }
@@ -121,5 +125,5 @@ pub fn mesh_vtu(m: &TetMesh) -> Vec<u8> {
     region.extend(std::iter::repeat_n(-1, m.faces.len()));
     let mut tag = vec![0i32; m.tets.len()];
     tag.extend(m.face_tags.iter().map(|t| t.id() as i32));
-    vtu::encode(&m.nodes, &cells, &[], &[vtu::Array::Int("region_id", &region), vtu::Array::Int("boundary_tag", &tag)])
+    vtu::encode(&m.nodes, &cells, &[], &[vtu::Array::Int("region_id", &region), vtu::Array::Int("boundary_tag", &tag)], &[])
 }

@@ -90,6 +90,12 @@ pub struct Fields {
     pub electrode_raw: Vec<f64>,
     /// Smoothed nodal normal current density at electrode nodes (anodic positive), A/m^2.
     pub electrode_smoothed: Vec<f64>,
+    /// Kinetic overpotential `E - phi - dE_eq` at electrode nodes, V (kinetic models; empty
+    /// otherwise): see [`ElectrodeMetrics::overpotential`].
+    pub electrode_overpotential: Vec<f64>,
+    /// Plating current per unit volume of each tet of a homogenized porous electrode, A/m^3
+    /// (deposition positive; empty without one): [`crate::output::coating::volumetric_plating_cells`].
+    pub volumetric_plating: Vec<f64>,
     /// Concentration of each species at nodes (transport models), mol/m^3.
     pub concentrations: Vec<(String, Vec<f64>)>,
     /// Solid-phase potential of a resistive scaffold at nodes (E elsewhere), V.
@@ -201,10 +207,11 @@ pub fn evaluate(
         var += a * (v - mean) * (v - mean);
     }
     let std = (var / area).sqrt();
-    let overpotential = kinetic.then(|| {
-        let eta: Vec<f64> = sys.electrode.iter().map(|&n| (sol.electrode_potential - sol.phi[n as usize]) * vt).collect();
-        area_stats(&eta, &areas_m2)
-    });
+    let electrode_overpotential: Vec<f64> = match kinetic {
+        true => sys.electrode.iter().map(|&n| (sol.electrode_potential - sol.phi[n as usize]) * vt).collect(),
+        false => Vec::new(),
+    };
+    let overpotential = kinetic.then(|| area_stats(&electrode_overpotential, &areas_m2));
     let metrics = ElectrodeMetrics {
         current_density: Stats { mean, max, min, std },
         tip_enhancement: (total_current != 0.0).then(|| max / (sign * total_current / projected_area)),
@@ -232,6 +239,8 @@ pub fn evaluate(
             current_density,
             electrode_raw,
             electrode_smoothed,
+            electrode_overpotential,
+            volumetric_plating: Vec::new(),
             concentrations: Vec::new(),
             solid_potential: sol.solid_potential.as_ref().map(|p| p.iter().map(|v| v * vt).collect()),
             charge_interface: Vec::new(),

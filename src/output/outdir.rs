@@ -9,6 +9,13 @@
 //! any temporary `.partial` files a killed run left - so a failure never leaves a
 //! complete-looking directory. A directory the claim created is removed again when the command
 //! fails before writing anything into it.
+//!
+//! Outputs never replace another run's silently: a directory holding files (other than the lock
+//! and abandoned temporaries) is refused with exit 2 unless the user passed `--overwrite`
+//! ([`Reuse::Replace`]), and a command without `--out` writes into the first of
+//! `znfield-out/<name>`, `<name>-2`, `<name>-3`, ... that holds nothing ([`OutputDir::claim_fresh`]).
+//! Replacing a run removes the files its summary.json lists (`files`) before the new run writes,
+//! so no map of the old run is left beside the new one's.
 
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -17,6 +24,33 @@ use crate::error::{Error, Result};
 
 /// The lock file in every output directory.
 pub const LOCK_FILE: &str = ".znfield.lock";
+
+/// What a claim does with a directory that already holds files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reuse {
+    /// Refuse it (exit 2), naming `--overwrite`.
+    Refuse,
+    /// Replace the earlier output (`--overwrite`, a resumed run's own directory, the
+    /// subdirectories of a directory already claimed).
+    Replace,
+}
+
+impl Reuse {
+    /// The policy of a command-line `--overwrite` flag.
+    pub fn from_flag(overwrite: bool) -> Reuse {
+        if overwrite {
+            Reuse::Replace
+        } else {
+            Reuse::Refuse
+        }
+    }
+}
+
+/// Fresh default directories tried (`<name>`, `<name>-2`, ...) before giving up.
+const FRESH_ATTEMPTS: usize = 1000;
+
+/// The earlier summary.json read for its file list is at most this long (bytes).
+const MAX_SUMMARY_BYTES: u64 = 64 << 20;
 
 /// An output directory held by this process until the value is dropped.
 #[derive(Debug)]
@@ -31,8 +65,9 @@ pub struct OutputDir {
 impl OutputDir {
     /// Claims `path` for a command whose finished output is marked by the files `markers`
     /// (`summary.json` for a run) and, in its subdirectories (a sweep's points), `sub_markers`;
-    /// earlier copies of them are removed.
-    pub fn claim(path: &Path, markers: &[&str], sub_markers: &[&str]) -> Result<OutputDir> {
+    /// a directory holding files is refused or replaced as `reuse` says (replacing removes the
+    /// markers and the files the earlier summary.json lists).
+    pub fn claim(path: &Path, markers: &[&str], sub_markers: &[&str], reuse: Reuse) -> Result<OutputDir> {
         let refuse = |why: String| Error::input(format!("--out {}: {why}", path.display()));
         let created = match std::fs::metadata(path) {
             Ok(meta) if meta.is_dir() => false,
@@ -55,8 +90,42 @@ impl OutputDir {
         let note = format!("process {}, `{}`", std::process::id(), std::env::args().collect::<Vec<_>>().join(" "));
         let _ = lock.set_len(0).and_then(|()| lock.rewind()).and_then(|()| lock.write_all(note.as_bytes()));
         let dir = OutputDir { path: path.to_path_buf(), _lock: lock, created };
+        let earlier = earlier_outputs(path)?;
+        if reuse == Reuse::Refuse && !earlier.is_empty() {
+            let shown = earlier.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+            let more = if earlier.len() > 3 { format!(" and {} more", earlier.len() - 3) } else { String::new() };
+            return Err(refuse(format!(
+                "holds the output of an earlier run ({shown}{more}); pass --overwrite to replace it, or choose another --out"
+            )));
+        }
+        remove_listed_files(path)?;
         remove_stale_in(&dir.path, markers, sub_markers)?;
         Ok(dir)
+    }
+
+    /// Claims the first of `base`, `base-2`, `base-3`, ... that does not exist or holds no
+    /// files (the default output directory of a command run without `--out`).
+    pub fn claim_fresh(base: &Path, markers: &[&str], sub_markers: &[&str]) -> Result<OutputDir> {
+        let name = base.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        for k in 1..=FRESH_ATTEMPTS {
+            let candidate = if k == 1 { base.to_path_buf() } else { base.with_file_name(format!("{name}-{k}")) };
+            let taken = match std::fs::metadata(&candidate) {
+                Ok(meta) => !meta.is_dir() || !earlier_outputs(&candidate)?.is_empty(),
+                Err(_) => false,
+            };
+            if !taken {
+                // Another command may claim it between the look and the lock: then try the next.
+                if let Ok(dir) = OutputDir::claim(&candidate, markers, sub_markers, Reuse::Refuse) {
+                    return Ok(dir);
+                }
+            }
+        }
+        Err(Error::input(format!("{}: {FRESH_ATTEMPTS} output directories of that name are taken; pass --out", base.display())))
+    }
+
+    /// The directory held.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Claims a subdirectory a command makes inside the one it holds (a sweep's point, a
@@ -64,8 +133,43 @@ impl OutputDir {
     /// rather than followed.
     pub fn claim_subdir(path: &Path, markers: &[&str]) -> Result<OutputDir> {
         refuse_link(path)?;
-        OutputDir::claim(path, markers, &[])
+        OutputDir::claim(path, markers, &[], Reuse::Replace)
     }
+}
+
+/// The names of the entries of `dir` an earlier command left (everything but the lock file and
+/// abandoned temporary files), sorted.
+fn earlier_outputs(dir: &Path) -> Result<Vec<String>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name != LOCK_FILE && !(name.starts_with('.') && name.ends_with(".partial")))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Removes the files an earlier run's summary.json in `dir` lists under `files` (plain names in
+/// `dir` only: a name with a path separator or `..` is not znfield's and is left alone).
+fn remove_listed_files(dir: &Path) -> Result<()> {
+    let path = dir.join("summary.json");
+    // Only a regular file, never through a link (one planted there is the markers' to remove);
+    // an unreadable or foreign summary.json lists nothing.
+    if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+        return Ok(());
+    }
+    let Ok(text) = crate::input::read_text(&path, "earlier summary", MAX_SUMMARY_BYTES, "") else { return Ok(()) };
+    let Ok(summary) = serde_json::from_str::<serde_json::Value>(&text) else { return Ok(()) };
+    let listed = summary["files"].as_array().cloned().unwrap_or_default();
+    for name in listed.iter().filter_map(|v| v.as_str()) {
+        let plain = !name.is_empty() && !name.contains(['/', '\\']) && name != ".." && name != "." && name != LOCK_FILE;
+        let target = dir.join(name);
+        if plain && std::fs::symlink_metadata(&target).is_ok_and(|m| !m.is_dir()) {
+            super::atomic::remove(&target)?;
+        }
+    }
+    Ok(())
 }
 
 /// Refuses a symbolic link at `path` (a directory a command creates inside its output).
@@ -188,12 +292,12 @@ mod tests {
     #[test]
     fn a_claimed_directory_refuses_a_second_claim_until_released() {
         let dir = scratch("twice");
-        let first = OutputDir::claim(&dir, &["summary.json"], &[]).expect("first claim");
+        let first = OutputDir::claim(&dir, &["summary.json"], &[], Reuse::Refuse).expect("first claim");
         std::fs::write(dir.join("fields.vtu"), "x").expect("write");
-        let err = OutputDir::claim(&dir, &["summary.json"], &[]).expect_err("held").to_string();
+        let err = OutputDir::claim(&dir, &["summary.json"], &[], Reuse::Replace).expect_err("held").to_string();
         assert!(err.contains("another znfield command") && err.contains(&format!("process {}", std::process::id())), "{err}");
         drop(first);
-        let again = OutputDir::claim(&dir, &["summary.json"], &[]).expect("released");
+        let again = OutputDir::claim(&dir, &["summary.json"], &[], Reuse::Replace).expect("released");
         drop(again);
         assert!(dir.join("fields.vtu").exists(), "a claim keeps the files that are not markers");
         let _ = std::fs::remove_dir_all(&dir);
@@ -206,7 +310,7 @@ mod tests {
         for f in ["summary.json", ".fields.vtu.123.0.partial", "fields.vtu"] {
             std::fs::write(dir.join(f), "old").expect("write");
         }
-        let claim = OutputDir::claim(&dir, &["summary.json"], &[]).expect("claim");
+        let claim = OutputDir::claim(&dir, &["summary.json"], &[], Reuse::Replace).expect("claim");
         assert!(!dir.join("summary.json").exists() && !dir.join(".fields.vtu.123.0.partial").exists());
         assert!(dir.join("fields.vtu").exists());
         drop(claim);
@@ -217,12 +321,55 @@ mod tests {
     fn a_file_or_an_unwritable_place_is_refused_and_an_unused_new_directory_removed() {
         let dir = scratch("file");
         std::fs::write(&dir, "not a directory").expect("file");
-        let err = OutputDir::claim(&dir, &[], &[]).expect_err("a file").to_string();
+        let err = OutputDir::claim(&dir, &[], &[], Reuse::Replace).expect_err("a file").to_string();
         assert!(err.contains("exists and is not a directory"), "{err}");
         let _ = std::fs::remove_file(&dir);
-        let err = OutputDir::claim(Path::new("/proc/znfield-out"), &[], &[]).expect_err("/proc").to_string();
+        let err = OutputDir::claim(Path::new("/proc/znfield-out"), &[], &[], Reuse::Refuse).expect_err("/proc").to_string();
         assert!(err.starts_with("--out /proc/znfield-out: cannot"), "{err}");
-        drop(OutputDir::claim(&dir, &[], &[]).expect("claim"));
+        drop(OutputDir::claim(&dir, &[], &[], Reuse::Refuse).expect("claim"));
         assert!(!dir.exists(), "a claimed directory nothing was written into is removed");
+    }
+
+    #[test]
+    fn an_earlier_run_is_refused_without_overwrite_and_replaced_with_it() {
+        let dir = scratch("earlier");
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join(LOCK_FILE), "").expect("lock");
+        std::fs::write(dir.join(".fields.vtu.1.0.partial"), "x").expect("partial");
+        drop(OutputDir::claim(&dir, &["summary.json"], &[], Reuse::Refuse).expect("a lock and temporaries are no output"));
+        let summary = r#"{"files": ["map_old.png", "fields.vtu", "../outside.txt", "sub", "summary.json"]}"#;
+        for (name, text) in [("summary.json", summary), ("map_old.png", "x"), ("fields.vtu", "x"), ("notes.txt", "mine")] {
+            std::fs::write(dir.join(name), text).expect("write");
+        }
+        std::fs::create_dir_all(dir.join("sub")).expect("sub");
+        let err = OutputDir::claim(&dir, &["summary.json"], &[], Reuse::Refuse).expect_err("earlier run").to_string();
+        assert!(
+            err.contains("holds the output of an earlier run (fields.vtu, map_old.png, notes.txt and 2 more)")
+                && err.contains("--overwrite"),
+            "{err}"
+        );
+        assert!(dir.join("summary.json").exists(), "a refused claim changes nothing");
+        drop(OutputDir::claim(&dir, &["summary.json"], &[], Reuse::Replace).expect("replace"));
+        for gone in ["summary.json", "map_old.png", "fields.vtu"] {
+            assert!(!dir.join(gone).exists(), "{gone} was listed by the earlier run and should be removed");
+        }
+        assert!(dir.join("notes.txt").exists() && dir.join("sub").is_dir(), "files the run did not list stay");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_default_directory_holding_a_run_gives_way_to_the_next_fresh_name() {
+        let base = scratch("fresh");
+        let second = base.with_file_name(format!("{}-2", base.file_name().unwrap().to_string_lossy()));
+        let _ = std::fs::remove_dir_all(&second);
+        let first = OutputDir::claim_fresh(&base, &["summary.json"], &[]).expect("fresh");
+        assert_eq!(first.path(), base);
+        std::fs::write(base.join("summary.json"), "{}").expect("write");
+        let next = OutputDir::claim_fresh(&base, &["summary.json"], &[]).expect("next");
+        assert_eq!(next.path(), second, "the directory holding a run is skipped");
+        assert!(base.join("summary.json").exists(), "the earlier run is untouched");
+        drop((first, next));
+        let _ = std::fs::remove_dir_all(&base);
+        let _ = std::fs::remove_dir_all(&second);
     }
 }

@@ -37,6 +37,9 @@ pub struct Summary {
     /// final state.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transient: Option<TransientSummary>,
+    /// The files the run wrote into its output directory, summary.json last (names relative
+    /// to the directory). `--overwrite` removes exactly these before a new run writes there.
+    pub files: Vec<String>,
 }
 
 /// Wall-clock seconds of a run's stages (this process's; a resumed run's earlier time is in

@@ -119,8 +119,15 @@ fn data_block(array: &Array) -> Block {
 }
 
 /// Serialises an unstructured grid of triangles and/or tetrahedra (the cell type follows from
-/// the number of nodes of each cell).
-pub fn encode(points: &[DVec3], cells: &[Vec<u32>], point_data: &[Array], cell_data: &[Array]) -> Vec<u8> {
+/// the number of nodes of each cell), with one-value `field_data` arrays (Float64) after
+/// `coordinate_unit_m` = 1, which every file carries: the coordinates are in metres.
+pub fn encode(
+    points: &[DVec3],
+    cells: &[Vec<u32>],
+    point_data: &[Array],
+    cell_data: &[Array],
+    field_data: &[(&str, f64)],
+) -> Vec<u8> {
     let points_block = Block {
         attributes: "type=\"Float64\" NumberOfComponents=\"3\"".into(),
         bytes: f64_bytes(points.iter().flat_map(|p| [p.x, p.y, p.z])),
@@ -142,8 +149,18 @@ pub fn encode(points: &[DVec3], cells: &[Vec<u32>], point_data: &[Array], cell_d
          compressor=\"vtkZLibDataCompressor\">"
     );
     let _ = writeln!(xml, "  <UnstructuredGrid>");
-    let _ = writeln!(xml, "    <Piece NumberOfPoints=\"{}\" NumberOfCells=\"{}\">", points.len(), cells.len());
     let mut appended: Vec<u8> = Vec::new();
+    let _ = writeln!(xml, "    <FieldData>");
+    for (name, value) in [("coordinate_unit_m", 1.0)].iter().chain(field_data) {
+        let offset = appended.len();
+        appended.extend_from_slice(&compressed(&value.to_le_bytes()));
+        let _ = writeln!(
+            xml,
+            "      <DataArray type=\"Float64\" Name=\"{name}\" NumberOfTuples=\"1\" format=\"appended\" offset=\"{offset}\"/>"
+        );
+    }
+    let _ = writeln!(xml, "    </FieldData>");
+    let _ = writeln!(xml, "    <Piece NumberOfPoints=\"{}\" NumberOfCells=\"{}\">", points.len(), cells.len());
     for (tag, blocks) in sections {
         let _ = writeln!(xml, "      <{tag}>");
         for block in blocks {

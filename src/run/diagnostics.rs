@@ -93,7 +93,7 @@ fn write(
     let mut potential: Vec<f64> = failure.phi.iter().map(|v| v * thermal_voltage_v).collect();
     sys.expand(&mut potential);
     let c_ref = reference_concentration(scene);
-    let names: Vec<String> = scene.physics.species.iter().map(|s| format!("c_{}_mol_m3", s.name.replace(' ', ""))).collect();
+    let names: Vec<String> = scene.physics.species.iter().map(|s| crate::output::concentration_name(&s.name)).collect();
     let concentrations: Vec<Vec<f64>> = failure
         .concentrations
         .iter()
@@ -104,11 +104,11 @@ fn write(
         })
         .collect();
     let mut point_data =
-        vec![vtu::Array::Scalar("potential_V", &potential), vtu::Array::Scalar("residual", &failure.nodal_residual)];
+        vec![vtu::Array::Scalar("electrolyte_potential_V", &potential), vtu::Array::Scalar("residual", &failure.nodal_residual)];
     point_data.extend(names.iter().zip(&concentrations).map(|(n, c)| vtu::Array::Scalar(n, c)));
     let cells: Vec<Vec<u32>> = mesh.tets.iter().map(|t| t.to_vec()).collect();
     let regions: Vec<i32> = mesh.regions.iter().map(|&r| r as i32).collect();
-    let vtu = vtu::encode(&mesh.nodes, &cells, &point_data, &[vtu::Array::Int("region_id", &regions)]);
+    let vtu = vtu::encode(&mesh.nodes, &cells, &point_data, &[vtu::Array::Int("region_id", &regions)], &[]);
     let report = Report {
         message: &failure.message,
         scene: &scene.name,

@@ -9,7 +9,7 @@ use glam::{DMat3, DVec3};
 use super::solve_model::{Solved, TransientRecord};
 use super::{RunSoFar, TimeSeriesRow, TransientOutput};
 use crate::output::coating::{self, CoatingInputs, CoatingSummary};
-use crate::output::metrics::{self, area_stats, ElectrodeMetrics, Fields, Stats};
+use crate::output::metrics::{self, area_stats, ElectrodeMetrics, Fields};
 use crate::output::summary::{FieldMaxima, MinConcentration};
 use crate::physics::constants::FARADAY;
 use crate::physics::edge_flux::log_mean_flux;
@@ -46,9 +46,12 @@ pub fn postprocess(inputs: &RunSoFar, solved: &Solved) -> PostProcessed {
     let min_concentration = solved.transport.as_ref().map(|t| {
         fields.concentrations = species_fields(scene, &t.concentrations, setup.c_ref);
         if kinetic && !scene.physics.kinetics.linearized {
-            let (overpotential, shift) = kinetic_overpotential(inputs, &solved.potential, &fields.concentrations);
-            electrode.overpotential = Some(overpotential);
-            electrode.equilibrium_shift = Some(shift);
+            let (eta, shift) = kinetic_overpotential(inputs, &solved.potential, &fields.concentrations);
+            let l2 = setup.scaling.length_m * setup.scaling.length_m;
+            let areas: Vec<f64> = inputs.sys.electrode_area.iter().map(|a| a * l2).collect();
+            electrode.overpotential = Some(area_stats(&eta, &areas));
+            electrode.equilibrium_shift = Some(area_stats(&shift, &areas));
+            fields.electrode_overpotential = eta;
         }
         concentration_summary(&fields.concentrations, &inputs.sys.electrode)
     });
@@ -60,7 +63,7 @@ pub fn postprocess(inputs: &RunSoFar, solved: &Solved) -> PostProcessed {
             metrics::protrusion_currents(inputs.mesh, &inputs.sys.electrode, &fields.electrode_raw, far_field, &protrusions);
     }
     let transient = solved.transient.as_ref().map(|record| transient_output(inputs, record));
-    let coating = coating::summarize(&CoatingInputs {
+    let coating_inputs = CoatingInputs {
         scene,
         mesh: inputs.mesh,
         sys: inputs.sys,
@@ -70,7 +73,9 @@ pub fn postprocess(inputs: &RunSoFar, solved: &Solved) -> PostProcessed {
         concentrations: solved.transport.as_ref().map(|_| fields.concentrations.as_slice()),
         electrolyte: &setup.electrolyte,
         media: inputs.media,
-    });
+    };
+    let coating = coating::summarize(&coating_inputs);
+    fields.volumetric_plating = coating::volumetric_plating_cells(&coating_inputs);
     fields.charge_interface = charge_interface_cells(inputs);
     let max_field = field_maxima(&fields, max_field);
     PostProcessed { fields, electrode, max_field, min_concentration, transient, coating }
@@ -152,7 +157,7 @@ fn kinetic_overpotential(
     inputs: &RunSoFar,
     potential: &crate::solve::PotentialSolution,
     concentrations: &[(String, Vec<f64>)],
-) -> (Stats, Stats) {
+) -> (Vec<f64>, Vec<f64>) {
     let ph = &inputs.scene.physics;
     let k = &ph.kinetics;
     let r = ph.reacting_species_index();
@@ -164,9 +169,7 @@ fn kinetic_overpotential(
     let shift: Vec<f64> = nodes.iter().map(|&n| per_log * (c[n as usize] / bulk).ln()).collect();
     let eta: Vec<f64> =
         nodes.iter().zip(&shift).map(|(&n, s)| (potential.electrode_potential - potential.phi[n as usize]) * vt - s).collect();
-    let l2 = inputs.setup.scaling.length_m * inputs.setup.scaling.length_m;
-    let areas: Vec<f64> = inputs.sys.electrode_area.iter().map(|a| a * l2).collect();
-    (area_stats(&eta, &areas), area_stats(&shift, &areas))
+    (eta, shift)
 }
 
 /// Named concentration fields in mol/m^3 from scaled ones.

@@ -106,6 +106,7 @@ pub fn summarize(inputs: SummaryInputs) -> Summary {
             },
             resumed_after_step: record.resumed_after_step,
         }),
+        files: Vec::new(),
     }
 }
 

@@ -8,19 +8,18 @@ use crate::error::{Error, Result};
 use crate::mesh::{BoundaryTag, TetMesh};
 use crate::output::mesh_report::{self, MeshReport};
 use crate::output::metrics::Fields;
-use crate::output::{atomic, maps, vtu};
+use crate::output::{atomic, concentration_name, maps, vtu};
 use crate::physics::porous::Media;
 use crate::scene::Scene;
 
-/// The volume fields as VTU: potential and concentrations at points; field, current density and
-/// region per tet. Array names carry their units.
+/// The volume fields as VTU: electrolyte potential and concentrations at points; field, current
+/// density and region per tet. Array names carry their units ([`crate::output`]'s conventions).
 fn fields_vtu(mesh: &TetMesh, f: &Fields, media: &Media) -> Vec<u8> {
     let magnitude: Vec<f64> = f.field.iter().map(|e| e.length()).collect();
     let regions: Vec<i32> = mesh.regions.iter().map(|&r| r as i32).collect();
     let cells: Vec<Vec<u32>> = mesh.tets.iter().map(|t| t.to_vec()).collect();
-    let conc_names: Vec<String> =
-        f.concentrations.iter().map(|(name, _)| format!("c_{}_mol_m3", name.replace(' ', ""))).collect();
-    let mut point_data = vec![vtu::Array::Scalar("potential_V", &f.potential)];
+    let conc_names: Vec<String> = f.concentrations.iter().map(|(name, _)| concentration_name(name)).collect();
+    let mut point_data = vec![vtu::Array::Scalar("electrolyte_potential_V", &f.potential)];
     if let Some(phi_s) = &f.solid_potential {
         point_data.push(vtu::Array::Scalar("solid_potential_V", phi_s));
     }
@@ -40,15 +39,18 @@ fn fields_vtu(mesh: &TetMesh, f: &Fields, media: &Media) -> Vec<u8> {
     if let Some(solid) = &media.solid {
         cell_data.push(vtu::Array::Scalar("volumetric_exchange_current_A_m3", &solid.volumetric_exchange));
     }
-    vtu::encode(&mesh.nodes, &cells, &point_data, &cell_data)
+    if !f.volumetric_plating.is_empty() {
+        cell_data.push(vtu::Array::Scalar("volumetric_plating_current_A_m3", &f.volumetric_plating));
+    }
+    vtu::encode(&mesh.nodes, &cells, &point_data, &cell_data, &[])
 }
 
-/// timeseries.csv: time_s, electrode_potential_V, min_surface_concentration_mol_m3 per species,
+/// timeseries.csv: time_s, electrode_potential_V, `min_surface_c_<species>_mol_m3` per species,
 /// max_current_density_A_m2.
 fn timeseries_csv(tr: &TransientOutput) -> String {
     let mut csv = String::from("time_s,electrode_potential_V");
     for name in &tr.species {
-        csv.push_str(&format!(",min_surface_concentration_mol_m3_{}", name.replace([' ', ','], "")));
+        csv.push_str(&format!(",min_surface_{}", concentration_name(name)));
     }
     csv.push_str(",max_current_density_A_m2\n");
     for r in &tr.rows {
@@ -72,50 +74,71 @@ pub fn write_outputs(result: &mut RunResult, dir: &Path) -> Result<()> {
     // An older run's summary.json goes first: until the new one is written, the directory holds
     // no complete-looking run.
     atomic::remove(&dir.join("summary.json"))?;
+    let mut written = Vec::new();
+    let mut write = |name: &str, bytes: &[u8]| {
+        written.push(name.to_string());
+        atomic::write(&dir.join(name), bytes)
+    };
     let mesh = &result.mesh;
     let f = &result.fields;
-    atomic::write(&dir.join("fields.vtu"), &fields_vtu(mesh, f, &result.media))?;
+    write("fields.vtu", &fields_vtu(mesh, f, &result.media))?;
     if let Some(tr) = &result.transient {
-        atomic::write(&dir.join("timeseries.csv"), timeseries_csv(tr).as_bytes())?;
+        write("timeseries.csv", timeseries_csv(tr).as_bytes())?;
         let mut pvd = String::from("<?xml version=\"1.0\"?>\n<VTKFile type=\"Collection\" version=\"1.0\">\n  <Collection>\n");
         for (k, (t, snap)) in tr.snapshots.iter().enumerate() {
             let name = format!("fields_{k:04}.vtu");
-            atomic::write(&dir.join(&name), &fields_vtu(mesh, snap, &result.media))?;
+            write(&name, &fields_vtu(mesh, snap, &result.media))?;
             pvd.push_str(&format!("    <DataSet timestep=\"{t:.9e}\" part=\"0\" file=\"{name}\"/>\n"));
         }
         pvd.push_str("  </Collection>\n</VTKFile>\n");
-        atomic::write(&dir.join("fields.pvd"), pvd.as_bytes())?;
+        write("fields.pvd", pvd.as_bytes())?;
     }
-
-    let mut local = vec![u32::MAX; mesh.nodes.len()];
-    for (i, &n) in result.electrode_nodes.iter().enumerate() {
-        local[n as usize] = i as u32;
-    }
-    let points: Vec<_> = result.electrode_nodes.iter().map(|&n| mesh.nodes[n as usize]).collect();
-    let tris: Vec<Vec<u32>> =
-        mesh.faces_with(BoundaryTag::Electrode).map(|fi| mesh.faces[fi].iter().map(|&n| local[n as usize]).collect()).collect();
-    let potential: Vec<f64> = result.electrode_nodes.iter().map(|&n| f.potential[n as usize]).collect();
-    let surface = vtu::encode(
-        &points,
-        &tris,
-        &[
-            vtu::Array::Scalar("normal_current_density_A_m2", &f.electrode_smoothed),
-            vtu::Array::Scalar("normal_current_density_raw_A_m2", &f.electrode_raw),
-            vtu::Array::Scalar("potential_V", &potential),
-        ],
-        &[],
-    );
-    atomic::write(&dir.join("electrode.vtu"), &surface)?;
+    write("electrode.vtu", &electrode_vtu(result))?;
     if result.summary.scene.output.maps {
         for (file, png) in pictures(result)? {
-            atomic::write(&dir.join(file), &png)?;
+            write(&file, &png)?;
         }
     }
     result.summary.timings_s.write = Some(started.elapsed().as_secs_f64());
+    result.summary.files = written;
+    result.summary.files.push("summary.json".into());
     let json = serde_json::to_string_pretty(&result.summary).map_err(|e| Error::output("summary.json", e))?;
     atomic::write(&dir.join("summary.json"), json.as_bytes())?;
     // The run is complete: its checkpoint (if it wrote one) is no longer needed.
     atomic::remove(&dir.join(super::checkpoint::FILE_NAME))
+}
+
+/// electrode.vtu: the electrode surface's triangles with, at its nodes, the normal current
+/// density (recovered and raw; anodic positive) and the plating current density (its negative,
+/// what the electrode map shows when the net current plates), the electrolyte potential, the
+/// kinetic overpotential (kinetic models) and the surface concentrations (transport models);
+/// the electrode potential E in the field data (`electrode_potential_V`).
+fn electrode_vtu(result: &RunResult) -> Vec<u8> {
+    let (mesh, f) = (&result.mesh, &result.fields);
+    let nodes = &result.electrode_nodes;
+    let mut local = vec![u32::MAX; mesh.nodes.len()];
+    for (i, &n) in nodes.iter().enumerate() {
+        local[n as usize] = i as u32;
+    }
+    let points: Vec<_> = nodes.iter().map(|&n| mesh.nodes[n as usize]).collect();
+    let tris: Vec<Vec<u32>> =
+        mesh.faces_with(BoundaryTag::Electrode).map(|fi| mesh.faces[fi].iter().map(|&n| local[n as usize]).collect()).collect();
+    let at_electrode = |field: &[f64]| -> Vec<f64> { nodes.iter().map(|&n| field[n as usize]).collect() };
+    let potential = at_electrode(&f.potential);
+    let plating: Vec<f64> = f.electrode_smoothed.iter().map(|v| -v).collect();
+    let surface: Vec<(String, Vec<f64>)> =
+        f.concentrations.iter().map(|(name, c)| (concentration_name(name), at_electrode(c))).collect();
+    let mut arrays = vec![
+        vtu::Array::Scalar("normal_current_density_A_m2", &f.electrode_smoothed),
+        vtu::Array::Scalar("normal_current_density_raw_A_m2", &f.electrode_raw),
+        vtu::Array::Scalar("plating_current_density_A_m2", &plating),
+        vtu::Array::Scalar("electrolyte_potential_V", &potential),
+    ];
+    if !f.electrode_overpotential.is_empty() {
+        arrays.push(vtu::Array::Scalar("overpotential_V", &f.electrode_overpotential));
+    }
+    arrays.extend(surface.iter().map(|(name, c)| vtu::Array::Scalar(name, c)));
+    vtu::encode(&points, &tris, &arrays, &[], &[("electrode_potential_V", result.summary.electrode.potential)])
 }
 
 /// The sampled maps of a finished run (see [`maps`]).
@@ -143,13 +166,16 @@ fn pictures(result: &RunResult) -> Result<Vec<(String, Vec<u8>)>> {
 /// last, `mesh_report.json` into `dir`.
 pub fn write_mesh(scene: &Scene, dir: &Path, gmsh: bool) -> Result<MeshReport> {
     let domain = build_domain(scene)?;
-    let report = MeshReport::of(&domain);
+    let mut report = MeshReport::of(&domain);
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     atomic::write(&dir.join("mesh.vtu"), &mesh_report::mesh_vtu(&domain.mesh))?;
+    report.files.push("mesh.vtu".into());
     if gmsh {
         let layers: Vec<&str> = scene.geometry.layers.iter().map(|l| l.name.as_str()).collect();
         atomic::write(&dir.join("mesh.msh"), crate::output::msh::msh(&domain.mesh, &layers).as_bytes())?;
+        report.files.push("mesh.msh".into());
     }
+    report.files.push("mesh_report.json".into());
     let json = serde_json::to_string_pretty(&report).map_err(|e| Error::output("mesh_report.json", e))?;
     atomic::write(&dir.join("mesh_report.json"), json.as_bytes())?;
     Ok(report)

@@ -609,9 +609,8 @@ fn check_species_common(s: &Scene) -> Result<(), String> {
                 x.name
             ));
         }
-        // Output names: maps use the file-safe form, VTU arrays the name without spaces.
-        let forms = |n: &str| (super::file_safe(n), n.replace(' ', ""));
-        if let Some(y) = sp[..i].iter().find(|y| forms(&y.name).0 == forms(&x.name).0 || forms(&y.name).1 == forms(&x.name).1) {
+        // Every output spells a species by its file-safe form.
+        if let Some(y) = sp[..i].iter().find(|y| super::file_safe(&y.name) == super::file_safe(&x.name)) {
             return Err(format!(
                 "key `{key}.name`: species `{}` and `{}` would share output names (`{}`); name them apart",
                 x.name,

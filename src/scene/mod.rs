@@ -344,7 +344,9 @@ impl Default for Physics {
     }
 }
 
-/// Species names as file-name parts: `Zn2+` -> `Zn2p`, `SO4 2-` -> `SO4_2m`.
+/// A species name as every output spells it (file names, VTU arrays, CSV columns): `Zn2+` ->
+/// `Zn2p`, `SO4 2-` -> `SO4_2m`: letters, digits and `_` only, so that it is also a valid
+/// variable in ParaView's calculator once prefixed (`c_Zn2p_mol_m3`).
 pub fn file_safe(name: &str) -> String {
     name.chars()
         .map(|c| match c {

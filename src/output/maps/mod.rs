@@ -1,8 +1,11 @@
 //! PNG maps of a solved scene, for looking at rather than reading.
 //!
-//! - `electrode_current_density.png`: the normal current density on the electrode seen from
-//!   above (protrusions and coated surfaces included), in the direction of the net current, so
-//!   plating reads positive. The smoothed nodal field of summary.json, interpolated linearly.
+//! - `electrode_current_density.png`: the current density on the electrode seen from above
+//!   (protrusions and coated surfaces included), in the direction of the net current: where the
+//!   net current plates, the plating current density (electrode.vtu's
+//!   `plating_current_density_A_m2`, minus the anodic-positive normal current density), else
+//!   the normal current density (`normal_current_density_A_m2`). The smoothed nodal field of
+//!   summary.json, interpolated linearly.
 //! - `slice<k>_<field>.png` for each cut plane k = 1, 2, ... (`output.slices`; by default the
 //!   plane y = y0 through the first protrusion's axis): `potential` (V), `field_magnitude`
 //!   (|E|, V/m, constant per element; scaled without a charged layer's Donnan-jump cells),
@@ -124,11 +127,14 @@ fn electrode_map(mesh: &TetMesh, fields: &Fields, electrode_nodes: &[u32], scene
         nodal[n as usize] = net_sign * v;
     }
     let located = sample::from_above(mesh, grid);
-    let direction = if net_sign < 0.0 { "plating" } else { "stripping" };
+    let quantity = match net_sign < 0.0 {
+        true => "plating current density, −i·n (A/m²)",
+        false => "normal current density i·n, anodic positive (A/m²)",
+    };
     Map {
         file: "electrode_current_density.png".into(),
         title: format!("{}: electrode current density, seen from above", scene.name),
-        quantity: format!("{direction} current density (A/m²)"),
+        quantity: quantity.into(),
         axes: ["x", "y"],
         grid,
         values: located.nodal(&nodal),

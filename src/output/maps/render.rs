@@ -82,6 +82,32 @@ fn ticks(range: [f64; 2], count: usize) -> impl Fn(&f64) -> String {
     move |v| tick_label(*v, step)
 }
 
+/// The colour bar's quantity and range in a readable unit: a potential whose largest magnitude
+/// is below 0.1 V in mV, below 0.1 mV in µV (ticks read 12.5 mV, not 0.0125 or 1.25e-2 V).
+fn readable_unit(quantity: &str, range: [f64; 2]) -> (String, [f64; 2]) {
+    let largest = range[0].abs().max(range[1].abs());
+    match quantity.strip_suffix("(V)") {
+        Some(stem) if largest > 0.0 && largest < 0.1 => {
+            let (factor, unit) = if largest < 1e-4 { (1e6, "µV") } else { (1e3, "mV") };
+            (format!("{stem}({unit})"), range.map(|v| v * factor))
+        }
+        _ => (quantity.to_string(), range),
+    }
+}
+
+/// Below this spread (colour range over its mean magnitude) a map is called nearly uniform.
+const NEARLY_UNIFORM: f64 = 0.01;
+
+/// A note for the title of a map whose colour range is narrower than [`NEARLY_UNIFORM`] of its
+/// mean, so that a 0.15% ripple drawn from purple to yellow is not read as a hot spot. Not for
+/// potentials, whose zero is a choice of reference.
+fn spread_note(quantity: &str, range: [f64; 2]) -> Option<String> {
+    let (mean, span) = (0.5 * (range[0] + range[1]), range[1] - range[0]);
+    let potential = quantity.ends_with("V)");
+    (!potential && mean != 0.0 && span < NEARLY_UNIFORM * mean.abs())
+        .then(|| format!("nearly uniform: the colours span {}% of the mean", number(100.0 * span / mean.abs())))
+}
+
 /// The colour of `value` on a viridis scale over `range`.
 fn colour(value: f64, range: [f64; 2]) -> RGBColor {
     let [lo, hi] = range;
@@ -146,12 +172,16 @@ pub fn map_png(grid: &PixelGrid, values: &[f64], spec: &MapSpec) -> Result<Vec<u
     let (data_w, data_h) = (grid.width as u32, grid.height as u32);
     let map_w = data_w + Y_LABELS + 2 * MARGIN;
     let stretch = grid.stretch();
-    let title = if (stretch - 1.0).abs() > 0.01 {
+    let mut title = if (stretch - 1.0).abs() > 0.01 {
         let direction = if stretch > 1.0 { "horizontally" } else { "vertically" };
         format!("{} (stretched {direction} x{})", spec.title, number(stretch.max(1.0 / stretch)))
     } else {
         spec.title.to_string()
     };
+    let (bar_quantity, bar_range) = readable_unit(spec.quantity, spec.range);
+    if let Some(note) = spread_note(&bar_quantity, bar_range) {
+        title = format!("{title} ({note})");
+    }
     let width = (map_w + COLOUR_BAR_WIDTH).max(title_width(&title));
     let height = TITLE_HEIGHT + data_h + X_LABELS + 2 * MARGIN;
     let mut canvas = Canvas::new(width, height);
@@ -190,7 +220,7 @@ pub fn map_png(grid: &PixelGrid, values: &[f64], spec: &MapSpec) -> Result<Vec<u
             }
         }
         draw_arrows(&pixels, grid, spec.arrows)?;
-        draw_colour_bar(&bar_area, spec.quantity, spec.range, data_h)?;
+        draw_colour_bar(&bar_area, &bar_quantity, bar_range, data_h)?;
         root.present().map_err(plot_error)?;
     }
     canvas.png()
@@ -260,6 +290,9 @@ fn draw_colour_bar<DB: DrawingBackend>(
         .configure_mesh()
         .disable_mesh()
         .disable_x_axis()
+        // Tick marks long enough to stand apart from the labels (plotters sets labels twice the
+        // tick length off the axis; the default's 1-2 px made a tick read as a decimal point).
+        .set_all_tick_mark_size(5)
         .y_desc(quantity)
         .y_labels(6)
         .y_label_formatter(&ticks([lo, hi], 6))
@@ -384,6 +417,21 @@ mod tests {
         assert_eq!(huge(&2e6), "2.0e6");
         let metres = ticks([-4.0, 4.0], 10);
         assert_eq!(metres(&-2.0), "-2", "plotters picks whole micrometres here");
+    }
+
+    #[test]
+    fn small_potentials_read_in_millivolts_and_narrow_ranges_are_called_nearly_uniform() {
+        let (q, r) = readable_unit("potential (V)", [-0.0125, 0.002]);
+        assert_eq!((q.as_str(), r), ("potential (mV)", [-12.5, 2.0]));
+        let (q, r) = readable_unit("potential (V)", [0.0, 2e-5]);
+        assert_eq!(q, "potential (µV)");
+        assert!((r[1] - 20.0).abs() < 1e-9);
+        assert_eq!(readable_unit("potential (V)", [0.0, 0.5]).0, "potential (V)");
+        assert_eq!(readable_unit("|E| (V/m)", [0.0, 0.01]).0, "|E| (V/m)", "only volts are rescaled");
+        let note = spread_note("current density (A/m²)", [97.15, 97.29]).expect("0.14% spread");
+        assert_eq!(note, "nearly uniform: the colours span 0.144% of the mean");
+        assert_eq!(spread_note("current density (A/m²)", [50.0, 150.0]), None);
+        assert_eq!(spread_note("potential (mV)", [-12.5, -12.49]), None, "a potential's zero is a choice");
     }
 
     #[test]
