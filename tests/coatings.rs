@@ -318,3 +318,38 @@ fn the_volumetric_plating_array_integrates_to_the_scaffold_current() {
     let (lower_mean, upper_mean) = (lower.0 / lower.1, upper.0 / upper.1);
     assert!(lower_mean > 2.0 * upper_mean, "graded layer: {lower_mean:.4e} A/m^3 below vs {upper_mean:.4e} above");
 }
+
+/// The slice maps of a flat electrode under an 8 um porous film: the film's top is outlined in
+/// the pixel row at z = 8 um across the whole map and nowhere else, and the potential map's
+/// isolines (linear in z within each layer) are whole rows of pixels.
+#[test]
+fn slice_maps_outline_the_layer_top_and_draw_isolines_across() {
+    let text = r#"{
+        "name": "porous_outline", "geometry": { "half_width_m": 1e-6, "height_m": 20e-6,
+          "layers": [ { "name": "film", "kind": "planar", "thickness_m": 8e-6, "porosity": 0.4 } ] },
+        "physics": { "model": "primary", "conductivity_S_m": 5.0 },
+        "operation": { "mode": "potential", "electrode_potential_V": -0.01 },
+        "mesh": { "generator": "layered", "size_near_m": 1e-6, "size_far_m": 2e-6 } }"#;
+    let r = run(&Scene::parse(text, "porous_outline.json", &[]).expect("scene"), BackendChoice::Cpu).expect("run");
+    let maps = znfield::run::run_maps(&r);
+    let potential = maps.iter().find(|m| m.file == "slice1_potential.png").expect("potential map");
+    let (g, overlay) = (potential.grid, &znfield::output::maps::overlay::outline);
+    let rows_with = |mask: &[bool]| -> Vec<usize> {
+        (0..g.height).filter(|&j| mask[j * g.width..(j + 1) * g.width].iter().any(|&b| b)).collect()
+    };
+    let outline = overlay(g.width, g.height, &potential.regions);
+    let rows = rows_with(&outline);
+    assert_eq!(rows.len(), 1, "one outlined row: {rows:?}");
+    let z = g.centre(0, rows[0])[1];
+    assert!((z - 8e-6).abs() <= g.dv, "outline at z = {z} m, the film's top at 8e-6 m (pixel {} m)", g.dv);
+    assert!(outline[rows[0] * g.width..(rows[0] + 1) * g.width].iter().all(|&b| b), "the whole row is outlined");
+    assert!(potential.isolines, "a potential map carries isolines");
+    let range = potential.range().expect("range");
+    let levels = znfield::output::maps::overlay::levels(range, 8);
+    let iso = znfield::output::maps::overlay::isolines(g.width, g.height, &potential.values, &levels);
+    let iso_rows = rows_with(&iso);
+    assert!(iso_rows.len() >= levels.len(), "{} levels, isolines on rows {iso_rows:?}", levels.len());
+    for j in iso_rows {
+        assert!(iso[j * g.width..(j + 1) * g.width].iter().all(|&b| b), "isoline row {j} is not straight across");
+    }
+}

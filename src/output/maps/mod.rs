@@ -18,6 +18,7 @@
 //! A [`Map`] holds sampled values, so `compare` can draw several scenes' maps on one colour
 //! scale ([`Map::png`] with a shared range).
 
+pub mod overlay;
 pub mod render;
 pub mod sample;
 
@@ -45,6 +46,11 @@ pub struct Map {
     /// The colour range when it is not the values' own (values outside it are drawn at its
     /// ends): the field magnitude's without the Donnan-jump cells of a charged layer.
     pub scale: Option<[f64; 2]>,
+    /// Region id under each pixel ([`overlay::OUTSIDE`] outside the mesh), outlined where it
+    /// changes (zinc and solid surfaces, coating tops); empty for no outlines.
+    pub regions: Vec<i32>,
+    /// Draw isolines at round levels (smooth nodal fields: potentials, concentrations).
+    pub isolines: bool,
 }
 
 impl Map {
@@ -62,6 +68,8 @@ impl Map {
             axes: self.axes,
             range: range.or_else(|| self.range()).unwrap_or([0.0, 1.0]),
             arrows: &self.arrows,
+            regions: &self.regions,
+            isolines: self.isolines,
         };
         render::map_png(&self.grid, &self.values, &spec)
     }
@@ -100,7 +108,7 @@ pub fn field_maps(
         let plane = Plane { normal_axis: plane.normal.index(), at: plane.at_m };
         let [a, b] = plane.axes();
         let located = sample::slice(mesh, plane, PixelGrid::covering([lo[a], hi[a]], [lo[b], hi[b]], pixels));
-        maps.extend(slice_maps(&located, plane, k + 1, fields, media, &scene.name));
+        maps.extend(slice_maps(&located, plane, k + 1, (fields, media, &mesh.regions), &scene.name));
     }
     maps
 }
@@ -140,6 +148,8 @@ fn electrode_map(mesh: &TetMesh, fields: &Fields, electrode_nodes: &[u32], scene
         values: located.nodal(&nodal),
         arrows: Vec::new(),
         scale: None,
+        regions: Vec::new(),
+        isolines: false,
     }
 }
 
@@ -163,10 +173,18 @@ fn arrows(located: &Located, plane: Plane, cell: &[glam::DVec3]) -> Vec<Arrow> {
     out
 }
 
-fn slice_maps(located: &Located, plane: Plane, k: usize, fields: &Fields, media: &Media, scene: &str) -> Vec<Map> {
+/// The maps of one cut plane (`region_ids`: the mesh's region per tetrahedron, for outlines).
+fn slice_maps(
+    located: &Located,
+    plane: Plane,
+    k: usize,
+    (fields, media, region_ids): (&Fields, &Media, &[u8]),
+    scene: &str,
+) -> Vec<Map> {
     let axis_names = ["x", "y", "z"];
     let [a, b] = plane.axes();
     let place = format!("{} = {} µm", axis_names[plane.normal_axis], render::number(plane.at * 1e6));
+    let regions = located.regions(region_ids);
     let map = |field: &str, what: &str, quantity: &str, values: Vec<f64>, arrows: Vec<Arrow>| Map {
         file: format!("slice{k}_{field}.png"),
         title: format!("{scene}: {what}, plane {place}"),
@@ -176,9 +194,12 @@ fn slice_maps(located: &Located, plane: Plane, k: usize, fields: &Fields, media:
         values,
         arrows,
         scale: None,
+        regions: regions.clone(),
+        isolines: false,
     };
+    let smooth = |m: Map| Map { isolines: true, ..m };
     let mut maps = vec![
-        map("potential", "electrolyte potential", "potential (V)", located.nodal(&fields.potential), Vec::new()),
+        smooth(map("potential", "electrolyte potential", "potential (V)", located.nodal(&fields.potential), Vec::new())),
         field_magnitude_map(located, fields, map),
         map(
             "current_density",
@@ -189,17 +210,17 @@ fn slice_maps(located: &Located, plane: Plane, k: usize, fields: &Fields, media:
         ),
     ];
     for (name, c) in &fields.concentrations {
-        maps.push(map(
+        maps.push(smooth(map(
             &format!("concentration_{}", file_safe(name)),
             &format!("{name} concentration"),
             &format!("c({name}) (mol/m³)"),
             located.nodal(c),
             Vec::new(),
-        ));
+        )));
     }
     if let (Some(solid), Some(layer)) = (&fields.solid_potential, &media.solid) {
         let values = located.nodal_within(solid, &layer.in_layer);
-        maps.push(map("solid_potential", "scaffold (solid) potential", "potential (V)", values, Vec::new()));
+        maps.push(smooth(map("solid_potential", "scaffold (solid) potential", "potential (V)", values, Vec::new())));
     }
     maps
 }

@@ -13,6 +13,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
 
+use super::overlay;
 use super::sample::PixelGrid;
 use crate::error::{Error, Result};
 
@@ -28,6 +29,10 @@ const MARGIN: u32 = 12;
 const TITLE_SIZE: u32 = 20;
 /// Colour of pixels where the plane misses the electrolyte (zinc, solid scaffold, outside).
 const EMPTY: RGBColor = RGBColor(205, 205, 205);
+/// Colour of the outlines of surfaces and coating layers.
+const OUTLINE: RGBColor = RGBColor(25, 25, 25);
+/// About this many isolines on a map that has them.
+const ISOLINES: usize = 8;
 
 fn register_font() {
     REGISTER.call_once(|| {
@@ -140,6 +145,10 @@ pub struct MapSpec<'a> {
     /// Colour range; values outside are clamped to the ends.
     pub range: [f64; 2],
     pub arrows: &'a [Arrow],
+    /// Region per pixel, outlined where it changes (empty: no outlines).
+    pub regions: &'a [i32],
+    /// Isolines at round levels of the colour range.
+    pub isolines: bool,
 }
 
 /// RGB buffer of a figure, encoded to PNG at the end.
@@ -219,6 +228,15 @@ pub fn map_png(grid: &PixelGrid, values: &[f64], spec: &MapSpec) -> Result<Vec<u
                 pixels.draw_pixel((i as i32, (grid.height - 1 - j) as i32), &c).map_err(plot_error)?;
             }
         }
+        if spec.isolines {
+            draw_isolines(&pixels, grid, values, spec.range)?;
+        }
+        if !spec.regions.is_empty() {
+            for (k, _) in overlay::outline(grid.width, grid.height, spec.regions).iter().enumerate().filter(|(_, on)| **on) {
+                let (i, j) = (k % grid.width, k / grid.width);
+                pixels.draw_pixel((i as i32, (grid.height - 1 - j) as i32), &OUTLINE).map_err(plot_error)?;
+            }
+        }
         draw_arrows(&pixels, grid, spec.arrows)?;
         draw_colour_bar(&bar_area, &bar_quantity, bar_range, data_h)?;
         root.present().map_err(plot_error)?;
@@ -266,6 +284,26 @@ fn draw_arrows<DB: DrawingBackend>(pixels: &DrawingArea<DB, Shift>, grid: &Pixel
         for path in [vec![(x0 as i32, y0 as i32), tip], vec![barb(1.0), tip, barb(-1.0)]] {
             pixels.draw(&PathElement::new(path, style)).map_err(plot_error)?;
         }
+    }
+    Ok(())
+}
+
+/// Isolines of `values` at about eight round levels of `range`: pixels blended 60% toward
+/// white, so the colours stay readable beneath them.
+fn draw_isolines<DB: DrawingBackend>(
+    pixels: &DrawingArea<DB, Shift>,
+    grid: &PixelGrid,
+    values: &[f64],
+    range: [f64; 2],
+) -> Result<()> {
+    let levels = overlay::levels(range, ISOLINES);
+    for (k, _) in overlay::isolines(grid.width, grid.height, values, &levels).iter().enumerate().filter(|(_, on)| **on) {
+        let RGBColor(r, g, b) = colour(values[k], range);
+        let lighten = |c: u8| (f64::from(c) + 0.6 * (255.0 - f64::from(c))).round() as u8;
+        let (i, j) = (k % grid.width, k / grid.width);
+        pixels
+            .draw_pixel((i as i32, (grid.height - 1 - j) as i32), &RGBColor(lighten(r), lighten(g), lighten(b)))
+            .map_err(plot_error)?;
     }
     Ok(())
 }

@@ -106,6 +106,12 @@ impl Located {
         self.probes.iter().map(|p| p.map_or(f64::NAN, |p| values[p.element as usize])).collect()
     }
 
+    /// The region id of each pixel's element ([`super::overlay::OUTSIDE`] where empty), from
+    /// the region per element.
+    pub fn regions(&self, per_element: &[u8]) -> Vec<i32> {
+        self.probes.iter().map(|p| p.map_or(super::overlay::OUTSIDE, |p| i32::from(per_element[p.element as usize]))).collect()
+    }
+
     /// The element holding pixel (i, j).
     pub fn at(&self, i: usize, j: usize) -> Option<Probe> {
         self.probes[j * self.grid.width + i]
