@@ -21,17 +21,20 @@ fn coating(r: &RunResult) -> &CoatingSummary {
     r.summary.coating.as_ref().expect("coating block")
 }
 
+/// A flat electrode at -10 mV under an 8 um planar film of porosity 0.4 in a 20 um cell.
+const POROUS_FILM: &str = r#"{
+    "name": "porous_series", "geometry": { "half_width_m": 1e-6, "height_m": 20e-6,
+      "layers": [ { "name": "film", "kind": "planar", "thickness_m": 8e-6, "porosity": 0.4 } ] },
+    "physics": { "model": "primary", "conductivity_S_m": 5.0 },
+    "operation": { "mode": "potential", "electrode_potential_V": -0.01 },
+    "mesh": { "generator": "layered", "size_near_m": 1e-6, "size_far_m": 2e-6 } }"#;
+
 /// A flat electrode under a porous planar layer (primary model): the layer is a series
 /// resistance of conductivity kappa eps^b, so i = kappa E / (H - L + L / eps^b). Also with a
 /// tortuosity instead (kappa eps / tau).
 #[test]
 fn porous_layer_conducts_with_the_bruggeman_and_tortuosity_factors() {
-    let text = r#"{
-        "name": "porous_series", "geometry": { "half_width_m": 1e-6, "height_m": 20e-6,
-          "layers": [ { "name": "film", "kind": "planar", "thickness_m": 8e-6, "porosity": 0.4 } ] },
-        "physics": { "model": "primary", "conductivity_S_m": 5.0 },
-        "operation": { "mode": "potential", "electrode_potential_V": -0.01 },
-        "mesh": { "generator": "layered", "size_near_m": 1e-6, "size_far_m": 2e-6 } }"#;
+    let text = POROUS_FILM;
     for (sets, factor) in [
         (vec![], 0.4f64.powf(1.5)),
         (vec!["geometry.layers.0.bruggeman_exponent=2.5".to_string()], 0.4f64.powf(2.5)),
@@ -324,13 +327,7 @@ fn the_volumetric_plating_array_integrates_to_the_scaffold_current() {
 /// isolines (linear in z within each layer) are whole rows of pixels.
 #[test]
 fn slice_maps_outline_the_layer_top_and_draw_isolines_across() {
-    let text = r#"{
-        "name": "porous_outline", "geometry": { "half_width_m": 1e-6, "height_m": 20e-6,
-          "layers": [ { "name": "film", "kind": "planar", "thickness_m": 8e-6, "porosity": 0.4 } ] },
-        "physics": { "model": "primary", "conductivity_S_m": 5.0 },
-        "operation": { "mode": "potential", "electrode_potential_V": -0.01 },
-        "mesh": { "generator": "layered", "size_near_m": 1e-6, "size_far_m": 2e-6 } }"#;
-    let r = run(&Scene::parse(text, "porous_outline.json", &[]).expect("scene"), BackendChoice::Cpu).expect("run");
+    let r = run(&Scene::parse(POROUS_FILM, "porous_series.json", &[]).expect("scene"), BackendChoice::Cpu).expect("run");
     let maps = znfield::run::run_maps(&r);
     let potential = maps.iter().find(|m| m.file == "slice1_potential.png").expect("potential map");
     let (g, overlay) = (potential.grid, &znfield::output::maps::overlay::outline);
