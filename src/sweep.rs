@@ -265,7 +265,10 @@ pub fn plots(sweep: &Sweep) -> Result<Vec<(String, Vec<u8>)>> {
     let Some(first) = sweep.axes.first() else { return Ok(Vec::new()) };
     let numbers: Option<Vec<f64>> = first.values.iter().map(|v| v.parse::<f64>().ok()).collect();
     let (x_of, x_quantity): (Vec<f64>, String) = match numbers {
-        Some(xs) => (xs, first.key.clone()),
+        Some(xs) => {
+            let (label, factor) = axis_of_key(&first.key);
+            (xs.iter().map(|x| x * factor).collect(), label)
+        }
         None => {
             let named: Vec<String> = first.values.iter().enumerate().map(|(k, v)| format!("{} = {v}", k + 1)).collect();
             ((1..=first.values.len()).map(|k| k as f64).collect(), format!("{} ({})", first.key, named.join(", ")))
@@ -300,6 +303,34 @@ pub fn plots(sweep: &Sweep) -> Result<Vec<(String, Vec<u8>)>> {
     Ok(out)
 }
 
+/// Units of scene keys by the suffix of their last path segment, longest first: (suffix, unit
+/// on the axis, factor from SI to it). Lengths are shown in micrometres.
+const KEY_UNITS: [(&str, &str, f64); 10] = [
+    ("_mol_m3", "mol/m³", 1.0),
+    ("_A_m2", "A/m²", 1.0),
+    ("_F_m2", "F/m²", 1.0),
+    ("_m2_s", "m²/s", 1.0),
+    ("_S_m", "S/m", 1.0),
+    ("_m_1", "1/m", 1.0),
+    ("_m", "µm", 1e6),
+    ("_V", "V", 1.0),
+    ("_K", "K", 1.0),
+    ("_s", "s", 1.0),
+];
+
+/// The axis label of a swept key and the factor its values are multiplied by on that axis:
+/// `geometry.protrusions.0.radius_m` -> ("radius (µm), geometry.protrusions.0.radius_m", 1e6);
+/// a key without a unit suffix is its own label.
+fn axis_of_key(key: &str) -> (String, f64) {
+    let last = key.rsplit('.').next().unwrap_or(key);
+    for (suffix, unit, factor) in KEY_UNITS {
+        if let Some(name) = last.strip_suffix(suffix).filter(|n| !n.is_empty()) {
+            return (format!("{} ({unit}), {key}", name.replace('_', " ")), factor);
+        }
+    }
+    (key.to_string(), 1.0)
+}
+
 /// sweep.csv: one column per swept key, the point directory, then the metrics (the fixed
 /// overrides are in sweep.json).
 fn csv(s: &Sweep) -> String {
@@ -318,6 +349,16 @@ fn csv(s: &Sweep) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn swept_keys_are_labelled_with_their_unit() {
+        assert_eq!(axis_of_key("geometry.protrusions.0.radius_m"), ("radius (µm), geometry.protrusions.0.radius_m".into(), 1e6));
+        let (label, factor) = axis_of_key("operation.mean_current_density_A_m2");
+        assert_eq!((label.as_str(), factor), ("mean current density (A/m²), operation.mean_current_density_A_m2", 1.0));
+        assert_eq!(axis_of_key("physics.temperature_K").0, "temperature (K), physics.temperature_K");
+        assert_eq!(axis_of_key("mesh.refine"), ("mesh.refine".into(), 1.0));
+        assert_eq!(axis_of_key("physics.kinetics.alpha_a").0, "physics.kinetics.alpha_a", "no unit suffix");
+    }
 
     #[test]
     fn axes_split_at_top_level_commas_and_combine_last_fastest() {

@@ -131,6 +131,7 @@ fn slices_follow_the_scene_and_maps_can_be_switched_off() {
     let two = dir.join("two");
     run(&two, r#"output.slices=[{"normal": "x", "at_m": 0}, {"normal": "z", "at_m": 5e-7}]"#);
     let mut expected = vec!["electrode_current_density.png".to_string()];
+    expected.extend(["profile_electrode_current_density.png".to_string(), "profile_z_potential.png".to_string()]);
     for k in 1..=2 {
         expected.extend(["current_density", "field_magnitude", "potential"].map(|f| format!("slice{k}_{f}.png")));
     }
@@ -139,6 +140,7 @@ fn slices_follow_the_scene_and_maps_can_be_switched_off() {
     run(&none, "output.maps=false");
     assert!(pngs(&none).is_empty());
     assert!(none.join("summary.json").exists());
+    assert!(none.join("profile_electrode.csv").exists(), "the profiles' data is written without the maps");
 }
 
 /// `znfield run SCENE --out OUT --backend cpu EXTRA...`.

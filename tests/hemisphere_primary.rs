@@ -173,3 +173,60 @@ fn the_bounded_cell_tends_to_the_unbounded_value() {
     let scene_cell = bounded_cell_enhancement(1.0, 1.0, 10.0, 10.0);
     assert!((scene_cell - 2.99686).abs() < 1e-5, "{scene_cell}");
 }
+
+/// The line profiles against the hemisphere's analytic primary solution, phi = E z (1 - R^3 /
+/// r^3) around a conducting hemisphere on a conducting plane: along the electrode, the plating
+/// current density over the far-field mean is 3 cos(theta) on the cap and 1 - R^3 / r^3 on the
+/// plane; along z, the potential is linear over the flat electrode and E (z - R^3 / z^2) + const
+/// through the apex. (Bounded-cell corrections are O((R/w)^3) = 1e-3.)
+#[test]
+fn line_profiles_follow_the_analytic_hemisphere() {
+    use znfield::output::profiles::{electrode_profile, z_profile};
+    let r = hemisphere(&[], BackendChoice::Cpu);
+    let radius = 1e-6;
+    let far = r.summary.electrode.total_current.abs() / r.summary.electrode.projected_area;
+    let p = electrode_profile(&r);
+    let col = |name: &str| p.column(name).unwrap_or_else(|| panic!("column {name}")).to_vec();
+    let (x, z, theta, j) = (col("x_m"), col("z_m"), col("polar_angle_deg"), col("plating_current_density_A_m2"));
+    let (mut cap, mut plane) = (Vec::new(), Vec::new());
+    for k in 0..x.len() {
+        let (ratio, t) = (j[k] / far, theta[k].to_radians());
+        if (x[k].hypot(z[k]) / radius - 1.0).abs() < 0.02 && theta[k] < 80.0 {
+            cap.push(ratio - 3.0 * t.cos());
+        } else if z[k] == 0.0 && x[k].abs() > 1.5 * radius {
+            plane.push(ratio - (1.0 - (radius / x[k].abs()).powi(3)));
+        }
+    }
+    let worst = |e: &[f64]| e.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let rms = |e: &[f64]| (e.iter().map(|v| v * v).sum::<f64>() / e.len() as f64).sqrt();
+    eprintln!(
+        "cap: {} samples, max {:.4}, rms {:.4}; plane: {} samples, max {:.4}",
+        cap.len(),
+        worst(&cap),
+        rms(&cap),
+        plane.len(),
+        worst(&plane)
+    );
+    assert!(cap.len() > 100 && plane.len() > 1000, "{} cap and {} plane samples", cap.len(), plane.len());
+    assert!(worst(&cap) < 0.06 && rms(&cap) < 0.03, "cap off 3 cos(theta): max {}, rms {}", worst(&cap), rms(&cap));
+    assert!(worst(&plane) < 0.025, "plane off 1 - R^3/r^3 by {}", worst(&plane));
+    let arc = col("arc_length_m");
+    let apex = arc.iter().position(|&s| s == 0.0).expect("arc length zero at the apex");
+    assert!((z[apex] - radius).abs() < 0.01 * radius && theta[apex] < 1.0, "apex at z = {}", z[apex]);
+
+    let (flat, axis) = (z_profile(&r, [-9.5e-6, -9.5e-6]), z_profile(&r, [0.0, 0.0]));
+    let (zf, phif) = (flat.column("z_m").expect("z"), flat.column("electrolyte_potential_V").expect("phi"));
+    let n = zf.len() as f64;
+    let (mz, mp) = (zf.iter().sum::<f64>() / n, phif.iter().sum::<f64>() / n);
+    let slope =
+        zf.iter().zip(phif).map(|(z, p)| (z - mz) * (p - mp)).sum::<f64>() / zf.iter().map(|z| (z - mz).powi(2)).sum::<f64>();
+    let drop = slope * (zf[zf.len() - 1] - zf[0]);
+    let linear = zf.iter().zip(phif).map(|(z, p)| (mp + slope * (z - mz) - p).abs()).fold(0.0, f64::max);
+    assert!(linear < 1e-3 * drop.abs(), "flat profile off linear by {linear} V of {drop} V");
+    let (za, phia) = (axis.column("z_m").expect("z"), axis.column("electrolyte_potential_V").expect("phi"));
+    assert!((za[0] - radius).abs() < 0.05 * radius, "the apex profile starts at the apex: {}", za[0]);
+    let model = |z: f64| slope * (z - radius.powi(3) / (z * z));
+    let offset = phia.iter().zip(za).map(|(p, &z)| p - model(z)).sum::<f64>() / za.len() as f64;
+    let off = phia.iter().zip(za).map(|(p, &z)| (p - model(z) - offset).abs()).fold(0.0, f64::max);
+    assert!(off < 5e-3 * drop.abs(), "apex profile off E (z - R^3/z^2) by {off} V of {drop} V");
+}

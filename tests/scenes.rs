@@ -32,6 +32,11 @@ fn expected_pictures(scene: &Scene, species: &[String]) -> Vec<String> {
         files.push("transient_electrode_potential.png".into());
         files.push("transient_min_surface_concentration.png".into());
     }
+    files.extend(["profile_electrode_current_density.png".to_string(), "profile_z_potential.png".to_string()]);
+    let reacting = &scene.physics.kinetics.reacting_species;
+    if species.contains(reacting) {
+        files.push(format!("profile_z_concentration_{}.png", file_safe(reacting)));
+    }
     files
 }
 
@@ -46,7 +51,8 @@ fn check_pictures(dir: &Path, expected: &[String], scene: &str) {
         assert!(w >= 400 && h >= 300, "{scene}: {file} is only {w} x {h}");
         let colours: HashSet<[u8; 3]> = pixels.iter().copied().collect();
         assert!(colours.len() >= 30, "{scene}: {file} has only {} colours", colours.len());
-        if !file.starts_with("transient_") {
+        let line_plot = file.starts_with("transient_") || file.starts_with("profile_");
+        if !line_plot {
             let coloured = pixels.iter().filter(|p| **p != [255, 255, 255] && **p != [205, 205, 205]).count();
             let share = coloured as f64 / pixels.len() as f64;
             assert!(share > 0.2, "{scene}: {file} is coloured over only {:.0}% of its pixels", 100.0 * share);
@@ -83,6 +89,19 @@ fn every_shipped_scene_runs_on_a_coarse_mesh_and_draws_its_maps() {
         }
         let species: Vec<String> = r.fields.concentrations.iter().map(|(name, _)| name.clone()).collect();
         check_pictures(&dir, &expected_pictures(&scene, &species), &scene.name);
+        // The zoomed maps around the first protrusion, where the scene has them.
+        let zooms: Vec<String> = std::fs::read_dir(&dir)
+            .expect("output dir")
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .filter(|n| n.starts_with("zoom") && n.ends_with(".png"))
+            .collect();
+        check_pictures(&dir, &zooms, &scene.name);
+        if scene.name == "hemisphere_primary" {
+            assert!(
+                zooms.contains(&"zoom1_potential.png".to_string()),
+                "a 1 um hemisphere in a 20 um cell is zoomed on: {zooms:?}"
+            );
+        }
         std::fs::remove_dir_all(&dir).ok();
         let coated = !scene.geometry.layers.is_empty() || scene.geometry.scaffold.is_some();
         assert_eq!(s.coating.is_some(), coated, "{}: coating block present iff layers or a scaffold", path.display());

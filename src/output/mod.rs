@@ -18,6 +18,7 @@ pub mod mesh_report;
 pub mod metrics;
 pub mod msh;
 pub mod outdir;
+pub mod profiles;
 pub mod summary;
 pub mod vtu;
 

@@ -63,7 +63,8 @@ fn timeseries_csv(tr: &TransientOutput) -> String {
     csv
 }
 
-/// Writes fields.vtu, electrode.vtu, the PNG maps (unless `output.maps` is false), for
+/// Writes fields.vtu, electrode.vtu, the PNG maps (unless `output.maps` is false), the line
+/// profiles ([`crate::output::profiles`]; their PNGs only with the maps), for
 /// transient runs timeseries.csv, the fields.pvd series and the time plots, and, last,
 /// summary.json into `dir` (created if missing), with the time the other files took in the
 /// summary's `timings_s.write`.
@@ -94,10 +95,14 @@ pub fn write_outputs(result: &mut RunResult, dir: &Path) -> Result<()> {
         write("fields.pvd", pvd.as_bytes())?;
     }
     write("electrode.vtu", &electrode_vtu(result))?;
-    if result.summary.scene.output.maps {
+    let maps = result.summary.scene.output.maps;
+    if maps {
         for (file, png) in pictures(result)? {
             write(&file, &png)?;
         }
+    }
+    for (file, bytes) in crate::output::profiles::profile_files(result, maps)? {
+        write(&file, &bytes)?;
     }
     result.summary.timings_s.write = Some(started.elapsed().as_secs_f64());
     result.summary.files = written;

@@ -12,6 +12,9 @@
 //!   `current_density` (|i|, A/m^2, constant per element, with arrows of its in-plane
 //!   direction), `concentration_<species>` (mol/m^3) for the transport models and
 //!   `solid_potential` (V, inside the conductive layer) with a resistive scaffold.
+//! - `zoom<k>_<field>.png`: the same maps of a vertical cut plane through the first protrusion,
+//!   over a window around it ([`zoom_window`]), at the full pixel count: the tip's fields at
+//!   the resolution of the mesh there.
 //! - Transient runs: `transient_electrode_potential.png` and
 //!   `transient_min_surface_concentration.png` against time.
 //!
@@ -104,11 +107,16 @@ pub fn field_maps(
         net_sign,
         PixelGrid::covering([lo[0], hi[0]], [lo[1], hi[1]], pixels),
     )];
+    let data = (fields, media, mesh.regions.as_slice());
     for (k, plane) in slice_planes(scene, mesh).iter().enumerate() {
         let plane = Plane { normal_axis: plane.normal.index(), at: plane.at_m };
         let [a, b] = plane.axes();
         let located = sample::slice(mesh, plane, PixelGrid::covering([lo[a], hi[a]], [lo[b], hi[b]], pixels));
-        maps.extend(slice_maps(&located, plane, k + 1, (fields, media, &mesh.regions), &scene.name));
+        maps.extend(slice_maps(&located, plane, (&format!("slice{}", k + 1), ""), data, &scene.name));
+        if let Some((u, v)) = zoom_window(scene, mesh, plane) {
+            let located = sample::slice(mesh, plane, PixelGrid::covering(u, v, pixels));
+            maps.extend(slice_maps(&located, plane, (&format!("zoom{}", k + 1), ZOOM_TITLE), data, &scene.name));
+        }
     }
     maps
 }
@@ -173,11 +181,44 @@ fn arrows(located: &Located, plane: Plane, cell: &[glam::DVec3]) -> Vec<Arrow> {
     out
 }
 
-/// The maps of one cut plane (`region_ids`: the mesh's region per tetrahedron, for outlines).
+/// Title ending of the zoomed maps.
+const ZOOM_TITLE: &str = ", near the first protrusion";
+
+/// The zoom window spans this many reaches of the first protrusion on each side of its axis,
+/// and this many heights (or its height plus this many coating thicknesses) above the plane.
+const ZOOM_SPAN: f64 = 2.5;
+
+/// The window of the zoomed maps of a vertical cut plane through the first protrusion, in plane
+/// coordinates (m): `ZOOM_SPAN` reaches either side of its axis, from the bottom of the domain to
+/// `ZOOM_SPAN` times its height or its height and `ZOOM_SPAN` times the coating's thickness,
+/// whichever is higher. None for a horizontal plane, a plane that misses the protrusion, no
+/// protrusion, or a window that would not be less than half the slice either way.
+fn zoom_window(scene: &Scene, mesh: &TetMesh, plane: Plane) -> Option<([f64; 2], [f64; 2])> {
+    let [a, b] = plane.axes();
+    if b != 2 {
+        return None; // a horizontal plane
+    }
+    let (_, p) = scene.geometry.all_protrusions().into_iter().next()?;
+    let centre = p.center();
+    if (centre[plane.normal_axis] - plane.at).abs() >= p.reach() {
+        return None;
+    }
+    let (lo, hi) = mesh.bounding_box();
+    let coating: f64 = scene.geometry.layers.iter().map(|l| l.thickness_m).sum();
+    let top = (ZOOM_SPAN * p.height()).max(p.height() + ZOOM_SPAN * coating);
+    let half = (ZOOM_SPAN * p.reach()).max(0.5 * top);
+    let u = [(centre[a] - half).max(lo[a]), (centre[a] + half).min(hi[a])];
+    let v = [lo[2], (lo[2] + top).min(hi[2])];
+    let smaller = (u[1] - u[0]) < 0.5 * (hi[a] - lo[a]) || (v[1] - v[0]) < 0.5 * (hi[2] - lo[2]);
+    smaller.then_some((u, v))
+}
+
+/// The maps of one cut plane, files `<prefix>_<field>.png` (`region_ids`: the mesh's region
+/// per tetrahedron, for outlines).
 fn slice_maps(
     located: &Located,
     plane: Plane,
-    k: usize,
+    (prefix, title_tail): (&str, &str),
     (fields, media, region_ids): (&Fields, &Media, &[u8]),
     scene: &str,
 ) -> Vec<Map> {
@@ -186,8 +227,8 @@ fn slice_maps(
     let place = format!("{} = {} µm", axis_names[plane.normal_axis], render::number(plane.at * 1e6));
     let regions = located.regions(region_ids);
     let map = |field: &str, what: &str, quantity: &str, values: Vec<f64>, arrows: Vec<Arrow>| Map {
-        file: format!("slice{k}_{field}.png"),
-        title: format!("{scene}: {what}, plane {place}"),
+        file: format!("{prefix}_{field}.png"),
+        title: format!("{scene}: {what}, plane {place}{title_tail}"),
         quantity: quantity.into(),
         axes: [axis_names[a], axis_names[b]],
         grid: located.grid,

@@ -31,6 +31,8 @@ const TITLE_SIZE: u32 = 20;
 const EMPTY: RGBColor = RGBColor(205, 205, 205);
 /// Colour of the outlines of surfaces and coating layers.
 const OUTLINE: RGBColor = RGBColor(25, 25, 25);
+/// Line plots mark each point of a series with at most this many points.
+const MAX_MARKED_POINTS: usize = 60;
 /// About this many isolines on a map that has them.
 const ISOLINES: usize = 8;
 
@@ -84,7 +86,19 @@ fn ticks(range: [f64; 2], count: usize) -> impl Fn(&f64) -> String {
     } else {
         0.0
     };
-    move |v| tick_label(*v, step)
+    let span = (range[1] - range[0]).abs();
+    move |v| {
+        let magnitude = if *v == 0.0 { 0.0 } else { v.abs().log10().floor() };
+        if !(-3.0..5.0).contains(&magnitude) {
+            return tick_label(*v, step);
+        }
+        // Plotters picks the tick positions (its step can be finer than `step`): each label
+        // gets the fewest decimals that write its value exactly, so neighbours never read
+        // alike (1999.5 next to 2000, not 2000 twice).
+        let exact = |d: usize| (v - format!("{v:.d$}").parse::<f64>().unwrap_or(*v)).abs() <= 1e-6 * span;
+        let decimals = (0..=9).find(|&d| exact(d)).unwrap_or(9);
+        format!("{v:.decimals$}")
+    }
 }
 
 /// The colour bar's quantity and range in a readable unit: a potential whose largest magnitude
@@ -237,7 +251,7 @@ pub fn map_png(grid: &PixelGrid, values: &[f64], spec: &MapSpec) -> Result<Vec<u
                 pixels.draw_pixel((i as i32, (grid.height - 1 - j) as i32), &OUTLINE).map_err(plot_error)?;
             }
         }
-        draw_arrows(&pixels, grid, spec.arrows)?;
+        draw_arrows(&pixels, grid, spec.arrows, values)?;
         draw_colour_bar(&bar_area, &bar_quantity, bar_range, data_h)?;
         root.present().map_err(plot_error)?;
     }
@@ -258,7 +272,12 @@ fn draw_title<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str) ->
 
 /// Arrows in pixel units (so they point along the field on a stretched map too), scaled so the
 /// longest is 28 pixels; those shorter than 2 pixels are left out.
-fn draw_arrows<DB: DrawingBackend>(pixels: &DrawingArea<DB, Shift>, grid: &PixelGrid, arrows: &[Arrow]) -> Result<()> {
+fn draw_arrows<DB: DrawingBackend>(
+    pixels: &DrawingArea<DB, Shift>,
+    grid: &PixelGrid,
+    arrows: &[Arrow],
+    values: &[f64],
+) -> Result<()> {
     let in_pixels = |a: &Arrow| (a.vector[0] / grid.du, -a.vector[1] / grid.dv);
     let longest = arrows.iter().map(|a| in_pixels(a).0.hypot(in_pixels(a).1)).fold(0.0, f64::max);
     if longest <= 0.0 {
@@ -275,6 +294,15 @@ fn draw_arrows<DB: DrawingBackend>(pixels: &DrawingArea<DB, Shift>, grid: &Pixel
             continue;
         }
         let (x0, y0) = to_pixel(a.tail);
+        // Clipped to the electrolyte: an arrow pointing into the zinc (or a fibre) ends where
+        // the map's values end.
+        let eighths = (0..=8).map(|k| f64::from(k) / 8.0);
+        let shown = eighths.take_while(|f| inside(grid, values, x0 + f * dx, y0 + f * dy)).last();
+        let Some(shown) = shown else { continue };
+        let (dx, dy, length) = (dx * shown, dy * shown, length * shown);
+        if length < 2.0 {
+            continue;
+        }
         let (x1, y1) = (x0 + dx, y0 + dy);
         let (ux, uy) = (dx / length, dy / length);
         let head = 5.0_f64.min(0.5 * length);
@@ -306,6 +334,14 @@ fn draw_isolines<DB: DrawingBackend>(
             .map_err(plot_error)?;
     }
     Ok(())
+}
+
+/// Whether the drawing position (x, y) (pixels from the upper left) falls on a pixel of the map
+/// with a value (inside the electrolyte).
+fn inside(grid: &PixelGrid, values: &[f64], x: f64, y: f64) -> bool {
+    let (i, j) = (x.floor(), grid.height as f64 - 1.0 - y.floor());
+    let within = (0.0..grid.width as f64).contains(&i) && (0.0..grid.height as f64).contains(&j);
+    within && values[j as usize * grid.width + i as usize].is_finite()
 }
 
 /// A vertical colour bar over `range` with ticks and the quantity as its label.
@@ -380,6 +416,7 @@ pub fn line_png(title: &str, x_quantity: &str, y_quantity: &str, series: &[Serie
             .map_err(plot_error)?;
         chart
             .configure_mesh()
+            .set_all_tick_mark_size(5)
             .x_desc(x_quantity)
             .y_desc(y_quantity)
             .x_label_formatter(&ticks([x0, x1], 10))
@@ -392,7 +429,10 @@ pub fn line_png(title: &str, x_quantity: &str, y_quantity: &str, series: &[Serie
             .map_err(plot_error)?;
         for (k, s) in series.iter().enumerate() {
             let c = colour(k as f64, [0.0, (series.len().max(2) - 1) as f64 * 1.15]);
-            let style = ShapeStyle::from(&c).stroke_width(2);
+            // Earlier curves wider, so that a later one drawn over it leaves it visible where
+            // they coincide.
+            let width = 2 + 2 * (series.len() - 1 - k).min(3) as u32;
+            let style = ShapeStyle::from(&c).stroke_width(width);
             let points: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| p.0.is_finite() && p.1.is_finite()).collect();
             let drawn = chart
                 .draw_series(LineSeries::new(points.clone(), style))
@@ -400,7 +440,10 @@ pub fn line_png(title: &str, x_quantity: &str, y_quantity: &str, series: &[Serie
                 .label(s.name)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
             let _ = drawn;
-            chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled()))).map_err(plot_error)?;
+            // Markers show where the values are, unless they are so many that they hide the line.
+            if points.len() <= MAX_MARKED_POINTS {
+                chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled()))).map_err(plot_error)?;
+            }
         }
         if series.len() > 1 {
             chart
@@ -455,6 +498,8 @@ mod tests {
         assert_eq!(huge(&2e6), "2.0e6");
         let metres = ticks([-4.0, 4.0], 10);
         assert_eq!(metres(&-2.0), "-2", "plotters picks whole micrometres here");
+        let coarse = ticks([1995.6, 2001.4], 10);
+        assert_eq!((coarse(&1999.5), coarse(&2000.0)), ("1999.5".to_string(), "2000".to_string()), "a finer step than assumed");
     }
 
     #[test]
