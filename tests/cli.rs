@@ -130,7 +130,7 @@ fn slices_follow_the_scene_and_maps_can_be_switched_off() {
     };
     let two = dir.join("two");
     run(&two, r#"output.slices=[{"normal": "x", "at_m": 0}, {"normal": "z", "at_m": 5e-7}]"#);
-    let mut expected = vec!["electrode_current_density.png".to_string()];
+    let mut expected = vec!["electrode_3d.png".to_string(), "electrode_current_density.png".to_string()];
     expected.extend(["profile_electrode_current_density.png".to_string(), "profile_z_potential.png".to_string()]);
     for k in 1..=2 {
         expected.extend(["current_density", "field_magnitude", "potential"].map(|f| format!("slice{k}_{f}.png")));

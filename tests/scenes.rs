@@ -23,7 +23,7 @@ fn decode(path: &Path) -> (u32, u32, Vec<[u8; 3]>) {
 
 /// The PNG files a run of `scene` should have written.
 fn expected_pictures(scene: &Scene, species: &[String]) -> Vec<String> {
-    let mut files = vec!["electrode_current_density.png".to_string()];
+    let mut files = vec!["electrode_current_density.png".to_string(), "electrode_3d.png".to_string()];
     for field in ["potential", "field_magnitude", "current_density"] {
         files.push(format!("slice1_{field}.png"));
     }
@@ -93,14 +93,13 @@ fn every_shipped_scene_runs_on_a_coarse_mesh_and_draws_its_maps() {
         let zooms: Vec<String> = std::fs::read_dir(&dir)
             .expect("output dir")
             .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-            .filter(|n| n.starts_with("zoom") && n.ends_with(".png"))
+            .filter(|n| (n.starts_with("zoom") || n.starts_with("electrode_3d_zoom")) && n.ends_with(".png"))
             .collect();
         check_pictures(&dir, &zooms, &scene.name);
         if scene.name == "hemisphere_primary" {
-            assert!(
-                zooms.contains(&"zoom1_potential.png".to_string()),
-                "a 1 um hemisphere in a 20 um cell is zoomed on: {zooms:?}"
-            );
+            for zoom in ["zoom1_potential.png", "electrode_3d_zoom.png"] {
+                assert!(zooms.contains(&zoom.to_string()), "a 1 um hemisphere in a 20 um cell is zoomed on: {zooms:?}");
+            }
         }
         std::fs::remove_dir_all(&dir).ok();
         let coated = !scene.geometry.layers.is_empty() || scene.geometry.scaffold.is_some();

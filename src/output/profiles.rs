@@ -166,10 +166,8 @@ pub fn profile_files(result: &RunResult, maps: bool) -> Result<Vec<(String, Vec<
         return Ok(files);
     }
     let plating = result.summary.electrode.total_current < 0.0;
-    let (column, quantity) = match plating {
-        true => ("plating_current_density_A_m2", "plating current density, −i·n (A/m²)"),
-        false => ("normal_current_density_A_m2", "normal current density i·n, anodic positive (A/m²)"),
-    };
+    let column = if plating { "plating_current_density_A_m2" } else { "normal_current_density_A_m2" };
+    let quantity = super::maps::electrode_quantity(if plating { -1.0 } else { 1.0 });
     let series = |p: &Profile, x: &str, y: &str, name: &'static str| Series { name, points: pairs(p, x, y) };
     let png = line_png(
         &format!("{scene}: current density along the electrode through the apex (y = {} µm)", number_um(axis[1])),

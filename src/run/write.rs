@@ -159,6 +159,8 @@ fn pictures(result: &RunResult) -> Result<Vec<(String, Vec<u8>)>> {
     for map in run_maps(result) {
         out.push((map.file.clone(), map.png(None)?));
     }
+    let net_sign = maps::along_net_current(result.summary.electrode.total_current);
+    out.extend(maps::electrode_views(&result.mesh, &result.fields, &result.electrode_nodes, scene, net_sign)?);
     if let Some(tr) = &result.transient {
         let rows: Vec<(f64, f64, &[f64])> =
             tr.rows.iter().map(|r| (r.time_s, r.electrode_potential_v, r.min_surface.as_slice())).collect();

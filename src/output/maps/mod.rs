@@ -12,6 +12,8 @@
 //!   `current_density` (|i|, A/m^2, constant per element, with arrows of its in-plane
 //!   direction), `concentration_<species>` (mol/m^3) for the transport models and
 //!   `solid_potential` (V, inside the conductive layer) with a resistive scaffold.
+//! - `electrode_3d.png` (and `electrode_3d_zoom.png` around the first protrusion): the
+//!   electrode surface in perspective, coloured and lit ([`electrode_views`], [`view3d`]).
 //! - `zoom<k>_<field>.png`: the same maps of a vertical cut plane through the first protrusion,
 //!   over a window around it ([`zoom_window`]), at the full pixel count: the tip's fields at
 //!   the resolution of the mesh there.
@@ -24,12 +26,13 @@
 pub mod overlay;
 pub mod render;
 pub mod sample;
+pub mod view3d;
 
 use render::{Arrow, MapSpec, Series};
 use sample::{Located, PixelGrid, Plane};
 
 use crate::error::Result;
-use crate::mesh::TetMesh;
+use crate::mesh::{BoundaryTag, TetMesh};
 use crate::output::metrics::Fields;
 use crate::physics::porous::Media;
 use crate::scene::{Axis, Scene, SlicePlane};
@@ -143,10 +146,7 @@ fn electrode_map(mesh: &TetMesh, fields: &Fields, electrode_nodes: &[u32], scene
         nodal[n as usize] = net_sign * v;
     }
     let located = sample::from_above(mesh, grid);
-    let quantity = match net_sign < 0.0 {
-        true => "plating current density, −i·n (A/m²)",
-        false => "normal current density i·n, anodic positive (A/m²)",
-    };
+    let quantity = electrode_quantity(net_sign);
     Map {
         file: "electrode_current_density.png".into(),
         title: format!("{}: electrode current density, seen from above", scene.name),
@@ -159,6 +159,63 @@ fn electrode_map(mesh: &TetMesh, fields: &Fields, electrode_nodes: &[u32], scene
         regions: Vec::new(),
         isolines: false,
     }
+}
+
+/// What the electrode pictures show: the current density along the net current.
+pub fn electrode_quantity(net_sign: f64) -> &'static str {
+    match net_sign < 0.0 {
+        true => "plating current density, −i·n (A/m²)",
+        false => "normal current density i·n, anodic positive (A/m²)",
+    }
+}
+
+/// Size of the 3D view's image, pixels.
+const VIEW_SIZE: (usize, usize) = (900, 600);
+
+/// `electrode_3d.png`: the electrode surface in perspective ([`view3d`]), coloured by the same
+/// current density as the electrode map (along the net current, one colour range), lit, with a
+/// colour bar; and `electrode_3d_zoom.png`: the surface within [`ZOOM_SPAN`] reaches of the
+/// first protrusion's axis, where that disc is less than half the electrode's width. (file,
+/// PNG) pairs.
+pub fn electrode_views(
+    mesh: &TetMesh,
+    fields: &Fields,
+    electrode_nodes: &[u32],
+    scene: &Scene,
+    net_sign: f64,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut local = vec![u32::MAX; mesh.nodes.len()];
+    for (i, &n) in electrode_nodes.iter().enumerate() {
+        local[n as usize] = i as u32;
+    }
+    let points: Vec<glam::DVec3> = electrode_nodes.iter().map(|&n| mesh.nodes[n as usize]).collect();
+    let tris: Vec<[u32; 3]> = mesh.faces_with(BoundaryTag::Electrode).map(|f| mesh.faces[f].map(|n| local[n as usize])).collect();
+    let values: Vec<f64> = fields.electrode_smoothed.iter().map(|v| net_sign * v).collect();
+    let range = render::finite_range(&values).unwrap_or([0.0, 1.0]);
+    let view = |tris: &[[u32; 3]], what: &str, keep: &dyn Fn(glam::DVec3) -> bool| {
+        let used: Vec<glam::DVec3> = tris.iter().flatten().map(|&n| points[n as usize]).filter(|p| keep(*p)).collect();
+        let camera = view3d::Camera::framing(&used, VIEW_SIZE.0, VIEW_SIZE.1);
+        let raster = view3d::render(&points, tris, &values, &camera, keep);
+        let title = format!("{}: {what}, coloured by the current density", scene.name);
+        render::view_png(&title, &raster, electrode_quantity(net_sign), range)
+    };
+    let mut files = vec![("electrode_3d.png".to_string(), view(&tris, "electrode surface", &|_| true)?)];
+    if let Some((_, p)) = scene.geometry.all_protrusions().into_iter().next() {
+        let ([cx, cy], half) = (p.center(), ZOOM_SPAN * p.reach());
+        let (lo, hi) = mesh.bounding_box();
+        // The surface within a disc about the axis (the triangles touching it, cut at its rim).
+        let inside = |p: glam::DVec3| (p.x - cx).hypot(p.y - cy) <= half;
+        let near = |t: &[u32; 3]| {
+            let x = t.map(|n| points[n as usize]);
+            let c = (x[0] + x[1] + x[2]) / 3.0;
+            (c.x - cx).hypot(c.y - cy) <= half + x.iter().map(|p| (*p - c).length()).fold(0.0, f64::max)
+        };
+        let zoomed: Vec<[u32; 3]> = tris.iter().copied().filter(near).collect();
+        if 2.0 * half < 0.5 * (hi[0] - lo[0]).min(hi[1] - lo[1]) && !zoomed.is_empty() {
+            files.push(("electrode_3d_zoom.png".to_string(), view(&zoomed, "the first protrusion", &inside)?));
+        }
+    }
+    Ok(files)
 }
 
 pub use crate::scene::file_safe;

@@ -15,6 +15,7 @@ use plotters::style::colors::colormaps::ViridisRGB;
 
 use super::overlay;
 use super::sample::PixelGrid;
+use super::view3d::Raster;
 use crate::error::{Error, Result};
 
 static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
@@ -253,6 +254,38 @@ pub fn map_png(grid: &PixelGrid, values: &[f64], spec: &MapSpec) -> Result<Vec<u
         }
         draw_arrows(&pixels, grid, spec.arrows, values)?;
         draw_colour_bar(&bar_area, &bar_quantity, bar_range, data_h)?;
+        root.present().map_err(plot_error)?;
+    }
+    canvas.png()
+}
+
+/// A rendered 3D view ([`super::view3d`]) as PNG: each pixel the viridis colour of its value
+/// over `range` times its light, white background, with the title and a colour bar.
+pub fn view_png(title: &str, raster: &Raster, quantity: &str, range: [f64; 2]) -> Result<Vec<u8>> {
+    let (w, h) = (raster.width as u32, raster.height as u32);
+    let (bar_quantity, bar_range) = readable_unit(quantity, range);
+    let title = match spread_note(&bar_quantity, bar_range) {
+        Some(note) => format!("{title} ({note})"),
+        None => title.to_string(),
+    };
+    let width = (w + COLOUR_BAR_WIDTH).max(title_width(&title));
+    let height = TITLE_HEIGHT + h + X_LABELS + 2 * MARGIN;
+    let mut canvas = Canvas::new(width, height);
+    {
+        let root = BitMapBackend::with_buffer(&mut canvas.rgb, (width, height)).into_drawing_area();
+        let (title_area, body) = root.split_vertically(TITLE_HEIGHT);
+        draw_title(&title_area, &title)?;
+        let (image, rest) = body.split_horizontally(w);
+        for (k, (&v, &light)) in raster.value.iter().zip(&raster.light).enumerate() {
+            if v.is_finite() {
+                let RGBColor(r, g, b) = colour(v, range);
+                let shade = |c: u8| (f64::from(c) * light).round() as u8;
+                let at = ((k % raster.width) as i32, (k / raster.width) as i32 + MARGIN as i32);
+                image.draw_pixel(at, &RGBColor(shade(r), shade(g), shade(b))).map_err(plot_error)?;
+            }
+        }
+        let (bar_area, _) = rest.split_horizontally(COLOUR_BAR_WIDTH);
+        draw_colour_bar(&bar_area, &bar_quantity, bar_range, h)?;
         root.present().map_err(plot_error)?;
     }
     canvas.png()
