@@ -136,9 +136,11 @@ fn slices_follow_the_scene_and_maps_can_be_switched_off() {
         expected.extend(["current_density", "field_magnitude", "potential"].map(|f| format!("slice{k}_{f}.png")));
     }
     assert_eq!(pngs(&two), expected);
+    assert!(two.join("view.html").exists(), "the interactive viewer comes with the maps");
     let none = dir.join("none");
     run(&none, "output.maps=false");
     assert!(pngs(&none).is_empty());
+    assert!(!none.join("view.html").exists());
     assert!(none.join("summary.json").exists());
     assert!(none.join("profile_electrode.csv").exists(), "the profiles' data is written without the maps");
 }
@@ -394,13 +396,6 @@ fn compare_writes_side_by_side_reports() {
 /// Chromium unless ZNFIELD_REQUIRE_BROWSER=1 (CI installs it and sets that).
 #[test]
 fn compare_report_loads_in_headless_chromium() {
-    let chromium = ["chromium", "chromium-browser"].into_iter().find(|c| Command::new(c).arg("--version").output().is_ok());
-    let required = std::env::var("ZNFIELD_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-    let Some(chromium) = chromium else {
-        assert!(!required, "ZNFIELD_REQUIRE_BROWSER=1 but no chromium on PATH");
-        eprintln!("skipped: no chromium on PATH");
-        return;
-    };
     let dir = scratch("compare-browser");
     let out = dir.join("out");
     let o = compare("scenes/hemisphere_primary.json", "scenes/insulating_coating.json", &out);
@@ -427,31 +422,41 @@ document.getElementById('r').addEventListener('load', () => {
 </script></body></html>"#,
     )
     .expect("probe.html");
-    let profile = dir.join("profile");
-    let o = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--allow-file-access-from-files",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--virtual-time-budget=10000",
-            "--dump-dom",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("file://{}", probe.display()))
-        .output()
-        .expect("run chromium");
-    let dom = String::from_utf8_lossy(&o.stdout);
-    let log = String::from_utf8_lossy(&o.stderr);
+    let Some((dom, log)) = common::headless_chromium_dom(&probe, &dir.join("profile")) else { return };
     assert!(dom.contains(&format!("<title>images={images} decoded={images}</title>")), "chromium: {dom}\n{log}");
-    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    let console = common::console_messages(&log);
+    assert!(console.is_empty(), "console messages: {console:?}");
+}
+
+/// view.html, the interactive electrode viewer, draws in headless Chromium: the script runs
+/// without a console message, decodes every triangle of the electrode (the count it reports
+/// equals electrode.vtu's), and colours a real share of the canvas (a blank or one-pixel
+/// drawing fails). Skipped without Chromium unless ZNFIELD_REQUIRE_BROWSER=1.
+#[test]
+fn view_html_draws_the_electrode_in_headless_chromium() {
+    let dir = scratch("view-browser");
+    let (scene, out) = (dir.join("tiny.json"), dir.join("out"));
+    std::fs::write(&scene, GOOD).expect("scene");
+    let o = znfield(&["run", &scene.display().to_string(), "--out", &out.display().to_string()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let vtu = std::fs::read(out.join("electrode.vtu")).expect("electrode.vtu");
+    let vtu = String::from_utf8_lossy(&vtu);
+    let cells: usize = vtu
+        .split("NumberOfCells=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .and_then(|s| s.parse().ok())
+        .expect("NumberOfCells");
+    let Some((dom, log)) = common::headless_chromium_dom(&out.join("view.html"), &dir.join("profile")) else { return };
+    let attribute = |name: &str| -> usize {
+        let tail = dom.split(&format!("{name}=\"")).nth(1).unwrap_or_else(|| panic!("no {name} in the DOM: {dom:.400}\n{log}"));
+        tail.split('"').next().and_then(|s| s.parse().ok()).expect(name)
+    };
+    assert_eq!(attribute("data-triangles"), cells, "triangles the viewer decoded");
+    // The canvas is 900 x 640; the tiny scene's bump and ground fill most of it.
+    let drawn = attribute("data-drawn-pixels");
+    assert!(drawn > 900 * 640 / 5, "the viewer coloured only {drawn} pixels");
+    let console = common::console_messages(&log);
     assert!(console.is_empty(), "console messages: {console:?}");
 }
 

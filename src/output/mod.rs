@@ -20,6 +20,7 @@ pub mod msh;
 pub mod outdir;
 pub mod profiles;
 pub mod summary;
+pub mod view_html;
 pub mod vtu;
 
 /// The name of a species' concentration array or column: `c_<species>_mol_m3`.

@@ -104,6 +104,9 @@ pub fn write_outputs(result: &mut RunResult, dir: &Path) -> Result<()> {
     for (file, bytes) in crate::output::profiles::profile_files(result, maps)? {
         write(&file, &bytes)?;
     }
+    if let Some(html) = maps.then(|| crate::output::view_html::view_html(result)).flatten() {
+        write("view.html", html.as_bytes())?;
+    }
     result.summary.timings_s.write = Some(started.elapsed().as_secs_f64());
     result.summary.files = written;
     result.summary.files.push("summary.json".into());

@@ -164,3 +164,46 @@ pub fn complete_looking(dir: &std::path::Path) -> Vec<String> {
     }
     found
 }
+
+/// Loads `page` in headless Chromium (its own profile in `profile`, no network, a virtual
+/// time budget of 10 s for scripts) and returns the DOM after scripts ran and Chromium's log.
+/// None when no Chromium is on PATH (the caller skips), unless ZNFIELD_REQUIRE_BROWSER=1, in
+/// which case it panics.
+pub fn headless_chromium_dom(page: &std::path::Path, profile: &std::path::Path) -> Option<(String, String)> {
+    use std::process::Command;
+    let chromium = ["chromium", "chromium-browser"].into_iter().find(|c| Command::new(c).arg("--version").output().is_ok());
+    let Some(chromium) = chromium else {
+        assert!(
+            !std::env::var("ZNFIELD_REQUIRE_BROWSER").is_ok_and(|v| v == "1"),
+            "ZNFIELD_REQUIRE_BROWSER=1 but no chromium on PATH"
+        );
+        eprintln!("skipped: no chromium on PATH");
+        return None;
+    };
+    let o = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--allow-file-access-from-files",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("run chromium");
+    Some((String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned()))
+}
+
+/// The console messages in a Chromium log.
+pub fn console_messages(log: &str) -> Vec<&str> {
+    log.lines().filter(|l| l.contains(":CONSOLE")).collect()
+}

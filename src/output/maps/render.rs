@@ -135,6 +135,11 @@ fn colour(value: f64, range: [f64; 2]) -> RGBColor {
     ViridisRGB.get_color_normalized(s, 0.0, 1.0)
 }
 
+/// The viridis colour map in 256 steps, for viewers that colour on their own (view.html).
+pub fn viridis_table() -> Vec<[u8; 3]> {
+    (0..256).map(|k| colour(k as f64, [0.0, 255.0])).map(|c| [c.0, c.1, c.2]).collect()
+}
+
 /// Finite minimum and maximum of `values`, or None when none is finite.
 pub fn finite_range(values: &[f64]) -> Option<[f64; 2]> {
     let finite = values.iter().copied().filter(|v| v.is_finite());
