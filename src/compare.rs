@@ -13,7 +13,9 @@ use std::path::Path;
 use crate::backend::BackendChoice;
 use crate::error::{Error, Result};
 use crate::output::atomic;
-use crate::output::maps::render::{line_png, Series};
+use crate::output::maps::plots::{line_figure, Series};
+use crate::output::maps::render::Format;
+use crate::output::maps::Look;
 use crate::output::maps::Map;
 use crate::output::outdir::{refuse_link, OutputDir};
 use crate::output::summary::Summary;
@@ -160,7 +162,9 @@ pub fn run_compare(
         maps.push(run_maps(&result).into_iter().filter(|m| compared(&m.file)).collect::<Vec<_>>());
         summaries.push(result.summary);
     }
-    let figures = common_scale_figures(&names, &maps)?;
+    // The figures follow the first scene's `output` block (units, fixed colour ranges).
+    let look = Look::of(&scenes[0].output);
+    let figures = common_scale_figures(&names, &maps, &look)?;
     refuse_link(&dir.join("maps"))?;
     std::fs::create_dir_all(dir.join("maps")).map_err(|e| Error::io(dir.join("maps"), e))?;
     for figure in &figures {
@@ -170,7 +174,7 @@ pub fn run_compare(
             }
         }
     }
-    let plots = deposition_plot(&names, &summaries)?.into_iter().collect::<Vec<_>>();
+    let plots = deposition_plot(&names, &summaries, &look)?.into_iter().collect::<Vec<_>>();
     for plot in &plots {
         atomic::write(&dir.join(&plot.path), &plot.png)?;
     }
@@ -215,7 +219,7 @@ pub struct Plot {
 
 /// The coating's deposition by depth of every coated scene, one curve each (None without
 /// coated scenes).
-fn deposition_plot(names: &[String], summaries: &[Summary]) -> Result<Option<Plot>> {
+fn deposition_plot(names: &[String], summaries: &[Summary], look: &Look) -> Result<Option<Plot>> {
     let series: Vec<Series> = names
         .iter()
         .zip(summaries)
@@ -230,11 +234,13 @@ fn deposition_plot(names: &[String], summaries: &[Summary]) -> Result<Option<Plo
         return Ok(None);
     }
     let title = "Deposition through the coating's depth";
-    let png = line_png(
+    let png = line_figure(
         title,
         "height in the coating / thickness (0: electrode, 1: top)",
         "share of the coating's deposition",
         &series,
+        &look.units,
+        Format::Png,
     )?;
     Ok(Some(Plot { path: "maps/deposition_by_depth.png".into(), title: title.into(), png }))
 }
@@ -281,7 +287,7 @@ impl Figure {
 }
 
 /// Every compared kind of map, each scene's drawn over the union of their ranges.
-fn common_scale_figures(names: &[String], maps: &[Vec<Map>]) -> Result<Vec<Figure>> {
+fn common_scale_figures(names: &[String], maps: &[Vec<Map>], look: &Look) -> Result<Vec<Figure>> {
     let mut files: Vec<String> = Vec::new();
     for m in maps.iter().flatten() {
         if !files.contains(&m.file) {
@@ -297,7 +303,10 @@ fn common_scale_figures(names: &[String], maps: &[Vec<Map>]) -> Result<Vec<Figur
             figures.push(Figure { file, range, images: vec![None; names.len()], uniform: Some(range[1]) });
             continue;
         }
-        let images = of_each.iter().map(|m| m.map(|m| m.png(Some(range))).transpose()).collect::<Result<Vec<_>>>()?;
+        let images = of_each
+            .iter()
+            .map(|m| m.map(|m| m.figure(Some(range), look, Format::Png)).transpose())
+            .collect::<Result<Vec<_>>>()?;
         debug_assert_eq!(images.len(), names.len());
         figures.push(Figure { file, range, images, uniform: None });
     }

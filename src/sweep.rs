@@ -14,7 +14,8 @@ use serde::Serialize;
 use crate::backend::BackendChoice;
 use crate::error::{Error, Result};
 use crate::output::atomic;
-use crate::output::maps::render::{self, Series};
+use crate::output::maps::plots::Series;
+use crate::output::maps::Look;
 use crate::output::outdir::OutputDir;
 use crate::run::{run, write_outputs, RunResult};
 use crate::scene::Scene;
@@ -217,10 +218,12 @@ pub fn run_sweep(
     };
     // Every point's scene is checked first (one at a time, so memory holds one scene): a bad
     // value stops the sweep before anything runs or is written.
-    let mut name = String::new();
+    let (mut name, mut look) = (String::new(), Look::default());
     for (k, sets) in combos.iter().enumerate() {
         let scene = load(sets)?;
         if k == 0 {
+            // The plots follow the first point's `output` block (units, SVG).
+            look = Look::of(&scene.output);
             name = scene.name;
         }
     }
@@ -248,7 +251,7 @@ pub fn run_sweep(
     };
     atomic::write(&dir.join("sweep.csv"), csv(&sweep).as_bytes())?;
     sweep.files.push("sweep.csv".into());
-    for (file, png) in plots(&sweep)? {
+    for (file, png) in plots(&sweep, &look)? {
         atomic::write(&dir.join(&file), &png)?;
         sweep.files.push(file);
     }
@@ -261,7 +264,7 @@ pub fn run_sweep(
 /// `sweep_<metric>.png` for every metric the points have: the metric against the first swept
 /// key, one curve per combination of the other keys' values. A key whose values are not all
 /// numbers is plotted against the values' position (1, 2, ...), named in the axis label.
-pub fn plots(sweep: &Sweep) -> Result<Vec<(String, Vec<u8>)>> {
+pub fn plots(sweep: &Sweep, look: &Look) -> Result<Vec<(String, Vec<u8>)>> {
     let Some(first) = sweep.axes.first() else { return Ok(Vec::new()) };
     let numbers: Option<Vec<f64>> = first.values.iter().map(|v| v.parse::<f64>().ok()).collect();
     let (x_of, x_quantity): (Vec<f64>, String) = match numbers {
@@ -298,7 +301,7 @@ pub fn plots(sweep: &Sweep) -> Result<Vec<(String, Vec<u8>)>> {
             })
             .collect();
         let title = format!("{}: {} against {}", sweep.scene, m.column, first.key);
-        out.push((format!("sweep_{}.png", m.column), render::line_png(&title, &x_quantity, m.quantity, &series)?));
+        out.extend(look.line_plot(&format!("sweep_{}", m.column), &title, &x_quantity, m.quantity, &series)?);
     }
     Ok(out)
 }

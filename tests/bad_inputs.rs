@@ -243,6 +243,12 @@ fn catalogue() -> Vec<Case> {
             words: &["time.output_times_s.0", "2"],
         },
         Case { name: "map-pixels", input: Input::Set(&["output.map_pixels=10"]), words: &["output.map_pixels", "64 to 4096"] },
+        Case {
+            name: "colour-range-reversed",
+            input: Input::Set(&[r#"output.colour_range={"potential_V":[0.1,-0.1]}"#]),
+            words: &["output.colour_range.potential_V", "0.1", "below"],
+        },
+        Case { name: "figure-unit-unknown", input: Input::Set(&[r#"output.units={"potential":"kV"}"#]), words: &["kV"] },
         // --- command line ------------------------------------------------------------------------
         Case { name: "set-without-value", input: Input::Set(&["mesh.refine"]), words: &["mesh.refine", "KEY=VALUE"] },
         Case { name: "set-unknown-path", input: Input::Set(&["mesh.nonexistent.deep=1"]), words: &["mesh.nonexistent"] },

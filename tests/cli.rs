@@ -145,6 +145,58 @@ fn slices_follow_the_scene_and_maps_can_be_switched_off() {
     assert!(none.join("profile_electrode.csv").exists(), "the profiles' data is written without the maps");
 }
 
+/// `output.svg` writes an SVG beside every PNG figure: each parses as XML with an `<svg>` root
+/// of the PNG's size; a map's or view's pixels are one embedded PNG of the map's data size,
+/// and its text is vector text in the units `output.units` asks for (mV, mA/cm²), the colour
+/// bar of the current density over the range `output.colour_range` fixes (9.6 to 9.8 mA/cm²).
+#[test]
+fn svg_figures_parse_and_follow_the_chosen_units_and_range() {
+    let dir = scratch("svg");
+    let scene = dir.join("tiny.json");
+    std::fs::write(&scene, GOOD).expect("scene");
+    let out = dir.join("out");
+    let units = r#"output.units={"potential":"mV","current_density":"mA/cm^2"}"#;
+    let range = r#"output.colour_range={"current_density_A_m2":[96,98]}"#;
+    let o = run_scene(&scene, &out, &["--set", "output.svg=true", "--set", units, "--set", range]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let pngs: Vec<String> = listing(&out).into_iter().filter(|n| n.ends_with(".png")).collect();
+    assert!(pngs.len() >= 7, "{pngs:?}");
+    for png in &pngs {
+        let svg_name = png.replace(".png", ".svg");
+        let svg = std::fs::read_to_string(out.join(&svg_name)).unwrap_or_else(|e| panic!("{svg_name}: {e}"));
+        let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{svg_name} is not XML: {e}"));
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().name(), "svg", "{svg_name}");
+        let (w, h) = png_size(&out.join(png));
+        let size = |a: &str| root.attribute(a).and_then(|v| v.parse::<u32>().ok());
+        assert_eq!((size("width"), size("height")), (Some(w), Some(h)), "{svg_name}: the PNG's size");
+        let text: String = doc.descendants().filter(|n| n.is_text()).filter_map(|n| n.text()).collect();
+        let images: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("image")).collect();
+        let is_plot = png.starts_with("profile_") || png.starts_with("transient_");
+        assert_eq!(images.len(), usize::from(!is_plot), "{svg_name}: one embedded image for a map or view, none for a plot");
+        if let Some(image) = images.first() {
+            let href = image.attribute("href").expect("href");
+            let data = href.strip_prefix("data:image/png;base64,").expect("a PNG data URL");
+            use base64::Engine as _;
+            let bytes = base64::engine::general_purpose::STANDARD.decode(data).expect("base64");
+            let embedded = dir.join("embedded.png");
+            std::fs::write(&embedded, &bytes).expect("embedded.png");
+            let (iw, ih) = png_size(&embedded);
+            let attr = |a: &str| image.attribute(a).and_then(|v| v.parse::<u32>().ok());
+            assert_eq!((attr("width"), attr("height")), (Some(iw), Some(ih)), "{svg_name}: one image pixel per figure pixel");
+        }
+        if png.contains("potential") && !png.contains("current") {
+            assert!(text.contains("(mV)"), "{svg_name}: potential in mV: {text:.300}");
+        }
+        if png.contains("current_density") || png.starts_with("electrode_3d") {
+            assert!(text.contains("mA/cm²"), "{svg_name}: current density in mA/cm²");
+        }
+        if png.starts_with("electrode_") && !png.starts_with("profile") {
+            assert!(text.contains("9.8") && text.contains("9.6"), "{svg_name}: the fixed range's ends on the colour bar");
+        }
+    }
+}
+
 /// `znfield run SCENE --out OUT --backend cpu EXTRA...`.
 fn run_scene(scene: &Path, out: &Path, extra: &[&str]) -> Output {
     let (scene, out) = (scene.display().to_string(), out.display().to_string());

@@ -22,8 +22,9 @@
 use glam::DVec3;
 
 use super::concentration_name;
-use super::maps::render::{line_png, Series};
+use super::maps::plots::Series;
 use super::maps::sample::{self, Located, PixelGrid, Plane};
+use super::maps::Look;
 use crate::error::Result;
 use crate::run::RunResult;
 
@@ -169,25 +170,24 @@ pub fn profile_files(result: &RunResult, maps: bool) -> Result<Vec<(String, Vec<
     let column = if plating { "plating_current_density_A_m2" } else { "normal_current_density_A_m2" };
     let quantity = super::maps::electrode_quantity(if plating { -1.0 } else { 1.0 });
     let series = |p: &Profile, x: &str, y: &str, name: &'static str| Series { name, points: pairs(p, x, y) };
-    let png = line_png(
+    let look = Look::of(&result.summary.scene.output);
+    files.extend(look.line_plot(
+        "profile_electrode_current_density",
         &format!("{scene}: current density along the electrode through the apex (y = {} µm)", number_um(axis[1])),
         "arc length from the apex (µm)",
         quantity,
         &[Series { name: "electrode", points: scaled(pairs(&electrode, "arc_length_m", column), 1e6) }],
-    )?;
-    files.push(("profile_electrode_current_density.png".into(), png));
+    )?);
     let vertical = |y: &str| [series(&apex, "z_m", y, "through the apex"), series(&away, "z_m", y, "over the flat electrode")];
     let potential = vertical("electrolyte_potential_V").map(|s| Series { points: scaled(s.points, 1e6), ..s });
-    files.push((
-        "profile_z_potential.png".into(),
-        line_png(&format!("{scene}: electrolyte potential along z"), "z (µm)", "potential (V)", &potential)?,
-    ));
+    let title = format!("{scene}: electrolyte potential along z");
+    files.extend(look.line_plot("profile_z_potential", &title, "z (µm)", "potential (V)", &potential)?);
     let reacting = &result.summary.scene.physics.kinetics.reacting_species;
     if result.fields.concentrations.iter().any(|(name, _)| name == reacting) {
         let c = vertical(&concentration_name(reacting)).map(|s| Series { points: scaled(s.points, 1e6), ..s });
-        let file = format!("profile_z_concentration_{}.png", crate::scene::file_safe(reacting));
+        let stem = format!("profile_z_concentration_{}", crate::scene::file_safe(reacting));
         let title = format!("{scene}: {reacting} concentration along z");
-        files.push((file, line_png(&title, "z (µm)", &format!("c({reacting}) (mol/m³)"), &c)?));
+        files.extend(look.line_plot(&stem, &title, "z (µm)", &format!("c({reacting}) (mol/m³)"), &c)?);
     }
     Ok(files)
 }

@@ -57,6 +57,15 @@ pub fn view_html(result: &RunResult) -> Option<String> {
     }
     quantities
         .push(("height z (µm)".to_string(), result.electrode_nodes.iter().map(|&n| mesh.nodes[n as usize].z * 1e6).collect()));
+    // In the units the scene asks its figures to show (`output.units`).
+    let units = &result.summary.scene.output.units;
+    let quantities: Vec<(String, Vec<f64>)> = quantities
+        .into_iter()
+        .map(|(name, values)| {
+            let shown = super::maps::units::shown(&name, render::finite_range(&values).unwrap_or([0.0, 1.0]), units);
+            (shown.quantity, values.iter().map(|v| v * shown.factor).collect())
+        })
+        .collect();
     // The first protrusion: its axis at half its height, and a radius that shows the ground
     // around it (the viewer opens on it; a button switches to the whole electrode).
     let focus = result.summary.scene.geometry.all_protrusions().first().map(|(_, p)| {

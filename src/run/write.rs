@@ -155,19 +155,20 @@ pub fn run_maps(result: &RunResult) -> Vec<maps::Map> {
     maps::field_maps(&result.mesh, &result.fields, &result.media, &result.electrode_nodes, &result.summary.scene, net_sign)
 }
 
-/// The PNG maps of a run and, for a transient run, its time plots: (file name, PNG).
+/// The maps of a run and, for a transient run, its time plots: (file name, PNG or SVG).
 fn pictures(result: &RunResult) -> Result<Vec<(String, Vec<u8>)>> {
     let scene = &result.summary.scene;
+    let look = maps::Look::of(&scene.output);
     let mut out = Vec::new();
     for map in run_maps(result) {
-        out.push((map.file.clone(), map.png(None)?));
+        out.extend(map.files(None, &look)?);
     }
     let net_sign = maps::along_net_current(result.summary.electrode.total_current);
     out.extend(maps::electrode_views(&result.mesh, &result.fields, &result.electrode_nodes, scene, net_sign)?);
     if let Some(tr) = &result.transient {
         let rows: Vec<(f64, f64, &[f64])> =
             tr.rows.iter().map(|r| (r.time_s, r.electrode_potential_v, r.min_surface.as_slice())).collect();
-        out.extend(maps::transient_plots(&scene.name, &tr.species, &rows)?);
+        out.extend(maps::transient_plots(&scene.name, &tr.species, &rows, &look)?);
     }
     Ok(out)
 }

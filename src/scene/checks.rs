@@ -70,6 +70,7 @@ fn check_output(s: &Scene) -> Result<(), String> {
     if !(64..=4096).contains(&o.map_pixels) {
         return Err(format!("key `output.map_pixels`: {} is outside the accepted range 64 to 4096", o.map_pixels));
     }
+    o.colour_range.check()?;
     let g = &s.geometry;
     for (k, plane) in o.slices.iter().enumerate() {
         let key = format!("output.slices.{k}.at_m");

@@ -8,6 +8,8 @@
 
 pub mod checks;
 pub mod coating;
+pub mod figures;
+pub mod output;
 pub mod overrides;
 pub mod protrusions;
 pub mod scaffold;
@@ -20,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 pub use coating::{BaseElectrode, Profile, SolidPhase};
+pub use output::{OutputControls, SlicePlane};
 pub use protrusions::{Protrusion, ProtrusionArray, RoughSurface};
 pub use scaffold::ScaffoldSpec;
 pub use waveform::Waveform;
@@ -681,35 +684,6 @@ impl Default for SolverControls {
             initial_state: InitialState::Donnan,
         }
     }
-}
-
-/// PNG maps that `znfield run` writes (see `output::maps` for what each shows).
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct OutputControls {
-    /// Write the PNG maps (true by default).
-    pub maps: bool,
-    /// Pixels along the longer side of each map (64 to 4096; default 640).
-    #[schemars(range(min = 64, max = 4096))]
-    pub map_pixels: usize,
-    /// Cut planes for slice maps. Default: the plane y = y0 through the first protrusion's axis
-    /// (its centre, or the domain's centre without protrusions). At most 16.
-    pub slices: Vec<SlicePlane>,
-}
-
-impl Default for OutputControls {
-    fn default() -> Self {
-        OutputControls { maps: true, map_pixels: 640, slices: Vec::new() }
-    }
-}
-
-/// A cut plane normal to a coordinate axis: `{"normal": "y", "at_m": 0.0}`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SlicePlane {
-    pub normal: Axis,
-    /// Position of the plane along its normal, m.
-    pub at_m: f64,
 }
 
 /// A coordinate axis.

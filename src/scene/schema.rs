@@ -50,11 +50,12 @@ pub struct KeyDoc {
 
 /// Unit of a key from its name's suffix (the scene format's naming rule), longest suffix first.
 pub fn unit_of(key: &str) -> &'static str {
-    const SUFFIXES: [(&str, &str); 11] = [
+    const SUFFIXES: [(&str, &str); 12] = [
         ("_m2_s", "m²/s"),
         ("_mol_m3", "mol/m³"),
         ("_A_m2", "A/m²"),
         ("_S_m", "S/m"),
+        ("_V_m", "V/m"),
         ("_m_1", "1/m"),
         ("_K", "K"),
         ("_V", "V"),

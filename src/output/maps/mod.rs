@@ -24,18 +24,22 @@
 //! scale ([`Map::png`] with a shared range).
 
 pub mod overlay;
+pub mod plots;
 pub mod render;
 pub mod sample;
+pub mod units;
 pub mod view3d;
 
-use render::{Arrow, MapSpec, Series};
+use plots::Series;
+use render::{Arrow, Format, MapSpec};
 use sample::{Located, PixelGrid, Plane};
 
 use crate::error::Result;
 use crate::mesh::{BoundaryTag, TetMesh};
 use crate::output::metrics::Fields;
 use crate::physics::porous::Media;
-use crate::scene::{Axis, Scene, SlicePlane};
+use crate::scene::figures::{ColourRanges, FigureUnits};
+use crate::scene::{Axis, OutputControls, Scene, SlicePlane};
 
 /// A sampled map, ready to draw.
 pub struct Map {
@@ -66,18 +70,56 @@ impl Map {
         self.scale.or_else(|| render::finite_range(&self.values))
     }
 
-    /// The map as PNG, coloured over `range` (its own range when None).
-    pub fn png(&self, range: Option<[f64; 2]>) -> Result<Vec<u8>> {
+    /// The map in `format`, coloured over the user's fixed range for its quantity, else
+    /// `range`, else its own.
+    pub fn figure(&self, range: Option<[f64; 2]>, look: &Look, format: Format) -> Result<Vec<u8>> {
+        let fixed = units::fixed_range(&self.quantity, &look.ranges);
         let spec = MapSpec {
             title: &self.title,
             quantity: &self.quantity,
             axes: self.axes,
-            range: range.or_else(|| self.range()).unwrap_or([0.0, 1.0]),
+            range: fixed.or(range).or_else(|| self.range()).unwrap_or([0.0, 1.0]),
             arrows: &self.arrows,
             regions: &self.regions,
             isolines: self.isolines,
+            units: &look.units,
+            fixed_range: fixed.is_some(),
         };
-        render::map_png(&self.grid, &self.values, &spec)
+        render::map_figure(&self.grid, &self.values, &spec, format)
+    }
+
+    /// The map's files ([`Look::files`]).
+    pub fn files(&self, range: Option<[f64; 2]>, look: &Look) -> Result<Vec<(String, Vec<u8>)>> {
+        look.files(self.file.trim_end_matches(".png"), |format| self.figure(range, look, format))
+    }
+}
+
+/// How figures are drawn beyond their data: the units they show (`output.units`), the user's
+/// fixed colour ranges (`output.colour_range`) and whether SVG files come beside the PNGs
+/// (`output.svg`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Look {
+    pub units: FigureUnits,
+    pub ranges: ColourRanges,
+    pub svg: bool,
+}
+
+impl Look {
+    /// The look a scene's `output` block asks for.
+    pub fn of(output: &OutputControls) -> Look {
+        Look { units: output.units, ranges: output.colour_range, svg: output.svg }
+    }
+
+    /// The files of one figure: `<stem>.png` and, when SVG is asked for, `<stem>.svg`, each
+    /// drawn by `draw` in its format.
+    pub fn files(&self, stem: &str, draw: impl Fn(Format) -> Result<Vec<u8>>) -> Result<Vec<(String, Vec<u8>)>> {
+        let formats: &[Format] = if self.svg { &[Format::Png, Format::Svg] } else { &[Format::Png] };
+        formats.iter().map(|&f| Ok((format!("{stem}{}", f.extension()), draw(f)?))).collect()
+    }
+
+    /// The files of a line plot ([`plots::line_figure`]).
+    pub fn line_plot(&self, stem: &str, title: &str, x: &str, y: &str, series: &[Series]) -> Result<Vec<(String, Vec<u8>)>> {
+        self.files(stem, |format| plots::line_figure(title, x, y, series, &self.units, format))
     }
 }
 
@@ -191,15 +233,17 @@ pub fn electrode_views(
     let points: Vec<glam::DVec3> = electrode_nodes.iter().map(|&n| mesh.nodes[n as usize]).collect();
     let tris: Vec<[u32; 3]> = mesh.faces_with(BoundaryTag::Electrode).map(|f| mesh.faces[f].map(|n| local[n as usize])).collect();
     let values: Vec<f64> = fields.electrode_smoothed.iter().map(|v| net_sign * v).collect();
-    let range = render::finite_range(&values).unwrap_or([0.0, 1.0]);
-    let view = |tris: &[[u32; 3]], what: &str, keep: &dyn Fn(glam::DVec3) -> bool| {
+    let look = Look::of(&scene.output);
+    let quantity = electrode_quantity(net_sign);
+    let range = units::fixed_range(quantity, &look.ranges).or_else(|| render::finite_range(&values)).unwrap_or([0.0, 1.0]);
+    let view = |stem: &str, tris: &[[u32; 3]], what: &str, keep: &dyn Fn(glam::DVec3) -> bool| {
         let used: Vec<glam::DVec3> = tris.iter().flatten().map(|&n| points[n as usize]).filter(|p| keep(*p)).collect();
         let camera = view3d::Camera::framing(&used, VIEW_SIZE.0, VIEW_SIZE.1);
         let raster = view3d::render(&points, tris, &values, &camera, keep);
         let title = format!("{}: {what}, coloured by the current density", scene.name);
-        render::view_png(&title, &raster, electrode_quantity(net_sign), range)
+        look.files(stem, |format| render::view_figure(&title, &raster, quantity, range, &look.units, format))
     };
-    let mut files = vec![("electrode_3d.png".to_string(), view(&tris, "electrode surface", &|_| true)?)];
+    let mut files = view("electrode_3d", &tris, "electrode surface", &|_| true)?;
     if let Some((_, p)) = scene.geometry.all_protrusions().into_iter().next() {
         let ([cx, cy], half) = (p.center(), ZOOM_SPAN * p.reach());
         let (lo, hi) = mesh.bounding_box();
@@ -212,7 +256,7 @@ pub fn electrode_views(
         };
         let zoomed: Vec<[u32; 3]> = tris.iter().copied().filter(near).collect();
         if 2.0 * half < 0.5 * (hi[0] - lo[0]).min(hi[1] - lo[1]) && !zoomed.is_empty() {
-            files.push(("electrode_3d_zoom.png".to_string(), view(&zoomed, "the first protrusion", &inside)?));
+            files.extend(view("electrode_3d_zoom", &zoomed, "the first protrusion", &inside)?);
         }
     }
     Ok(files)
@@ -345,27 +389,32 @@ fn field_magnitude_map(located: &Located, fields: &Fields, map: impl Fn(&str, &s
 
 /// Line plots of a transient run: electrode potential and the smallest surface concentration of
 /// each species against time. `rows` are (time s, electrode potential V, min surface
-/// concentrations mol/m^3 in the order of `species`). Returns (file name, PNG).
-pub fn transient_plots(scene: &str, species: &[String], rows: &[(f64, f64, &[f64])]) -> Result<Vec<(String, Vec<u8>)>> {
+/// concentrations mol/m^3 in the order of `species`). Returns (file name, bytes).
+pub fn transient_plots(
+    scene: &str,
+    species: &[String],
+    rows: &[(f64, f64, &[f64])],
+    look: &Look,
+) -> Result<Vec<(String, Vec<u8>)>> {
     let potential = [Series { name: "E", points: rows.iter().map(|r| (r.0, r.1)).collect() }];
     let concentrations: Vec<Series> = species
         .iter()
         .enumerate()
         .map(|(k, name)| Series { name, points: rows.iter().map(|r| (r.0, r.2[k])).collect() })
         .collect();
-    Ok(vec![
-        (
-            "transient_electrode_potential.png".into(),
-            render::line_png(&format!("{scene}: electrode potential"), "time (s)", "electrode potential (V)", &potential)?,
-        ),
-        (
-            "transient_min_surface_concentration.png".into(),
-            render::line_png(
-                &format!("{scene}: lowest concentration on the electrode"),
-                "time (s)",
-                "min surface concentration (mol/m³)",
-                &concentrations,
-            )?,
-        ),
-    ])
+    let mut files = look.line_plot(
+        "transient_electrode_potential",
+        &format!("{scene}: electrode potential"),
+        "time (s)",
+        "electrode potential (V)",
+        &potential,
+    )?;
+    files.extend(look.line_plot(
+        "transient_min_surface_concentration",
+        &format!("{scene}: lowest concentration on the electrode"),
+        "time (s)",
+        "min surface concentration (mol/m³)",
+        &concentrations,
+    )?);
+    Ok(files)
 }

@@ -1,4 +1,4 @@
-//! Drawing maps and plots as PNG with plotters on an in-memory bitmap.
+//! Drawing maps and plots with plotters, as PNG (an in-memory bitmap) or SVG.
 //!
 //! Every figure carries a title, axes labelled with quantity and unit, and, for maps, a colour bar
 //! with the field's unit. Maps are drawn one data pixel per image pixel, so the picture keeps the
@@ -13,27 +13,32 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+
 use super::overlay;
 use super::sample::PixelGrid;
+use super::units::{shown, Shown};
 use super::view3d::Raster;
 use crate::error::{Error, Result};
+use crate::scene::figures::FigureUnits;
 
 static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();
 
-const FAMILY: &str = "sans-serif";
-const TITLE_HEIGHT: u32 = 44;
+pub(super) const FAMILY: &str = "sans-serif";
+pub(super) const TITLE_HEIGHT: u32 = 44;
 const COLOUR_BAR_WIDTH: u32 = 150;
-const Y_LABELS: u32 = 78;
-const X_LABELS: u32 = 52;
-const MARGIN: u32 = 12;
+pub(super) const Y_LABELS: u32 = 78;
+pub(super) const X_LABELS: u32 = 52;
+pub(super) const MARGIN: u32 = 12;
 const TITLE_SIZE: u32 = 20;
 /// Colour of pixels where the plane misses the electrolyte (zinc, solid scaffold, outside).
 const EMPTY: RGBColor = RGBColor(205, 205, 205);
 /// Colour of the outlines of surfaces and coating layers.
 const OUTLINE: RGBColor = RGBColor(25, 25, 25);
 /// Line plots mark each point of a series with at most this many points.
-const MAX_MARKED_POINTS: usize = 60;
+pub(super) const MAX_MARKED_POINTS: usize = 60;
 /// About this many isolines on a map that has them.
 const ISOLINES: usize = 8;
 
@@ -44,7 +49,7 @@ fn register_font() {
     });
 }
 
-fn plot_error(e: impl std::fmt::Display) -> Error {
+pub(super) fn plot_error(e: impl std::fmt::Display) -> Error {
     Error::Plot(e.to_string())
 }
 
@@ -79,7 +84,7 @@ fn tick_label(v: f64, step: f64) -> String {
 
 /// The tick formatter of an axis over `range` with at most `count` ticks. Like plotters, it
 /// assumes ticks 1, 2 or 5 times a power of ten apart: the smallest such step that fits.
-fn ticks(range: [f64; 2], count: usize) -> impl Fn(&f64) -> String {
+pub(super) fn ticks(range: [f64; 2], count: usize) -> impl Fn(&f64) -> String {
     let fine = (range[1] - range[0]).abs() / count.max(1) as f64;
     let step = if fine > 0.0 {
         let power = 10f64.powf(fine.log10().floor());
@@ -102,19 +107,6 @@ fn ticks(range: [f64; 2], count: usize) -> impl Fn(&f64) -> String {
     }
 }
 
-/// The colour bar's quantity and range in a readable unit: a potential whose largest magnitude
-/// is below 0.1 V in mV, below 0.1 mV in µV (ticks read 12.5 mV, not 0.0125 or 1.25e-2 V).
-fn readable_unit(quantity: &str, range: [f64; 2]) -> (String, [f64; 2]) {
-    let largest = range[0].abs().max(range[1].abs());
-    match quantity.strip_suffix("(V)") {
-        Some(stem) if largest > 0.0 && largest < 0.1 => {
-            let (factor, unit) = if largest < 1e-4 { (1e6, "µV") } else { (1e3, "mV") };
-            (format!("{stem}({unit})"), range.map(|v| v * factor))
-        }
-        _ => (quantity.to_string(), range),
-    }
-}
-
 /// Below this spread (colour range over its mean magnitude) a map is called nearly uniform.
 const NEARLY_UNIFORM: f64 = 0.01;
 
@@ -129,7 +121,7 @@ fn spread_note(quantity: &str, range: [f64; 2]) -> Option<String> {
 }
 
 /// The colour of `value` on a viridis scale over `range`.
-fn colour(value: f64, range: [f64; 2]) -> RGBColor {
+pub(super) fn colour(value: f64, range: [f64; 2]) -> RGBColor {
     let [lo, hi] = range;
     let s = if hi > lo { ((value - lo) / (hi - lo)).clamp(0.0, 1.0) } else { 0.5 };
     ViridisRGB.get_color_normalized(s, 0.0, 1.0)
@@ -169,58 +161,204 @@ pub struct MapSpec<'a> {
     pub regions: &'a [i32],
     /// Isolines at round levels of the colour range.
     pub isolines: bool,
+    /// Units the colour bar shows.
+    pub units: &'a FigureUnits,
+    /// The range is the user's (`output.colour_range`), not the values' own.
+    pub fixed_range: bool,
 }
 
-/// RGB buffer of a figure, encoded to PNG at the end.
-struct Canvas {
+/// The file formats of a figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Png,
+    /// Text, axes, arrows and lines as vectors; a map's or view's pixels as an embedded PNG.
+    Svg,
+}
+
+impl Format {
+    /// The file name ending, with its dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Png => ".png",
+            Format::Svg => ".svg",
+        }
+    }
+}
+
+/// PNG of an RGB buffer, top row first.
+fn encode_png(width: u32, height: u32, rgb: &[u8]) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(plot_error)?;
+    writer.write_image_data(rgb).map_err(plot_error)?;
+    writer.finish().map_err(plot_error)?;
+    Ok(bytes)
+}
+
+/// Pixels of a figure drawn as an image (a map's field, a rendered view): RGB, top row first,
+/// placed with its upper left corner at `at` (figure pixels).
+pub(super) struct Layer {
+    at: (i32, i32),
     width: u32,
     height: u32,
     rgb: Vec<u8>,
 }
 
-impl Canvas {
-    fn new(width: u32, height: u32) -> Self {
-        register_font();
-        Self { width, height, rgb: vec![255; (width * height * 3) as usize] }
+impl Layer {
+    /// Paints the pixels on `area` (whose upper left corner is `at`).
+    fn paint<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<()> {
+        for (k, c) in self.rgb.chunks_exact(3).enumerate() {
+            let (i, j) = (k as u32 % self.width, k as u32 / self.width);
+            area.draw_pixel((i as i32, j as i32), &RGBColor(c[0], c[1], c[2])).map_err(plot_error)?;
+        }
+        Ok(())
     }
 
-    fn png(&self) -> Result<Vec<u8>> {
-        let mut bytes = Vec::new();
-        let mut encoder = png::Encoder::new(&mut bytes, self.width, self.height);
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder.write_header().map_err(plot_error)?;
-        writer.write_image_data(&self.rgb).map_err(plot_error)?;
-        writer.finish().map_err(plot_error)?;
-        Ok(bytes)
+    /// The pixels as an SVG image element, one image pixel per figure pixel, not smoothed.
+    fn svg_image(&self) -> Result<String> {
+        let png = encode_png(self.width, self.height, &self.rgb)?;
+        Ok(format!(
+            "<image x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" preserveAspectRatio=\"none\" \
+             style=\"image-rendering:pixelated\" href=\"data:image/png;base64,{}\"/>",
+            self.at.0,
+            self.at.1,
+            self.width,
+            self.height,
+            BASE64.encode(png)
+        ))
     }
 }
 
-/// Renders a field map (`values` per pixel of `grid`, NaN where empty) with its colour bar.
-pub fn map_png(grid: &PixelGrid, values: &[f64], spec: &MapSpec) -> Result<Vec<u8>> {
-    let (data_w, data_h) = (grid.width as u32, grid.height as u32);
-    let map_w = data_w + Y_LABELS + 2 * MARGIN;
-    let stretch = grid.stretch();
-    let mut title = if (stretch - 1.0).abs() > 0.01 {
-        let direction = if stretch > 1.0 { "horizontally" } else { "vertically" };
-        format!("{} (stretched {direction} x{})", spec.title, number(stretch.max(1.0 / stretch)))
-    } else {
-        spec.title.to_string()
-    };
-    let (bar_quantity, bar_range) = readable_unit(spec.quantity, spec.range);
-    if let Some(note) = spread_note(&bar_quantity, bar_range) {
-        title = format!("{title} ({note})");
-    }
-    let width = (map_w + COLOUR_BAR_WIDTH).max(title_width(&title));
-    let height = TITLE_HEIGHT + data_h + X_LABELS + 2 * MARGIN;
-    let mut canvas = Canvas::new(width, height);
-    {
-        let root = BitMapBackend::with_buffer(&mut canvas.rgb, (width, height)).into_drawing_area();
-        let (title_area, body) = root.split_vertically(TITLE_HEIGHT);
-        draw_title(&title_area, &title)?;
-        let (map_area, rest) = body.split_horizontally(map_w);
-        let (bar_area, _) = rest.split_horizontally(COLOUR_BAR_WIDTH);
+/// A figure that draws itself on any plotters backend.
+pub(super) trait Drawing {
+    /// Size in pixels.
+    fn size(&self) -> (u32, u32);
+    /// Draws on `root`. A figure with a pixel layer paints it where `paint` holds (bitmaps)
+    /// and returns it (an SVG embeds it as an image beneath the vector drawing).
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, paint: bool) -> Result<Option<Layer>>;
+}
 
+/// `drawing` in `format`.
+pub(super) fn figure(drawing: &impl Drawing, format: Format) -> Result<Vec<u8>> {
+    register_font();
+    let (width, height) = drawing.size();
+    match format {
+        Format::Png => {
+            let mut rgb = vec![255; (width * height * 3) as usize];
+            {
+                let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+                drawing.draw(&root, true)?;
+                root.present().map_err(plot_error)?;
+            }
+            encode_png(width, height, &rgb)
+        }
+        Format::Svg => {
+            let mut svg = String::new();
+            let layer = {
+                let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+                let layer = drawing.draw(&root, false)?;
+                root.present().map_err(plot_error)?;
+                layer
+            };
+            // A white page, then the layer, then everything plotters drew (which has no
+            // background of its own), right after the opening tag.
+            let open =
+                svg.find("<svg").and_then(|a| svg[a..].find('>').map(|b| a + b + 1)).ok_or_else(|| plot_error("no <svg> tag"))?;
+            let mut under = format!("\n<rect x=\"0\" y=\"0\" width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>\n");
+            if let Some(layer) = layer {
+                under.push_str(&layer.svg_image()?);
+            }
+            svg.insert_str(open, &under);
+            Ok(svg.into_bytes())
+        }
+    }
+}
+
+/// The map's title with its notes, its colour bar's quantity and range in the shown unit, and
+/// the figure's size.
+struct MapLayout {
+    title: String,
+    bar: Shown,
+    bar_range: [f64; 2],
+    map_w: u32,
+    size: (u32, u32),
+}
+
+/// A field map: `values` per pixel of `grid` (NaN where empty) and its colour bar.
+struct MapDrawing<'a> {
+    grid: &'a PixelGrid,
+    values: &'a [f64],
+    spec: &'a MapSpec<'a>,
+    layout: MapLayout,
+}
+
+impl<'a> MapDrawing<'a> {
+    fn new(grid: &'a PixelGrid, values: &'a [f64], spec: &'a MapSpec<'a>) -> Self {
+        let (data_w, data_h) = (grid.width as u32, grid.height as u32);
+        let map_w = data_w + Y_LABELS + 2 * MARGIN;
+        let stretch = grid.stretch();
+        let mut title = if (stretch - 1.0).abs() > 0.01 {
+            let direction = if stretch > 1.0 { "horizontally" } else { "vertically" };
+            format!("{} (stretched {direction} x{})", spec.title, number(stretch.max(1.0 / stretch)))
+        } else {
+            spec.title.to_string()
+        };
+        let bar = shown(spec.quantity, spec.range, spec.units);
+        let bar_range = spec.range.map(|v| v * bar.factor);
+        if let Some(note) = spread_note(&bar.quantity, bar_range) {
+            title = format!("{title} ({note})");
+        }
+        if spec.fixed_range && finite_range(values).is_some_and(|[lo, hi]| lo < spec.range[0] || hi > spec.range[1]) {
+            title = format!("{title} (values beyond the fixed colour range are drawn at its ends)");
+        }
+        let width = (map_w + COLOUR_BAR_WIDTH).max(title_width(&title));
+        let height = TITLE_HEIGHT + data_h + X_LABELS + 2 * MARGIN;
+        MapDrawing { grid, values, spec, layout: MapLayout { title, bar, bar_range, map_w, size: (width, height) } }
+    }
+
+    /// The map's pixels: the field's colours (light grey where empty), isolines blended 60%
+    /// toward white so that the colours stay readable beneath them, and outlines.
+    fn pixels(&self) -> Vec<u8> {
+        let (grid, values, spec) = (self.grid, self.values, self.spec);
+        let mut rgb = vec![0u8; grid.width * grid.height * 3];
+        let mut set = |k: usize, RGBColor(r, g, b): RGBColor| {
+            // value k counts rows from the bottom; the layer's rows run from the top
+            let (i, j) = (k % grid.width, grid.height - 1 - k / grid.width);
+            rgb[3 * (j * grid.width + i)..3 * (j * grid.width + i) + 3].copy_from_slice(&[r, g, b]);
+        };
+        for (k, &value) in values.iter().enumerate() {
+            set(k, if value.is_finite() { colour(value, spec.range) } else { EMPTY });
+        }
+        if spec.isolines {
+            let levels = overlay::levels(spec.range, ISOLINES);
+            for (k, _) in overlay::isolines(grid.width, grid.height, values, &levels).iter().enumerate().filter(|(_, on)| **on) {
+                let RGBColor(r, g, b) = colour(values[k], spec.range);
+                let lighten = |c: u8| (f64::from(c) + 0.6 * (255.0 - f64::from(c))).round() as u8;
+                set(k, RGBColor(lighten(r), lighten(g), lighten(b)));
+            }
+        }
+        if !spec.regions.is_empty() {
+            for (k, _) in overlay::outline(grid.width, grid.height, spec.regions).iter().enumerate().filter(|(_, on)| **on) {
+                set(k, OUTLINE);
+            }
+        }
+        rgb
+    }
+}
+
+impl Drawing for MapDrawing<'_> {
+    fn size(&self) -> (u32, u32) {
+        self.layout.size
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, paint: bool) -> Result<Option<Layer>> {
+        let (grid, spec, layout) = (self.grid, self.spec, &self.layout);
+        let (title_area, body) = root.split_vertically(TITLE_HEIGHT);
+        draw_title(&title_area, &layout.title)?;
+        let (map_area, rest) = body.split_horizontally(layout.map_w);
+        let (bar_area, _) = rest.split_horizontally(COLOUR_BAR_WIDTH);
         let [u0, u1, v0, v1] = grid.extent().map(|m| m * 1e6);
         let mut chart = ChartBuilder::on(&map_area)
             .margin(MARGIN)
@@ -233,7 +371,7 @@ pub fn map_png(grid: &PixelGrid, values: &[f64], spec: &MapSpec) -> Result<Vec<u
             .disable_mesh()
             .x_desc(format!("{} (µm)", spec.axes[0]))
             .y_desc(format!("{} (µm)", spec.axes[1]))
-            .x_labels((data_w / 70).clamp(2, 10) as usize)
+            .x_labels((grid.width / 70).clamp(2, 10))
             .x_label_formatter(&ticks([u0, u1], 10))
             .y_label_formatter(&ticks([v0, v1], 10))
             .label_style((FAMILY, 15))
@@ -241,59 +379,78 @@ pub fn map_png(grid: &PixelGrid, values: &[f64], spec: &MapSpec) -> Result<Vec<u
             .draw()
             .map_err(plot_error)?;
         let pixels = chart.plotting_area().strip_coord_spec();
-        for j in 0..grid.height {
-            for i in 0..grid.width {
-                let value = values[j * grid.width + i];
-                let c = if value.is_finite() { colour(value, spec.range) } else { EMPTY };
-                pixels.draw_pixel((i as i32, (grid.height - 1 - j) as i32), &c).map_err(plot_error)?;
-            }
+        let (x, y) = pixels.get_base_pixel();
+        let layer = Layer { at: (x, y), width: grid.width as u32, height: grid.height as u32, rgb: self.pixels() };
+        if paint {
+            layer.paint(&pixels)?;
         }
-        if spec.isolines {
-            draw_isolines(&pixels, grid, values, spec.range)?;
-        }
-        if !spec.regions.is_empty() {
-            for (k, _) in overlay::outline(grid.width, grid.height, spec.regions).iter().enumerate().filter(|(_, on)| **on) {
-                let (i, j) = (k % grid.width, k / grid.width);
-                pixels.draw_pixel((i as i32, (grid.height - 1 - j) as i32), &OUTLINE).map_err(plot_error)?;
-            }
-        }
-        draw_arrows(&pixels, grid, spec.arrows, values)?;
-        draw_colour_bar(&bar_area, &bar_quantity, bar_range, data_h)?;
-        root.present().map_err(plot_error)?;
+        draw_arrows(&pixels, grid, spec.arrows, self.values)?;
+        draw_colour_bar(&bar_area, &layout.bar.quantity, layout.bar_range, grid.height as u32)?;
+        Ok(Some(layer))
     }
-    canvas.png()
 }
 
-/// A rendered 3D view ([`super::view3d`]) as PNG: each pixel the viridis colour of its value
-/// over `range` times its light, white background, with the title and a colour bar.
-pub fn view_png(title: &str, raster: &Raster, quantity: &str, range: [f64; 2]) -> Result<Vec<u8>> {
-    let (w, h) = (raster.width as u32, raster.height as u32);
-    let (bar_quantity, bar_range) = readable_unit(quantity, range);
-    let title = match spread_note(&bar_quantity, bar_range) {
+/// A field map (`values` per pixel of `grid`, NaN where empty) with its colour bar, in `format`.
+pub fn map_figure(grid: &PixelGrid, values: &[f64], spec: &MapSpec, format: Format) -> Result<Vec<u8>> {
+    figure(&MapDrawing::new(grid, values, spec), format)
+}
+
+/// A rendered 3D view ([`super::view3d`]): each pixel the viridis colour of its value over
+/// `range` times its light, white background, with the title and a colour bar.
+struct ViewDrawing<'a> {
+    title: String,
+    raster: &'a Raster,
+    bar: Shown,
+    range: [f64; 2],
+}
+
+impl Drawing for ViewDrawing<'_> {
+    fn size(&self) -> (u32, u32) {
+        let (w, h) = (self.raster.width as u32, self.raster.height as u32);
+        ((w + COLOUR_BAR_WIDTH).max(title_width(&self.title)), TITLE_HEIGHT + h + X_LABELS + 2 * MARGIN)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, paint: bool) -> Result<Option<Layer>> {
+        let raster = self.raster;
+        let (w, h) = (raster.width as u32, raster.height as u32);
+        let (title_area, body) = root.split_vertically(TITLE_HEIGHT);
+        draw_title(&title_area, &self.title)?;
+        let (left, rest) = body.split_horizontally(w);
+        let (_, area) = left.split_vertically(MARGIN);
+        let mut rgb = vec![255u8; (w * h * 3) as usize];
+        for (k, (&v, &light)) in raster.value.iter().zip(&raster.light).enumerate() {
+            if v.is_finite() {
+                let RGBColor(r, g, b) = colour(v, self.range);
+                let shade = |c: u8| (f64::from(c) * light).round() as u8;
+                rgb[3 * k..3 * k + 3].copy_from_slice(&[shade(r), shade(g), shade(b)]);
+            }
+        }
+        let layer = Layer { at: area.get_base_pixel(), width: w, height: h, rgb };
+        if paint {
+            layer.paint(&area)?;
+        }
+        let (bar_area, _) = rest.split_horizontally(COLOUR_BAR_WIDTH);
+        draw_colour_bar(&bar_area, &self.bar.quantity, self.range.map(|v| v * self.bar.factor), h)?;
+        Ok(Some(layer))
+    }
+}
+
+/// A rendered 3D view ([`super::view3d`]) with its title and a colour bar over `range`, in
+/// `format`.
+pub fn view_figure(
+    title: &str,
+    raster: &Raster,
+    quantity: &str,
+    range: [f64; 2],
+    units: &FigureUnits,
+    format: Format,
+) -> Result<Vec<u8>> {
+    let bar = shown(quantity, range, units);
+    let title = match spread_note(&bar.quantity, range.map(|v| v * bar.factor)) {
         Some(note) => format!("{title} ({note})"),
         None => title.to_string(),
     };
-    let width = (w + COLOUR_BAR_WIDTH).max(title_width(&title));
-    let height = TITLE_HEIGHT + h + X_LABELS + 2 * MARGIN;
-    let mut canvas = Canvas::new(width, height);
-    {
-        let root = BitMapBackend::with_buffer(&mut canvas.rgb, (width, height)).into_drawing_area();
-        let (title_area, body) = root.split_vertically(TITLE_HEIGHT);
-        draw_title(&title_area, &title)?;
-        let (image, rest) = body.split_horizontally(w);
-        for (k, (&v, &light)) in raster.value.iter().zip(&raster.light).enumerate() {
-            if v.is_finite() {
-                let RGBColor(r, g, b) = colour(v, range);
-                let shade = |c: u8| (f64::from(c) * light).round() as u8;
-                let at = ((k % raster.width) as i32, (k / raster.width) as i32 + MARGIN as i32);
-                image.draw_pixel(at, &RGBColor(shade(r), shade(g), shade(b))).map_err(plot_error)?;
-            }
-        }
-        let (bar_area, _) = rest.split_horizontally(COLOUR_BAR_WIDTH);
-        draw_colour_bar(&bar_area, &bar_quantity, bar_range, h)?;
-        root.present().map_err(plot_error)?;
-    }
-    canvas.png()
+    figure(&ViewDrawing { title, raster, bar, range }, format)
 }
 
 /// Image width that fits `title` with margins, pixels.
@@ -303,7 +460,7 @@ fn title_width(title: &str) -> u32 {
     measured.unwrap_or(12 * title.len() as u32) + 3 * MARGIN
 }
 
-fn draw_title<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str) -> Result<()> {
+pub(super) fn draw_title<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str) -> Result<()> {
     let style = TextStyle::from((FAMILY, TITLE_SIZE).into_font()).color(&BLACK);
     area.draw_text(title, &style, (MARGIN as i32, 12)).map_err(plot_error)
 }
@@ -350,26 +507,6 @@ fn draw_arrows<DB: DrawingBackend>(
         for path in [vec![(x0 as i32, y0 as i32), tip], vec![barb(1.0), tip, barb(-1.0)]] {
             pixels.draw(&PathElement::new(path, style)).map_err(plot_error)?;
         }
-    }
-    Ok(())
-}
-
-/// Isolines of `values` at about eight round levels of `range`: pixels blended 60% toward
-/// white, so the colours stay readable beneath them.
-fn draw_isolines<DB: DrawingBackend>(
-    pixels: &DrawingArea<DB, Shift>,
-    grid: &PixelGrid,
-    values: &[f64],
-    range: [f64; 2],
-) -> Result<()> {
-    let levels = overlay::levels(range, ISOLINES);
-    for (k, _) in overlay::isolines(grid.width, grid.height, values, &levels).iter().enumerate().filter(|(_, on)| **on) {
-        let RGBColor(r, g, b) = colour(values[k], range);
-        let lighten = |c: u8| (f64::from(c) + 0.6 * (255.0 - f64::from(c))).round() as u8;
-        let (i, j) = (k % grid.width, k / grid.width);
-        pixels
-            .draw_pixel((i as i32, (grid.height - 1 - j) as i32), &RGBColor(lighten(r), lighten(g), lighten(b)))
-            .map_err(plot_error)?;
     }
     Ok(())
 }
@@ -423,93 +560,6 @@ fn draw_colour_bar<DB: DrawingBackend>(
     Ok(())
 }
 
-/// One curve of a line plot.
-pub struct Series<'a> {
-    pub name: &'a str,
-    pub points: Vec<(f64, f64)>,
-}
-
-/// A line plot of `series` against a common x axis, with a legend when there is more than one.
-pub fn line_png(title: &str, x_quantity: &str, y_quantity: &str, series: &[Series]) -> Result<Vec<u8>> {
-    let (width, height) = (900, 560);
-    let mut canvas = Canvas::new(width, height);
-    {
-        let root = BitMapBackend::with_buffer(&mut canvas.rgb, (width, height)).into_drawing_area();
-        let (title_area, body) = root.split_vertically(TITLE_HEIGHT);
-        draw_title(&title_area, title)?;
-        let xs: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).collect();
-        let ys: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).collect();
-        let [x0, x1] = padded(finite_range(&xs).unwrap_or([0.0, 1.0]), 0.0);
-        let [y0, mut y1] = padded(finite_range(&ys).unwrap_or([0.0, 1.0]), 0.06);
-        if series.len() > 1 {
-            // headroom for the legend in the upper right corner
-            y1 += (y1 - y0) * 0.08 * (series.len() as f64 + 1.0);
-        }
-        let mut chart = ChartBuilder::on(&body)
-            .margin(MARGIN)
-            .margin_right(3 * MARGIN)
-            .x_label_area_size(X_LABELS)
-            .y_label_area_size(Y_LABELS + 12)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(plot_error)?;
-        chart
-            .configure_mesh()
-            .set_all_tick_mark_size(5)
-            .x_desc(x_quantity)
-            .y_desc(y_quantity)
-            .x_label_formatter(&ticks([x0, x1], 10))
-            .y_label_formatter(&ticks([y0, y1], 10))
-            .label_style((FAMILY, 15))
-            .axis_desc_style((FAMILY, 17))
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(BLACK.mix(0.12))
-            .draw()
-            .map_err(plot_error)?;
-        for (k, s) in series.iter().enumerate() {
-            let c = colour(k as f64, [0.0, (series.len().max(2) - 1) as f64 * 1.15]);
-            // Earlier curves wider, so that a later one drawn over it leaves it visible where
-            // they coincide.
-            let width = 2 + 2 * (series.len() - 1 - k).min(3) as u32;
-            let style = ShapeStyle::from(&c).stroke_width(width);
-            let points: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| p.0.is_finite() && p.1.is_finite()).collect();
-            let drawn = chart
-                .draw_series(LineSeries::new(points.clone(), style))
-                .map_err(plot_error)?
-                .label(s.name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
-            let _ = drawn;
-            // Markers show where the values are, unless they are so many that they hide the line.
-            if points.len() <= MAX_MARKED_POINTS {
-                chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled()))).map_err(plot_error)?;
-            }
-        }
-        if series.len() > 1 {
-            chart
-                .configure_series_labels()
-                .label_font((FAMILY, 14))
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.3))
-                .position(SeriesLabelPosition::UpperRight)
-                .draw()
-                .map_err(plot_error)?;
-        }
-        root.present().map_err(plot_error)?;
-    }
-    canvas.png()
-}
-
-/// `range` widened by `fraction` of its span on each side (and made non-empty).
-fn padded(range: [f64; 2], fraction: f64) -> [f64; 2] {
-    let [lo, hi] = range;
-    let span = hi - lo;
-    if span > 0.0 {
-        [lo - fraction * span, hi + fraction * span]
-    } else {
-        let half = if lo == 0.0 { 1.0 } else { 0.05 * lo.abs() };
-        [lo - half, hi + half]
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -541,14 +591,7 @@ mod tests {
     }
 
     #[test]
-    fn small_potentials_read_in_millivolts_and_narrow_ranges_are_called_nearly_uniform() {
-        let (q, r) = readable_unit("potential (V)", [-0.0125, 0.002]);
-        assert_eq!((q.as_str(), r), ("potential (mV)", [-12.5, 2.0]));
-        let (q, r) = readable_unit("potential (V)", [0.0, 2e-5]);
-        assert_eq!(q, "potential (µV)");
-        assert!((r[1] - 20.0).abs() < 1e-9);
-        assert_eq!(readable_unit("potential (V)", [0.0, 0.5]).0, "potential (V)");
-        assert_eq!(readable_unit("|E| (V/m)", [0.0, 0.01]).0, "|E| (V/m)", "only volts are rescaled");
+    fn narrow_ranges_are_called_nearly_uniform() {
         let note = spread_note("current density (A/m²)", [97.15, 97.29]).expect("0.14% spread");
         assert_eq!(note, "nearly uniform: the colours span 0.144% of the mean");
         assert_eq!(spread_note("current density (A/m²)", [50.0, 150.0]), None);
