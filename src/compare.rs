@@ -16,10 +16,10 @@ use crate::output::atomic;
 use crate::output::maps::plots::{line_figure, Series};
 use crate::output::maps::render::Format;
 use crate::output::maps::Look;
-use crate::output::maps::Map;
+use crate::output::maps::Picture;
 use crate::output::outdir::{refuse_link, OutputDir};
 use crate::output::summary::Summary;
-use crate::run::{run, run_maps, write_outputs};
+use crate::run::{run, run_maps, run_views, write_outputs};
 use crate::scene::Scene;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -159,7 +159,10 @@ pub fn run_compare(
         let _claim = OutputDir::claim_subdir(&dir.join(name), &crate::run::RUN_MARKERS)?;
         let mut result = run(scene, backend)?;
         write_outputs(&mut result, &dir.join(name))?;
-        maps.push(run_maps(&result).into_iter().filter(|m| compared(&m.file)).collect::<Vec<_>>());
+        let mut pictures: Vec<Box<dyn Picture>> = Vec::new();
+        pictures.extend(run_maps(&result).into_iter().filter(|m| compared(&m.file)).map(|m| Box::new(m) as Box<dyn Picture>));
+        pictures.extend(run_views(&result).into_iter().map(|v| Box::new(v) as Box<dyn Picture>));
+        maps.push(pictures);
         summaries.push(result.summary);
     }
     // The figures follow the first scene's `output` block (units, fixed colour ranges).
@@ -181,6 +184,10 @@ pub fn run_compare(
     let comparison = Comparison { rows: rows(&summaries), names, figures, plots };
     atomic::write(&dir.join("report.md"), comparison.markdown().as_bytes())?;
     atomic::write(&dir.join("report.html"), comparison.html().as_bytes())?;
+    let mut json = comparison.to_json();
+    json["files"] = serde_json::json!(comparison.files());
+    let bytes = serde_json::to_vec_pretty(&json).map_err(|e| Error::output("comparison.json", e))?;
+    atomic::write(&dir.join("comparison.json"), &bytes)?;
     Ok(comparison)
 }
 
@@ -193,10 +200,13 @@ pub struct Comparison {
     pub plots: Vec<Plot>,
 }
 
+/// The files that mark a directory as holding a comparison (`--overwrite` replaces them).
+pub const MARKERS: [&str; 3] = ["report.md", "report.html", "comparison.json"];
+
 impl Comparison {
     /// What the comparison wrote, relative to its directory: each scene's run directory (with a
-    /// trailing `/`; its summary.json lists its files), the common-scale maps, the plots and the
-    /// reports.
+    /// trailing `/`; its summary.json lists its files), the common-scale maps, the plots, the
+    /// reports and comparison.json (this list and the table).
     pub fn files(&self) -> Vec<String> {
         let mut files: Vec<String> = self.names.iter().map(|n| format!("{n}/")).collect();
         for figure in &self.figures {
@@ -204,7 +214,7 @@ impl Comparison {
             files.extend(drawn.map(|(name, _)| figure.path(name)));
         }
         files.extend(self.plots.iter().map(|p| p.path.clone()));
-        files.extend(["report.md".to_string(), "report.html".to_string()]);
+        files.extend(MARKERS.map(String::from));
         files
     }
 }
@@ -257,9 +267,10 @@ impl Comparison {
     }
 }
 
-/// Maps shown side by side: the electrode from above and the first cut plane.
+/// Maps shown side by side: the electrode from above, the first cut plane and its zoom on the
+/// first protrusion (the 3D views are always shown).
 fn compared(file: &str) -> bool {
-    file.starts_with("electrode_") || file.starts_with("slice1_")
+    file.starts_with("electrode_") || file.starts_with("slice1_") || file.starts_with("zoom1_")
 }
 
 /// One kind of map across the compared scenes, drawn on a common colour scale.
@@ -287,16 +298,17 @@ impl Figure {
 }
 
 /// Every compared kind of map, each scene's drawn over the union of their ranges.
-fn common_scale_figures(names: &[String], maps: &[Vec<Map>], look: &Look) -> Result<Vec<Figure>> {
+fn common_scale_figures(names: &[String], maps: &[Vec<Box<dyn Picture>>], look: &Look) -> Result<Vec<Figure>> {
     let mut files: Vec<String> = Vec::new();
     for m in maps.iter().flatten() {
-        if !files.contains(&m.file) {
-            files.push(m.file.clone());
+        if !files.iter().any(|f| f == m.file()) {
+            files.push(m.file().to_string());
         }
     }
     let mut figures = Vec::new();
     for file in files {
-        let of_each: Vec<Option<&Map>> = maps.iter().map(|ms| ms.iter().find(|m| m.file == file)).collect();
+        let of_each: Vec<Option<&dyn Picture>> =
+            maps.iter().map(|ms| ms.iter().find(|m| m.file() == file).map(|m| m.as_ref())).collect();
         let range = of_each.iter().flatten().filter_map(|m| m.range()).reduce(|a, b| [a[0].min(b[0]), a[1].max(b[1])]);
         let Some(range) = range else { continue };
         if range[1] - range[0] <= UNIFORM_SPAN * range[0].abs().max(range[1].abs()) {

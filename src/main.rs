@@ -366,7 +366,7 @@ fn sweep(scene_path: Option<PathBuf>, target: Target, sets: &[String]) -> znfiel
 
 fn compare(scenes: &[PathBuf], target: Target, sets: &[String]) -> znfield::Result<()> {
     znfield::scene::overrides::check_order(sets)?;
-    let claim = claim_out(target.out, "compare", target.overwrite, &["report.md", "report.html"], &znfield::run::RUN_MARKERS)?;
+    let claim = claim_out(target.out, "compare", target.overwrite, &znfield::compare::MARKERS, &znfield::run::RUN_MARKERS)?;
     let dir = claim.path().to_path_buf();
     let paths: Vec<&std::path::Path> = scenes.iter().map(|p| p.as_path()).collect();
     let mut progress = |k: usize, n: usize, name: &str| {

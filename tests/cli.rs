@@ -443,6 +443,36 @@ fn compare_writes_side_by_side_reports() {
     }
 }
 
+/// `compare --overwrite` into an earlier comparison's directory leaves nothing of the earlier
+/// one behind: the maps and the run directory of a scene no longer compared go, and what is
+/// left is what the new comparison.json lists.
+#[test]
+fn compare_overwrite_leaves_no_stale_maps_or_runs() {
+    let dir = scratch("compare-overwrite");
+    let out = dir.join("out");
+    let o = compare("scenes/hemisphere_primary.json", "scenes/insulating_coating.json", &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("maps/insulating_coating_slice1_concentration_Zn2p.png").exists());
+    let again = compare("scenes/hemisphere_primary.json", "scenes/hemisphere_primary.json", &out);
+    assert_eq!(again.status.code(), Some(2), "a second compare into the same directory is refused without --overwrite");
+    let out_arg = out.display().to_string();
+    let args = ["compare", "scenes/hemisphere_primary.json", "scenes/hemisphere_primary.json", "--out", &out_arg];
+    let o = znfield(&[&args[..], &["--backend", "cpu", "--set", "mesh.refine=0.5", "--overwrite"]].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("comparison.json")).expect("comparison.json")).expect("JSON");
+    let mut listed: Vec<String> =
+        json["files"].as_array().expect("files").iter().filter_map(|v| v.as_str().map(String::from)).collect();
+    listed.sort();
+    let mut present: Vec<String> =
+        listing(&out).into_iter().map(|n| if out.join(&n).is_dir() { format!("{n}/") } else { n }).collect();
+    present.retain(|n| n != "maps/");
+    present.extend(listing(&out.join("maps")).into_iter().map(|n| format!("maps/{n}")));
+    present.sort();
+    assert_eq!(present, listed, "the directory holds exactly what comparison.json lists");
+    assert!(!out.join("insulating_coating").exists(), "the run of the scene no longer compared is gone");
+}
+
 /// `compare` on the primary hemisphere and a coated scene writes a report.html that headless
 /// Chromium loads with every image decoded and nothing on the console. Skipped without
 /// Chromium unless ZNFIELD_REQUIRE_BROWSER=1 (CI installs it and sets that).
@@ -454,9 +484,19 @@ fn compare_report_loads_in_headless_chromium() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
     let images = html.matches("<img ").count();
-    // electrode + 3 slices of each, the coated (tertiary) scene's two concentrations, and the
-    // deposition-by-depth plot
-    assert_eq!(images, 2 * 4 + 2 + 1, "images in report.html");
+    // Every compared picture each run wrote (the electrode map, the first slice's maps and
+    // their zoom on the first protrusion, the 3D views) side by side, and the deposition-by-
+    // depth plot.
+    let compared = |run: &str| {
+        let names = listing(&out.join(run));
+        let shown = |n: &&String| n.ends_with(".png") && ["electrode_", "slice1_", "zoom1_"].iter().any(|p| n.starts_with(p));
+        names.iter().filter(shown).count()
+    };
+    let (first, second) = (compared("hemisphere_primary"), compared("insulating_coating"));
+    // electrode + 3 slices + 3 zooms + 2 views; the coated (tertiary) scene adds concentrations
+    assert!(first >= 9 && second >= first + 2, "pictures of each run: {first}, {second}");
+    assert_eq!(images, first + second + 1, "images in report.html");
+    assert!(html.contains("electrode_3d.png") && html.contains("zoom1_potential.png"), "3D views and zooms are compared");
     // A page beside the report loads it in a frame and reports, in its title, how many images
     // the browser decoded.
     let probe = out.join("probe.html");

@@ -150,24 +150,70 @@ fn earlier_outputs(dir: &Path) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// Removes the files an earlier run's summary.json in `dir` lists under `files` (plain names in
-/// `dir` only: a name with a path separator or `..` is not znfield's and is left alone).
+/// The files in which an earlier run, sweep or comparison listed what it wrote (`files`).
+const MANIFESTS: [&str; 3] = ["summary.json", "sweep.json", "comparison.json"];
+
+/// Removes the files an earlier run's manifest in `dir` ([`MANIFESTS`]) lists under `files`:
+/// plain names in `dir`, `maps/<name>` (a comparison's maps), and each listed directory
+/// `<name>/` (a sweep's point, a compared scene) by its own manifest, the directory itself
+/// going when that leaves it empty. Other names (a path elsewhere, `..`) are not znfield's
+/// and are left alone.
 fn remove_listed_files(dir: &Path) -> Result<()> {
-    let path = dir.join("summary.json");
-    // Only a regular file, never through a link (one planted there is the markers' to remove);
-    // an unreadable or foreign summary.json lists nothing.
-    if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+    remove_listed(dir, true)
+}
+
+/// [`remove_listed_files`], into listed directories only when `nested`.
+fn remove_listed(dir: &Path, nested: bool) -> Result<()> {
+    for manifest in MANIFESTS {
+        let path = dir.join(manifest);
+        // Only a regular file, never through a link (one planted there is the markers' to
+        // remove); an unreadable or foreign manifest lists nothing.
+        if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        let Ok(text) = crate::input::read_text(&path, "earlier summary", MAX_SUMMARY_BYTES, "") else { continue };
+        let Ok(summary) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
+        let listed = summary["files"].as_array().cloned().unwrap_or_default();
+        for name in listed.iter().filter_map(|v| v.as_str()) {
+            let (folder, file) = match name.split_once('/') {
+                Some(("maps", file)) => (dir.join("maps"), file),
+                Some((sub, "")) if nested && is_plain(sub) => {
+                    remove_listed_subdir(&dir.join(sub))?;
+                    continue;
+                }
+                Some(_) => continue,
+                None => (dir.to_path_buf(), name),
+            };
+            let target = folder.join(file);
+            let in_real_folder = std::fs::symlink_metadata(&folder).is_ok_and(|m| m.is_dir());
+            if is_plain(file) && in_real_folder && std::fs::symlink_metadata(&target).is_ok_and(|m| !m.is_dir()) {
+                super::atomic::remove(&target)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A file or directory name of znfield's own inside an output directory: one component, not
+/// `.`, `..` or the lock file.
+fn is_plain(name: &str) -> bool {
+    !name.is_empty() && !name.contains(['/', '\\']) && name != ".." && name != "." && name != LOCK_FILE
+}
+
+/// Empties the earlier output directory `sub` (a real directory, not a link) of the files its
+/// manifest lists and its stale markers, and removes it when nothing else is left in it.
+fn remove_listed_subdir(sub: &Path) -> Result<()> {
+    if !std::fs::symlink_metadata(sub).is_ok_and(|m| m.is_dir()) {
         return Ok(());
     }
-    let Ok(text) = crate::input::read_text(&path, "earlier summary", MAX_SUMMARY_BYTES, "") else { return Ok(()) };
-    let Ok(summary) = serde_json::from_str::<serde_json::Value>(&text) else { return Ok(()) };
-    let listed = summary["files"].as_array().cloned().unwrap_or_default();
-    for name in listed.iter().filter_map(|v| v.as_str()) {
-        let plain = !name.is_empty() && !name.contains(['/', '\\']) && name != ".." && name != "." && name != LOCK_FILE;
-        let target = dir.join(name);
-        if plain && std::fs::symlink_metadata(&target).is_ok_and(|m| !m.is_dir()) {
-            super::atomic::remove(&target)?;
-        }
+    remove_listed(sub, false)?;
+    for manifest in MANIFESTS {
+        super::atomic::remove(&sub.join(manifest))?;
+    }
+    let left = std::fs::read_dir(sub).map(|e| e.filter_map(|e| e.ok()).filter(|e| e.file_name() != LOCK_FILE).count());
+    if left.is_ok_and(|n| n == 0) {
+        let _ = std::fs::remove_file(sub.join(LOCK_FILE));
+        let _ = std::fs::remove_dir(sub);
     }
     Ok(())
 }

@@ -34,7 +34,7 @@ pub mod summarize;
 mod write;
 pub use crate::mesh::Domain;
 pub use domain::{build_domain, imported_domain, length_scale, scene_warnings, size_field};
-pub use write::{run_maps, write_mesh, write_outputs};
+pub use write::{run_maps, run_views, write_mesh, write_outputs};
 
 use checkpoint::{Checkpoint, CheckpointPlan};
 

@@ -6,6 +6,7 @@ use std::path::Path;
 use super::{build_domain, RunResult, TransientOutput};
 use crate::error::{Error, Result};
 use crate::mesh::{BoundaryTag, TetMesh};
+use crate::output::maps::Picture;
 use crate::output::mesh_report::{self, MeshReport};
 use crate::output::metrics::Fields;
 use crate::output::{atomic, concentration_name, maps, vtu};
@@ -155,16 +156,25 @@ pub fn run_maps(result: &RunResult) -> Vec<maps::Map> {
     maps::field_maps(&result.mesh, &result.fields, &result.media, &result.electrode_nodes, &result.summary.scene, net_sign)
 }
 
+/// The 3D views of a finished run's electrode (see [`maps::electrode_views`]).
+pub fn run_views(result: &RunResult) -> Vec<maps::View> {
+    let net_sign = maps::along_net_current(result.summary.electrode.total_current);
+    maps::electrode_views(&result.mesh, &result.fields, &result.electrode_nodes, &result.summary.scene, net_sign)
+}
+
 /// The maps of a run and, for a transient run, its time plots: (file name, PNG or SVG).
 fn pictures(result: &RunResult) -> Result<Vec<(String, Vec<u8>)>> {
     let scene = &result.summary.scene;
     let look = maps::Look::of(&scene.output);
     let mut out = Vec::new();
     for map in run_maps(result) {
-        out.extend(map.files(None, &look)?);
+        out.extend(Picture::files(&map, None, &look)?);
     }
-    let net_sign = maps::along_net_current(result.summary.electrode.total_current);
-    out.extend(maps::electrode_views(&result.mesh, &result.fields, &result.electrode_nodes, scene, net_sign)?);
+    let views = run_views(result);
+    let range = maps::views_range(&views);
+    for view in &views {
+        out.extend(view.files(range, &look)?);
+    }
     if let Some(tr) = &result.transient {
         let rows: Vec<(f64, f64, &[f64])> =
             tr.rows.iter().map(|r| (r.time_s, r.electrode_potential_v, r.min_surface.as_slice())).collect();

@@ -87,10 +87,61 @@ impl Map {
         };
         render::map_figure(&self.grid, &self.values, &spec, format)
     }
+}
 
-    /// The map's files ([`Look::files`]).
-    pub fn files(&self, range: Option<[f64; 2]>, look: &Look) -> Result<Vec<(String, Vec<u8>)>> {
-        look.files(self.file.trim_end_matches(".png"), |format| self.figure(range, look, format))
+/// A figure sampled from a run that can be drawn over any colour range: a [`Map`] or a [`View`].
+/// `compare` draws the same picture of several runs over one range.
+pub trait Picture {
+    /// File name of its PNG, e.g. `slice1_potential.png`.
+    fn file(&self) -> &str;
+    /// The colour range of its own values (or its [`Map::scale`]); None when empty.
+    fn range(&self) -> Option<[f64; 2]>;
+    /// The picture in `format`, coloured over the user's fixed range for its quantity, else
+    /// `range`, else its own.
+    fn figure(&self, range: Option<[f64; 2]>, look: &Look, format: Format) -> Result<Vec<u8>>;
+    /// Its files ([`Look::files`]).
+    fn files(&self, range: Option<[f64; 2]>, look: &Look) -> Result<Vec<(String, Vec<u8>)>> {
+        look.files(self.file().trim_end_matches(".png"), |format| self.figure(range, look, format))
+    }
+}
+
+impl Picture for Map {
+    fn file(&self) -> &str {
+        &self.file
+    }
+
+    fn range(&self) -> Option<[f64; 2]> {
+        Map::range(self)
+    }
+
+    fn figure(&self, range: Option<[f64; 2]>, look: &Look, format: Format) -> Result<Vec<u8>> {
+        Map::figure(self, range, look, format)
+    }
+}
+
+/// A rendered 3D view of the electrode ([`view3d`]), ready to colour.
+pub struct View {
+    /// File name, e.g. `electrode_3d.png`.
+    pub file: String,
+    pub title: String,
+    /// Quantity and unit of the colour bar.
+    pub quantity: &'static str,
+    pub raster: view3d::Raster,
+}
+
+impl Picture for View {
+    fn file(&self) -> &str {
+        &self.file
+    }
+
+    fn range(&self) -> Option<[f64; 2]> {
+        render::finite_range(&self.raster.value)
+    }
+
+    fn figure(&self, range: Option<[f64; 2]>, look: &Look, format: Format) -> Result<Vec<u8>> {
+        let fixed = units::fixed_range(self.quantity, &look.ranges);
+        let range = fixed.or(range).or_else(|| self.range()).unwrap_or([0.0, 1.0]);
+        render::view_figure(&self.title, &self.raster, self.quantity, range, &look.units, format)
     }
 }
 
@@ -215,17 +266,11 @@ pub fn electrode_quantity(net_sign: f64) -> &'static str {
 const VIEW_SIZE: (usize, usize) = (900, 600);
 
 /// `electrode_3d.png`: the electrode surface in perspective ([`view3d`]), coloured by the same
-/// current density as the electrode map (along the net current, one colour range), lit, with a
-/// colour bar; and `electrode_3d_zoom.png`: the surface within [`ZOOM_SPAN`] reaches of the
-/// first protrusion's axis, where that disc is less than half the electrode's width. (file,
-/// PNG) pairs.
-pub fn electrode_views(
-    mesh: &TetMesh,
-    fields: &Fields,
-    electrode_nodes: &[u32],
-    scene: &Scene,
-    net_sign: f64,
-) -> Result<Vec<(String, Vec<u8>)>> {
+/// current density as the electrode map (along the net current), lit; and
+/// `electrode_3d_zoom.png`: the surface within [`ZOOM_SPAN`] reaches of the first protrusion's
+/// axis, where that disc is less than half the electrode's width. Both share one colour range
+/// when drawn from one run ([`views_range`]).
+pub fn electrode_views(mesh: &TetMesh, fields: &Fields, electrode_nodes: &[u32], scene: &Scene, net_sign: f64) -> Vec<View> {
     let mut local = vec![u32::MAX; mesh.nodes.len()];
     for (i, &n) in electrode_nodes.iter().enumerate() {
         local[n as usize] = i as u32;
@@ -233,17 +278,17 @@ pub fn electrode_views(
     let points: Vec<glam::DVec3> = electrode_nodes.iter().map(|&n| mesh.nodes[n as usize]).collect();
     let tris: Vec<[u32; 3]> = mesh.faces_with(BoundaryTag::Electrode).map(|f| mesh.faces[f].map(|n| local[n as usize])).collect();
     let values: Vec<f64> = fields.electrode_smoothed.iter().map(|v| net_sign * v).collect();
-    let look = Look::of(&scene.output);
-    let quantity = electrode_quantity(net_sign);
-    let range = units::fixed_range(quantity, &look.ranges).or_else(|| render::finite_range(&values)).unwrap_or([0.0, 1.0]);
-    let view = |stem: &str, tris: &[[u32; 3]], what: &str, keep: &dyn Fn(glam::DVec3) -> bool| {
+    let view = |file: &str, tris: &[[u32; 3]], what: &str, keep: &dyn Fn(glam::DVec3) -> bool| {
         let used: Vec<glam::DVec3> = tris.iter().flatten().map(|&n| points[n as usize]).filter(|p| keep(*p)).collect();
         let camera = view3d::Camera::framing(&used, VIEW_SIZE.0, VIEW_SIZE.1);
-        let raster = view3d::render(&points, tris, &values, &camera, keep);
-        let title = format!("{}: {what}, coloured by the current density", scene.name);
-        look.files(stem, |format| render::view_figure(&title, &raster, quantity, range, &look.units, format))
+        View {
+            file: file.to_string(),
+            title: format!("{}: {what}, coloured by the current density", scene.name),
+            quantity: electrode_quantity(net_sign),
+            raster: view3d::render(&points, tris, &values, &camera, keep),
+        }
     };
-    let mut files = view("electrode_3d", &tris, "electrode surface", &|_| true)?;
+    let mut views = vec![view("electrode_3d.png", &tris, "electrode surface", &|_| true)];
     if let Some((_, p)) = scene.geometry.all_protrusions().into_iter().next() {
         let ([cx, cy], half) = (p.center(), ZOOM_SPAN * p.reach());
         let (lo, hi) = mesh.bounding_box();
@@ -256,10 +301,15 @@ pub fn electrode_views(
         };
         let zoomed: Vec<[u32; 3]> = tris.iter().copied().filter(near).collect();
         if 2.0 * half < 0.5 * (hi[0] - lo[0]).min(hi[1] - lo[1]) && !zoomed.is_empty() {
-            files.extend(view("electrode_3d_zoom", &zoomed, "the first protrusion", &inside)?);
+            views.push(view("electrode_3d_zoom.png", &zoomed, "the first protrusion", &inside));
         }
     }
-    Ok(files)
+    views
+}
+
+/// One colour range over all `views` (the whole electrode's, which holds the zoom's).
+pub fn views_range(views: &[View]) -> Option<[f64; 2]> {
+    views.iter().filter_map(|v| v.range()).reduce(|a, b| [a[0].min(b[0]), a[1].max(b[1])])
 }
 
 pub use crate::scene::file_safe;
