@@ -322,6 +322,25 @@ fn the_volumetric_plating_array_integrates_to_the_scaffold_current() {
     assert!(lower_mean > 2.0 * upper_mean, "graded layer: {lower_mean:.4e} A/m^3 below vs {upper_mean:.4e} above");
 }
 
+/// A transient (tertiary) run of the graded scaffold: every snapshot carries the volumetric
+/// plating of its own time (the snapshot VTUs had none), and the snapshot at the end time is
+/// the final fields' array.
+#[test]
+fn transient_snapshots_carry_the_volumetric_plating_of_their_time() {
+    let time = r#"time={"end_s":0.2,"output_times_s":[0.1,0.2]}"#;
+    let r = run_scene("scenes/cf_g_cu_gradient.json", &["mesh.refine=0.5", "physics.model=tertiary", time], BackendChoice::Cpu);
+    let snapshots = &r.transient.as_ref().expect("a transient run").snapshots;
+    assert_eq!(snapshots.len(), 2);
+    let integral = |rate: &[f64]| rate.iter().enumerate().map(|(t, q)| q * r.mesh.tet_volume(t)).sum::<f64>();
+    for (t, f) in snapshots {
+        assert_eq!(f.volumetric_plating.len(), r.mesh.tets.len(), "t = {t} s");
+        assert!(integral(&f.volumetric_plating) > 0.0, "t = {t} s: the scaffold plates");
+    }
+    let (last, end) = (&snapshots[1].1.volumetric_plating, &r.fields.volumetric_plating);
+    let worst = last.iter().zip(end).map(|(a, b)| common::rel(*a, *b)).fold(0.0, f64::max);
+    assert!(worst < 1e-12, "the end-time snapshot differs from the final fields by {worst:e}");
+}
+
 /// The slice maps of a flat electrode under an 8 um porous film: the film's top is outlined in
 /// the pixel row at z = 8 um across the whole map and nowhere else, and the potential map's
 /// isolines (linear in z within each layer) are whole rows of pixels.

@@ -135,16 +135,29 @@ fn transient_output(inputs: &RunSoFar, record: &TransientRecord) -> TransientOut
             .iter()
             .map(|(t, sol)| {
                 let current = transport_cell_current(inputs, sol);
+                let potential = sol.as_potential_solution();
                 let (mut f, _, _) = metrics::evaluate(
                     inputs.mesh,
                     inputs.sys,
-                    &sol.as_potential_solution(),
+                    &potential,
                     &setup.scaling,
                     setup.projected_area_m2,
                     kinetic,
                     Some(current),
                 );
                 f.concentrations = species_fields(scene, &sol.concentrations, setup.c_ref);
+                // The scaffold's deposition at this time, as fields.vtu carries it at the end.
+                f.volumetric_plating = coating::volumetric_plating_cells(&CoatingInputs {
+                    scene,
+                    mesh: inputs.mesh,
+                    sys: inputs.sys,
+                    scaling: &setup.scaling,
+                    electrode_flux: &potential.electrode_flux,
+                    site_reaction: &potential.site_reaction,
+                    concentrations: Some(&f.concentrations),
+                    electrolyte: &setup.electrolyte,
+                    media: inputs.media,
+                });
                 (t * tscale, f)
             })
             .collect(),
