@@ -1,4 +1,5 @@
-//! Every WGSL file in shaders/ is parsed and validated with naga (as the kernels are compiled:
+//! Every WGSL file in shaders/ (and the render shader in shaders/render/) is parsed and validated
+//! with naga (as the kernels are compiled:
 //! shared prelude + kernel), so a broken shader fails CI on a machine without a GPU; and the
 //! kernel registry is checked against shaders/: every file registered, each kernel's binding
 //! count as its Rust `bind` function has it, and every host <-> shader struct of the same size on
@@ -107,4 +108,20 @@ fn every_wgsl_file_on_disk_is_a_registered_kernel() {
 fn a_broken_shader_is_rejected() {
     let broken = format!("{COMMON_WGSL}\n@compute @workgroup_size(64) fn main() {{ let x: f32 = 1u; }}");
     assert!(validate("broken", &broken).is_err());
+}
+
+/// The render shader of the 3D view (shaders/render/, not a compute kernel) is valid WGSL, and
+/// its uniform and vertex have the host's layout.
+#[test]
+fn the_view_render_shader_is_valid_and_matches_its_host_structs() {
+    use znfield::output::maps::view3d_gpu::{ViewUniform, ViewVertex, VIEW3D_WGSL};
+    validate("render/view3d.wgsl", VIEW3D_WGSL).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(wgsl_struct_size(VIEW3D_WGSL, "View") as usize, std::mem::size_of::<ViewUniform>());
+    // The vertex input: vec3 + f32 + vec2, packed as the vertex buffer's 24-byte stride.
+    assert_eq!(std::mem::size_of::<ViewVertex>(), 24);
+    let on_disk: Vec<String> = std::fs::read_dir("shaders/render")
+        .expect("shaders/render/")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    assert_eq!(on_disk, ["view3d.wgsl"], "every render shader is validated here");
 }

@@ -156,10 +156,18 @@ pub fn run_maps(result: &RunResult) -> Vec<maps::Map> {
     maps::field_maps(&result.mesh, &result.fields, &result.media, &result.electrode_nodes, &result.summary.scene, net_sign)
 }
 
-/// The 3D views of a finished run's electrode (see [`maps::electrode_views`]).
+/// The 3D views of a finished run's electrode (see [`maps::electrode_views`]): a run on the
+/// GPU backend renders them with the GPU's render pipeline (a fresh device: the solve's is
+/// gone), a CPU run on the CPU.
 pub fn run_views(result: &RunResult) -> Vec<maps::View> {
     let net_sign = maps::along_net_current(result.summary.electrode.total_current);
-    maps::electrode_views(&result.mesh, &result.fields, &result.electrode_nodes, &result.summary.scene, net_sign)
+    let gpu = match result.summary.backend.kind {
+        crate::backend::BackendKind::Gpu => crate::backend::gpu::GpuContext::new(false)
+            .map_err(|e| crate::progress::warn(&format!("no GPU for the 3D views ({e}); drawn on the CPU")))
+            .ok(),
+        crate::backend::BackendKind::Cpu => None,
+    };
+    maps::electrode_views(&result.mesh, &result.fields, &result.electrode_nodes, &result.summary.scene, net_sign, gpu.as_ref())
 }
 
 /// The maps of a run and, for a transient run, its time plots: (file name, PNG or SVG).

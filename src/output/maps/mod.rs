@@ -29,11 +29,13 @@ pub mod render;
 pub mod sample;
 pub mod units;
 pub mod view3d;
+pub mod view3d_gpu;
 
 use plots::Series;
 use render::{Arrow, Format, MapSpec};
 use sample::{Located, PixelGrid, Plane};
 
+use crate::backend::gpu::GpuContext;
 use crate::error::Result;
 use crate::mesh::{BoundaryTag, TetMesh};
 use crate::output::metrics::Fields;
@@ -269,8 +271,16 @@ const VIEW_SIZE: (usize, usize) = (900, 600);
 /// current density as the electrode map (along the net current), lit; and
 /// `electrode_3d_zoom.png`: the surface within [`ZOOM_SPAN`] reaches of the first protrusion's
 /// axis, where that disc is less than half the electrode's width. Both share one colour range
-/// when drawn from one run ([`views_range`]).
-pub fn electrode_views(mesh: &TetMesh, fields: &Fields, electrode_nodes: &[u32], scene: &Scene, net_sign: f64) -> Vec<View> {
+/// when drawn from one run ([`views_range`]). Rasterized by the render pipeline of `gpu` where
+/// one is given ([`view3d_gpu`]), else (or if that fails, with a warning) on the CPU.
+pub fn electrode_views(
+    mesh: &TetMesh,
+    fields: &Fields,
+    electrode_nodes: &[u32],
+    scene: &Scene,
+    net_sign: f64,
+    gpu: Option<&GpuContext>,
+) -> Vec<View> {
     let mut local = vec![u32::MAX; mesh.nodes.len()];
     for (i, &n) in electrode_nodes.iter().enumerate() {
         local[n as usize] = i as u32;
@@ -278,30 +288,40 @@ pub fn electrode_views(mesh: &TetMesh, fields: &Fields, electrode_nodes: &[u32],
     let points: Vec<glam::DVec3> = electrode_nodes.iter().map(|&n| mesh.nodes[n as usize]).collect();
     let tris: Vec<[u32; 3]> = mesh.faces_with(BoundaryTag::Electrode).map(|f| mesh.faces[f].map(|n| local[n as usize])).collect();
     let values: Vec<f64> = fields.electrode_smoothed.iter().map(|v| net_sign * v).collect();
-    let view = |file: &str, tris: &[[u32; 3]], what: &str, keep: &dyn Fn(glam::DVec3) -> bool| {
+    let view = |file: &str, tris: &[[u32; 3]], what: &str, window: Option<view3d::Disc>| {
+        let keep = |p: glam::DVec3| window.is_none_or(|d| d.contains(p));
         let used: Vec<glam::DVec3> = tris.iter().flatten().map(|&n| points[n as usize]).filter(|p| keep(*p)).collect();
         let camera = view3d::Camera::framing(&used, VIEW_SIZE.0, VIEW_SIZE.1);
+        let on_gpu = gpu.map(|ctx| view3d_gpu::render(ctx, &points, tris, &values, &camera, window));
+        let raster = match on_gpu {
+            Some(Ok(raster)) => raster,
+            Some(Err(e)) => {
+                crate::progress::warn(&format!("{file}: the GPU render failed ({e}); drawn on the CPU"));
+                view3d::render(&points, tris, &values, &camera, &keep)
+            }
+            None => view3d::render(&points, tris, &values, &camera, &keep),
+        };
         View {
             file: file.to_string(),
             title: format!("{}: {what}, coloured by the current density", scene.name),
             quantity: electrode_quantity(net_sign),
-            raster: view3d::render(&points, tris, &values, &camera, keep),
+            raster,
         }
     };
-    let mut views = vec![view("electrode_3d.png", &tris, "electrode surface", &|_| true)];
+    let mut views = vec![view("electrode_3d.png", &tris, "electrode surface", None)];
     if let Some((_, p)) = scene.geometry.all_protrusions().into_iter().next() {
-        let ([cx, cy], half) = (p.center(), ZOOM_SPAN * p.reach());
+        let disc = view3d::Disc { centre: p.center(), radius: ZOOM_SPAN * p.reach() };
         let (lo, hi) = mesh.bounding_box();
-        // The surface within a disc about the axis (the triangles touching it, cut at its rim).
-        let inside = |p: glam::DVec3| (p.x - cx).hypot(p.y - cy) <= half;
+        // The surface within the disc (the triangles touching it, cut at its rim).
         let near = |t: &[u32; 3]| {
             let x = t.map(|n| points[n as usize]);
             let c = (x[0] + x[1] + x[2]) / 3.0;
-            (c.x - cx).hypot(c.y - cy) <= half + x.iter().map(|p| (*p - c).length()).fold(0.0, f64::max)
+            let [cx, cy] = disc.centre;
+            (c.x - cx).hypot(c.y - cy) <= disc.radius + x.iter().map(|p| (*p - c).length()).fold(0.0, f64::max)
         };
         let zoomed: Vec<[u32; 3]> = tris.iter().copied().filter(near).collect();
-        if 2.0 * half < 0.5 * (hi[0] - lo[0]).min(hi[1] - lo[1]) && !zoomed.is_empty() {
-            views.push(view("electrode_3d_zoom.png", &zoomed, "the first protrusion", &inside));
+        if 2.0 * disc.radius < 0.5 * (hi[0] - lo[0]).min(hi[1] - lo[1]) && !zoomed.is_empty() {
+            views.push(view("electrode_3d_zoom.png", &zoomed, "the first protrusion", Some(disc)));
         }
     }
     views

@@ -1,6 +1,7 @@
 //! A perspective 3D view of the electrode surface, coloured by a nodal field and lit, rasterized
 //! on the CPU (a z-buffer over the surface triangles; deterministic, no adapter needed): the
-//! picture behind `electrode_3d.png`.
+//! picture behind `electrode_3d.png` of a CPU run, and the twin of the GPU render pipeline
+//! ([`super::view3d_gpu`]) that draws it for a GPU run.
 //!
 //! The camera looks at the centre of the surface's bounding box from azimuth [`AZIMUTH_DEG`]
 //! and elevation [`ELEVATION_DEG`], at [`DISTANCE`] bounding radii, and the projected surface
@@ -73,6 +74,21 @@ impl Camera {
         (depth > 0.0).then(|| {
             [self.offset[0] + self.focal * q.dot(self.right) / depth, self.offset[1] - self.focal * q.dot(self.up) / depth, depth]
         })
+    }
+}
+
+/// A window of the view: the surface within `radius` of the vertical axis through `centre`
+/// (x, y; m).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Disc {
+    pub centre: [f64; 2],
+    pub radius: f64,
+}
+
+impl Disc {
+    /// Whether `p` lies within the disc's cylinder.
+    pub fn contains(&self, p: DVec3) -> bool {
+        (p.x - self.centre[0]).hypot(p.y - self.centre[1]) <= self.radius
     }
 }
 
