@@ -36,6 +36,7 @@ fn expected_pictures(scene: &Scene, species: &[String]) -> Vec<String> {
     let reacting = &scene.physics.kinetics.reacting_species;
     if species.contains(reacting) {
         files.push(format!("profile_z_concentration_{}.png", file_safe(reacting)));
+        files.push(format!("profile_electrode_concentration_{}.png", file_safe(reacting)));
     }
     files
 }
@@ -88,7 +89,11 @@ fn every_shipped_scene_runs_on_a_coarse_mesh_and_draws_its_maps() {
             assert!(c.iter().all(|&v| v > 0.0 && v.is_finite()), "{}: {name} not positive", path.display());
         }
         let species: Vec<String> = r.fields.concentrations.iter().map(|(name, _)| name.clone()).collect();
-        check_pictures(&dir, &expected_pictures(&scene, &species), &scene.name);
+        let mut expected = expected_pictures(&scene, &species);
+        if !r.fields.electrode_overpotential.is_empty() {
+            expected.push("profile_electrode_overpotential.png".into());
+        }
+        check_pictures(&dir, &expected, &scene.name);
         // The zoomed maps around the first protrusion, where the scene has them.
         let zooms: Vec<String> = std::fs::read_dir(&dir)
             .expect("output dir")

@@ -11,7 +11,9 @@
 //!   `plating_current_density_A_m2` (its negative), `overpotential_V` (kinetic models) and the
 //!   surface concentrations `c_<species>_mol_m3` (transport models).
 //!   `profile_electrode_current_density.png` plots the current density along the net current
-//!   against the arc length.
+//!   against the arc length; `profile_electrode_overpotential.png` (kinetic models) and
+//!   `profile_electrode_concentration_<species>.png` (transport models, the reacting species)
+//!   the overpotential and the surface concentration.
 //! - `profile_z_apex.csv` and `profile_z_flat.csv`: along z from the electrode surface to the top
 //!   of the domain, through the apex and through the point of the domain farthest from every
 //!   protrusion (the flat electrode), [`Z_SAMPLES`] points: `z_m`, `electrolyte_potential_V`,
@@ -178,11 +180,36 @@ pub fn profile_files(result: &RunResult, maps: bool) -> Result<Vec<(String, Vec<
         quantity,
         &[Series { name: "electrode", points: scaled(pairs(&electrode, "arc_length_m", column), 1e6) }],
     )?);
+    // The kinetic overpotential and the reacting species' surface concentration along the
+    // same trace, where the model has them.
+    let reacting = &result.summary.scene.physics.kinetics.reacting_species;
+    let along = [
+        ("overpotential_V".to_string(), "kinetic overpotential (V)".to_string(), "overpotential".to_string()),
+        (
+            concentration_name(reacting),
+            format!("surface c({reacting}) (mol/m³)"),
+            format!("concentration_{}", crate::scene::file_safe(reacting)),
+        ),
+    ];
+    for (column, quantity, what) in along {
+        let points = scaled(pairs(&electrode, "arc_length_m", &column), 1e6);
+        if points.is_empty() {
+            continue;
+        }
+        let title = format!("{scene}: {} along the electrode through the apex", quantity.split(" (").next().unwrap_or(&quantity));
+        let stem = format!("profile_electrode_{what}");
+        files.extend(look.line_plot(
+            &stem,
+            &title,
+            "arc length from the apex (µm)",
+            &quantity,
+            &[Series { name: "electrode", points }],
+        )?);
+    }
     let vertical = |y: &str| [series(&apex, "z_m", y, "through the apex"), series(&away, "z_m", y, "over the flat electrode")];
     let potential = vertical("electrolyte_potential_V").map(|s| Series { points: scaled(s.points, 1e6), ..s });
     let title = format!("{scene}: electrolyte potential along z");
     files.extend(look.line_plot("profile_z_potential", &title, "z (µm)", "potential (V)", &potential)?);
-    let reacting = &result.summary.scene.physics.kinetics.reacting_species;
     if result.fields.concentrations.iter().any(|(name, _)| name == reacting) {
         let c = vertical(&concentration_name(reacting)).map(|s| Series { points: scaled(s.points, 1e6), ..s });
         let stem = format!("profile_z_concentration_{}", crate::scene::file_safe(reacting));
