@@ -8,8 +8,9 @@
 //!   summary.json, interpolated linearly.
 //! - `slice<k>_<field>.png` for each cut plane k = 1, 2, ... (`output.slices`; by default the
 //!   plane y = y0 through the first protrusion's axis): `potential` (V), `field_magnitude`
-//!   (|E|, V/m, constant per element; scaled without a charged layer's Donnan-jump cells),
-//!   `current_density` (|i|, A/m^2, constant per element, with arrows of its in-plane
+//!   (|E|, V/m, recovered at the nodes from the element values ([`recovery`]); scaled without
+//!   a charged layer's Donnan-jump cells), `current_density` (|i|, A/m^2, recovered, with arrows
+//!   of the element values' in-plane
 //!   direction), `concentration_<species>` (mol/m^3) for the transport models and
 //!   `solid_potential` (V, inside the conductive layer) with a resistive scaffold.
 //! - `electrode_3d.png` (and `electrode_3d_zoom.png` around the first protrusion): the
@@ -25,6 +26,7 @@
 
 pub mod overlay;
 pub mod plots;
+pub mod recovery;
 pub mod render;
 pub mod sample;
 pub mod units;
@@ -32,6 +34,7 @@ pub mod view3d;
 pub mod view3d_gpu;
 
 use plots::Series;
+use recovery::Recovered;
 use render::{Arrow, Format, MapSpec};
 use sample::{Located, PixelGrid, Plane};
 
@@ -206,14 +209,22 @@ pub fn field_maps(
         PixelGrid::covering([lo[0], hi[0]], [lo[1], hi[1]], pixels),
     )];
     let data = (fields, media, mesh.regions.as_slice());
+    // The cells of a Donnan jump (`Fields::charge_interface`) recover the field on their own.
+    let mut field_regions = mesh.regions.clone();
+    for (r, _) in field_regions.iter_mut().zip(&fields.charge_interface).filter(|(_, jump)| **jump) {
+        *r = u8::MAX;
+    }
+    let recovered =
+        (Recovered::new(mesh, &fields.field, field_regions), Recovered::new(mesh, &fields.current_density, mesh.regions.clone()));
+    let recovered = (&recovered.0, &recovered.1);
     for (k, plane) in slice_planes(scene, mesh).iter().enumerate() {
         let plane = Plane { normal_axis: plane.normal.index(), at: plane.at_m };
         let [a, b] = plane.axes();
         let located = sample::slice(mesh, plane, PixelGrid::covering([lo[a], hi[a]], [lo[b], hi[b]], pixels));
-        maps.extend(slice_maps(&located, plane, (&format!("slice{}", k + 1), ""), data, &scene.name));
+        maps.extend(slice_maps(&located, plane, (&format!("slice{}", k + 1), ""), data, recovered, &scene.name));
         if let Some((u, v)) = zoom_window(scene, mesh, plane) {
             let located = sample::slice(mesh, plane, PixelGrid::covering(u, v, pixels));
-            maps.extend(slice_maps(&located, plane, (&format!("zoom{}", k + 1), ZOOM_TITLE), data, &scene.name));
+            maps.extend(slice_maps(&located, plane, (&format!("zoom{}", k + 1), ZOOM_TITLE), data, recovered, &scene.name));
         }
     }
     maps
@@ -391,6 +402,7 @@ fn slice_maps(
     plane: Plane,
     (prefix, title_tail): (&str, &str),
     (fields, media, region_ids): (&Fields, &Media, &[u8]),
+    (field, current): (&Recovered, &Recovered),
     scene: &str,
 ) -> Vec<Map> {
     let axis_names = ["x", "y", "z"];
@@ -412,12 +424,12 @@ fn slice_maps(
     let smooth = |m: Map| Map { isolines: true, ..m };
     let mut maps = vec![
         smooth(map("potential", "electrolyte potential", "potential (V)", located.nodal(&fields.potential), Vec::new())),
-        field_magnitude_map(located, fields, map),
+        field_magnitude_map(located, fields, field.magnitude_at(located), map),
         map(
             "current_density",
             "current density and its direction",
             "|i| (A/m²)",
-            located.per_element(&magnitudes(&fields.current_density)),
+            current.magnitude_at(located),
             arrows(located, plane, &fields.current_density),
         ),
     ];
@@ -437,17 +449,16 @@ fn slice_maps(
     maps
 }
 
-/// The length of each vector.
-fn magnitudes(v: &[glam::DVec3]) -> Vec<f64> {
-    v.iter().map(|e| e.length()).collect()
-}
-
-/// |E| per element. Where a charged layer's faces carry a Donnan jump within a cell (a 1/h
-/// field, `Fields::charge_interface`), the colour range is that of the other cells, the jump's
-/// cells are drawn at its top, and the title says so: otherwise those few cells would set the
-/// scale and leave the rest of the map one colour.
-fn field_magnitude_map(located: &Located, fields: &Fields, map: impl Fn(&str, &str, &str, Vec<f64>, Vec<Arrow>) -> Map) -> Map {
-    let values = located.per_element(&magnitudes(&fields.field));
+/// |E| (`values`: recovered, per pixel). Where a charged layer's faces carry a Donnan jump
+/// within a cell (a 1/h field, `Fields::charge_interface`), the colour range is that of the
+/// pixels in other cells, the jump's cells are drawn at its top, and the title says so:
+/// otherwise those few cells would set the scale and leave the rest of the map one colour.
+fn field_magnitude_map(
+    located: &Located,
+    fields: &Fields,
+    values: Vec<f64>,
+    map: impl Fn(&str, &str, &str, Vec<f64>, Vec<Arrow>) -> Map,
+) -> Map {
     if fields.charge_interface.is_empty() {
         return map("field_magnitude", "electric field", "|E| (V/m)", values, Vec::new());
     }
