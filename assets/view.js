@@ -84,7 +84,7 @@
       const e2 = [U[c] - U[a], V[c] - V[a], depth[c] - depth[a]];
       const nx = e1[1] * e2[2] - e1[2] * e2[1], ny = e1[2] * e2[0] - e1[0] * e2[2], nz = e1[0] * e2[1] - e1[1] * e2[0];
       const nn = Math.hypot(nx, ny, nz) || 1;
-      const shade = 0.35 + 0.65 * Math.abs((nx * light[0] + ny * light[1] + nz * light[2]) / (nn * ln));
+      const shade = 0.6 + 0.4 * Math.abs((nx * light[0] + ny * light[1] + nz * light[2]) / (nn * ln));
       const rgb = viridis[Math.max(0, Math.min(255, Math.round((255 * (value - vmin)) / span)))];
       ctx.fillStyle = `rgb(${rgb[0] * shade | 0},${rgb[1] * shade | 0},${rgb[2] * shade | 0})`;
       ctx.beginPath();
@@ -121,7 +121,7 @@
     const spread = Math.abs(mean) > 0 ? (vmax - vmin) / Math.abs(mean) : Infinity;
     // (Not for potentials, whose zero is a convention.)
     const note = spread < 0.01 && !name.endsWith("V)") ? ` (nearly uniform: the colours span ${(100 * spread).toPrecision(2)}% of the mean)` : "";
-    document.getElementById("quantity-name").textContent = name + note;
+    document.getElementById("quantity-name").textContent = note;
   }
 
   let dragging = null;

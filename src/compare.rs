@@ -16,7 +16,7 @@ use crate::output::atomic;
 use crate::output::maps::plots::{line_figure, Series};
 use crate::output::maps::render::Format;
 use crate::output::maps::Look;
-use crate::output::maps::Picture;
+use crate::output::maps::{units, Picture};
 use crate::output::outdir::{refuse_link, OutputDir};
 use crate::output::summary::Summary;
 use crate::run::{run, run_maps, run_views, write_outputs};
@@ -59,11 +59,12 @@ const FRACTION_FLOOR: f64 = 0.01;
 
 /// How the report marks rows, in both report.md and report.html.
 pub const CRITERIA: &str = "Marked best (bold in report.md, highlighted in report.html): the best value of a row \
-(lower tip enhancement, protrusion current enhancement, current peak, nonuniformity, overpotential spread, field and \
-deposition centroid; higher surface concentration, lower-half deposition and transference number), only where it \
+(lower tip enhancement, protrusion current enhancement, peak to mean current density, nonuniformity, overpotential \
+spread and deposition centroid; higher surface concentration, lower-half deposition and transference number), only where it \
 differs from the next best by more than 1% of the larger of the two (more than the metrics' discretization error at \
 the default mesh) and by more than the row's noise floor (0.005 for the nonuniformity, 0.1 mV for the overpotential \
-spread, 0.01 for fractions and transference numbers); rows without a better direction are never marked. Current densities, tip enhancement, nonuniformity \
+spread, 0.01 for fractions and transference numbers); rows without a better direction are never marked (the max current density and max field follow the \
+mean current, so they are not marked: the peak to mean is). Current densities, tip enhancement, nonuniformity \
 and overpotential describe the base electrode surface (scaffold reactions are in the coating rows). Each scene's \
 outputs are in its own directory.";
 
@@ -106,7 +107,10 @@ pub fn rows(summaries: &[Summary]) -> Vec<Row> {
         row("first protrusion's current enhancement", "", Better::Lower, &|s| {
             s.electrode.protrusions.first().map(|p| p.current_enhancement)
         }),
-        row("max current density", "A/m^2", Better::Lower, &|s| Some(s.electrode.current_density.max)),
+        // The peak over the mean: a lower peak that only follows a lower mean current is no
+        // better distribution (the max current density and the max field are shown unmarked).
+        row("peak to mean current density", "", Better::Lower, &|s| s.electrode.peak_to_mean),
+        row("max current density", "A/m^2", Better::Neither, &|s| Some(s.electrode.current_density.max)),
         row("mean current density", "A/m^2", Better::Neither, &|s| Some(s.electrode.current_density.mean)),
         row("nonuniformity (std/mean)", "", Better::Lower, &|s| s.electrode.nonuniformity).with_floor(NONUNIFORMITY_FLOOR),
         row("min surface concentration", "mol/m^3", Better::Higher, &|s| {
@@ -115,7 +119,7 @@ pub fn rows(summaries: &[Summary]) -> Vec<Row> {
         row("overpotential range", "V", Better::Lower, &|s| s.electrode.overpotential.map(|o| o.max - o.min))
             .with_floor(OVERPOTENTIAL_FLOOR_V),
         row("electrode potential", "V", Better::Neither, &|s| Some(s.electrode.potential)),
-        row("max field", "V/m", Better::Lower, &|s| Some(s.electrolyte.max_field)),
+        row("max field", "V/m", Better::Neither, &|s| Some(s.electrolyte.max_field)),
         row("current to scaffold", "fraction", Better::Neither, &|s| {
             s.coating.as_ref().and_then(|c| c.current_to_scaffold_fraction)
         }),
@@ -285,6 +289,16 @@ pub struct Figure {
     /// The one value every scene's map shows, when it shows no variation at all (within
     /// [`UNIFORM_SPAN`] of its magnitude): the report says so instead of drawing one-colour maps.
     pub uniform: Option<f64>,
+    /// The colour scale as the report's headings give it: its ends in the unit the maps show
+    /// (`output.units`, else a readable one), e.g. "-5.98 to -0.0047 mV".
+    pub scale: String,
+    /// Per scene, the spread of its own values in percent of their mean where that is under
+    /// 1% (a map that looks flat on the common scale because it is nearly uniform); None
+    /// elsewhere, and for potentials, whose zero is a choice of reference.
+    pub nearly_uniform: Vec<Option<f64>>,
+    /// Width of each scene's image in pixels (0 where none): the report draws each at its
+    /// share of the widest, so that the maps of a row keep one scale.
+    pub widths: Vec<u32>,
 }
 
 /// A common colour range narrower than this share of its largest magnitude is a uniform map.
@@ -311,8 +325,17 @@ fn common_scale_figures(names: &[String], maps: &[Vec<Box<dyn Picture>>], look: 
             maps.iter().map(|ms| ms.iter().find(|m| m.file() == file).map(|m| m.as_ref())).collect();
         let range = of_each.iter().flatten().filter_map(|m| m.range()).reduce(|a, b| [a[0].min(b[0]), a[1].max(b[1])]);
         let Some(range) = range else { continue };
+        let quantity = of_each.iter().flatten().map(|m| m.quantity()).next().unwrap_or("");
         if range[1] - range[0] <= UNIFORM_SPAN * range[0].abs().max(range[1].abs()) {
-            figures.push(Figure { file, range, images: vec![None; names.len()], uniform: Some(range[1]) });
+            figures.push(Figure {
+                file,
+                range,
+                images: vec![None; names.len()],
+                uniform: Some(range[1]),
+                scale: scale_text(quantity, [range[1], range[1]], look),
+                nearly_uniform: vec![None; names.len()],
+                widths: vec![0; names.len()],
+            });
             continue;
         }
         let images = of_each
@@ -320,9 +343,43 @@ fn common_scale_figures(names: &[String], maps: &[Vec<Box<dyn Picture>>], look: 
             .map(|m| m.map(|m| m.figure(Some(range), look, Format::Png)).transpose())
             .collect::<Result<Vec<_>>>()?;
         debug_assert_eq!(images.len(), names.len());
-        figures.push(Figure { file, range, images, uniform: None });
+        let widths = images.iter().map(|png| png.as_deref().map_or(0, png_width)).collect();
+        let nearly_uniform = of_each
+            .iter()
+            .map(|m| {
+                let [lo, hi] = m.and_then(|m| m.range())?;
+                let mean = 0.5 * (lo + hi).abs();
+                let potential = quantity.ends_with("(V)");
+                (!potential && mean > 0.0 && hi - lo < 0.01 * mean).then(|| 100.0 * (hi - lo) / mean)
+            })
+            .collect();
+        let scale = scale_text(quantity, units::fixed_range(quantity, &look.ranges).unwrap_or(range), look);
+        figures.push(Figure { file, range, images, uniform: None, scale, nearly_uniform, widths });
     }
     Ok(figures)
+}
+
+/// "lo to hi unit" for a colour range of `quantity` (SI) in the unit its maps show.
+fn scale_text(quantity: &str, range: [f64; 2], look: &Look) -> String {
+    let shown = units::shown(quantity, range, &look.units);
+    let unit = shown.quantity.rsplit_once('(').map_or("", |(_, u)| u.trim_end_matches(')'));
+    let [lo, hi] = range.map(|v| cell(Some(v * shown.factor)));
+    if lo == hi {
+        format!("{lo} {unit}")
+    } else {
+        format!("{lo} to {hi} {unit}")
+    }
+}
+
+/// What the report says of a map that is nearly uniform within its scene (`percent`: its
+/// spread in percent of its mean).
+fn nearly_uniform_note(percent: f64) -> String {
+    format!("nearly uniform within this scene: its values span {}% of their mean", crate::output::maps::render::number(percent))
+}
+
+/// The width of a PNG from its header (0 if it is not one).
+fn png_width(png: &[u8]) -> u32 {
+    png.get(16..20).map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 /// A value with four significant digits (scientific notation for very small or large ones).
@@ -362,21 +419,21 @@ impl Comparison {
         if !figures.is_empty() {
             out.push_str("\n## Maps on a common colour scale\n\nOne row per map, the scenes side by side.\n");
             for f in figures {
-                if let Some(value) = f.uniform {
-                    out.push_str(&format!("\n### {}\n\nUniform: {} in every scene (not drawn).\n", f.file, cell(Some(value))));
+                if f.uniform.is_some() {
+                    out.push_str(&format!("\n### {}\n\nUniform: {} in every scene (not drawn).\n", f.file, f.scale));
                     continue;
                 }
-                out.push_str(&format!(
-                    "\n### {} (colour scale {} to {})\n\n|",
-                    f.file,
-                    cell(Some(f.range[0])),
-                    cell(Some(f.range[1]))
-                ));
+                out.push_str(&format!("\n### {} (colour scale {})\n\n|", f.file, f.scale));
                 names.iter().for_each(|n| out.push_str(&format!(" {} |", markdown_text(n))));
                 out.push_str(&format!("\n|{}\n|", "---|".repeat(names.len())));
-                for (name, png) in names.iter().zip(&f.images) {
+                for ((name, png), flat) in names.iter().zip(&f.images).zip(&f.nearly_uniform) {
                     match png {
-                        Some(_) => out.push_str(&format!(" ![{}]({}) |", markdown_text(name), link_target(&f.path(name)))),
+                        Some(_) => out.push_str(&format!(
+                            " ![{}]({}){} |",
+                            markdown_text(name),
+                            link_target(&f.path(name)),
+                            flat.map_or(String::new(), |p| format!(" {}", nearly_uniform_note(p)))
+                        )),
                         None => out.push_str(" (no such map) |"),
                     }
                 }
@@ -481,26 +538,30 @@ figcaption{font-weight:bold}</style></head>\n\
             out.push_str("<h2>Maps on a common colour scale</h2>\n");
         }
         for f in figures {
-            if let Some(value) = f.uniform {
-                let note = format!("Uniform: {} in every scene (not drawn).", cell(Some(value)));
+            if f.uniform.is_some() {
+                let note = format!("Uniform: {} in every scene (not drawn).", f.scale);
                 out.push_str(&format!("<h3>{}</h3>\n<p>{note}</p>\n", escape(&f.file)));
                 continue;
             }
             out.push_str(&format!(
-                "<h3>{} <small>(colour scale {} to {})</small></h3>\n\
+                "<h3>{} <small>(colour scale {})</small></h3>\n\
                  <div class=\"maps\" style=\"grid-template-columns:repeat({},1fr)\">\n",
                 escape(&f.file),
-                cell(Some(f.range[0])),
-                cell(Some(f.range[1])),
+                escape(&f.scale),
                 names.len()
             ));
-            for (name, png) in names.iter().zip(&f.images) {
+            let widest = f.widths.iter().copied().max().unwrap_or(0).max(1);
+            for (k, (name, png)) in names.iter().zip(&f.images).enumerate() {
+                let flat = f.nearly_uniform[k].map_or(String::new(), |p| format!(" <small>({})</small>", nearly_uniform_note(p)));
                 match png {
+                    // Each image at its share of the widest, so that a row keeps one scale
+                    // (a longer title makes a wider image of the same map).
                     Some(png) => out.push_str(&format!(
-                        "<figure><figcaption>{}</figcaption><img alt=\"{} of {}\" src=\"data:image/png;base64,{}\"></figure>\n",
+                        "<figure><figcaption>{}{flat}</figcaption><img alt=\"{} of {}\" style=\"width:{:.2}%\" src=\"data:image/png;base64,{}\"></figure>\n",
                         escape(name),
                         escape(&f.file),
                         escape(name),
+                        100.0 * f64::from(f.widths[k]) / f64::from(widest),
                         BASE64.encode(png)
                     )),
                     None => {

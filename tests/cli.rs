@@ -431,6 +431,17 @@ fn compare_writes_side_by_side_reports() {
     let lower = md.lines().find(|l| l.starts_with("| deposition in the coating's lower half")).expect("lower-half row");
     let cells: Vec<&str> = lower.split('|').map(str::trim).collect();
     assert!(!cells[3].starts_with("**") && cells[4].starts_with("**"), "the graded scaffold should be best: {lower}");
+    // A lower peak that follows a lower mean current is not a better distribution: the max
+    // current density is shown unmarked, the peak to mean is the marked row.
+    let row =
+        |label: &str| md.lines().find(|l| l.starts_with(&format!("| {label} |"))).unwrap_or_else(|| panic!("{label}: {md}"));
+    assert!(!row("max current density").contains("**"), "{}", row("max current density"));
+    row("peak to mean current density");
+    // Each map's heading gives its colour scale with the unit the maps show.
+    for heading in md.lines().filter(|l| l.starts_with("### ") && l.contains("(colour scale")) {
+        let unit_end = heading.trim_end_matches(')').chars().last().expect("text");
+        assert!(unit_end.is_alphabetic() || "²³".contains(unit_end), "no unit in {heading}");
+    }
     let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
     assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
     assert!(!html.contains("http"), "report.html must not reach the network");

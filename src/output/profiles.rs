@@ -196,7 +196,8 @@ pub fn profile_files(result: &RunResult, maps: bool) -> Result<Vec<(String, Vec<
         if points.is_empty() {
             continue;
         }
-        let title = format!("{scene}: {} along the electrode through the apex", quantity.split(" (").next().unwrap_or(&quantity));
+        let what_along = quantity.split(" (").next().unwrap_or(&quantity);
+        let title = format!("{scene}: {what_along} along the electrode through the apex (y = {} µm)", number_um(axis[1]));
         let stem = format!("profile_electrode_{what}");
         files.extend(look.line_plot(
             &stem,

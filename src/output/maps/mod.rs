@@ -99,6 +99,8 @@ impl Map {
 pub trait Picture {
     /// File name of its PNG, e.g. `slice1_potential.png`.
     fn file(&self) -> &str;
+    /// Quantity and SI unit of its colour bar, e.g. "potential (V)".
+    fn quantity(&self) -> &str;
     /// The colour range of its own values (or its [`Map::scale`]); None when empty.
     fn range(&self) -> Option<[f64; 2]>;
     /// The picture in `format`, coloured over the user's fixed range for its quantity, else
@@ -113,6 +115,10 @@ pub trait Picture {
 impl Picture for Map {
     fn file(&self) -> &str {
         &self.file
+    }
+
+    fn quantity(&self) -> &str {
+        &self.quantity
     }
 
     fn range(&self) -> Option<[f64; 2]> {
@@ -137,6 +143,10 @@ pub struct View {
 impl Picture for View {
     fn file(&self) -> &str {
         &self.file
+    }
+
+    fn quantity(&self) -> &str {
+        self.quantity
     }
 
     fn range(&self) -> Option<[f64; 2]> {

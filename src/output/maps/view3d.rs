@@ -19,8 +19,10 @@ pub const ELEVATION_DEG: f64 = 35.0;
 pub const DISTANCE: f64 = 3.0;
 /// Share of the image's width or height the projected points fill.
 pub const FILL: f64 = 0.92;
-/// Share of the light that does not depend on the surface's orientation.
-pub const AMBIENT: f64 = 0.35;
+/// Share of the light that does not depend on the surface's orientation: high enough that a
+/// shaded mid-range colour is not read as the low end of the colour map (0.35 made the foot of a
+/// dome look like the smallest current).
+pub const AMBIENT: f64 = 0.6;
 
 /// A perspective camera: eye, orthonormal right/up/forward axes and the focal length in pixels
 /// for an image of `width` x `height`.
