@@ -15,7 +15,7 @@ use glam::DVec3;
 use serde::Serialize;
 
 use crate::fem::element::P1Tet;
-use crate::fem::recovery::{smooth_surface_field, SurfaceRecovery};
+use crate::fem::recovery::SurfaceRecovery;
 use crate::mesh::{BoundaryTag, TetMesh};
 use crate::physics::scaling::Scaling;
 use crate::solve::system::PotentialSystem;
@@ -193,7 +193,8 @@ pub fn evaluate(
     let areas_m2: Vec<f64> = sys.electrode_area.iter().map(|a| a * l2).collect();
     let electrode_raw: Vec<f64> =
         sol.electrode_flux.iter().zip(&sys.electrode_area).map(|(q, a)| scaling.current_density_a_m2(q / a)).collect();
-    let electrode_smoothed = smooth_surface_field(mesh, BoundaryTag::Electrode, &sys.electrode, &electrode_raw, &areas_m2);
+    let recovery = SurfaceRecovery::new(mesh, BoundaryTag::Electrode, &sys.electrode, &areas_m2);
+    let electrode_smoothed = recovery.smooth(&electrode_raw);
     let total_current = scaling.current_a(sol.electrode_flux.iter().sum());
     let area: f64 = areas_m2.iter().sum();
     let sign = if total_current < 0.0 { -1.0 } else { 1.0 };
@@ -207,6 +208,7 @@ pub fn evaluate(
         var += a * (v - mean) * (v - mean);
     }
     let std = (var / area).sqrt();
+    let max = if total_current != 0.0 { recovery.peak(&electrode_smoothed, sign) } else { max };
     let electrode_overpotential: Vec<f64> = match kinetic {
         true => sys.electrode.iter().map(|&n| (sol.electrode_potential - sol.phi[n as usize]) * vt).collect(),
         false => Vec::new(),
@@ -258,7 +260,7 @@ pub fn recovered_peak(recovery: &SurfaceRecovery, sys: &PotentialSystem, electro
     let density: Vec<f64> = electrode_flux.iter().zip(&sys.electrode_area).map(|(q, a)| q / a).collect();
     let smoothed = recovery.smooth(&density);
     let sign = if electrode_flux.iter().sum::<f64>() < 0.0 { -1.0 } else { 1.0 };
-    smoothed.iter().map(|v| sign * v).fold(0.0, f64::max)
+    recovery.peak(&smoothed, sign).max(0.0)
 }
 
 /// Area-weighted mean and std with the extreme values of a nodal field.
