@@ -51,7 +51,7 @@ fn summary(dir: &Path) -> Value {
     let text = std::fs::read_to_string(dir.join("summary.json")).expect("summary.json");
     let mut json: Value = serde_json::from_str(&text).expect("JSON");
     let solver = json["solver"].as_object_mut().expect("solver");
-    for key in ["wall_time_s", "gpu_memory_bytes", "gpu_bytes_per_node", "multigrid_setups"] {
+    for key in ["wall_time_s", "gpu_memory_bytes", "gpu_bytes_per_node", "multigrid_setups", "device"] {
         solver.remove(key);
     }
     json["transient"].as_object_mut().expect("transient").remove("resumed_after_step");

@@ -166,7 +166,27 @@ pub struct SolverSummary {
     pub gpu_memory_bytes: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gpu_bytes_per_node: Option<f64>,
+    /// GPU backend: what ran where, and what crossed between host and device.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<DeviceSummary>,
     pub wall_time_s: f64,
+}
+
+/// The GPU backend's split of the work between host and device (issue "The whole coupled
+/// Newton on the GPU": its structural figures, measurable on any adapter).
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceSummary {
+    /// Bytes written to the device over the run: matrices, multigrid levels, right-hand sides,
+    /// iterates.
+    pub host_to_device_bytes: u64,
+    /// Bytes read back: solutions, and for the transport models the Jacobian and residual of
+    /// every Newton iteration.
+    pub device_to_host_bytes: u64,
+    /// Newton iterations whose update and convergence test ran on the host (every one, today:
+    /// the device solves the linear systems).
+    pub host_newton_iterations: u32,
+    /// Linear solves handed from the device to the host's solver (the pnp model's Poisson rows).
+    pub host_linear_solves: u32,
 }
 
 /// Electrolyte fields.

@@ -8,7 +8,7 @@ use crate::backend::{Backend, BackendKind};
 use crate::fem::edges::NegativeWeights;
 use crate::mesh::{BoundaryTag, Domain, Quality, TetMesh};
 use crate::output::summary::{
-    Dimensionless, ElectrolyteSummary, MeshSummary, SolverSummary, StageTimings, Summary, TransientSummary,
+    DeviceSummary, Dimensionless, ElectrolyteSummary, MeshSummary, SolverSummary, StageTimings, Summary, TransientSummary,
 };
 use crate::physics::constants::{thermal_voltage, FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY};
 use crate::physics::kinetics::ButlerVolmer;
@@ -89,6 +89,12 @@ pub fn summarize(inputs: SummaryInputs) -> Summary {
             .filter(|&n| n > 0),
             gpu_memory_bytes: backend.solver.device_memory_peak(),
             gpu_bytes_per_node: backend.solver.device_memory_peak().map(|b| b as f64 / mesh.nodes.len() as f64),
+            device: backend.solver.device_transfers().map(|[up, down]| DeviceSummary {
+                host_to_device_bytes: up,
+                device_to_host_bytes: down,
+                host_newton_iterations: potential.nonlinear_iterations,
+                host_linear_solves: backend.general.fallbacks().map_or(0, |(count, _)| count),
+            }),
             wall_time_s: solved.earlier_wall_s + wall_time_s,
         },
         timings_s: timings,

@@ -78,6 +78,12 @@ pub trait LinearSolver {
         None
     }
 
+    /// Bytes moved [host to device, device to host] by the backend's device so far (None on
+    /// the CPU). Shared by the backend's solvers and assembler, which use one device.
+    fn device_transfers(&self) -> Option<[u64; 2]> {
+        None
+    }
+
     /// Wall-clock seconds spent building multigrid hierarchies so far (on the host).
     fn multigrid_setup_seconds(&self) -> f64 {
         0.0

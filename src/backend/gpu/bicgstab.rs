@@ -237,7 +237,7 @@ impl Resident {
         self.csr.write_values(ctx, a);
         if !multigrid {
             let inverses: Vec<f32> = jacobi_inverses(a, jacobi_block(a.n, block_size)).iter().map(|&v| v as f32).collect();
-            ctx.queue.write_buffer(&self.jacobi, 0, bytemuck::cast_slice(&inverses));
+            ctx.write(&self.jacobi, 0, bytemuck::cast_slice(&inverses));
         }
     }
 
@@ -257,11 +257,11 @@ impl Resident {
     /// BiCGStab on A d = rhs from d = 0 until `rtol` (relative to ||rhs||) or `max_iterations`.
     fn sweep(&self, ctx: &GpuContext, rhs: &[f64], rtol: f64, max_iterations: u32) -> Result<(Vec<f64>, BicgState), String> {
         let rhs32: Vec<f32> = rhs.iter().map(|&v| v as f32).collect();
-        ctx.queue.write_buffer(&self.r, 0, bytemuck::cast_slice(&rhs32));
-        ctx.queue.write_buffer(&self.rhat, 0, bytemuck::cast_slice(&rhs32));
+        ctx.write(&self.r, 0, bytemuck::cast_slice(&rhs32));
+        ctx.write(&self.rhat, 0, bytemuck::cast_slice(&rhs32));
         let rhs_norm2: f64 = rhs.iter().map(|v| v * v).sum();
         let init = BicgState { tol2: (rtol * rtol * rhs_norm2) as f32, max_iterations, ..Default::default() };
-        ctx.queue.write_buffer(&self.state, 0, bytemuck::bytes_of(&init));
+        ctx.write(&self.state, 0, bytemuck::bytes_of(&init));
         let mut enc = ctx.device.create_command_encoder(&Default::default());
         for b in [&self.x, &self.p, &self.v] {
             enc.clear_buffer(b, 0, None);

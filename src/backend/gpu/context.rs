@@ -54,7 +54,7 @@ impl DeviceCsr {
     pub fn write_values(&self, ctx: &GpuContext, a: &crate::fem::CsrMatrix) {
         for b in self.blocks.iter().filter(|b| !b.entries.is_empty()) {
             let v: Vec<f32> = a.values[b.entries.clone()].iter().map(|&x| x as f32).collect();
-            ctx.queue.write_buffer(&b.values, 0, bytemuck::cast_slice(&v));
+            ctx.write(&b.values, 0, bytemuck::cast_slice(&v));
         }
     }
 }
@@ -108,6 +108,17 @@ pub struct GpuContext {
     allocated: std::sync::atomic::AtomicU64,
     /// The most device memory one solve's buffers took, bytes (see [`GpuContext::measure`]).
     peak: std::sync::atomic::AtomicU64,
+    /// Bytes written to the device (buffers created with contents, queue writes) and read back
+    /// from it, since the context opened ([`GpuContext::transfers`]).
+    uploaded: std::sync::atomic::AtomicU64,
+    downloaded: std::sync::atomic::AtomicU64,
+}
+
+/// Host <-> device traffic of a context, bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Transfers {
+    pub host_to_device_bytes: u64,
+    pub device_to_host_bytes: u64,
 }
 
 fn instance() -> wgpu::Instance {
@@ -254,7 +265,19 @@ impl GpuContext {
         });
         let kernels = Kernels::build(&device);
         let timestamps = device.features().contains(wgpu::Features::TIMESTAMP_QUERY);
-        let ctx = GpuContext { device, queue, info, limits, kernels, timestamps, errors, allocated: 0.into(), peak: 0.into() };
+        let ctx = GpuContext {
+            device,
+            queue,
+            info,
+            limits,
+            kernels,
+            timestamps,
+            errors,
+            allocated: 0.into(),
+            peak: 0.into(),
+            uploaded: 0.into(),
+            downloaded: 0.into(),
+        };
         ctx.check().map_err(|e| format!("kernel compilation on {}: {e}", ctx.info.name))?;
         Ok(ctx)
     }
@@ -345,6 +368,7 @@ impl GpuContext {
 
     fn init(&self, label: &str, bytes: &[u8], usage: wgpu::BufferUsages) -> wgpu::Buffer {
         self.count(bytes.len() as u64);
+        self.uploaded.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
         self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some(label),
             contents: bytes,
@@ -405,6 +429,19 @@ impl GpuContext {
         self.map_read(&staging)
     }
 
+    /// Writes `data` into `buffer` at `offset` (counted in [`GpuContext::transfers`]).
+    pub fn write(&self, buffer: &wgpu::Buffer, offset: u64, data: &[u8]) {
+        self.uploaded.fetch_add(data.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        self.queue.write_buffer(buffer, offset, data);
+    }
+
+    /// Host <-> device bytes since the context opened: every buffer created with contents, every
+    /// [`GpuContext::write`] and every read back through [`GpuContext::map_read`].
+    pub fn transfers(&self) -> Transfers {
+        use std::sync::atomic::Ordering::Relaxed;
+        Transfers { host_to_device_bytes: self.uploaded.load(Relaxed), device_to_host_bytes: self.downloaded.load(Relaxed) }
+    }
+
     /// Maps a MAP_READ buffer, copies its contents out and unmaps it.
     pub fn map_read(&self, staging: &wgpu::Buffer) -> Result<Vec<u8>, String> {
         let (tx, rx) = std::sync::mpsc::channel();
@@ -414,6 +451,7 @@ impl GpuContext {
         self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| format!("device poll: {e}"))?;
         rx.recv().map_err(|e| format!("map callback: {e}"))?.map_err(|e| format!("buffer map: {e}"))?;
         let out = staging.get_mapped_range(..).map_err(|e| format!("mapped range: {e}"))?.to_vec();
+        self.downloaded.fetch_add(out.len() as u64, std::sync::atomic::Ordering::Relaxed);
         staging.unmap();
         self.check()?;
         Ok(out)

@@ -157,10 +157,10 @@ impl Resident {
     /// Runs f32 PCG on A d = rhs from d = 0 until `rtol` (relative to ||rhs||) or `max_iterations`.
     fn sweep(&self, ctx: &GpuContext, rhs: &[f64], rtol: f64, max_iterations: u32) -> Result<(Vec<f64>, PcgState), String> {
         let rhs32: Vec<f32> = rhs.iter().map(|&v| v as f32).collect();
-        ctx.queue.write_buffer(&self.rhs, 0, bytemuck::cast_slice(&rhs32));
+        ctx.write(&self.rhs, 0, bytemuck::cast_slice(&rhs32));
         let rhs_norm2: f64 = rhs.iter().map(|v| v * v).sum();
         let init = PcgState { tol2: (rtol * rtol * rhs_norm2) as f32, max_iterations, ..Default::default() };
-        ctx.queue.write_buffer(&self.state, 0, bytemuck::bytes_of(&init));
+        ctx.write(&self.state, 0, bytemuck::bytes_of(&init));
         let k = &ctx.kernels;
         let mut enc = ctx.device.create_command_encoder(&Default::default());
         {
@@ -225,7 +225,7 @@ impl LinearSolver for GpuPcg {
                 resident.csr.write_values(ctx, a);
                 if !multigrid {
                     let dinv: Vec<f32> = a.diagonal().iter().map(|v| (1.0 / v) as f32).collect();
-                    ctx.queue.write_buffer(&resident.dinv, 0, bytemuck::cast_slice(&dinv));
+                    ctx.write(&resident.dinv, 0, bytemuck::cast_slice(&dinv));
                 }
                 self.resident = Some((key, resident));
             }
@@ -254,5 +254,10 @@ impl LinearSolver for GpuPcg {
 
     fn device_memory_peak(&self) -> Option<u64> {
         Some(self.ctx.peak_solve_bytes())
+    }
+
+    fn device_transfers(&self) -> Option<[u64; 2]> {
+        let t = self.ctx.transfers();
+        Some([t.host_to_device_bytes, t.device_to_host_bytes])
     }
 }

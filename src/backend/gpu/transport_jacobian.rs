@@ -294,16 +294,16 @@ impl JacobianAssembler for GpuJacobian {
         r.params.has_accumulation = acc.is_some() as u32;
         r.params.a0 = acc.map_or(0.0, |a| a.a0 as f32);
         r.params.write_jacobian = values.is_some() as u32;
-        ctx.queue.write_buffer(&r.params_buf, 0, bytemuck::bytes_of(&r.params));
+        ctx.write(&r.params_buf, 0, bytemuck::bytes_of(&r.params));
         let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
-        ctx.queue.write_buffer(&r.x, 0, bytemuck::cast_slice(&x32));
+        ctx.write(&r.x, 0, bytemuck::cast_slice(&x32));
         if let Some(acc) = acc {
             let expected = (r.params.n_free * r.params.independent) as usize;
             if acc.history.len() != expected {
                 return Err(format!("size mismatch: {} history values for {expected}", acc.history.len()));
             }
             let h32: Vec<f32> = acc.history.iter().map(|&v| v as f32).collect();
-            ctx.queue.write_buffer(&r.history, 0, bytemuck::cast_slice(&h32));
+            ctx.write(&r.history, 0, bytemuck::cast_slice(&h32));
         }
         let mut enc = ctx.device.create_command_encoder(&Default::default());
         {
