@@ -11,12 +11,17 @@ use znfield::backend::BackendChoice;
 use znfield::run::run;
 use znfield::scene::Scene;
 
-/// summary.json of a run, without its wall time and stage times.
+/// summary.json of a run, without its wall time, stage times and the GPU's host/device times
+/// (its byte counts stay: they are part of what must repeat).
 fn summary(scene: &str, backend: BackendChoice) -> Value {
     let scene = Scene::load(Path::new(scene), &["mesh.refine=0.4".into()]).expect("scene");
     let result = run(&scene, backend).expect("run");
     let mut json = serde_json::to_value(&result.summary).expect("JSON");
     json["solver"].as_object_mut().expect("solver").remove("wall_time_s");
+    if let Some(device) = json["solver"]["device"].as_object_mut() {
+        device.remove("device_wait_s");
+        device.remove("host_solve_s");
+    }
     json.as_object_mut().expect("summary").remove("timings_s");
     json
 }

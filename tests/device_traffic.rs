@@ -48,6 +48,11 @@ fn a_primary_solve_uploads_its_matrix_once_and_reads_back_its_solution() {
     assert!(d.device_to_host_bytes >= 4 * n / 2, "reads back {} bytes for {n} nodes", d.device_to_host_bytes);
     assert!(d.device_to_host_bytes < 4 * nnz, "reads back {} bytes: as much as a matrix", d.device_to_host_bytes);
     assert_eq!((d.host_newton_iterations, d.host_linear_solves), (0, 0), "a linear model runs no Newton");
+    // The waits are part of the solve: the host's share and the device's add up to it.
+    let t = &r.summary.timings_s;
+    let stages = t.assembly + t.multigrid_setup + t.solve;
+    assert!(d.device_wait_s > 0.0 && d.device_wait_s <= stages + 1e-3, "waited {} s of {stages} s", d.device_wait_s);
+    assert!((d.device_wait_s + d.host_solve_s - stages).abs() < 1e-6, "{d:?} vs {stages} s");
 }
 
 #[test]

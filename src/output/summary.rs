@@ -187,6 +187,13 @@ pub struct DeviceSummary {
     pub host_newton_iterations: u32,
     /// Linear solves handed from the device to the host's solver (the pnp model's Poisson rows).
     pub host_linear_solves: u32,
+    /// Seconds the host waited for the device to finish its work (kernels and copies; every
+    /// wait is a read-back): about the device's share of the run. On a software adapter the
+    /// "device" runs on the same cores.
+    pub device_wait_s: f64,
+    /// The wall time of assembly, multigrid setup and solve (`timings_s`) less that wait: the
+    /// host's share of them (host assembly, multigrid setup, Newton updates), s.
+    pub host_solve_s: f64,
 }
 
 /// Electrolyte fields.

@@ -89,11 +89,13 @@ pub fn summarize(inputs: SummaryInputs) -> Summary {
             .filter(|&n| n > 0),
             gpu_memory_bytes: backend.solver.device_memory_peak(),
             gpu_bytes_per_node: backend.solver.device_memory_peak().map(|b| b as f64 / mesh.nodes.len() as f64),
-            device: backend.solver.device_transfers().map(|[up, down]| DeviceSummary {
+            device: backend.solver.device_transfers().map(|(up, down, wait)| DeviceSummary {
                 host_to_device_bytes: up,
                 device_to_host_bytes: down,
                 host_newton_iterations: potential.nonlinear_iterations,
                 host_linear_solves: backend.general.fallbacks().map_or(0, |(count, _)| count),
+                device_wait_s: wait,
+                host_solve_s: (timings.assembly + timings.multigrid_setup + timings.solve - wait).max(0.0),
             }),
             wall_time_s: solved.earlier_wall_s + wall_time_s,
         },

@@ -78,9 +78,10 @@ pub trait LinearSolver {
         None
     }
 
-    /// Bytes moved [host to device, device to host] by the backend's device so far (None on
-    /// the CPU). Shared by the backend's solvers and assembler, which use one device.
-    fn device_transfers(&self) -> Option<[u64; 2]> {
+    /// Bytes moved host to device and device to host by the backend's device so far, and the
+    /// seconds the host waited for it (None on the CPU). Shared by the backend's solvers and
+    /// assembler, which use one device.
+    fn device_transfers(&self) -> Option<(u64, u64, f64)> {
         None
     }
 

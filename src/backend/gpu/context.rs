@@ -112,13 +112,18 @@ pub struct GpuContext {
     /// from it, since the context opened ([`GpuContext::transfers`]).
     uploaded: std::sync::atomic::AtomicU64,
     downloaded: std::sync::atomic::AtomicU64,
+    /// Nanoseconds the host spent waiting for the device in [`GpuContext::map_read`].
+    waited_ns: std::sync::atomic::AtomicU64,
 }
 
-/// Host <-> device traffic of a context, bytes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+/// Host <-> device traffic of a context, bytes, and the time the host waited for the device.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
 pub struct Transfers {
     pub host_to_device_bytes: u64,
     pub device_to_host_bytes: u64,
+    /// Seconds the host spent blocked until the device finished its queued work (every wait is
+    /// a read-back), so about the device's share of the wall time.
+    pub device_wait_s: f64,
 }
 
 fn instance() -> wgpu::Instance {
@@ -277,6 +282,7 @@ impl GpuContext {
             peak: 0.into(),
             uploaded: 0.into(),
             downloaded: 0.into(),
+            waited_ns: 0.into(),
         };
         ctx.check().map_err(|e| format!("kernel compilation on {}: {e}", ctx.info.name))?;
         Ok(ctx)
@@ -439,7 +445,11 @@ impl GpuContext {
     /// [`GpuContext::write`] and every read back through [`GpuContext::map_read`].
     pub fn transfers(&self) -> Transfers {
         use std::sync::atomic::Ordering::Relaxed;
-        Transfers { host_to_device_bytes: self.uploaded.load(Relaxed), device_to_host_bytes: self.downloaded.load(Relaxed) }
+        Transfers {
+            host_to_device_bytes: self.uploaded.load(Relaxed),
+            device_to_host_bytes: self.downloaded.load(Relaxed),
+            device_wait_s: self.waited_ns.load(Relaxed) as f64 * 1e-9,
+        }
     }
 
     /// Maps a MAP_READ buffer, copies its contents out and unmaps it.
@@ -448,7 +458,9 @@ impl GpuContext {
         staging.map_async(wgpu::MapMode::Read, .., move |r| {
             let _ = tx.send(r);
         });
+        let started = std::time::Instant::now();
         self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| format!("device poll: {e}"))?;
+        self.waited_ns.fetch_add(started.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
         rx.recv().map_err(|e| format!("map callback: {e}"))?.map_err(|e| format!("buffer map: {e}"))?;
         let out = staging.get_mapped_range(..).map_err(|e| format!("mapped range: {e}"))?.to_vec();
         self.downloaded.fetch_add(out.len() as u64, std::sync::atomic::Ordering::Relaxed);
