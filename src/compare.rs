@@ -13,7 +13,7 @@ use std::path::Path;
 use crate::backend::BackendChoice;
 use crate::error::{Error, Result};
 use crate::output::atomic;
-use crate::output::maps::plots::{line_figure, Series};
+use crate::output::maps::plots::{share_figure, Series};
 use crate::output::maps::render::Format;
 use crate::output::maps::Look;
 use crate::output::maps::{units, Picture};
@@ -181,7 +181,7 @@ pub fn run_compare(
             }
         }
     }
-    let plots = deposition_plot(&names, &summaries, &look)?.into_iter().collect::<Vec<_>>();
+    let plots = deposition_plot(&names, &summaries)?.into_iter().collect::<Vec<_>>();
     for plot in &plots {
         atomic::write(&dir.join(&plot.path), &plot.png)?;
     }
@@ -233,7 +233,7 @@ pub struct Plot {
 
 /// The coating's deposition by depth of every coated scene, one curve each (None without
 /// coated scenes).
-fn deposition_plot(names: &[String], summaries: &[Summary], look: &Look) -> Result<Option<Plot>> {
+fn deposition_plot(names: &[String], summaries: &[Summary]) -> Result<Option<Plot>> {
     let series: Vec<Series> = names
         .iter()
         .zip(summaries)
@@ -248,12 +248,11 @@ fn deposition_plot(names: &[String], summaries: &[Summary], look: &Look) -> Resu
         return Ok(None);
     }
     let title = "Deposition through the coating's depth";
-    let png = line_figure(
+    let png = share_figure(
         title,
         "height in the coating / thickness (0: electrode, 1: top)",
         "share of the coating's deposition",
         &series,
-        &look.units,
         Format::Png,
     )?;
     Ok(Some(Plot { path: "maps/deposition_by_depth.png".into(), title: title.into(), png }))

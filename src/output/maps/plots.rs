@@ -25,6 +25,9 @@ struct LineDrawing<'a> {
     x: Shown,
     y: Shown,
     series: &'a [Series<'a>],
+    /// The y axis starts at zero (shares and fractions, whose differences a cropped axis
+    /// would exaggerate).
+    from_zero: bool,
 }
 
 impl Drawing for LineDrawing<'_> {
@@ -46,7 +49,10 @@ impl Drawing for LineDrawing<'_> {
         let xs: Vec<f64> = series.iter().flatten().map(|p| p.0).collect();
         let ys: Vec<f64> = series.iter().flatten().map(|p| p.1).collect();
         let [x0, x1] = padded(finite_range(&xs).unwrap_or([0.0, 1.0]), 0.0);
-        let [y0, mut y1] = padded(finite_range(&ys).unwrap_or([0.0, 1.0]), 0.06);
+        let [mut y0, mut y1] = padded(finite_range(&ys).unwrap_or([0.0, 1.0]), 0.06);
+        if self.from_zero && y0 > 0.0 {
+            y0 = 0.0;
+        }
         if series.len() > 1 {
             // headroom for the legend in the upper right corner
             y1 += (y1 - y0) * 0.08 * (series.len() as f64 + 1.0);
@@ -115,7 +121,13 @@ pub fn line_figure(
         finite_range(&series.iter().flat_map(|s| s.points.iter().map(pick)).collect::<Vec<_>>()).unwrap_or([0.0, 1.0])
     };
     let (x, y) = (shown(x_quantity, range(|p| p.0), units), shown(y_quantity, range(|p| p.1), units));
-    figure(&LineDrawing { title, x, y, series }, format)
+    figure(&LineDrawing { title, x, y, series, from_zero: false }, format)
+}
+
+/// [`line_figure`] of shares or fractions: the y axis starts at zero.
+pub fn share_figure(title: &str, x_quantity: &str, y_quantity: &str, series: &[Series], format: Format) -> Result<Vec<u8>> {
+    let (x, y) = (Shown { quantity: x_quantity.into(), factor: 1.0 }, Shown { quantity: y_quantity.into(), factor: 1.0 });
+    figure(&LineDrawing { title, x, y, series, from_zero: true }, format)
 }
 
 /// `range` widened by `fraction` of its span on each side (and made non-empty).
