@@ -362,7 +362,8 @@ fn common_scale_figures(names: &[String], maps: &[Vec<Box<dyn Picture>>], look: 
 fn scale_text(quantity: &str, range: [f64; 2], look: &Look) -> String {
     let shown = units::shown(quantity, range, &look.units);
     let unit = shown.quantity.rsplit_once('(').map_or("", |(_, u)| u.trim_end_matches(')'));
-    let [lo, hi] = range.map(|v| cell(Some(v * shown.factor)));
+    // Both ends in the same plain style (a mix of "-5.981" and "-4.687e-3" misreads).
+    let [lo, hi] = range.map(|v| crate::output::maps::render::number(v * shown.factor));
     if lo == hi {
         format!("{lo} {unit}")
     } else {

@@ -239,7 +239,32 @@ enum Command {
     },
 }
 
+/// Gives the Vulkan loader's window-system libraries a private runtime directory when the
+/// session has none (a login over ssh, a container, CI): without one, probing for a GPU prints
+/// "error: XDG_RUNTIME_DIR is invalid or not set" on every run, which reads as a failure though
+/// znfield draws no window. Runs before any thread starts, so setting the variable is sound.
+fn ensure_runtime_dir() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let usable = std::env::var_os("XDG_RUNTIME_DIR")
+        .and_then(|dir| std::fs::metadata(dir).ok())
+        .is_some_and(|m| m.is_dir() && m.mode() & 0o777 == 0o700);
+    if usable {
+        return;
+    }
+    // The process's user: the owner of /proc/self (no unsafe call needed).
+    let Ok(uid) = std::fs::metadata("/proc/self").map(|m| m.uid()) else { return };
+    let dir = std::env::temp_dir().join(format!("znfield-runtime-{uid}"));
+    let _ = std::fs::create_dir(&dir);
+    // Only a real directory of ours (not a link planted by another user), made private.
+    let ours = std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir() && m.uid() == uid);
+    let private = ours && std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).is_ok();
+    if private {
+        std::env::set_var("XDG_RUNTIME_DIR", &dir);
+    }
+}
+
 fn main() -> ExitCode {
+    ensure_runtime_dir();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

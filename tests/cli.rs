@@ -29,6 +29,17 @@ fn missing_scene_file_is_an_input_error() {
     assert!(!dir.join("out").exists());
 }
 
+/// A session without a runtime directory (ssh, containers) gets no "XDG_RUNTIME_DIR is
+/// invalid" error from the Vulkan loader's probe: znfield gives it a private one.
+#[test]
+fn no_runtime_directory_error_without_xdg_runtime_dir() {
+    let o =
+        Command::new(env!("CARGO_BIN_EXE_znfield")).arg("devices").env_remove("XDG_RUNTIME_DIR").output().expect("run znfield");
+    assert!(o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!stderr.contains("XDG_RUNTIME_DIR"), "{stderr}");
+}
+
 #[test]
 fn unknown_backend_is_an_argument_error() {
     let o = znfield(&["run", "--backend", "tpu"]);
