@@ -352,7 +352,7 @@ fn common_scale_figures(names: &[String], maps: &[Vec<Box<dyn Picture>>], look: 
                 (!potential && mean > 0.0 && hi - lo < 0.01 * mean).then(|| 100.0 * (hi - lo) / mean)
             })
             .collect();
-        let scale = scale_text(quantity, units::fixed_range(quantity, &look.ranges).unwrap_or(range), look);
+        let scale = scale_text(quantity, look.colour_range(quantity, Some(range), None).0, look);
         figures.push(Figure { file, range, images, uniform: None, scale, nearly_uniform, widths });
     }
     Ok(figures)

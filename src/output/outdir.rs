@@ -14,8 +14,9 @@
 //! and abandoned temporaries) is refused with exit 2 unless the user passed `--overwrite`
 //! ([`Reuse::Replace`]), and a command without `--out` writes into the first of
 //! `znfield-out/<name>`, `<name>-2`, `<name>-3`, ... that holds nothing ([`OutputDir::claim_fresh`]).
-//! Replacing a run removes the files its summary.json lists (`files`) before the new run writes,
-//! so no map of the old run is left beside the new one's.
+//! Replacing an output removes the files its summary.json, sweep.json or comparison.json lists
+//! (`files`), with the point and scene directories listed there, before the new one writes, so
+//! no map of the old run is left beside the new one's.
 
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};

@@ -78,17 +78,17 @@ impl Map {
     /// The map in `format`, coloured over the user's fixed range for its quantity, else
     /// `range`, else its own.
     pub fn figure(&self, range: Option<[f64; 2]>, look: &Look, format: Format) -> Result<Vec<u8>> {
-        let fixed = units::fixed_range(&self.quantity, &look.ranges);
+        let (range, fixed) = look.colour_range(&self.quantity, range, self.range());
         let spec = MapSpec {
             title: &self.title,
             quantity: &self.quantity,
             axes: self.axes,
-            range: fixed.or(range).or_else(|| self.range()).unwrap_or([0.0, 1.0]),
+            range,
             arrows: &self.arrows,
             regions: &self.regions,
             isolines: self.isolines,
             units: &look.units,
-            fixed_range: fixed.is_some(),
+            fixed_range: fixed,
         };
         render::map_figure(&self.grid, &self.values, &spec, format)
     }
@@ -154,8 +154,7 @@ impl Picture for View {
     }
 
     fn figure(&self, range: Option<[f64; 2]>, look: &Look, format: Format) -> Result<Vec<u8>> {
-        let fixed = units::fixed_range(self.quantity, &look.ranges);
-        let range = fixed.or(range).or_else(|| self.range()).unwrap_or([0.0, 1.0]);
+        let (range, _) = look.colour_range(self.quantity, range, self.range());
         render::view_figure(&self.title, &self.raster, self.quantity, range, &look.units, format)
     }
 }
@@ -174,6 +173,16 @@ impl Look {
     /// The look a scene's `output` block asks for.
     pub fn of(output: &OutputControls) -> Look {
         Look { units: output.units, ranges: output.colour_range, svg: output.svg }
+    }
+
+    /// The colour range of a picture of `quantity`: the user's fixed one for it, else `given`
+    /// (a range shared by several pictures), else the picture's `own`; and whether it is the
+    /// user's.
+    pub fn colour_range(&self, quantity: &str, given: Option<[f64; 2]>, own: Option<[f64; 2]>) -> ([f64; 2], bool) {
+        match units::fixed_range(quantity, &self.ranges) {
+            Some(fixed) => (fixed, true),
+            None => (given.or(own).unwrap_or([0.0, 1.0]), false),
+        }
     }
 
     /// The files of one figure: `<stem>.png` and, when SVG is asked for, `<stem>.svg`, each
