@@ -5,7 +5,7 @@
 //! -> [`solve`] drivers on a [`backend`] -> [`output`] metrics and exports. Each module uses only
 //! those before it ([`physics`] sits beside fem: constants, kinetics, scaling, media; [`error`]
 //! is used by all); [`run`] strings the stages together (see its module doc), and [`sweep`],
-//! [`compare`] and [`validate`] drive whole runs.
+//! [`compare`], [`validate`] and [`growth`] (a run whose electrode moves) drive whole runs.
 
 pub mod backend;
 pub mod bench;
@@ -13,6 +13,7 @@ pub mod compare;
 pub mod error;
 pub mod fem;
 pub mod geometry;
+pub mod growth;
 pub mod input;
 pub mod mesh;
 pub mod output;

@@ -368,6 +368,7 @@ fn sweep(scene_path: Option<PathBuf>, target: Target, sets: &[String]) -> znfiel
         Some(p) => Scene::load(p, &[])?,
         None => Scene::builtin_default(&[])?,
     };
+    znfield::growth::only_in_run(&base, "sweep")?;
     let claim = claim_out(
         target.out,
         &format!("{}-sweep", base.name),
@@ -391,6 +392,9 @@ fn sweep(scene_path: Option<PathBuf>, target: Target, sets: &[String]) -> znfiel
 
 fn compare(scenes: &[PathBuf], target: Target, sets: &[String]) -> znfield::Result<()> {
     znfield::scene::overrides::check_order(sets)?;
+    for path in scenes {
+        znfield::growth::only_in_run(&Scene::load(path, sets)?, "compare")?;
+    }
     let claim = claim_out(target.out, "compare", target.overwrite, &znfield::compare::MARKERS, &znfield::run::RUN_MARKERS)?;
     let dir = claim.path().to_path_buf();
     let paths: Vec<&std::path::Path> = scenes.iter().map(|p| p.as_path()).collect();
@@ -492,6 +496,9 @@ fn run(
         (Some(s), Some(_)) => Some(s),
         (None, time) => time.as_ref().map(|t| t.checkpoint_wall_interval_s),
     };
+    if scene.growth.is_some() {
+        return grow(&scene, target.backend, target.json, &dir);
+    }
     let checkpoints = interval.map(|s| CheckpointPlan { dir: dir.clone(), interval: Duration::from_secs_f64(s) });
     let options = znfield::run::RunOptions { checkpoints, resume, diagnostics: Some(dir.clone()) };
     let mut result = znfield::run::run_with(&scene, target.backend, options)?;
@@ -527,6 +534,35 @@ fn run(
     report_written(&dir, &s.files);
     if target.json {
         print_json(&result.summary)?;
+    }
+    Ok(())
+}
+
+/// A growth run ([`znfield::growth`]) into `dir`: the final surface's outputs with the growth
+/// series and plots.
+fn grow(scene: &znfield::scene::Scene, backend: BackendChoice, json: bool, dir: &std::path::Path) -> znfield::Result<()> {
+    let mut grown = znfield::growth::run(scene, backend)?;
+    let section = znfield::output::growth::Section { y: grown.section_y, x: &grown.section_x, heights: &grown.sections };
+    let extra = znfield::output::growth::growth_files(scene, &grown.rows, &grown.snapshots, &section)?;
+    znfield::run::write_outputs_with(&mut grown.last, dir, extra)?;
+    let s = &grown.last.summary;
+    if let (Some(g), Some(last)) = (&s.growth, grown.rows.last()) {
+        console().info(&format!(
+            "znfield: growth: {} steps to t = {:.4e} s ({}), {:.4e} C/m^2 plated, mean thickness {:.4e} m, highest point \
+             {:.4e} m, rms roughness {:.4e} m, mass balance {:.2e}",
+            g.steps,
+            g.end_time_s,
+            g.stopped_by,
+            g.plating_charge_c_m2,
+            last.mean_thickness_m,
+            last.max_height_m,
+            last.rms_roughness_m,
+            g.mass_balance
+        ));
+    }
+    report_written(dir, &s.files);
+    if json {
+        print_json(&s)?;
     }
     Ok(())
 }

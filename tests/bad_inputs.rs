@@ -636,6 +636,55 @@ fn catalogue() -> Vec<Case> {
             ]),
             words: &["physics.kinetics.reacting_species", "Cu2+", "Zn2+"],
         },
+        // --- relief and growth ----------------------------------------------------------------
+        Case {
+            name: "growth-negative-density",
+            input: Input::Set(&[r#"growth={"end_charge_C_m2": 100, "density_g_cm3": -7.14}"#]),
+            words: &["growth.density_g_cm3", "-7.14"],
+        },
+        Case {
+            name: "growth-without-end",
+            input: Input::Set(&[r#"growth={"outputs": 3}"#]),
+            words: &["`growth`", "end_charge_C_m2", "end_s"],
+        },
+        Case {
+            name: "growth-with-time-block",
+            input: Input::Set(&["physics.model=\"tertiary\"", r#"time={"end_s": 1}"#, r#"growth={"end_s": 10}"#]),
+            words: &["`growth`", "quasi-steady", "`time`"],
+        },
+        Case {
+            name: "growth-pnp",
+            input: Input::Set(&[
+                "physics.model=\"pnp\"",
+                "operation.mode=\"potential\"",
+                "operation.electrode_potential_V=-0.01",
+                r#"growth={"end_s": 10}"#,
+            ]),
+            words: &["`growth`", "pnp"],
+        },
+        Case {
+            name: "growth-overhang",
+            input: Input::Set(&[
+                r#"geometry.protrusions=[{"shape": "mushroom", "center_m": [0, 0], "stalk_radius_m": 3e-7, "stalk_height_m": 1e-6, "cap_radius_m": 6e-7}]"#,
+                r#"growth={"end_s": 10}"#,
+            ]),
+            words: &["geometry.protrusions.0", "mushroom", "height field"],
+        },
+        Case {
+            name: "growth-layered-mesher",
+            input: Input::Set(&["mesh.generator=\"layered\"", r#"growth={"end_s": 10}"#]),
+            words: &["mesh.generator", "layered", "bisection"],
+        },
+        Case {
+            name: "relief-reaches-the-bulk",
+            input: Input::Set(&[r#"geometry.relief={"modes": [{"amplitude_m": 2.5e-6, "wavelength_m": 4e-6}]}"#]),
+            words: &["geometry.relief.modes", "80%", "geometry.height_m"],
+        },
+        Case {
+            name: "relief-negative-wavelength",
+            input: Input::Set(&[r#"geometry.relief={"modes": [{"amplitude_m": 1e-7, "wavelength_m": -4e-6}]}"#]),
+            words: &["geometry.relief.modes.0.wavelength_m", "-4e-6"],
+        },
     ]
 }
 

@@ -123,7 +123,22 @@ fn check_shipped_mesh(path: &std::path::Path, sets: &[&str]) {
     // Bulk and sides are exact planes of the box.
     let w = geom.half_width;
     assert!((m.tagged_area(BoundaryTag::Bulk) / (4.0 * w * w) - 1.0).abs() < 1e-9, "{}", path.display());
-    if geom.scaffold.is_empty() {
+    if let Some(ground) = &geom.ground {
+        // A raised electrode: the walls above it, to the meshed surface's O(h^2).
+        let samples = 4000;
+        let wall_area: f64 = (0..samples)
+            .map(|k| {
+                let s = -w + 2.0 * w * (k as f64 + 0.5) / samples as f64;
+                let walls = [(s, -w), (s, w), (-w, s), (w, s)];
+                walls.iter().map(|&(x, y)| geom.height - ground.elevation.at(glam::DVec2::new(x, y))).sum::<f64>()
+            })
+            .sum::<f64>()
+            * 2.0
+            * w
+            / samples as f64;
+        let ratio = m.tagged_area(BoundaryTag::Insulating) / wall_area;
+        assert!((ratio - 1.0).abs() < 1e-3, "{}: side walls {ratio} of the exact area", path.display());
+    } else if geom.scaffold.is_empty() {
         // (Fibres crossing the sides take their cross-sections out of the side walls.)
         assert!((m.tagged_area(BoundaryTag::Insulating) / (8.0 * w * geom.height) - 1.0).abs() < 1e-9, "{}", path.display());
     }

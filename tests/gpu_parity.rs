@@ -42,6 +42,7 @@ fn test_matrix() -> CsrMatrix {
         layers: vec![],
         scaffold: Default::default(),
         periodic: false,
+        ground: None,
     };
     let mesh = generate(&geom, &SizeField::graded(0.1, 0.3, 1.3)).expect("mesh");
     let mut k = laplacian(&mesh, 1.0);

@@ -44,6 +44,7 @@ fn column() -> TetMesh {
         layers: vec![],
         scaffold: Default::default(),
         periodic: false,
+        ground: None,
     };
     generate(&geom, &SizeField::graded(0.025, 0.025, 1.0)).expect("mesh")
 }

@@ -549,3 +549,18 @@ fn continuation_reaches_the_cold_start_solution() {
     assert!(common::rel(a.potential, b.potential) < 1e-8, "E {} vs {}", a.potential, b.potential);
     assert!(common::rel(a.current_density.max, b.current_density.max) < 1e-8);
 }
+
+#[test]
+fn growth_flat() {
+    check_case("growth_flat");
+}
+
+#[test]
+fn growth_linear_stability() {
+    check_case("growth_linear_stability");
+}
+
+#[test]
+fn growth_hemisphere_apex() {
+    check_case("growth_hemisphere_apex");
+}

@@ -122,6 +122,7 @@ mod tests {
             layers: vec![],
             scaffold: Default::default(),
             periodic: false,
+            ground: None,
         }
     }
 

@@ -9,11 +9,13 @@
 //! estimate near the surface and root finding along edges, so shapes without a closed-form
 //! distance (spheroids) use a first-order estimate with the exact zero set.
 
+pub mod elevation;
 pub mod scaffold;
 pub mod shapes;
 
 use glam::DVec3;
 
+pub use elevation::Elevation;
 pub use scaffold::Scaffold;
 pub use shapes::Shape;
 
@@ -34,6 +36,18 @@ pub struct ElectrodeGeometry {
     pub scaffold: Scaffold,
     /// Opposite side walls are periodic images (their meshes must match node for node).
     pub periodic: bool,
+    /// A raised electrode (relief or growth): everything above is displaced by it, and the box
+    /// reaches down to its floor; `None` for the flat electrode z = 0 that is the box's floor.
+    pub ground: Option<Ground>,
+}
+
+/// The electrode of a relief or growth run: the flat electrode and its protrusions raised by an
+/// elevation field, over a box floor in the metal.
+#[derive(Debug, Clone)]
+pub struct Ground {
+    pub elevation: Elevation,
+    /// z of the box's floor, below the lowest point of the electrode, m.
+    pub floor: f64,
 }
 
 /// A coating layer: the region between the layer below (or the electrode) and this layer's top.
@@ -83,13 +97,59 @@ impl ElectrodeGeometry {
             layers,
             scaffold,
             periodic: g.sides == crate::scene::Sides::Periodic,
+            ground: None,
+        }
+    }
+
+    /// This geometry on the raised electrode `elevation`, with the box floor `clearance` (m)
+    /// below its lowest point.
+    pub fn raised(self, elevation: Elevation, clearance: f64) -> Self {
+        let floor = elevation.range().0 - clearance;
+        ElectrodeGeometry { ground: Some(Ground { elevation, floor }), ..self }
+    }
+
+    /// z of the box's floor, m: 0 (the flat electrode) unless the electrode is raised.
+    pub fn floor(&self) -> f64 {
+        self.ground.as_ref().map_or(0.0, |g| g.floor)
+    }
+
+    /// `p` in the frame of the initial electrode: lowered by the elevation under it.
+    fn lowered(&self, p: DVec3) -> DVec3 {
+        self.ground.as_ref().map_or(p, |g| g.elevation.lowered(p))
+    }
+
+    /// Whether `p` lies on the flat electrode z = 0 that is the box's floor (never on a raised
+    /// electrode, whose plane part the mesher cuts like any surface).
+    pub fn on_floor_electrode(&self, p: DVec3) -> bool {
+        self.ground.is_none() && p.z == 0.0
+    }
+
+    /// Level function of the electrode's plane part: its height above it, m (first-order
+    /// distance on a sloped relief).
+    pub fn plane_level(&self, p: DVec3) -> f64 {
+        match &self.ground {
+            None => p.z,
+            Some(g) => {
+                let slope = g.elevation.gradient(p.truncate());
+                (p.z - g.elevation.at(p.truncate())) / (1.0 + slope.length_squared()).sqrt()
+            }
+        }
+    }
+
+    /// The level function the mesher cuts the box to: the solids, and the raised electrode's
+    /// plane part where there is one (the flat electrode z = 0 is the box's floor instead).
+    pub fn cut_level(&self, p: DVec3) -> f64 {
+        match self.ground {
+            None => self.solid_level(p),
+            Some(_) => self.solid_level(p).min(self.plane_level(p)),
         }
     }
 
     /// Protrusion level function: > 0 in the electrolyte, 0 on a protrusion surface, < 0 inside
     /// a protrusion (m); +infinity without protrusions.
     pub fn level(&self, p: DVec3) -> f64 {
-        self.shapes.iter().fold(f64::INFINITY, |acc, s| acc.min(s.distance(p)))
+        let q = self.lowered(p);
+        self.shapes.iter().fold(f64::INFINITY, |acc, s| acc.min(s.distance(q)))
     }
 
     /// Level function of the solids the electrolyte surrounds (protrusions and scaffold): > 0 in
@@ -101,7 +161,8 @@ impl ElectrodeGeometry {
     /// Smallest principal radius of curvature of the solid surface nearest to `p` (protrusion
     /// or scaffold), m; `None` where that surface is flat or has sharp edges.
     pub fn curvature_radius(&self, p: DVec3) -> Option<f64> {
-        let shapes = self.shapes.iter().map(|s| (s.distance(p), s.curvature_radius(p)));
+        let q = self.lowered(p);
+        let shapes = self.shapes.iter().map(|s| (s.distance(q), s.curvature_radius(q)));
         let fibres = self.scaffold.fibres.iter().map(|f| (f.distance(p), Some(f.radius)));
         let particles = self.scaffold.particles.iter().map(|s| (s.distance(p), Some(s.radius)));
         shapes.chain(fibres).chain(particles).min_by(|a, b| a.0.total_cmp(&b.0)).and_then(|(_, r)| r)
@@ -112,15 +173,15 @@ impl ElectrodeGeometry {
         self.scaffold.level(p).abs() <= tol
     }
 
-    /// Whether `p` lies on the electrode (the plane z = 0 or a protrusion surface) within `tol` m.
+    /// Whether `p` lies on the electrode (its plane part or a protrusion surface) within `tol` m.
     pub fn on_electrode(&self, p: DVec3, tol: f64) -> bool {
-        p.z.abs() <= tol || self.level(p).abs() <= tol
+        self.plane_level(p).abs() <= tol || self.level(p).abs() <= tol
     }
 
     /// Distance-like function to the electrode (plane and protrusions): 0 on it, positive in the
     /// electrolyte, m. Exact where the protrusion level is an exact distance.
     pub fn electrode_distance(&self, p: DVec3) -> f64 {
-        p.z.min(self.level(p))
+        self.plane_level(p).min(self.level(p))
     }
 
     /// Whether a node moving from `from` to `to` stays in the electrolyte (outside every solid)
@@ -149,7 +210,7 @@ impl ElectrodeGeometry {
     /// Exact electrode surface area, m^2, when every shape's area is known in closed form and no
     /// two footprints overlap.
     pub fn exact_surface_area(&self) -> Option<f64> {
-        if self.footprints_overlap() || !self.scaffold.is_empty() {
+        if self.footprints_overlap() || !self.scaffold.is_empty() || self.ground.is_some() {
             return None;
         }
         self.shapes.iter().try_fold(self.projected_area(), |acc, s| s.exact_areas().map(|(lateral, foot)| acc + lateral - foot))
@@ -157,7 +218,7 @@ impl ElectrodeGeometry {
 
     /// Exact electrolyte volume, m^3, when every shape's volume is known and none overlap.
     pub fn exact_volume(&self) -> Option<f64> {
-        if self.footprints_overlap() || !self.scaffold.is_empty() {
+        if self.footprints_overlap() || !self.scaffold.is_empty() || self.ground.is_some() {
             return None;
         }
         self.shapes.iter().try_fold(self.projected_area() * self.height, |acc, s| s.exact_volume().map(|v| acc - v))

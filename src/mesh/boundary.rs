@@ -146,7 +146,7 @@ pub fn extract_and_tag(
         } else if p.iter().all(|&q| geom.on_scaffold(q, 1e-7 * scale) || geom.on_electrode(q, 1e-7 * scale)) {
             // Where a scaffold solid touches the electrode, the face goes to the nearer surface.
             let c = (p[0] + p[1] + p[2]) / 3.0;
-            if geom.scaffold.level(c).abs() < c.z.min(geom.level(c)).abs() {
+            if geom.scaffold.level(c).abs() < geom.electrode_distance(c).abs() {
                 BoundaryTag::Scaffold
             } else {
                 BoundaryTag::Electrode

@@ -41,7 +41,7 @@ const TET_EDGES: [(usize, usize); 6] = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), 
 /// Cuts the background mesh (which covers the electrolyte box) to the electrolyte of `geom`, then
 /// splits it along each coating-layer interface, tagging every tetrahedron with its region.
 pub fn cut_to_electrode(geom: &ElectrodeGeometry, background: &Background) -> Result<TetMesh> {
-    let surface = |p: DVec3| geom.solid_level(p);
+    let surface = |p: DVec3| geom.cut_level(p);
     let mut nodes = background.nodes.clone();
     let mut level: Vec<f64> = nodes.iter().map(|&p| surface(p)).collect();
     // Nodes on the sides and the bulk boundary move only within their planes.
@@ -71,7 +71,7 @@ pub fn cut_to_electrode(geom: &ElectrodeGeometry, background: &Background) -> Re
     let moves = warp(&surface, &background.tets, &mut nodes, &mut level, |p, hit, l| {
         if !same_planes(p, hit) {
             None
-        } else if p.z != 0.0 || hit.z == 0.0 {
+        } else if !geom.on_floor_electrode(p) || hit.z == 0.0 {
             Some(hit)
         } else if l < 0.0 {
             Some(steep_rim_point(p).unwrap_or(hit))

@@ -106,7 +106,7 @@ impl SizeField {
     pub fn target(&self, geom: &ElectrodeGeometry, c: DVec3, h: f64) -> f64 {
         let slope = self.growth - 1.0;
         let to_protrusion = geom.solid_level(c).max(0.0);
-        let to_plane = c.z.max(0.0);
+        let to_plane = geom.plane_level(c).max(0.0);
         let mut at_solid = self.near;
         if to_protrusion < self.near {
             if let Some(radius) = geom.curvature_radius(c) {
@@ -141,6 +141,9 @@ pub const CURVATURE_ELEMENTS: f64 = 4.0;
 /// Meshes the electrolyte of `geom` with the given size field.
 pub fn generate(geom: &ElectrodeGeometry, size: &SizeField) -> Result<TetMesh> {
     let background = match size.generator {
+        Generator::Layered if geom.ground.is_some() => return Err(Error::input(
+            "key `mesh.generator`: \"layered\" meshes a flat electrode at z = 0; a relief or a growth run needs \"bisection\"",
+        )),
         Generator::Layered => layered::lattice(geom, size)?,
         Generator::Bisection => isotropic_background(geom, size)?,
     };
@@ -150,10 +153,10 @@ pub fn generate(geom: &ElectrodeGeometry, size: &SizeField) -> Result<TetMesh> {
 /// Kuhn cubes of about `far` refined by bisection until every element meets the size field.
 fn isotropic_background(geom: &ElectrodeGeometry, size: &SizeField) -> Result<super::bisection::Background> {
     let w = geom.half_width;
-    let lo = DVec3::new(-w, -w, 0.0);
+    let lo = DVec3::new(-w, -w, geom.floor());
     let hi = DVec3::new(w, w, geom.height);
     let cells = |extent: f64| ((extent / size.far).round() as usize).max(1);
-    let [nx, ny, nz] = [cells(2.0 * w), cells(2.0 * w), cells(geom.height)];
+    let [nx, ny, nz] = [cells(2.0 * w), cells(2.0 * w), cells(geom.height - geom.floor())];
     let finest = size.boxes.iter().map(|b| b.2).fold(size.near.min(size.plane), f64::min);
     // Three bisections halve the cell; a few more absorb the rounding of the start cells.
     let levels = 3 * ((size.far / finest).log2().ceil().max(0.0) as usize) + 6;
@@ -163,7 +166,7 @@ fn isotropic_background(geom: &ElectrodeGeometry, size: &SizeField) -> Result<su
         let c = (p[0] + p[1] + p[2] + p[3]) * 0.25;
         // Elements the surface may cut are taken to whole Kuhn cubes: their regular pattern
         // gives a far more even cut surface than the intermediate bisection levels.
-        h > size.target(geom, c, h) || (!whole && geom.solid_level(c).abs() < 2.0 * h)
+        h > size.target(geom, c, h) || (!whole && geom.cut_level(c).abs() < 2.0 * h)
     })
     .ok_or_else(|| {
         Error::input(format!(

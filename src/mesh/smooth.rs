@@ -93,16 +93,17 @@ pub fn smooth_near_surface(geom: &ElectrodeGeometry, nodes: &mut [DVec3], tets: 
         for &n in &f {
             let p = nodes[n as usize];
             let on = planes(p);
-            role[n as usize] = if p.z == 0.0 || on.len() > 1 || (on.len() == 1 && geom.solid_level(p).abs() <= 1e-12 * scale) {
-                Role::Fixed
-            } else if on.len() == 1 && !(geom.periodic && on[0] < 2) {
-                // (Periodic side walls stay as meshed, so that they keep matching node for node.)
-                Role::Wall(on[0])
-            } else if on.len() == 1 {
-                Role::Fixed
-            } else {
-                Role::Surface
-            };
+            role[n as usize] =
+                if geom.on_floor_electrode(p) || on.len() > 1 || (on.len() == 1 && geom.cut_level(p).abs() <= 1e-12 * scale) {
+                    Role::Fixed
+                } else if on.len() == 1 && !(geom.periodic && on[0] < 2) {
+                    // (Periodic side walls stay as meshed, so that they keep matching node for node.)
+                    Role::Wall(on[0])
+                } else if on.len() == 1 {
+                    Role::Fixed
+                } else {
+                    Role::Surface
+                };
             surface_ring[n as usize].extend(f.iter().filter(|&&m| m != n));
         }
     }
@@ -190,9 +191,9 @@ pub fn smooth_near_surface(geom: &ElectrodeGeometry, nodes: &mut [DVec3], tets: 
 /// `old`; `None` where the projection fails or the point leaves the electrolyte (a wall node
 /// must not slide into a solid or across a coating interface).
 fn on_own_surface(geom: &ElectrodeGeometry, role: Role, old: DVec3, q: DVec3, scale: f64) -> Option<DVec3> {
-    let onto = |level: &dyn Fn(DVec3) -> f64| project(level, q, 1e-12 * scale, 1e-7 * scale).filter(|q| q.z > 0.0);
+    let onto = |level: &dyn Fn(DVec3) -> f64| project(level, q, 1e-12 * scale, 1e-7 * scale).filter(|q| q.z > geom.floor());
     match role {
-        Role::Surface => onto(&|p| geom.solid_level(p)),
+        Role::Surface => onto(&|p| geom.cut_level(p)),
         Role::Interface(k) => onto(&|p| geom.interface_level(k, p)),
         Role::Wall(axis) => {
             let mut q = q;

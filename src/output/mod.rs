@@ -13,6 +13,7 @@
 
 pub mod atomic;
 pub mod coating;
+pub mod growth;
 pub mod maps;
 pub mod mesh_report;
 pub mod metrics;

@@ -37,6 +37,9 @@ pub struct Summary {
     /// final state.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transient: Option<TransientSummary>,
+    /// Deposit growth (growth runs); the other blocks describe the final surface.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub growth: Option<super::growth::GrowthSummary>,
     /// The files the run wrote into its output directory, summary.json last (names relative
     /// to the directory). `--overwrite` removes exactly these before a new run writes there.
     pub files: Vec<String>,

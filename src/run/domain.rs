@@ -52,6 +52,35 @@ pub fn size_field(scene: &Scene) -> SizeField {
     }
 }
 
+/// The implicit geometry of a built-in scene: box, protrusions, layers and scaffold, raised by
+/// the relief where the scene has one or grows.
+pub fn scene_geometry(scene: &Scene, sizes: &SizeField) -> ElectrodeGeometry {
+    let geom = ElectrodeGeometry::from_scene(&scene.geometry);
+    match initial_elevation(scene, sizes) {
+        Some(elevation) => geom.raised(elevation, floor_clearance(sizes)),
+        None => geom,
+    }
+}
+
+/// How far the box's floor lies below a raised electrode's lowest point: one element at the
+/// electrode, m.
+pub fn floor_clearance(sizes: &SizeField) -> f64 {
+    sizes.plane
+}
+
+/// The elevation grid of a scene with a relief or a growth block (`None` otherwise): the relief's
+/// modes on a grid of `growth.grid_spacing_m`, by default half the element size at the
+/// protrusions.
+pub fn initial_elevation(scene: &Scene, sizes: &SizeField) -> Option<crate::geometry::Elevation> {
+    let g = &scene.geometry;
+    if g.relief.is_none() && scene.growth.is_none() {
+        return None;
+    }
+    let spacing = scene.growth.as_ref().and_then(|gr| gr.grid_spacing_m).unwrap_or(0.5 * sizes.near);
+    let modes = g.relief.as_ref().map_or(&[][..], |r| r.modes.as_slice());
+    Some(crate::geometry::Elevation::of_modes(g.half_width_m, spacing, modes, g.sides == crate::scene::Sides::Periodic))
+}
+
 /// Length scale of the scaled problem: the smallest protrusion feature, or the cell height.
 pub fn length_scale(scene: &Scene) -> f64 {
     let g = &scene.geometry;
@@ -73,9 +102,9 @@ pub fn build_domain(scene: &Scene) -> Result<Domain> {
             if let Some(mat) = g.scaffold.as_ref().and_then(|s| s.fibre_mat.as_ref()) {
                 mat.check_reachable(g.half_width_m)?;
             }
-            let geom = ElectrodeGeometry::from_scene(g);
             // The machine's memory bounds the mesh: refused while the mesher counts, before it allocates.
             let sizes = SizeField { limit: resources::tet_limit(scene)?, ..size_field(scene) };
+            let geom = scene_geometry(scene, &sizes);
             let mesh = mesh::generate(&geom, &sizes)?;
             Ok(Domain { mesh, geometry: Some(geom), sizes: Some(sizes), length_scale: length_scale(scene) })
         }

@@ -34,7 +34,7 @@ pub mod summarize;
 mod write;
 pub use crate::mesh::Domain;
 pub use domain::{build_domain, imported_domain, length_scale, scene_warnings, size_field};
-pub use write::{run_maps, run_views, write_mesh, write_outputs};
+pub use write::{electrode_vtu, fields_vtu, run_maps, run_views, write_mesh, write_outputs, write_outputs_with};
 
 use checkpoint::{Checkpoint, CheckpointPlan};
 
@@ -134,14 +134,15 @@ fn run_domain_with(
     let opened = Instant::now();
     let backend = backend::open(choice)?;
     let timings = StageTimings { mesh: mesh_s, backend_open: opened.elapsed().as_secs_f64(), ..StageTimings::default() };
+    let mut backend = backend;
     if choice != BackendChoice::Auto || backend.kind != BackendKind::Gpu {
-        return solve_domain(scene, domain, backend, start, options, timings);
+        return solve_domain(scene, domain, &mut backend, start, options, timings);
     }
-    match solve_domain(scene, domain.clone(), backend, start, options, timings.clone()) {
+    match solve_domain(scene, domain.clone(), &mut backend, start, options, timings.clone()) {
         Err(Error::Device(reason)) => {
             let warning = format!("the GPU backend failed ({reason}); the run was repeated on the CPU backend");
             progress::warn(&warning);
-            let mut result = solve_domain(scene, domain, backend::cpu_fallback(&reason), start, options, timings)?;
+            let mut result = solve_domain(scene, domain, &mut backend::cpu_fallback(&reason), start, options, timings)?;
             result.summary.warnings.push(warning);
             Ok(result)
         }
@@ -149,11 +150,19 @@ fn run_domain_with(
     }
 }
 
+/// Stages 2 onward of a scene on an already built domain and an open backend (a growth run
+/// solves each step's domain on one backend); `start` is when the run began, `mesh_s` the
+/// seconds its meshing took.
+pub fn run_on_backend(scene: &Scene, domain: Domain, backend: &mut Backend, start: Instant, mesh_s: f64) -> Result<RunResult> {
+    let timings = StageTimings { mesh: mesh_s, ..StageTimings::default() };
+    solve_domain(scene, domain, backend, start, &RunOptions::default(), timings)
+}
+
 /// Stages 2 onward on an open backend; `timings` holds the stages before it.
 fn solve_domain(
     scene: &Scene,
     domain: Domain,
-    mut backend: Backend,
+    backend: &mut Backend,
     start: Instant,
     options: &RunOptions,
     mut timings: StageTimings,
@@ -170,7 +179,7 @@ fn solve_domain(
     progress::stage("solving");
     let stage = Instant::now();
     let so_far = RunSoFar { scene, setup: &setup, mesh: &domain.mesh, sys: &sys, media: &media, options, start };
-    let solved = solve_model::solve(&so_far, &mut backend)?;
+    let solved = solve_model::solve(&so_far, backend)?;
     timings.multigrid_setup = backend.solver.multigrid_setup_seconds() + backend.general.multigrid_setup_seconds();
     timings.solve = (stage.elapsed().as_secs_f64() - timings.multigrid_setup).max(0.0);
     // 5. Fields and metrics.
@@ -182,15 +191,40 @@ fn solve_domain(
         setup: &setup,
         domain: &domain,
         sys: &sys,
-        backend: &backend,
+        backend,
         solved: &solved,
         post: &post,
         warnings: scene_warnings(scene),
         wall_time_s: start.elapsed().as_secs_f64(),
         timings: StageTimings { postprocess: stage.elapsed().as_secs_f64(), ..timings },
     });
-    let postprocess::PostProcessed { fields, transient, .. } = post;
-    Ok(RunResult { summary, mesh: domain.mesh, fields, electrode_nodes: sys.electrode, media, transient })
+    let postprocess::PostProcessed { mut fields, transient, .. } = post;
+    let electrode_nodes = every_electrode_node(&domain.mesh, &sys, &mut fields);
+    Ok(RunResult { summary, mesh: domain.mesh, fields, electrode_nodes, media, transient })
+}
+
+/// Every node of the electrode's faces, with the electrode fields given there. On periodic
+/// sides the solve's electrode set holds one representative of each pair of wall images; the
+/// images get their representative's values, so that every electrode face's nodes carry data
+/// (the electrode VTU, maps and 3D views draw the faces).
+fn every_electrode_node(mesh: &TetMesh, sys: &PotentialSystem, fields: &mut Fields) -> Vec<u32> {
+    let Some(rep) = &sys.representative else {
+        return sys.electrode.clone();
+    };
+    let all = crate::fem::boundary_flux::tagged_nodes(mesh, crate::mesh::BoundaryTag::Electrode);
+    let mut at = vec![usize::MAX; mesh.nodes.len()];
+    for (i, &n) in sys.electrode.iter().enumerate() {
+        at[n as usize] = i;
+    }
+    let spread = |values: &mut Vec<f64>| {
+        if values.len() == sys.electrode.len() {
+            *values = all.iter().map(|&n| values[at[rep[n as usize] as usize]]).collect();
+        }
+    };
+    spread(&mut fields.electrode_raw);
+    spread(&mut fields.electrode_smoothed);
+    spread(&mut fields.electrode_overpotential);
+    all
 }
 
 /// The model-independent discrete system of a domain: the P1 stiffness with the coating layers'

@@ -114,6 +114,7 @@ pub fn summarize(inputs: SummaryInputs) -> Summary {
             },
             resumed_after_step: record.resumed_after_step,
         }),
+        growth: None,
         files: Vec::new(),
     }
 }

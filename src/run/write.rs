@@ -15,7 +15,7 @@ use crate::scene::Scene;
 
 /// The volume fields as VTU: electrolyte potential and concentrations at points; field, current
 /// density and region per tet. Array names carry their units ([`crate::output`]'s conventions).
-fn fields_vtu(mesh: &TetMesh, f: &Fields, media: &Media) -> Vec<u8> {
+fn volume_vtu(mesh: &TetMesh, f: &Fields, media: &Media) -> Vec<u8> {
     let magnitude: Vec<f64> = f.field.iter().map(|e| e.length()).collect();
     let regions: Vec<i32> = mesh.regions.iter().map(|&r| r as i32).collect();
     let cells: Vec<Vec<u32>> = mesh.tets.iter().map(|t| t.to_vec()).collect();
@@ -70,6 +70,12 @@ fn timeseries_csv(tr: &TransientOutput) -> String {
 /// summary.json into `dir` (created if missing), with the time the other files took in the
 /// summary's `timings_s.write`.
 pub fn write_outputs(result: &mut RunResult, dir: &Path) -> Result<()> {
+    write_outputs_with(result, dir, Vec::new())
+}
+
+/// [`write_outputs`] with `extra` files (name, bytes) written after the others and before
+/// summary.json (a growth run's series and plots).
+pub fn write_outputs_with(result: &mut RunResult, dir: &Path, extra: Vec<(String, Vec<u8>)>) -> Result<()> {
     crate::progress::stage("writing outputs");
     let started = std::time::Instant::now();
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -83,13 +89,13 @@ pub fn write_outputs(result: &mut RunResult, dir: &Path) -> Result<()> {
     };
     let mesh = &result.mesh;
     let f = &result.fields;
-    write("fields.vtu", &fields_vtu(mesh, f, &result.media))?;
+    write("fields.vtu", &volume_vtu(mesh, f, &result.media))?;
     if let Some(tr) = &result.transient {
         write("timeseries.csv", timeseries_csv(tr).as_bytes())?;
         let mut pvd = String::from("<?xml version=\"1.0\"?>\n<VTKFile type=\"Collection\" version=\"1.0\">\n  <Collection>\n");
         for (k, (t, snap)) in tr.snapshots.iter().enumerate() {
             let name = format!("fields_{k:04}.vtu");
-            write(&name, &fields_vtu(mesh, snap, &result.media))?;
+            write(&name, &volume_vtu(mesh, snap, &result.media))?;
             pvd.push_str(&format!("    <DataSet timestep=\"{t:.9e}\" part=\"0\" file=\"{name}\"/>\n"));
         }
         pvd.push_str("  </Collection>\n</VTKFile>\n");
@@ -108,6 +114,9 @@ pub fn write_outputs(result: &mut RunResult, dir: &Path) -> Result<()> {
     if let Some(html) = maps.then(|| crate::output::view_html::view_html(result)).flatten() {
         write("view.html", html.as_bytes())?;
     }
+    for (file, bytes) in &extra {
+        write(file, bytes)?;
+    }
     result.summary.timings_s.write = Some(started.elapsed().as_secs_f64());
     result.summary.files = written;
     result.summary.files.push("summary.json".into());
@@ -122,7 +131,7 @@ pub fn write_outputs(result: &mut RunResult, dir: &Path) -> Result<()> {
 /// what the electrode map shows when the net current plates), the electrolyte potential, the
 /// kinetic overpotential (kinetic models) and the surface concentrations (transport models);
 /// the electrode potential E in the field data (`electrode_potential_V`).
-fn electrode_vtu(result: &RunResult) -> Vec<u8> {
+pub fn electrode_vtu(result: &RunResult) -> Vec<u8> {
     let (mesh, f) = (&result.mesh, &result.fields);
     let nodes = &result.electrode_nodes;
     let mut local = vec![u32::MAX; mesh.nodes.len()];
@@ -148,6 +157,11 @@ fn electrode_vtu(result: &RunResult) -> Vec<u8> {
     }
     arrays.extend(surface.iter().map(|(name, c)| vtu::Array::Scalar(name, c)));
     vtu::encode(&points, &tris, &arrays, &[], &[("electrode_potential_V", result.summary.electrode.potential)])
+}
+
+/// fields.vtu of a finished run (see [`volume_vtu`]).
+pub fn fields_vtu(result: &RunResult) -> Vec<u8> {
+    volume_vtu(&result.mesh, &result.fields, &result.media)
 }
 
 /// The sampled maps of a finished run (see [`maps`]).

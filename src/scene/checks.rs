@@ -21,6 +21,7 @@ pub fn check(s: &Scene) -> Result<(), String> {
     }
     check_physics_and_controls(s)?;
     check_output(s)?;
+    super::growth::check(s)?;
     super::coating::check(s)
 }
 

@@ -9,6 +9,7 @@
 pub mod checks;
 pub mod coating;
 pub mod figures;
+pub mod growth;
 pub mod output;
 pub mod overrides;
 pub mod protrusions;
@@ -22,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 pub use coating::{BaseElectrode, Profile, SolidPhase};
+pub use growth::{CosineMode, GrowthControls, Relief};
 pub use output::{OutputControls, SlicePlane};
 pub use protrusions::{Protrusion, ProtrusionArray, RoughSurface};
 pub use scaffold::ScaffoldSpec;
@@ -51,6 +53,11 @@ pub struct Scene {
     /// Transient run (transport models): absent for a steady state.
     #[serde(default)]
     pub time: Option<TimeControls>,
+    /// Deposit growth: the electrode moves as it plates, and the field is solved again on the
+    /// moved surface (potential models and the steady tertiary model); absent for a fixed
+    /// electrode.
+    #[serde(default)]
+    pub growth: Option<GrowthControls>,
     /// PNG maps written beside the data files.
     #[serde(default)]
     pub output: OutputControls,
@@ -99,6 +106,10 @@ pub struct Geometry {
     /// electrolyte; their surface is the `scaffold` boundary (built-in form).
     #[serde(default)]
     pub scaffold: Option<ScaffoldSpec>,
+    /// Relief of the electrode (built-in form): the flat electrode and its protrusions raised by
+    /// a sum of cosine modes.
+    #[serde(default)]
+    pub relief: Option<Relief>,
     /// Gmsh mesh file (imported form).
     #[serde(default)]
     pub mesh_file: Option<String>,

@@ -454,6 +454,7 @@ mod tests {
             layers: vec![],
             scaffold: Default::default(),
             periodic: false,
+            ground: None,
         };
         let mesh = crate::mesh::generate(&geom, &crate::mesh::SizeField::graded(0.1, 0.2, 1.3)).expect("mesh");
         let k = crate::fem::assembly::laplacian(&mesh, 1.0);

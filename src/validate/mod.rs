@@ -15,6 +15,7 @@ use crate::physics::electrolyte::Electrolyte;
 use crate::run::{build_domain, imported_domain, run_domain, RunResult};
 use crate::scene::Scene;
 
+mod growth;
 mod stern;
 
 /// One compared quantity.
@@ -30,7 +31,7 @@ pub struct Check {
 }
 
 impl Check {
-    fn new(case: &str, quantity: &str, computed: f64, expected: f64, tolerance: f64) -> Check {
+    pub(crate) fn new(case: &str, quantity: &str, computed: f64, expected: f64, tolerance: f64) -> Check {
         let rel_error = ((computed - expected) / expected).abs();
         Check {
             case: case.into(),
@@ -45,7 +46,7 @@ impl Check {
 }
 
 /// Case ids, in the order the suite runs them.
-pub const CASES: [&str; 10] = [
+pub const CASES: [&str; 13] = [
     "secondary_flat",
     "secondary_flat_tafel",
     "limiting_current_binary",
@@ -56,6 +57,9 @@ pub const CASES: [&str; 10] = [
     "pnp_reacting_binary",
     "porous_linear_kinetics",
     "donnan",
+    "growth_flat",
+    "growth_linear_stability",
+    "growth_hemisphere_apex",
 ];
 
 const SECONDARY_FLAT: &str = include_str!("../../scenes/validation/secondary_flat.json");
@@ -93,11 +97,14 @@ pub fn run_case(case: &str, backend: BackendChoice) -> Result<Vec<Check>> {
         "pnp_reacting_binary" => pnp_reacting_binary(backend),
         "porous_linear_kinetics" => porous_linear_kinetics(backend),
         "donnan" => donnan(backend),
+        "growth_flat" => growth::flat(backend),
+        "growth_linear_stability" => growth::linear_stability(backend),
+        "growth_hemisphere_apex" => growth::hemisphere_apex(backend),
         other => Err(Error::input(format!("unknown validation case `{other}`; cases: {}", CASES.join(", ")))),
     }
 }
 
-fn embedded(text: &str, name: &str) -> Result<Scene> {
+pub(crate) fn embedded(text: &str, name: &str) -> Result<Scene> {
     Scene::parse(text, &format!("scenes/validation/{name}.json"), &[])
 }
 

@@ -73,6 +73,7 @@ pub fn unit_box_hemisphere(size: &znfield::mesh::SizeField) -> znfield::mesh::Te
         layers: vec![],
         scaffold: Default::default(),
         periodic: false,
+        ground: None,
     };
     znfield::mesh::generate(&geom, size).expect("mesh")
 }
@@ -97,6 +98,7 @@ pub fn spheroid_mesh() -> znfield::mesh::TetMesh {
         layers: vec![],
         scaffold: Default::default(),
         periodic: false,
+        ground: None,
     };
     generate(&geom, &SizeField::graded(0.4, 1.2, 1.3)).expect("mesh")
 }

@@ -101,6 +101,7 @@ mod tests {
             layers: Vec::new(),
             scaffold: Default::default(),
             periodic: false,
+            ground: None,
         };
         generate(&geom, &SizeField::graded(0.25, 0.25, 1.5)).expect("mesh")
     }

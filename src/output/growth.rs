@@ -1,0 +1,215 @@
+//! The record of a growth run ([`crate::growth`]): its rows and summary, and the files it
+//! writes: growth.csv, the surface and field series (surface.pvd, fields.pvd), and the plots.
+
+use serde::Serialize;
+
+use crate::run::RunResult;
+
+/// The state of the electrode at one step, before the step is taken.
+#[derive(Debug, Clone, Serialize)]
+pub struct GrowthRow {
+    pub time_s: f64,
+    /// Charge passed per unit projected area, cathodic (plating) positive, C/m^2.
+    pub plating_charge_c_m2: f64,
+    /// Volume deposited since the start (the elevation grid's rise), m^3.
+    pub deposited_volume_m3: f64,
+    /// Deposited volume over the projected area, m.
+    pub mean_thickness_m: f64,
+    /// Highest and lowest points of the surface (on the elevation grid), m.
+    pub max_height_m: f64,
+    pub min_height_m: f64,
+    /// Root-mean-square deviation of the surface height from its mean, m.
+    pub rms_roughness_m: f64,
+    /// Amplitude of the relief's first mode in the surface, m (a relief only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode_amplitude_m: Option<f64>,
+    /// Relative growth rate of the relief's first mode, d ln(amplitude)/dt from this step's
+    /// deposition: the amplitude of the mode in the rise speeds over its amplitude in the
+    /// surface, 1/s (a relief only). Linear stability predicts it (see the validation suite).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode_growth_rate_1_s: Option<f64>,
+    /// Rise speed of the surface (the grid's) at its highest point, m/s.
+    pub top_speed_m_s: f64,
+    /// Rise speed at the highest point over that at the lowest: > 1 where the tip outgrows the
+    /// valley.
+    pub tip_to_valley_speed_ratio: f64,
+    /// Mean deposition speed, total volume rate over the projected area, m/s.
+    pub mean_speed_m_s: f64,
+    /// Total electrode current, A (anodic positive).
+    pub total_current_a: f64,
+    /// Mesh nodes of this step.
+    pub nodes: usize,
+    /// Wall seconds of this step's meshing, solve (assembly to post-processing) and deposition.
+    pub mesh_s: f64,
+    pub solve_s: f64,
+    pub deposit_s: f64,
+}
+
+/// The growth record of summary.json.
+#[derive(Debug, Clone, Serialize)]
+pub struct GrowthSummary {
+    /// Steps (meshes and solves) the run took.
+    pub steps: usize,
+    /// "end" or why the run stopped early.
+    pub stopped_by: String,
+    pub end_time_s: f64,
+    pub plating_charge_c_m2: f64,
+    /// M / (n F rho), m^3/C.
+    pub volume_per_charge_m3_c: f64,
+    /// Deposited volume (the elevation grid's rise), m^3.
+    pub deposited_volume_m3: f64,
+    /// Charge passed times M / (n F rho), m^3.
+    pub expected_volume_m3: f64,
+    /// Deposited over expected volume minus 1.
+    pub mass_balance: f64,
+    /// The electrolyte volume the meshes lost from the first step to the last over the
+    /// deposited volume at the last step, minus 1: the meshed geometry's error.
+    pub mesh_volume_balance: f64,
+    /// Spacing of the elevation grid, m, and its nodes per side.
+    pub grid_spacing_m: f64,
+    pub grid_nodes_per_side: usize,
+    /// Wall seconds over all steps: meshing, solves, deposition.
+    pub mesh_s: f64,
+    pub solve_s: f64,
+    pub deposit_s: f64,
+}
+
+/// The fields and electrode of one output time, encoded.
+pub struct Snapshot {
+    pub time_s: f64,
+    pub fields_vtu: Vec<u8>,
+    pub electrode_vtu: Vec<u8>,
+}
+
+/// The encoded fields and electrode of `result` at time `t` (s).
+pub fn snapshot(t: f64, result: &RunResult) -> Snapshot {
+    Snapshot { time_s: t, fields_vtu: crate::run::fields_vtu(result), electrode_vtu: crate::run::electrode_vtu(result) }
+}
+
+/// The files a growth run adds to an ordinary run's: growth.csv, the electrode and field series
+/// at the output times (surface_NNNN.vtu in surface.pvd, fields_NNNN.vtu in fields.pvd), and,
+/// with the maps, growth_heights.png (heights and roughness against charge) and
+/// growth_outlines.png (the surface's cross-section at every output time).
+pub fn growth_files(
+    scene: &crate::scene::Scene,
+    rows: &[GrowthRow],
+    snapshots: &[Snapshot],
+    section: &Section,
+) -> crate::Result<Vec<(String, Vec<u8>)>> {
+    let mut files = vec![("growth.csv".to_string(), growth_csv(rows).into_bytes())];
+    let mut surface_pvd = String::new();
+    let mut fields_pvd = String::new();
+    for (k, s) in snapshots.iter().enumerate() {
+        let (surface, fields) = (format!("surface_{k:04}.vtu"), format!("fields_{k:04}.vtu"));
+        surface_pvd.push_str(&format!("    <DataSet timestep=\"{:.9e}\" part=\"0\" file=\"{surface}\"/>\n", s.time_s));
+        fields_pvd.push_str(&format!("    <DataSet timestep=\"{:.9e}\" part=\"0\" file=\"{fields}\"/>\n", s.time_s));
+        files.push((surface, s.electrode_vtu.clone()));
+        files.push((fields, s.fields_vtu.clone()));
+    }
+    let collection = |body: &str| {
+        format!("<?xml version=\"1.0\"?>\n<VTKFile type=\"Collection\" version=\"1.0\">\n  <Collection>\n{body}  </Collection>\n</VTKFile>\n")
+    };
+    files.push(("surface.pvd".into(), collection(&surface_pvd).into_bytes()));
+    files.push(("fields.pvd".into(), collection(&fields_pvd).into_bytes()));
+    if scene.output.maps {
+        files.extend(growth_plots(scene, rows, section)?);
+    }
+    Ok(files)
+}
+
+/// growth.csv: one row per step, the state before the step (see [`GrowthRow`] for the columns'
+/// meaning; units in the names).
+fn growth_csv(rows: &[GrowthRow]) -> String {
+    let with_mode = rows.iter().any(|r| r.mode_amplitude_m.is_some());
+    let mut csv =
+        String::from("time_s,plating_charge_C_m2,deposited_volume_m3,mean_thickness_m,max_height_m,min_height_m,rms_roughness_m");
+    if with_mode {
+        csv.push_str(",mode_amplitude_m,mode_growth_rate_1_s");
+    }
+    csv.push_str(",top_speed_m_s,tip_to_valley_speed_ratio,mean_speed_m_s,total_current_A,nodes,mesh_s,solve_s,deposit_s\n");
+    for r in rows {
+        csv.push_str(&format!(
+            "{:.9e},{:.9e},{:.9e},{:.9e},{:.9e},{:.9e},{:.9e}",
+            r.time_s,
+            r.plating_charge_c_m2,
+            r.deposited_volume_m3,
+            r.mean_thickness_m,
+            r.max_height_m,
+            r.min_height_m,
+            r.rms_roughness_m
+        ));
+        if with_mode {
+            let (a, rate) = (r.mode_amplitude_m.unwrap_or(f64::NAN), r.mode_growth_rate_1_s.unwrap_or(f64::NAN));
+            csv.push_str(&format!(",{a:.9e},{rate:.9e}"));
+        }
+        csv.push_str(&format!(
+            ",{:.9e},{:.9e},{:.9e},{:.9e},{},{:.4},{:.4},{:.4}\n",
+            r.top_speed_m_s,
+            r.tip_to_valley_speed_ratio,
+            r.mean_speed_m_s,
+            r.total_current_a,
+            r.nodes,
+            r.mesh_s,
+            r.solve_s,
+            r.deposit_s
+        ));
+    }
+    csv
+}
+
+/// A cross-section of the growing surface: the line y = `y` at the points `x` (m), with the
+/// surface heights there at a sequence of times (s, m).
+pub struct Section<'a> {
+    pub y: f64,
+    pub x: &'a [f64],
+    pub heights: &'a [(f64, Vec<f64>)],
+}
+
+/// Most outlines drawn in growth_outlines.png.
+const MAX_OUTLINES: usize = 7;
+
+/// growth_heights.png and growth_outlines.png (at most [`MAX_OUTLINES`] cross-sections, evenly
+/// spaced in time from the first to the last).
+fn growth_plots(scene: &crate::scene::Scene, rows: &[GrowthRow], section: &Section) -> crate::Result<Vec<(String, Vec<u8>)>> {
+    use super::maps::render::number;
+    use super::maps::{plots::Series, Look};
+    let look = Look::of(&scene.output);
+    let against = |pick: fn(&GrowthRow) -> f64| -> Vec<(f64, f64)> {
+        rows.iter().map(|r| (r.plating_charge_c_m2, pick(r) * 1e6)).collect()
+    };
+    let heights = [
+        Series { name: "highest point", points: against(|r| r.max_height_m) },
+        Series { name: "mean thickness", points: against(|r| r.mean_thickness_m) },
+        Series { name: "lowest point", points: against(|r| r.min_height_m) },
+        Series { name: "rms roughness", points: against(|r| r.rms_roughness_m) },
+    ];
+    let title = format!("{}: surface heights against plating charge", scene.name);
+    let mut files = look.line_plot("growth_heights", &title, "plating charge (C/m²)", "height (µm)", &heights)?;
+    let chosen = evenly_in_time(section.heights, MAX_OUTLINES);
+    let names: Vec<String> = chosen.iter().map(|(t, _)| format!("t = {} s", number(*t))).collect();
+    let outlines: Vec<Series> = chosen
+        .iter()
+        .zip(&names)
+        .map(|((_, h), name)| Series { name, points: section.x.iter().zip(h).map(|(x, z)| (x * 1e6, z * 1e6)).collect() })
+        .collect();
+    let title = format!("{}: the surface at y = {} µm as it grows", scene.name, number(section.y * 1e6));
+    files.extend(look.line_plot("growth_outlines", &title, "x (µm)", "height (µm)", &outlines)?);
+    Ok(files)
+}
+
+/// At most `count` entries of `series` (time, value), the first, the last and those nearest to
+/// evenly spaced times between.
+fn evenly_in_time<T>(series: &[(f64, T)], count: usize) -> Vec<&(f64, T)> {
+    let (Some(first), Some(last)) = (series.first(), series.last()) else { return Vec::new() };
+    if series.len() <= count {
+        return series.iter().collect();
+    }
+    let mut picked: Vec<usize> = (0..count)
+        .map(|k| {
+            let t = first.0 + (last.0 - first.0) * k as f64 / (count - 1) as f64;
+            (0..series.len()).min_by(|&a, &b| (series[a].0 - t).abs().total_cmp(&(series[b].0 - t).abs())).unwrap_or(0)
+        })
+        .collect();
+    picked.dedup();
+    picked.into_iter().map(|k| &series[k]).collect()
+}
