@@ -6,14 +6,15 @@
 //! files) and the reports come last. Names are escaped in both reports.
 //! The electrode map and the first slice's maps of every scene are drawn again on one colour
 //! scale per quantity (`maps/<scene>_<map>.png`), linked from report.md and embedded in
-//! report.html.
+//! report.html. Growth scenes grow ([`crate::growth`]); the table then describes their final
+//! surfaces, and their heights and roughness against plating charge are plotted together.
 
 use std::path::Path;
 
 use crate::backend::BackendChoice;
 use crate::error::{Error, Result};
 use crate::output::atomic;
-use crate::output::maps::plots::{share_figure, Series};
+use crate::output::maps::plots::{line_figure, share_figure, Series};
 use crate::output::maps::render::Format;
 use crate::output::maps::Look;
 use crate::output::maps::{units, Picture};
@@ -60,7 +61,8 @@ const FRACTION_FLOOR: f64 = 0.01;
 /// How the report marks rows, in both report.md and report.html.
 pub const CRITERIA: &str = "Marked best (bold in report.md, highlighted in report.html): the best value of a row \
 (lower tip enhancement, protrusion current enhancement, peak to mean current density, nonuniformity, overpotential \
-spread and deposition centroid; higher surface concentration, lower-half deposition and transference number), only where it \
+spread, deposition centroid, and a grown surface's highest point and roughness; higher surface concentration, lower-half \
+deposition and transference number), only where it \
 differs from the next best by more than 1% of the larger of the two (more than the metrics' discretization error at \
 the default mesh) and by more than the row's noise floor (0.005 for the nonuniformity, 0.1 mV for the overpotential \
 spread, 0.01 for fractions and transference numbers); rows without a better direction are never marked (the max current density and max field follow the \
@@ -136,6 +138,9 @@ pub fn rows(summaries: &[Summary]) -> Vec<Row> {
             s.coating.as_ref().and_then(|c| c.effective_transference_number)
         })
         .with_floor(FRACTION_FLOOR),
+        row("plating charge grown", "C/m^2", Better::Neither, &|s| s.growth.as_ref().map(|g| g.plating_charge_c_m2)),
+        row("highest point grown to", "m", Better::Lower, &|s| s.growth.as_ref().map(|g| g.max_height_m)),
+        row("rms roughness grown to", "m", Better::Lower, &|s| s.growth.as_ref().map(|g| g.rms_roughness_m)),
     ]
     .into_iter()
     .filter(|r| r.values.iter().any(Option::is_some))
@@ -158,11 +163,23 @@ pub fn run_compare(
     let names = directory_names(scenes.iter().map(|s| s.name.as_str()));
     let mut summaries = Vec::new();
     let mut maps = Vec::new();
+    let mut growths = Vec::new();
     for (k, (scene, name)) in scenes.iter().zip(&names).enumerate() {
         progress(k, scenes.len(), name);
         let _claim = OutputDir::claim_subdir(&dir.join(name), &crate::run::RUN_MARKERS)?;
-        let mut result = run(scene, backend)?;
-        write_outputs(&mut result, &dir.join(name))?;
+        let result = match scene.growth {
+            Some(_) => {
+                let mut grown = crate::growth::run(scene, backend)?;
+                crate::growth::write_outputs(scene, &mut grown, &dir.join(name))?;
+                growths.push((name.clone(), grown.rows));
+                grown.last
+            }
+            None => {
+                let mut result = run(scene, backend)?;
+                write_outputs(&mut result, &dir.join(name))?;
+                result
+            }
+        };
         let mut pictures: Vec<Box<dyn Picture>> = Vec::new();
         pictures.extend(run_maps(&result).into_iter().filter(|m| compared(&m.file)).map(|m| Box::new(m) as Box<dyn Picture>));
         pictures.extend(run_views(&result).into_iter().map(|v| Box::new(v) as Box<dyn Picture>));
@@ -181,7 +198,8 @@ pub fn run_compare(
             }
         }
     }
-    let plots = deposition_plot(&names, &summaries)?.into_iter().collect::<Vec<_>>();
+    let mut plots = deposition_plot(&names, &summaries)?.into_iter().collect::<Vec<_>>();
+    plots.extend(growth_plots(&growths)?);
     for plot in &plots {
         atomic::write(&dir.join(&plot.path), &plot.png)?;
     }
@@ -231,6 +249,35 @@ pub struct Plot {
     pub png: Vec<u8>,
 }
 
+/// Growth scenes' highest point and rms roughness against plating charge, one curve per scene
+/// (none without growth scenes).
+fn growth_plots(growths: &[(String, Vec<crate::growth::GrowthRow>)]) -> Result<Vec<Plot>> {
+    if growths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let curves = |pick: fn(&crate::growth::GrowthRow) -> f64| -> Vec<Series> {
+        growths
+            .iter()
+            .map(|(name, rows)| Series { name, points: rows.iter().map(|r| (r.plating_charge_c_m2, pick(r) * 1e6)).collect() })
+            .collect()
+    };
+    let units = crate::scene::figures::FigureUnits::default();
+    let mut plots = Vec::new();
+    for (file, title, quantity, pick) in [
+        (
+            "maps/growth_max_height.png",
+            "Highest point of the surface as it grows",
+            "highest point (µm)",
+            (|r| r.max_height_m) as fn(&crate::growth::GrowthRow) -> f64,
+        ),
+        ("maps/growth_roughness.png", "Rms roughness of the surface as it grows", "rms roughness (µm)", |r| r.rms_roughness_m),
+    ] {
+        let png = line_figure(title, "plating charge (C/m²)", quantity, &curves(pick), &units, Format::Png)?;
+        plots.push(Plot { path: file.into(), title: title.into(), png });
+    }
+    Ok(plots)
+}
+
 /// The coating's deposition by depth of every coated scene, one curve each (None without
 /// coated scenes).
 fn deposition_plot(names: &[String], summaries: &[Summary]) -> Result<Option<Plot>> {
@@ -259,6 +306,17 @@ fn deposition_plot(names: &[String], summaries: &[Summary]) -> Result<Option<Plo
 }
 
 impl Comparison {
+    /// For comparisons with growth scenes: what their rows describe.
+    fn growth_note(&self) -> Option<String> {
+        let grown = self.rows.iter().find(|r| r.label == "plating charge grown")?;
+        grown.values.iter().any(Option::is_some).then(|| {
+            "Growth scenes: every row describes the scene's final, grown surface (after the charge in `plating charge grown`, \
+             which differs where a run stopped early: see its summary.json growth.stopped_by). The rms roughness of a single \
+             protrusion depends on the box it stands in: compare it between scenes of equal boxes."
+                .to_string()
+        })
+    }
+
     /// The table as JSON: {"scenes": [...], "metrics": [{metric, unit, values, best}]}.
     pub fn to_json(&self) -> serde_json::Value {
         let metrics: Vec<serde_json::Value> = self
@@ -413,6 +471,9 @@ impl Comparison {
             out.push('\n');
         }
         out.push_str(&format!("\n{CRITERIA}\n"));
+        if let Some(note) = self.growth_note() {
+            out.push_str(&format!("\n{note}\n"));
+        }
         for plot in &self.plots {
             out.push_str(&format!("\n## {}\n\n![{}]({})\n", plot.title, plot.title, plot.path));
         }
@@ -526,6 +587,9 @@ figcaption{font-weight:bold}</style></head>\n\
             out.push_str("</tr>\n");
         }
         out.push_str(&format!("</table>\n<p>{}</p>\n", escape(CRITERIA)));
+        if let Some(note) = self.growth_note() {
+            out.push_str(&format!("<p>{}</p>\n", escape(&note)));
+        }
         for plot in &self.plots {
             out.push_str(&format!(
                 "<h2>{}</h2>\n<figure><img alt=\"{}\" src=\"data:image/png;base64,{}\"></figure>\n",

@@ -392,9 +392,6 @@ fn sweep(scene_path: Option<PathBuf>, target: Target, sets: &[String]) -> znfiel
 
 fn compare(scenes: &[PathBuf], target: Target, sets: &[String]) -> znfield::Result<()> {
     znfield::scene::overrides::check_order(sets)?;
-    for path in scenes {
-        znfield::growth::only_in_run(&Scene::load(path, sets)?, "compare")?;
-    }
     let claim = claim_out(target.out, "compare", target.overwrite, &znfield::compare::MARKERS, &znfield::run::RUN_MARKERS)?;
     let dir = claim.path().to_path_buf();
     let paths: Vec<&std::path::Path> = scenes.iter().map(|p| p.as_path()).collect();
@@ -542,9 +539,7 @@ fn run(
 /// series and plots.
 fn grow(scene: &znfield::scene::Scene, backend: BackendChoice, json: bool, dir: &std::path::Path) -> znfield::Result<()> {
     let mut grown = znfield::growth::run(scene, backend)?;
-    let section = znfield::output::growth::Section { y: grown.section_y, x: &grown.section_x, heights: &grown.sections };
-    let extra = znfield::output::growth::growth_files(scene, &grown.rows, &grown.snapshots, &section)?;
-    znfield::run::write_outputs_with(&mut grown.last, dir, extra)?;
+    znfield::growth::write_outputs(scene, &mut grown, dir)?;
     let s = &grown.last.summary;
     if let (Some(g), Some(last)) = (&s.growth, grown.rows.last()) {
         console().info(&format!(

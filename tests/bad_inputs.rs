@@ -676,6 +676,22 @@ fn catalogue() -> Vec<Case> {
             words: &["mesh.generator", "layered", "bisection"],
         },
         Case {
+            name: "growth-waveform-by-charge",
+            input: Input::Set(&[
+                r#"growth={"end_charge_C_m2": 100}"#,
+                r#"operation.waveform={"kind": "pulse", "period_s": 1, "on_fraction": 0.5, "off_value": 0}"#,
+            ]),
+            words: &["growth.end_charge_C_m2", "waveform", "growth.end_s"],
+        },
+        Case {
+            name: "growth-more-pulses-than-steps",
+            input: Input::Set(&[
+                r#"growth={"end_s": 100, "max_steps": 50}"#,
+                r#"operation.waveform={"kind": "pulse", "period_s": 1, "on_fraction": 0.5, "off_value": 0}"#,
+            ]),
+            words: &["growth.max_steps", "breakpoints", "50"],
+        },
+        Case {
             name: "relief-reaches-the-bulk",
             input: Input::Set(&[r#"geometry.relief={"modes": [{"amplitude_m": 2.5e-6, "wavelength_m": 4e-6}]}"#]),
             words: &["geometry.relief.modes", "80%", "geometry.height_m"],

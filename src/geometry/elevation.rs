@@ -30,7 +30,9 @@ impl Elevation {
     /// A flat displacement `height` on a grid of spacing at most `spacing` (m), capped at
     /// [`MAX_NODES_PER_SIDE`] nodes per side.
     pub fn flat(half_width: f64, spacing: f64, height: f64, periodic: bool) -> Self {
-        let cells = ((2.0 * half_width / spacing).ceil() as usize).clamp(2, MAX_NODES_PER_SIDE - 1);
+        // (Rounding must not add a cell: 2 x 6e-6 / 1e-7 is 120.00000000000001, and 121 cells put
+        // no node on the box's axis, where protrusions usually stand.)
+        let cells = ((2.0 * half_width / spacing * (1.0 - 1e-12)).ceil() as usize).clamp(2, MAX_NODES_PER_SIDE - 1);
         let n = cells + 1;
         Elevation { half_width, n, heights: vec![height; n * n], periodic }
     }
@@ -39,13 +41,30 @@ impl Elevation {
     /// at most `spacing`, m.
     pub fn of_modes(half_width: f64, spacing: f64, modes: &[CosineMode], periodic: bool) -> Self {
         let mut e = Elevation::flat(half_width, spacing, 0.0, periodic);
-        for j in 0..e.n {
-            for i in 0..e.n {
-                let xy = e.node(i, j);
-                e.heights[j * e.n + i] = modes.iter().map(|m| m.height_at(xy)).sum();
+        e.add(|xy| modes.iter().map(|m| m.height_at(xy)).sum());
+        e
+    }
+
+    /// Raises every node by `height(x, y)`, m.
+    pub fn add(&mut self, height: impl Fn(DVec2) -> f64) {
+        for j in 0..self.n {
+            for i in 0..self.n {
+                let xy = self.node(i, j);
+                self.heights[j * self.n + i] += height(xy);
             }
         }
-        e
+    }
+
+    /// Periodic sides: gives each wall node and its image(s) their mean height, so that the
+    /// surface matches across the walls (a surface that is not periodic, a scan, gets a seam one
+    /// cell wide instead of a step); a no-op on other sides.
+    pub fn match_periodic_images(&mut self) {
+        if self.periodic {
+            let areas = self.node_areas();
+            let mut volumes: Vec<f64> = self.heights.iter().zip(&areas).map(|(h, a)| h * a).collect();
+            self.share_periodic_images(&mut volumes);
+            self.heights = volumes.iter().zip(&areas).map(|(v, a)| v / a).collect();
+        }
     }
 
     /// The same grid with other node heights (m, row by row).
@@ -57,6 +76,11 @@ impl Elevation {
     /// Grid spacing, m.
     pub fn spacing(&self) -> f64 {
         2.0 * self.half_width / (self.n - 1) as f64
+    }
+
+    /// Whether opposite walls are periodic images.
+    pub fn is_periodic(&self) -> bool {
+        self.periodic
     }
 
     /// Nodes per side.
@@ -130,6 +154,11 @@ impl Elevation {
         for ((g, v), a) in self.heights.iter_mut().zip(volumes).zip(areas) {
             *g += scale * v / a;
         }
+    }
+
+    /// Raises node k by `rises[k]`, m.
+    pub fn raise_by(&mut self, rises: &[f64]) {
+        self.heights.iter_mut().zip(rises).for_each(|(g, r)| *g += r);
     }
 
     /// Spreads point volumes (position, m^3) onto the grid nodes with bilinear weights (cloud in

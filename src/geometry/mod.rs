@@ -10,6 +10,7 @@
 //! distance (spheroids) use a first-order estimate with the exact zero set.
 
 pub mod elevation;
+pub mod height_map;
 pub mod scaffold;
 pub mod shapes;
 
@@ -46,6 +47,9 @@ pub struct ElectrodeGeometry {
 #[derive(Debug, Clone)]
 pub struct Ground {
     pub elevation: Elevation,
+    /// The elevation the coating layers were laid on (the relief before any growth): layers
+    /// stay where they were put while the deposit grows into them.
+    pub coated: Elevation,
     /// z of the box's floor, below the lowest point of the electrode, m.
     pub floor: f64,
 }
@@ -101,11 +105,12 @@ impl ElectrodeGeometry {
         }
     }
 
-    /// This geometry on the raised electrode `elevation`, with the box floor `clearance` (m)
-    /// below its lowest point.
-    pub fn raised(self, elevation: Elevation, clearance: f64) -> Self {
+    /// This geometry on the raised electrode `elevation`, its coating layers laid on the
+    /// electrode raised by `coated`, with the box floor `clearance` (m) below the electrode's
+    /// lowest point.
+    pub fn raised(self, elevation: Elevation, coated: Elevation, clearance: f64) -> Self {
         let floor = elevation.range().0 - clearance;
-        ElectrodeGeometry { ground: Some(Ground { elevation, floor }), ..self }
+        ElectrodeGeometry { ground: Some(Ground { elevation, coated, floor }), ..self }
     }
 
     /// z of the box's floor, m: 0 (the flat electrode) unless the electrode is raised.
@@ -184,6 +189,20 @@ impl ElectrodeGeometry {
         self.plane_level(p).min(self.level(p))
     }
 
+    /// Distance-like function to the electrode the coating layers were laid on (the initial
+    /// one of a growth run; the electrode itself otherwise), m.
+    pub fn coated_distance(&self, p: DVec3) -> f64 {
+        match &self.ground {
+            None => self.electrode_distance(p),
+            Some(g) => {
+                let q = g.coated.lowered(p);
+                let slope = g.coated.gradient(p.truncate());
+                let plane = q.z / (1.0 + slope.length_squared()).sqrt();
+                self.shapes.iter().fold(plane, |acc, s| acc.min(s.distance(q)))
+            }
+        }
+    }
+
     /// Whether a node moving from `from` to `to` stays in the electrolyte (outside every solid)
     /// and on its side of every coating interface but `except`.
     pub fn keeps_sides(&self, from: DVec3, to: DVec3, except: Option<usize>) -> bool {
@@ -197,7 +216,7 @@ impl ElectrodeGeometry {
     pub fn interface_level(&self, k: usize, p: DVec3) -> f64 {
         let layer = &self.layers[k];
         match layer.kind {
-            LayerKind::Conformal => self.electrode_distance(p) - layer.top,
+            LayerKind::Conformal => self.coated_distance(p) - layer.top,
             LayerKind::Planar => p.z - layer.top,
         }
     }

@@ -13,7 +13,9 @@
 //! and the volumes sum to the residual total current times M / (n F rho) whatever the mesh.
 //! (Sampling each face at points instead left a flat electrode 0.6% rough after two steps: the
 //! quadrature error of the hat functions, a seed for the planar instability.) A face seen edge-on
-//! from above (a vertical wall) deposits its volume at its centroid.
+//! from above (a vertical wall) deposits its volume half a grid cell from its centroid into the
+//! electrolyte, so that a wall moves out by its deposit (to within a cell) instead of raising a
+//! lip on top of it.
 
 use glam::DVec2;
 
@@ -22,6 +24,9 @@ use crate::mesh::{BoundaryTag, TetMesh};
 
 /// Below this |n_z| a face counts as vertical: its projection has no area to spread over.
 const EDGE_ON: f64 = 1e-9;
+
+/// Below this |n_z| (steeper than 60 degrees) a face's deposit is moved half a grid cell out.
+const STEEP: f64 = 0.5;
 
 /// Volume deposited per second at each grid node, m^3/s (negative where metal dissolves), from
 /// the normal current density `current_density` (A/m^2, anodic positive) at `electrode_nodes`,
@@ -46,10 +51,21 @@ pub fn deposition_rates(
         let area_vector = 0.5 * (p[1] - p[0]).cross(p[2] - p[0]);
         let area = area_vector.length();
         if area_vector.z.abs() <= EDGE_ON * area {
-            edge_on.push(((p[0] + p[1] + p[2]).truncate() / 3.0, area * (v[0] + v[1] + v[2]) / 3.0));
+            // Half a cell off the wall into the electrolyte (boundary faces point out of it):
+            // the wall moves out, rather than the node on top of it rising.
+            let outward = -area_vector.truncate().normalize_or_zero() * (0.5 * grid.spacing());
+            edge_on.push(((p[0] + p[1] + p[2]).truncate() / 3.0 + outward, area * (v[0] + v[1] + v[2]) / 3.0));
             continue;
         }
-        spread_face(grid, [p[0].truncate(), p[1].truncate(), p[2].truncate()], v, area / area_vector.z.abs(), &mut volumes);
+        // A steep face (a wall) deposits half a cell out into the electrolyte: the wall moves out
+        // by its deposit rather than the node on top of it rising.
+        let shift = if area_vector.z.abs() < STEEP * area {
+            -area_vector.truncate().normalize_or_zero() * (0.5 * grid.spacing())
+        } else {
+            DVec2::ZERO
+        };
+        let projected = [p[0].truncate() + shift, p[1].truncate() + shift, p[2].truncate() + shift];
+        spread_face(grid, projected, v, area / area_vector.z.abs(), &mut volumes);
     }
     let walls = grid.scatter(edge_on.into_iter());
     volumes.iter_mut().zip(walls).for_each(|(a, b)| *a += b);

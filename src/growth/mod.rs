@@ -11,12 +11,15 @@
 //! with every column raised by the metal deposited over it, so bumps that meet merge without
 //! any topology to repair.
 //!
-//! Mass balance: the deposited volume (the grid's integral) equals the charge passed times
-//! M / (n F rho) to rounding, by construction; the electrolyte volume the meshes lose is an
-//! independent check of the geometry (`summary.json` `growth.mesh_volume_balance`).
+//! Mass balance: the volume deposited (the faces' spread deposits, summed over the steps) against
+//! the charge passed (the solves' total currents, integrated) times M / (n F rho): they agree to
+//! rounding when the spreading loses no face and no current. The electrolyte volume the meshes
+//! lose, against the volume under the risen surface, measures the meshed surfaces' own error
+//! (`summary.json` `growth.mesh_thickness_error_m`).
 
 pub mod deposit;
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use glam::DVec3;
@@ -46,7 +49,12 @@ pub struct GrowthResult {
     /// That row's y and its nodes' x, m.
     pub section_y: f64,
     pub section_x: Vec<f64>,
+    /// The first coating layer's top along the cross-section (its name, heights in m; NaN where
+    /// the line has none).
+    pub coating_top: Option<(String, Vec<f64>)>,
+    /// The elevation grid at the end, and the rise speeds of the first step at its nodes, m/s.
     pub grid: Elevation,
+    pub first_speeds: Vec<f64>,
 }
 
 /// What ends the run and how far along it is.
@@ -76,13 +84,29 @@ impl Goal {
         }
     }
 
+    /// Whether the snapshot after `marks_passed` output marks carries an animation frame: every
+    /// k-th, so that at most [`write::MAX_FRAMES`] do (the last state always does).
+    fn framed(&self, marks_passed: usize) -> bool {
+        let stride = self.marks.len().div_ceil(write::MAX_FRAMES - 1).max(1);
+        marks_passed % stride == 0
+    }
+
     fn done(&self, progress: f64) -> bool {
         progress >= self.end * (1.0 - 1e-9)
     }
 }
 
-/// Refuses a growth scene in a command that runs each scene's initial surface only (`sweep`,
-/// `compare`), rather than drop its growth block silently.
+/// Writes a finished growth run into `dir`: the final surface's outputs with the growth series
+/// and plots ([`crate::output::growth::growth_files`]), summary.json last.
+pub fn write_outputs(scene: &Scene, grown: &mut GrowthResult, dir: &std::path::Path) -> Result<()> {
+    let coating_top = grown.coating_top.as_ref().map(|(name, top)| (name.as_str(), top.as_slice()));
+    let section = write::Section { y: grown.section_y, x: &grown.section_x, heights: &grown.sections, coating_top };
+    let extra = write::growth_files(scene, &grown.rows, &grown.snapshots, &section)?;
+    run::write_outputs_with(&mut grown.last, dir, extra)
+}
+
+/// Refuses a growth scene in a command that runs each scene's initial surface only (`sweep`),
+/// rather than drop its growth block silently.
 pub fn only_in_run(scene: &Scene, command: &str) -> Result<()> {
     match scene.growth {
         Some(_) => Err(Error::input(format!(
@@ -110,25 +134,23 @@ pub fn run(scene: &Scene, choice: BackendChoice) -> Result<GrowthResult> {
         let step = stepper.solve(t, q)?;
         let progress_now = goal.progress(t, q);
         let at_mark = next_mark < goal.marks.len() && progress_now >= goal.marks[next_mark] * (1.0 - 1e-9);
+        if rows.is_empty() {
+            stepper.first_speeds = step.front.clone();
+        }
         if rows.is_empty() || at_mark {
             next_mark += usize::from(at_mark);
-            snapshots.push(write::snapshot(t, &step.result));
+            let framed = goal.framed(next_mark) || goal.done(progress_now);
+            snapshots.push(write::snapshot(t, &step.result, framed));
         }
         sections.push((t, stepper.section(&step.heights)));
         rows.push(step.row.clone());
         if goal.done(progress_now) {
             return Ok(stepper.finish(step.result, rows, snapshots, sections, "end".into()));
         }
-        if let Some(why) = needle(&stepper.grid, &step.heights) {
-            progress::warn(&format!("growth stopped at t = {t:.4e} s: {why}"));
-            if !at_mark && rows.len() > 1 {
-                snapshots.push(write::snapshot(t, &step.result));
-            }
-            return Ok(stepper.finish(step.result, rows, snapshots, sections, why));
-        }
         let current = step.row.total_current_a;
-        let fastest = step.speeds.iter().fold(0.0_f64, |m, s| m.max(s.abs()));
-        if fastest == 0.0 || current == 0.0 {
+        let fastest = step.front.iter().fold(0.0_f64, |m, s| m.max(s.abs()));
+        let breakpoint = stepper.next_breakpoint(t);
+        if (fastest == 0.0 || current == 0.0) && breakpoint.is_none() {
             return Err(Error::input(format!(
                 "growth: the electrode carries no current at t = {t:e} s (total {current:e} A), so it cannot grow to the end \
                  of the run; check the operation block"
@@ -136,38 +158,56 @@ pub fn run(scene: &Scene, choice: BackendChoice) -> Result<GrowthResult> {
         }
         // Progress per second: 1 (time) or the charge rate per area.
         let rate = if goal.by_charge { current.abs() / stepper.projected_area } else { 1.0 };
-        let mut dt = stepper.step_height / fastest;
-        stepper.check_steps(rows.len(), goal.end / (rate * dt), progress_now, goal.end)?;
+        let mut dt = if fastest > 0.0 { stepper.step_height / fastest } else { f64::INFINITY };
+        stepper.check_first_step(rows.len(), goal.end / (rate * dt))?;
         if let Some(&mark) = goal.marks.get(next_mark) {
             dt = dt.min((mark - progress_now) / rate);
         }
-        let rises = step.heights.iter().zip(&step.speeds).map(|(h, s)| h + s * dt);
-        let (lowest, highest) = rises.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), h| (lo.min(h), hi.max(h)));
-        if highest > MAX_RISE_FRACTION * g.height_m || lowest < -g.height_m {
-            let why = format!(
-                "the next step would take the surface to z = {:.4e} m, beyond {MAX_RISE_FRACTION} of geometry.height_m = {:e} m \
-                 or one height below the start",
-                if highest > MAX_RISE_FRACTION * g.height_m { highest } else { lowest },
-                g.height_m
-            );
+        if let Some(edge) = breakpoint {
+            dt = dt.min(edge - t);
+        }
+        let next: Vec<f64> = step.heights.iter().zip(&step.front).map(|(h, s)| h + s * dt).collect();
+        let stop = needle(&stepper.grid, &step.heights)
+            .or_else(|| stepper.steps_exhausted(rows.len(), progress_now, goal.end))
+            .or_else(|| stepper.coating_reached(&next))
+            .or_else(|| leaves_box(&next, g.height_m));
+        if let Some(why) = stop {
             progress::warn(&format!("growth stopped at t = {t:.4e} s: {why}"));
             if !at_mark && rows.len() > 1 {
-                snapshots.push(write::snapshot(t, &step.result));
+                snapshots.push(write::snapshot(t, &step.result, true));
             }
             return Ok(stepper.finish(step.result, rows, snapshots, sections, why));
         }
-        stepper.grid.raise(&step.rates, dt);
+        stepper.warn_near_bulk(&next, t);
+        stepper.advance(&step, dt);
         t += dt;
         q -= current * dt / stepper.projected_area;
     }
 }
 
+/// Why the surface `next` (m, at the grid nodes after the coming step) must not be reached: past
+/// [`MAX_RISE_FRACTION`] of the box height `height` (the bulk boundary), or a height below the
+/// start; None when it stays inside.
+fn leaves_box(next: &[f64], height: f64) -> Option<String> {
+    let (lowest, highest) = next.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &h| (lo.min(h), hi.max(h)));
+    (highest > MAX_RISE_FRACTION * height || lowest < -height).then(|| {
+        format!(
+            "the next step would take the surface to z = {:.4e} m, beyond {MAX_RISE_FRACTION} of geometry.height_m = {height:e} m \
+             or one height below the start",
+            if highest > MAX_RISE_FRACTION * height { highest } else { lowest }
+        )
+    })
+}
+
 /// One solved step: the run on the current surface, the deposition it drives and the row.
 struct Step {
     result: RunResult,
-    /// Deposited volume per second at each grid node, m^3/s, and the rise speed there, m/s.
+    /// Deposited volume per second at each grid node, m^3/s.
     rates: Vec<f64>,
-    speeds: Vec<f64>,
+    /// The speed at which the surface rises at each grid node, m/s: the deposited volume per
+    /// second over the node's area and the pore fraction the front advances into (1 in open
+    /// electrolyte; a coating layer's porosity inside it, where zinc fills only the pores).
+    front: Vec<f64>,
     /// Surface height at each grid node, m.
     heights: Vec<f64>,
     row: GrowthRow,
@@ -183,6 +223,8 @@ struct Stepper<'a> {
     /// Height of the initial electrode's protrusions at each grid node, m.
     base_heights: Vec<f64>,
     grid: Elevation,
+    /// The elevation the coating layers were laid on: the initial one.
+    coated: Elevation,
     initial_volume: f64,
     volume_per_charge: f64,
     projected_area: f64,
@@ -194,10 +236,16 @@ struct Stepper<'a> {
     start: Instant,
     /// Electrolyte volume of the first step's mesh, m^3.
     first_volume: Option<f64>,
+    /// Zinc deposited so far (the rates integrated over the steps), m^3.
+    zinc_volume: f64,
+    /// The first step's rise speeds at the grid nodes, m/s.
+    first_speeds: Vec<f64>,
     /// The grid row through the initial electrode's highest point (the cross-sections).
     section_row: usize,
     /// The kinds of warning reported so far (their words without numbers).
     warned: std::collections::HashSet<String>,
+    /// Every warning of the run, each kind once (summary.json `warnings`).
+    notes: Vec<String>,
     totals: [f64; 3],
 }
 
@@ -207,7 +255,7 @@ impl<'a> Stepper<'a> {
         let g = &scene.geometry;
         let sizes = SizeField { limit: run::resources::tet_limit(scene)?, ..run::size_field(scene) };
         let base = ElectrodeGeometry::from_scene(g);
-        let grid = run::domain::initial_elevation(scene, &sizes)
+        let grid = run::domain::initial_elevation(scene, &sizes)?
             .ok_or_else(|| Error::input("growth: the scene has no elevation grid"))?;
         let base_heights = initial_heights(&base, &grid);
         let start_heights: Vec<f64> = grid.heights().iter().zip(&base_heights).map(|(g, h)| g + h).collect();
@@ -221,6 +269,7 @@ impl<'a> Stepper<'a> {
             base,
             base_heights,
             initial_volume: grid.volume(),
+            coated: grid.clone(),
             grid,
             volume_per_charge: growth.volume_per_charge(scene.physics.kinetics.electrons),
             projected_area: 4.0 * g.half_width_m * g.half_width_m,
@@ -228,8 +277,11 @@ impl<'a> Stepper<'a> {
             backend: backend::open(choice)?,
             start,
             first_volume: None,
+            zinc_volume: 0.0,
+            first_speeds: Vec::new(),
             section_row,
             warned: Default::default(),
+            notes: Vec::new(),
             totals: [0.0; 3],
         })
     }
@@ -239,20 +291,23 @@ impl<'a> Stepper<'a> {
         let heights: Vec<f64> = self.grid.heights().iter().zip(&self.base_heights).map(|(g, h)| g + h).collect();
         let surface = self.grid.with_heights(heights.clone());
         let meshed = Instant::now();
-        let geom = self.base.clone().raised(self.grid.clone(), run::domain::floor_clearance(&self.sizes));
+        let clearance = run::domain::floor_clearance(&self.sizes);
+        let geom = self.base.clone().raised(self.grid.clone(), self.coated.clone(), clearance);
         let mesh = mesh::generate(&geom, &self.sizes)?;
         let mesh_s = meshed.elapsed().as_secs_f64();
         let solved = Instant::now();
         let length_scale = run::length_scale(self.scene);
         let domain = Domain { mesh, geometry: Some(geom), sizes: Some(self.sizes.clone()), length_scale };
+        let applied = self.scene_at(t);
         let (result, warnings) =
-            progress::hold_warnings(|| run::run_on_backend(self.scene, domain, &mut self.backend, self.start, mesh_s));
+            progress::hold_warnings(|| run::run_on_backend(&applied, domain, &mut self.backend, self.start, mesh_s));
         let result = result?;
         // Each kind of warning once per run: the first step's, and later ones that are new.
         for w in warnings {
             let kind: String = w.chars().filter(|c| c.is_alphabetic() || *c == ' ').collect();
             if self.warned.insert(kind) {
                 progress::warn(&w);
+                self.notes.push(w);
             }
         }
         let solve_s = solved.elapsed().as_secs_f64();
@@ -261,34 +316,130 @@ impl<'a> Stepper<'a> {
         let rates = deposit::deposition_rates(&result.mesh, &result.electrode_nodes, raw, self.volume_per_charge, &self.grid);
         let deposit_s = deposited.elapsed().as_secs_f64();
         let areas = self.grid.node_areas();
-        let speeds: Vec<f64> = rates.iter().zip(&areas).map(|(v, a)| v / a).collect();
+        let pores = self.pore_fractions(&heights);
+        let front: Vec<f64> = rates.iter().zip(&areas).zip(&pores).map(|((v, a), e)| v / (a * e)).collect();
         let top = (0..heights.len()).fold(0, |best, k| if heights[k] > heights[best] { k } else { best });
         let bottom = (0..heights.len()).fold(0, |best, k| if heights[k] < heights[best] { k } else { best });
         self.first_volume.get_or_insert(result.mesh.volume());
-        let deposited_volume = self.grid.volume() - self.initial_volume;
         self.totals = [self.totals[0] + mesh_s, self.totals[1] + solve_s, self.totals[2] + deposit_s];
+        let mean_speed = rates.iter().sum::<f64>() / self.projected_area;
+        let mean_front = front.iter().zip(&areas).map(|(s, a)| s * a).sum::<f64>() / self.projected_area;
         let row = GrowthRow {
             time_s: t,
             plating_charge_c_m2: q,
-            deposited_volume_m3: deposited_volume,
-            mean_thickness_m: deposited_volume / self.projected_area,
+            deposited_volume_m3: self.zinc_volume,
+            mean_thickness_m: (self.grid.volume() - self.initial_volume) / self.projected_area,
             max_height_m: heights[top],
             min_height_m: heights[bottom],
             rms_roughness_m: surface.rms_roughness(),
             mode_amplitude_m: self.mode.map(|(k, phase)| surface.mode_amplitude(k, phase)),
             mode_growth_rate_1_s: self.mode.map(|(k, phase)| {
-                self.grid.with_heights(speeds.clone()).mode_amplitude(k, phase) / surface.mode_amplitude(k, phase)
+                self.grid.with_heights(front.clone()).mode_amplitude(k, phase) / surface.mode_amplitude(k, phase)
             }),
-            top_speed_m_s: speeds[top],
-            tip_to_valley_speed_ratio: speeds[top] / speeds[bottom],
-            mean_speed_m_s: rates.iter().sum::<f64>() / self.projected_area,
+            top_speed_m_s: front[top],
+            top_to_mean_speed_ratio: if mean_front != 0.0 { front[top] / mean_front } else { 0.0 },
+            mean_speed_m_s: mean_speed,
             total_current_a: result.summary.electrode.total_current,
             nodes: result.mesh.nodes.len(),
             mesh_s,
             solve_s,
             deposit_s,
         };
-        Ok(Step { result, rates, speeds, heights, row })
+        Ok(Step { result, rates, front, heights, row })
+    }
+
+    /// The first coating layer's top along the line y = `y` at the points `xs` (m): its name
+    /// and heights, found by bisection between the electrode as coated and the bulk.
+    fn coating_top_along(&self, xs: &[f64], y: f64) -> Option<(String, Vec<f64>)> {
+        let layer = self.base.layers.first()?;
+        let geom = self.base.clone().raised(self.coated.clone(), self.coated.clone(), 0.0);
+        let level = |p: DVec3| geom.interface_level(0, p);
+        let tops = xs
+            .iter()
+            .map(|&x| {
+                let low = DVec3::new(x, y, geom.floor().min(self.coated.at(glam::DVec2::new(x, y))));
+                let high = DVec3::new(x, y, geom.height);
+                if level(low) >= 0.0 || level(high) <= 0.0 {
+                    return f64::NAN;
+                }
+                low.z + crossing(&level, low, high) * (high.z - low.z)
+            })
+            .collect();
+        Some((layer.name.clone(), tops))
+    }
+
+    /// The pore fraction the surface advances into at each grid node (its height in `heights`,
+    /// m): the porosity of the coating layer holding the point (at its depth in the layer), 1 in
+    /// open electrolyte.
+    fn pore_fractions(&self, heights: &[f64]) -> Vec<f64> {
+        let layers = &self.scene.geometry.layers;
+        let n = self.grid.nodes_per_side();
+        if layers.is_empty() {
+            return vec![1.0; heights.len()];
+        }
+        let geom = self.base.clone().raised(self.coated.clone(), self.coated.clone(), 0.0);
+        heights
+            .iter()
+            .enumerate()
+            .map(|(k, &h)| {
+                let xy = self.grid.node(k % n, k / n);
+                let p = DVec3::new(xy.x, xy.y, h);
+                (0..layers.len())
+                    .find(|&l| geom.interface_level(l, p) < 0.0)
+                    .map_or(1.0, |l| layers[l].porosity.at(crate::physics::porous::depth_fraction(&geom, l, p)))
+            })
+            .collect()
+    }
+
+    /// Warns, once, when the surface `next` (m, at the grid nodes) passes half the box height:
+    /// the bulk boundary's fixed potential (or concentration) then shapes the tip's field.
+    fn warn_near_bulk(&mut self, next: &[f64], t: f64) {
+        let height = self.scene.geometry.height_m;
+        let highest = next.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        if highest > 0.5 * height && self.warned.insert("near bulk".into()) {
+            let w = format!(
+                "growth: from t = {t:.4e} s the deposit's highest point ({highest:.3e} m) is past half of geometry.height_m \
+                 = {height:e} m: the bulk boundary, held at z = height_m, now shapes the field at the tip; use a taller box"
+            );
+            progress::warn(&w);
+            self.notes.push(w);
+        }
+    }
+
+    /// Takes the step: the surface rises by the front speeds over `dt` (s), and the deposited
+    /// volume grows by the rates over it.
+    fn advance(&mut self, step: &Step, dt: f64) {
+        let rises: Vec<f64> = step.front.iter().map(|s| s * dt).collect();
+        self.grid.raise_by(&rises);
+        self.zinc_volume += step.rates.iter().sum::<f64>() * dt;
+    }
+
+    /// Where the surface `heights` (m, at the grid nodes) would come within one interface element
+    /// of the first coating layer's top, what to tell the user: the deposit would cross into the
+    /// coating's top, a change of topology growth does not follow.
+    fn coating_reached(&self, heights: &[f64]) -> Option<String> {
+        let layer = self.base.layers.first()?;
+        let geom = self.base.clone().raised(self.coated.clone(), self.coated.clone(), 0.0);
+        let least = 0.5 * self.sizes.interfaces.first().copied().unwrap_or(self.sizes.plane);
+        let n = self.grid.nodes_per_side();
+        let (k, gap) = heights
+            .iter()
+            .enumerate()
+            .map(|(k, &h)| {
+                let xy = self.grid.node(k % n, k / n);
+                (k, -geom.interface_level(0, DVec3::new(xy.x, xy.y, h)))
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))?;
+        (gap < least).then(|| {
+            let xy = self.grid.node(k % n, k / n);
+            format!(
+                "the next step would bring the deposit within {gap:.3e} m of the top of coating layer `{}` at (x, y) = \
+                 ({:.4e}, {:.4e}) m (less \
+                 than half an element there, {least:.3e} m): growing through a coating is a change of topology that growth does \
+                 not follow",
+                layer.name, xy.x, xy.y
+            )
+        })
     }
 
     /// The heights of the cross-section row, m.
@@ -297,9 +448,45 @@ impl<'a> Stepper<'a> {
         heights[self.section_row * n..(self.section_row + 1) * n].to_vec()
     }
 
-    /// Refuses a run that would take more than `growth.max_steps` steps: before the first step
-    /// from its speed (`estimate` steps), and at any step once the count is reached.
-    fn check_steps(&self, taken: usize, estimate: f64, progress_now: f64, end: f64) -> Result<()> {
+    /// The scene as it applies from time `t` (s): with a waveform, the waveform's value from `t`
+    /// in place of the operation's (a step's or pulse's value over the interval to its next
+    /// breakpoint; a table's value at `t`, forward Euler's), and no waveform.
+    fn scene_at(&self, t: f64) -> Cow<'a, Scene> {
+        let Some(waveform) = &self.scene.operation.waveform else { return Cow::Borrowed(self.scene) };
+        let op = &self.scene.operation;
+        let current_mode = op.mode == crate::scene::OperationMode::Current;
+        let on = if current_mode { op.mean_current_density_a_m2 } else { op.electrode_potential_v }.unwrap_or(0.0);
+        let value = match waveform {
+            crate::scene::Waveform::Table { .. } => waveform.value(t, on),
+            _ => waveform.value_over(t, self.next_breakpoint(t).unwrap_or(t + 1.0), on),
+        };
+        let mut scene = self.scene.clone();
+        scene.operation.waveform = None;
+        if current_mode {
+            scene.operation.mean_current_density_a_m2 = Some(value);
+        } else {
+            scene.operation.electrode_potential_v = Some(value);
+        }
+        Cow::Owned(scene)
+    }
+
+    /// The waveform's first breakpoint after `t` (s) and before the run's end, where a step
+    /// must end; None without a waveform or past its last.
+    fn next_breakpoint(&self, t: f64) -> Option<f64> {
+        let waveform = self.scene.operation.waveform.as_ref()?;
+        let end = self.growth.end_s?;
+        let after = t + 1e-12 * end;
+        waveform
+            .breakpoints(end)
+            .into_iter()
+            .filter(|&b| b > after)
+            .fold(None, |m: Option<f64>, b| Some(m.map_or(b, |m| m.min(b))))
+            .or(Some(end))
+    }
+
+    /// Refuses, before the first step, a run whose first speed (`estimate` steps to the end)
+    /// would take more than `growth.max_steps` steps.
+    fn check_first_step(&self, taken: usize, estimate: f64) -> Result<()> {
         let max = self.growth.max_steps as usize;
         if taken == 1 && estimate.ceil() > max as f64 {
             return Err(Error::input(format!(
@@ -309,13 +496,19 @@ impl<'a> Stepper<'a> {
                 self.step_height
             )));
         }
-        if taken >= max {
-            return Err(Error::input(format!(
-                "key `growth.max_steps`: {max} steps did not reach the end of the run ({progress_now:e} of {end:e}); the \
-                 deposit sped up: raise growth.max_steps"
-            )));
-        }
         Ok(())
+    }
+
+    /// Why the run stops here when it has taken `growth.max_steps` steps without reaching its
+    /// end (the deposit sped up after the first step's estimate).
+    fn steps_exhausted(&self, taken: usize, progress_now: f64, end: f64) -> Option<String> {
+        let max = self.growth.max_steps as usize;
+        (taken >= max).then(|| {
+            format!(
+                "growth.max_steps = {max} steps did not reach the end of the run ({progress_now:e} of {end:e}): the deposit \
+                 sped up; raise growth.max_steps to go on"
+            )
+        })
     }
 
     /// The finished run: the last step's result with the growth record in its summary.
@@ -331,7 +524,7 @@ impl<'a> Stepper<'a> {
         let expected = end.plating_charge_c_m2 * self.projected_area * self.volume_per_charge;
         let lost = self.first_volume.unwrap_or(0.0) - last.mesh.volume();
         let balance = |measured: f64| if expected != 0.0 { measured / expected - 1.0 } else { 0.0 };
-        let ratio = if end.deposited_volume_m3 != 0.0 { lost / end.deposited_volume_m3 - 1.0 } else { 0.0 };
+        let front_volume = end.mean_thickness_m * self.projected_area;
         let summary = GrowthSummary {
             steps: rows.len(),
             stopped_by,
@@ -341,7 +534,10 @@ impl<'a> Stepper<'a> {
             deposited_volume_m3: end.deposited_volume_m3,
             expected_volume_m3: expected,
             mass_balance: balance(end.deposited_volume_m3),
-            mesh_volume_balance: ratio,
+            mean_thickness_m: end.mean_thickness_m,
+            max_height_m: end.max_height_m,
+            rms_roughness_m: end.rms_roughness_m,
+            mesh_thickness_error_m: (lost - front_volume) / self.projected_area,
             grid_spacing_m: self.grid.spacing(),
             grid_nodes_per_side: self.grid.nodes_per_side(),
             mesh_s: self.totals[0],
@@ -349,10 +545,24 @@ impl<'a> Stepper<'a> {
             deposit_s: self.totals[2],
         };
         last.summary.growth = Some(summary);
+        last.summary.warnings = self.notes.clone();
+        // The last step ran the scene with the waveform's value applied; the record is the scene.
+        last.summary.scene = self.scene.clone();
         let n = self.grid.nodes_per_side();
-        let section_x = (0..n).map(|i| self.grid.node(i, self.section_row).x).collect();
+        let section_x: Vec<f64> = (0..n).map(|i| self.grid.node(i, self.section_row).x).collect();
         let section_y = self.grid.node(0, self.section_row).y;
-        GrowthResult { last, rows, snapshots, sections, section_y, section_x, grid: self.grid }
+        let coating_top = self.coating_top_along(&section_x, section_y);
+        GrowthResult {
+            last,
+            rows,
+            snapshots,
+            sections,
+            section_y,
+            section_x,
+            coating_top,
+            grid: self.grid,
+            first_speeds: self.first_speeds,
+        }
     }
 }
 
@@ -382,10 +592,34 @@ fn needle(grid: &Elevation, heights: &[f64]) -> Option<String> {
     let n = grid.nodes_per_side();
     let dx = grid.spacing();
     let mut worst: Option<(usize, f64)> = None;
-    for j in 1..n - 1 {
-        for i in 1..n - 1 {
+    // The neighbour of index a at offset d along a side of n nodes: across a periodic wall to the
+    // image's neighbour (nodes 0 and n - 1 are one point), else mirrored at an insulating one.
+    let periodic = grid.is_periodic();
+    let step = |a: usize, up: bool| -> usize {
+        match (up, a) {
+            (true, a) if a + 1 < n => a + 1,
+            (true, _) => {
+                if periodic {
+                    1
+                } else {
+                    n - 2
+                }
+            }
+            (false, 0) => {
+                if periodic {
+                    n - 2
+                } else {
+                    1
+                }
+            }
+            (false, a) => a - 1,
+        }
+    };
+    for j in 0..n {
+        for i in 0..n {
             let k = j * n + i;
-            let around = heights[k - 1].max(heights[k + 1]).max(heights[k - n]).max(heights[k + n]);
+            let at = |a: usize, b: usize| heights[b * n + a];
+            let around = at(step(i, false), j).max(at(step(i, true), j)).max(at(i, step(j, false))).max(at(i, step(j, true)));
             let rise = heights[k] - around;
             if rise > NEEDLE_CELLS * dx && worst.is_none_or(|(_, r)| rise > r) {
                 worst = Some((k, rise));

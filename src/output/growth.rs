@@ -28,12 +28,12 @@ pub struct GrowthRow {
     /// surface, 1/s (a relief only). Linear stability predicts it (see the validation suite).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode_growth_rate_1_s: Option<f64>,
-    /// Rise speed of the surface (the grid's) at its highest point, m/s.
+    /// Rise speed of the surface (the grid's front) at its highest point, m/s.
     pub top_speed_m_s: f64,
-    /// Rise speed at the highest point over that at the lowest: > 1 where the tip outgrows the
-    /// valley.
-    pub tip_to_valley_speed_ratio: f64,
-    /// Mean deposition speed, total volume rate over the projected area, m/s.
+    /// Rise speed at the highest point over the mean rise speed of the surface: > 1 where the tip
+    /// outgrows the electrode (3 for a hemisphere in the primary distribution at first).
+    pub top_to_mean_speed_ratio: f64,
+    /// Mean deposition speed, the deposited volume per second over the projected area, m/s.
     pub mean_speed_m_s: f64,
     /// Total electrode current, A (anodic positive).
     pub total_current_a: f64,
@@ -53,18 +53,29 @@ pub struct GrowthSummary {
     /// "end" or why the run stopped early.
     pub stopped_by: String,
     pub end_time_s: f64,
+    /// Charge passed per unit projected area, cathodic positive, C/m^2.
+    #[serde(rename = "plating_charge_C_m2")]
     pub plating_charge_c_m2: f64,
     /// M / (n F rho), m^3/C.
+    #[serde(rename = "volume_per_charge_m3_C")]
     pub volume_per_charge_m3_c: f64,
-    /// Deposited volume (the elevation grid's rise), m^3.
+    /// Zinc deposited: the faces' spread deposits summed over the steps, m^3.
     pub deposited_volume_m3: f64,
-    /// Charge passed times M / (n F rho), m^3.
+    /// The charge passed (the solves' total currents integrated over the steps) times
+    /// M / (n F rho), m^3.
     pub expected_volume_m3: f64,
-    /// Deposited over expected volume minus 1.
+    /// Deposited over expected volume, minus 1: zero to rounding unless the spreading lost a
+    /// face or some current.
     pub mass_balance: f64,
-    /// The electrolyte volume the meshes lost from the first step to the last over the
-    /// deposited volume at the last step, minus 1: the meshed geometry's error.
-    pub mesh_volume_balance: f64,
+    /// The final surface: its mean rise, its highest point and its rms roughness (the last row
+    /// of growth.csv), m.
+    pub mean_thickness_m: f64,
+    pub max_height_m: f64,
+    pub rms_roughness_m: f64,
+    /// The electrolyte volume the meshes lost from the first step to the last, less the volume
+    /// under the risen surface, over the projected area, m: the meshed (piecewise-linear)
+    /// surfaces' miss of the implicit one, as a thickness (compare with mean_thickness_m).
+    pub mesh_thickness_error_m: f64,
     /// Spacing of the elevation grid, m, and its nodes per side.
     pub grid_spacing_m: f64,
     pub grid_nodes_per_side: usize,
@@ -79,17 +90,90 @@ pub struct Snapshot {
     pub time_s: f64,
     pub fields_vtu: Vec<u8>,
     pub electrode_vtu: Vec<u8>,
+    /// The electrode map, for the animation (at most [`MAX_FRAMES`] snapshots carry one).
+    pub frame: Option<super::maps::Map>,
 }
 
-/// The encoded fields and electrode of `result` at time `t` (s).
-pub fn snapshot(t: f64, result: &RunResult) -> Snapshot {
-    Snapshot { time_s: t, fields_vtu: crate::run::fields_vtu(result), electrode_vtu: crate::run::electrode_vtu(result) }
+/// The encoded fields and electrode of `result` at time `t` (s), with its electrode map as an
+/// animation frame when `framed` (and the scene draws maps).
+pub fn snapshot(t: f64, result: &RunResult, framed: bool) -> Snapshot {
+    let scene = &result.summary.scene;
+    let frame = (framed && scene.output.maps).then(|| {
+        let net_sign = super::maps::along_net_current(result.summary.electrode.total_current);
+        super::maps::electrode_footprint_map(&result.mesh, &result.fields, &result.electrode_nodes, scene, net_sign)
+    });
+    Snapshot { time_s: t, fields_vtu: crate::run::fields_vtu(result), electrode_vtu: crate::run::electrode_vtu(result), frame }
+}
+
+/// Most frames of growth_electrode_animation.png.
+pub const MAX_FRAMES: usize = 41;
+
+/// Seconds each frame of the animation shows.
+const FRAME_SECONDS: u16 = 1;
+
+/// growth_electrode_animation.png: the electrode maps of the snapshots that carry one, as an
+/// animated PNG (APNG; its default image, which a viewer without animation shows, is the last
+/// state), on one colour scale
+/// (the user's fixed range for the quantity, else the frames' common range), each titled with
+/// its time; None without frames.
+fn animation(scene: &crate::scene::Scene, snapshots: &[Snapshot]) -> crate::Result<Option<Vec<u8>>> {
+    use super::maps::render::{number, Format};
+    use super::maps::Look;
+    let frames: Vec<(f64, &super::maps::Map)> =
+        snapshots.iter().filter_map(|s| s.frame.as_ref().map(|m| (s.time_s, m))).collect();
+    if frames.is_empty() {
+        return Ok(None);
+    }
+    let look = Look::of(&scene.output);
+    let common = frames.iter().filter_map(|(_, m)| m.range()).reduce(|a, b| [a[0].min(b[0]), a[1].max(b[1])]);
+    let mut images = Vec::with_capacity(frames.len());
+    for (t, map) in &frames {
+        let titled = super::maps::Map {
+            title: format!("{}: electrode current density at t = {} s", scene.name, number(*t)),
+            ..(*map).clone()
+        };
+        let png = titled.figure(common, &look, Format::Png)?;
+        images.push(decode_rgb(&png)?);
+    }
+    let (width, height) = (images[0].0, images[0].1);
+    if images.iter().any(|(w, h, _)| (*w, *h) != (width, height)) {
+        return Ok(None);
+    }
+    let failed = |e: png::EncodingError| crate::Error::output("growth_electrode_animation.png", e);
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, width, height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.set_animated(images.len() as u32, 0).map_err(failed)?;
+        // The last state as the default image, which a viewer without animation shows.
+        encoder.set_sep_def_img(true).map_err(failed)?;
+        encoder.set_frame_delay(FRAME_SECONDS, 1).map_err(failed)?;
+        let mut writer = encoder.write_header().map_err(failed)?;
+        let last = images.last().map(|(_, _, rgb)| rgb.as_slice()).unwrap_or_default();
+        for rgb in std::iter::once(last).chain(images.iter().map(|(_, _, rgb)| rgb.as_slice())) {
+            writer.write_image_data(rgb).map_err(failed)?;
+        }
+        writer.finish().map_err(failed)?;
+    }
+    Ok(Some(out))
+}
+
+/// Width, height and RGB bytes of a PNG drawn by the maps (8-bit RGB).
+fn decode_rgb(png: &[u8]) -> crate::Result<(u32, u32, Vec<u8>)> {
+    let failed = |e: png::DecodingError| crate::Error::output("growth_electrode_animation.png", e);
+    let mut reader = png::Decoder::new(std::io::Cursor::new(png)).read_info().map_err(failed)?;
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).map_err(failed)?;
+    buf.truncate(info.buffer_size());
+    Ok((info.width, info.height, buf))
 }
 
 /// The files a growth run adds to an ordinary run's: growth.csv, the electrode and field series
 /// at the output times (surface_NNNN.vtu in surface.pvd, fields_NNNN.vtu in fields.pvd), and,
-/// with the maps, growth_heights.png (heights and roughness against charge) and
-/// growth_outlines.png (the surface's cross-section at every output time).
+/// with the maps, growth_heights.png (heights and roughness against charge),
+/// growth_outlines.png (the surface's cross-section at up to seven times) and
+/// growth_electrode_animation.png (the electrode map at the output times, animated).
 pub fn growth_files(
     scene: &crate::scene::Scene,
     rows: &[GrowthRow],
@@ -113,6 +197,9 @@ pub fn growth_files(
     files.push(("fields.pvd".into(), collection(&fields_pvd).into_bytes()));
     if scene.output.maps {
         files.extend(growth_plots(scene, rows, section)?);
+        if let Some(apng) = animation(scene, snapshots)? {
+            files.push(("growth_electrode_animation.png".into(), apng));
+        }
     }
     Ok(files)
 }
@@ -126,7 +213,7 @@ fn growth_csv(rows: &[GrowthRow]) -> String {
     if with_mode {
         csv.push_str(",mode_amplitude_m,mode_growth_rate_1_s");
     }
-    csv.push_str(",top_speed_m_s,tip_to_valley_speed_ratio,mean_speed_m_s,total_current_A,nodes,mesh_s,solve_s,deposit_s\n");
+    csv.push_str(",top_speed_m_s,top_to_mean_speed_ratio,mean_speed_m_s,total_current_A,nodes,mesh_s,solve_s,deposit_s\n");
     for r in rows {
         csv.push_str(&format!(
             "{:.9e},{:.9e},{:.9e},{:.9e},{:.9e},{:.9e},{:.9e}",
@@ -145,7 +232,7 @@ fn growth_csv(rows: &[GrowthRow]) -> String {
         csv.push_str(&format!(
             ",{:.9e},{:.9e},{:.9e},{:.9e},{},{:.4},{:.4},{:.4}\n",
             r.top_speed_m_s,
-            r.tip_to_valley_speed_ratio,
+            r.top_to_mean_speed_ratio,
             r.mean_speed_m_s,
             r.total_current_a,
             r.nodes,
@@ -163,6 +250,8 @@ pub struct Section<'a> {
     pub y: f64,
     pub x: &'a [f64],
     pub heights: &'a [(f64, Vec<f64>)],
+    /// The first coating layer's top along the line (name, heights in m; NaN where it has none).
+    pub coating_top: Option<(&'a str, &'a [f64])>,
 }
 
 /// Most outlines drawn in growth_outlines.png.
@@ -177,24 +266,60 @@ fn growth_plots(scene: &crate::scene::Scene, rows: &[GrowthRow], section: &Secti
     let against = |pick: fn(&GrowthRow) -> f64| -> Vec<(f64, f64)> {
         rows.iter().map(|r| (r.plating_charge_c_m2, pick(r) * 1e6)).collect()
     };
+    let (first_top, first_low) = rows.first().map_or((0.0, 0.0), |r| (r.max_height_m, r.min_height_m));
     let heights = [
-        Series { name: "highest point", points: against(|r| r.max_height_m) },
+        Series { name: "rise of the highest point", points: against(|r| r.max_height_m) },
         Series { name: "mean thickness", points: against(|r| r.mean_thickness_m) },
-        Series { name: "lowest point", points: against(|r| r.min_height_m) },
+        Series { name: "rise of the lowest point", points: against(|r| r.min_height_m) },
         Series { name: "rms roughness", points: against(|r| r.rms_roughness_m) },
     ];
-    let title = format!("{}: surface heights against plating charge", scene.name);
-    let mut files = look.line_plot("growth_heights", &title, "plating charge (C/m²)", "height (µm)", &heights)?;
+    // The extremes as rises from where they started.
+    let heights = heights.map(|mut s| {
+        let start = match s.name {
+            "rise of the highest point" => first_top,
+            "rise of the lowest point" => first_low,
+            _ => 0.0,
+        };
+        s.points.iter_mut().for_each(|p| p.1 -= start * 1e6);
+        s
+    });
+    let title = format!("{}: growth against plating charge", scene.name);
+    let mut files = look.line_plot("growth_heights", &title, "plating charge (C/m²)", "rise or roughness (µm)", &heights)?;
     let chosen = evenly_in_time(section.heights, MAX_OUTLINES);
     let names: Vec<String> = chosen.iter().map(|(t, _)| format!("t = {} s", number(*t))).collect();
-    let outlines: Vec<Series> = chosen
+    let mut outlines: Vec<Series> = chosen
         .iter()
         .zip(&names)
         .map(|((_, h), name)| Series { name, points: section.x.iter().zip(h).map(|(x, z)| (x * 1e6, z * 1e6)).collect() })
         .collect();
+    let top_name = section.coating_top.map(|(name, _)| format!("top of coating layer `{name}`"));
+    if let (Some((_, top)), Some(name)) = (section.coating_top, &top_name) {
+        let points = section.x.iter().zip(top).filter(|(_, z)| z.is_finite()).map(|(x, z)| (x * 1e6, z * 1e6)).collect();
+        outlines.push(Series { name, points });
+    }
+    let (x_span, z_span) = spans(&outlines);
+    // The plot's body is about 760 x 400 pixels: how much taller a micrometre is drawn than wide.
+    let stretch = 400.0 * x_span / (760.0 * z_span.max(f64::MIN_POSITIVE));
+    let height_axis = if stretch > 1.5 {
+        format!("height (µm; drawn {} times taller than wide)", number(stretch.round()))
+    } else {
+        "height (µm)".to_string()
+    };
     let title = format!("{}: the surface at y = {} µm as it grows", scene.name, number(section.y * 1e6));
-    files.extend(look.line_plot("growth_outlines", &title, "x (µm)", "height (µm)", &outlines)?);
+    files.extend(look.outline_plot("growth_outlines", &title, "x (µm)", &height_axis, &outlines)?);
     Ok(files)
+}
+
+/// The spans of the x and y values of `series`.
+fn spans(series: &[super::maps::plots::Series]) -> (f64, f64) {
+    let span = |pick: fn(&(f64, f64)) -> f64| {
+        let (lo, hi) = series
+            .iter()
+            .flat_map(|s| s.points.iter().map(pick))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        (hi - lo).max(0.0)
+    };
+    (span(|p| p.0), span(|p| p.1))
 }
 
 /// At most `count` entries of `series` (time, value), the first, the last and those nearest to

@@ -102,7 +102,7 @@ pub fn depth_fraction(geometry: &ElectrodeGeometry, k: usize, p: DVec3) -> f64 {
     let layer = &geometry.layers[k];
     let bottom = if k == 0 { 0.0 } else { geometry.layers[k - 1].top };
     let h = match layer.kind {
-        LayerKind::Conformal => geometry.electrode_distance(p),
+        LayerKind::Conformal => geometry.coated_distance(p),
         LayerKind::Planar => p.z,
     };
     ((h - bottom) / (layer.top - bottom)).clamp(0.0, 1.0)

@@ -54,12 +54,12 @@ pub fn size_field(scene: &Scene) -> SizeField {
 
 /// The implicit geometry of a built-in scene: box, protrusions, layers and scaffold, raised by
 /// the relief where the scene has one or grows.
-pub fn scene_geometry(scene: &Scene, sizes: &SizeField) -> ElectrodeGeometry {
+pub fn scene_geometry(scene: &Scene, sizes: &SizeField) -> Result<ElectrodeGeometry> {
     let geom = ElectrodeGeometry::from_scene(&scene.geometry);
-    match initial_elevation(scene, sizes) {
-        Some(elevation) => geom.raised(elevation, floor_clearance(sizes)),
+    Ok(match initial_elevation(scene, sizes)? {
+        Some(elevation) => geom.raised(elevation.clone(), elevation, floor_clearance(sizes)),
         None => geom,
-    }
+    })
 }
 
 /// How far the box's floor lies below a raised electrode's lowest point: one element at the
@@ -69,17 +69,67 @@ pub fn floor_clearance(sizes: &SizeField) -> f64 {
 }
 
 /// The elevation grid of a scene with a relief or a growth block (`None` otherwise): the relief's
-/// modes on a grid of `growth.grid_spacing_m`, by default half the element size at the
-/// protrusions.
-pub fn initial_elevation(scene: &Scene, sizes: &SizeField) -> Option<crate::geometry::Elevation> {
+/// modes and height map on a grid of `growth.grid_spacing_m`, by default half the element size
+/// at the protrusions.
+pub fn initial_elevation(scene: &Scene, sizes: &SizeField) -> Result<Option<crate::geometry::Elevation>> {
     let g = &scene.geometry;
     if g.relief.is_none() && scene.growth.is_none() {
-        return None;
+        return Ok(None);
     }
     let spacing = scene.growth.as_ref().and_then(|gr| gr.grid_spacing_m).unwrap_or(0.5 * sizes.near);
     let modes = g.relief.as_ref().map_or(&[][..], |r| r.modes.as_slice());
-    Some(crate::geometry::Elevation::of_modes(g.half_width_m, spacing, modes, g.sides == crate::scene::Sides::Periodic))
+    let mut elevation =
+        crate::geometry::Elevation::of_modes(g.half_width_m, spacing, modes, g.sides == crate::scene::Sides::Periodic);
+    if let Some(file) = g.relief.as_ref().and_then(|r| r.height_map.as_ref()) {
+        let (map, origin) = read_height_map(scene, file)?;
+        elevation.add(|xy| map.at(xy));
+        elevation.match_periodic_images();
+        let (lowest, highest) = elevation.range();
+        let tallest = g.all_protrusions().iter().map(|(_, p)| p.height()).fold(0.0, f64::max);
+        if highest + tallest >= 0.8 * g.height_m || lowest <= -g.height_m {
+            return Err(Error::input(format!(
+                "{origin}: the relief spans z = {} to {} m, which with the tallest protrusion ({} m) leaves the box \
+                 (it must stay below 80% of geometry.height_m = {} m and above -geometry.height_m); check \
+                 geometry.relief.height_map.height_unit_m",
+                number(lowest),
+                number(highest),
+                number(tallest),
+                number(g.height_m)
+            )));
+        }
+    }
+    Ok(Some(elevation))
 }
+
+/// Reads and parses a scene's height map, checking that it covers the box; returns it with the
+/// file's name for messages.
+fn read_height_map(
+    scene: &Scene,
+    file: &crate::scene::HeightMapFile,
+) -> Result<(crate::geometry::height_map::HeightMap, String)> {
+    let path = scene.source_dir.as_deref().map_or_else(|| std::path::PathBuf::from(&file.file), |d| d.join(&file.file));
+    let origin = path.display().to_string();
+    let (max_bytes, why) = resources::file_read_limit()?;
+    let text = crate::input::read_text(&path, "height map", max_bytes.min(MAX_HEIGHT_MAP_BYTES), &why)?;
+    let map =
+        crate::geometry::height_map::HeightMap::parse(&text, &origin, file.pixel_size_m, file.height_unit_m, file.subtract_mean)?;
+    let extent = map.extent();
+    let width = 2.0 * scene.geometry.half_width_m;
+    if extent.x < width * (1.0 - 1e-9) || extent.y < width * (1.0 - 1e-9) {
+        return Err(Error::input(format!(
+            "{origin}: the scan spans {} x {} m at geometry.relief.height_map.pixel_size_m = {} m, less than the box's \
+             width 2 geometry.half_width_m = {} m; it must cover the box",
+            number(extent.x),
+            number(extent.y),
+            number(file.pixel_size_m),
+            number(width)
+        )));
+    }
+    Ok((map, origin))
+}
+
+/// Largest height map read, bytes (a 4096 x 4096 scan in text is about 200 MB).
+const MAX_HEIGHT_MAP_BYTES: u64 = 256 << 20;
 
 /// Length scale of the scaled problem: the smallest protrusion feature, or the cell height.
 pub fn length_scale(scene: &Scene) -> f64 {
@@ -104,7 +154,7 @@ pub fn build_domain(scene: &Scene) -> Result<Domain> {
             }
             // The machine's memory bounds the mesh: refused while the mesher counts, before it allocates.
             let sizes = SizeField { limit: resources::tet_limit(scene)?, ..size_field(scene) };
-            let geom = scene_geometry(scene, &sizes);
+            let geom = scene_geometry(scene, &sizes)?;
             let mesh = mesh::generate(&geom, &sizes)?;
             Ok(Domain { mesh, geometry: Some(geom), sizes: Some(sizes), length_scale: length_scale(scene) })
         }

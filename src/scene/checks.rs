@@ -335,8 +335,8 @@ fn check_physics_and_controls(s: &Scene) -> Result<(), String> {
 
 /// The applied waveform of a transient run.
 fn check_waveform(s: &Scene, w: &super::Waveform) -> Result<(), String> {
-    if s.time.is_none() {
-        return Err("key `operation.waveform`: a waveform needs a transient run (a `time` block)".into());
+    if s.time.is_none() && s.growth.is_none() {
+        return Err("key `operation.waveform`: a waveform needs a transient run (a `time` block) or a growth run".into());
     }
     match w {
         super::Waveform::Step { time_s, before } => {

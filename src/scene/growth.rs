@@ -39,13 +39,47 @@ impl CosineMode {
     }
 }
 
-/// The electrode's relief: the flat electrode z = 0, with whatever stands on it, raised by a sum
-/// of cosine modes (a measured or model roughness; the seed of a linear-stability study).
+/// The electrode's relief: the flat electrode z = 0, with whatever stands on it, raised by a
+/// measured height map and a sum of cosine modes (a measured or model roughness; the seed of a
+/// linear-stability study).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Relief {
     /// The modes, summed (at most 64).
+    #[serde(default)]
     pub modes: Vec<CosineMode>,
+    /// A measured surface (AFM or profilometer scan) read from a CSV grid of heights.
+    #[serde(default)]
+    pub height_map: Option<HeightMapFile>,
+}
+
+/// A CSV grid of heights: one row of the scan per line (values separated by commas, semicolons,
+/// tabs or spaces; `#` lines skipped), column i of row j at x = x0 + i pixel, y = y0 + j pixel
+/// (the first line at the lowest y), centred on the box, which it must cover; at most 4096 x 4096
+/// values.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HeightMapFile {
+    /// The CSV file, relative to the scene file.
+    pub file: String,
+    /// Pixel size of the scan (spacing of its values in x and y), m.
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    pub pixel_size_m: f64,
+    /// Unit of the heights in the file, m (1e-9 for a scan in nm).
+    #[serde(default = "one_metre")]
+    #[schemars(range(min = 1e-12, max = 1.0))]
+    pub height_unit_m: f64,
+    /// Subtract the scan's mean height, so that the flat electrode z = 0 is its mean plane.
+    #[serde(default = "yes")]
+    pub subtract_mean: bool,
+}
+
+fn one_metre() -> f64 {
+    1.0
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A growth run: the electrode advances along its normal at the deposition speed
@@ -150,6 +184,13 @@ pub(super) fn check(s: &super::Scene) -> Result<(), String> {
                 relief.modes.len()
             ));
         }
+        if let Some(map) = &relief.height_map {
+            positive("geometry.relief.height_map.pixel_size_m", map.pixel_size_m)?;
+            in_range("geometry.relief.height_map.height_unit_m", map.height_unit_m, 1e-12, 1.0)?;
+            if map.file.is_empty() {
+                return Err("key `geometry.relief.height_map.file`: name the CSV file of heights".into());
+            }
+        }
         for (k, m) in relief.modes.iter().enumerate() {
             positive(&format!("geometry.relief.modes.{k}.amplitude_m"), m.amplitude_m)?;
             positive(&format!("geometry.relief.modes.{k}.wavelength_m"), m.wavelength_m)?;
@@ -206,13 +247,29 @@ fn check_growth(s: &super::Scene, gr: &GrowthControls) -> Result<(), String> {
         Some("the pnp model resolves double layers that a moving electrode would have to carry; use primary, secondary or tertiary")
     } else if s.time.is_some() {
         Some("growth is quasi-steady (each step solves the steady state on the moved surface): remove the `time` block")
-    } else if !g.layers.is_empty() || g.scaffold.is_some() {
-        Some("a coated electrode (geometry.layers, geometry.scaffold) does not grow yet")
+    } else if g.scaffold.is_some() {
+        Some("a resolved scaffold (geometry.scaffold) does not grow yet: its surfaces would have to move too")
+    } else if g.layers.first().is_some_and(|l| l.solid.is_some()) {
+        Some("a conductive porous layer (geometry.layers.0.solid) fills from within, and its filling is not followed yet")
     } else {
         None
     };
     if let Some(why) = refused {
         return Err(format!("key `growth`: {why}"));
+    }
+    if let Some(w) = &s.operation.waveform {
+        let Some(end) = gr.end_s else {
+            return Err("key `growth.end_charge_C_m2`: with operation.waveform the run ends in time: give growth.end_s".into());
+        };
+        // Every breakpoint of the waveform ends a step.
+        let edges = w.breakpoints(end).iter().filter(|&&b| b < end).count();
+        if edges + 1 > gr.max_steps as usize {
+            return Err(format!(
+                "key `growth.max_steps`: operation.waveform has {edges} breakpoints before growth.end_s, each of which ends a \
+                 step, more than growth.max_steps = {}",
+                gr.max_steps
+            ));
+        }
     }
     if let Some((key, _)) = g.all_protrusions().iter().find(|(_, p)| matches!(p, super::Protrusion::Mushroom { .. })) {
         return Err(format!(

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 pub use coating::{BaseElectrode, Profile, SolidPhase};
-pub use growth::{CosineMode, GrowthControls, Relief};
+pub use growth::{CosineMode, GrowthControls, HeightMapFile, Relief};
 pub use output::{OutputControls, SlicePlane};
 pub use protrusions::{Protrusion, ProtrusionArray, RoughSurface};
 pub use scaffold::ScaffoldSpec;

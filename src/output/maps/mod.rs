@@ -47,6 +47,7 @@ use crate::scene::figures::{ColourRanges, FigureUnits};
 use crate::scene::{Axis, OutputControls, Scene, SlicePlane};
 
 /// A sampled map, ready to draw.
+#[derive(Clone)]
 pub struct Map {
     /// File name, e.g. `electrode_current_density.png`.
     pub file: String,
@@ -192,6 +193,11 @@ impl Look {
         formats.iter().map(|&f| Ok((format!("{stem}{}", f.extension()), draw(f)?))).collect()
     }
 
+    /// The files of an outline plot: a line plot with every curve drawn thin.
+    pub fn outline_plot(&self, stem: &str, title: &str, x: &str, y: &str, series: &[Series]) -> Result<Vec<(String, Vec<u8>)>> {
+        self.files(stem, |format| plots::lines(title, [x, y], series, &self.units, format, true))
+    }
+
     /// The files of a line plot ([`plots::line_figure`]).
     pub fn line_plot(&self, stem: &str, title: &str, x: &str, y: &str, series: &[Series]) -> Result<Vec<(String, Vec<u8>)>> {
         self.files(stem, |format| plots::line_figure(title, x, y, series, &self.units, format))
@@ -263,6 +269,14 @@ pub fn slice_planes(scene: &Scene, mesh: &TetMesh) -> Vec<SlicePlane> {
         }
     };
     vec![SlicePlane { normal: Axis::Y, at_m }]
+}
+
+/// The electrode map alone (`electrode_current_density.png` of [`field_maps`]), over the mesh's
+/// footprint: a growth run's animation frames.
+pub fn electrode_footprint_map(mesh: &TetMesh, fields: &Fields, electrode_nodes: &[u32], scene: &Scene, net_sign: f64) -> Map {
+    let (lo, hi) = mesh.bounding_box();
+    let grid = PixelGrid::covering([lo[0], hi[0]], [lo[1], hi[1]], scene.output.map_pixels);
+    electrode_map(mesh, fields, electrode_nodes, scene, net_sign, grid)
 }
 
 fn electrode_map(mesh: &TetMesh, fields: &Fields, electrode_nodes: &[u32], scene: &Scene, net_sign: f64, grid: PixelGrid) -> Map {

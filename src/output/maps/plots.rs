@@ -28,6 +28,9 @@ struct LineDrawing<'a> {
     /// The y axis starts at zero (shares and fractions, whose differences a cropped axis
     /// would exaggerate).
     from_zero: bool,
+    /// Every curve as thin as the last (outlines of a surface, which rarely coincide); else
+    /// earlier curves are drawn wider, so that a later one over it leaves it visible.
+    thin: bool,
 }
 
 impl Drawing for LineDrawing<'_> {
@@ -81,7 +84,7 @@ impl Drawing for LineDrawing<'_> {
             let c = colour(k as f64, [0.0, (self.series.len().max(2) - 1) as f64 * 1.15]);
             // Earlier curves wider, so that a later one drawn over it leaves it visible where
             // they coincide.
-            let width = 2 + 2 * (self.series.len() - 1 - k).min(3) as u32;
+            let width = if self.thin { 2 } else { 2 + 2 * (self.series.len() - 1 - k).min(3) as u32 };
             let style = ShapeStyle::from(&c).stroke_width(width);
             chart
                 .draw_series(LineSeries::new(points.clone(), style))
@@ -117,17 +120,30 @@ pub fn line_figure(
     units: &FigureUnits,
     format: Format,
 ) -> Result<Vec<u8>> {
+    lines(title, [x_quantity, y_quantity], series, units, format, false)
+}
+
+/// A line plot of `series` in the units `units` asks for; `thin`: see [`LineDrawing::thin`]
+/// (true for outlines of a surface at several times).
+pub(super) fn lines(
+    title: &str,
+    quantities: [&str; 2],
+    series: &[Series],
+    units: &FigureUnits,
+    format: Format,
+    thin: bool,
+) -> Result<Vec<u8>> {
     let range = |pick: fn(&(f64, f64)) -> f64| {
         finite_range(&series.iter().flat_map(|s| s.points.iter().map(pick)).collect::<Vec<_>>()).unwrap_or([0.0, 1.0])
     };
-    let (x, y) = (shown(x_quantity, range(|p| p.0), units), shown(y_quantity, range(|p| p.1), units));
-    figure(&LineDrawing { title, x, y, series, from_zero: false }, format)
+    let (x, y) = (shown(quantities[0], range(|p| p.0), units), shown(quantities[1], range(|p| p.1), units));
+    figure(&LineDrawing { title, x, y, series, from_zero: false, thin }, format)
 }
 
 /// [`line_figure`] of shares or fractions: the y axis starts at zero.
 pub fn share_figure(title: &str, x_quantity: &str, y_quantity: &str, series: &[Series], format: Format) -> Result<Vec<u8>> {
     let (x, y) = (Shown { quantity: x_quantity.into(), factor: 1.0 }, Shown { quantity: y_quantity.into(), factor: 1.0 });
-    figure(&LineDrawing { title, x, y, series, from_zero: true }, format)
+    figure(&LineDrawing { title, x, y, series, from_zero: true, thin: false }, format)
 }
 
 /// `range` widened by `fraction` of its span on each side (and made non-empty).

@@ -142,6 +142,7 @@ pub fn finite_range(values: &[f64]) -> Option<[f64; 2]> {
 
 /// An arrow in plane coordinates (m): tail and in-plane vector, drawn with a length relative to
 /// the longest arrow of the map.
+#[derive(Debug, Clone, Copy)]
 pub struct Arrow {
     pub tail: [f64; 2],
     pub vector: [f64; 2],
