@@ -61,7 +61,8 @@ const FRACTION_FLOOR: f64 = 0.01;
 /// How the report marks rows, in both report.md and report.html.
 pub const CRITERIA: &str = "Marked best (bold in report.md, highlighted in report.html): the best value of a row \
 (lower tip enhancement, protrusion current enhancement, peak to mean current density, nonuniformity, overpotential \
-spread, deposition centroid, and a grown surface's highest point and roughness; higher surface concentration, lower-half \
+spread, deposition centroid, and a grown surface's highest point, roughness and tip rise over mean rise; higher surface \
+concentration, lower-half \
 deposition and transference number), only where it \
 differs from the next best by more than 1% of the larger of the two (more than the metrics' discretization error at \
 the default mesh) and by more than the row's noise floor (0.005 for the nonuniformity, 0.1 mV for the overpotential \
@@ -141,6 +142,9 @@ pub fn rows(summaries: &[Summary]) -> Vec<Row> {
         row("plating charge grown", "C/m^2", Better::Neither, &|s| s.growth.as_ref().map(|g| g.plating_charge_c_m2)),
         row("highest point grown to", "m", Better::Lower, &|s| s.growth.as_ref().map(|g| g.max_height_m)),
         row("rms roughness grown to", "m", Better::Lower, &|s| s.growth.as_ref().map(|g| g.rms_roughness_m)),
+        row("rise of the highest point over the mean rise", "", Better::Lower, &|s| {
+            s.growth.as_ref().map(|g| g.top_rise_over_mean_rise)
+        }),
     ]
     .into_iter()
     .filter(|r| r.values.iter().any(Option::is_some))

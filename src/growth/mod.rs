@@ -144,6 +144,8 @@ pub fn run(scene: &Scene, choice: BackendChoice) -> Result<GrowthResult> {
         }
         sections.push((t, stepper.section(&step.heights)));
         rows.push(step.row.clone());
+        // The progress bar over the run's end (time or charge).
+        progress::report(progress::Event::TimeStep { step: rows.len() as u32, fraction: (progress_now / goal.end).min(1.0) });
         if goal.done(progress_now) {
             return Ok(stepper.finish(step.result, rows, snapshots, sections, "end".into()));
         }
@@ -537,6 +539,14 @@ impl<'a> Stepper<'a> {
             mean_thickness_m: end.mean_thickness_m,
             max_height_m: end.max_height_m,
             rms_roughness_m: end.rms_roughness_m,
+            top_rise_over_mean_rise: {
+                let start = rows.first().map_or(end.max_height_m, |r| r.max_height_m);
+                if end.mean_thickness_m != 0.0 {
+                    (end.max_height_m - start) / end.mean_thickness_m
+                } else {
+                    0.0
+                }
+            },
             mesh_thickness_error_m: (lost - front_volume) / self.projected_area,
             grid_spacing_m: self.grid.spacing(),
             grid_nodes_per_side: self.grid.nodes_per_side(),

@@ -72,6 +72,9 @@ pub struct GrowthSummary {
     pub mean_thickness_m: f64,
     pub max_height_m: f64,
     pub rms_roughness_m: f64,
+    /// The rise of the highest point over the mean rise of the surface: > 1 where the tip
+    /// outgrew the electrode over the run (0 when the surface did not move).
+    pub top_rise_over_mean_rise: f64,
     /// The electrolyte volume the meshes lost from the first step to the last, less the volume
     /// under the risen surface, over the projected area, m: the meshed (piecewise-linear)
     /// surfaces' miss of the implicit one, as a thickness (compare with mean_thickness_m).
