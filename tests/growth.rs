@@ -363,3 +363,24 @@ fn plating_then_stripping_a_mode_undoes_its_growth() {
             < 1e-3 * grown.rows.iter().map(|r| r.mean_thickness_m).fold(0.0, f64::max)
     );
 }
+
+#[test]
+fn the_tertiary_model_grows_a_transport_limited_tip() {
+    // The shipped tertiary hemisphere (2 M ZnSO4, Butler-Volmer with the surface concentration)
+    // at 40 A/cm^2, 74% of the limiting current: mass transport, not the field, makes the tip
+    // outgrow the flat (at 10 mA/cm^2 the same scene plates almost uniformly).
+    let sets = [
+        "mesh.refine=0.5".to_string(),
+        "operation.mean_current_density_A_m2=-4e4".to_string(),
+        r#"growth={"end_charge_C_m2": 2000, "outputs": 1}"#.to_string(),
+        "output.maps=false".to_string(),
+    ];
+    let scene = Scene::load(Path::new("scenes/hemisphere_tertiary.json"), &sets).expect("scene");
+    let grown = znfield::growth::run(&scene, BackendChoice::Cpu).expect("growth");
+    let g = grown.last.summary.growth.as_ref().expect("summary");
+    assert_eq!(g.stopped_by, "end");
+    assert!(g.mass_balance.abs() < 1e-9, "{}", g.mass_balance);
+    let first = &grown.rows[0];
+    assert!(first.top_to_mean_speed_ratio > 1.2, "{}", first.top_to_mean_speed_ratio);
+    assert!(grown.last.fields.concentrations.iter().all(|(_, c)| c.iter().all(|&v| v > 0.0 && v.is_finite())));
+}
