@@ -384,3 +384,30 @@ fn the_tertiary_model_grows_a_transport_limited_tip() {
     assert!(first.top_to_mean_speed_ratio > 1.2, "{}", first.top_to_mean_speed_ratio);
     assert!(grown.last.fields.concentrations.iter().all(|(_, c)| c.iter().all(|&v| v > 0.0 && v.is_finite())));
 }
+
+#[test]
+fn snapshots_that_would_not_fit_in_memory_are_refused() {
+    let dir = common::scratch("growth", "memory");
+    let scene = dir.join("scene.json");
+    std::fs::write(&scene, common::TINY_SCENE).expect("scene");
+    let args: Vec<String> = [
+        "run",
+        &scene.display().to_string(),
+        "--backend",
+        "cpu",
+        "--out",
+        &dir.join("out").display().to_string(),
+        "--set",
+        r#"growth={"end_charge_C_m2": 600, "outputs": 200, "max_steps": 2000}"#,
+        "--set",
+        "output.maps=false",
+    ]
+    .map(String::from)
+    .to_vec();
+    let o = common::run_bounded(&args, &[("ZNFIELD_MEMORY_LIMIT_BYTES", "200000000")]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("growth.outputs") && stderr.contains("202 snapshots"), "{stderr}");
+    assert!(!dir.join("out").join("summary.json").exists());
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -141,6 +141,9 @@ pub fn run(scene: &Scene, choice: BackendChoice) -> Result<GrowthResult> {
             next_mark += usize::from(at_mark);
             let framed = goal.framed(next_mark) || goal.done(progress_now);
             snapshots.push(write::snapshot(t, &step.result, framed));
+            if rows.is_empty() {
+                check_snapshot_memory(&snapshots[0], goal.marks.len() + 2)?;
+            }
         }
         sections.push((t, stepper.section(&step.heights)));
         rows.push(step.row.clone());
@@ -187,6 +190,22 @@ pub fn run(scene: &Scene, choice: BackendChoice) -> Result<GrowthResult> {
     }
 }
 
+/// Refuses a run whose `count` snapshots, each the size of `first`, would hold more than a
+/// quarter of the memory the run may use (they are kept until the run ends and is written).
+fn check_snapshot_memory(first: &Snapshot, count: usize) -> Result<()> {
+    let frame = first.frame.as_ref().map_or(0, |m| m.values.len() * std::mem::size_of::<f64>());
+    let each = (first.fields_vtu.len() + first.electrode_vtu.len() + frame) as u64;
+    let needed = each.saturating_mul(count as u64);
+    match run::resources::memory_budget()? {
+        Some((budget, source)) if needed > budget / 4 => Err(Error::input(format!(
+            "key `growth.outputs`: {count} snapshots of {each} bytes each (fields, electrode and a map) would hold {needed} \
+             bytes until the run is written, more than a quarter of the {budget} bytes of {source}; lower growth.outputs or \
+             coarsen the mesh"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Why the surface `next` (m, at the grid nodes after the coming step) must not be reached: past
 /// [`MAX_RISE_FRACTION`] of the box height `height` (the bulk boundary), or a height below the
 /// start; None when it stays inside.
@@ -227,6 +246,11 @@ struct Stepper<'a> {
     grid: Elevation,
     /// The elevation the coating layers were laid on: the initial one.
     coated: Elevation,
+    /// The initial geometry on that elevation, where the coating layers are (their levels,
+    /// depths and porosities); built once.
+    coated_geometry: ElectrodeGeometry,
+    /// The waveform's breakpoints before the end (s), increasing; empty without a waveform.
+    breakpoints: Vec<f64>,
     initial_volume: f64,
     volume_per_charge: f64,
     projected_area: f64,
@@ -263,6 +287,7 @@ impl<'a> Stepper<'a> {
         let start_heights: Vec<f64> = grid.heights().iter().zip(&base_heights).map(|(g, h)| g + h).collect();
         let top = (0..start_heights.len()).fold(0, |best, k| if start_heights[k] > start_heights[best] { k } else { best });
         let section_row = top / grid.nodes_per_side();
+        let coated_geometry = base.clone().raised(grid.clone(), grid.clone(), 0.0);
         Ok(Stepper {
             scene,
             growth,
@@ -272,6 +297,8 @@ impl<'a> Stepper<'a> {
             base_heights,
             initial_volume: grid.volume(),
             coated: grid.clone(),
+            coated_geometry,
+            breakpoints: breakpoints_of(scene, growth),
             grid,
             volume_per_charge: growth.volume_per_charge(scene.physics.kinetics.electrons),
             projected_area: 4.0 * g.half_width_m * g.half_width_m,
@@ -354,7 +381,7 @@ impl<'a> Stepper<'a> {
     /// and heights, found by bisection between the electrode as coated and the bulk.
     fn coating_top_along(&self, xs: &[f64], y: f64) -> Option<(String, Vec<f64>)> {
         let layer = self.base.layers.first()?;
-        let geom = self.base.clone().raised(self.coated.clone(), self.coated.clone(), 0.0);
+        let geom = &self.coated_geometry;
         let level = |p: DVec3| geom.interface_level(0, p);
         let tops = xs
             .iter()
@@ -379,7 +406,7 @@ impl<'a> Stepper<'a> {
         if layers.is_empty() {
             return vec![1.0; heights.len()];
         }
-        let geom = self.base.clone().raised(self.coated.clone(), self.coated.clone(), 0.0);
+        let geom = &self.coated_geometry;
         heights
             .iter()
             .enumerate()
@@ -421,7 +448,7 @@ impl<'a> Stepper<'a> {
     /// coating's top, a change of topology growth does not follow.
     fn coating_reached(&self, heights: &[f64]) -> Option<String> {
         let layer = self.base.layers.first()?;
-        let geom = self.base.clone().raised(self.coated.clone(), self.coated.clone(), 0.0);
+        let geom = &self.coated_geometry;
         let least = 0.5 * self.sizes.interfaces.first().copied().unwrap_or(self.sizes.plane);
         let n = self.grid.nodes_per_side();
         let (k, gap) = heights
@@ -475,15 +502,10 @@ impl<'a> Stepper<'a> {
     /// The waveform's first breakpoint after `t` (s) and before the run's end, where a step
     /// must end; None without a waveform or past its last.
     fn next_breakpoint(&self, t: f64) -> Option<f64> {
-        let waveform = self.scene.operation.waveform.as_ref()?;
+        self.scene.operation.waveform.as_ref()?;
         let end = self.growth.end_s?;
         let after = t + 1e-12 * end;
-        waveform
-            .breakpoints(end)
-            .into_iter()
-            .filter(|&b| b > after)
-            .fold(None, |m: Option<f64>, b| Some(m.map_or(b, |m| m.min(b))))
-            .or(Some(end))
+        Some(self.breakpoints.iter().copied().find(|&b| b > after).unwrap_or(end))
     }
 
     /// Refuses, before the first step, a run whose first speed (`estimate` steps to the end)
@@ -574,6 +596,15 @@ impl<'a> Stepper<'a> {
             first_speeds: self.first_speeds,
         }
     }
+}
+
+/// The breakpoints of a growth scene's waveform before its end, increasing (empty without a
+/// waveform or an end time).
+fn breakpoints_of(scene: &Scene, growth: &GrowthControls) -> Vec<f64> {
+    let (Some(waveform), Some(end)) = (&scene.operation.waveform, growth.end_s) else { return Vec::new() };
+    let mut points: Vec<f64> = waveform.breakpoints(end).into_iter().filter(|&b| b < end).collect();
+    points.sort_by(f64::total_cmp);
+    points
 }
 
 /// Height of the initial electrode (flat at 0, protrusions above it) at each grid node, m: the
