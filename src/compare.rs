@@ -61,7 +61,7 @@ const FRACTION_FLOOR: f64 = 0.01;
 /// How the report marks rows, in both report.md and report.html.
 pub const CRITERIA: &str = "Marked best (bold in report.md, highlighted in report.html): the best value of a row \
 (lower tip enhancement, protrusion current enhancement, peak to mean current density, nonuniformity, overpotential \
-spread, deposition centroid, and a grown surface's highest point, roughness and tip rise over mean rise; higher surface \
+spread, deposition centroid, and a grown surface's highest point, roughness, tip rise over mean rise and over dense thickness, and a filling scaffold's zinc centroid; higher surface \
 concentration, lower-half \
 deposition and transference number), only where it \
 differs from the next best by more than 1% of the larger of the two (more than the metrics' discretization error at \
@@ -145,6 +145,13 @@ pub fn rows(summaries: &[Summary]) -> Vec<Row> {
         row("rise of the highest point over the mean rise", "", Better::Lower, &|s| {
             s.growth.as_ref().map(|g| g.top_rise_over_mean_rise)
         }),
+        row("rise of the highest point over the dense thickness of the zinc", "", Better::Lower, &|s| {
+            s.growth.as_ref().map(|g| g.top_rise_over_dense_thickness)
+        }),
+        row("pores filled: depth centroid of the zinc (0 base, 1 top)", "fraction", Better::Lower, &|s| {
+            s.growth.as_ref().and_then(|g| g.filling.as_ref()).map(|f| f.filled_depth_centroid)
+        })
+        .with_floor(FRACTION_FLOOR),
     ]
     .into_iter()
     .filter(|r| r.values.iter().any(Option::is_some))

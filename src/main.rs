@@ -142,13 +142,14 @@ enum Command {
         /// Override a scene key by its dotted path, e.g. --set mesh.refine=2 (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
-        /// Transient runs: wall-clock seconds between checkpoints (0: at every preconditioner
-        /// rebuild, every time.preconditioner_reuse_steps steps)
-        /// [default: the scene's time.checkpoint_wall_interval_s, 600].
+        /// Transient and growth runs: wall-clock seconds between checkpoints (transient: 0 at
+        /// every preconditioner rebuild, every time.preconditioner_reuse_steps steps; growth: 0
+        /// after every step) [default: the scene's time.checkpoint_wall_interval_s or
+        /// growth.checkpoint_wall_interval_s, 600].
         #[arg(long, value_name = "SECONDS")]
         checkpoint_every: Option<f64>,
-        /// Continue the transient run whose checkpoint.json is in DIR, into DIR (the scene comes
-        /// from the checkpoint).
+        /// Continue the transient or growth run whose checkpoint.json is in DIR, into DIR (the
+        /// scene comes from the checkpoint).
         #[arg(long, value_name = "DIR", conflicts_with_all = ["scene", "sets", "out"])]
         resume: Option<PathBuf>,
     },
@@ -459,6 +460,22 @@ fn run(
     // A fresh run also removes an older run's checkpoint (a later --resume would continue that
     // run, not this one); a resumed run keeps its own, in the directory it continues.
     let (scene, claim, resume) = match resume {
+        Some(dir) if znfield::growth::checkpoint::is_growth_checkpoint(&dir) => {
+            let (ck, snapshots) = znfield::growth::checkpoint::GrowthCheckpoint::load(&dir)?;
+            let scene = ck.scene();
+            console().info(&format!(
+                "znfield: resuming growth scene `{}` from {} (after step {}, t = {:.6e} s, {:.1} s of wall time so far)",
+                scene.name,
+                ck.path.display(),
+                ck.state.rows.len(),
+                ck.state.time_s,
+                ck.wall_time_s
+            ));
+            let _claim = OutputDir::claim(&dir, &znfield::run::RUN_MARKERS, &[], Reuse::Replace)?;
+            let interval = checkpoint_every.unwrap_or(scene.growth.as_ref().map_or(600.0, |g| g.checkpoint_wall_interval_s));
+            let options = growth_options(&dir, interval, Some((ck, snapshots)))?;
+            return grow(&scene, target.backend, target.json, &dir, options);
+        }
         Some(dir) => {
             let ck = Checkpoint::load(&dir)?;
             let scene = ck.scene();
@@ -481,23 +498,24 @@ fn run(
         }
     };
     let dir = claim.path().to_path_buf();
+    if let Some(growth) = &scene.growth {
+        let interval = checkpoint_every.unwrap_or(growth.checkpoint_wall_interval_s);
+        return grow(&scene, target.backend, target.json, &dir, growth_options(&dir, interval, None)?);
+    }
     let interval = match (checkpoint_every, &scene.time) {
         (Some(s), _) if !(s.is_finite() && s >= 0.0) => {
             return Err(znfield::Error::input(format!("--checkpoint-every: {s} is not a number of seconds >= 0")))
         }
         (Some(_), None) => {
             return Err(znfield::Error::input(
-                "--checkpoint-every: checkpoints are for transient runs; the scene has no `time` block",
+                "--checkpoint-every: checkpoints are for transient and growth runs; the scene has neither a `time` nor a `growth` block",
             ))
         }
         (Some(s), Some(_)) => Some(s),
         (None, time) => time.as_ref().map(|t| t.checkpoint_wall_interval_s),
     };
-    if scene.growth.is_some() {
-        return grow(&scene, target.backend, target.json, &dir);
-    }
     let checkpoints = interval.map(|s| CheckpointPlan { dir: dir.clone(), interval: Duration::from_secs_f64(s) });
-    let options = znfield::run::RunOptions { checkpoints, resume, diagnostics: Some(dir.clone()) };
+    let options = znfield::run::RunOptions { checkpoints, resume, diagnostics: Some(dir.clone()), media: None };
     let mut result = znfield::run::run_with(&scene, target.backend, options)?;
     znfield::run::write_outputs(&mut result, &dir)?;
     let s = &result.summary;
@@ -535,10 +553,29 @@ fn run(
     Ok(())
 }
 
+/// How a growth run into `dir` checkpoints (every `interval` wall seconds) and what it resumes.
+fn growth_options(
+    dir: &std::path::Path,
+    interval: f64,
+    resume: Option<(znfield::growth::checkpoint::GrowthCheckpoint, Vec<znfield::growth::Snapshot>)>,
+) -> znfield::Result<znfield::growth::GrowthOptions> {
+    if !(interval.is_finite() && interval >= 0.0) {
+        return Err(znfield::Error::input(format!("--checkpoint-every: {interval} is not a number of seconds >= 0")));
+    }
+    let plan = znfield::growth::checkpoint::Plan { dir: dir.to_path_buf(), interval: Duration::from_secs_f64(interval) };
+    Ok(znfield::growth::GrowthOptions { checkpoints: Some(plan), resume })
+}
+
 /// A growth run ([`znfield::growth`]) into `dir`: the final surface's outputs with the growth
 /// series and plots.
-fn grow(scene: &znfield::scene::Scene, backend: BackendChoice, json: bool, dir: &std::path::Path) -> znfield::Result<()> {
-    let mut grown = znfield::growth::run(scene, backend)?;
+fn grow(
+    scene: &znfield::scene::Scene,
+    backend: BackendChoice,
+    json: bool,
+    dir: &std::path::Path,
+    options: znfield::growth::GrowthOptions,
+) -> znfield::Result<()> {
+    let mut grown = znfield::growth::run_with(scene, backend, options)?;
     znfield::growth::write_outputs(scene, &mut grown, dir)?;
     let s = &grown.last.summary;
     if let (Some(g), Some(last)) = (&s.growth, grown.rows.last()) {

@@ -8,8 +8,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use serde_json::Value;
 
@@ -59,17 +58,6 @@ fn summary(dir: &Path) -> Value {
     json
 }
 
-/// Names of the visible files in `dir`, sorted.
-fn visible_files(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .expect("read dir")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with('.'))
-        .collect();
-    names.sort();
-    names
-}
-
 /// Runs to completion uninterrupted.
 fn uninterrupted(backend: &str, reuse: u32, dir: &Path) {
     let out = Command::new(BIN).args(args(backend, reuse, dir)).output().expect("spawn");
@@ -96,33 +84,11 @@ fn kill_and_resume(backend: &str, reuse: u32, dir: &Path, hold: u32) -> String {
 /// checks that it left only the checkpoint; returns the step saved.
 fn kill_after_checkpoint(backend: &str, reuse: u32, dir: &Path, hold: u32) -> u32 {
     let step = hold * reuse;
-    let mut child = Command::new(BIN)
-        .args(args(backend, reuse, dir))
-        .args(["--checkpoint-every", "0"])
-        .env("ZNFIELD_HOLD_AFTER_CHECKPOINT", hold.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let checkpoint = dir.join("checkpoint.json");
-    let began = Instant::now();
-    let saved_steps = loop {
-        // The file appears whole (written under a temporary name, then renamed), so any
-        // readable version parses.
-        if let Ok(text) = std::fs::read_to_string(&checkpoint) {
-            let steps = serde_json::from_str::<Value>(&text).expect("a checkpoint parses")["progress"]["steps"].as_u64();
-            if steps == Some(step as u64) {
-                break step;
-            }
-        }
-        assert!(child.try_wait().expect("wait").is_none(), "the run ended before its checkpoint {hold} at step {step}");
-        assert!(began.elapsed() < Duration::from_secs(300), "no checkpoint {hold} after 300 s");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    child.kill().expect("SIGKILL");
-    child.wait().expect("reap");
+    let saved_steps = common::kill_at_checkpoint(&args(backend, reuse, dir), dir, hold, |json| {
+        (json["progress"]["steps"].as_u64() == Some(step as u64)).then_some(step)
+    });
     assert_eq!(
-        visible_files(dir),
+        common::visible_files(dir),
         ["checkpoint.json"],
         "a run killed after step {saved_steps} may leave only its checkpoint (no summary.json, no fields)"
     );
@@ -195,8 +161,8 @@ fn killed_cpu_run_resumes_to_the_same_bits() {
     let stderr = kill_and_resume("cpu", 3, &resumed, 3);
     assert!(stderr.contains("after step 9"), "the resume says where it continues: {stderr}");
     assert!(summary(&whole) == summary(&resumed), "resumed summary.json differs from the uninterrupted run's");
-    let files = visible_files(&whole);
-    assert_eq!(files, visible_files(&resumed));
+    let files = common::visible_files(&whole);
+    assert_eq!(files, common::visible_files(&resumed));
     // Three snapshots (5, 20 and 50 ms), the last landing on the end time.
     for f in ["fields_0000.vtu", "fields_0001.vtu", "fields_0002.vtu", "fields.vtu", "electrode.vtu", "timeseries.csv"] {
         assert!(files.contains(&f.to_string()), "{f} missing");
@@ -243,14 +209,14 @@ fn resume_refuses_what_it_cannot_continue() {
     let out = resume(&dir);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to resume"));
-    // Checkpoints are for transient runs.
+    // Checkpoints are for transient and growth runs.
     let out = Command::new(BIN)
         .args(["run", "scenes/hemisphere_primary.json", "--checkpoint-every", "10", "--out"])
         .arg(dir.join("steady"))
         .output()
         .expect("spawn");
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no `time` block"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("neither a `time` nor a `growth` block"));
     assert!(!dir.join("steady").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -564,3 +564,8 @@ fn growth_linear_stability() {
 fn growth_hemisphere_apex() {
     check_case("growth_hemisphere_apex");
 }
+
+#[test]
+fn growth_pore_filling() {
+    check_case("growth_pore_filling");
+}

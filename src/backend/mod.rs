@@ -82,6 +82,13 @@ pub struct Backend {
 }
 
 impl Backend {
+    /// Forget the preconditioners the solvers keep from earlier systems, so that the next solves
+    /// depend only on their own matrices (each growth step; a resumed run then repeats them).
+    pub fn forget_preconditioners(&mut self) {
+        self.solver.forget_preconditioners();
+        self.general.new_nonlinear_solve();
+    }
+
     /// What a transport solve runs on: the general solver and the assembler.
     pub fn transport(&mut self) -> TransportBackend<'_> {
         TransportBackend {

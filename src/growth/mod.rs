@@ -17,7 +17,10 @@
 //! lose, against the volume under the risen surface, measures the meshed surfaces' own error
 //! (`summary.json` `growth.mesh_thickness_error_m`).
 
+pub mod checkpoint;
 pub mod deposit;
+pub mod filling;
+mod stops;
 
 use std::borrow::Cow;
 use std::time::Instant;
@@ -33,6 +36,7 @@ pub use crate::output::growth::{GrowthRow, GrowthSummary, Snapshot};
 use crate::progress;
 use crate::run::{self, RunResult};
 use crate::scene::{GrowthControls, Scene};
+use stops::{check_snapshot_memory, leaves_box, needle};
 
 /// The surface may rise to this fraction of the box height before the run stops.
 pub const MAX_RISE_FRACTION: f64 = 0.8;
@@ -102,7 +106,9 @@ pub fn write_outputs(scene: &Scene, grown: &mut GrowthResult, dir: &std::path::P
     let coating_top = grown.coating_top.as_ref().map(|(name, top)| (name.as_str(), top.as_slice()));
     let section = write::Section { y: grown.section_y, x: &grown.section_x, heights: &grown.sections, coating_top };
     let extra = write::growth_files(scene, &grown.rows, &grown.snapshots, &section)?;
-    run::write_outputs_with(&mut grown.last, dir, extra)
+    run::write_outputs_with(&mut grown.last, dir, extra)?;
+    // The run is complete: the snapshots a checkpoint kept are no longer needed.
+    checkpoint::remove_snapshots(dir)
 }
 
 /// Refuses a growth scene in a command that runs each scene's initial surface only (`sweep`),
@@ -118,8 +124,22 @@ pub fn only_in_run(scene: &Scene, command: &str) -> Result<()> {
     }
 }
 
+/// How a growth run keeps its progress: where to write checkpoints, and a checkpoint (with
+/// its snapshots) to continue from.
+#[derive(Default)]
+pub struct GrowthOptions {
+    pub checkpoints: Option<checkpoint::Plan>,
+    pub resume: Option<(checkpoint::GrowthCheckpoint, Vec<Snapshot>)>,
+}
+
 /// Runs a growth scene to its end.
 pub fn run(scene: &Scene, choice: BackendChoice) -> Result<GrowthResult> {
+    run_with(scene, choice, GrowthOptions::default())
+}
+
+/// Runs a growth scene to its end, writing checkpoints and continuing from one as `options`
+/// say.
+pub fn run_with(scene: &Scene, choice: BackendChoice, options: GrowthOptions) -> Result<GrowthResult> {
     let growth = scene.growth.as_ref().ok_or_else(|| Error::input("the scene has no `growth` block"))?;
     let mut stepper = Stepper::new(scene, growth, choice)?;
     let goal = Goal::of(growth);
@@ -129,6 +149,18 @@ pub fn run(scene: &Scene, choice: BackendChoice) -> Result<GrowthResult> {
     let mut snapshots = Vec::new();
     let mut sections = Vec::new();
     let mut next_mark = 0;
+    let mut earlier_wall_s = 0.0;
+    if let Some((ck, kept)) = options.resume {
+        stepper.restore(&ck.state, &ck.path)?;
+        let st = ck.state;
+        (t, q, rows, sections, next_mark, snapshots, earlier_wall_s) =
+            (st.time_s, st.plating_charge_c_m2, st.rows, st.sections, st.marks_passed, kept, ck.wall_time_s);
+    }
+    let backend_name = stepper.backend.kind.to_string();
+    let mut saver = options
+        .checkpoints
+        .as_ref()
+        .map(|plan| checkpoint::Saver::new(plan, scene, &backend_name, earlier_wall_s, snapshots.len()));
     loop {
         progress::stage(&format!("growth step {} (t = {t:.3e} s)", rows.len()));
         let step = stepper.solve(t, q)?;
@@ -154,8 +186,9 @@ pub fn run(scene: &Scene, choice: BackendChoice) -> Result<GrowthResult> {
         }
         let current = step.row.total_current_a;
         let fastest = step.front.iter().fold(0.0_f64, |m, s| m.max(s.abs()));
+        let fill_limit = step.fill.as_ref().zip(stepper.filling.as_ref()).map_or(f64::INFINITY, |(r, f)| f.step_limit(r));
         let breakpoint = stepper.next_breakpoint(t);
-        if (fastest == 0.0 || current == 0.0) && breakpoint.is_none() {
+        if ((fastest == 0.0 && fill_limit.is_infinite()) || current == 0.0) && breakpoint.is_none() {
             return Err(Error::input(format!(
                 "growth: the electrode carries no current at t = {t:e} s (total {current:e} A), so it cannot grow to the end \
                  of the run; check the operation block"
@@ -163,7 +196,7 @@ pub fn run(scene: &Scene, choice: BackendChoice) -> Result<GrowthResult> {
         }
         // Progress per second: 1 (time) or the charge rate per area.
         let rate = if goal.by_charge { current.abs() / stepper.projected_area } else { 1.0 };
-        let mut dt = if fastest > 0.0 { stepper.step_height / fastest } else { f64::INFINITY };
+        let mut dt = if fastest > 0.0 { stepper.step_height / fastest } else { f64::INFINITY }.min(fill_limit);
         stepper.check_first_step(rows.len(), goal.end / (rate * dt))?;
         if let Some(&mark) = goal.marks.get(next_mark) {
             dt = dt.min((mark - progress_now) / rate);
@@ -174,6 +207,7 @@ pub fn run(scene: &Scene, choice: BackendChoice) -> Result<GrowthResult> {
         let next: Vec<f64> = step.heights.iter().zip(&step.front).map(|(h, s)| h + s * dt).collect();
         let stop = needle(&stepper.grid, &step.heights)
             .or_else(|| stepper.steps_exhausted(rows.len(), progress_now, goal.end))
+            .or_else(|| stepper.sealed())
             .or_else(|| stepper.coating_reached(&next))
             .or_else(|| leaves_box(&next, g.height_m));
         if let Some(why) = stop {
@@ -187,37 +221,11 @@ pub fn run(scene: &Scene, choice: BackendChoice) -> Result<GrowthResult> {
         stepper.advance(&step, dt);
         t += dt;
         q -= current * dt / stepper.projected_area;
+        if let Some(saver) = saver.as_mut() {
+            let state = || stepper.state([t, q], next_mark, &rows, &sections, &snapshots);
+            saver.after_step(state, &snapshots)?;
+        }
     }
-}
-
-/// Refuses a run whose `count` snapshots, each the size of `first`, would hold more than a
-/// quarter of the memory the run may use (they are kept until the run ends and is written).
-fn check_snapshot_memory(first: &Snapshot, count: usize) -> Result<()> {
-    let frame = first.frame.as_ref().map_or(0, |m| m.values.len() * std::mem::size_of::<f64>());
-    let each = (first.fields_vtu.len() + first.electrode_vtu.len() + frame) as u64;
-    let needed = each.saturating_mul(count as u64);
-    match run::resources::memory_budget()? {
-        Some((budget, source)) if needed > budget / 4 => Err(Error::input(format!(
-            "key `growth.outputs`: {count} snapshots of {each} bytes each (fields, electrode and a map) would hold {needed} \
-             bytes until the run is written, more than a quarter of the {budget} bytes of {source}; lower growth.outputs or \
-             coarsen the mesh"
-        ))),
-        _ => Ok(()),
-    }
-}
-
-/// Why the surface `next` (m, at the grid nodes after the coming step) must not be reached: past
-/// [`MAX_RISE_FRACTION`] of the box height `height` (the bulk boundary), or a height below the
-/// start; None when it stays inside.
-fn leaves_box(next: &[f64], height: f64) -> Option<String> {
-    let (lowest, highest) = next.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &h| (lo.min(h), hi.max(h)));
-    (highest > MAX_RISE_FRACTION * height || lowest < -height).then(|| {
-        format!(
-            "the next step would take the surface to z = {:.4e} m, beyond {MAX_RISE_FRACTION} of geometry.height_m = {height:e} m \
-             or one height below the start",
-            if highest > MAX_RISE_FRACTION * height { highest } else { lowest }
-        )
-    })
 }
 
 /// One solved step: the run on the current surface, the deposition it drives and the row.
@@ -232,6 +240,8 @@ struct Step {
     /// Surface height at each grid node, m.
     heights: Vec<f64>,
     row: GrowthRow,
+    /// How fast a conductive layer's pores fill (None without one).
+    fill: Option<filling::FillRates>,
 }
 
 /// What stays fixed over a growth run, and the growing grid.
@@ -273,6 +283,10 @@ struct Stepper<'a> {
     /// Every warning of the run, each kind once (summary.json `warnings`).
     notes: Vec<String>,
     totals: [f64; 3],
+    /// The pores of a conductive first layer as they fill (None without one).
+    filling: Option<filling::Filling>,
+    /// The steps a resumed run's checkpoint held.
+    resumed_after: Option<usize>,
 }
 
 impl<'a> Stepper<'a> {
@@ -288,6 +302,7 @@ impl<'a> Stepper<'a> {
         let top = (0..start_heights.len()).fold(0, |best, k| if start_heights[k] > start_heights[best] { k } else { best });
         let section_row = top / grid.nodes_per_side();
         let coated_geometry = base.clone().raised(grid.clone(), grid.clone(), 0.0);
+        let filling = filling::Filling::of(&g.layers, growth, &sizes, &coated_geometry);
         Ok(Stepper {
             scene,
             growth,
@@ -312,6 +327,8 @@ impl<'a> Stepper<'a> {
             warned: Default::default(),
             notes: Vec::new(),
             totals: [0.0; 3],
+            filling,
+            resumed_after: None,
         })
     }
 
@@ -323,13 +340,25 @@ impl<'a> Stepper<'a> {
         let clearance = run::domain::floor_clearance(&self.sizes);
         let geom = self.base.clone().raised(self.grid.clone(), self.coated.clone(), clearance);
         let mesh = mesh::generate(&geom, &self.sizes)?;
+        // The media with the pores filled so far, and the layers' initial porosities.
+        let (media, initial_porosity) = match &self.filling {
+            Some(f) => {
+                let (media, initial) = f.media(&mesh, &geom, &self.scene.geometry.layers);
+                (Some(media), initial)
+            }
+            None => (None, Vec::new()),
+        };
+        let filling_geometry = self.filling.is_some().then(|| geom.clone());
         let mesh_s = meshed.elapsed().as_secs_f64();
         let solved = Instant::now();
         let length_scale = run::length_scale(self.scene);
         let domain = Domain { mesh, geometry: Some(geom), sizes: Some(self.sizes.clone()), length_scale };
         let applied = self.scene_at(t);
+        // Each step's solves depend on its own systems only (not on a hierarchy kept from the
+        // last step's mesh when the two match), so a run resumed from a checkpoint repeats them.
+        self.backend.forget_preconditioners();
         let (result, warnings) =
-            progress::hold_warnings(|| run::run_on_backend(&applied, domain, &mut self.backend, self.start, mesh_s));
+            progress::hold_warnings(|| run::run_on_backend(&applied, domain, &mut self.backend, self.start, mesh_s, media));
         let result = result?;
         // Each kind of warning once per run: the first step's, and later ones that are new.
         for w in warnings {
@@ -343,6 +372,12 @@ impl<'a> Stepper<'a> {
         let deposited = Instant::now();
         let raw = &result.fields.electrode_raw;
         let rates = deposit::deposition_rates(&result.mesh, &result.electrode_nodes, raw, self.volume_per_charge, &self.grid);
+        let fill = match (self.filling.as_mut(), &filling_geometry) {
+            (Some(f), Some(geom)) => {
+                Some(f.rates(&result.mesh, geom, &result.fields.volumetric_plating, &initial_porosity, self.volume_per_charge))
+            }
+            _ => None,
+        };
         let deposit_s = deposited.elapsed().as_secs_f64();
         let areas = self.grid.node_areas();
         let pores = self.pore_fractions(&heights);
@@ -351,12 +386,15 @@ impl<'a> Stepper<'a> {
         let bottom = (0..heights.len()).fold(0, |best, k| if heights[k] < heights[best] { k } else { best });
         self.first_volume.get_or_insert(result.mesh.volume());
         self.totals = [self.totals[0] + mesh_s, self.totals[1] + solve_s, self.totals[2] + deposit_s];
-        let mean_speed = rates.iter().sum::<f64>() / self.projected_area;
+        let fill_zinc = fill.as_ref().map_or(0.0, |f| f.zinc);
+        let mean_speed = (rates.iter().sum::<f64>() + fill_zinc) / self.projected_area;
+        // The metal's whole current: the electrode surface and, with a conductive layer, its pores.
+        let coating_current = result.summary.coating.as_ref().map(|c| c.total_current);
         let mean_front = front.iter().zip(&areas).map(|(s, a)| s * a).sum::<f64>() / self.projected_area;
         let row = GrowthRow {
             time_s: t,
             plating_charge_c_m2: q,
-            deposited_volume_m3: self.zinc_volume,
+            deposited_volume_m3: self.zinc_volume + self.filling.as_ref().map_or(0.0, |f| f.zinc_volume),
             mean_thickness_m: (self.grid.volume() - self.initial_volume) / self.projected_area,
             max_height_m: heights[top],
             min_height_m: heights[bottom],
@@ -368,13 +406,14 @@ impl<'a> Stepper<'a> {
             top_speed_m_s: front[top],
             top_to_mean_speed_ratio: if mean_front != 0.0 { front[top] / mean_front } else { 0.0 },
             mean_speed_m_s: mean_speed,
-            total_current_a: result.summary.electrode.total_current,
+            total_current_a: coating_current.unwrap_or(result.summary.electrode.total_current),
             nodes: result.mesh.nodes.len(),
             mesh_s,
             solve_s,
             deposit_s,
+            filled_by_depth: self.filling.as_ref().map_or_else(Vec::new, |f| f.profile(|xy| surface.at(xy))),
         };
-        Ok(Step { result, rates, front, heights, row })
+        Ok(Step { result, rates, fill, front, heights, row })
     }
 
     /// The first coating layer's top along the line y = `y` at the points `xs` (m): its name
@@ -413,9 +452,15 @@ impl<'a> Stepper<'a> {
             .map(|(k, &h)| {
                 let xy = self.grid.node(k % n, k / n);
                 let p = DVec3::new(xy.x, xy.y, h);
-                (0..layers.len())
-                    .find(|&l| geom.interface_level(l, p) < 0.0)
-                    .map_or(1.0, |l| layers[l].porosity.at(crate::physics::porous::depth_fraction(&geom, l, p)))
+                let left = self.filling.as_ref().map_or(1.0, |f| f.pores_left(geom, p));
+                (0..layers.len()).find(|&l| geom.interface_level(l, p) < 0.0).map_or(1.0, |l| {
+                    let initial = layers[l].porosity.at(crate::physics::porous::depth_fraction(geom, l, p));
+                    if l == 0 {
+                        initial * left
+                    } else {
+                        initial
+                    }
+                })
             })
             .collect()
     }
@@ -436,11 +481,34 @@ impl<'a> Stepper<'a> {
     }
 
     /// Takes the step: the surface rises by the front speeds over `dt` (s), and the deposited
-    /// volume grows by the rates over it.
+    /// volume grows by the rates over it; a conductive layer's pores fill, and the front passes
+    /// through the pores that closed above it.
     fn advance(&mut self, step: &Step, dt: f64) {
         let rises: Vec<f64> = step.front.iter().map(|s| s * dt).collect();
         self.grid.raise_by(&rises);
         self.zinc_volume += step.rates.iter().sum::<f64>() * dt;
+        let (Some(filling), Some(fill)) = (self.filling.as_mut(), &step.fill) else { return };
+        filling.advance(fill, dt);
+        let n = self.grid.nodes_per_side();
+        let lifts: Vec<f64> = (0..n * n)
+            .map(|k| {
+                let xy = self.grid.node(k % n, k / n);
+                let h = self.grid.heights()[k] + self.base_heights[k];
+                filling.lift(&self.coated_geometry, DVec3::new(xy.x, xy.y, h)) - h
+            })
+            .collect();
+        self.grid.raise_by(&lifts);
+    }
+
+    /// Why the run stops when a conductive layer's pores have closed at its top: the layer is
+    /// sealed, and zinc would plate on its top surface.
+    fn sealed(&self) -> Option<String> {
+        let at = self.filling.as_ref()?.sealed()?;
+        Some(format!(
+            "the pores at the top of coating layer `{}` closed at (x, y) = ({:.4e}, {:.4e}) m: the layer is sealed from \
+             above, and zinc would now plate on its top surface, which growth does not follow",
+            self.base.layers[0].name, at.x, at.y
+        ))
     }
 
     /// Where the surface `heights` (m, at the grid nodes) would come within one interface element
@@ -469,6 +537,64 @@ impl<'a> Stepper<'a> {
                 layer.name, xy.x, xy.y
             )
         })
+    }
+
+    /// The loop's state after a step, at time and charge `at` (s, C/m^2), for a checkpoint.
+    fn state(
+        &self,
+        at: [f64; 2],
+        marks_passed: usize,
+        rows: &[GrowthRow],
+        sections: &[(f64, Vec<f64>)],
+        snapshots: &[Snapshot],
+    ) -> checkpoint::State {
+        let mut warned: Vec<String> = self.warned.iter().cloned().collect();
+        warned.sort();
+        checkpoint::State {
+            time_s: at[0],
+            plating_charge_c_m2: at[1],
+            marks_passed,
+            elevation: self.grid.heights().to_vec(),
+            zinc_volume_m3: self.zinc_volume,
+            first_volume_m3: self.first_volume,
+            first_speeds: self.first_speeds.clone(),
+            totals_s: self.totals,
+            warned,
+            notes: self.notes.clone(),
+            rows: rows.to_vec(),
+            sections: sections.to_vec(),
+            filling: self.filling.as_ref().map(|f| f.state()),
+            snapshots: snapshots.iter().map(|s| (s.time_s, s.frame.is_some())).collect(),
+        }
+    }
+
+    /// Takes up a checkpoint's state (read from `path`), after checking that it fits this
+    /// scene's grid and layers.
+    fn restore(&mut self, state: &checkpoint::State, path: &std::path::Path) -> Result<()> {
+        let nodes = self.grid.heights().len();
+        if state.elevation.len() != nodes || (!state.first_speeds.is_empty() && state.first_speeds.len() != nodes) {
+            return Err(Error::input(format!(
+                "{}: the elevation grid holds {} heights, the scene's grid {nodes}",
+                path.display(),
+                state.elevation.len()
+            )));
+        }
+        self.grid = self.grid.with_heights(state.elevation.clone());
+        self.zinc_volume = state.zinc_volume_m3;
+        self.first_volume = state.first_volume_m3;
+        self.first_speeds = state.first_speeds.clone();
+        self.totals = state.totals_s;
+        self.warned = state.warned.iter().cloned().collect();
+        self.notes = state.notes.clone();
+        self.resumed_after = Some(state.rows.len());
+        match (self.filling.as_mut(), &state.filling) {
+            (Some(f), Some(saved)) => f.restore(saved).map_err(|why| Error::input(format!("{}: {why}", path.display()))),
+            (None, None) => Ok(()),
+            _ => Err(Error::input(format!(
+                "{}: the checkpoint's record of a conductive layer's pores does not match the scene's layers",
+                path.display()
+            ))),
+        }
     }
 
     /// The heights of the cross-section row, m.
@@ -549,6 +675,9 @@ impl<'a> Stepper<'a> {
         let lost = self.first_volume.unwrap_or(0.0) - last.mesh.volume();
         let balance = |measured: f64| if expected != 0.0 { measured / expected - 1.0 } else { 0.0 };
         let front_volume = end.mean_thickness_m * self.projected_area;
+        let start = rows.first().map_or(end.max_height_m, |r| r.max_height_m);
+        // The highest point's rise over a length; 0 when the length is 0 (nothing moved).
+        let top_rise_over = |length: f64| if length != 0.0 { (end.max_height_m - start) / length } else { 0.0 };
         let summary = GrowthSummary {
             steps: rows.len(),
             stopped_by,
@@ -561,20 +690,16 @@ impl<'a> Stepper<'a> {
             mean_thickness_m: end.mean_thickness_m,
             max_height_m: end.max_height_m,
             rms_roughness_m: end.rms_roughness_m,
-            top_rise_over_mean_rise: {
-                let start = rows.first().map_or(end.max_height_m, |r| r.max_height_m);
-                if end.mean_thickness_m != 0.0 {
-                    (end.max_height_m - start) / end.mean_thickness_m
-                } else {
-                    0.0
-                }
-            },
+            top_rise_over_mean_rise: top_rise_over(end.mean_thickness_m),
+            top_rise_over_dense_thickness: top_rise_over(end.deposited_volume_m3 / self.projected_area),
             mesh_thickness_error_m: (lost - front_volume) / self.projected_area,
             grid_spacing_m: self.grid.spacing(),
             grid_nodes_per_side: self.grid.nodes_per_side(),
             mesh_s: self.totals[0],
             solve_s: self.totals[1],
             deposit_s: self.totals[2],
+            filling: self.filling.as_ref().map(|f| filling_summary(f, end)),
+            resumed_after_step: self.resumed_after,
         };
         last.summary.growth = Some(summary);
         last.summary.warnings = self.notes.clone();
@@ -595,6 +720,26 @@ impl<'a> Stepper<'a> {
             grid: self.grid,
             first_speeds: self.first_speeds,
         }
+    }
+}
+
+/// The filling record of summary.json from the filling state and the last row.
+fn filling_summary(f: &filling::Filling, end: &GrowthRow) -> write::FillingSummary {
+    let (layer, _, bins) = f.layout();
+    let profile = &end.filled_by_depth;
+    // Zinc per bin: its filled fraction times its pores.
+    let zinc: Vec<f64> = profile.iter().zip(f.bin_pores()).map(|(x, p)| x * p).collect();
+    let held: f64 = zinc.iter().sum();
+    let centroid = zinc.iter().enumerate().map(|(b, z)| z * (b as f64 + 0.5) / bins as f64).sum::<f64>();
+    write::FillingSummary {
+        layer: layer.to_string(),
+        columns_per_side: f.columns(),
+        depth_bins: bins,
+        filled_fraction_by_depth: profile.clone(),
+        filled_depth_centroid: if held > 0.0 { centroid / held } else { 0.5 },
+        closed_pore_fraction: f.closed_fraction(),
+        pore_zinc_volume_m3: f.zinc_volume,
+        pore_zinc_in_cells_m3: f.zinc_in_cells(),
     }
 }
 
@@ -625,59 +770,3 @@ fn initial_heights(base: &ElectrodeGeometry, grid: &Elevation) -> Vec<f64> {
         })
         .collect()
 }
-
-/// A spike one grid cell wide rising more than [`NEEDLE_CELLS`] cells above all four of its
-/// neighbours, if the surface `heights` on `grid` has one: a feature the grid cannot resolve,
-/// whose growth the grid, not the physics, sets. Returns what to tell the user.
-fn needle(grid: &Elevation, heights: &[f64]) -> Option<String> {
-    let n = grid.nodes_per_side();
-    let dx = grid.spacing();
-    let mut worst: Option<(usize, f64)> = None;
-    // The neighbour of index a at offset d along a side of n nodes: across a periodic wall to the
-    // image's neighbour (nodes 0 and n - 1 are one point), else mirrored at an insulating one.
-    let periodic = grid.is_periodic();
-    let step = |a: usize, up: bool| -> usize {
-        match (up, a) {
-            (true, a) if a + 1 < n => a + 1,
-            (true, _) => {
-                if periodic {
-                    1
-                } else {
-                    n - 2
-                }
-            }
-            (false, 0) => {
-                if periodic {
-                    n - 2
-                } else {
-                    1
-                }
-            }
-            (false, a) => a - 1,
-        }
-    };
-    for j in 0..n {
-        for i in 0..n {
-            let k = j * n + i;
-            let at = |a: usize, b: usize| heights[b * n + a];
-            let around = at(step(i, false), j).max(at(step(i, true), j)).max(at(i, step(j, false))).max(at(i, step(j, true)));
-            let rise = heights[k] - around;
-            if rise > NEEDLE_CELLS * dx && worst.is_none_or(|(_, r)| rise > r) {
-                worst = Some((k, rise));
-            }
-        }
-    }
-    worst.map(|(k, rise)| {
-        let at = grid.node(k % n, k / n);
-        format!(
-            "a spike one grid cell wide at (x, y) = ({:.4e}, {:.4e}) m rises {rise:.3e} m above its neighbours ({NEEDLE_CELLS} grid \
-             cells of {dx:.3e} m or more): the grid, not the physics, now sets its growth (this model has no length scale \
-             that stops short waves: the primary distribution, or transport-limited growth without surface energy); lower \
-             growth.grid_spacing_m and mesh.size_near_m to follow it further",
-            at.x, at.y
-        )
-    })
-}
-
-/// How many grid cells a one-cell spike may rise above its neighbours before the run stops.
-const NEEDLE_CELLS: f64 = 2.0;

@@ -1,19 +1,21 @@
 //! The record of a growth run ([`crate::growth`]): its rows and summary, and the files it
 //! writes: growth.csv, the surface and field series (surface.pvd, fields.pvd), and the plots.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::run::RunResult;
 
 /// The state of the electrode at one step, before the step is taken.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GrowthRow {
     pub time_s: f64,
     /// Charge passed per unit projected area, cathodic (plating) positive, C/m^2.
     pub plating_charge_c_m2: f64,
-    /// Volume deposited since the start (the elevation grid's rise), m^3.
+    /// Zinc deposited since the start (on the electrode's surface and, in a conductive layer,
+    /// in its pores), m^3.
     pub deposited_volume_m3: f64,
-    /// Deposited volume over the projected area, m.
+    /// Mean rise of the surface (the elevation grid's volume over the projected area): the
+    /// deposit's thickness in open electrolyte, more inside a porous layer, m.
     pub mean_thickness_m: f64,
     /// Highest and lowest points of the surface (on the elevation grid), m.
     pub max_height_m: f64,
@@ -43,6 +45,33 @@ pub struct GrowthRow {
     pub mesh_s: f64,
     pub solve_s: f64,
     pub deposit_s: f64,
+    /// Filled fraction of a conductive layer's pores in each depth bin, bottom to top
+    /// (growth_filling.csv; empty without one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filled_by_depth: Vec<f64>,
+}
+
+/// How a conductive porous layer's pores filled (summary.json `growth.filling`): see
+/// [`crate::growth::filling`].
+#[derive(Debug, Clone, Serialize)]
+pub struct FillingSummary {
+    pub layer: String,
+    /// Cells of the filling record: columns per side of the footprint, depth bins per column.
+    pub columns_per_side: usize,
+    pub depth_bins: usize,
+    /// At the end: the fraction of the initial pores of each depth bin (bottom to top) that
+    /// holds zinc, the pores under the plated base's front counted full.
+    pub filled_fraction_by_depth: Vec<f64>,
+    /// Mean depth fraction of that zinc, 0 at the layer's base and 1 at its top (0.5 for a
+    /// uniform filling; below it for a layer that fills from the bottom).
+    pub filled_depth_centroid: f64,
+    /// Fraction of the initial pore volume that closed.
+    pub closed_pore_fraction: f64,
+    /// Zinc plated in the pores (the volumetric plating current integrated), m^3; and the same
+    /// zinc as the cells record it (filled fraction times initial pore volume, summed), which
+    /// differs by the sampling of the changing meshes onto the cells.
+    pub pore_zinc_volume_m3: f64,
+    pub pore_zinc_in_cells_m3: f64,
 }
 
 /// The growth record of summary.json.
@@ -75,6 +104,12 @@ pub struct GrowthSummary {
     /// The rise of the highest point over the mean rise of the surface: > 1 where the tip
     /// outgrew the electrode over the run (0 when the surface did not move).
     pub top_rise_over_mean_rise: f64,
+    /// The rise of the highest point over the thickness the zinc deposited would have as a
+    /// dense uniform layer (deposited volume over projected area): > 1 where the tip outgrew a
+    /// uniform deposit. It differs from `top_rise_over_mean_rise` where the deposit fills a
+    /// layer's pores (the front rises by the volume over the porosity, or not at all where a
+    /// conductive layer takes the zinc into its pores).
+    pub top_rise_over_dense_thickness: f64,
     /// The electrolyte volume the meshes lost from the first step to the last, less the volume
     /// under the risen surface, over the projected area, m: the meshed (piecewise-linear)
     /// surfaces' miss of the implicit one, as a thickness (compare with mean_thickness_m).
@@ -86,6 +121,11 @@ pub struct GrowthSummary {
     pub mesh_s: f64,
     pub solve_s: f64,
     pub deposit_s: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filling: Option<FillingSummary>,
+    /// For a run continued with --resume: the steps its checkpoint held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumed_after_step: Option<usize>,
 }
 
 /// The fields and electrode of one output time, encoded.
@@ -184,6 +224,10 @@ pub fn growth_files(
     section: &Section,
 ) -> crate::Result<Vec<(String, Vec<u8>)>> {
     let mut files = vec![("growth.csv".to_string(), growth_csv(rows).into_bytes())];
+    let thickness = scene.geometry.layers.first().map_or(0.0, |l| l.thickness_m);
+    if rows.iter().any(|r| !r.filled_by_depth.is_empty()) {
+        files.push(("growth_filling.csv".into(), filling_csv(rows, thickness).into_bytes()));
+    }
     let mut surface_pvd = String::new();
     let mut fields_pvd = String::new();
     for (k, s) in snapshots.iter().enumerate() {
@@ -205,6 +249,21 @@ pub fn growth_files(
         }
     }
     Ok(files)
+}
+
+/// growth_filling.csv: a conductive layer's filling profile at every step, one line per step
+/// and depth bin (the bin's heights above the layer's base, m; its filled fraction, as in
+/// [`GrowthRow::filled_by_depth`]).
+fn filling_csv(rows: &[GrowthRow], thickness: f64) -> String {
+    let mut csv = String::from("time_s,plating_charge_C_m2,bin,depth_from_m,depth_to_m,filled_fraction\n");
+    for r in rows {
+        let bins = r.filled_by_depth.len();
+        for (b, f) in r.filled_by_depth.iter().enumerate() {
+            let (from, to) = (thickness * b as f64 / bins as f64, thickness * (b + 1) as f64 / bins as f64);
+            csv.push_str(&format!("{:.9e},{:.9e},{b},{from:.6e},{to:.6e},{f:.6e}\n", r.time_s, r.plating_charge_c_m2));
+        }
+    }
+    csv
 }
 
 /// growth.csv: one row per step, the state before the step (see [`GrowthRow`] for the columns'
@@ -310,7 +369,35 @@ fn growth_plots(scene: &crate::scene::Scene, rows: &[GrowthRow], section: &Secti
     };
     let title = format!("{}: the surface at y = {} µm as it grows", scene.name, number(section.y * 1e6));
     files.extend(look.outline_plot("growth_outlines", &title, "x (µm)", &height_axis, &outlines)?);
+    if rows.iter().any(|r| !r.filled_by_depth.is_empty()) {
+        files.extend(filling_plot(scene, &look, rows)?);
+    }
     Ok(files)
+}
+
+/// growth_filling.png: a conductive layer's filled fraction against the distance above its base at up to
+/// [`MAX_OUTLINES`] steps, evenly spaced in time.
+fn filling_plot(
+    scene: &crate::scene::Scene,
+    look: &super::maps::Look,
+    rows: &[GrowthRow],
+) -> crate::Result<Vec<(String, Vec<u8>)>> {
+    use super::maps::{plots::Series, render::number};
+    let layer = scene.geometry.layers.first().map_or(("", 0.0), |l| (l.name.as_str(), l.thickness_m));
+    let timed: Vec<(f64, &GrowthRow)> = rows.iter().map(|r| (r.time_s, r)).collect();
+    let chosen = evenly_in_time(&timed, MAX_OUTLINES);
+    let names: Vec<String> = chosen.iter().map(|(_, r)| format!("{} C/m²", number(r.plating_charge_c_m2))).collect();
+    let profiles: Vec<Series> = chosen
+        .iter()
+        .zip(&names)
+        .map(|((_, r), name)| {
+            let bins = r.filled_by_depth.len() as f64;
+            let at = |b: usize| (b as f64 + 0.5) / bins * layer.1 * 1e6;
+            Series { name, points: r.filled_by_depth.iter().enumerate().map(|(b, f)| (at(b), f * 100.0)).collect() }
+        })
+        .collect();
+    let title = format!("{}: pores of layer `{}` filled, by height, as charge passes", scene.name, layer.0);
+    look.outline_plot("growth_filling", &title, "distance above the layer's base (µm)", "pores holding zinc (%)", &profiles)
 }
 
 /// The spans of the x and y values of `series`.

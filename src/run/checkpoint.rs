@@ -96,13 +96,7 @@ impl Checkpoint<'static> {
             };
             return Err(Error::input(format!("--resume {}: no {FILE_NAME}: {why}", dir.display())));
         }
-        let (max_bytes, why) = crate::run::resources::file_read_limit()?;
-        let text = crate::input::read_text(&path, "checkpoint", max_bytes, &why)?;
-        let mut de = serde_json::Deserializer::from_str(&text);
-        let origin = path.display().to_string();
-        let mut ck: Checkpoint =
-            serde_path_to_error::deserialize(&mut de).map_err(|e| crate::scene::describe_error(&origin, &e, true))?;
-        de.end().map_err(|e| crate::scene::describe_trailing(&origin, &e))?;
+        let mut ck: Checkpoint = read_json(&path)?;
         if ck.format != FORMAT || ck.version != VERSION {
             return Err(Error::input(format!(
                 "{}: not a version {VERSION} znfield checkpoint (format `{}`, version {})",
@@ -175,6 +169,18 @@ impl Checkpoint<'static> {
     }
 }
 
+/// Reads a checkpoint file at `path` (bounded by the read limit) as `T`, with the key and line
+/// of any error in the message.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let (max_bytes, why) = crate::run::resources::file_read_limit()?;
+    let text = crate::input::read_text(path, "checkpoint", max_bytes, &why)?;
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let origin = path.display().to_string();
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| crate::scene::describe_error(&origin, &e, true))?;
+    de.end().map_err(|e| crate::scene::describe_trailing(&origin, &e))?;
+    Ok(value)
+}
+
 /// Where and how often to write checkpoints.
 #[derive(Debug, Clone)]
 pub struct CheckpointPlan {
@@ -196,7 +202,6 @@ pub struct CheckpointWriter<'a> {
     time_scale_s: f64,
     last: Instant,
     written: u32,
-    hold_after: Option<u32>,
 }
 
 impl<'a> CheckpointWriter<'a> {
@@ -221,7 +226,6 @@ impl<'a> CheckpointWriter<'a> {
             earlier_wall_s,
             last: Instant::now(),
             written: 0,
-            hold_after: std::env::var(HOLD_ENV).ok().and_then(|v| v.parse().ok()),
         }
     }
 }
@@ -254,11 +258,17 @@ impl StepObserver for CheckpointWriter<'_> {
         atomic::write(&self.plan.dir.join(FILE_NAME), &json)?;
         self.last = Instant::now();
         self.written += 1;
-        if self.hold_after == Some(self.written) {
-            loop {
-                std::thread::sleep(Duration::from_secs(1));
-            }
-        }
+        hold_if_asked(self.written);
         Ok(())
+    }
+}
+
+/// The test hook [`HOLD_ENV`]: stops the run here (sleeping) after its `written`-th checkpoint
+/// when the variable asks for that one.
+pub fn hold_if_asked(written: u32) {
+    if std::env::var(HOLD_ENV).ok().and_then(|v| v.parse().ok()) == Some(written) {
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+        }
     }
 }

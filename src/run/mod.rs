@@ -51,6 +51,9 @@ pub struct RunOptions {
     pub resume: Option<Checkpoint<'static>>,
     /// Where a solve that does not converge writes its diagnostics ([`diagnostics`]).
     pub diagnostics: Option<std::path::PathBuf>,
+    /// The media of the domain's tetrahedra when the caller has them (a growth run's partly
+    /// filled pores); None: from the scene's coating layers.
+    pub media: Option<Media>,
 }
 
 /// Everything a finished run produced, before it is written out.
@@ -152,10 +155,17 @@ fn run_domain_with(
 
 /// Stages 2 onward of a scene on an already built domain and an open backend (a growth run
 /// solves each step's domain on one backend); `start` is when the run began, `mesh_s` the
-/// seconds its meshing took.
-pub fn run_on_backend(scene: &Scene, domain: Domain, backend: &mut Backend, start: Instant, mesh_s: f64) -> Result<RunResult> {
+/// seconds its meshing took, `media` the domain's media when the caller has them.
+pub fn run_on_backend(
+    scene: &Scene,
+    domain: Domain,
+    backend: &mut Backend,
+    start: Instant,
+    mesh_s: f64,
+    media: Option<Media>,
+) -> Result<RunResult> {
     let timings = StageTimings { mesh: mesh_s, ..StageTimings::default() };
-    solve_domain(scene, domain, backend, start, &RunOptions::default(), timings)
+    solve_domain(scene, domain, backend, start, &RunOptions { media, ..RunOptions::default() }, timings)
 }
 
 /// Stages 2 onward on an open backend; `timings` holds the stages before it.
@@ -170,7 +180,7 @@ fn solve_domain(
     // 2. The discrete system in scaled units.
     progress::stage("assembling");
     let stage = Instant::now();
-    let (sys, media) = discretize(scene, &domain)?;
+    let (sys, media) = discretize(scene, &domain, options.media.clone())?;
     // 3. The model's parameters.
     let projected_area = domain.mesh.projected_area(crate::mesh::BoundaryTag::Electrode);
     let setup = setup::ModelSetup::new(scene, domain.length_scale, projected_area);
@@ -229,12 +239,14 @@ fn every_electrode_node(mesh: &TetMesh, sys: &PotentialSystem, fields: &mut Fiel
 
 /// The model-independent discrete system of a domain: the P1 stiffness with the coating layers'
 /// media, the electrode, bulk and scaffold sets, periodic sides tied.
-fn discretize(scene: &Scene, domain: &Domain) -> Result<(PotentialSystem, Media)> {
+fn discretize(scene: &Scene, domain: &Domain, media: Option<Media>) -> Result<(PotentialSystem, Media)> {
     let mesh = &domain.mesh;
-    let media = domain
-        .geometry
-        .as_ref()
-        .map_or_else(|| Media::open(mesh.tets.len()), |g| Media::from_layers(mesh, g, &scene.geometry.layers));
+    let media = media.unwrap_or_else(|| {
+        domain
+            .geometry
+            .as_ref()
+            .map_or_else(|| Media::open(mesh.tets.len()), |g| Media::from_layers(mesh, g, &scene.geometry.layers))
+    });
     let scaffold_i0 = scene.geometry.scaffold.as_ref().and_then(|s| s.surface_exchange_current_density_a_m2);
     let electrode_i0 = scene.physics.kinetics.exchange_current_density_a_m2;
     let mut sys = PotentialSystem::with_media(mesh, domain.length_scale, &media, scaffold_i0, electrode_i0);

@@ -134,6 +134,35 @@ pub struct GrowthControls {
     #[serde(default = "default_max_steps")]
     #[schemars(range(min = 1, max = 10000))]
     pub max_steps: u32,
+    /// Exponent p of the specific area as a conductive porous layer's pores fill,
+    /// a = a0 (1 - f)^p with f the filled fraction of the pores: 0.5 for cylindrical pores that
+    /// narrow, 2/3 (default) for spherical ones; 0 to 2.
+    #[serde(default = "default_area_exponent")]
+    #[schemars(range(min = 0.0, max = 2.0))]
+    pub pore_area_exponent: f64,
+    /// Largest rise of a conductive porous layer's filled fraction in one step (each cell of
+    /// the filling record), 0.01 to 0.5.
+    #[serde(default = "default_fill_step")]
+    #[schemars(range(min = 0.01, max = 0.5))]
+    pub max_fill_step: f64,
+    /// Wall-clock seconds between checkpoints (checkpoint.json in the output directory, written
+    /// after a step; `znfield run --resume DIR` continues from it), 0 to 1e6 (0: after every
+    /// step). Overridden by `--checkpoint-every`.
+    #[serde(default = "default_checkpoint_interval")]
+    #[schemars(range(min = 0.0, max = 1e6))]
+    pub checkpoint_wall_interval_s: f64,
+}
+
+fn default_checkpoint_interval() -> f64 {
+    600.0
+}
+
+fn default_area_exponent() -> f64 {
+    2.0 / 3.0
+}
+
+fn default_fill_step() -> f64 {
+    0.1
 }
 
 fn default_outputs() -> u32 {
@@ -232,6 +261,9 @@ fn check_growth(s: &super::Scene, gr: &GrowthControls) -> Result<(), String> {
     in_range("growth.density_g_cm3", gr.density_g_cm3, 0.1, 30.0)?;
     in_range("growth.max_step_fraction", gr.max_step_fraction, 0.01, 1.0)?;
     in_range("growth.max_steps", gr.max_steps.into(), 1.0, 10000.0)?;
+    in_range("growth.pore_area_exponent", gr.pore_area_exponent, 0.0, 2.0)?;
+    in_range("growth.max_fill_step", gr.max_fill_step, 0.01, 0.5)?;
+    in_range("growth.checkpoint_wall_interval_s", gr.checkpoint_wall_interval_s, 0.0, 1e6)?;
     if let Some(h) = gr.grid_spacing_m {
         positive("growth.grid_spacing_m", h)?;
         if g.half_width_m / h > 1000.0 {
@@ -249,8 +281,6 @@ fn check_growth(s: &super::Scene, gr: &GrowthControls) -> Result<(), String> {
         Some("growth is quasi-steady (each step solves the steady state on the moved surface): remove the `time` block")
     } else if g.scaffold.is_some() {
         Some("a resolved scaffold (geometry.scaffold) does not grow yet: its surfaces would have to move too")
-    } else if g.layers.first().is_some_and(|l| l.solid.is_some()) {
-        Some("a conductive porous layer (geometry.layers.0.solid) fills from within, and its filling is not followed yet")
     } else {
         None
     };

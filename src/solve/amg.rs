@@ -393,6 +393,11 @@ impl HierarchyCache {
     }
 
     /// Counts the hierarchies built: equal before and after a `get` that kept its hierarchy.
+    /// Drops the kept hierarchy; the next `get` builds anew.
+    pub fn forget(&mut self) {
+        self.kept.forget();
+    }
+
     pub fn generation(&self) -> u64 {
         self.kept.generation()
     }

@@ -89,6 +89,10 @@ pub trait LinearSolver {
     fn multigrid_setup_seconds(&self) -> f64 {
         0.0
     }
+
+    /// Forget preconditioners kept from earlier systems: the solves from here on depend only on
+    /// their own matrices (a growth run resumed from this point repeats them bit for bit).
+    fn forget_preconditioners(&mut self) {}
 }
 
 /// A backend's solver for general (nonsymmetric) systems; `x` holds the initial guess on entry.

@@ -1,5 +1,6 @@
 //! Validation of deposit growth ([`crate::growth`]): the thickness a charge lays on a flat
-//! electrode, the linear stability of a planar electrode, and the first motion of a hemisphere.
+//! electrode, the linear stability of a planar electrode, the first motion of a hemisphere, and
+//! the filling of a conductive porous layer's pores.
 
 use std::f64::consts::PI;
 
@@ -15,6 +16,7 @@ use crate::scene::Scene;
 const FLAT: &str = include_str!("../../scenes/validation/growth_flat.json");
 const MODE: &str = include_str!("../../scenes/validation/growth_mode.json");
 const HEMISPHERE_APEX: &str = include_str!("../../scenes/validation/growth_hemisphere_apex.json");
+const PORE_FILLING: &str = include_str!("../../scenes/validation/growth_pore_filling.json");
 
 /// A flat electrode plated by charge Q (per projected area) rises by Q M / (n F rho): the
 /// electrode of the last mesh lies there, and both the grid's deposited volume and the
@@ -142,6 +144,61 @@ pub fn hemisphere_apex(backend: BackendChoice) -> Result<Vec<Check>> {
         Check::new(case, "cap_r_4_5_R_over_mean_speed", speed_at(0.8 * radius), 3.0, 0.01),
         Check::new(case, "plane_r_2R_over_mean_speed", speed_at(2.0 * radius), 0.875, 0.01),
     ])
+}
+
+/// The pores of a conductive porous layer on an inert collector fill where it plates. With an
+/// equipotential solid and linearized kinetics porous-electrode theory gives the plating current
+/// per volume `i cosh(x / lambda) / (lambda sinh(L / lambda))` at height x above the collector
+/// (i the current density; `lambda = [a i0 (alpha_a + alpha_c) n F / (RT kappa_eff)]^(-1/2)`), so
+/// a charge Q plated in one step fills the pores of the bin [x1, x2] to
+/// `Q M / (n F rho eps0) (sinh(x2 / lambda) - sinh(x1 / lambda)) / ((x2 - x1) sinh(L / lambda))`:
+/// the bottom, middle and top bins within 1%. A layer 10^4 times less reactive (L / lambda =
+/// 0.019) plates uniformly; grown in several steps until half its pores hold zinc (the specific
+/// area falling as they fill), every bin is `Q M / (n F rho eps0 L)` full, within 0.5%.
+pub fn pore_filling(backend: BackendChoice) -> Result<Vec<Check>> {
+    let case = "growth_pore_filling";
+    let mut checks = Vec::new();
+    for uniform in [false, true] {
+        let sets: Vec<String> = match uniform {
+            false => Vec::new(),
+            true => ["geometry.layers.0.solid.specific_area_m_1=100", "growth.end_charge_C_m2=1.0536e5", "growth.outputs=4"]
+                .map(String::from)
+                .to_vec(),
+        };
+        let scene = Scene::parse(PORE_FILLING, "scenes/validation/growth_pore_filling.json", &sets)?;
+        let grown = growth::run(&scene, backend)?;
+        let g = summary(&grown)?;
+        let fill = g.filling.as_ref().ok_or_else(|| Error::Validation(format!("{case}: no filling record")))?;
+        let layer = &scene.geometry.layers[0];
+        let solid = layer.solid.as_ref().ok_or_else(|| Error::Validation(format!("{case}: the layer has no solid")))?;
+        let (ph, k) = (&scene.physics, &scene.physics.kinetics);
+        let kappa = Electrolyte::of(ph).conductivity_s_m * layer.transport_factor(0.5);
+        let ai0 = solid.specific_area_m_1.at(0.5) * solid.exchange_current_density_a_m2.at(0.5);
+        let lambda = (ai0 * (k.alpha_a + k.alpha_c) * k.electrons as f64 / thermal_voltage(ph.temperature_k) / kappa).powf(-0.5);
+        let (l, eps0) = (layer.thickness_m, layer.porosity.at(0.5));
+        let per_pore = g.plating_charge_c_m2 * g.volume_per_charge_m3_c / eps0;
+        let bins = fill.filled_fraction_by_depth.len();
+        let expected = |b: usize| {
+            let (x1, x2) = (l * b as f64 / bins as f64, l * (b + 1) as f64 / bins as f64);
+            per_pore * ((x2 / lambda).sinh() - (x1 / lambda).sinh()) / ((x2 - x1) * (l / lambda).sinh())
+        };
+        if uniform {
+            let (lo, hi) = fill.filled_fraction_by_depth.iter().fold((f64::INFINITY, 0.0_f64), |(a, b), &f| (a.min(f), b.max(f)));
+            checks.push(Check::new(case, "uniform_least_filled_bin", lo, per_pore / l, 0.005));
+            checks.push(Check::new(case, "uniform_most_filled_bin", hi, per_pore / l, 0.005));
+        } else {
+            for (name, b) in [("bottom", 0), ("middle", bins / 2), ("top", bins - 1)] {
+                checks.push(Check::new(
+                    case,
+                    &format!("{name}_bin_filled_fraction"),
+                    fill.filled_fraction_by_depth[b],
+                    expected(b),
+                    0.01,
+                ));
+            }
+        }
+    }
+    Ok(checks)
 }
 
 fn summary(grown: &GrowthResult) -> Result<&crate::growth::GrowthSummary> {

@@ -46,7 +46,7 @@ impl Check {
 }
 
 /// Case ids, in the order the suite runs them.
-pub const CASES: [&str; 13] = [
+pub const CASES: [&str; 14] = [
     "secondary_flat",
     "secondary_flat_tafel",
     "limiting_current_binary",
@@ -60,6 +60,7 @@ pub const CASES: [&str; 13] = [
     "growth_flat",
     "growth_linear_stability",
     "growth_hemisphere_apex",
+    "growth_pore_filling",
 ];
 
 const SECONDARY_FLAT: &str = include_str!("../../scenes/validation/secondary_flat.json");
@@ -100,6 +101,7 @@ pub fn run_case(case: &str, backend: BackendChoice) -> Result<Vec<Check>> {
         "growth_flat" => growth::flat(backend),
         "growth_linear_stability" => growth::linear_stability(backend),
         "growth_hemisphere_apex" => growth::hemisphere_apex(backend),
+        "growth_pore_filling" => growth::pore_filling(backend),
         other => Err(Error::input(format!("unknown validation case `{other}`; cases: {}", CASES.join(", ")))),
     }
 }

@@ -209,3 +209,45 @@ pub fn headless_chromium_dom(page: &std::path::Path, profile: &std::path::Path) 
 pub fn console_messages(log: &str) -> Vec<&str> {
     log.lines().filter(|l| l.contains(":CONSOLE")).collect()
 }
+
+/// Names of the visible files in `dir` (not the hidden temporaries of atomic writes), sorted.
+pub fn visible_files(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Starts znfield with `args` and a checkpoint as often as it can, held after its `hold`-th
+/// checkpoint (`ZNFIELD_HOLD_AFTER_CHECKPOINT`); waits until `dir/checkpoint.json` is the one
+/// `saved` recognizes (it returns Some; the file appears whole, written under a temporary name and
+/// renamed, so any readable version parses), kills the run with SIGKILL and returns that value.
+pub fn kill_at_checkpoint<T>(args: &[String], dir: &std::path::Path, hold: u32, saved: impl Fn(&Value) -> Option<T>) -> T {
+    use std::time::{Duration, Instant};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_znfield"))
+        .args(args)
+        .args(["--checkpoint-every", "0"])
+        .env("ZNFIELD_HOLD_AFTER_CHECKPOINT", hold.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let checkpoint = dir.join("checkpoint.json");
+    let began = Instant::now();
+    let found = loop {
+        if let Ok(text) = std::fs::read_to_string(&checkpoint) {
+            if let Some(found) = saved(&serde_json::from_str(&text).expect("a checkpoint parses")) {
+                break found;
+            }
+        }
+        assert!(child.try_wait().expect("wait").is_none(), "the run ended before its checkpoint {hold}");
+        assert!(began.elapsed() < Duration::from_secs(300), "no checkpoint {hold} after 300 s");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+    found
+}

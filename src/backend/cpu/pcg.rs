@@ -24,6 +24,10 @@ impl LinearSolver for CpuPcg {
         self.multigrid.build_seconds()
     }
 
+    fn forget_preconditioners(&mut self) {
+        self.multigrid.forget();
+    }
+
     fn solve(&mut self, a: &CsrMatrix, b: &[f64], x: &mut [f64], params: &LinearParams) -> Result<LinearInfo, LinearError> {
         assert_eq!(b.len(), a.n);
         assert_eq!(x.len(), a.n);
