@@ -149,7 +149,7 @@ pub fn rows(summaries: &[Summary]) -> Vec<Row> {
             s.growth.as_ref().map(|g| g.top_rise_over_dense_thickness)
         }),
         row("pores filled: depth centroid of the zinc (0 base, 1 top)", "fraction", Better::Lower, &|s| {
-            s.growth.as_ref().and_then(|g| g.filling.as_ref()).map(|f| f.filled_depth_centroid)
+            s.growth.as_ref().and_then(|g| g.filling.as_ref()).and_then(|f| f.filled_depth_centroid)
         })
         .with_floor(FRACTION_FLOOR),
     ]

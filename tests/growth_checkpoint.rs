@@ -124,6 +124,13 @@ fn a_killed_run_of_a_filling_scaffold_resumes_to_the_same_bits() {
 }
 
 #[test]
+fn a_killed_run_of_a_growing_fibre_resumes_to_the_same_bits() {
+    // The fibre's deposit grid comes back from the checkpoint.
+    let scene = Path::new("scenes/validation/growth_scaffold_fibre.json");
+    resumes_to_the_same_bits("fibre", scene, &["growth.max_step_fraction=0.1", "growth.outputs=3"], 3);
+}
+
+#[test]
 fn a_damaged_growth_checkpoint_is_refused_with_its_path() {
     let dir = fresh_dir("damaged");
     let scene = dir.join("scene.json");

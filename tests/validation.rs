@@ -569,3 +569,8 @@ fn growth_hemisphere_apex() {
 fn growth_pore_filling() {
     check_case("growth_pore_filling");
 }
+
+#[test]
+fn growth_scaffold_fibre() {
+    check_case("growth_scaffold_fibre");
+}

@@ -168,7 +168,7 @@ impl ElectrodeGeometry {
     pub fn curvature_radius(&self, p: DVec3) -> Option<f64> {
         let q = self.lowered(p);
         let shapes = self.shapes.iter().map(|s| (s.distance(q), s.curvature_radius(q)));
-        let fibres = self.scaffold.fibres.iter().map(|f| (f.distance(p), Some(f.radius)));
+        let fibres = self.scaffold.fibres.iter().enumerate().map(|(k, f)| (self.scaffold.fibre_distance(k, p), Some(f.radius)));
         let particles = self.scaffold.particles.iter().map(|s| (s.distance(p), Some(s.radius)));
         shapes.chain(fibres).chain(particles).min_by(|a, b| a.0.total_cmp(&b.0)).and_then(|(_, r)| r)
     }

@@ -60,6 +60,10 @@ pub struct State {
     pub sections: Vec<(f64, Vec<f64>)>,
     /// A conductive layer's pores.
     pub filling: Option<FillingState>,
+    /// A resolved scaffold's deposit: each fibre's thickness grid (m), each particle's radius
+    /// (m), and the metal plated on it (m^3).
+    #[serde(default)]
+    pub scaffold: Option<(Vec<Vec<f64>>, Vec<f64>, f64)>,
     /// Times of the snapshots taken, and whether each carries an animation frame.
     pub snapshots: Vec<(f64, bool)>,
 }
@@ -157,6 +161,95 @@ impl GrowthCheckpoint {
         let mut scene = self.scene.clone();
         scene.source_dir = self.source_dir.clone();
         scene
+    }
+}
+
+/// A stepper's state in and out of a checkpoint.
+impl super::Stepper<'_> {
+    /// The loop's state after a step, at time and charge `at` (s, C/m^2), for a checkpoint.
+    pub(super) fn state(
+        &self,
+        at: [f64; 2],
+        marks_passed: usize,
+        rows: &[GrowthRow],
+        sections: &[(f64, Vec<f64>)],
+        snapshots: &[Snapshot],
+    ) -> State {
+        let mut warned: Vec<String> = self.warned.iter().cloned().collect();
+        warned.sort();
+        State {
+            time_s: at[0],
+            plating_charge_c_m2: at[1],
+            marks_passed,
+            elevation: self.grid.heights().to_vec(),
+            zinc_volume_m3: self.zinc_volume,
+            first_volume_m3: self.first_volume,
+            first_speeds: self.first_speeds.clone(),
+            totals_s: self.totals,
+            warned,
+            notes: self.notes.clone(),
+            rows: rows.to_vec(),
+            sections: sections.to_vec(),
+            filling: self.filling.as_ref().map(|f| f.state()),
+            scaffold: self.scaffold.as_ref().map(|s| {
+                let fibres = s.deposits.iter().map(|d| d.thickness.clone()).collect();
+                (fibres, s.particles.iter().map(|p| p.radius).collect(), self.scaffold_volume)
+            }),
+            snapshots: snapshots.iter().map(|s| (s.time_s, s.frame.is_some())).collect(),
+        }
+    }
+
+    /// Takes up a checkpoint's state (read from `path`), after checking that it fits this
+    /// scene's grid and layers.
+    pub(super) fn restore(&mut self, state: &State, path: &std::path::Path) -> Result<()> {
+        let nodes = self.grid.heights().len();
+        if state.elevation.len() != nodes || (!state.first_speeds.is_empty() && state.first_speeds.len() != nodes) {
+            return Err(Error::input(format!(
+                "{}: the elevation grid holds {} heights, the scene's grid {nodes}",
+                path.display(),
+                state.elevation.len()
+            )));
+        }
+        self.grid = self.grid.with_heights(state.elevation.clone());
+        self.zinc_volume = state.zinc_volume_m3;
+        self.first_volume = state.first_volume_m3;
+        self.first_speeds = state.first_speeds.clone();
+        self.totals = state.totals_s;
+        self.warned = state.warned.iter().cloned().collect();
+        self.notes = state.notes.clone();
+        self.resumed_after = Some(state.rows.len());
+        self.restore_scaffold(state).map_err(|why| Error::input(format!("{}: {why}", path.display())))?;
+        match (self.filling.as_mut(), &state.filling) {
+            (Some(f), Some(saved)) => f.restore(saved).map_err(|why| Error::input(format!("{}: {why}", path.display()))),
+            (None, None) => Ok(()),
+            _ => Err(Error::input(format!(
+                "{}: the checkpoint's record of a conductive layer's pores does not match the scene's layers",
+                path.display()
+            ))),
+        }
+    }
+
+    /// Takes up a checkpoint's record of a resolved scaffold's deposit, if it fits the scene's.
+    fn restore_scaffold(&mut self, state: &State) -> std::result::Result<(), String> {
+        match (self.scaffold.as_mut(), &state.scaffold) {
+            (None, None) => Ok(()),
+            (Some(scaffold), Some((fibres, radii, volume))) => {
+                let fits = fibres.len() == scaffold.deposits.len()
+                    && fibres.iter().zip(&scaffold.deposits).all(|(t, d)| t.len() == d.thickness.len())
+                    && radii.len() == scaffold.particles.len()
+                    && fibres.iter().flatten().chain(radii).chain([volume]).all(|v| v.is_finite())
+                    && fibres.iter().zip(&scaffold.fibres).all(|(t, f)| t.iter().all(|&t| t > -f.radius))
+                    && radii.iter().all(|&r| r > 0.0);
+                if !fits {
+                    return Err("the record of the scaffold's deposit does not fit the scene's scaffold".into());
+                }
+                scaffold.deposits.iter_mut().zip(fibres).for_each(|(d, t)| d.thickness.clone_from(t));
+                scaffold.particles.iter_mut().zip(radii).for_each(|(p, r)| p.radius = *r);
+                self.scaffold_volume = *volume;
+                Ok(())
+            }
+            _ => Err("the checkpoint's record of a resolved scaffold does not match the scene's geometry".into()),
+        }
     }
 }
 

@@ -77,9 +77,27 @@ pub fn deposition_rates(
 /// the projected triangle `t`) times each grid node's hat function, clipped cell by cell.
 fn spread_face(grid: &Elevation, t: [DVec2; 3], v: [f64; 3], stretch: f64, volumes: &mut [f64]) {
     let n = grid.nodes_per_side();
-    let dx = grid.spacing();
-    let origin = grid.node(0, 0);
-    // Barycentric coordinates of a point of the projection, for the linear speed.
+    let lattice = Lattice { origin: grid.node(0, 0), spacing: DVec2::splat(grid.spacing()), nodes: [n, n], wrap: false };
+    spread_triangle(&lattice, t, v, stretch, volumes);
+}
+
+/// A regular lattice of nodes in a plane: `nodes` per axis, `spacing` apart from `origin`; with
+/// `wrap` the second axis is periodic (node j and node j + nodes[1] are one: the angle around a
+/// fibre), and cells on it may lie at any j.
+pub(super) struct Lattice {
+    pub origin: DVec2,
+    pub spacing: DVec2,
+    pub nodes: [usize; 2],
+    pub wrap: bool,
+}
+
+/// Adds to `volumes` (node (i, j) at `j * nodes[0] + i`) the integral of the density `stretch` x
+/// (the linear interpolant of `v` over the triangle `t`) times each lattice node's bilinear hat
+/// function: `t` clipped to each cell it overlaps, the cubic integrand integrated exactly.
+pub(super) fn spread_triangle(lattice: &Lattice, t: [DVec2; 3], v: [f64; 3], stretch: f64, volumes: &mut [f64]) {
+    let [nx, ny] = lattice.nodes;
+    let (origin, h) = (lattice.origin, lattice.spacing);
+    // Barycentric coordinates of a point of the triangle, for the linear speed.
     let d = (t[1] - t[0]).perp_dot(t[2] - t[0]);
     let speed_at = |q: DVec2| {
         let b1 = (q - t[0]).perp_dot(t[2] - t[0]) / d;
@@ -88,20 +106,24 @@ fn spread_face(grid: &Elevation, t: [DVec2; 3], v: [f64; 3], stretch: f64, volum
     };
     let lo = t[0].min(t[1]).min(t[2]);
     let hi = t[0].max(t[1]).max(t[2]);
-    let cell = |c: f64| (((c / dx).floor().max(0.0)) as usize).min(n - 2);
-    let (i0, i1) = (cell(lo.x - origin.x), cell(hi.x - origin.x));
-    let (j0, j1) = (cell(lo.y - origin.y), cell(hi.y - origin.y));
+    let clamped = |c: f64, n: usize| ((c.floor().max(0.0)) as i64).min(n as i64 - 2);
+    let (i0, i1) = (clamped((lo.x - origin.x) / h.x, nx), clamped((hi.x - origin.x) / h.x, nx));
+    let (j0, j1) = match lattice.wrap {
+        true => (((lo.y - origin.y) / h.y).floor() as i64, ((hi.y - origin.y) / h.y).floor() as i64),
+        false => (clamped((lo.y - origin.y) / h.y, ny), clamped((hi.y - origin.y) / h.y, ny)),
+    };
+    let row = |j: i64| if lattice.wrap { j.rem_euclid(ny as i64) as usize } else { j as usize };
     for j in j0..=j1 {
         for i in i0..=i1 {
-            let corner = grid.node(i, j);
-            let polygon = clip_to_box(&t, corner, corner + DVec2::splat(dx));
+            let corner = origin + DVec2::new(i as f64 * h.x, j as f64 * h.y);
+            let polygon = clip_to_box(&t, corner, corner + h);
             if polygon.len() < 3 {
                 continue;
             }
             let mut shares = [0.0; 4];
             for k in 1..polygon.len() - 1 {
                 for (q, w) in cubic_rule([polygon[0], polygon[k], polygon[k + 1]]) {
-                    let (x, y) = ((q.x - corner.x) / dx, (q.y - corner.y) / dx);
+                    let (x, y) = ((q.x - corner.x) / h.x, (q.y - corner.y) / h.y);
                     let f = w * stretch * speed_at(q);
                     shares[0] += f * (1.0 - x) * (1.0 - y);
                     shares[1] += f * x * (1.0 - y);
@@ -109,10 +131,11 @@ fn spread_face(grid: &Elevation, t: [DVec2; 3], v: [f64; 3], stretch: f64, volum
                     shares[3] += f * x * y;
                 }
             }
-            volumes[j * n + i] += shares[0];
-            volumes[j * n + i + 1] += shares[1];
-            volumes[(j + 1) * n + i] += shares[2];
-            volumes[(j + 1) * n + i + 1] += shares[3];
+            let (i, below, above) = (i as usize, row(j), row(j + 1));
+            volumes[below * nx + i] += shares[0];
+            volumes[below * nx + i + 1] += shares[1];
+            volumes[above * nx + i] += shares[2];
+            volumes[above * nx + i + 1] += shares[3];
         }
     }
 }

@@ -16,13 +16,15 @@
 //! - the porosity;
 //! - the specific area, `a = a0 (1 - f)^p`: pores that narrow as they fill (p = 1/2 for
 //!   cylindrical pores, 2/3 for spherical ones; `growth.pore_area_exponent`); the exchange current
-//!   density and the solid's conductivity stay as laid (the zinc would raise the latter).
+//!   density and the solid's conductivity stay as laid (see docs/growth.md for what that leaves
+//!   out). Each tetrahedron's plating goes to its samples' cells in proportion to their reacting
+//!   area, so none lands in a closed cell.
 //!
 //! A pore space filled to within [`CLOSED`] of full is closed: it reacts no more, and keeps
 //! [`CLOSED`] of its porosity for transport (a floor that keeps the conductivity positive).
 //!
 //! The state f lives on cells that stay fixed while the mesh changes every step: columns of the
-//! footprint by equal bins of depth fraction in the layer (0 at its base, 1 at its top; planar or
+//! footprint (about two elements wide) by equal bins of depth fraction in the layer (0 at its base, 1 at its top; planar or
 //! conformal, as [`crate::physics::porous::depth_fraction`] measures it). Each step samples every
 //! tetrahedron of the layer at five points (the centroids of its four corner sub-tetrahedra,
 //! weight 1/8 each, and its own centroid, weight 1/2: exact for linear functions) and averages
@@ -163,6 +165,16 @@ impl Filling {
         (column(p.y) * self.columns + column(p.x)) * self.bins + bin
     }
 
+    /// The specific area left in cell `c` over the initial, `(1 - f)^p` (0 once closed).
+    fn reacting(&self, c: usize) -> f64 {
+        let open = 1.0 - self.filled[c];
+        if open >= CLOSED {
+            open.powf(self.area_exponent)
+        } else {
+            0.0
+        }
+    }
+
     /// The cell holding `p`, if `p` lies in the layer.
     fn cell_holding(&self, geom: &ElectrodeGeometry, p: DVec3) -> Option<usize> {
         (geom.interface_level(0, p) < 0.0).then(|| self.cell_of(geom, p))
@@ -181,11 +193,9 @@ impl Filling {
         for (t, nodes) in mesh.tets.iter().enumerate().filter(|&(t, _)| mesh.regions[t] == 1) {
             let (mut left, mut reacting) = (0.0, 0.0);
             for (p, w) in samples(nodes.map(|n| mesh.nodes[n as usize])) {
-                let open = 1.0 - self.filled[self.cell_of(geom, p)];
-                left += w * open.max(CLOSED);
-                if open >= CLOSED {
-                    reacting += w * open.powf(self.area_exponent);
-                }
+                let c = self.cell_of(geom, p);
+                left += w * (1.0 - self.filled[c]).max(CLOSED);
+                reacting += w * self.reacting(c);
             }
             media.porosity[t] *= left;
             media.transport_factor[t] *= match self.layer.tortuosity {
@@ -218,15 +228,24 @@ impl Filling {
             let volume = mesh.tet_volume(t);
             let rate = plating.get(t).copied().unwrap_or(0.0) * volume * volume_per_charge;
             total += rate;
-            for (p, w) in samples(nodes.map(|n| mesh.nodes[n as usize])) {
-                let c = self.cell_of(geom, p);
-                zinc[c] += w * rate;
+            let points = samples(nodes.map(|n| mesh.nodes[n as usize])).map(|(p, w)| (self.cell_of(geom, p), w));
+            // The zinc goes where the tetrahedron reacts: split by the samples' reacting area (the
+            // weights its exchange was lumped with), not into closed cells.
+            let reacting = points.map(|(c, w)| w * self.reacting(c));
+            let sum: f64 = reacting.iter().sum();
+            for ((c, w), r) in points.into_iter().zip(reacting) {
+                zinc[c] += rate * if sum > 0.0 { r / sum } else { w };
                 pores[c] += w * volume * initial[t];
             }
         }
         let per_cell = zinc.iter().zip(&pores).map(|(z, v)| if *v > 0.0 { z / v } else { 0.0 }).collect();
-        if self.pore_volume.is_empty() {
-            self.pore_volume = pores;
+        // A cell's pores as first sampled (a cell thinner than the elements may be missed by the
+        // first mesh's samples and met by a later one's).
+        self.pore_volume.resize(pores.len(), 0.0);
+        for (kept, now) in self.pore_volume.iter_mut().zip(pores) {
+            if *kept == 0.0 {
+                *kept = now;
+            }
         }
         FillRates { per_cell, zinc: total }
     }
@@ -261,6 +280,10 @@ impl Filling {
         for _ in 0..self.bins {
             let here = DVec3::new(p.x, p.y, z);
             let Some(c) = self.cell_holding(geom, here).filter(|&c| 1.0 - self.filled[c] < CLOSED) else { break };
+            if c % self.bins == self.bins - 1 {
+                // Never through the top bin: the layer is sealed there, and the run stops.
+                break;
+            }
             // The top of the closed bin along this vertical, by bisection on the depth fraction.
             let target = ((c % self.bins) + 1) as f64 / self.bins as f64;
             let (mut lo, mut hi) = (z, geom.height);
@@ -360,5 +383,25 @@ impl Filling {
     /// Columns of cells per side.
     pub fn columns(&self) -> usize {
         self.columns
+    }
+}
+
+/// The filling record of summary.json from the filling state and the last row.
+pub fn summary(f: &Filling, end: &crate::output::growth::GrowthRow) -> crate::output::growth::FillingSummary {
+    let (layer, _, bins) = f.layout();
+    let profile = &end.filled_by_depth;
+    // Zinc per bin: its filled fraction times its pores.
+    let zinc: Vec<f64> = profile.iter().zip(f.bin_pores()).map(|(x, p)| x * p).collect();
+    let held: f64 = zinc.iter().sum();
+    let centroid = zinc.iter().enumerate().map(|(b, z)| z * (b as f64 + 0.5) / bins as f64).sum::<f64>();
+    crate::output::growth::FillingSummary {
+        layer: layer.to_string(),
+        columns_per_side: f.columns(),
+        depth_bins: bins,
+        filled_fraction_by_depth: profile.clone(),
+        filled_depth_centroid: (held > 0.0).then(|| centroid / held),
+        closed_pore_fraction: f.closed_fraction(),
+        pore_zinc_volume_m3: f.zinc_volume,
+        pore_zinc_in_cells_m3: f.zinc_in_cells(),
     }
 }

@@ -18,6 +18,7 @@
 //! (`summary.json` `growth.mesh_thickness_error_m`).
 
 pub mod checkpoint;
+pub mod coat;
 pub mod deposit;
 pub mod filling;
 mod stops;
@@ -185,10 +186,15 @@ pub fn run_with(scene: &Scene, choice: BackendChoice, options: GrowthOptions) ->
             return Ok(stepper.finish(step.result, rows, snapshots, sections, "end".into()));
         }
         let current = step.row.total_current_a;
-        let fastest = step.front.iter().fold(0.0_f64, |m, s| m.max(s.abs()));
+        let fastest = step.front.iter().fold(0.0_f64, |m, s| m.max(s.abs())).max(step.coat.as_ref().map_or(0.0, |c| c.fastest()));
         let fill_limit = step.fill.as_ref().zip(stepper.filling.as_ref()).map_or(f64::INFINITY, |(r, f)| f.step_limit(r));
         let breakpoint = stepper.next_breakpoint(t);
-        if ((fastest == 0.0 && fill_limit.is_infinite()) || current == 0.0) && breakpoint.is_none() {
+        let idle = ((fastest == 0.0 && fill_limit.is_infinite()) || current == 0.0) && breakpoint.is_none();
+        if let Some(why) = idle.then(|| stepper.sealed()).flatten() {
+            progress::warn(&format!("growth stopped at t = {t:.4e} s: {why}"));
+            return Ok(stepper.finish(step.result, rows, snapshots, sections, why));
+        }
+        if idle {
             return Err(Error::input(format!(
                 "growth: the electrode carries no current at t = {t:e} s (total {current:e} A), so it cannot grow to the end \
                  of the run; check the operation block"
@@ -208,6 +214,8 @@ pub fn run_with(scene: &Scene, choice: BackendChoice, options: GrowthOptions) ->
         let stop = needle(&stepper.grid, &step.heights)
             .or_else(|| stepper.steps_exhausted(rows.len(), progress_now, goal.end))
             .or_else(|| stepper.sealed())
+            .or_else(|| stepper.dissolves_unfollowed(&step))
+            .or_else(|| stepper.scaffold_reached(&next, step.coat.as_ref(), dt))
             .or_else(|| stepper.coating_reached(&next))
             .or_else(|| leaves_box(&next, g.height_m));
         if let Some(why) = stop {
@@ -242,6 +250,8 @@ struct Step {
     row: GrowthRow,
     /// How fast a conductive layer's pores fill (None without one).
     fill: Option<filling::FillRates>,
+    /// How fast a resolved scaffold's solids grow (None without one).
+    coat: Option<coat::ScaffoldRates>,
 }
 
 /// What stays fixed over a growth run, and the growing grid.
@@ -287,6 +297,13 @@ struct Stepper<'a> {
     filling: Option<filling::Filling>,
     /// The steps a resumed run's checkpoint held.
     resumed_after: Option<usize>,
+    /// A resolved scaffold with the metal deposited on it so far (None without one), and that
+    /// metal's volume, m^3.
+    scaffold: Option<crate::geometry::Scaffold>,
+    scaffold_volume: f64,
+    /// The fraction of its cell on the fibre's surface that each fibre grid node covered in the
+    /// last solve's mesh, and of each particle's sphere.
+    scaffold_covered: (Vec<Vec<f64>>, Vec<f64>),
 }
 
 impl<'a> Stepper<'a> {
@@ -303,6 +320,7 @@ impl<'a> Stepper<'a> {
         let section_row = top / grid.nodes_per_side();
         let coated_geometry = base.clone().raised(grid.clone(), grid.clone(), 0.0);
         let filling = filling::Filling::of(&g.layers, growth, &sizes, &coated_geometry);
+        let scaffold = (!base.scaffold.is_empty()).then(|| coat::grown_scaffold(&base, grid.spacing()));
         Ok(Stepper {
             scene,
             growth,
@@ -329,6 +347,9 @@ impl<'a> Stepper<'a> {
             totals: [0.0; 3],
             filling,
             resumed_after: None,
+            scaffold,
+            scaffold_volume: 0.0,
+            scaffold_covered: (Vec::new(), Vec::new()),
         })
     }
 
@@ -338,7 +359,10 @@ impl<'a> Stepper<'a> {
         let surface = self.grid.with_heights(heights.clone());
         let meshed = Instant::now();
         let clearance = run::domain::floor_clearance(&self.sizes);
-        let geom = self.base.clone().raised(self.grid.clone(), self.coated.clone(), clearance);
+        let mut geom = self.base.clone().raised(self.grid.clone(), self.coated.clone(), clearance);
+        if let Some(scaffold) = &self.scaffold {
+            geom.scaffold = scaffold.clone();
+        }
         let mesh = mesh::generate(&geom, &self.sizes)?;
         // The media with the pores filled so far, and the layers' initial porosities.
         let (media, initial_porosity) = match &self.filling {
@@ -378,6 +402,14 @@ impl<'a> Stepper<'a> {
             }
             _ => None,
         };
+        let coat = self.scaffold.as_ref().map(|scaffold| {
+            let rates = coat::scaffold_rates(&result.mesh, scaffold, &result.fields.scaffold_plating, self.volume_per_charge);
+            (coat::coverage(scaffold, &rates), rates)
+        });
+        let coat = coat.map(|(covered, rates)| {
+            self.scaffold_covered = covered;
+            rates
+        });
         let deposit_s = deposited.elapsed().as_secs_f64();
         let areas = self.grid.node_areas();
         let pores = self.pore_fractions(&heights);
@@ -386,7 +418,7 @@ impl<'a> Stepper<'a> {
         let bottom = (0..heights.len()).fold(0, |best, k| if heights[k] < heights[best] { k } else { best });
         self.first_volume.get_or_insert(result.mesh.volume());
         self.totals = [self.totals[0] + mesh_s, self.totals[1] + solve_s, self.totals[2] + deposit_s];
-        let fill_zinc = fill.as_ref().map_or(0.0, |f| f.zinc);
+        let fill_zinc = fill.as_ref().map_or(0.0, |f| f.zinc) + coat.as_ref().map_or(0.0, |c| c.volume);
         let mean_speed = (rates.iter().sum::<f64>() + fill_zinc) / self.projected_area;
         // The metal's whole current: the electrode surface and, with a conductive layer, its pores.
         let coating_current = result.summary.coating.as_ref().map(|c| c.total_current);
@@ -394,7 +426,7 @@ impl<'a> Stepper<'a> {
         let row = GrowthRow {
             time_s: t,
             plating_charge_c_m2: q,
-            deposited_volume_m3: self.zinc_volume + self.filling.as_ref().map_or(0.0, |f| f.zinc_volume),
+            deposited_volume_m3: self.zinc_volume + self.filling.as_ref().map_or(0.0, |f| f.zinc_volume) + self.scaffold_volume,
             mean_thickness_m: (self.grid.volume() - self.initial_volume) / self.projected_area,
             max_height_m: heights[top],
             min_height_m: heights[bottom],
@@ -413,7 +445,7 @@ impl<'a> Stepper<'a> {
             deposit_s,
             filled_by_depth: self.filling.as_ref().map_or_else(Vec::new, |f| f.profile(|xy| surface.at(xy))),
         };
-        Ok(Step { result, rates, fill, front, heights, row })
+        Ok(Step { result, rates, fill, coat, front, heights, row })
     }
 
     /// The first coating layer's top along the line y = `y` at the points `xs` (m): its name
@@ -487,6 +519,10 @@ impl<'a> Stepper<'a> {
         let rises: Vec<f64> = step.front.iter().map(|s| s * dt).collect();
         self.grid.raise_by(&rises);
         self.zinc_volume += step.rates.iter().sum::<f64>() * dt;
+        if let (Some(scaffold), Some(rates)) = (self.scaffold.as_mut(), &step.coat) {
+            coat::advance(scaffold, rates, dt);
+            self.scaffold_volume += rates.volume * dt;
+        }
         let (Some(filling), Some(fill)) = (self.filling.as_mut(), &step.fill) else { return };
         filling.advance(fill, dt);
         let n = self.grid.nodes_per_side();
@@ -498,6 +534,35 @@ impl<'a> Stepper<'a> {
             })
             .collect();
         self.grid.raise_by(&lifts);
+    }
+
+    /// Why the run stops when a resolved scaffold, grown by `rates` over `dt` (s), would meet the
+    /// surface `next` (m, at the grid nodes after the step) or near the bulk boundary.
+    fn scaffold_reached(&self, next: &[f64], rates: Option<&coat::ScaffoldRates>, dt: f64) -> Option<String> {
+        let (scaffold, rates) = (self.scaffold.as_ref()?, rates?);
+        let surface = self.grid.with_heights(next.to_vec());
+        let front = |xy: glam::DVec2| surface.at(xy);
+        let g = &self.scene.geometry;
+        let gap = 0.5 * self.sizes.near;
+        coat::meets_electrode(scaffold, rates, dt, front, gap, g.half_width_m, MAX_RISE_FRACTION * g.height_m)
+    }
+
+    /// Why the run stops where `step` would dissolve zinc from a conductive layer's pores or from
+    /// a resolved scaffold: growth follows their plating only (the pores' record and the
+    /// scaffold's deposit would have to give back zinc they may not hold).
+    fn dissolves_unfollowed(&self, step: &Step) -> Option<String> {
+        let fill_strips = step.fill.as_ref().is_some_and(|f| {
+            let tiny = 1e-9 * f.per_cell.iter().fold(0.0_f64, |m, r| m.max(r.abs()));
+            f.per_cell.iter().any(|&r| r < -tiny)
+        });
+        let coat_strips = step.coat.as_ref().is_some_and(|c| c.strips());
+        (fill_strips || coat_strips).then(|| {
+            let what = if fill_strips { "the pores of a conductive coating layer" } else { "the resolved scaffold" };
+            format!(
+                "the current would dissolve zinc from {what}: growth follows plating there, not stripping (the deposit it \
+                 would dissolve is not tracked as metal that can go back)"
+            )
+        })
     }
 
     /// Why the run stops when a conductive layer's pores have closed at its top: the layer is
@@ -537,64 +602,6 @@ impl<'a> Stepper<'a> {
                 layer.name, xy.x, xy.y
             )
         })
-    }
-
-    /// The loop's state after a step, at time and charge `at` (s, C/m^2), for a checkpoint.
-    fn state(
-        &self,
-        at: [f64; 2],
-        marks_passed: usize,
-        rows: &[GrowthRow],
-        sections: &[(f64, Vec<f64>)],
-        snapshots: &[Snapshot],
-    ) -> checkpoint::State {
-        let mut warned: Vec<String> = self.warned.iter().cloned().collect();
-        warned.sort();
-        checkpoint::State {
-            time_s: at[0],
-            plating_charge_c_m2: at[1],
-            marks_passed,
-            elevation: self.grid.heights().to_vec(),
-            zinc_volume_m3: self.zinc_volume,
-            first_volume_m3: self.first_volume,
-            first_speeds: self.first_speeds.clone(),
-            totals_s: self.totals,
-            warned,
-            notes: self.notes.clone(),
-            rows: rows.to_vec(),
-            sections: sections.to_vec(),
-            filling: self.filling.as_ref().map(|f| f.state()),
-            snapshots: snapshots.iter().map(|s| (s.time_s, s.frame.is_some())).collect(),
-        }
-    }
-
-    /// Takes up a checkpoint's state (read from `path`), after checking that it fits this
-    /// scene's grid and layers.
-    fn restore(&mut self, state: &checkpoint::State, path: &std::path::Path) -> Result<()> {
-        let nodes = self.grid.heights().len();
-        if state.elevation.len() != nodes || (!state.first_speeds.is_empty() && state.first_speeds.len() != nodes) {
-            return Err(Error::input(format!(
-                "{}: the elevation grid holds {} heights, the scene's grid {nodes}",
-                path.display(),
-                state.elevation.len()
-            )));
-        }
-        self.grid = self.grid.with_heights(state.elevation.clone());
-        self.zinc_volume = state.zinc_volume_m3;
-        self.first_volume = state.first_volume_m3;
-        self.first_speeds = state.first_speeds.clone();
-        self.totals = state.totals_s;
-        self.warned = state.warned.iter().cloned().collect();
-        self.notes = state.notes.clone();
-        self.resumed_after = Some(state.rows.len());
-        match (self.filling.as_mut(), &state.filling) {
-            (Some(f), Some(saved)) => f.restore(saved).map_err(|why| Error::input(format!("{}: {why}", path.display()))),
-            (None, None) => Ok(()),
-            _ => Err(Error::input(format!(
-                "{}: the checkpoint's record of a conductive layer's pores does not match the scene's layers",
-                path.display()
-            ))),
-        }
     }
 
     /// The heights of the cross-section row, m.
@@ -698,8 +705,19 @@ impl<'a> Stepper<'a> {
             mesh_s: self.totals[0],
             solve_s: self.totals[1],
             deposit_s: self.totals[2],
-            filling: self.filling.as_ref().map(|f| filling_summary(f, end)),
+            filling: self.filling.as_ref().map(|f| filling::summary(f, end)),
             resumed_after_step: self.resumed_after,
+            scaffold: self.scaffold.as_ref().map(|grown| {
+                let (gained, [least, mean, greatest]) =
+                    coat::deposit_volume_and_thickness(&self.base.scaffold, grown, &self.scaffold_covered);
+                write::ScaffoldGrowthSummary {
+                    zinc_volume_m3: self.scaffold_volume,
+                    solid_volume_gained_m3: gained,
+                    fibre_deposit_min_m: least,
+                    fibre_deposit_mean_m: mean,
+                    fibre_deposit_max_m: greatest,
+                }
+            }),
         };
         last.summary.growth = Some(summary);
         last.summary.warnings = self.notes.clone();
@@ -720,26 +738,6 @@ impl<'a> Stepper<'a> {
             grid: self.grid,
             first_speeds: self.first_speeds,
         }
-    }
-}
-
-/// The filling record of summary.json from the filling state and the last row.
-fn filling_summary(f: &filling::Filling, end: &GrowthRow) -> write::FillingSummary {
-    let (layer, _, bins) = f.layout();
-    let profile = &end.filled_by_depth;
-    // Zinc per bin: its filled fraction times its pores.
-    let zinc: Vec<f64> = profile.iter().zip(f.bin_pores()).map(|(x, p)| x * p).collect();
-    let held: f64 = zinc.iter().sum();
-    let centroid = zinc.iter().enumerate().map(|(b, z)| z * (b as f64 + 0.5) / bins as f64).sum::<f64>();
-    write::FillingSummary {
-        layer: layer.to_string(),
-        columns_per_side: f.columns(),
-        depth_bins: bins,
-        filled_fraction_by_depth: profile.clone(),
-        filled_depth_centroid: if held > 0.0 { centroid / held } else { 0.5 },
-        closed_pore_fraction: f.closed_fraction(),
-        pore_zinc_volume_m3: f.zinc_volume,
-        pore_zinc_in_cells_m3: f.zinc_in_cells(),
     }
 }
 

@@ -150,6 +150,26 @@ pub fn volumetric_plating_cells(inp: &CoatingInputs) -> Vec<f64> {
         .collect()
 }
 
+/// The plating current density on a resolved scaffold's surface at each mesh node, A/m^2
+/// (deposition positive: minus the anodic-positive reaction; 0 off the scaffold; empty without
+/// a reacting scaffold surface): each scaffold site's reaction over its node's lumped area, so
+/// that integrated linearly over the scaffold's faces it gives the sites' total.
+pub fn scaffold_plating_nodes(inp: &CoatingInputs) -> Vec<f64> {
+    let surface = |s: &&crate::solve::system::ReactionSite| s.kind == SiteKind::ScaffoldSurface;
+    if !inp.sys.sites.iter().any(|s| surface(&s)) {
+        return Vec::new();
+    }
+    let areas = crate::fem::boundary_flux::lumped_areas(inp.mesh, BoundaryTag::Scaffold, 1.0);
+    let mut plating = vec![0.0; inp.mesh.nodes.len()];
+    for (site, &q) in inp.sys.sites.iter().zip(inp.site_reaction).filter(|(s, _)| surface(s)) {
+        let n = site.node as usize;
+        if areas[n] > 0.0 {
+            plating[n] = -inp.scaling.current_a(q) / areas[n];
+        }
+    }
+    plating
+}
+
 /// Shares of the total reaction `total` in the depth bins of [0, thickness].
 fn depth_bins(inp: &CoatingInputs, thickness: f64, total: f64) -> [f64; DEPTH_BINS] {
     let mesh = inp.mesh;

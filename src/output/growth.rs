@@ -63,8 +63,9 @@ pub struct FillingSummary {
     /// holds zinc, the pores under the plated base's front counted full.
     pub filled_fraction_by_depth: Vec<f64>,
     /// Mean depth fraction of that zinc, 0 at the layer's base and 1 at its top (0.5 for a
-    /// uniform filling; below it for a layer that fills from the bottom).
-    pub filled_depth_centroid: f64,
+    /// uniform filling; below it for a layer that fills from the bottom); absent when the layer
+    /// holds none.
+    pub filled_depth_centroid: Option<f64>,
     /// Fraction of the initial pore volume that closed.
     pub closed_pore_fraction: f64,
     /// Zinc plated in the pores (the volumetric plating current integrated), m^3; and the same
@@ -72,6 +73,20 @@ pub struct FillingSummary {
     /// differs by the sampling of the changing meshes onto the cells.
     pub pore_zinc_volume_m3: f64,
     pub pore_zinc_in_cells_m3: f64,
+}
+
+/// How a resolved scaffold grew (summary.json `growth.scaffold`): see [`crate::growth::coat`].
+#[derive(Debug, Clone, Serialize)]
+pub struct ScaffoldGrowthSummary {
+    /// Metal plated on the scaffold (its plating current integrated over the steps), m^3.
+    pub zinc_volume_m3: f64,
+    /// The volume the grown solids gained (the fibres' shells, `(R + t / 2) t` per unit area,
+    /// and the particles' spheres): the plated volume to within the forward-Euler steps' error.
+    pub solid_volume_gained_m3: f64,
+    /// The least, mean and greatest thickness of the deposit over the fibres' grids, m.
+    pub fibre_deposit_min_m: f64,
+    pub fibre_deposit_mean_m: f64,
+    pub fibre_deposit_max_m: f64,
 }
 
 /// The growth record of summary.json.
@@ -123,6 +138,8 @@ pub struct GrowthSummary {
     pub deposit_s: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filling: Option<FillingSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scaffold: Option<ScaffoldGrowthSummary>,
     /// For a run continued with --resume: the steps its checkpoint held.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resumed_after_step: Option<usize>,
@@ -267,25 +284,26 @@ fn filling_csv(rows: &[GrowthRow], thickness: f64) -> String {
 }
 
 /// growth.csv: one row per step, the state before the step (see [`GrowthRow`] for the columns'
-/// meaning; units in the names).
+/// meaning; units in the names; `peak_to_valley_m` is max_height_m less min_height_m).
 fn growth_csv(rows: &[GrowthRow]) -> String {
     let with_mode = rows.iter().any(|r| r.mode_amplitude_m.is_some());
     let mut csv =
-        String::from("time_s,plating_charge_C_m2,deposited_volume_m3,mean_thickness_m,max_height_m,min_height_m,rms_roughness_m");
+        String::from("time_s,plating_charge_C_m2,deposited_volume_m3,mean_thickness_m,max_height_m,min_height_m,rms_roughness_m,peak_to_valley_m");
     if with_mode {
         csv.push_str(",mode_amplitude_m,mode_growth_rate_1_s");
     }
     csv.push_str(",top_speed_m_s,top_to_mean_speed_ratio,mean_speed_m_s,total_current_A,nodes,mesh_s,solve_s,deposit_s\n");
     for r in rows {
         csv.push_str(&format!(
-            "{:.9e},{:.9e},{:.9e},{:.9e},{:.9e},{:.9e},{:.9e}",
+            "{:.9e},{:.9e},{:.9e},{:.9e},{:.9e},{:.9e},{:.9e},{:.9e}",
             r.time_s,
             r.plating_charge_c_m2,
             r.deposited_volume_m3,
             r.mean_thickness_m,
             r.max_height_m,
             r.min_height_m,
-            r.rms_roughness_m
+            r.rms_roughness_m,
+            r.max_height_m - r.min_height_m
         ));
         if with_mode {
             let (a, rate) = (r.mode_amplitude_m.unwrap_or(f64::NAN), r.mode_growth_rate_1_s.unwrap_or(f64::NAN));

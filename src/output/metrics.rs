@@ -96,6 +96,9 @@ pub struct Fields {
     /// Plating current per unit volume of each tet of a homogenized porous electrode, A/m^3
     /// (deposition positive; empty without one): [`crate::output::coating::volumetric_plating_cells`].
     pub volumetric_plating: Vec<f64>,
+    /// Plating current density on a resolved scaffold's surface at each node, A/m^2 (deposition
+    /// positive; empty without a reacting scaffold): [`crate::output::coating::scaffold_plating_nodes`].
+    pub scaffold_plating: Vec<f64>,
     /// Concentration of each species at nodes (transport models), mol/m^3.
     pub concentrations: Vec<(String, Vec<f64>)>,
     /// Solid-phase potential of a resistive scaffold at nodes (E elsewhere), V.
@@ -243,6 +246,7 @@ pub fn evaluate(
             electrode_smoothed,
             electrode_overpotential,
             volumetric_plating: Vec::new(),
+            scaffold_plating: Vec::new(),
             concentrations: Vec::new(),
             solid_potential: sol.solid_potential.as_ref().map(|p| p.iter().map(|v| v * vt).collect()),
             charge_interface: Vec::new(),

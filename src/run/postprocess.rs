@@ -76,6 +76,7 @@ pub fn postprocess(inputs: &RunSoFar, solved: &Solved) -> PostProcessed {
     };
     let coating = coating::summarize(&coating_inputs);
     fields.volumetric_plating = coating::volumetric_plating_cells(&coating_inputs);
+    fields.scaffold_plating = coating::scaffold_plating_nodes(&coating_inputs);
     fields.charge_interface = charge_interface_cells(inputs);
     let max_field = field_maxima(&fields, max_field);
     PostProcessed { fields, electrode, max_field, min_concentration, transient, coating }

@@ -279,8 +279,8 @@ fn check_growth(s: &super::Scene, gr: &GrowthControls) -> Result<(), String> {
         Some("the pnp model resolves double layers that a moving electrode would have to carry; use primary, secondary or tertiary")
     } else if s.time.is_some() {
         Some("growth is quasi-steady (each step solves the steady state on the moved surface): remove the `time` block")
-    } else if g.scaffold.is_some() {
-        Some("a resolved scaffold (geometry.scaffold) does not grow yet: its surfaces would have to move too")
+    } else if g.scaffold.is_some() && g.sides == super::Sides::Periodic {
+        Some("a resolved scaffold (geometry.scaffold) grows on insulating sides only: on periodic ones its deposit would have to match across the walls")
     } else {
         None
     };

@@ -98,7 +98,7 @@ impl ScaffoldSpec {
             fibres.extend(mat.fibres(half_width));
         }
         let particles = self.particles.iter().map(|p| Particle { center: DVec3::from(p.center_m), radius: p.radius_m }).collect();
-        Scaffold { fibres, particles }
+        Scaffold { fibres, particles, deposits: Vec::new() }
     }
 }
 

@@ -46,7 +46,7 @@ impl Check {
 }
 
 /// Case ids, in the order the suite runs them.
-pub const CASES: [&str; 14] = [
+pub const CASES: [&str; 15] = [
     "secondary_flat",
     "secondary_flat_tafel",
     "limiting_current_binary",
@@ -61,6 +61,7 @@ pub const CASES: [&str; 14] = [
     "growth_linear_stability",
     "growth_hemisphere_apex",
     "growth_pore_filling",
+    "growth_scaffold_fibre",
 ];
 
 const SECONDARY_FLAT: &str = include_str!("../../scenes/validation/secondary_flat.json");
@@ -102,6 +103,7 @@ pub fn run_case(case: &str, backend: BackendChoice) -> Result<Vec<Check>> {
         "growth_linear_stability" => growth::linear_stability(backend),
         "growth_hemisphere_apex" => growth::hemisphere_apex(backend),
         "growth_pore_filling" => growth::pore_filling(backend),
+        "growth_scaffold_fibre" => growth::scaffold_fibre(backend),
         other => Err(Error::input(format!("unknown validation case `{other}`; cases: {}", CASES.join(", ")))),
     }
 }
