@@ -414,7 +414,7 @@ fn filling_plot(
             Series { name, points: r.filled_by_depth.iter().enumerate().map(|(b, f)| (at(b), f * 100.0)).collect() }
         })
         .collect();
-    let title = format!("{}: pores of layer `{}` filled, by height, as charge passes", scene.name, layer.0);
+    let title = format!("{}: pores of layer `{}` filled through its depth, as charge passes", scene.name, layer.0);
     look.outline_plot("growth_filling", &title, "distance above the layer's base (µm)", "pores holding zinc (%)", &profiles)
 }
 
