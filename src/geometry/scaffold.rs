@@ -74,7 +74,8 @@ impl FibreDeposit {
         let v = fibre.direction.cross(u);
         let ns = ((range.1 - range.0) / spacing).ceil().max(1.0) as usize + 1;
         let nt = ((2.0 * std::f64::consts::PI * fibre.radius / spacing).ceil() as usize).max(8);
-        let axis = fibre.length.map_or(range, |l| (-0.5 * l, 0.5 * l));
+        // s is read within the grid (a capsule's ends, where they lie on it, clamp it sooner).
+        let axis = fibre.length.map_or(range, |l| (range.0.max(-0.5 * l), range.1.min(0.5 * l)));
         FibreDeposit { s0: range.0, ds: (range.1 - range.0) / (ns - 1) as f64, ns, nt, u, v, axis, thickness: vec![0.0; ns * nt] }
     }
 

@@ -167,9 +167,9 @@ fn spread_point(lattice: &Lattice, q: DVec2, volume: f64, out: &mut [f64]) {
 }
 
 /// The scaffold of `base` ready to grow: a deposit grid of spacing `spacing` (m) on each fibre,
-/// over the fibre's axis inside the box (a capsule's segment), widened by the radius for a fibre
-/// that crosses the walls at an angle. A face beyond it (on a capsule's end cap) maps onto the
-/// grid's end.
+/// over the fibre's axis inside the box (and within a capsule's segment), widened by the radius
+/// for a fibre that crosses the walls at an angle. A face beyond it (on a capsule's end cap) maps
+/// onto the grid's end.
 pub fn grown_scaffold(base: &ElectrodeGeometry, spacing: f64) -> Scaffold {
     let mut scaffold = base.scaffold.clone();
     let (lo, hi) =
@@ -178,16 +178,14 @@ pub fn grown_scaffold(base: &ElectrodeGeometry, spacing: f64) -> Scaffold {
         .fibres
         .iter()
         .map(|f| {
-            // An oblique fibre's surface reaches past its axis's ends in the box by up to R.
-            let (a, b) = match f.length {
-                Some(l) => (-0.5 * l, 0.5 * l),
-                None => {
-                    let (a, b) = axis_in_box(f.point, f.direction, lo, hi);
-                    let pad = if f.direction.x.abs().max(f.direction.y.abs()) < 1.0 - 1e-9 { f.radius } else { 0.0 };
-                    (a - pad, b + pad)
-                }
-            };
-            FibreDeposit::new(f, (a, b), spacing)
+            // An oblique fibre's surface reaches past its axis's ends in the box by up to R; a
+            // capsule's grid spans only the part of it in the box (its length is not bounded).
+            let (a, b) = axis_in_box(f.point, f.direction, lo, hi);
+            let oblique = f.length.is_some() || f.direction.x.abs().max(f.direction.y.abs()) < 1.0 - 1e-9;
+            let pad = if oblique { f.radius } else { 0.0 };
+            let (a, b) = (a - pad, b + pad);
+            let range = f.length.map_or((a, b), |l| (a.max(-0.5 * l), b.min(0.5 * l)));
+            FibreDeposit::new(f, range, spacing)
         })
         .collect();
     scaffold
