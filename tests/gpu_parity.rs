@@ -586,7 +586,7 @@ fn compare_assembly(
 #[test]
 fn transport_jacobian_with_a_resistive_charged_scaffold_matches_host_assembly() {
     use znfield::backend::gpu::GpuJacobian;
-    use znfield::fem::edges::Edges;
+    use znfield::fem::dual::ControlVolumes;
     use znfield::physics::kinetics::ButlerVolmer;
     use znfield::physics::porous::Media;
     use znfield::solve::primary::Drive;
@@ -608,9 +608,9 @@ fn transport_jacobian_with_a_resistive_charged_scaffold_matches_host_assembly() 
     let domain = znfield::run::build_domain(&scene).expect("domain");
     let geometry = domain.geometry.as_ref().expect("built-in geometry");
     let media = Media::from_layers(&domain.mesh, geometry, &scene.geometry.layers);
-    let sys = PotentialSystem::with_media(&domain.mesh, domain.length_scale, &media, None, 10.0);
+    let sys = PotentialSystem::with_media(&domain.mesh, domain.length_scale, &media, None, 10.0, ControlVolumes::Circumcentric);
     assert!(sys.solid.is_some() && !sys.sites.is_empty(), "the fixture needs a resistive scaffold");
-    let edges = Edges::from_stiffness(&sys.k);
+    let edges = sys.transport_edges(&domain.mesh, domain.length_scale);
     let tp = TransportParams {
         charges: vec![2.0, -2.0],
         diffusivities: vec![0.66, 1.0],

@@ -44,16 +44,23 @@ pub fn weighted_laplacian(mesh: &TetMesh, length_scale: f64, coefficient: &[f64]
 /// with the scaling of [`laplacian`]. Non-negative off the diagonal (an M-matrix) where the mesh
 /// is Delaunay; the share of its negative weights says how far a mesh is from that.
 pub fn circumcentric_laplacian(mesh: &TetMesh, length_scale: f64) -> CsrMatrix {
+    weighted_circumcentric_laplacian(mesh, length_scale, &vec![1.0; mesh.tets.len()])
+}
+
+/// [`circumcentric_laplacian`] with a constant coefficient `a_t` on each tetrahedron (the pattern
+/// of [`weighted_laplacian`]): the two-point flux weights of the transport models, which sum each
+/// tetrahedron's part of a dual face times its coefficient.
+pub fn weighted_circumcentric_laplacian(mesh: &TetMesh, length_scale: f64, coefficient: &[f64]) -> CsrMatrix {
     let mut k = CsrMatrix::pattern(mesh.nodes.len(), &mesh.tets);
     let locals: Vec<[[f64; 4]; 4]> = mesh
         .tets
         .par_iter()
         .map(|t| super::element::circumcentric_stiffness(t.map(|n| mesh.nodes[n as usize] / length_scale)))
         .collect();
-    for (t, local) in mesh.tets.iter().zip(&locals) {
+    for ((t, local), &a) in mesh.tets.iter().zip(&locals).zip(coefficient) {
         for i in 0..4 {
             for j in 0..4 {
-                k.add(t[i] as usize, t[j], local[i][j]);
+                k.add(t[i] as usize, t[j], a * local[i][j]);
             }
         }
     }

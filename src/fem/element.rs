@@ -73,6 +73,29 @@ pub fn circumcentric_stiffness(p: [DVec3; 4]) -> [[f64; 4]; 4] {
     k
 }
 
+/// Each vertex's part of the tetrahedron in the circumcentric dual cells (signed, summing to the
+/// volume): the pyramids from the vertex over its dual-face pieces, `sum_j w_ij L_ij^2 / 6` with
+/// `w_ij = -K_ij` of [`circumcentric_stiffness`] (a face of height L_ij / 2 above area
+/// `w_ij L_ij`). The control volumes of the Voronoi finite-volume scheme.
+pub fn circumcentric_volumes(p: [DVec3; 4]) -> [f64; 4] {
+    let k = circumcentric_stiffness(p);
+    std::array::from_fn(|i| (0..4).filter(|&j| j != i).map(|j| -k[i][j] * p[i].distance_squared(p[j]) / 6.0).sum())
+}
+
+/// Each vertex's part of a triangle in the circumcentric dual (signed, summing to the area):
+/// `(|ab|^2 cot C + |ac|^2 cot B) / 8` for vertex a. The boundary areas of the Voronoi
+/// finite-volume scheme.
+pub fn circumcentric_areas(p: [DVec3; 3]) -> [f64; 3] {
+    let cot = |i: usize| {
+        let (u, v) = (p[(i + 1) % 3] - p[i], p[(i + 2) % 3] - p[i]);
+        u.dot(v) / u.cross(v).length()
+    };
+    std::array::from_fn(|i| {
+        let (j, k) = ((i + 1) % 3, (i + 2) % 3);
+        (p[i].distance_squared(p[j]) * cot(k) + p[i].distance_squared(p[k]) * cot(j)) / 8.0
+    })
+}
+
 /// Centre of the sphere through the four vertices of a tetrahedron.
 fn tet_circumcentre(p: [DVec3; 4]) -> DVec3 {
     let (a, b, c) = (p[1] - p[0], p[2] - p[0], p[3] - p[0]);
@@ -157,6 +180,34 @@ mod tests {
         let flat = [DVec3::new(0.0, 0.0, 0.0), DVec3::new(2.0, 0.0, 0.0), DVec3::new(1.0, 2.0, 0.0), DVec3::new(1.0, 0.7, 0.1)];
         let k = circumcentric_stiffness(flat);
         assert!((0..3).any(|a| (a + 1..4).any(|b| k[a][b] > 0.0)), "{k:?}");
+    }
+
+    /// The dual pieces sum to the volume (area) on any element, and split a box evenly: each of a
+    /// cuboid's corners gets an eighth of it from its Kuhn tetrahedra (a barycentric split gives
+    /// the two corners on the main diagonal 6/24 each and the others 2/24 or 3/24), each corner of
+    /// a rectangle a quarter from its two right triangles.
+    #[test]
+    fn circumcentric_volumes_and_areas() {
+        let p = [DVec3::new(0.1, 0.0, 0.0), DVec3::new(1.0, 0.2, 0.0), DVec3::new(0.0, 1.0, 0.3), DVec3::new(0.2, 0.1, 1.0)];
+        let volume = P1Tet::new(p).volume.abs();
+        assert!((circumcentric_volumes(p).iter().sum::<f64>() - volume).abs() < 1e-12 * volume);
+        let tri = [p[0], p[1], p[3]];
+        let area = 0.5 * (tri[1] - tri[0]).cross(tri[2] - tri[0]).length();
+        assert!((circumcentric_areas(tri).iter().sum::<f64>() - area).abs() < 1e-12);
+
+        let (a, b, c) = (1.0, 2.0, 0.5);
+        let corner = |i: usize| DVec3::new(a * (i & 1) as f64, b * ((i >> 1) & 1) as f64, c * ((i >> 2) & 1) as f64);
+        let mut share = [0.0; 8];
+        for [s, t] in [[1, 3], [1, 5], [2, 3], [2, 6], [4, 5], [4, 6]] {
+            let tet = [0, s, t, 7];
+            let v = circumcentric_volumes(tet.map(corner));
+            tet.iter().zip(v).for_each(|(&i, v)| share[i] += v);
+        }
+        assert!(share.iter().all(|&v| (v - a * b * c / 8.0).abs() < 1e-12), "{share:?}");
+        let [q0, q1, q2, q3] = [corner(0), corner(1), corner(3), corner(2)];
+        let (t1, t2) = (circumcentric_areas([q0, q1, q2]), circumcentric_areas([q0, q2, q3]));
+        let quarters = [t1[0] + t2[0], t1[1], t1[2] + t2[1], t2[2]];
+        assert!(quarters.iter().all(|&s| (s - a * b / 4.0).abs() < 1e-12), "{quarters:?}");
     }
 
     #[test]

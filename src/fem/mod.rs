@@ -7,6 +7,7 @@ pub mod block_csr;
 pub mod boundary_flux;
 pub mod csr;
 pub mod dense;
+pub mod dual;
 pub mod edges;
 pub mod element;
 pub mod periodic;

@@ -39,8 +39,9 @@ const RIM_SNAP_MIN_ANGLE_DEG: f64 = 45.0;
 const TET_EDGES: [(usize, usize); 6] = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)];
 
 /// Cuts the background mesh (which covers the electrolyte box) to the electrolyte of `geom`, then
-/// splits it along each coating-layer interface, tagging every tetrahedron with its region.
-pub fn cut_to_electrode(geom: &ElectrodeGeometry, background: &Background) -> Result<TetMesh> {
+/// splits it along each coating-layer interface, tagging every tetrahedron with its region;
+/// `delaunay_flips`: then flips it toward a Delaunay mesh ([`super::flip`]).
+pub fn cut_to_electrode(geom: &ElectrodeGeometry, background: &Background, delaunay_flips: bool) -> Result<TetMesh> {
     let surface = |p: DVec3| geom.cut_level(p);
     let mut nodes = background.nodes.clone();
     let mut level: Vec<f64> = nodes.iter().map(|&p| surface(p)).collect();
@@ -107,7 +108,7 @@ pub fn cut_to_electrode(geom: &ElectrodeGeometry, background: &Background) -> Re
         tets = oriented(&nodes, split_tets, &signs, &format!("coating interface {}", k + 1))?;
     }
     let tets = compact(&mut nodes, tets);
-    let regions = tets.iter().map(|t| region_of(geom, &nodes, t, 1e-12 * scale)).collect();
+    let mut regions = tets.iter().map(|t| region_of(geom, &nodes, t, 1e-12 * scale)).collect();
     let w = geom.half_width;
     let pins: Vec<Pin> = nodes
         .iter()
@@ -121,6 +122,10 @@ pub fn cut_to_electrode(geom: &ElectrodeGeometry, background: &Background) -> Re
         })
         .collect();
     smooth::smooth_near_surface(geom, &mut nodes, &tets, &pins)?;
+    let mut tets = tets;
+    if delaunay_flips {
+        super::flip::flip_toward_delaunay(&nodes, &mut tets, &mut regions);
+    }
     let (nodes, tets) = renumber(nodes, tets);
     let (faces, face_tags) = boundary::extract_and_tag(geom, &nodes, &tets)?;
     Ok(TetMesh { nodes, tets, regions, faces, face_tags })

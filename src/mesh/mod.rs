@@ -6,6 +6,7 @@ pub mod bisection;
 pub mod boundary;
 pub mod cut;
 pub mod domain;
+pub mod flip;
 pub mod gmsh;
 pub mod graded_axis;
 pub mod import;

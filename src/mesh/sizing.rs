@@ -46,6 +46,9 @@ pub struct SizeField {
     pub curvature_elements: f64,
     /// Background mesh kind.
     pub generator: Generator,
+    /// Whether the cut mesh is flipped toward a Delaunay mesh ([`super::flip`]): for the
+    /// transport models' circumcentric scheme, whose two-point fluxes are monotone there.
+    pub delaunay_flips: bool,
     /// The most tetrahedra the mesh may have.
     pub limit: TetLimit,
 }
@@ -78,6 +81,7 @@ impl SizeField {
             interfaces: Vec::new(),
             curvature_elements: CURVATURE_ELEMENTS,
             generator: Generator::Bisection,
+            delaunay_flips: false,
             limit: TetLimit::default(),
         }
     }
@@ -147,7 +151,7 @@ pub fn generate(geom: &ElectrodeGeometry, size: &SizeField) -> Result<TetMesh> {
         Generator::Layered => layered::lattice(geom, size)?,
         Generator::Bisection => isotropic_background(geom, size)?,
     };
-    cut::cut_to_electrode(geom, &background)
+    cut::cut_to_electrode(geom, &background, size.delaunay_flips)
 }
 
 /// Kuhn cubes of about `far` refined by bisection until every element meets the size field.

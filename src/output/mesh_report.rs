@@ -43,8 +43,8 @@ pub struct MeshReport {
     /// transport scheme has no discrete maximum principle.
     pub negative_edge_weights: NegativeWeights,
     /// The same count for the circumcentric (Voronoi-box) weights |dual face| / |edge|, which are
-    /// non-negative at interior edges of a Delaunay mesh: how far the mesh is from one (the
-    /// transport scheme uses the P1 weights today).
+    /// non-negative at interior edges of a Delaunay mesh: how far the mesh is from one. The
+    /// transport models' edge fluxes use these weights.
     pub negative_circumcentric_weights: NegativeWeights,
     /// The files `znfield mesh` wrote, mesh_report.json last (empty for a report not written).
     #[serde(skip_serializing_if = "Vec::is_empty")]

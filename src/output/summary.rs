@@ -133,9 +133,12 @@ pub struct MeshSummary {
     pub volume_m3: f64,
     pub exact_volume_m3: Option<f64>,
     /// Edges of the run's stiffness (with the coating layers' transport factors) whose P1
-    /// weight is negative: where the transport models' edge fluxes have no discrete maximum
-    /// principle.
+    /// weight is negative (obtuse elements).
     pub negative_edge_weights: crate::fem::edges::NegativeWeights,
+    /// Transport models: the edges whose weight in their edge fluxes (P1, or circumcentric with
+    /// `solver.transport_weights`) is negative: where those fluxes have no discrete maximum
+    /// principle (null for the potential models).
+    pub negative_transport_weights: Option<crate::fem::edges::NegativeWeights>,
 }
 
 /// Solver record.

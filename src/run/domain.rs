@@ -48,6 +48,7 @@ pub fn size_field(scene: &Scene) -> SizeField {
             crate::scene::MeshGenerator::Bisection => mesh::Generator::Bisection,
             crate::scene::MeshGenerator::Layered => mesh::Generator::Layered,
         },
+        delaunay_flips: scene.solver.transport_weights.circumcentric_for(scene.physics.model),
         limit: mesh::TetLimit::default(),
     }
 }

@@ -15,6 +15,7 @@ use std::time::Instant;
 
 use crate::backend::{self, Backend, BackendChoice, BackendKind};
 use crate::error::{Error, Result};
+use crate::fem::dual::ControlVolumes;
 use crate::mesh::TetMesh;
 use crate::output::metrics::Fields;
 use crate::output::summary::{StageTimings, Summary};
@@ -249,7 +250,13 @@ fn discretize(scene: &Scene, domain: &Domain, media: Option<Media>) -> Result<(P
     });
     let scaffold_i0 = scene.geometry.scaffold.as_ref().and_then(|s| s.surface_exchange_current_density_a_m2);
     let electrode_i0 = scene.physics.kinetics.exchange_current_density_a_m2;
-    let mut sys = PotentialSystem::with_media(mesh, domain.length_scale, &media, scaffold_i0, electrode_i0);
+    // Circumcentric fluxes balance over their circumcentric dual cells.
+    let cv = if scene.solver.transport_weights.circumcentric_for(scene.physics.model) {
+        ControlVolumes::Circumcentric
+    } else {
+        ControlVolumes::Barycentric
+    };
+    let mut sys = PotentialSystem::with_media(mesh, domain.length_scale, &media, scaffold_i0, electrode_i0, cv);
     if let Some(g) = domain.geometry.as_ref().filter(|g| g.periodic) {
         sys.make_periodic(mesh, g.half_width).map_err(Error::input)?;
     }

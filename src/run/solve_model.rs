@@ -94,7 +94,11 @@ fn solve_transport(inputs: &RunSoFar, backend: &mut Backend) -> Result<Solved> {
             }
         ));
     }
-    let edges = Edges::from_stiffness(&inputs.sys.k);
+    let edges = if inputs.scene.solver.transport_weights.circumcentric_for(inputs.setup.model) {
+        inputs.sys.transport_edges(inputs.mesh, inputs.setup.scaling.length_m)
+    } else {
+        Edges::from_stiffness(&inputs.sys.k)
+    };
     let (mut transport, transient, earlier_wall_s) = match &inputs.setup.time {
         None => (solve_steady(inputs, backend, &edges)?, None, 0.0),
         Some(_) => solve_transient(inputs, backend, &edges)?,

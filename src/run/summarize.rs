@@ -56,16 +56,24 @@ pub fn summarize(inputs: SummaryInputs) -> Summary {
             .push(format!("Newton did not converge from the bulk state; the drive was ramped up in {steps} continuation steps"));
     }
     run_warnings.extend(physics_warnings(scene, dimensionless.as_ref()));
-    let negative_weights = NegativeWeights::of(&sys.k, &mesh.on_boundary(BoundaryTag::Electrode));
-    if setup.model.has_transport() && negative_weights.negative > 0 {
+    let on_electrode = mesh.on_boundary(BoundaryTag::Electrode);
+    let negative_weights = NegativeWeights::of(&sys.k, &on_electrode);
+    let circumcentric = scene.solver.transport_weights.circumcentric_for(setup.model);
+    let transport_weights = setup.model.has_transport().then(|| match circumcentric {
+        true => NegativeWeights::of(&sys.transport_matrix(mesh, domain.length_scale), &on_electrode),
+        false => negative_weights,
+    });
+    if let Some(w) = transport_weights.filter(|w| w.negative > 0) {
+        let (kind, why) =
+            if circumcentric { ("circumcentric", "the mesh is not Delaunay there") } else { ("P1", "obtuse elements") };
         run_warnings.push(format!(
-            "{} of {} mesh edges ({:.1}%, {} touching the electrode) have negative P1 weights (obtuse elements): \
-             the edge-flux transport operator is not an M-matrix there, so positivity and the \
-             discrete maximum principle are not guaranteed (summary.json mesh.negative_edge_weights)",
-            negative_weights.negative,
-            negative_weights.edges,
-            100.0 * negative_weights.share,
-            negative_weights.touching_electrode
+            "{} of {} mesh edges ({:.1}%, {} touching the electrode) have negative {kind} weights ({why}): the \
+             edge-flux transport operator is not an M-matrix there, so positivity and the discrete maximum principle \
+             are not guaranteed (summary.json mesh.negative_transport_weights)",
+            w.negative,
+            w.edges,
+            100.0 * w.share,
+            w.touching_electrode
         ));
     }
     run_warnings.iter().for_each(|w| crate::progress::warn(w));
@@ -74,7 +82,7 @@ pub fn summarize(inputs: SummaryInputs) -> Summary {
         warnings,
         scene: scene.clone(),
         backend: backend.info.clone(),
-        mesh: mesh_summary(domain, negative_weights),
+        mesh: mesh_summary(domain, negative_weights, transport_weights),
         solver: SolverSummary {
             converged: true,
             linear_iterations: potential.linear_iterations,
@@ -120,7 +128,11 @@ pub fn summarize(inputs: SummaryInputs) -> Summary {
 }
 
 /// The mesh's counts, quality, volumes and negative edge weights.
-fn mesh_summary(domain: &Domain, negative_edge_weights: NegativeWeights) -> MeshSummary {
+fn mesh_summary(
+    domain: &Domain,
+    negative_edge_weights: NegativeWeights,
+    negative_transport_weights: Option<NegativeWeights>,
+) -> MeshSummary {
     let mesh = &domain.mesh;
     let quality = Quality::of(mesh);
     MeshSummary {
@@ -135,6 +147,7 @@ fn mesh_summary(domain: &Domain, negative_edge_weights: NegativeWeights) -> Mesh
         volume_m3: mesh.volume(),
         exact_volume_m3: domain.geometry.as_ref().and_then(|g| g.exact_volume()),
         negative_edge_weights,
+        negative_transport_weights,
     }
 }
 

@@ -2,7 +2,9 @@
 //! transport factor of porous media), electrode and bulk nodes, lumped electrode areas, pore
 //! volumes, fixed charges and the reaction sites of scaffolds. Built once, shared by every model.
 
-use crate::fem::boundary_flux::{lumped_areas, tagged_nodes};
+use crate::fem::boundary_flux::tagged_nodes;
+use crate::fem::dual::{node_areas, node_volumes, ControlVolumes};
+use crate::fem::edges::Edges;
 use crate::fem::{assembly, periodic, CsrMatrix};
 use crate::mesh::{BoundaryTag, TetMesh};
 use crate::physics::porous::Media;
@@ -41,11 +43,13 @@ pub struct PotentialSystem {
     pub k: CsrMatrix,
     /// Electrode nodes (increasing).
     pub electrode: Vec<u32>,
-    /// Lumped scaled area of each electrode node (aligned with `electrode`).
+    /// Lumped scaled area of each electrode node (aligned with `electrode`): barycentric, or
+    /// circumcentric for the transport models ([`crate::fem::dual`]).
     pub electrode_area: Vec<f64>,
     /// Bulk-boundary nodes (potential reference phi = 0).
     pub bulk: Vec<u32>,
-    /// Lumped control volume of each node (a quarter of each adjacent tet), scaled.
+    /// Pore volume of each node's control volume (a quarter of each adjacent tet, or its
+    /// circumcentric dual cell for the transport models), scaled.
     pub node_volume: Vec<f64>,
     /// With periodic side walls, the representative of every node ([`crate::fem::periodic`]):
     /// slaves are never unknowns and take their representative's values ([`Self::expand`]).
@@ -67,31 +71,55 @@ pub struct PotentialSystem {
 impl PotentialSystem {
     /// Assembles the system with lengths scaled by `length_scale`.
     pub fn new(mesh: &TetMesh, length_scale: f64) -> Self {
-        Self::with_media(mesh, length_scale, &Media::open(mesh.tets.len()), None, 1.0)
+        Self::with_media(mesh, length_scale, &Media::open(mesh.tets.len()), None, 1.0, ControlVolumes::Barycentric)
+    }
+
+    /// [`Self::new`] with the control volumes of the transport models' Voronoi-box fluxes.
+    pub fn for_transport(mesh: &TetMesh, length_scale: f64) -> Self {
+        Self::with_media(mesh, length_scale, &Media::open(mesh.tets.len()), None, 1.0, ControlVolumes::Circumcentric)
     }
 
     /// Assembles the system of a mesh with coating media; `scaffold_i0` (A/m^2) makes the
     /// scaffold-tagged surfaces reaction sites. `electrode_i0` (A/m^2, > 0) is the electrode's
-    /// exchange current density, the unit of the sites' equivalent areas.
-    pub fn with_media(mesh: &TetMesh, length_scale: f64, media: &Media, scaffold_i0: Option<f64>, electrode_i0: f64) -> Self {
+    /// exchange current density, the unit of the sites' equivalent areas. `cv`: how nodes share
+    /// volumes and areas (circumcentric for the transport models, [`crate::fem::dual`]).
+    pub fn with_media(
+        mesh: &TetMesh,
+        length_scale: f64,
+        media: &Media,
+        scaffold_i0: Option<f64>,
+        electrode_i0: f64,
+        cv: ControlVolumes,
+    ) -> Self {
         let k = assembly::weighted_laplacian(mesh, length_scale, &media.transport_factor);
         let electrode = tagged_nodes(mesh, BoundaryTag::Electrode);
-        let areas = lumped_areas(mesh, BoundaryTag::Electrode, length_scale);
+        let areas = node_areas(mesh, BoundaryTag::Electrode, length_scale, cv);
         let electrode_area = electrode.iter().map(|&n| areas[n as usize]).collect();
         let bulk = tagged_nodes(mesh, BoundaryTag::Bulk);
         let n = mesh.nodes.len();
         let mut node_volume = vec![0.0; n];
         let mut fixed_charge_amount = vec![0.0; n];
         let mut volumetric = vec![0.0; n];
+        let mut barycentric = vec![0.0; n];
         let l3 = length_scale.powi(3);
         for (t, nodes) in mesh.tets.iter().enumerate() {
             let v = mesh.tet_volume(t) / l3 / 4.0;
             let pore = media.porosity[t] * v;
             let exchange = media.solid.as_ref().map_or(0.0, |s| s.volumetric_exchange[t] * length_scale * v / electrode_i0);
             for &nd in nodes {
+                barycentric[nd as usize] += v;
                 node_volume[nd as usize] += pore;
                 fixed_charge_amount[nd as usize] += media.fixed_charge[t] * pore;
                 volumetric[nd as usize] += exchange;
+            }
+        }
+        // Each node's barycentric averages, scaled to its control volume ([`node_volumes`]).
+        if cv != ControlVolumes::Barycentric {
+            for (nd, dual) in node_volumes(mesh, length_scale, cv).into_iter().enumerate() {
+                let scale = if barycentric[nd] > 0.0 { dual / barycentric[nd] } else { 1.0 };
+                node_volume[nd] *= scale;
+                fixed_charge_amount[nd] *= scale;
+                volumetric[nd] *= scale;
             }
         }
         let mut sites: Vec<ReactionSite> = (0..n as u32)
@@ -99,7 +127,7 @@ impl PotentialSystem {
             .map(|node| ReactionSite { node, equivalent_area: volumetric[node as usize], kind: SiteKind::Volumetric })
             .collect();
         if let Some(i0) = scaffold_i0.filter(|&i0| i0 > 0.0) {
-            let scaffold_area = lumped_areas(mesh, BoundaryTag::Scaffold, length_scale);
+            let scaffold_area = node_areas(mesh, BoundaryTag::Scaffold, length_scale, cv);
             sites.extend(tagged_nodes(mesh, BoundaryTag::Scaffold).into_iter().map(|node| ReactionSite {
                 node,
                 equivalent_area: i0 / electrode_i0 * scaffold_area[node as usize],
@@ -129,6 +157,27 @@ impl PotentialSystem {
             electrode_reacts: media.solid.as_ref().is_none_or(|s| s.base_reacts),
             solid,
             transport_factor: media.transport_factor.clone(),
+        }
+    }
+
+    /// The circumcentric two-point flux weights of the transport models
+    /// (`solver.transport_weights = "circumcentric"`; scaled like `k`): the circumcentric
+    /// (Voronoi-box) Laplacian of `mesh` weighted by the transport factor, folded like `k` on
+    /// periodic sides. Unlike the P1 weights of `k` they are non-negative at the interior edges of
+    /// a Delaunay mesh, which the built-in mesher approaches for that scheme
+    /// ([`crate::mesh::flip`]) and Gmsh's Delaunay meshes are, so the edge fluxes are monotone
+    /// there; both are exact for linear fields. They go with circumcentric control volumes
+    /// ([`crate::fem::dual`]).
+    pub fn transport_edges(&self, mesh: &TetMesh, length_scale: f64) -> Edges {
+        Edges::from_stiffness(&self.transport_matrix(mesh, length_scale))
+    }
+
+    /// The matrix of [`Self::transport_edges`]' weights (`-K_jk = omega_jk`).
+    pub fn transport_matrix(&self, mesh: &TetMesh, length_scale: f64) -> CsrMatrix {
+        let k = assembly::weighted_circumcentric_laplacian(mesh, length_scale, &self.transport_factor);
+        match &self.representative {
+            Some(rep) => periodic::fold_matrix(&k, rep),
+            None => k,
         }
     }
 

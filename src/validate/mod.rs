@@ -13,7 +13,7 @@ use crate::mesh::gmsh;
 use crate::physics::constants::{thermal_voltage, FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY};
 use crate::physics::electrolyte::Electrolyte;
 use crate::run::{build_domain, imported_domain, run_domain, RunResult};
-use crate::scene::Scene;
+use crate::scene::{Scene, TransportWeights};
 
 mod growth;
 mod stern;
@@ -262,7 +262,17 @@ fn gouy_chapman(backend: BackendChoice) -> Result<Vec<Check>> {
 /// (the anion at rest), checked at mid-cell and, for the concentration, 20 Debye lengths from
 /// the electrode.
 fn pnp_reacting_binary(backend: BackendChoice) -> Result<Vec<Check>> {
-    let scene = embedded(PNP_REACTING, "pnp_reacting_binary")?;
+    let mut checks = pnp_reacting_binary_with(backend, TransportWeights::P1)?;
+    // The circumcentric scheme (`solver.transport_weights`) on the same layered mesh, whose
+    // dual cells split each box evenly: its checks carry the suffix "_circumcentric".
+    let circumcentric = pnp_reacting_binary_with(backend, TransportWeights::Circumcentric)?;
+    checks.extend(circumcentric.into_iter().map(|c| Check { quantity: format!("{}_circumcentric", c.quantity), ..c }));
+    Ok(checks)
+}
+
+fn pnp_reacting_binary_with(backend: BackendChoice, weights: TransportWeights) -> Result<Vec<Check>> {
+    let mut scene = embedded(PNP_REACTING, "pnp_reacting_binary")?;
+    scene.solver.transport_weights = weights;
     let r = run_builtin(&scene, backend)?;
     let ph = &scene.physics;
     let sp = &ph.species;
