@@ -78,3 +78,13 @@ fn an_imported_delaunay_mesh_has_few_negative_circumcentric_weights() {
     assert!(r.negative_edge_weights.share > 0.15, "{:?}", r.negative_edge_weights);
     assert!(r.negative_circumcentric_weights.share < 0.02, "{:?}", r.negative_circumcentric_weights);
 }
+
+/// A growth run refuses the circumcentric scheme, naming the key (its deposit integrates nodal
+/// densities over barycentric areas).
+#[test]
+fn a_growth_run_refuses_the_circumcentric_scheme() {
+    let sets: Vec<String> =
+        ["physics.model=tertiary", "solver.transport_weights=circumcentric"].iter().map(|s| s.to_string()).collect();
+    let err = Scene::load(Path::new("scenes/growth_hemisphere.json"), &sets).expect_err("refused").to_string();
+    assert!(err.contains("solver.transport_weights") && err.contains("growth"), "{err}");
+}

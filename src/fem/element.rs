@@ -184,7 +184,7 @@ mod tests {
 
     /// The dual pieces sum to the volume (area) on any element, and split a box evenly: each of a
     /// cuboid's corners gets an eighth of it from its Kuhn tetrahedra (a barycentric split gives
-    /// the two corners on the main diagonal 6/24 each and the others 2/24 or 3/24), each corner of
+    /// the two corners on the main diagonal 6/24 each and the other six 2/24), each corner of
     /// a rectangle a quarter from its two right triangles.
     #[test]
     fn circumcentric_volumes_and_areas() {

@@ -60,7 +60,8 @@ pub struct FlipCounts {
     pub two_to_three: usize,
     pub three_to_two: usize,
     pub four_to_four: usize,
-    /// Interior faces left not locally Delaunay because no flip could mend them.
+    /// Interior faces of one region left not locally Delaunay: no single flip mends them, the
+    /// sliver guard refused the flip, or the flip budget ran out.
     pub unflippable: usize,
 }
 

@@ -44,7 +44,8 @@ pub struct MeshReport {
     pub negative_edge_weights: NegativeWeights,
     /// The same count for the circumcentric (Voronoi-box) weights |dual face| / |edge|, which are
     /// non-negative at interior edges of a Delaunay mesh: how far the mesh is from one. The
-    /// transport models' edge fluxes use these weights.
+    /// transport models' edge fluxes use these weights with `solver.transport_weights =
+    /// "circumcentric"`.
     pub negative_circumcentric_weights: NegativeWeights,
     /// The files `znfield mesh` wrote, mesh_report.json last (empty for a report not written).
     #[serde(skip_serializing_if = "Vec::is_empty")]

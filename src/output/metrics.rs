@@ -193,13 +193,15 @@ pub fn evaluate(
     let max_field = field.iter().map(|e| e.length()).fold(0.0, f64::max);
 
     let l2 = scaling.length_m * scaling.length_m;
+    // Each node's flux over its own area in the balance (a circumcentric dual area under the
+    // circumcentric scheme), its best pointwise estimate; integrals go by the lumped areas.
     let areas_m2: Vec<f64> = sys.electrode_area.iter().map(|a| a * l2).collect();
     let electrode_raw: Vec<f64> =
         sol.electrode_flux.iter().zip(&sys.electrode_area).map(|(q, a)| scaling.current_density_a_m2(q / a)).collect();
     let recovery = SurfaceRecovery::new(mesh, BoundaryTag::Electrode, &sys.electrode, &areas_m2);
     let electrode_smoothed = recovery.smooth(&electrode_raw);
     let total_current = scaling.current_a(sol.electrode_flux.iter().sum());
-    let area: f64 = areas_m2.iter().sum();
+    let area: f64 = sys.electrode_lumped_area.iter().sum::<f64>() * l2;
     let sign = if total_current < 0.0 { -1.0 } else { 1.0 };
     let mean = sign * total_current / area;
     let (mut max, mut min) = (f64::NEG_INFINITY, f64::INFINITY);

@@ -59,8 +59,12 @@ pub fn postprocess(inputs: &RunSoFar, solved: &Solved) -> PostProcessed {
         scene.geometry.all_protrusions().into_iter().map(|(key, p)| (key, p.center(), p.reach(), p.footprint_area())).collect();
     if !protrusions.is_empty() && electrode.total_current != 0.0 {
         let far_field = electrode.total_current / electrode.projected_area;
-        electrode.protrusions =
-            metrics::protrusion_currents(inputs.mesh, &inputs.sys.electrode, &fields.electrode_raw, far_field, &protrusions);
+        // Flux over lumped area: the faces' linear integral then returns each node's flux.
+        let sys = inputs.sys;
+        let density: Vec<f64> = (solved.potential.electrode_flux.iter().zip(&sys.electrode_lumped_area))
+            .map(|(q, a)| setup.scaling.current_density_a_m2(q / a))
+            .collect();
+        electrode.protrusions = metrics::protrusion_currents(inputs.mesh, &sys.electrode, &density, far_field, &protrusions);
     }
     let transient = solved.transient.as_ref().map(|record| transient_output(inputs, record));
     let coating_inputs = CoatingInputs {

@@ -242,6 +242,12 @@ pub(super) fn check(s: &super::Scene) -> Result<(), String> {
                 .into(),
         );
     }
+    if s.growth.is_some() && s.solver.transport_weights.circumcentric_for(s.physics.model) {
+        // The deposit spreads nodal densities over the faces as linear interpolants, which
+        // returns the fluxes only with barycentric areas; nor is the scheme robust at the cut
+        // surfaces yet (README, "Negative edge weights").
+        return Err("key `solver.transport_weights`: a growth run needs \"p1\"; \"circumcentric\" is for fixed electrodes".into());
+    }
     match &s.growth {
         Some(growth) => check_growth(s, growth),
         None => Ok(()),

@@ -43,9 +43,15 @@ pub struct PotentialSystem {
     pub k: CsrMatrix,
     /// Electrode nodes (increasing).
     pub electrode: Vec<u32>,
-    /// Lumped scaled area of each electrode node (aligned with `electrode`): barycentric, or
-    /// circumcentric for the transport models ([`crate::fem::dual`]).
+    /// Scaled area of each electrode node in its reaction (aligned with `electrode`):
+    /// barycentric, or circumcentric for the transport models' circumcentric scheme
+    /// ([`crate::fem::dual`]).
     pub electrode_area: Vec<f64>,
+    /// Barycentric lumped scaled area of each electrode node (a third of each face; aligned with
+    /// `electrode`): the electrode's area, and what a nodal flux is taken over where the outputs
+    /// integrate a density as a linear interpolant on the faces (each node a third of each face),
+    /// so that the integral returns the fluxes whatever `electrode_area` is.
+    pub electrode_lumped_area: Vec<f64>,
     /// Bulk-boundary nodes (potential reference phi = 0).
     pub bulk: Vec<u32>,
     /// Pore volume of each node's control volume (a quarter of each adjacent tet, or its
@@ -95,6 +101,8 @@ impl PotentialSystem {
         let electrode = tagged_nodes(mesh, BoundaryTag::Electrode);
         let areas = node_areas(mesh, BoundaryTag::Electrode, length_scale, cv);
         let electrode_area = electrode.iter().map(|&n| areas[n as usize]).collect();
+        let lumped = node_areas(mesh, BoundaryTag::Electrode, length_scale, ControlVolumes::Barycentric);
+        let electrode_lumped_area = electrode.iter().map(|&n| lumped[n as usize]).collect();
         let bulk = tagged_nodes(mesh, BoundaryTag::Bulk);
         let n = mesh.nodes.len();
         let mut node_volume = vec![0.0; n];
@@ -149,6 +157,7 @@ impl PotentialSystem {
             k,
             electrode,
             electrode_area,
+            electrode_lumped_area,
             bulk,
             node_volume,
             representative: None,
@@ -199,14 +208,19 @@ impl PotentialSystem {
             solid.k = periodic::fold_matrix(&solid.k, &rep);
             solid.nodes.retain(|&nd| rep[nd as usize] == nd);
         }
-        let mut area = vec![0.0; self.n()];
-        for (&n, &a) in self.electrode.iter().zip(&self.electrode_area) {
-            area[n as usize] = a;
-        }
-        periodic::fold_nodal(&mut area, &rep);
+        let folded = |areas: &[f64]| {
+            let mut area = vec![0.0; self.n()];
+            for (&n, &a) in self.electrode.iter().zip(areas) {
+                area[n as usize] = a;
+            }
+            periodic::fold_nodal(&mut area, &rep);
+            area
+        };
+        let (area, lumped) = (folded(&self.electrode_area), folded(&self.electrode_lumped_area));
         let is_rep = |n: &u32| rep[*n as usize] == *n;
         self.electrode.retain(is_rep);
         self.electrode_area = self.electrode.iter().map(|&n| area[n as usize]).collect();
+        self.electrode_lumped_area = self.electrode.iter().map(|&n| lumped[n as usize]).collect();
         self.bulk.retain(is_rep);
         self.representative = Some(rep);
         Ok(())

@@ -457,13 +457,16 @@ fn layer_value(r: &RunResult, values: &[f64], z: f64) -> Result<f64> {
 
 /// The suite as a table: case, quantity, computed, expected, relative error, tolerance, pass.
 pub fn table(checks: &[Check]) -> String {
+    // Columns as wide as their longest entry, so long quantity names keep the table aligned.
+    let case_width = checks.iter().map(|c| c.case.len()).chain([26]).max().unwrap_or(26);
+    let quantity_width = checks.iter().map(|c| c.quantity.len()).chain([32]).max().unwrap_or(32);
     let mut s = format!(
-        "{:<26} {:<32} {:>14} {:>14} {:>10} {:>9}  {}\n",
+        "{:<case_width$} {:<quantity_width$} {:>14} {:>14} {:>10} {:>9}  {}\n",
         "case", "quantity", "computed", "expected", "rel_error", "tolerance", "pass"
     );
     for c in checks {
         s.push_str(&format!(
-            "{:<26} {:<32} {:>14.6e} {:>14.6e} {:>10.2e} {:>9.1e}  {}\n",
+            "{:<case_width$} {:<quantity_width$} {:>14.6e} {:>14.6e} {:>10.2e} {:>9.1e}  {}\n",
             c.case,
             c.quantity,
             c.computed,
