@@ -10,19 +10,6 @@ use crate::mesh::{BoundaryTag, TetMesh};
 
 use super::csr::CsrMatrix;
 
-/// Lumped (nodal) area of the faces tagged `tag`: one third of each adjacent face area, in units
-/// of `length_scale^2`. Zero at nodes not on such faces.
-pub fn lumped_areas(mesh: &TetMesh, tag: BoundaryTag, length_scale: f64) -> Vec<f64> {
-    let mut area = vec![0.0; mesh.nodes.len()];
-    for f in mesh.faces_with(tag) {
-        let a = mesh.face_area_vector(f).length() / (length_scale * length_scale);
-        for &n in &mesh.faces[f] {
-            area[n as usize] += a / 3.0;
-        }
-    }
-    area
-}
-
 /// Nodes that lie on faces tagged `tag`, in increasing order.
 pub fn tagged_nodes(mesh: &TetMesh, tag: BoundaryTag) -> Vec<u32> {
     let mut on = vec![false; mesh.nodes.len()];

@@ -159,7 +159,7 @@ pub fn scaffold_plating_nodes(inp: &CoatingInputs) -> Vec<f64> {
     if !inp.sys.sites.iter().any(|s| surface(&s)) {
         return Vec::new();
     }
-    let areas = crate::fem::boundary_flux::lumped_areas(inp.mesh, BoundaryTag::Scaffold, 1.0);
+    let areas = crate::fem::dual::node_areas(inp.mesh, BoundaryTag::Scaffold, 1.0, crate::fem::dual::ControlVolumes::Barycentric);
     let mut plating = vec![0.0; inp.mesh.nodes.len()];
     for (site, &q) in inp.sys.sites.iter().zip(inp.site_reaction).filter(|(s, _)| surface(s)) {
         let n = site.node as usize;

@@ -80,11 +80,6 @@ impl PotentialSystem {
         Self::with_media(mesh, length_scale, &Media::open(mesh.tets.len()), None, 1.0, ControlVolumes::Barycentric)
     }
 
-    /// [`Self::new`] with the control volumes of the transport models' Voronoi-box fluxes.
-    pub fn for_transport(mesh: &TetMesh, length_scale: f64) -> Self {
-        Self::with_media(mesh, length_scale, &Media::open(mesh.tets.len()), None, 1.0, ControlVolumes::Circumcentric)
-    }
-
     /// Assembles the system of a mesh with coating media; `scaffold_i0` (A/m^2) makes the
     /// scaffold-tagged surfaces reaction sites. `electrode_i0` (A/m^2, > 0) is the electrode's
     /// exchange current density, the unit of the sites' equivalent areas. `cv`: how nodes share
@@ -100,9 +95,14 @@ impl PotentialSystem {
         let k = assembly::weighted_laplacian(mesh, length_scale, &media.transport_factor);
         let electrode = tagged_nodes(mesh, BoundaryTag::Electrode);
         let areas = node_areas(mesh, BoundaryTag::Electrode, length_scale, cv);
-        let electrode_area = electrode.iter().map(|&n| areas[n as usize]).collect();
-        let lumped = node_areas(mesh, BoundaryTag::Electrode, length_scale, ControlVolumes::Barycentric);
-        let electrode_lumped_area = electrode.iter().map(|&n| lumped[n as usize]).collect();
+        let electrode_area: Vec<f64> = electrode.iter().map(|&n| areas[n as usize]).collect();
+        let electrode_lumped_area = match cv {
+            ControlVolumes::Barycentric => electrode_area.clone(),
+            ControlVolumes::Circumcentric => {
+                let lumped = node_areas(mesh, BoundaryTag::Electrode, length_scale, ControlVolumes::Barycentric);
+                electrode.iter().map(|&n| lumped[n as usize]).collect()
+            }
+        };
         let bulk = tagged_nodes(mesh, BoundaryTag::Bulk);
         let n = mesh.nodes.len();
         let mut node_volume = vec![0.0; n];
