@@ -28,6 +28,7 @@ fn a_layered_flat_mesh_has_no_negative_weight() {
         assert!(w.edges > 100);
         assert_eq!(w.negative, 0, "{w:?}");
     }
+    assert_eq!(r.small_circumcentric_dual_cells, 0);
 }
 
 /// The same hemisphere meshed as cut and for the circumcentric scheme (flipped toward Delaunay): the flips take the negative circumcentric weights from 13% to 4.5%
@@ -56,9 +57,13 @@ fn flips_make_a_cut_hemisphere_mesh_nearly_delaunay_and_a_transport_run_reports_
     let p1 = r.summary.mesh.negative_transport_weights.expect("a transport run reports its weights");
     assert_eq!(p1, cut.negative_edge_weights);
     assert!(r.summary.warnings.iter().any(|m| m.contains("negative P1 weights") && m.contains(&p1.negative.to_string())));
+    assert_eq!(r.summary.mesh.small_transport_dual_cells, None, "P1 runs use barycentric volumes");
     let r = run(&scene("scenes/hemisphere_tertiary.json", &["mesh.refine=0.5", CIRCUMCENTRIC]), BackendChoice::Cpu).expect("run");
     let reported = r.summary.mesh.negative_transport_weights.expect("a transport run reports its weights");
     assert_eq!(reported.negative, w.negative, "{reported:?}");
+    let small = flipped.small_circumcentric_dual_cells;
+    assert_eq!(r.summary.mesh.small_transport_dual_cells, Some(small));
+    assert_eq!(small > 0, r.summary.warnings.iter().any(|m| m.contains("circumcentric dual cells")), "{small}");
     assert!(
         r.summary
             .warnings
@@ -67,6 +72,17 @@ fn flips_make_a_cut_hemisphere_mesh_nearly_delaunay_and_a_transport_run_reports_
         "{:?}",
         r.summary.warnings
     );
+}
+
+/// The cut mesh crowds a few boundary nodes: on charged_coating, flipped for the circumcentric
+/// scheme, 18 of 4392 nodes (the hemisphere's apex among them: a node 0.08 um above it on a
+/// 0.25 um mesh) have dual cells below a tenth of their volume share. A count, not a cure: what
+/// this asserts is that the report finds them and that they stay a small minority.
+#[test]
+fn the_report_counts_the_nodes_whose_dual_cells_are_crowded() {
+    let r = report("scenes/charged_coating.json", &["solver.transport_weights=circumcentric"]);
+    eprintln!("{} small dual cells of {} nodes", r.small_circumcentric_dual_cells, r.nodes);
+    assert!(r.small_circumcentric_dual_cells > 0 && r.small_circumcentric_dual_cells * 100 < r.nodes, "{r:?}");
 }
 
 /// Gmsh's meshes are Delaunay inside: the circumcentric weights are nearly all non-negative where

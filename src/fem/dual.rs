@@ -85,6 +85,29 @@ pub fn node_areas(mesh: &TetMesh, tag: BoundaryTag, length_scale: f64, cv: Contr
     area
 }
 
+/// How many nodes have a circumcentric dual cell below [`MIN_DUAL_SHARE`] of their barycentric
+/// share of the volume, and so take barycentric control volumes under the circumcentric scheme:
+/// where the mesh is far from Delaunay, or where nodes crowd a boundary node (a lattice node a
+/// third of an element above a tip's apex leaves the apex a sliver of dual cell). Their balances
+/// are not consistent with their fluxes.
+pub fn small_dual_cells(mesh: &TetMesh) -> usize {
+    let barycentric: Vec<[f64; 4]> = (0..mesh.tets.len()).map(|t| [mesh.tet_volume(t) / 4.0; 4]).collect();
+    let dual: Vec<[f64; 4]> = mesh.tets.par_iter().map(|t| circumcentric_volumes(t.map(|n| mesh.nodes[n as usize]))).collect();
+    keeps_dual(mesh.nodes.len(), &mesh.tets, &barycentric, &dual).iter().filter(|&&keeps| !keeps).count()
+}
+
+/// Per node, whether its `dual` total is at least [`MIN_DUAL_SHARE`] of its `barycentric` one.
+fn keeps_dual<const K: usize>(nodes: usize, elements: &[[u32; K]], barycentric: &[[f64; K]], dual: &[[f64; K]]) -> Vec<bool> {
+    let (mut bary_total, mut dual_total) = (vec![0.0; nodes], vec![0.0; nodes]);
+    for ((e, b), d) in elements.iter().zip(barycentric).zip(dual) {
+        for i in 0..K {
+            bary_total[e[i] as usize] += b[i];
+            dual_total[e[i] as usize] += d[i];
+        }
+    }
+    (0..nodes).map(|n| dual_total[n] >= MIN_DUAL_SHARE * bary_total[n]).collect()
+}
+
 /// Per element, the `dual` shares, except at nodes whose dual total is below [`MIN_DUAL_SHARE`]
 /// of their barycentric total, which take the `barycentric` shares.
 fn choose_per_node<const K: usize>(
@@ -93,14 +116,7 @@ fn choose_per_node<const K: usize>(
     barycentric: &[[f64; K]],
     dual: &[[f64; K]],
 ) -> Vec<[f64; K]> {
-    let (mut bary_total, mut dual_total) = (vec![0.0; nodes], vec![0.0; nodes]);
-    for ((e, b), d) in elements.iter().zip(barycentric).zip(dual) {
-        for i in 0..K {
-            bary_total[e[i] as usize] += b[i];
-            dual_total[e[i] as usize] += d[i];
-        }
-    }
-    let keeps_dual: Vec<bool> = (0..nodes).map(|n| dual_total[n] >= MIN_DUAL_SHARE * bary_total[n]).collect();
+    let keeps_dual = keeps_dual(nodes, elements, barycentric, dual);
     elements
         .iter()
         .zip(barycentric)
@@ -141,5 +157,20 @@ mod tests {
         }
         let b = [[1.0, 1.0]];
         assert_eq!(choose_per_node(2, &[[0, 1]], &b, &[[0.05, 1.3]]), vec![[1.0, 1.3]]);
+        assert_eq!(small_dual_cells(&mesh), 0, "a box's Kuhn tetrahedra are Delaunay");
+    }
+
+    /// A node crowding a face (a tenth of the face's size above it) puts the tetrahedron's
+    /// circumcentre far beyond the face: the face's nodes get negative dual shares (the crowding
+    /// node all the rest), are counted, and take their barycentric volumes.
+    #[test]
+    fn a_crowding_node_leaves_the_face_it_crowds_small_dual_cells() {
+        let nodes = vec![DVec3::ZERO, DVec3::X, DVec3::Y, DVec3::new(0.3, 0.3, 0.1)];
+        let mesh = TetMesh { tets: vec![[0, 1, 2, 3]], nodes, regions: vec![0], faces: vec![], face_tags: vec![] };
+        let dual = circumcentric_volumes(mesh.tets[0].map(|n| mesh.nodes[n as usize]));
+        assert!(dual[..3].iter().all(|&v| v < 0.0) && dual[3] > mesh.volume(), "{dual:?}");
+        assert_eq!(small_dual_cells(&mesh), 3);
+        let volumes = node_volumes(&mesh, 1.0, ControlVolumes::Circumcentric);
+        assert!(volumes[..3].iter().all(|&v| (v - mesh.volume() / 4.0).abs() < 1e-15), "{volumes:?}");
     }
 }

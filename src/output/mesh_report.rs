@@ -47,6 +47,10 @@ pub struct MeshReport {
     /// transport models' edge fluxes use these weights with `solver.transport_weights =
     /// "circumcentric"`.
     pub negative_circumcentric_weights: NegativeWeights,
+    /// Nodes whose circumcentric dual cell is below a tenth of their barycentric share of the
+    /// volume (a boundary face encroached, or the mesh far from Delaunay there): the circumcentric
+    /// scheme's balance at them takes barycentric control volumes, inconsistent with its fluxes.
+    pub small_circumcentric_dual_cells: usize,
     /// The files `znfield mesh` wrote, mesh_report.json last (empty for a report not written).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<String>,
@@ -112,6 +116,7 @@ impl MeshReport {
             exact_volume: domain.geometry.as_ref().and_then(|g| g.exact_volume()),
             negative_edge_weights: NegativeWeights::of(&laplacian(m, domain.length_scale), &on_electrode),
             negative_circumcentric_weights: NegativeWeights::of(&circumcentric_laplacian(m, domain.length_scale), &on_electrode),
+            small_circumcentric_dual_cells: crate::fem::dual::small_dual_cells(m),
             files: Vec::new(),
         }
     }

@@ -139,6 +139,11 @@ pub struct MeshSummary {
     /// `solver.transport_weights`) is negative: where those fluxes have no discrete maximum
     /// principle (null for the potential models).
     pub negative_transport_weights: Option<crate::fem::edges::NegativeWeights>,
+    /// With `solver.transport_weights = "circumcentric"`: the nodes whose circumcentric dual cell
+    /// is below a tenth of their barycentric share of the volume, whose balances take barycentric
+    /// volumes, not consistent with their fluxes (null with the P1 weights and for the potential
+    /// models).
+    pub small_transport_dual_cells: Option<usize>,
 }
 
 /// Solver record.

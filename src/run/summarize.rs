@@ -76,13 +76,22 @@ pub fn summarize(inputs: SummaryInputs) -> Summary {
             w.touching_electrode
         ));
     }
+    let small_dual_cells = circumcentric.then(|| crate::fem::dual::small_dual_cells(mesh));
+    if let Some(n) = small_dual_cells.filter(|&n| n > 0) {
+        run_warnings.push(format!(
+            "{n} nodes have circumcentric dual cells below a tenth of their share of the volume (nodes crowding \
+             them, or the mesh far from Delaunay there): their balances use barycentric volumes, not consistent with \
+             their circumcentric fluxes, so values at them are less accurate (summary.json \
+             mesh.small_transport_dual_cells)"
+        ));
+    }
     run_warnings.iter().for_each(|w| crate::progress::warn(w));
     warnings.extend(run_warnings);
     Summary {
         warnings,
         scene: scene.clone(),
         backend: backend.info.clone(),
-        mesh: mesh_summary(domain, negative_weights, transport_weights),
+        mesh: mesh_summary(domain, negative_weights, transport_weights, small_dual_cells),
         solver: SolverSummary {
             converged: true,
             linear_iterations: potential.linear_iterations,
@@ -132,6 +141,7 @@ fn mesh_summary(
     domain: &Domain,
     negative_edge_weights: NegativeWeights,
     negative_transport_weights: Option<NegativeWeights>,
+    small_transport_dual_cells: Option<usize>,
 ) -> MeshSummary {
     let mesh = &domain.mesh;
     let quality = Quality::of(mesh);
@@ -148,6 +158,7 @@ fn mesh_summary(
         exact_volume_m3: domain.geometry.as_ref().and_then(|g| g.exact_volume()),
         negative_edge_weights,
         negative_transport_weights,
+        small_transport_dual_cells,
     }
 }
 
