@@ -5,15 +5,12 @@
 
 mod common;
 
-use glam::DVec3;
 use znfield::backend::cpu::{kernels as cpu, CpuPcg};
 use znfield::backend::gpu::kernels::{dot_partial, pcg_alpha, pcg_begin, pcg_beta, pcg_start, pcg_update_p, pcg_update_xr, spmv};
 use znfield::backend::gpu::layout::{status, Dims, PcgState};
 use znfield::backend::gpu::{GpuContext, GpuPcg};
 use znfield::fem::assembly::laplacian;
 use znfield::fem::CsrMatrix;
-use znfield::geometry::{ElectrodeGeometry, Shape};
-use znfield::mesh::{generate, SizeField};
 use znfield::solve::linear::{LinearParams, LinearSolver, Preconditioner};
 
 /// Deterministic pseudo-random values in [-1, 1) (xorshift; no crate needed for test data).
@@ -35,16 +32,7 @@ fn f32ed(v: &[f64]) -> Vec<f64> {
 }
 
 fn test_matrix() -> CsrMatrix {
-    let geom = ElectrodeGeometry {
-        half_width: 1.0,
-        height: 1.0,
-        shapes: vec![Shape::Spheroid { center: DVec3::ZERO, base_radius: 0.4, height: 0.6 }],
-        layers: vec![],
-        scaffold: Default::default(),
-        periodic: false,
-        ground: None,
-    };
-    let mesh = generate(&geom, &SizeField::graded(0.1, 0.3, 1.3)).expect("mesh");
+    let mesh = common::small_spheroid_mesh(0.1);
     let mut k = laplacian(&mesh, 1.0);
     // Shift to make it SPD without boundary conditions and to round to f32 exactly.
     for i in 0..k.n {

@@ -7,7 +7,7 @@
 
 use znfield::backend::gpu::kernel::COMMON_WGSL;
 use znfield::backend::gpu::kernels::REGISTRY;
-use znfield::backend::gpu::layout::{BicgMode, BicgState, BlockDims, Dims, LincombSlots, PcgState};
+use znfield::backend::gpu::layout::{BicgMode, BicgState, BlockDims, Dims, InverseParams, LincombSlots, PcgState, ProductDims};
 use znfield::backend::gpu::transport_jacobian::{JacobianBlock, JacobianParams, ReactionParams};
 
 fn parse(name: &str, source: &str) -> Result<naga::Module, String> {
@@ -74,7 +74,7 @@ fn wgsl_struct_size(source: &str, name: &str) -> u32 {
 fn host_structs_have_the_sizes_of_their_wgsl_twins() {
     let file = |name: &str| REGISTRY.iter().find(|k| k.file == name).map(|k| format!("{COMMON_WGSL}\n{}", k.source));
     let jacobian = file("transport_jacobian.wgsl").expect("registered");
-    let cases: [(&str, &str, usize); 9] = [
+    let cases: [(&str, &str, usize); 11] = [
         (COMMON_WGSL, "Dims", std::mem::size_of::<Dims>()),
         (COMMON_WGSL, "PcgState", std::mem::size_of::<PcgState>()),
         (COMMON_WGSL, "BicgState", std::mem::size_of::<BicgState>()),
@@ -84,6 +84,8 @@ fn host_structs_have_the_sizes_of_their_wgsl_twins() {
         (&jacobian, "JacobianBlock", std::mem::size_of::<JacobianBlock>()),
         (&file("bicgstab_scalars.wgsl").expect("registered"), "Mode", std::mem::size_of::<BicgMode>()),
         (&file("block_scale.wgsl").expect("registered"), "BlockDims", std::mem::size_of::<BlockDims>()),
+        (&file("block_inverse.wgsl").expect("registered"), "InverseParams", std::mem::size_of::<InverseParams>()),
+        (&file("spgemm_values.wgsl").expect("registered"), "ProductDims", std::mem::size_of::<ProductDims>()),
     ];
     for (source, name, host) in cases {
         assert_eq!(wgsl_struct_size(source, name) as usize, host, "struct {name}: WGSL size vs host size");

@@ -198,6 +198,10 @@ pub struct DeviceSummary {
     pub host_newton_iterations: u32,
     /// Linear solves handed from the device to the host's solver (the pnp model's Poisson rows).
     pub host_linear_solves: u32,
+    /// Linear solves whose multigrid levels the device recomputed from the new Jacobian (R (A P)
+    /// over the prolongator and restriction kept from the last setup, and the smoothers' inverse
+    /// blocks) instead of reusing the levels of the Jacobian the hierarchy was built from.
+    pub multigrid_device_updates: u64,
     /// Seconds the host waited for the device to finish its work (kernels and copies; every
     /// wait is a read-back): about the device's share of the run. On a software adapter the
     /// "device" runs on the same cores.

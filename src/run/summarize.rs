@@ -111,6 +111,7 @@ pub fn summarize(inputs: SummaryInputs) -> Summary {
                 device_to_host_bytes: down,
                 host_newton_iterations: potential.nonlinear_iterations,
                 host_linear_solves: backend.general.fallbacks().map_or(0, |(count, _)| count),
+                multigrid_device_updates: backend.general.device_multigrid_updates().unwrap_or(0),
                 device_wait_s: wait,
                 host_solve_s: (timings.assembly + timings.multigrid_setup + timings.solve - wait).max(0.0),
             }),

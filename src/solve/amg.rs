@@ -305,6 +305,7 @@ struct KeptEntry<T> {
     pattern: (usize, usize, u64),
     value: T,
     fresh_iterations: Option<u32>,
+    last_iterations: Option<u32>,
 }
 
 impl<T> Default for Kept<T> {
@@ -321,7 +322,7 @@ impl<T> Kept<T> {
         if self.entry.as_ref().is_none_or(|e| e.pattern != pattern) && self.failed != Some(pattern) {
             self.generation += 1;
             let started = std::time::Instant::now();
-            self.entry = build().map(|value| KeptEntry { pattern, value, fresh_iterations: None });
+            self.entry = build().map(|value| KeptEntry { pattern, value, fresh_iterations: None, last_iterations: None });
             self.build_seconds += started.elapsed().as_secs_f64();
             self.failed = self.entry.is_none().then_some(pattern);
         }
@@ -355,9 +356,20 @@ impl<T> Kept<T> {
         self.entry.is_some()
     }
 
+    /// Whether the last solve with the kept value took more than half as many iterations again
+    /// as the first (the matrix has drifted from the one it was built for; at twice as many,
+    /// [`Kept::record`] drops it).
+    pub fn drifted(&self) -> bool {
+        self.entry.as_ref().is_some_and(|e| match (e.fresh_iterations, e.last_iterations) {
+            (Some(fresh), Some(last)) => 2 * last > 3 * fresh + 2,
+            _ => false,
+        })
+    }
+
     /// Records the iterations of a solve with the kept value.
     pub fn record(&mut self, iterations: u32) {
         if let Some(e) = self.entry.as_mut() {
+            e.last_iterations = Some(iterations);
             match e.fresh_iterations {
                 None => e.fresh_iterations = Some(iterations.max(1)),
                 Some(fresh) if iterations > 2 * fresh + 2 => self.entry = None,

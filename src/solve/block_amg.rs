@@ -152,6 +152,12 @@ impl BlockHierarchy {
     }
 }
 
+/// `a` in the scalar pattern of the hierarchy's finest level: its m x m node blocks expanded
+/// (zeros within a block stored), the form [`BlockHierarchy::levels`] gives the device.
+pub fn expanded(a: &CsrMatrix, m: usize) -> CsrMatrix {
+    BlockCsr::<f64>::from_csr(a, m).to_csr()
+}
+
 /// A level's matrix as the V-cycle applies it: f32 blocks unless a value would overflow f32.
 enum CycleOperator {
     Single(BlockCsr<f32>),

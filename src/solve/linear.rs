@@ -125,6 +125,12 @@ pub trait GeneralLinearSolver {
     fn fallbacks(&self) -> Option<(u32, String)> {
         None
     }
+
+    /// Solves whose multigrid levels the device recomputed from the new matrix values (the kept
+    /// hierarchy's Galerkin products), so far (None where the solver has no device hierarchy).
+    fn device_multigrid_updates(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// a . b in f64.

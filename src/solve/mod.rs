@@ -7,6 +7,7 @@ pub mod block_amg;
 pub mod continuation;
 pub mod device_jacobian;
 pub mod failure;
+pub mod galerkin;
 pub mod linear;
 pub mod newton;
 pub mod primary;

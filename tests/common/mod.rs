@@ -103,6 +103,24 @@ pub fn spheroid_mesh() -> znfield::mesh::TetMesh {
     generate(&geom, &SizeField::graded(0.4, 1.2, 1.3)).expect("mesh")
 }
 
+/// The GPU parity tests' mesh: a spheroid (footprint radius 0.4, height 0.6) on a 2 x 2 x 1
+/// box, `near` at the spheroid growing by 1.3 to 0.3.
+pub fn small_spheroid_mesh(near: f64) -> znfield::mesh::TetMesh {
+    use glam::DVec3;
+    use znfield::geometry::{ElectrodeGeometry, Shape};
+    use znfield::mesh::{generate, SizeField};
+    let geom = ElectrodeGeometry {
+        half_width: 1.0,
+        height: 1.0,
+        shapes: vec![Shape::Spheroid { center: DVec3::ZERO, base_radius: 0.4, height: 0.6 }],
+        layers: vec![],
+        scaffold: Default::default(),
+        periodic: false,
+        ground: None,
+    };
+    generate(&geom, &SizeField::graded(near, 0.3, 1.3)).expect("mesh")
+}
+
 /// The transport fixtures' discrete system on [`spheroid_mesh`] (length scale 1) and its edges.
 pub fn spheroid_system() -> (znfield::solve::system::PotentialSystem, znfield::fem::edges::Edges) {
     let sys = znfield::solve::system::PotentialSystem::new(&spheroid_mesh(), 1.0);

@@ -58,6 +58,8 @@ pub struct GpuBicgstab {
     handed_over: u32,
     consecutive: u32,
     last_reason: String,
+    /// Solves whose multigrid levels were recomputed on the device from new fine values.
+    galerkin_updates: u64,
 }
 
 impl GpuBicgstab {
@@ -71,7 +73,15 @@ impl GpuBicgstab {
             handed_over: 0,
             consecutive: 0,
             last_reason: String::new(),
+            galerkin_updates: 0,
         }
+    }
+
+    /// Solves whose multigrid hierarchy was updated on the device (see
+    /// [`super::multigrid::DeviceHierarchy::refresh`]) instead of keeping the operators of the
+    /// matrix it was built from.
+    pub fn galerkin_updates(&self) -> u64 {
+        self.galerkin_updates
     }
 
     /// BiCGStab on the device only, without the CPU fallback (parity tests).
@@ -90,8 +100,11 @@ impl GpuBicgstab {
             && self.multigrid.get_or_build(a, || BlockHierarchy::build(a, m, &AmgParams::default())).is_some();
         let key = (pattern_of(a), m, with_multigrid.then(|| self.multigrid.generation()));
         match self.resident.take() {
-            Some((kept, resident)) if kept == key => {
-                resident.write_values(ctx, a, m, with_multigrid);
+            Some((kept, mut resident)) if kept == key => {
+                // The kept hierarchy's levels follow the new values on the device once its
+                // iterations have drifted up; a host rebuild comes only at twice the first count.
+                let update = self.multigrid.value().filter(|_| with_multigrid && self.multigrid.drifted());
+                self.galerkin_updates += u64::from(resident.write_values(ctx, a, m, with_multigrid, update));
                 self.resident = Some((key, resident));
             }
             _ => {
@@ -231,14 +244,27 @@ impl Resident {
         Ok(Resident { dims, csr, jacobi: dinv, r, rhat, x, p, v, state, staging, begin, iteration, cycle })
     }
 
-    /// Writes the values of a matrix with the resident one's pattern (and, without multigrid,
-    /// its Jacobi inverses).
-    fn write_values(&self, ctx: &GpuContext, a: &CsrMatrix, block_size: usize, multigrid: bool) {
+    /// Writes the values of a matrix with the resident one's pattern, and its Jacobi inverses or,
+    /// with multigrid and an `update` (the host hierarchy the device's was uploaded from), the
+    /// hierarchy's levels recomputed on the device from them (P and R kept). Returns whether the
+    /// hierarchy was so updated.
+    fn write_values(
+        &mut self,
+        ctx: &GpuContext,
+        a: &CsrMatrix,
+        block_size: usize,
+        multigrid: bool,
+        update: Option<&BlockHierarchy>,
+    ) -> bool {
         self.csr.write_values(ctx, a);
+        if let (Some(host), Some((cycle, _))) = (update, &mut self.cycle) {
+            return cycle.refresh(ctx, &crate::solve::block_amg::expanded(a, block_size), host);
+        }
         if !multigrid {
             let inverses: Vec<f32> = jacobi_inverses(a, jacobi_block(a.n, block_size)).iter().map(|&v| v as f32).collect();
             ctx.write(&self.jacobi, 0, bytemuck::cast_slice(&inverses));
         }
+        false
     }
 
     fn dispatch(&self, ctx: &GpuContext, pass: &mut wgpu::ComputePass<'_>, step: Step, group: &wgpu::BindGroup) {
@@ -365,6 +391,10 @@ impl GeneralLinearSolver for GpuBicgstab {
                 self.fallback.solve_general(a, b, x, params)
             }
         }
+    }
+
+    fn device_multigrid_updates(&self) -> Option<u64> {
+        Some(self.galerkin_updates)
     }
 
     fn fallbacks(&self) -> Option<(u32, String)> {

@@ -104,6 +104,26 @@ pub struct BlockDims {
     pub _pad1: u32,
 }
 
+/// `ProductDims` in `spgemm_values.wgsl`: the product's entries (invocations) and rows.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct ProductDims {
+    pub entries: u32,
+    pub rows: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+}
+
+/// `InverseParams` in `block_inverse.wgsl`: nodes, unknowns per node and the smoother's weight.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct InverseParams {
+    pub nodes: u32,
+    pub m: u32,
+    pub omega: f32,
+    pub _pad0: u32,
+}
+
 /// `STATUS_*` constants in WGSL.
 pub mod status {
     pub const RUNNING: u32 = 0;

@@ -24,11 +24,12 @@
 use std::borrow::Cow;
 
 use super::context::{DeviceCsr, GpuContext, SpmvOp};
-use super::kernels::{block_scale, diag_scale, lincomb3};
-use super::layout::{slot, BlockDims, Dims, LincombSlots};
+use super::kernels::{block_inverse, block_scale, diag_scale, lincomb3, spgemm_values};
+use super::layout::{slot, BlockDims, Dims, InverseParams, LincombSlots, ProductDims};
 use crate::fem::CsrMatrix;
 use crate::solve::amg::{dense_inverse, Hierarchy, Sparse};
 use crate::solve::block_amg::BlockHierarchy;
+use crate::solve::galerkin::product_pattern;
 
 /// Slot of -1 in the constants buffer that `lincomb3` reads its coefficients from.
 const MINUS_ONE: u32 = 0;
@@ -51,8 +52,11 @@ struct DeviceLevel {
     restrict: SpmvOp,
     prolong: SpmvOp,
     add_prolonged: wgpu::BindGroup,
+    /// omega D^-1 (the smoother's inverse diagonal blocks, rewritten by a [`Refresh`]).
+    wdinv: wgpu::Buffer,
     _buffers: Vec<wgpu::Buffer>,
-    _matrices: [DeviceCsr; 3],
+    /// A, P and R.
+    matrices: [DeviceCsr; 3],
 }
 
 /// The uploaded hierarchy of one matrix, bound to the PCG's residual and preconditioned
@@ -62,8 +66,31 @@ pub struct DeviceHierarchy {
     coarse: SpmvOp,
     sweeps: usize,
     smoother: Smoother,
+    /// Unknowns per node (1: the scalar hierarchy).
+    block: usize,
+    /// The Galerkin update from new fine values (node-block hierarchies): None until the first
+    /// update asks for it (its buffers cost a quarter of the hierarchy's), then Some(None) where
+    /// the device cannot run it.
+    refresh: Option<Option<Refresh>>,
     _buffers: Vec<wgpu::Buffer>,
     _coarse_inverse: DeviceCsr,
+}
+
+/// The device's Galerkin update of a node-block hierarchy whose fine matrix took new values
+/// (later Newton iterations and time steps of one pattern): with P and R kept from the setup
+/// ([`crate::solve::galerkin`]), per level the smoother's `omega D^-1` from the level's operator
+/// (`block_inverse`) and the next level's operator `R (A P)` (`spgemm_values`, twice). The
+/// coarsest level's inverse stays as set up: it would need a factorisation, and it is small.
+struct Refresh {
+    /// The dispatches in order: (kernel, bind group, dims).
+    ops: Vec<(RefreshKernel, wgpu::BindGroup, Dims)>,
+    _buffers: Vec<wgpu::Buffer>,
+}
+
+#[derive(Clone, Copy)]
+enum RefreshKernel {
+    Inverse,
+    Product,
 }
 
 /// What a device V-cycle is built from, for either multigrid: per level A, P, R and the
@@ -77,8 +104,8 @@ pub struct CycleSource<'a> {
     block: usize,
 }
 
-/// One level of a [`CycleSource`]: A, P, R and omega D^-1.
-type SourceLevel<'a> = (Cow<'a, CsrMatrix>, Cow<'a, Sparse>, Cow<'a, Sparse>, Vec<f64>);
+/// One level of a [`CycleSource`]: A, P, R, omega D^-1 and omega.
+type SourceLevel<'a> = (Cow<'a, CsrMatrix>, Cow<'a, Sparse>, Cow<'a, Sparse>, Vec<f64>, f64);
 
 impl<'a> From<&'a Hierarchy> for CycleSource<'a> {
     fn from(h: &'a Hierarchy) -> Self {
@@ -86,7 +113,8 @@ impl<'a> From<&'a Hierarchy> for CycleSource<'a> {
             .levels
             .iter()
             .map(|l| {
-                (Cow::Borrowed(&l.a), Cow::Borrowed(&l.p), Cow::Borrowed(&l.r), l.dinv.iter().map(|v| l.omega * v).collect())
+                let scaled = l.dinv.iter().map(|v| l.omega * v).collect();
+                (Cow::Borrowed(&l.a), Cow::Borrowed(&l.p), Cow::Borrowed(&l.r), scaled, l.omega)
             })
             .collect();
         let coarse_inverse = dense_inverse(h.coarse.n, |e| h.coarse.solve(e));
@@ -98,7 +126,9 @@ impl<'a> From<&'a BlockHierarchy> for CycleSource<'a> {
     fn from(h: &'a BlockHierarchy) -> Self {
         let levels = h
             .levels()
-            .map(|(a, p, r, dinv, omega)| (Cow::Owned(a), Cow::Owned(p), Cow::Owned(r), dinv.iter().map(|v| omega * v).collect()))
+            .map(|(a, p, r, dinv, omega)| {
+                (Cow::Owned(a), Cow::Owned(p), Cow::Owned(r), dinv.iter().map(|v| omega * v).collect(), omega)
+            })
             .collect();
         CycleSource { levels, coarse_inverse: h.coarse_inverse(), sweeps: h.sweeps(), block: h.block() }
     }
@@ -136,7 +166,7 @@ impl DeviceHierarchy {
         let coarse_b = ctx.storage_zeroed("coarse b", coarse_n);
         let coarse_x = ctx.storage_zeroed("coarse x", coarse_n);
         let mut levels = Vec::new();
-        for (index, (la, lp, lr, scaled_dinv)) in h.levels.iter().enumerate() {
+        for (index, (la, lp, lr, scaled_dinv, _)) in h.levels.iter().enumerate() {
             let n = la.n;
             let (b, x) = if index == 0 { (input, output) } else { (&level_b[index - 1], &level_x[index - 1]) };
             let (bc, xc) = if index + 1 < h.levels.len() { (&level_b[index], &level_x[index]) } else { (&coarse_b, &coarse_x) };
@@ -165,8 +195,9 @@ impl DeviceHierarchy {
                 restrict: r.spmv(ctx, &t, bc),
                 prolong: p.spmv(ctx, xc, &t),
                 add_prolonged: lincomb3::bind(&k.lincomb3, d, &add, &constants, &t, &t, x),
-                _buffers: vec![dims_buf, block_dims, wdinv, t, t2, sub, add],
-                _matrices: [a, p, r],
+                wdinv,
+                _buffers: vec![dims_buf, block_dims, t, t2, sub, add],
+                matrices: [a, p, r],
             });
         }
         let inverse = ctx.upload_csr(&h.coarse_inverse)?;
@@ -176,7 +207,62 @@ impl DeviceHierarchy {
         buffers.extend(level_b);
         buffers.extend(level_x);
         let smoother = if h.block == 1 { Smoother::Point } else { Smoother::Block };
-        Ok(DeviceHierarchy { levels, coarse, sweeps: h.sweeps, smoother, _buffers: buffers, _coarse_inverse: inverse })
+        Ok(DeviceHierarchy {
+            levels,
+            coarse,
+            sweeps: h.sweeps,
+            smoother,
+            block: h.block,
+            refresh: None,
+            _buffers: buffers,
+            _coarse_inverse: inverse,
+        })
+    }
+
+    /// Writes `fine` (the finest operator with new values, in its scalar pattern: the node
+    /// blocks expanded, [`crate::solve::block_amg::expanded`]) and recomputes the coarser levels'
+    /// operators and every smoother's inverse blocks on the device; `host` is the hierarchy it was
+    /// uploaded from (its patterns are read on the first update). False (nothing
+    /// written) where the hierarchy has no device update (a scalar hierarchy, blocks larger than
+    /// [`block_inverse::MAX_BLOCK`], a matrix split across bindings) or `fine` has another pattern.
+    pub fn refresh(&mut self, ctx: &GpuContext, fine: &CsrMatrix, host: &BlockHierarchy) -> bool {
+        if self.refresh.is_none() {
+            self.refresh = Some(Refresh::new(ctx, host, &self.levels));
+        }
+        let (Some(Some(refresh)), Some(level)) = (&self.refresh, self.levels.first()) else { return false };
+        let a = &level.matrices[0];
+        if a.blocks.iter().map(|b| b.entries.len()).sum::<usize>() != fine.nnz() || level.dims.n as usize != fine.n {
+            return false;
+        }
+        a.write_values(ctx, fine);
+        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            for (kernel, group, dims) in &refresh.ops {
+                match kernel {
+                    RefreshKernel::Inverse => ctx.kernels.block_inverse.dispatch(&mut pass, group, dims),
+                    RefreshKernel::Product => ctx.kernels.spgemm_values.dispatch(&mut pass, group, dims),
+                }
+            }
+        }
+        ctx.queue.submit([encoder.finish()]);
+        true
+    }
+
+    /// The operator of level `index` (0: the finest) as the device holds it (tests).
+    pub fn level_operator(&self, ctx: &GpuContext, index: usize) -> Result<Vec<f64>, String> {
+        let a = &self.levels.get(index).ok_or("no such level")?.matrices[0];
+        let mut values = Vec::new();
+        for b in &a.blocks {
+            values.extend(ctx.read_f32(&b.values, b.entries.len())?);
+        }
+        Ok(values)
+    }
+
+    /// The smoother's omega D^-1 of level `index` as the device holds it (tests).
+    pub fn level_smoother(&self, ctx: &GpuContext, index: usize) -> Result<Vec<f64>, String> {
+        let level = self.levels.get(index).ok_or("no such level")?;
+        ctx.read_f32(&level.wdinv, level.dims.n as usize * self.block)
     }
 
     /// Records one V-cycle (z = M^-1 r) into `pass`.
@@ -213,5 +299,60 @@ impl DeviceHierarchy {
         for _ in 0..self.sweeps {
             sweep(pass);
         }
+    }
+}
+
+impl Refresh {
+    /// The update's dispatches for `h` as uploaded into `levels`; None where the device cannot
+    /// run it (see [`DeviceHierarchy::refresh`]).
+    fn new(ctx: &GpuContext, h: &BlockHierarchy, levels: &[DeviceLevel]) -> Option<Refresh> {
+        let single = |m: &DeviceCsr| m.blocks.len() == 1;
+        let block = h.block();
+        if block < 2 || block > block_inverse::MAX_BLOCK || !levels.iter().all(|l| l.matrices.iter().all(single)) {
+            return None;
+        }
+        let host: Vec<_> = h.levels().collect();
+        if host.len() != levels.len() {
+            return None;
+        }
+        let (d, k) = (&ctx.device, &ctx.kernels);
+        let csr = |m: &DeviceCsr| {
+            let b = &m.blocks[0];
+            [b.row_ptr.clone(), b.col_idx.clone(), b.values.clone()]
+        };
+        let (mut ops, mut buffers) = (Vec::new(), Vec::new());
+        for (index, ((la, lp, lr, _, omega), level)) in host.iter().zip(levels).enumerate() {
+            let [a, p, r] = level.matrices.each_ref().map(csr);
+            let nodes = la.n / block;
+            let params = InverseParams { nodes: nodes as u32, m: block as u32, omega: *omega as f32, _pad0: 0 };
+            let params = ctx.uniform("inverse params", &params);
+            let group = block_inverse::bind(&k.block_inverse, d, &params, a.each_ref(), &level.wdinv);
+            ops.push((RefreshKernel::Inverse, group, Dims::for_len(nodes)));
+            buffers.push(params);
+            // The coarsest operator (a dense inverse) stays as set up.
+            let (Some((next_a, ..)), Some(next)) = (host.get(index + 1), levels.get(index + 1)) else { continue };
+            let ap = product_pattern(la, &lp.m, lp.cols);
+            let ap_csr = [ctx.storage_u32("AP rows", &ap.row_ptr), ctx.storage_u32("AP columns", &ap.col_idx)];
+            let ap_values = ctx.storage_zeroed("AP values", ap.col_idx.len());
+            let ap_pattern = ctx.storage_u32("AP pattern", &ap.packed());
+            let next_pattern =
+                ctx.storage_u32("level pattern", &next_a.row_ptr.iter().chain(&next_a.col_idx).copied().collect::<Vec<_>>());
+            let product_dims = |entries: usize, rows: usize| {
+                let dims = ProductDims { entries: entries as u32, rows: rows as u32, _pad0: 0, _pad1: 0 };
+                (Dims::for_len(entries), ctx.uniform("product dims", &dims))
+            };
+            let (ap_dims, ap_dims_buf) = product_dims(ap.col_idx.len(), la.n);
+            let (next_dims, next_dims_buf) = product_dims(next_a.nnz(), lr.m.n);
+            let group =
+                spgemm_values::bind(&k.spgemm_values, d, &ap_dims_buf, a.each_ref(), p.each_ref(), &ap_pattern, &ap_values);
+            ops.push((RefreshKernel::Product, group, ap_dims));
+            let y = [&ap_csr[0], &ap_csr[1], &ap_values];
+            let target = &next.matrices[0].blocks[0].values;
+            let group = spgemm_values::bind(&k.spgemm_values, d, &next_dims_buf, r.each_ref(), y, &next_pattern, target);
+            ops.push((RefreshKernel::Product, group, next_dims));
+            let [ap_rows, ap_cols] = ap_csr;
+            buffers.extend([ap_rows, ap_cols, ap_values, ap_pattern, next_pattern, ap_dims_buf, next_dims_buf]);
+        }
+        Some(Refresh { ops, _buffers: buffers })
     }
 }

@@ -60,4 +60,6 @@ registry!(
     bicgstab_scalars,
     block_scale,
     transport_jacobian,
+    spgemm_values,
+    block_inverse,
 );
