@@ -1,7 +1,10 @@
 // A multigrid smoother's weighted inverse diagonal blocks, out = omega * inv(A_kk), one node k
 // per invocation, for node-interleaved systems with m unknowns per node (m <= 6): Gauss-Jordan
-// elimination with partial pivoting; a block with a pivot below 1e-14 of its largest entry
-// takes the inverse of its diagonal instead (1 where that is 0), as the host does.
+// elimination with partial pivoting (the last of equal pivots, as the host's max_by takes); a
+// block with a pivot below 1e-6 of its largest entry takes the inverse of its diagonal instead
+// (1 where that is 0), as the host does below 1e-14: in f32 the elimination of a singular block
+// leaves pivots of about 1e-7 of its entries, not zero, so a block between the two thresholds
+// (nearly singular) is inverted on the host and replaced by its diagonal here.
 // CPU twin: backend::cpu::kernels::inverse_diagonal_blocks (times omega).
 // Dispatch: 2D grid of ceil(nodes / 256) workgroups.
 
@@ -52,11 +55,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     for (var col = 0u; col < m; col = col + 1u) {
         var piv = col;
         for (var r = col + 1u; r < m; r = r + 1u) {
-            if (abs(w[r * m + col]) > abs(w[piv * m + col])) {
+            if (abs(w[r * m + col]) >= abs(w[piv * m + col])) {
                 piv = r;
             }
         }
-        if (abs(w[piv * m + col]) <= 1e-14 * scale) {
+        if (abs(w[piv * m + col]) <= 1e-6 * scale) {
             singular = true;
             break;
         }

@@ -6,11 +6,12 @@
 // c_pattern holds C's row pointers (rows + 1 of them) followed by its column indices; Y's columns
 // are sorted within each row. Entry q of C (row i, column j) is the sum over X's entries (i, l)
 // of x_il y_lj, y_lj found by binary search in row l of Y (absent: zero), summed in a private
-// variable and written once. A row-per-invocation version that accumulated into c_val
-// (read-modify-write of storage) lost contributions on the software adapter: a coarse row of R
-// with 166 entries came out 8% low, correct up to its ~130th entry and wrong past it, where the
-// same sums in f32 on the host were exact; one entry per invocation also gives the device
-// thousands of times more parallel work.
+// variable with Kahan compensation (a coarse entry can cancel to 1e-5 of its terms) and written
+// once. Observed while this kernel was written: a row-per-invocation version that accumulated
+// into c_val (read-modify-write of storage, each row its own invocation's) came out 8% low on
+// a coarse row of 166 entries of R on the software adapter, right up to its ~130th entry,
+// where the same f32 sums on the host were exact; the cause was not found. One entry per
+// invocation also gives the device thousands of times more parallel work.
 
 struct ProductDims {
     entries: u32,
@@ -49,6 +50,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let i = lo;
     let j = c_pattern[dims.rows + 1u + q];
     var sum = 0.0;
+    var compensation = 0.0;
     for (var k = x_ptr[i]; k < x_ptr[i + 1u]; k = k + 1u) {
         let l = x_col[k];
         var a = y_ptr[l];
@@ -62,7 +64,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             }
         }
         if (a < y_ptr[l + 1u] && y_col[a] == j) {
-            sum += x_val[k] * y_val[a];
+            let term = x_val[k] * y_val[a] - compensation;
+            let next = sum + term;
+            compensation = (next - sum) - term;
+            sum = next;
         }
     }
     c_val[q] = sum;

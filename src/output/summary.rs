@@ -200,7 +200,9 @@ pub struct DeviceSummary {
     pub host_linear_solves: u32,
     /// Linear solves whose multigrid levels the device recomputed from the new Jacobian (R (A P)
     /// over the prolongator and restriction kept from the last setup, and the smoothers' inverse
-    /// blocks) instead of reusing the levels of the Jacobian the hierarchy was built from.
+    /// blocks; the coarsest dense inverse and omega kept) instead of reusing the levels of the
+    /// Jacobian the hierarchy was built from: once a solve took more than 1.5 times (plus one)
+    /// the iterations of the first with them.
     pub multigrid_device_updates: u64,
     /// Seconds the host waited for the device to finish its work (kernels and copies; every
     /// wait is a read-back): about the device's share of the run. On a software adapter the

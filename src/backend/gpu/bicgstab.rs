@@ -123,8 +123,12 @@ impl GpuBicgstab {
                 detail: format!("rho = {}, omega = {}, r.r = {}", state.rho, state.omega, state.rr),
             })
         });
-        if let (true, Ok(info)) = (with_multigrid, &info) {
-            self.multigrid.record(info.iterations);
+        match (with_multigrid, &info) {
+            (true, Ok(info)) => self.multigrid.record(info.iterations),
+            // A hierarchy the device could not finish with (kept, or updated on the device) is
+            // not kept for the next solve: that one builds afresh.
+            (true, Err(_)) => self.multigrid.forget(),
+            _ => {}
         }
         info
     }
@@ -258,7 +262,7 @@ impl Resident {
     ) -> bool {
         self.csr.write_values(ctx, a);
         if let (Some(host), Some((cycle, _))) = (update, &mut self.cycle) {
-            return cycle.refresh(ctx, &crate::solve::block_amg::expanded(a, block_size), host);
+            return cycle.may_refresh() && cycle.refresh(ctx, &crate::solve::block_amg::expanded(a, block_size), host);
         }
         if !multigrid {
             let inverses: Vec<f32> = jacobi_inverses(a, jacobi_block(a.n, block_size)).iter().map(|&v| v as f32).collect();

@@ -224,7 +224,12 @@ impl DeviceHierarchy {
     /// operators and every smoother's inverse blocks on the device; `host` is the hierarchy it was
     /// uploaded from (its patterns are read on the first update). False (nothing
     /// written) where the hierarchy has no device update (a scalar hierarchy, blocks larger than
-    /// [`block_inverse::MAX_BLOCK`], a matrix split across bindings) or `fine` has another pattern.
+    /// [`block_inverse::MAX_BLOCK`], a matrix or product over one storage binding, `host` not of
+    /// the uploaded sizes) or `fine` is not of the finest level's size and entry count.
+    ///
+    /// Precision: the products are summed in f32 with compensation, the intermediate `A P` is
+    /// stored in f32 (the host's setup forms them in f64 and rounds once), and omega stays the
+    /// setup's spectral estimate; the coarsest level's dense inverse stays as set up.
     pub fn refresh(&mut self, ctx: &GpuContext, fine: &CsrMatrix, host: &BlockHierarchy) -> bool {
         if self.refresh.is_none() {
             self.refresh = Some(Refresh::new(ctx, host, &self.levels));
@@ -247,6 +252,11 @@ impl DeviceHierarchy {
         }
         ctx.queue.submit([encoder.finish()]);
         true
+    }
+
+    /// Whether [`DeviceHierarchy::refresh`] may update this hierarchy (not yet tried, or possible).
+    pub fn may_refresh(&self) -> bool {
+        !matches!(self.refresh, Some(None))
     }
 
     /// The operator of level `index` (0: the finest) as the device holds it (tests).
@@ -312,7 +322,12 @@ impl Refresh {
             return None;
         }
         let host: Vec<_> = h.levels().collect();
-        if host.len() != levels.len() {
+        let entries = |m: &DeviceCsr| m.blocks.iter().map(|b| b.entries.len()).sum::<usize>();
+        let same = host.len() == levels.len()
+            && host.iter().zip(levels).all(|((a, p, r, ..), l)| {
+                a.n == l.dims.n as usize && [a.nnz(), p.m.nnz(), r.m.nnz()] == l.matrices.each_ref().map(entries)
+            });
+        if !same {
             return None;
         }
         let (d, k) = (&ctx.device, &ctx.kernels);
@@ -332,6 +347,11 @@ impl Refresh {
             // The coarsest operator (a dense inverse) stays as set up.
             let (Some((next_a, ..)), Some(next)) = (host.get(index + 1), levels.get(index + 1)) else { continue };
             let ap = product_pattern(la, &lp.m, lp.cols);
+            // Every new binding within the adapter's limit, and none empty.
+            let words = [ap.col_idx.len(), ap.row_ptr.len() + ap.col_idx.len(), next_a.row_ptr.len() + next_a.nnz()];
+            if ap.col_idx.is_empty() || next_a.nnz() == 0 || words.iter().any(|&w| 4 * w as u64 > ctx.binding_limit()) {
+                return None;
+            }
             let ap_csr = [ctx.storage_u32("AP rows", &ap.row_ptr), ctx.storage_u32("AP columns", &ap.col_idx)];
             let ap_values = ctx.storage_zeroed("AP values", ap.col_idx.len());
             let ap_pattern = ctx.storage_u32("AP pattern", &ap.packed());
