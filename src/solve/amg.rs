@@ -661,6 +661,26 @@ mod tests {
         assert_eq!(builds.get(), 3);
     }
 
+    /// A kept value has drifted once a solve took more than 1.5 times (plus one) the first's
+    /// iterations, and is dropped above twice (plus two); a fresh build starts a new baseline.
+    #[test]
+    fn a_kept_value_drifts_at_one_and_a_half_times_and_goes_at_twice() {
+        let a = laplacian(4);
+        let mut kept: Kept<u32> = Kept::default();
+        kept.get_or_build(&a, || Some(1));
+        assert!(!kept.drifted(), "no solve yet");
+        kept.record(10);
+        kept.record(16);
+        assert!(!kept.drifted(), "16 against 10 is not past 1.5 x 10 + 1");
+        kept.record(17);
+        assert!(kept.drifted() && kept.is_kept());
+        kept.record(23);
+        assert!(!kept.is_kept() && !kept.drifted(), "23 against 10 is past 2 x 10 + 2: dropped");
+        kept.get_or_build(&a, || Some(2));
+        kept.record(20);
+        assert!(!kept.drifted(), "a new build, a new baseline");
+    }
+
     /// The 5-point Laplacian on an m x m grid with Dirichlet walls (SPD, M-matrix).
     fn laplacian(m: usize) -> CsrMatrix {
         let id = |i: usize, j: usize| (i * m + j) as u32;

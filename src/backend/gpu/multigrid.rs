@@ -69,7 +69,8 @@ pub struct DeviceHierarchy {
     /// Unknowns per node (1: the scalar hierarchy).
     block: usize,
     /// The Galerkin update from new fine values (node-block hierarchies): None until the first
-    /// update asks for it (its buffers cost a quarter of the hierarchy's), then Some(None) where
+    /// update asks for it (made up front, its buffers added 15 MB to the steady tertiary
+    /// hemisphere's 60 MB of uploads, which never used them), then Some(None) where
     /// the device cannot run it.
     refresh: Option<Option<Refresh>>,
     _buffers: Vec<wgpu::Buffer>,
