@@ -105,8 +105,8 @@ pub struct CycleSource<'a> {
     block: usize,
 }
 
-/// One level of a [`CycleSource`]: A, P, R, omega D^-1 and omega.
-type SourceLevel<'a> = (Cow<'a, CsrMatrix>, Cow<'a, Sparse>, Cow<'a, Sparse>, Vec<f64>, f64);
+/// One level of a [`CycleSource`]: A, P, R and omega D^-1.
+type SourceLevel<'a> = (Cow<'a, CsrMatrix>, Cow<'a, Sparse>, Cow<'a, Sparse>, Vec<f64>);
 
 impl<'a> From<&'a Hierarchy> for CycleSource<'a> {
     fn from(h: &'a Hierarchy) -> Self {
@@ -114,8 +114,7 @@ impl<'a> From<&'a Hierarchy> for CycleSource<'a> {
             .levels
             .iter()
             .map(|l| {
-                let scaled = l.dinv.iter().map(|v| l.omega * v).collect();
-                (Cow::Borrowed(&l.a), Cow::Borrowed(&l.p), Cow::Borrowed(&l.r), scaled, l.omega)
+                (Cow::Borrowed(&l.a), Cow::Borrowed(&l.p), Cow::Borrowed(&l.r), l.dinv.iter().map(|v| l.omega * v).collect())
             })
             .collect();
         let coarse_inverse = dense_inverse(h.coarse.n, |e| h.coarse.solve(e));
@@ -127,9 +126,7 @@ impl<'a> From<&'a BlockHierarchy> for CycleSource<'a> {
     fn from(h: &'a BlockHierarchy) -> Self {
         let levels = h
             .levels()
-            .map(|(a, p, r, dinv, omega)| {
-                (Cow::Owned(a), Cow::Owned(p), Cow::Owned(r), dinv.iter().map(|v| omega * v).collect(), omega)
-            })
+            .map(|(a, p, r, dinv, omega)| (Cow::Owned(a), Cow::Owned(p), Cow::Owned(r), dinv.iter().map(|v| omega * v).collect()))
             .collect();
         CycleSource { levels, coarse_inverse: h.coarse_inverse(), sweeps: h.sweeps(), block: h.block() }
     }
@@ -167,7 +164,7 @@ impl DeviceHierarchy {
         let coarse_b = ctx.storage_zeroed("coarse b", coarse_n);
         let coarse_x = ctx.storage_zeroed("coarse x", coarse_n);
         let mut levels = Vec::new();
-        for (index, (la, lp, lr, scaled_dinv, _)) in h.levels.iter().enumerate() {
+        for (index, (la, lp, lr, scaled_dinv)) in h.levels.iter().enumerate() {
             let n = la.n;
             let (b, x) = if index == 0 { (input, output) } else { (&level_b[index - 1], &level_x[index - 1]) };
             let (bc, xc) = if index + 1 < h.levels.len() { (&level_b[index], &level_x[index]) } else { (&coarse_b, &coarse_x) };
