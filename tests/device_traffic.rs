@@ -56,14 +56,24 @@ fn a_primary_solve_uploads_its_matrix_once_and_reads_back_its_solution() {
 }
 
 #[test]
-fn the_tertiary_newton_reads_its_jacobian_back_every_iteration_today() {
+fn the_tertiary_newton_keeps_its_jacobian_on_the_device() {
     let Some(r) = gpu_run("scenes/hemisphere_tertiary.json", "tertiary device traffic") else { return };
     let d = r.summary.solver.device.as_ref().expect("solver.device on the GPU backend");
     let newton = r.summary.solver.nonlinear_iterations;
-    assert!(newton >= 1 && d.host_newton_iterations == newton, "{d:?}, {newton} Newton iterations");
+    assert!(newton >= 2 && d.host_newton_iterations == newton, "{d:?}, {newton} Newton iterations");
+    // Read back for the host's multigrid setups only (one a pattern here), not every iteration.
+    let setups = r.summary.solver.multigrid_setups.unwrap_or(0);
+    assert!(setups >= 1 && d.jacobian_read_backs == setups, "{} read-backs for {setups} setups", d.jacobian_read_backs);
     // Two species per node: 2x2 blocks on every node pair of the pattern, f32.
     let jacobian_bytes = 4 * 4 * (r.mesh.nodes.len() + 2 * edges(&r)) as u64;
-    let per_iteration = d.device_to_host_bytes / u64::from(newton);
-    eprintln!("{newton} Newton iterations, {per_iteration} bytes back per iteration, Jacobian {jacobian_bytes} bytes: {d:?}");
-    assert!(per_iteration >= jacobian_bytes / 2, "{per_iteration} bytes per iteration against a {jacobian_bytes}-byte Jacobian");
+    let unknowns = 2 * r.mesh.nodes.len() as u64;
+    // (Counting every node, not only the free ones, over-estimates the Jacobian: the bound on
+    // the rest is looser, not tighter.)
+    let rest = d.device_to_host_bytes.saturating_sub(d.jacobian_read_backs * jacobian_bytes);
+    let per_iteration = rest / u64::from(newton);
+    eprintln!("{newton} Newton iterations, {per_iteration} bytes back per iteration besides the read-backs, Jacobian {jacobian_bytes} bytes: {d:?}");
+    // The residual (f32), the solution (f64) and scalars: tens of bytes an unknown, against the
+    // Jacobian's ~110 (measured 19).
+    assert!(per_iteration <= 40 * unknowns, "{per_iteration} bytes per iteration for {unknowns} unknowns");
+    assert!(per_iteration < jacobian_bytes / 3, "{per_iteration} bytes per iteration against a {jacobian_bytes}-byte Jacobian");
 }

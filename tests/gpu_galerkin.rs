@@ -185,7 +185,7 @@ fn the_device_galerkin_update_is_the_host_product() {
     let level_pattern = ProductPattern { row_ptr: coarse.row_ptr.clone(), col_idx: coarse.col_idx.clone() };
 
     // The same values: the setup's coarse operator again (f32 products).
-    assert!(device.refresh(&ctx, &expanded(&a, 2), &h));
+    assert!(device.refresh(&ctx, &expanded(&a, 2), &h).expect("refresh"));
     let same = device.level_operator(&ctx, 1).expect("level 1");
     let scale = galerkin_scale(&r0.m, a0, &p0.m, p0.cols, &level_pattern);
     let error = worst_scaled(coarse, &same, &scale);
@@ -195,7 +195,7 @@ fn the_device_galerkin_update_is_the_host_product() {
     // New values: the host's products on the kept P and R.
     let fine = expanded(&changed, 2);
     assert_eq!((fine.row_ptr.clone(), fine.col_idx.clone()), (a0.row_ptr.clone(), a0.col_idx.clone()), "one pattern");
-    assert!(device.refresh(&ctx, &fine, &h));
+    assert!(device.refresh(&ctx, &fine, &h).expect("refresh"));
     let ap_pattern = product_pattern(&fine, &p0.m, p0.cols);
     let ap = ap_pattern.with_values(product_values(&fine, &p0.m, &ap_pattern));
     assert_eq!(product_pattern(&r0.m, &ap, p0.cols), level_pattern, "the level's pattern is the symbolic Galerkin product");

@@ -13,18 +13,7 @@ use znfield::fem::assembly::laplacian;
 use znfield::fem::CsrMatrix;
 use znfield::solve::linear::{LinearParams, LinearSolver, Preconditioner};
 
-/// Deterministic pseudo-random values in [-1, 1) (xorshift; no crate needed for test data).
-fn random(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-        })
-        .collect()
-}
+use common::random;
 
 /// f32-rounded copy, so CPU twins see exactly the GPU's inputs.
 fn f32ed(v: &[f64]) -> Vec<f64> {
@@ -536,7 +525,7 @@ fn compare_assembly(
     gpu: &mut znfield::backend::gpu::GpuJacobian,
     k: usize,
 ) {
-    use znfield::solve::device_jacobian::JacobianAssembler;
+    use znfield::solve::device_jacobian::{JacobianAssembler, JacobianOut};
     use znfield::solve::transport::Accumulation;
     let m = st.x.len() / t.volumes().len();
     let history: Vec<f64> = random(st.x.len() / m * k, 91).iter().map(|r| 7.5 * (1.0 + 0.3 * r)).collect();
@@ -557,7 +546,7 @@ fn compare_assembly(
         // The residual, row kind by row kind (each unknown of a node), against its largest.
         let host_r = t.residual(st, accumulation);
         let mut device_r = vec![0.0; host_r.len()];
-        gpu.assemble(&st.x, st.e, accumulation, None, Some(&mut device_r)).expect("device residual");
+        gpu.assemble(&st.x, st.e, accumulation, JacobianOut::Skip, Some(&mut device_r)).expect("device residual");
         for v in 0..m {
             let rows = (v..host_r.len()).step_by(m);
             let scale = rows.clone().map(|i| host_r[i].abs()).fold(0.0f64, f64::max);
@@ -785,7 +774,7 @@ fn device_block_multigrid_bicgstab_matches_the_cpu() {
 #[test]
 fn transport_jacobian_split_across_bindings_is_the_whole_one() {
     use znfield::backend::gpu::GpuJacobian;
-    use znfield::solve::device_jacobian::JacobianAssembler;
+    use znfield::solve::device_jacobian::{JacobianAssembler, JacobianOut};
     use znfield::solve::primary::Drive;
     use znfield::solve::transport::{Accumulation, TransportProblem};
     let Some(whole) = common::gpu_or_skip("transport_jacobian_split_across_bindings_is_the_whole_one") else { return };
@@ -810,7 +799,7 @@ fn transport_jacobian_split_across_bindings_is_the_whole_one() {
     assert!(a.values == b.values, "split assembly changed the Jacobian by {}", max_rel(&a.values, &b.values));
     let residual = |gpu: &mut GpuJacobian| {
         let mut r = vec![0.0; st.x.len()];
-        gpu.assemble(&st.x, st.e, Some(&acc), None, Some(&mut r)).expect("residual");
+        gpu.assemble(&st.x, st.e, Some(&acc), JacobianOut::Skip, Some(&mut r)).expect("residual");
         r
     };
     assert!(residual(&mut one) == residual(&mut blocks), "split assembly changed the residual");

@@ -7,16 +7,18 @@
 
 use znfield::backend::gpu::kernel::COMMON_WGSL;
 use znfield::backend::gpu::kernels::REGISTRY;
-use znfield::backend::gpu::layout::{BicgMode, BicgState, BlockDims, Dims, InverseParams, LincombSlots, PcgState, ProductDims};
+use znfield::backend::gpu::layout::{
+    BicgMode, BicgState, BlockDims, DefectParams, Dims, InverseParams, LincombSlots, PcgState, ProductDims,
+};
 use znfield::backend::gpu::transport_jacobian::{JacobianBlock, JacobianParams, ReactionParams};
 
 fn parse(name: &str, source: &str) -> Result<naga::Module, String> {
     naga::front::wgsl::parse_str(source).map_err(|e| format!("{name}: parse error:\n{}", e.emit_to_string(source)))
 }
 
-fn validate(name: &str, source: &str) -> Result<(), String> {
+fn validate(name: &str, source: &str, capabilities: naga::valid::Capabilities) -> Result<(), String> {
     let module = parse(name, source)?;
-    naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
+    naga::valid::Validator::new(naga::valid::ValidationFlags::all(), capabilities)
         .validate(&module)
         .map_err(|e| format!("{name}: validation error:\n{}", e.emit_to_string(source)))?;
     Ok(())
@@ -26,7 +28,13 @@ fn validate(name: &str, source: &str) -> Result<(), String> {
 fn every_kernel_file_is_valid_wgsl() {
     for kernel in REGISTRY {
         let full = format!("{COMMON_WGSL}\n{}", kernel.source);
-        if let Err(e) = validate(kernel.file, &full) {
+        // An f64 kernel needs FLOAT64 (SHADER_F64) and must fail without it: no other kernel
+        // may use f64, which a device without SHADER_F64 could not compile.
+        let capabilities = if kernel.needs_f64 { naga::valid::Capabilities::FLOAT64 } else { naga::valid::Capabilities::empty() };
+        if kernel.needs_f64 {
+            assert!(validate(kernel.file, &full, naga::valid::Capabilities::empty()).is_err(), "{} uses no f64", kernel.file);
+        }
+        if let Err(e) = validate(kernel.file, &full, capabilities) {
             panic!("{e}");
         }
     }
@@ -74,7 +82,7 @@ fn wgsl_struct_size(source: &str, name: &str) -> u32 {
 fn host_structs_have_the_sizes_of_their_wgsl_twins() {
     let file = |name: &str| REGISTRY.iter().find(|k| k.file == name).map(|k| format!("{COMMON_WGSL}\n{}", k.source));
     let jacobian = file("transport_jacobian.wgsl").expect("registered");
-    let cases: [(&str, &str, usize); 11] = [
+    let cases: [(&str, &str, usize); 12] = [
         (COMMON_WGSL, "Dims", std::mem::size_of::<Dims>()),
         (COMMON_WGSL, "PcgState", std::mem::size_of::<PcgState>()),
         (COMMON_WGSL, "BicgState", std::mem::size_of::<BicgState>()),
@@ -86,6 +94,7 @@ fn host_structs_have_the_sizes_of_their_wgsl_twins() {
         (&file("block_scale.wgsl").expect("registered"), "BlockDims", std::mem::size_of::<BlockDims>()),
         (&file("block_inverse.wgsl").expect("registered"), "InverseParams", std::mem::size_of::<InverseParams>()),
         (&file("spgemm_values.wgsl").expect("registered"), "ProductDims", std::mem::size_of::<ProductDims>()),
+        (&file("defect_f64.wgsl").expect("registered"), "DefectParams", std::mem::size_of::<DefectParams>()),
     ];
     for (source, name, host) in cases {
         assert_eq!(wgsl_struct_size(source, name) as usize, host, "struct {name}: WGSL size vs host size");
@@ -109,7 +118,7 @@ fn every_wgsl_file_on_disk_is_a_registered_kernel() {
 #[test]
 fn a_broken_shader_is_rejected() {
     let broken = format!("{COMMON_WGSL}\n@compute @workgroup_size(64) fn main() {{ let x: f32 = 1u; }}");
-    assert!(validate("broken", &broken).is_err());
+    assert!(validate("broken", &broken, naga::valid::Capabilities::empty()).is_err());
 }
 
 /// The render shader of the 3D view (shaders/render/, not a compute kernel) is valid WGSL, and
@@ -117,7 +126,7 @@ fn a_broken_shader_is_rejected() {
 #[test]
 fn the_view_render_shader_is_valid_and_matches_its_host_structs() {
     use znfield::output::maps::view3d_gpu::{ViewUniform, ViewVertex, VIEW3D_WGSL};
-    validate("render/view3d.wgsl", VIEW3D_WGSL).unwrap_or_else(|e| panic!("{e}"));
+    validate("render/view3d.wgsl", VIEW3D_WGSL, naga::valid::Capabilities::empty()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(wgsl_struct_size(VIEW3D_WGSL, "View") as usize, std::mem::size_of::<ViewUniform>());
     // The vertex input: vec3 + f32 + vec2, packed as the vertex buffer's 24-byte stride.
     assert_eq!(std::mem::size_of::<ViewVertex>(), 24);

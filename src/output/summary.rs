@@ -190,9 +190,16 @@ pub struct DeviceSummary {
     /// Bytes written to the device over the run: matrices, multigrid levels, right-hand sides,
     /// iterates.
     pub host_to_device_bytes: u64,
-    /// Bytes read back: solutions, and for the transport models the Jacobian and residual of
-    /// every Newton iteration.
+    /// Bytes read back: solutions, residuals and Krylov corrections (O(unknowns) per Newton
+    /// iteration), and the Jacobians of `jacobian_read_backs`.
     pub device_to_host_bytes: u64,
+    /// Device-assembled transport Jacobians read back to the host: for a host multigrid setup
+    /// (the first solve of a pattern, and a rebuild once a kept hierarchy's iterations double),
+    /// a solve handed to the host's solver, or every solve where the device cannot keep the
+    /// defect correction (no SHADER_F64, or f64 vectors over a storage binding) or block
+    /// Jacobi's inverses (a matrix split across bindings). Every other Newton iteration's
+    /// Jacobian stays on the device, where the BiCGStab solves with it.
+    pub jacobian_read_backs: u64,
     /// Newton iterations whose update and convergence test ran on the host (every one, today:
     /// the device solves the linear systems).
     pub host_newton_iterations: u32,

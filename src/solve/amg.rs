@@ -329,6 +329,13 @@ impl<T> Kept<T> {
         self.entry.as_mut().filter(|e| e.pattern == pattern).map(|e| &mut e.value)
     }
 
+    /// Whether `get_or_build` with a matrix of `a`'s pattern would build (the matrix's values
+    /// are needed then; otherwise only its pattern is read).
+    pub fn needs_build(&self, a: &CsrMatrix) -> bool {
+        let pattern = pattern_of(a);
+        self.entry.as_ref().is_none_or(|e| e.pattern != pattern) && self.failed != Some(pattern)
+    }
+
     /// Counts the builds: equal before and after a `get_or_build` that kept its value.
     pub fn generation(&self) -> u64 {
         self.generation

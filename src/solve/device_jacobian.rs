@@ -13,7 +13,7 @@
 //! host residual, which finishes every solve, while the Jacobian only steers the step and
 //! tolerates f32 rounding.
 
-use super::linear::GeneralLinearSolver;
+use super::linear::{DeviceMatrixValues, GeneralLinearSolver};
 use super::transport::Accumulation;
 use crate::physics::kinetics::Reaction;
 
@@ -70,17 +70,31 @@ pub trait JacobianAssembler {
     /// Makes the device ready for the problem described by `layout` (static data uploaded once).
     fn prepare(&mut self, layout: &JacobianLayout) -> Result<(), String>;
 
-    /// Fills `values` (the block Jacobian in pattern order) and/or `residual` (f32 precision,
-    /// without the galvanostatic constraint) at the unknowns `x` and electrode potential `e`;
-    /// `acc` adds the implicit time-step accumulation.
+    /// Assembles the block Jacobian (pattern order) as `jacobian` says and/or fills `residual`
+    /// (f32 precision, without the galvanostatic constraint) at the unknowns `x` and electrode
+    /// potential `e`; `acc` adds the implicit time-step accumulation.
     fn assemble(
         &mut self,
         x: &[f64],
         e: f64,
         acc: Option<&Accumulation>,
-        values: Option<&mut [f64]>,
+        jacobian: JacobianOut<'_>,
         residual: Option<&mut [f64]>,
     ) -> Result<(), String>;
+
+    /// The Jacobian of the last assembly with [`JacobianOut::Device`], where it stays.
+    fn device_values(&self) -> Option<&dyn DeviceMatrixValues>;
+}
+
+/// Where an assembly puts the Jacobian.
+pub enum JacobianOut<'a> {
+    /// Not assembled (a residual only).
+    Skip,
+    /// Read back into these host values.
+    Host(&'a mut [f64]),
+    /// Kept on the device ([`JacobianAssembler::device_values`]) for a solver that takes it
+    /// there ([`GeneralLinearSolver::takes_device_values`]).
+    Device,
 }
 
 /// What a transport solve runs on: the backend's general linear solver and, where the backend

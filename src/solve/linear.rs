@@ -62,6 +62,18 @@ pub enum LinearError {
     Device(String),
 }
 
+/// Host <-> device traffic of a backend's device so far, and the time the host waited for it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct DeviceTransfers {
+    pub host_to_device_bytes: u64,
+    pub device_to_host_bytes: u64,
+    /// Seconds the host spent blocked until the device finished its queued work (every wait is
+    /// a read-back), so about the device's share of the wall time.
+    pub device_wait_s: f64,
+    /// Device-assembled Jacobians read back to the host ([`DeviceMatrixValues::read_back`]).
+    pub jacobian_read_backs: u64,
+}
+
 /// A backend's solver for SPD systems `A x = b`; `x` holds the initial guess on entry.
 pub trait LinearSolver {
     /// Solves in place.
@@ -78,10 +90,10 @@ pub trait LinearSolver {
         None
     }
 
-    /// Bytes moved host to device and device to host by the backend's device so far, and the
-    /// seconds the host waited for it (None on the CPU). Shared by the backend's solvers and
-    /// assembler, which use one device.
-    fn device_transfers(&self) -> Option<(u64, u64, f64)> {
+    /// Bytes moved host to device and device to host by the backend's device so far, the
+    /// seconds the host waited for it and the matrices read back (None on the CPU). Shared by
+    /// the backend's solvers and assembler, which use one device.
+    fn device_transfers(&self) -> Option<DeviceTransfers> {
         None
     }
 
@@ -95,6 +107,25 @@ pub trait LinearSolver {
     fn forget_preconditioners(&mut self) {}
 }
 
+/// The values of a matrix that a device assembled and keeps (the transport Newton Jacobian), in
+/// the entry order of the host pattern they belong to. A solver of the same backend uses them
+/// where they are; anything else reads them back.
+pub trait DeviceMatrixValues {
+    /// Copies the values to the host (f32 precision) into `values` (the pattern's length); a
+    /// non-finite value is an error naming its entry. Counted in the device's read-backs.
+    fn read_back(&self, values: &mut [f64]) -> Result<(), String>;
+
+    /// The backend's own type, for its solver to downcast.
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+/// The matrix of `pattern` with the device's `values` read back.
+pub fn read_back(pattern: &CsrMatrix, values: &dyn DeviceMatrixValues) -> Result<CsrMatrix, LinearError> {
+    let mut a = pattern.clone();
+    values.read_back(&mut a.values).map_err(LinearError::Device)?;
+    Ok(a)
+}
+
 /// A backend's solver for general (nonsymmetric) systems; `x` holds the initial guess on entry.
 pub trait GeneralLinearSolver {
     /// Solves in place.
@@ -105,6 +136,25 @@ pub trait GeneralLinearSolver {
         x: &mut [f64],
         params: &LinearParams,
     ) -> Result<LinearInfo, LinearError>;
+
+    /// Whether [`GeneralLinearSolver::solve_device`] solves with device values where they are
+    /// (without reading the matrix back). A device assembler keeps its Jacobian only then.
+    fn takes_device_values(&self) -> bool {
+        false
+    }
+
+    /// Solves with the matrix of pattern `pattern` (its own values ignored) and values `values`
+    /// on a device. This default reads them back and solves on the host.
+    fn solve_device(
+        &mut self,
+        pattern: &CsrMatrix,
+        values: &dyn DeviceMatrixValues,
+        b: &[f64],
+        x: &mut [f64],
+        params: &LinearParams,
+    ) -> Result<LinearInfo, LinearError> {
+        self.solve_general(&read_back(pattern, values)?, b, x, params)
+    }
 
     /// Forget preconditioners kept from earlier systems: the solves from here on depend only on
     /// their own matrices (a run resumed from this point repeats them bit for bit). Called before

@@ -7,9 +7,9 @@
 //! unknowns, the closures and the electrode conditions) are in [`super::transport_system`]; this module
 //! holds the parameters, the Newton driver and the solution.
 
-use super::device_jacobian::{JacobianAssembler, TransportBackend};
+use super::device_jacobian::{JacobianAssembler, JacobianOut, TransportBackend};
 use super::failure::{nodal_residual, Failure};
-use super::linear::{GeneralLinearSolver, LinearError, LinearParams};
+use super::linear::{DeviceMatrixValues, GeneralLinearSolver, LinearError, LinearParams};
 use super::newton::{self, Evaluation, NewtonSystem};
 pub use super::newton::{NewtonParams, NewtonStats, State};
 use super::primary::Drive;
@@ -137,7 +137,11 @@ pub struct TransportProblem<'a> {
     sys: &'a PotentialSystem,
     problem: Problem<'a>,
     free: Vec<u32>,
+    /// The Newton Jacobian: its pattern always, its values unless they are on the device.
     jac: CsrMatrix,
+    /// Whether the last Jacobian stayed on the device (`jac`'s values are then stale): the
+    /// device assembler keeps it for a linear solver that takes it there.
+    jac_on_device: bool,
     /// Whether the device assembler it met holds this problem's layout.
     device_prepared: bool,
 }
@@ -205,7 +209,7 @@ impl<'a> TransportProblem<'a> {
             solid,
         };
         let jac = problem.pattern.matrix();
-        TransportProblem { sys, problem, free, jac, device_prepared: false }
+        TransportProblem { sys, problem, free, jac, jac_on_device: false, device_prepared: false }
     }
 
     /// The starting state: bulk concentrations and phi = 0 (in charged layers the Donnan
@@ -325,23 +329,28 @@ impl<'a> TransportProblem<'a> {
             return Ok(self.problem.evaluate_with(x, e, None, acc));
         };
         let mut residual = vec![0.0; x.len()];
-        assembler.assemble(x, e, acc, None, Some(&mut residual)).map_err(device_error)?;
+        assembler.assemble(x, e, acc, JacobianOut::Skip, Some(&mut residual)).map_err(device_error)?;
         Ok(Evaluation { residual, ..self.problem.constraint_terms(x, e) })
     }
 
-    /// The Jacobian at `st` into `self.jac`: from the device `assembler` when there is one
-    /// (returning None: the caller already holds the f64 residual at `st`), else from the host
-    /// evaluation, which also returns the residual.
+    /// The Jacobian at `st`: from the device `assembler` when there is one (returning None: the
+    /// caller already holds the f64 residual at `st`), kept there with `keep_on_device` and
+    /// otherwise read back into `self.jac`; else from the host evaluation into `self.jac`,
+    /// which also returns the residual.
     fn assemble(
         &mut self,
         st: &State,
         acc: Option<&Accumulation>,
         assembler: Option<&mut dyn JacobianAssembler>,
+        keep_on_device: bool,
     ) -> Result<Option<Evaluation>, Error> {
+        self.jac_on_device = false;
         let Some(device) = self.prepared(assembler)? else {
             return Ok(Some(self.problem.evaluate_with(&st.x, st.e, Some(&mut self.jac), acc)));
         };
-        device.assemble(&st.x, st.e, acc, Some(&mut self.jac.values), None).map_err(device_error)?;
+        let out = if keep_on_device { JacobianOut::Device } else { JacobianOut::Host(&mut self.jac.values) };
+        device.assemble(&st.x, st.e, acc, out, None).map_err(device_error)?;
+        self.jac_on_device = keep_on_device;
         Ok(None)
     }
 
@@ -353,7 +362,7 @@ impl<'a> TransportProblem<'a> {
         acc: Option<&Accumulation>,
         assembler: Option<&mut dyn JacobianAssembler>,
     ) -> Result<&CsrMatrix, Error> {
-        self.assemble(st, acc, assembler)?;
+        self.assemble(st, acc, assembler, false)?;
         Ok(&self.jac)
     }
 
@@ -435,14 +444,21 @@ pub fn solve(
 /// a descent direction; Newton's convergence is judged on the f64 nonlinear residual.
 pub const INEXACT_NEWTON_RTOL: f64 = 1e-6;
 
+/// Solves with the backend's general solver: host values in `a`, or the Jacobian the device
+/// kept (`on_device`, with `a`'s pattern).
 fn general(
     solver: &mut dyn GeneralLinearSolver,
     a: &CsrMatrix,
+    on_device: Option<&dyn DeviceMatrixValues>,
     b: &[f64],
     x: &mut [f64],
     p: &LinearParams,
 ) -> Result<u32, Error> {
-    match solver.solve_general(a, b, x, p) {
+    let solved = match on_device {
+        Some(values) => solver.solve_device(a, values, b, x, p),
+        None => solver.solve_general(a, b, x, p),
+    };
+    match solved {
         Ok(info) => Ok(info.iterations),
         Err(LinearError::NoConvergence { iterations, relative_residual, .. }) if relative_residual <= INEXACT_NEWTON_RTOL => {
             Ok(iterations)
@@ -478,12 +494,24 @@ impl NewtonSystem for TransportNewton<'_, '_, '_> {
         self.transport.residual_at(x, e, self.acc, assembler)
     }
 
+    /// A device Jacobian stays on the device when the solver takes it there.
     fn linearize(&mut self, st: &State) -> Result<Option<Evaluation>, Error> {
-        self.transport.assemble(st, self.acc, self.backend.assembler())
+        let keep = self.backend.solver.takes_device_values();
+        self.transport.assemble(st, self.acc, self.backend.assembler(), keep)
     }
 
     fn solve(&mut self, b: &[f64], u: &mut [f64]) -> Result<u32, Error> {
-        general(&mut *self.backend.solver, &self.transport.jac, b, u, &self.linear)
+        let on_device = match self.transport.jac_on_device {
+            true => Some(
+                self.backend
+                    .assembler
+                    .as_deref()
+                    .and_then(|a| a.device_values())
+                    .ok_or_else(|| device_error("the Jacobian kept on the device is gone".into()))?,
+            ),
+            false => None,
+        };
+        general(&mut *self.backend.solver, &self.transport.jac, on_device, b, u, &self.linear)
     }
 
     /// At most a factor e^2 in any concentration, 8 V_T in any potential.

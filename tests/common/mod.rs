@@ -269,3 +269,16 @@ pub fn kill_at_checkpoint<T>(args: &[String], dir: &std::path::Path, hold: u32, 
     child.wait().expect("reap");
     found
 }
+
+/// Deterministic pseudo-random values in [-1, 1) (xorshift; no crate needed for test data).
+pub fn random(n: usize, seed: u64) -> Vec<f64> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+        })
+        .collect()
+}

@@ -22,16 +22,20 @@
 use std::sync::Arc;
 
 use super::context::{DeviceCsr, GpuContext, SpmvOp};
-use super::defect::{self, Sweep};
-use super::kernels::{bicgstab_scalars, block_scale, diag_scale, dot2_partial, dot_partial, lincomb3};
-use super::layout::{bicg_mode, slot, status, BicgMode, BicgState, BlockDims, Dims, LincombSlots};
+use super::defect::{self, Sweep, SweepOutcome};
+use super::kernels::{bicgstab_scalars, block_inverse, block_scale, diag_scale, dot2_partial, dot_partial, lincomb3};
+use super::layout::{bicg_mode, slot, status, BicgMode, BicgState, BlockDims, Dims, InverseParams, LincombSlots};
 use super::multigrid::DeviceHierarchy;
+use super::resident_defect::{DeviceIterate, ResidentDefect};
+use super::transport_jacobian::JacobianValues;
 use crate::backend::cpu::gmres::Preconditioner as GmresPreconditioner;
 use crate::backend::cpu::CpuGmres;
 use crate::fem::CsrMatrix;
 use crate::solve::amg::{pattern_of, AmgParams, Kept};
 use crate::solve::block_amg::BlockHierarchy;
-use crate::solve::linear::{GeneralLinearSolver, LinearError, LinearInfo, LinearParams, Preconditioner};
+use crate::solve::linear::{
+    read_back, DeviceMatrixValues, GeneralLinearSolver, LinearError, LinearInfo, LinearParams, Preconditioner,
+};
 
 /// Largest number of iterations recorded between two host reads of the state.
 const MAX_BATCH: u32 = 64;
@@ -92,37 +96,73 @@ impl GpuBicgstab {
         x: &mut [f64],
         params: &LinearParams,
     ) -> Result<LinearInfo, LinearError> {
+        self.solve_from(&mut HostValues { src: Source::Host(a), copy: None }, b, x, params)
+    }
+
+    /// BiCGStab on the device only with a Jacobian the device assembled and kept (`values`, of
+    /// `pattern`'s pattern), without the CPU fallback (parity tests).
+    pub fn solve_kept_on_device(
+        &mut self,
+        pattern: &CsrMatrix,
+        values: &JacobianValues,
+        b: &[f64],
+        x: &mut [f64],
+        params: &LinearParams,
+    ) -> Result<LinearInfo, LinearError> {
+        self.solve_from(&mut HostValues { src: Source::Device(pattern, values), copy: None }, b, x, params)
+    }
+
+    /// The device solve of `host`'s matrix. A device-kept matrix is read back (into `host`, once)
+    /// only where the host needs its values: a multigrid setup, a first upload of the pattern,
+    /// block Jacobi's inverses where the device cannot form them, or the defect correction's
+    /// f64 residual where the device cannot run it (no SHADER_F64).
+    fn solve_from(
+        &mut self,
+        host: &mut HostValues<'_>,
+        b: &[f64],
+        x: &mut [f64],
+        params: &LinearParams,
+    ) -> Result<LinearInfo, LinearError> {
         let ctx = &*self.ctx;
+        let src = host.src;
+        let pattern = src.pattern();
         let m = params.block_size;
-        let with_multigrid = params.preconditioner == Preconditioner::Amg
-            && m > 1
-            && !GmresPreconditioner::banded(a)
-            && self.multigrid.get_or_build(a, || BlockHierarchy::build(a, m, &AmgParams::default())).is_some();
-        let key = (pattern_of(a), m, with_multigrid.then(|| self.multigrid.generation()));
+        let with_multigrid = params.preconditioner == Preconditioner::Amg && m > 1 && !GmresPreconditioner::banded(pattern) && {
+            let a = if self.multigrid.needs_build(pattern) { host.get()? } else { pattern };
+            self.multigrid.get_or_build(a, || BlockHierarchy::build(a, m, &AmgParams::default())).is_some()
+        };
+        let key = (pattern_of(pattern), m, with_multigrid.then(|| self.multigrid.generation()));
         match self.resident.take() {
             Some((kept, mut resident)) if kept == key => {
                 // The kept hierarchy's levels follow the new values on the device once its
                 // iterations have drifted up; a host rebuild comes only at twice the first count.
                 let update = self.multigrid.value().filter(|_| with_multigrid && self.multigrid.drifted());
-                self.galerkin_updates += u64::from(resident.write_values(ctx, a, m, with_multigrid, update));
+                let updated = resident.write_values(ctx, host, m, with_multigrid, update)?;
+                self.galerkin_updates += u64::from(updated);
                 self.resident = Some((key, resident));
             }
             _ => {
                 let multigrid = self.multigrid.value().filter(|_| with_multigrid);
+                let a = host.get()?;
                 let resident = ctx.measure(|| Resident::upload(ctx, a, m, multigrid)).map_err(LinearError::Device)?;
                 self.resident = Some((key, resident));
             }
         }
-        let Some((_, resident)) = &self.resident else { unreachable!("a resident system was just stored") };
-        let info = defect::solve(a, b, x, params, "GPU BiCGStab", |rhs, rtol, max_iterations| {
-            let (correction, state) = resident.sweep(ctx, rhs, rtol, max_iterations)?;
-            Ok(Sweep {
-                correction,
-                iterations: state.iterations,
-                status: state.status,
-                detail: format!("rho = {}, omega = {}, r.r = {}", state.rho, state.omega, state.rr),
-            })
-        });
+        let Some((_, resident)) = &mut self.resident else { unreachable!("a resident system was just stored") };
+        // A device-kept matrix keeps the whole defect loop on the device where it can run there.
+        let on_device = matches!(src, Source::Device(..)) && resident.prepare_defect(ctx);
+        let host_matrix = if on_device { None } else { Some(host.get()?) };
+        let resident = &*resident;
+        let info = match (host_matrix, &resident.defect) {
+            (None, Some(Some(defect))) => resident.solve_with_device_defect(ctx, defect, b, x, params),
+            (a, _) => {
+                let a = a.unwrap_or(pattern);
+                defect::solve(a, b, x, params, "GPU BiCGStab", |rhs, rtol, max_iterations| {
+                    let (correction, state) = resident.sweep(ctx, rhs, rtol, max_iterations)?;
+                    Ok(Sweep { correction, iterations: state.iterations, status: state.status, detail: state.describe() })
+                })
+            }
+        };
         match (with_multigrid, &info) {
             (true, Ok(info)) => self.multigrid.record(info.iterations),
             // A hierarchy the device could not finish with (kept, or updated on the device) is
@@ -131,6 +171,81 @@ impl GpuBicgstab {
             _ => {}
         }
         info
+    }
+
+    /// The device solve, handed to the CPU GMRES if it fails (or straight away after
+    /// [`STICKY_FALLBACK`] consecutive hand-overs).
+    fn solve_or_hand_over(
+        &mut self,
+        src: Source<'_>,
+        b: &[f64],
+        x: &mut [f64],
+        params: &LinearParams,
+    ) -> Result<LinearInfo, LinearError> {
+        let pattern = src.pattern();
+        assert_eq!((b.len(), x.len()), (pattern.n, pattern.n), "vectors for a matrix of {} rows", pattern.n);
+        // Host values read back for the device solve serve the hand-over too.
+        let mut host = HostValues { src, copy: None };
+        if self.consecutive >= STICKY_FALLBACK {
+            let a = host.get()?;
+            self.handed_over += 1;
+            return self.fallback.solve_general(a, b, x, params);
+        }
+        let start = x.to_vec();
+        match self.solve_from(&mut host, b, x, params) {
+            Ok(info) => {
+                self.consecutive = 0;
+                Ok(info)
+            }
+            Err(LinearError::Device(msg)) => Err(LinearError::Device(msg)),
+            Err(e) => {
+                // A Jacobian that cannot be read back (a non-finite entry) is reported as such.
+                let a = host.get()?;
+                self.handed_over += 1;
+                self.consecutive += 1;
+                self.last_reason = e.to_string();
+                x.copy_from_slice(&start);
+                self.fallback.solve_general(a, b, x, params)
+            }
+        }
+    }
+}
+
+/// The matrix of one solve: host values, or a Jacobian the device assembled and kept (with the
+/// host pattern it belongs to).
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Host(&'a CsrMatrix),
+    Device(&'a CsrMatrix, &'a JacobianValues),
+}
+
+impl<'a> Source<'a> {
+    /// The pattern (with valid values only for `Host`).
+    fn pattern(&self) -> &'a CsrMatrix {
+        match *self {
+            Source::Host(a) | Source::Device(a, _) => a,
+        }
+    }
+}
+
+/// A source's matrix with host values: itself, or a copy read back from the device on first
+/// need (once per solve; counted in `solver.device.jacobian_read_backs`).
+struct HostValues<'a> {
+    src: Source<'a>,
+    copy: Option<CsrMatrix>,
+}
+
+impl<'a> HostValues<'a> {
+    fn get(&mut self) -> Result<&CsrMatrix, LinearError> {
+        match self.src {
+            Source::Host(a) => Ok(a),
+            Source::Device(pattern, values) => {
+                if self.copy.is_none() {
+                    self.copy = Some(read_back(pattern, values)?);
+                }
+                Ok(self.copy.as_ref().expect("read back just now"))
+            }
+        }
     }
 }
 
@@ -157,6 +272,15 @@ struct Resident {
     /// The node-block multigrid preconditioner and its input and output vectors, when one is
     /// used (else block or point Jacobi).
     cycle: Option<(DeviceHierarchy, [wgpu::Buffer; 2])>,
+    /// Whether the hierarchy's finest level has the system matrix's pattern (block-complete, as
+    /// the transport Jacobians are), so device-kept values can be copied into it as they are.
+    fine_is_pattern: bool,
+    /// Block Jacobi's inverses from the matrix buffer on the device (`block_inverse`), where the
+    /// preconditioner is block Jacobi and the matrix is one binding.
+    device_jacobi: Option<(wgpu::BindGroup, Dims)>,
+    /// The f64 defect loop on the device (made on first use; None inside where the device
+    /// cannot run it).
+    defect: Option<Option<ResidentDefect>>,
 }
 
 /// One recorded step of the iteration.
@@ -189,6 +313,15 @@ impl Resident {
         let m = jacobi_block(n, block_size);
         let dinv = ctx.storage_f32("preconditioner", &jacobi_inverses(a, m));
         let block_dims = ctx.uniform("block dims", &BlockDims { n: n as u32, m: m as u32, _pad0: 0, _pad1: 0 });
+        // Block Jacobi's inverses formed on the device from the matrix buffer (`block_inverse`,
+        // omega 1), for values that stay there; a split matrix or wider blocks take the host's.
+        let device_jacobi = (multigrid.is_none() && m > 1 && m <= block_inverse::MAX_BLOCK && csr.blocks.len() == 1).then(|| {
+            let params = InverseParams { nodes: (n / m) as u32, m: m as u32, omega: 1.0, _pad0: 0 };
+            let params = ctx.uniform("jacobi inverse params", &params);
+            let blk = &csr.blocks[0];
+            let group = block_inverse::bind(&k.block_inverse, d, &params, [&blk.row_ptr, &blk.col_idx, &blk.values], &dinv);
+            (group, Dims::for_len(n / m))
+        });
         // With multigrid the preconditioner is a V-cycle from its own input vector to its output.
         let cycle = multigrid
             .map(|h| {
@@ -245,30 +378,131 @@ impl Resident {
         .into_iter()
         .flatten()
         .collect();
-        Ok(Resident { dims, csr, jacobi: dinv, r, rhat, x, p, v, state, staging, begin, iteration, cycle })
+        let fine_is_pattern = multigrid.is_some() && {
+            let fine = crate::solve::block_amg::expanded(a, block_size);
+            fine.row_ptr == a.row_ptr && fine.col_idx == a.col_idx
+        };
+        Ok(Resident {
+            dims,
+            csr,
+            jacobi: dinv,
+            r,
+            rhat,
+            x,
+            p,
+            v,
+            state,
+            staging,
+            begin,
+            iteration,
+            cycle,
+            fine_is_pattern,
+            device_jacobi,
+            defect: None,
+        })
     }
 
-    /// Writes the values of a matrix with the resident one's pattern, and its Jacobi inverses or,
-    /// with multigrid and an `update` (the host hierarchy the device's was uploaded from), the
-    /// hierarchy's levels recomputed on the device from them (P and R kept). Returns whether the
-    /// hierarchy was so updated.
+    /// Makes the device's defect loop ready; false where the device cannot run it (no
+    /// SHADER_F64, or an f64 vector over a binding).
+    fn prepare_defect(&mut self, ctx: &GpuContext) -> bool {
+        let n = self.dims.n as usize;
+        self.defect.get_or_insert_with(|| ResidentDefect::new(ctx, &self.csr, n, &self.r, &self.x)).is_some()
+    }
+
+    /// The defect correction with its f64 iterate, right-hand side and residual on the device:
+    /// b and the initial x go up, x comes back, and in between only scalars.
+    fn solve_with_device_defect(
+        &self,
+        ctx: &GpuContext,
+        defect: &ResidentDefect,
+        b: &[f64],
+        x: &mut [f64],
+        params: &LinearParams,
+    ) -> Result<LinearInfo, LinearError> {
+        let bnorm = crate::solve::linear::norm(b);
+        if bnorm == 0.0 {
+            x.fill(0.0);
+            return Ok(LinearInfo { iterations: 0, relative_residual: 0.0 });
+        }
+        defect.start(ctx, b, x);
+        let sweep = |rtol: f64, max_iterations: u32| {
+            // The right-hand side r / ||r|| (unit norm) is made on the device, for r and r_hat.
+            let state = self.run_sweep(ctx, 1.0, rtol, max_iterations, |enc| {
+                {
+                    let mut pass = enc.begin_compute_pass(&Default::default());
+                    defect.record_load_rhs(ctx, &mut pass)?;
+                }
+                enc.copy_buffer_to_buffer(&self.r, 0, &self.rhat, 0, self.r.size());
+                Ok(())
+            })?;
+            Ok(SweepOutcome { iterations: state.iterations, status: state.status, detail: state.describe() })
+        };
+        let info = defect::run(&mut DeviceIterate { ctx, defect, sweep }, bnorm, params, "GPU BiCGStab");
+        // The iterate comes back where the solve reached its tolerance or an inexact Newton
+        // step may take it; a failure leaves x as it was.
+        if matches!(info, Ok(_) | Err(LinearError::NoConvergence { .. })) {
+            defect.read_x(ctx, x).map_err(LinearError::Device)?;
+        }
+        info
+    }
+
+    /// Writes the values of a matrix with the resident one's pattern (device-kept values are
+    /// copied on the device), and its Jacobi inverses or, with multigrid and an `update` (the
+    /// host hierarchy the device's was uploaded from), the hierarchy's levels recomputed on the
+    /// device from them (P and R kept). Returns whether the hierarchy was so updated.
     fn write_values(
         &mut self,
         ctx: &GpuContext,
-        a: &CsrMatrix,
+        host: &mut HostValues<'_>,
         block_size: usize,
         multigrid: bool,
         update: Option<&BlockHierarchy>,
-    ) -> bool {
-        self.csr.write_values(ctx, a);
-        if let (Some(host), Some((cycle, _))) = (update, &mut self.cycle) {
-            return cycle.may_refresh() && cycle.refresh(ctx, &crate::solve::block_amg::expanded(a, block_size), host);
+    ) -> Result<bool, LinearError> {
+        let kept = match host.src {
+            Source::Device(_, values) => Some(values),
+            Source::Host(_) => None,
+        };
+        match kept {
+            Some(values) => self.csr.copy_values_from(ctx, &values.parts).map_err(LinearError::Device)?,
+            None => self.csr.write_values(ctx, host.get()?),
+        }
+        if let (Some(hierarchy), Some((cycle, _))) = (update, &mut self.cycle) {
+            if !cycle.may_refresh() {
+                return Ok(false);
+            }
+            return Ok(match kept {
+                Some(values) if self.fine_is_pattern => {
+                    let size = (self.dims.n as usize, values.nnz());
+                    cycle
+                        .refresh_with(ctx, size, |fine| fine.copy_values_from(ctx, &values.parts), hierarchy)
+                        .map_err(LinearError::Device)?
+                }
+                _ => cycle
+                    .refresh(ctx, &crate::solve::block_amg::expanded(host.get()?, block_size), hierarchy)
+                    .map_err(LinearError::Device)?,
+            });
         }
         if !multigrid {
-            let inverses: Vec<f32> = jacobi_inverses(a, jacobi_block(a.n, block_size)).iter().map(|&v| v as f32).collect();
-            ctx.write(&self.jacobi, 0, bytemuck::cast_slice(&inverses));
+            match (kept, &self.device_jacobi) {
+                // The inverses from the values copied just now: Gauss-Jordan in f32, a block
+                // with a pivot below 1e-6 of its largest entry replaced by its diagonal's.
+                (Some(_), Some((group, dims))) => {
+                    let mut enc = ctx.device.create_command_encoder(&Default::default());
+                    {
+                        let mut pass = enc.begin_compute_pass(&Default::default());
+                        ctx.kernels.block_inverse.dispatch(&mut pass, group, dims);
+                    }
+                    ctx.queue.submit([enc.finish()]);
+                }
+                _ => {
+                    let a = host.get()?;
+                    let inverses: Vec<f32> =
+                        jacobi_inverses(a, jacobi_block(a.n, block_size)).iter().map(|&v| v as f32).collect();
+                    ctx.write(&self.jacobi, 0, bytemuck::cast_slice(&inverses));
+                }
+            }
         }
-        false
+        Ok(false)
     }
 
     fn dispatch(&self, ctx: &GpuContext, pass: &mut wgpu::ComputePass<'_>, step: Step, group: &wgpu::BindGroup) {
@@ -290,9 +524,25 @@ impl Resident {
         ctx.write(&self.r, 0, bytemuck::cast_slice(&rhs32));
         ctx.write(&self.rhat, 0, bytemuck::cast_slice(&rhs32));
         let rhs_norm2: f64 = rhs.iter().map(|v| v * v).sum();
+        let state = self.run_sweep(ctx, rhs_norm2, rtol, max_iterations, |_| Ok(()))?;
+        let d = ctx.read_f32(&self.x, self.dims.n as usize)?;
+        Ok((d, state))
+    }
+
+    /// BiCGStab from d = 0 (in `self.x`) on the right-hand side in `self.r` and `self.rhat`
+    /// (of squared norm `rhs_norm2`), which `load` may record first.
+    fn run_sweep(
+        &self,
+        ctx: &GpuContext,
+        rhs_norm2: f64,
+        rtol: f64,
+        max_iterations: u32,
+        load: impl FnOnce(&mut wgpu::CommandEncoder) -> Result<(), String>,
+    ) -> Result<BicgState, String> {
         let init = BicgState { tol2: (rtol * rtol * rhs_norm2) as f32, max_iterations, ..Default::default() };
         ctx.write(&self.state, 0, bytemuck::bytes_of(&init));
         let mut enc = ctx.device.create_command_encoder(&Default::default());
+        load(&mut enc)?;
         for b in [&self.x, &self.p, &self.v] {
             enc.clear_buffer(b, 0, None);
         }
@@ -302,7 +552,7 @@ impl Resident {
             self.dispatch(ctx, &mut pass, Step::Scalars, &self.begin.1);
         }
         ctx.queue.submit([enc.finish()]);
-        let state = defect::run_batches(
+        defect::run_batches(
             ctx,
             &self.state,
             &self.staging,
@@ -328,9 +578,7 @@ impl Resident {
                 }
                 (state.status != status::RUNNING).then_some(state)
             },
-        )?;
-        let d = ctx.read_f32(&self.x, self.dims.n as usize)?;
-        Ok((d, state))
+        )
     }
 }
 
@@ -374,26 +622,26 @@ impl GeneralLinearSolver for GpuBicgstab {
         x: &mut [f64],
         params: &LinearParams,
     ) -> Result<LinearInfo, LinearError> {
-        assert_eq!(b.len(), a.n);
-        assert_eq!(x.len(), a.n);
-        if self.consecutive >= STICKY_FALLBACK {
-            self.handed_over += 1;
-            return self.fallback.solve_general(a, b, x, params);
-        }
-        let start = x.to_vec();
-        match self.solve_on_device(a, b, x, params) {
-            Ok(info) => {
-                self.consecutive = 0;
-                Ok(info)
-            }
-            Err(LinearError::Device(msg)) => Err(LinearError::Device(msg)),
-            Err(e) => {
-                self.handed_over += 1;
-                self.consecutive += 1;
-                self.last_reason = e.to_string();
-                x.copy_from_slice(&start);
-                self.fallback.solve_general(a, b, x, params)
-            }
+        self.solve_or_hand_over(Source::Host(a), b, x, params)
+    }
+
+    fn takes_device_values(&self) -> bool {
+        true
+    }
+
+    /// Solves with the device's own Jacobian where it is (another backend's values are read
+    /// back).
+    fn solve_device(
+        &mut self,
+        pattern: &CsrMatrix,
+        values: &dyn DeviceMatrixValues,
+        b: &[f64],
+        x: &mut [f64],
+        params: &LinearParams,
+    ) -> Result<LinearInfo, LinearError> {
+        match values.as_any().downcast_ref::<JacobianValues>() {
+            Some(values) => self.solve_or_hand_over(Source::Device(pattern, values), b, x, params),
+            None => self.solve_or_hand_over(Source::Host(&read_back(pattern, values)?), b, x, params),
         }
     }
 

@@ -59,6 +59,30 @@ impl DeviceCsr {
     }
 }
 
+impl DeviceCsr {
+    /// Copies values that are already on the device (`parts`: buffers of f32 values, each with
+    /// the range of the pattern's entries it holds, in order and covering them) into this matrix
+    /// of the same pattern: device to device, nothing through the host.
+    pub fn copy_values_from(&self, ctx: &GpuContext, parts: &[(std::ops::Range<usize>, wgpu::Buffer)]) -> Result<(), String> {
+        let nnz = self.blocks.last().map_or(0, |b| b.entries.end);
+        if parts.last().map_or(0, |(r, _)| r.end) != nnz {
+            return Err(format!("device values of {} entries for a matrix of {nnz}", parts.last().map_or(0, |(r, _)| r.end)));
+        }
+        let mut enc = ctx.device.create_command_encoder(&Default::default());
+        for block in &self.blocks {
+            for (range, buffer) in parts {
+                let (lo, hi) = (range.start.max(block.entries.start), range.end.min(block.entries.end));
+                if lo < hi {
+                    let (from, to) = ((lo - range.start) as u64 * 4, (lo - block.entries.start) as u64 * 4);
+                    enc.copy_buffer_to_buffer(buffer, from, &block.values, to, (hi - lo) as u64 * 4);
+                }
+            }
+        }
+        ctx.queue.submit([enc.finish()]);
+        Ok(())
+    }
+}
+
 impl SpmvOp {
     /// Records the dispatches into `pass`.
     pub fn record(&self, ctx: &GpuContext, pass: &mut wgpu::ComputePass<'_>) {
@@ -114,17 +138,13 @@ pub struct GpuContext {
     downloaded: std::sync::atomic::AtomicU64,
     /// Nanoseconds the host spent waiting for the device in [`GpuContext::map_read`].
     waited_ns: std::sync::atomic::AtomicU64,
+    /// Device-assembled Jacobians read back ([`GpuContext::count_jacobian_read_back`]).
+    jacobian_read_backs: std::sync::atomic::AtomicU64,
 }
 
-/// Host <-> device traffic of a context, bytes, and the time the host waited for the device.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
-pub struct Transfers {
-    pub host_to_device_bytes: u64,
-    pub device_to_host_bytes: u64,
-    /// Seconds the host spent blocked until the device finished its queued work (every wait is
-    /// a read-back), so about the device's share of the wall time.
-    pub device_wait_s: f64,
-}
+/// Host <-> device traffic of a context, bytes, the time the host waited for the device, and
+/// the Jacobians read back.
+pub type Transfers = crate::solve::linear::DeviceTransfers;
 
 fn instance() -> wgpu::Instance {
     // Honours WGPU_BACKEND and friends (Instance::default() would ignore them).
@@ -224,6 +244,22 @@ impl GpuContext {
     /// As [`GpuContext::new`] with the storage binding limit capped at `cap` bytes (tests of
     /// matrices split across bindings).
     pub fn with_binding_cap(hardware_only: bool, cap: Option<u64>) -> Result<Self, String> {
+        Self::open(hardware_only, cap, true)
+    }
+
+    /// As [`GpuContext::new`] on a device opened without SHADER_F64 even where the adapter has it
+    /// (tests of the f32-only path that such an adapter takes).
+    pub fn without_f64(hardware_only: bool) -> Result<Self, String> {
+        Self::open(hardware_only, binding_cap()?, false)
+    }
+
+    /// Whether the device runs f64 kernels (SHADER_F64): the f64 residual of the defect
+    /// correction then stays on the device.
+    pub fn has_f64(&self) -> bool {
+        self.device.features().contains(wgpu::Features::SHADER_F64)
+    }
+
+    fn open(hardware_only: bool, cap: Option<u64>, want_f64: bool) -> Result<Self, String> {
         let adapters = compute_adapters();
         let adapter = adapters
             .into_iter()
@@ -248,7 +284,8 @@ impl GpuContext {
         }
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("znfield"),
-            required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
+            required_features: adapter.features()
+                & (wgpu::Features::TIMESTAMP_QUERY | if want_f64 { wgpu::Features::SHADER_F64 } else { wgpu::Features::empty() }),
             required_limits: limits.clone(),
             experimental_features: wgpu::ExperimentalFeatures::disabled(),
             memory_hints: wgpu::MemoryHints::Performance,
@@ -283,6 +320,7 @@ impl GpuContext {
             uploaded: 0.into(),
             downloaded: 0.into(),
             waited_ns: 0.into(),
+            jacobian_read_backs: 0.into(),
         };
         ctx.check().map_err(|e| format!("kernel compilation on {}: {e}", ctx.info.name))?;
         Ok(ctx)
@@ -449,7 +487,14 @@ impl GpuContext {
             host_to_device_bytes: self.uploaded.load(Relaxed),
             device_to_host_bytes: self.downloaded.load(Relaxed),
             device_wait_s: self.waited_ns.load(Relaxed) as f64 * 1e-9,
+            jacobian_read_backs: self.jacobian_read_backs.load(Relaxed),
         }
+    }
+
+    /// Counts one device-assembled Jacobian read back to the host (its bytes are counted as
+    /// they are read).
+    pub fn count_jacobian_read_back(&self) {
+        self.jacobian_read_backs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Maps a MAP_READ buffer, copies its contents out and unmaps it.

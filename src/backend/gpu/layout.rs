@@ -54,6 +54,13 @@ pub struct BicgState {
     pub status: u32,
 }
 
+impl BicgState {
+    /// The scalars a breakdown message shows.
+    pub fn describe(&self) -> String {
+        format!("rho = {}, omega = {}, r.r = {}", self.rho, self.omega, self.rr)
+    }
+}
+
 /// Slots of `BicgState` fields and the two constants of `lincomb3.wgsl`.
 pub mod slot {
     pub const ALPHA: u32 = 1;
@@ -102,6 +109,26 @@ pub struct BlockDims {
     pub m: u32,
     pub _pad0: u32,
     pub _pad1: u32,
+}
+
+/// `DefectParams` in `defect_f64.wgsl`: which step (`defect_mode`), rows and workgroups.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct DefectParams {
+    pub mode: u32,
+    pub n: u32,
+    pub reduce_groups: u32,
+    pub _pad: u32,
+}
+
+/// The steps of `defect_f64.wgsl` (`MODE_*` there).
+pub mod defect_mode {
+    /// Partial sums of r . r.
+    pub const NORM: u32 = 0;
+    /// rhs = f32(r / ||r||).
+    pub const LOAD_RHS: u32 = 1;
+    /// x += ||r|| d.
+    pub const ADD: u32 = 2;
 }
 
 /// `ProductDims` in `spgemm_values.wgsl`: the product's entries (invocations) and rows.

@@ -10,6 +10,7 @@ pub mod kernels;
 pub mod layout;
 pub mod multigrid;
 pub mod pcg;
+pub mod resident_defect;
 pub mod timing;
 pub mod transport_jacobian;
 

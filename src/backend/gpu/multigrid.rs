@@ -228,16 +228,36 @@ impl DeviceHierarchy {
     /// Precision: the products are summed in f32 with compensation, the intermediate `A P` is
     /// stored in f32 (the host's setup forms them in f64 and rounds once), and omega stays the
     /// setup's spectral estimate; the coarsest level's dense inverse stays as set up.
-    pub fn refresh(&mut self, ctx: &GpuContext, fine: &CsrMatrix, host: &BlockHierarchy) -> bool {
+    pub fn refresh(&mut self, ctx: &GpuContext, fine: &CsrMatrix, host: &BlockHierarchy) -> Result<bool, String> {
+        self.refresh_with(
+            ctx,
+            (fine.n, fine.nnz()),
+            |a| {
+                a.write_values(ctx, fine);
+                Ok(())
+            },
+            host,
+        )
+    }
+
+    /// As [`DeviceHierarchy::refresh`], with the finest level's values (`size`: rows and
+    /// entries) written by `write_fine` (from the host, or copied on the device).
+    pub fn refresh_with(
+        &mut self,
+        ctx: &GpuContext,
+        size: (usize, usize),
+        write_fine: impl FnOnce(&DeviceCsr) -> Result<(), String>,
+        host: &BlockHierarchy,
+    ) -> Result<bool, String> {
         if self.refresh.is_none() {
             self.refresh = Some(Refresh::new(ctx, host, &self.levels));
         }
-        let (Some(Some(refresh)), Some(level)) = (&self.refresh, self.levels.first()) else { return false };
+        let (Some(Some(refresh)), Some(level)) = (&self.refresh, self.levels.first()) else { return Ok(false) };
         let a = &level.matrices[0];
-        if a.blocks.iter().map(|b| b.entries.len()).sum::<usize>() != fine.nnz() || level.dims.n as usize != fine.n {
-            return false;
+        if a.blocks.iter().map(|b| b.entries.len()).sum::<usize>() != size.1 || level.dims.n as usize != size.0 {
+            return Ok(false);
         }
-        a.write_values(ctx, fine);
+        write_fine(a)?;
         let mut encoder = ctx.device.create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
@@ -249,7 +269,7 @@ impl DeviceHierarchy {
             }
         }
         ctx.queue.submit([encoder.finish()]);
-        true
+        Ok(true)
     }
 
     /// Whether [`DeviceHierarchy::refresh`] may update this hierarchy (not yet tried, or possible).

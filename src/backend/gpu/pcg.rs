@@ -260,8 +260,7 @@ impl LinearSolver for GpuPcg {
         Some(self.ctx.peak_solve_bytes())
     }
 
-    fn device_transfers(&self) -> Option<(u64, u64, f64)> {
-        let t = self.ctx.transfers();
-        Some((t.host_to_device_bytes, t.device_to_host_bytes, t.device_wait_s))
+    fn device_transfers(&self) -> Option<crate::solve::linear::DeviceTransfers> {
+        Some(self.ctx.transfers())
     }
 }

@@ -1,14 +1,16 @@
 //! The transport Newton Jacobian assembled on the device: the problem's layout is uploaded once
 //! ([`JacobianAssembler::prepare`]); each Newton iteration uploads the unknowns, runs
 //! `shaders/transport_jacobian.wgsl` (one free node's block rows per invocation, no atomics)
-//! and reads the f32 values back for the linear solve.
+//! and keeps the f32 values on the device for a solver that takes them there
+//! ([`JacobianValues`]; the GPU BiCGStab), or reads them back.
 //!
 //! Past the adapter's storage binding limit the free nodes are split into row blocks
 //! ([`node_blocks`]), each with its own slices of the neighbour lists, edge weights and Jacobian
 //! values and one dispatch; the per-node vectors (unknowns, residual, node data) stay whole.
 //!
 //! Every value read back is checked: a non-finite entry is reported with its row, never passed
-//! on to the solver.
+//! on to the solver. Values kept on the device are not read: a non-finite entry there makes the
+//! device solve break down, and the hand-over to the host's solver reads them back and reports it.
 
 use std::sync::Arc;
 
@@ -17,7 +19,8 @@ use bytemuck::{Pod, Zeroable};
 use super::context::GpuContext;
 use super::kernels::transport_jacobian;
 use super::layout::Dims;
-use crate::solve::device_jacobian::{JacobianAssembler, JacobianLayout};
+use crate::solve::device_jacobian::{JacobianAssembler, JacobianLayout, JacobianOut};
+use crate::solve::linear::DeviceMatrixValues;
 use crate::solve::transport::Accumulation;
 
 /// Most species the kernel carries (`MAX_SPECIES` in the shader).
@@ -170,15 +173,57 @@ struct Resident {
     history: wgpu::Buffer,
     residual: wgpu::Buffer,
     blocks: Vec<ResidentBlock>,
-    nnz: usize,
+    /// The Jacobian values of every row block.
+    values: JacobianValues,
+    /// Whether a Jacobian was assembled since the layout was prepared.
+    assembled: bool,
 }
 
-/// One row block: its Jacobian values (entries `values` of the whole) and bind group.
+/// One row block's dispatch: its bind group and size.
 struct ResidentBlock {
-    values: std::ops::Range<usize>,
-    jac: wgpu::Buffer,
     group: wgpu::BindGroup,
     dims: Dims,
+}
+
+/// A Jacobian assembled on the device, where it stays: each row block's f32 value buffer with the
+/// range of the host pattern's entries it holds (in order, covering them all).
+pub struct JacobianValues {
+    ctx: Arc<GpuContext>,
+    pub parts: Vec<(std::ops::Range<usize>, wgpu::Buffer)>,
+    m: usize,
+}
+
+impl JacobianValues {
+    /// Stored entries (the host pattern's).
+    pub fn nnz(&self) -> usize {
+        self.parts.last().map_or(0, |(range, _)| range.end)
+    }
+}
+
+impl DeviceMatrixValues for JacobianValues {
+    fn read_back(&self, values: &mut [f64]) -> Result<(), String> {
+        if values.len() != self.nnz() {
+            return Err(format!("size mismatch: {} values for a Jacobian of {} entries", values.len(), self.nnz()));
+        }
+        for (range, buffer) in &self.parts {
+            let out = self.ctx.read_f32(buffer, range.len())?;
+            if let Some(at) = out.iter().position(|v| !v.is_finite()) {
+                return Err(format!(
+                    "non-finite Jacobian entry {} (value {}) in the rows of a free node (m = {})",
+                    range.start + at,
+                    out[at],
+                    self.m
+                ));
+            }
+            values[range.clone()].copy_from_slice(&out);
+        }
+        self.ctx.count_jacobian_read_back();
+        Ok(())
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
 
 impl GpuJacobian {
@@ -225,6 +270,7 @@ impl JacobianAssembler for GpuJacobian {
         let x = ctx.storage_zeroed("jacobian unknowns", layout.nodes.len() * m);
         let history = ctx.storage_zeroed("time-step history", layout.nodes.len() * layout.independent);
         let residual = ctx.storage_zeroed("residual", layout.nodes.len() * m);
+        let mut parts = Vec::new();
         let blocks = blocks
             .into_iter()
             .map(|range| {
@@ -266,10 +312,15 @@ impl JacobianAssembler for GpuJacobian {
                     &residual,
                     &block,
                 );
-                ResidentBlock { values, jac, group, dims: Dims::for_len(range.len()) }
+                parts.push((values, jac));
+                ResidentBlock { group, dims: Dims::for_len(range.len()) }
             })
             .collect();
-        self.resident = Some(Resident { params, params_buf, x, history, residual, blocks, nnz: layout.nnz });
+        let values = JacobianValues { ctx: ctx.clone(), parts, m };
+        if values.nnz() != layout.nnz {
+            return Err(format!("transport layout: {} Jacobian entries in the row blocks for {}", values.nnz(), layout.nnz));
+        }
+        self.resident = Some(Resident { params, params_buf, x, history, residual, blocks, values, assembled: false });
         Ok(())
     }
 
@@ -278,22 +329,23 @@ impl JacobianAssembler for GpuJacobian {
         x: &[f64],
         e: f64,
         acc: Option<&Accumulation>,
-        values: Option<&mut [f64]>,
+        jacobian: JacobianOut<'_>,
         residual: Option<&mut [f64]>,
     ) -> Result<(), String> {
         let ctx = &self.ctx;
         let r = self.resident.as_mut().ok_or("the device Jacobian was not prepared for this problem")?;
         let unknowns = (r.params.n_free * r.params.m) as usize;
-        if values.as_ref().is_some_and(|v| v.len() != r.nnz)
+        let nnz = r.values.nnz();
+        if matches!(&jacobian, JacobianOut::Host(v) if v.len() != nnz)
             || residual.as_ref().is_some_and(|v| v.len() != unknowns)
             || x.len() != unknowns
         {
-            return Err(format!("size mismatch: {} unknowns for a layout of {unknowns} and {} entries", x.len(), r.nnz));
+            return Err(format!("size mismatch: {} unknowns for a layout of {unknowns} and {nnz} entries", x.len()));
         }
         r.params.e = e as f32;
         r.params.has_accumulation = acc.is_some() as u32;
         r.params.a0 = acc.map_or(0.0, |a| a.a0 as f32);
-        r.params.write_jacobian = values.is_some() as u32;
+        r.params.write_jacobian = !matches!(jacobian, JacobianOut::Skip) as u32;
         ctx.write(&r.params_buf, 0, bytemuck::bytes_of(&r.params));
         let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
         ctx.write(&r.x, 0, bytemuck::cast_slice(&x32));
@@ -314,18 +366,9 @@ impl JacobianAssembler for GpuJacobian {
         }
         ctx.queue.submit([enc.finish()]);
         let m = r.params.m as usize;
-        if let Some(values) = values {
-            for b in &r.blocks {
-                let out = ctx.read_f32(&b.jac, b.values.len())?;
-                if let Some(at) = out.iter().position(|v| !v.is_finite()) {
-                    return Err(format!(
-                        "non-finite Jacobian entry {} (value {}) in the rows of a free node (m = {m})",
-                        b.values.start + at,
-                        out[at]
-                    ));
-                }
-                values[b.values.clone()].copy_from_slice(&out);
-            }
+        r.assembled |= !matches!(jacobian, JacobianOut::Skip);
+        if let JacobianOut::Host(values) = jacobian {
+            r.values.read_back(values)?;
         }
         if let Some(residual) = residual {
             let out = ctx.read_f32(&r.residual, unknowns)?;
@@ -335,6 +378,10 @@ impl JacobianAssembler for GpuJacobian {
             residual.copy_from_slice(&out);
         }
         Ok(())
+    }
+
+    fn device_values(&self) -> Option<&dyn DeviceMatrixValues> {
+        self.resident.as_ref().filter(|r| r.assembled).map(|r| &r.values as &dyn DeviceMatrixValues)
     }
 }
 
