@@ -77,3 +77,26 @@ fn the_tertiary_newton_keeps_its_jacobian_on_the_device() {
     assert!(per_iteration <= 40 * unknowns, "{per_iteration} bytes per iteration for {unknowns} unknowns");
     assert!(per_iteration < jacobian_bytes / 3, "{per_iteration} bytes per iteration against a {jacobian_bytes}-byte Jacobian");
 }
+
+/// The pnp double layers on the device: the Poisson rows that block-Jacobi BiCGStab could not
+/// finish (every small layered pnp case handed its Newton systems to the CPU GMRES: 2, 3 and 10
+/// of them) are solved by the node-block multigrid BiCGStab on the device, also where the
+/// pattern is banded (the CPU takes its exact banded LU there); the Jacobian comes back only for
+/// the multigrid setups.
+#[test]
+fn pnp_double_layers_are_solved_on_the_device() {
+    for scene in
+        ["scenes/validation/gouy_chapman.json", "scenes/validation/pnp_reacting_binary.json", "scenes/validation/donnan_pnp.json"]
+    {
+        let Some(r) = gpu_run(scene, "pnp on the device") else { return };
+        let d = r.summary.solver.device.as_ref().expect("solver.device on the GPU backend");
+        let setups = r.summary.solver.multigrid_setups.unwrap_or(0);
+        eprintln!("{scene}: {d:?}, {setups} multigrid setups");
+        assert_eq!(d.host_linear_solves, 0, "{scene}: Newton systems handed to the CPU ({:?})", r.summary.backend.note);
+        assert!(
+            setups >= 1 && d.jacobian_read_backs == setups,
+            "{scene}: {} read-backs for {setups} setups",
+            d.jacobian_read_backs
+        );
+    }
+}

@@ -28,7 +28,6 @@ use super::layout::{bicg_mode, slot, status, BicgMode, BicgState, BlockDims, Dim
 use super::multigrid::DeviceHierarchy;
 use super::resident_defect::{DeviceIterate, ResidentDefect};
 use super::transport_jacobian::JacobianValues;
-use crate::backend::cpu::gmres::Preconditioner as GmresPreconditioner;
 use crate::backend::cpu::CpuGmres;
 use crate::fem::CsrMatrix;
 use crate::solve::amg::{pattern_of, AmgParams, Kept};
@@ -127,7 +126,7 @@ impl GpuBicgstab {
         let src = host.src;
         let pattern = src.pattern();
         let m = params.block_size;
-        let with_multigrid = params.preconditioner == Preconditioner::Amg && m > 1 && !GmresPreconditioner::banded(pattern) && {
+        let with_multigrid = params.preconditioner == Preconditioner::Amg && m > 1 && {
             let a = if self.multigrid.needs_build(pattern) { host.get()? } else { pattern };
             self.multigrid.get_or_build(a, || BlockHierarchy::build(a, m, &AmgParams::default())).is_some()
         };
