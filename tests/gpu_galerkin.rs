@@ -233,12 +233,18 @@ fn the_device_galerkin_update_is_the_host_product() {
 /// between 11.5 and the host rebuild above 16; the software adapter's counts vary by one between
 /// runs), the next updates the levels on the device (counted, no
 /// host rebuild), which brings the count back to the first one's, and matches the CPU's GMRES.
+/// The same with the matrices' values kept on the device (as the transport assembler leaves its
+/// Jacobian): the update copies them into the finest level on the device, and nothing is read
+/// back but the setup's copy.
 #[test]
 fn a_drifted_hierarchy_is_updated_on_the_device() {
+    use std::sync::Arc;
     use znfield::backend::cpu::CpuGmres;
+    use znfield::backend::gpu::transport_jacobian::JacobianValues;
     use znfield::backend::gpu::GpuBicgstab;
     use znfield::solve::linear::{GeneralLinearSolver, LinearParams, Preconditioner};
     let Some(ctx) = common::gpu_or_skip("a_drifted_hierarchy_is_updated_on_the_device") else { return };
+    let ctx = Arc::new(ctx);
     let params = LinearParams {
         rtol: 1e-10,
         max_iterations: 5000,
@@ -250,26 +256,37 @@ fn a_drifted_hierarchy_is_updated_on_the_device() {
     // Most of the way to a strongly coupled, nonsymmetric block.
     let drifted = block_matrix([[1.0, 0.98], [-0.56, 1.1]], 0.05);
     let b: Vec<f64> = (0..a.n).map(|i| ((i * 7919) % 13) as f64 / 13.0 - 0.5).collect();
-    let mut gpu = GpuBicgstab::new(std::sync::Arc::new(ctx));
-    let mut solve = |m: &CsrMatrix| {
-        let mut x = vec![0.0; m.n];
-        let info = gpu.solve_on_device(m, &b, &mut x, &params).expect("solve");
-        (info.iterations, gpu.galerkin_updates(), gpu.preconditioner_builds(), x)
-    };
-    let (first, ..) = solve(&a);
-    let (stale, updates, ..) = solve(&drifted);
-    eprintln!("BiCGStab iterations: {first} (setup), {stale} (kept levels, drifted matrix)");
-    assert!(2 * stale > 3 * first + 2 && stale <= 2 * first + 2, "the drift this test needs: {stale} vs {first}");
-    assert_eq!(updates, 0, "the kept levels serve until a solve has drifted");
-    let (updated, updates, builds, xg) = solve(&drifted);
-    eprintln!("after the device update: {updated}");
-    assert_eq!((updates, builds), (1, Some(1)), "updated on the device, not rebuilt on the host");
-    assert!(updated <= first + 1, "{updated} iterations after the update, {first} at the setup");
     let mut xc = vec![0.0; a.n];
     CpuGmres::default().solve_general(&drifted, &b, &mut xc, &params).expect("CPU GMRES");
-    let scale = xc.iter().fold(0.0f64, |s, v| s.max(v.abs()));
-    let error = xg.iter().zip(&xc).map(|(g, c)| (g - c).abs()).fold(0.0, f64::max) / scale;
-    assert!(error < 1e-8, "{error}");
+    for kept in [false, true] {
+        let mut gpu = GpuBicgstab::new(ctx.clone());
+        let read_backs = ctx.transfers().jacobian_read_backs;
+        let mut solve = |m: &CsrMatrix| {
+            let mut x = vec![0.0; m.n];
+            let info = if kept {
+                let values = JacobianValues::upload(ctx.clone(), m, 2);
+                let pattern = CsrMatrix { values: vec![f64::NAN; m.nnz()], ..m.clone() };
+                gpu.solve_kept_on_device(&pattern, &values, &b, &mut x, &params)
+            } else {
+                gpu.solve_on_device(m, &b, &mut x, &params)
+            };
+            (info.expect("solve").iterations, gpu.galerkin_updates(), gpu.preconditioner_builds(), x)
+        };
+        let (first, ..) = solve(&a);
+        let (stale, updates, ..) = solve(&drifted);
+        eprintln!("values kept on the device {kept}: BiCGStab iterations {first} (setup), {stale} (kept levels, drifted matrix)");
+        assert!(2 * stale > 3 * first + 2 && stale <= 2 * first + 2, "the drift this test needs: {stale} vs {first}");
+        assert_eq!(updates, 0, "the kept levels serve until a solve has drifted");
+        let (updated, updates, builds, xg) = solve(&drifted);
+        eprintln!("after the device update: {updated}");
+        assert_eq!((updates, builds), (1, Some(1)), "updated on the device, not rebuilt on the host");
+        assert!(updated <= first + 1, "{updated} iterations after the update, {first} at the setup");
+        let scale = xc.iter().fold(0.0f64, |s, v| s.max(v.abs()));
+        let error = xg.iter().zip(&xc).map(|(g, c)| (g - c).abs()).fold(0.0, f64::max) / scale;
+        assert!(error < 1e-8, "{error}");
+        let read_backs = ctx.transfers().jacobian_read_backs - read_backs;
+        assert_eq!(read_backs, u64::from(kept), "kept values are read back for the setup only");
+    }
 }
 
 /// The coarsest level's inverse is applied as a dense SpMV, rows of up to 1500 entries summed by

@@ -194,6 +194,13 @@ pub struct JacobianValues {
 }
 
 impl JacobianValues {
+    /// A host matrix's values put on the device as the assembler leaves a Jacobian there, in one
+    /// buffer (tests of the device-kept path with matrices of their own).
+    pub fn upload(ctx: Arc<GpuContext>, a: &crate::fem::CsrMatrix, m: usize) -> Self {
+        let buffer = ctx.storage_f32("kept values", &a.values);
+        JacobianValues { parts: vec![(0..a.nnz(), buffer)], m, ctx }
+    }
+
     /// Stored entries (the host pattern's).
     pub fn nnz(&self) -> usize {
         self.parts.last().map_or(0, |(range, _)| range.end)
