@@ -1,8 +1,11 @@
-//! Jacobi-preconditioned BiCGStab resident on the GPU for the nonsymmetric Newton systems of the
-//! transport models, with f64 defect correction ([`super::defect`]).
+//! BiCGStab resident on the GPU for the nonsymmetric Newton systems of the transport models, with
+//! f64 defect correction ([`super::defect`]; on the device, [`super::resident_defect`], for a
+//! Jacobian the device assembled and kept, which is read back only where the host needs its
+//! values: a multigrid setup, a first upload, a hand-over).
 //!
-//! Right-preconditioned BiCGStab, M = the node blocks of A (block-Jacobi, `block_size` unknowns
-//! per node) or its diagonal; one iteration in fourteen dispatches:
+//! Right-preconditioned BiCGStab, M = one V-cycle of the node-block multigrid
+//! ([`super::multigrid`]), or the node blocks of A (block-Jacobi, `block_size` unknowns per node)
+//! or its diagonal; one iteration in fourteen dispatches (the V-cycle's counted as one):
 //!
 //! ```text
 //!   p = r + beta p - beta omega v      lincomb3
@@ -43,9 +46,10 @@ const DIVERGED_RR: f32 = 1e6;
 /// After this many consecutive hand-overs the rest of the run stays on the CPU solver.
 const STICKY_FALLBACK: u32 = 2;
 
-/// The GPU solver for general (nonsymmetric) systems. Point-Jacobi BiCGStab is not robust for
-/// every coupled Jacobian (strong migration, Poisson rows): a solve it cannot finish is handed to
-/// the CPU GMRES, and the hand-overs are counted and reported (`fallbacks`), never hidden.
+/// The GPU solver for general (nonsymmetric) systems. BiCGStab is not robust for every coupled
+/// Jacobian (block Jacobi broke down on the pnp double layers' Poisson rows, which the multigrid
+/// handles): a solve it cannot finish is handed to the CPU GMRES, and the hand-overs are counted
+/// and reported (`fallbacks`), never hidden.
 /// After two consecutive hand-overs the rest of the run goes straight to the CPU solver.
 pub struct GpuBicgstab {
     ctx: Arc<GpuContext>,
