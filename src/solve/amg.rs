@@ -318,8 +318,13 @@ impl<T> Kept<T> {
     /// The kept value if `a` has its pattern, else a new one from `build` (None: none can be
     /// built).
     pub fn get_or_build(&mut self, a: &CsrMatrix, build: impl FnOnce() -> Option<T>) -> Option<&mut T> {
-        let pattern = pattern_of(a);
-        if self.entry.as_ref().is_none_or(|e| e.pattern != pattern) && self.failed != Some(pattern) {
+        self.get_or_build_for(pattern_of(a), build)
+    }
+
+    /// As [`Kept::get_or_build`] for a matrix whose [`pattern_of`] is `pattern` (computed once
+    /// by a caller that needs it again).
+    pub fn get_or_build_for(&mut self, pattern: (usize, usize, u64), build: impl FnOnce() -> Option<T>) -> Option<&mut T> {
+        if self.needs_build(pattern) {
             self.generation += 1;
             let started = std::time::Instant::now();
             self.entry = build().map(|value| KeptEntry { pattern, value, fresh_iterations: None, last_iterations: None });
@@ -329,10 +334,9 @@ impl<T> Kept<T> {
         self.entry.as_mut().filter(|e| e.pattern == pattern).map(|e| &mut e.value)
     }
 
-    /// Whether `get_or_build` with a matrix of `a`'s pattern would build (the matrix's values
-    /// are needed then; otherwise only its pattern is read).
-    pub fn needs_build(&self, a: &CsrMatrix) -> bool {
-        let pattern = pattern_of(a);
+    /// Whether `get_or_build` with a matrix of this [`pattern_of`] would build (the matrix's
+    /// values are needed then; otherwise only its pattern is read).
+    pub fn needs_build(&self, pattern: (usize, usize, u64)) -> bool {
         self.entry.as_ref().is_none_or(|e| e.pattern != pattern) && self.failed != Some(pattern)
     }
 

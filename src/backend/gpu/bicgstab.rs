@@ -130,11 +130,13 @@ impl GpuBicgstab {
         let src = host.src;
         let pattern = src.pattern();
         let m = params.block_size;
+        // The pattern's hash, once: O(nnz) on the host every solve.
+        let pattern_key = pattern_of(pattern);
         let with_multigrid = params.preconditioner == Preconditioner::Amg && m > 1 && {
-            let a = if self.multigrid.needs_build(pattern) { host.get()? } else { pattern };
-            self.multigrid.get_or_build(a, || BlockHierarchy::build(a, m, &AmgParams::default())).is_some()
+            let a = if self.multigrid.needs_build(pattern_key) { host.get()? } else { pattern };
+            self.multigrid.get_or_build_for(pattern_key, || BlockHierarchy::build(a, m, &AmgParams::default())).is_some()
         };
-        let key = (pattern_of(pattern), m, with_multigrid.then(|| self.multigrid.generation()));
+        let key = (pattern_key, m, with_multigrid.then(|| self.multigrid.generation()));
         match self.resident.take() {
             Some((kept, mut resident)) if kept == key => {
                 // The kept hierarchy's levels follow the new values on the device once its
@@ -422,11 +424,7 @@ impl Resident {
         x: &mut [f64],
         params: &LinearParams,
     ) -> Result<LinearInfo, LinearError> {
-        let bnorm = crate::solve::linear::norm(b);
-        if bnorm == 0.0 {
-            x.fill(0.0);
-            return Ok(LinearInfo { iterations: 0, relative_residual: 0.0 });
-        }
+        let Some(bnorm) = defect::nonzero_norm(b, x) else { return Ok(LinearInfo { iterations: 0, relative_residual: 0.0 }) };
         defect.start(ctx, b, x);
         let sweep = |rtol: f64, max_iterations: u32| {
             // The right-hand side r / ||r|| (unit norm) is made on the device, for r and r_hat.

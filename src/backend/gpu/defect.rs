@@ -35,12 +35,18 @@ pub fn solve(
     name: &str,
     sweep: impl FnMut(&[f64], f64, u32) -> Result<Sweep, String>,
 ) -> Result<LinearInfo, LinearError> {
-    if norm(b) == 0.0 {
-        x.fill(0.0);
-        return Ok(LinearInfo { iterations: 0, relative_residual: 0.0 });
-    }
+    let Some(bnorm) = nonzero_norm(b, x) else { return Ok(LinearInfo { iterations: 0, relative_residual: 0.0 }) };
     let r = vec![0.0; b.len()];
-    run(&mut HostIterate { a, b, x, r, sweep, name }, norm(b), params, name)
+    run(&mut HostIterate { a, b, x, r, sweep, name }, bnorm, params, name)
+}
+
+/// ||b||, or None for b = 0, whose solution x = 0 is then set.
+pub fn nonzero_norm(b: &[f64], x: &mut [f64]) -> Option<f64> {
+    let bnorm = norm(b);
+    if bnorm == 0.0 {
+        x.fill(0.0);
+    }
+    (bnorm != 0.0).then_some(bnorm)
 }
 
 /// What one device sweep did: iterations used, final status and a description for breakdown
